@@ -1,0 +1,27 @@
+# Two commands do all set-up themselves:  `make forecast`  and  `make test`.
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: forecast test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## The main job: forecast the bundled scenario, print its table, write its report.
+forecast: $(STAMP)
+	$(VENV)/bin/coyuntura run bolivia-1952 --runs 20000 --out reports/bolivia-1952
+
+## Every test.
+test: $(STAMP)
+	$(VENV)/bin/pytest -n 2 -q
+
+## Throughput benchmark (not part of the tests).
+bench: $(STAMP)
+	$(VENV)/bin/python benchmarks/throughput.py
+
+clean:
+	rm -rf $(VENV) reports

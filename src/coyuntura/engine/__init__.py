@@ -1,0 +1,1 @@
+"""The engine: state arrays, mechanisms, the monthly loop, event log."""

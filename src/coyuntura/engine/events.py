@@ -1,0 +1,112 @@
+"""The event vocabulary and the per-trajectory event log.
+
+An event is one row: run index, month, event type, the actors involved (a
+bitmask over actor indices), its outcome and the mechanism that produced it.
+The log is columnar (numpy arrays), so it stays compact for many runs.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+
+class EventType(IntEnum):
+    COUP_ATTEMPT = 0
+    GENERAL_STRIKE = 1
+    MASS_MOBILIZATION = 2
+    REPRESSION_WAVE = 3
+    NATIONALIZATION = 4
+    AUSTERITY_PACKAGE = 5
+    FOREIGN_CONCESSION = 6
+    LEFT_UNITY = 7
+    LEFT_SPLIT = 8
+    POPULAR_ASSEMBLY = 9
+    WORKERS_GOVERNMENT = 10
+    GUERRILLA_FOCO = 11
+    GUERRILLA_DEFEATED = 12
+    PLOTTERS_PURGED = 13
+    LEADER_DEATH = 14
+    SUCCESSION = 15
+    CABINET_OFFER = 16
+    PARTY_SPLIT = 17
+    ARMY_SPLIT = 18
+
+    @property
+    def key(self) -> str:
+        return self.name.lower()
+
+
+class Outcome(IntEnum):
+    NONE = 0
+    SUCCESS = 1
+    FAILURE = 2
+    ACCEPTED = 3
+    DECLINED = 4
+    TO_NATIONALIST = 5
+    TO_RIGHT = 6
+    DEFEATED_BY_MOBILIZATION = 7
+
+
+EVENT_KEYS: tuple[str, ...] = tuple(event.key for event in EventType)
+
+_COLUMNS = ("run", "month", "event", "actors", "outcome", "mechanism")
+_DTYPES = {"run": np.int64, "month": np.int32, "event": np.int16, "actors": np.int64, "outcome": np.int8, "mechanism": np.int16}
+
+
+class EventLog:
+    """Append-only columnar log of the events of a batch of runs."""
+
+    def __init__(self, first_run: int = 0):
+        self.first_run = first_run
+        self._chunks: dict[str, list[np.ndarray]] = {column: [] for column in _COLUMNS}
+
+    def record(
+        self,
+        month: int,
+        happened: np.ndarray,
+        event: EventType,
+        mechanism: int,
+        actors: int | np.ndarray = 0,
+        outcome: int | np.ndarray = Outcome.NONE,
+    ) -> None:
+        """Record ``event`` for every run where ``happened`` is true this month."""
+        runs = np.flatnonzero(happened)
+        if runs.size == 0:
+            return
+        count = runs.size
+        self._chunks["run"].append(runs.astype(np.int64) + self.first_run)
+        self._chunks["month"].append(np.full(count, month, dtype=np.int32))
+        self._chunks["event"].append(np.full(count, int(event), dtype=np.int16))
+        self._chunks["actors"].append(_per_run(actors, runs, np.int64))
+        self._chunks["outcome"].append(_per_run(outcome, runs, np.int8))
+        self._chunks["mechanism"].append(np.full(count, mechanism, dtype=np.int16))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The log as columns sorted by run, then month, then order of recording."""
+        data = {
+            column: (np.concatenate(chunks) if chunks else np.empty(0, dtype=_DTYPES[column]))
+            for column, chunks in self._chunks.items()
+        }
+        order = np.lexsort((np.arange(data["run"].size), data["month"], data["run"]))
+        return {column: values[order] for column, values in data.items()}
+
+
+def _per_run(value: int | np.ndarray, runs: np.ndarray, dtype: type) -> np.ndarray:
+    if np.ndim(value) == 0:
+        return np.full(runs.size, int(value), dtype=dtype)
+    return np.asarray(value)[runs].astype(dtype)
+
+
+def actor_mask(indices: list[int] | tuple[int, ...] | np.ndarray) -> int:
+    """Bitmask of actor indices, for the ``actors`` column."""
+    mask = 0
+    for index in np.atleast_1d(indices):
+        mask |= 1 << int(index)
+    return mask
+
+
+def actors_in_mask(mask: int) -> list[int]:
+    """Actor indices contained in a bitmask."""
+    return [bit for bit in range(63) if (int(mask) >> bit) & 1]

@@ -1,0 +1,65 @@
+"""Aggregates several mechanisms read: legitimacy, threat from below, committed force.
+
+Sums over actors are explicit loops in a fixed order, so each run's result is
+bit-identical whatever the number of runs in the batch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable
+
+import numpy as np
+
+from .state import State
+
+if TYPE_CHECKING:
+    from .model import Model
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray, actors: Iterable[int]) -> np.ndarray:
+    """Mean of ``values[a]`` weighted by ``weights[a]`` over ``actors``, per run."""
+    total = np.zeros(values.shape[1])
+    norm = np.zeros(values.shape[1])
+    for actor in actors:
+        total += weights[actor] * values[actor]
+        norm += weights[actor]
+    return total / np.maximum(norm, 1e-12)
+
+
+def political_weight(state: State) -> np.ndarray:
+    """How much each actor counts in national politics now: weight x organization."""
+    return state.weight * state.organization
+
+
+def government_legitimacy(state: State, model: "Model") -> np.ndarray:
+    """Support for the incumbent averaged over civil society by political weight (Gurr 1970).
+
+    The army's loyalty is not legitimacy: it enters coups as the loyal faction's commitment.
+    """
+    return weighted_mean(state.support, political_weight(state), model.civil_actors)
+
+
+def threat_from_below(state: State, popular: Iterable[int]) -> np.ndarray:
+    """Organized, radical, mobilized or armed force of the popular actors, in [0, 1]."""
+    popular = list(popular)
+    force = np.zeros(state.n_runs)
+    norm = 0.0
+    for actor in popular:
+        radical = np.maximum(state.radicalism[actor], 0.0)
+        readiness = 0.5 * state.mobilization[actor] + 0.5 * state.arms[actor]
+        force += state.weight[actor] * state.organization[actor] * radical * (0.5 + readiness)
+        norm += 1.0
+    return np.clip(force / max(norm, 1.0) * 2.0, 0.0, 1.0)
+
+
+def army_faction_force(state: State, faction: int) -> np.ndarray:
+    """Force an army faction can commit: its share of the officer corps x its organization x the army's capacity."""
+    return state.weight[faction] * state.organization[faction] * state.army_capacity
+
+
+def backing(state: State, backers: Iterable[int]) -> np.ndarray:
+    """Backing the plotters get: organized backers who do not support the government."""
+    total = np.zeros(state.n_runs)
+    for actor in backers:
+        total += state.weight[actor] * state.organization[actor] * (1.0 - state.support[actor])
+    return total

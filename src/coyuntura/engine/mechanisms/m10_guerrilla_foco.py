@@ -1,0 +1,92 @@
+"""M10 Guerrilla foco: defeated militarily, but it radicalizes students and clergy
+and pushes army sectors toward a "nationalist" program.
+
+The Guerrilla Movement, L371-398: Che Guevara's 1967 foco and Teoponte in 1970
+were both crushed, yet they shook the university and the Church and, less, the
+army, where sectors sought a "nationalist" program to head off popular
+pressure; the student nucleus of Teoponte came out of the 1967 shock; Teoponte
+raised tensions and precipitated the October confrontation; a hundred armed
+fighters in La Paz instead of the jungle might have changed October 1970; after
+two defeats the rural foco lost all support. University and Church, L303-316:
+Che's death set off the students' radicalization and the Christian Democratic
+split that supplied Teoponte.
+
+Equations: an active foco (organization > 0) is destroyed with monthly hazard
+``1 - exp(-rate)``, rate log-linear in the army's capacity, scaled by the share
+of fighters in the jungle; its defeat radicalizes students and clergy, raises
+the army's nationalist pressure and polarization. A new foco forms from
+radicalized students with a hazard that rises with their radicalism and falls
+with each earlier defeat. ``urban_share`` of the fighters stand in the capital
+and join the popular side of a coup contest.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import Coefficient, NonNegative, Unit
+from ...scenario.refs import ActorRef
+from ..events import EventType, actor_mask
+from ..formal import hazard_probability, log_linear_rate
+from ..state import State
+from .base import MechanismParams, Month
+
+NAME = "guerrilla_foco"
+TITLE = "The guerrilla foco and its indirect effects"
+COVERS = ("M10",)
+SOURCE = ("The Guerrilla Movement, L371-398", "University and Church, L303-316")
+READS = ("organization", "army_capacity", "radicalism", "guerrilla_defeats")
+WRITES = ("organization", "arms", "radicalism", "nationalist_pressure", "polarization", "guerrilla_defeats")
+SLOTS = ("foco_defeat", "foco_formation")
+
+
+class Params(MechanismParams):
+    guerrillas: ActorRef
+    students: ActorRef
+    radical_clergy: ActorRef
+    defeat_intercept: Coefficient
+    defeat_army_coef: NonNegative
+    urban_share: Unit
+    student_radicalization: Unit
+    clergy_radicalization: Unit
+    nationalist_push: Unit
+    polarization_push: Unit
+    formation_intercept: Coefficient
+    formation_radicalism_coef: NonNegative
+    formation_defeats_coef: NonNegative
+    new_foco_organization: Unit
+    new_foco_arms: Unit
+
+
+def apply(state: State, p, month: Month) -> None:
+    g = p.guerrillas
+    active = state.organization[g] > 0.01
+    rate = log_linear_rate(p.defeat_intercept, (p.defeat_army_coef, state.army_capacity)) * (1.0 - p.urban_share)
+    defeated = active & (month.draws.uniform("foco_defeat") < hazard_probability(rate))
+    state.organization[g] = np.where(defeated, 0.0, state.organization[g])
+    state.arms[g] = np.where(defeated, 0.0, state.arms[g])
+    state.guerrilla_defeats += defeated
+    state.radicalism[p.students] += defeated * p.student_radicalization
+    state.radicalism[p.radical_clergy] += defeated * p.clergy_radicalization
+    state.nationalist_pressure += defeated * p.nationalist_push
+    state.polarization += defeated * p.polarization_push
+    month.log.record(month.index, defeated, EventType.GUERRILLA_DEFEATED, month.mechanism_code(NAME), actor_mask([g]))
+
+    students = p.students
+    readiness = np.maximum(state.radicalism[students], 0.0) * state.organization[students]
+    formation_rate = log_linear_rate(
+        p.formation_intercept,
+        (p.formation_radicalism_coef, readiness),
+        (-p.formation_defeats_coef, np.maximum(state.guerrilla_defeats - 1.0, 0.0)),
+    )
+    forms = (~active) & (state.guerrilla_defeats >= 1.0) & (month.draws.uniform("foco_formation") < hazard_probability(formation_rate))
+    state.organization[g] = np.where(forms, p.new_foco_organization, state.organization[g])
+    state.arms[g] = np.where(forms, p.new_foco_arms, state.arms[g])
+    state.radicalism[g] = np.where(forms, 1.0, state.radicalism[g])
+    month.log.record(month.index, forms, EventType.GUERRILLA_FOCO, month.mechanism_code(NAME), actor_mask([g, students]))
+
+
+def urban_guerrilla_force(state: State, p) -> np.ndarray:
+    """Armed force of the fighters who stand in the capital rather than the jungle."""
+    g = p.guerrillas
+    return p.urban_share * state.weight[g] * state.organization[g] * state.arms[g]

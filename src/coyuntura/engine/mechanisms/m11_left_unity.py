@@ -1,0 +1,122 @@
+"""M11 Left fragmentation: without unity there is no Popular Assembly and no
+revolutionary party, and the workers end up backing a left-nationalist officer.
+
+Introduction, L118-133: the October 1970 movement lacked a leadership able to
+take power; Torres offered half the cabinet to the Marxist Left, too divided to
+take it; lacking a party, the workers backed the left-nationalist officer.
+Popular Assembly, L198-224: an Assembly of workers' and students' organizations
+with legislative power has wide support, but the Left's factions cannot agree
+to organize it; Torres resists it; whether to include MNR unionists divides
+them. The Miners, L238-273: the PCB lines up behind Torres ("stages"), the POR
+presses for the Assembly; the COB speaks of dual power.
+
+Equations: ``left_unity`` relaxes toward ``logistic(intercept + threat_coef x
+repression_memory + polarization_coef x polarization - cooptation_coef x
+coopted_support)``, where coopted support is the support for a nationalist
+government of the parties that back it, plus noise; crossings of
+``unity_threshold`` and ``split_threshold`` are logged. A Popular Assembly forms
+with hazard ``1 - exp(-rate)``, rate log-linear in unity and labour
+mobilization, minus the president's resistance (M16), plus the mass base that
+including MNR unionists adds. When a nationalist officer is carried to power by
+the masses he offers the Left ``cabinet_share`` of the cabinet; it accepts with
+probability ``logistic(accept_intercept + accept_unity_coef x unity)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import Coefficient, NonNegative, Unit
+from ...scenario.refs import ActorRef
+from ..events import EventType, Outcome, actor_mask
+from ..formal import hazard_probability, log_linear_rate, logistic, relax
+from ..state import RegimeType, State
+from .base import MechanismParams, Month
+
+NAME = "left_unity"
+TITLE = "Unity and fragmentation of the Left; the Popular Assembly"
+COVERS = ("M11",)
+SOURCE = ("Introduction, L118-133", "Popular Assembly, L198-224", "The Miners, L238-273")
+READS = ("left_unity", "repression_memory", "polarization", "support", "mobilization", "regime", "assembly")
+WRITES = ("left_unity", "assembly", "organization", "policy", "polarization")
+SLOTS = ("unity_noise", "assembly", "cabinet")
+
+
+class Params(MechanismParams):
+    left_parties: list[ActorRef]
+    coopted_parties: list[ActorRef]
+    labor: list[ActorRef]
+    mnr_unionists: ActorRef
+    adjustment_speed: Unit
+    intercept: Coefficient
+    threat_coef: NonNegative
+    polarization_coef: NonNegative
+    cooptation_coef: NonNegative
+    noise_scale: NonNegative
+    unity_threshold: Unit
+    split_threshold: Unit
+    assembly_intercept: Coefficient
+    assembly_unity_coef: NonNegative
+    assembly_mobilization_coef: NonNegative
+    include_mnr_unionists: Unit
+    mnr_unionist_base_coef: NonNegative
+    assembly_polarization: Unit
+    assembly_organization_gain: Unit
+    cabinet_share: Unit
+    accept_intercept: Coefficient
+    accept_unity_coef: NonNegative
+    cabinet_policy_shift: Unit
+    accepted_support: Unit
+
+
+def apply(state: State, p, month: Month) -> None:
+    nationalist_military = state.regime == RegimeType.NATIONALIST_MILITARY
+    coopted = np.zeros(state.n_runs)
+    for party in p.coopted_parties:
+        coopted += state.support[party] / len(p.coopted_parties)
+    target = logistic(
+        p.intercept
+        + p.threat_coef * state.repression_memory
+        + p.polarization_coef * state.polarization
+        - p.cooptation_coef * coopted * nationalist_military
+    )
+    before = state.left_unity.copy()
+    noise = p.noise_scale * (month.draws.uniform("unity_noise") - 0.5)
+    state.left_unity[:] = np.clip(relax(state.left_unity, target, p.adjustment_speed) + noise, 0.0, 1.0)
+    code = month.mechanism_code(NAME)
+    united = (before < p.unity_threshold) & (state.left_unity >= p.unity_threshold)
+    split = (before > p.split_threshold) & (state.left_unity <= p.split_threshold)
+    month.log.record(month.index, united, EventType.LEFT_UNITY, code, actor_mask(p.left_parties))
+    month.log.record(month.index, split, EventType.LEFT_SPLIT, code, actor_mask(p.left_parties))
+
+    labor_mobilization = np.zeros(state.n_runs)
+    for actor in p.labor:
+        labor_mobilization += state.mobilization[actor] / len(p.labor)
+    resistance = month.params("military_institution").assembly_resistance
+    mnr_base = p.include_mnr_unionists * p.mnr_unionist_base_coef * state.organization[p.mnr_unionists]
+    rate = log_linear_rate(
+        p.assembly_intercept,
+        (p.assembly_unity_coef, state.left_unity),
+        (p.assembly_mobilization_coef, labor_mobilization),
+        (-resistance, nationalist_military.astype(float)),
+        (1.0, mnr_base),
+    )
+    can_form = ((state.regime == RegimeType.CIVILIAN_NATIONALIST) | nationalist_military) & ~state.assembly
+    forms = can_form & (month.draws.uniform("assembly") < hazard_probability(rate))
+    state.assembly |= forms
+    state.polarization += forms * p.assembly_polarization
+    for actor in p.labor:
+        state.organization[actor] += forms * p.assembly_organization_gain * (1.0 - state.organization[actor])
+    month.log.record(month.index, forms, EventType.POPULAR_ASSEMBLY, code, actor_mask(p.labor + p.left_parties))
+
+
+def offer_cabinet(state: State, month: Month, offered: np.ndarray) -> None:
+    """A nationalist officer carried to power by the masses offers the Left part of the cabinet."""
+    p = month.params(NAME)
+    accept_probability = logistic(p.accept_intercept + p.accept_unity_coef * state.left_unity)
+    accepted = offered & (month.draws.uniform("cabinet") < accept_probability)
+    state.policy += accepted * p.cabinet_share * p.cabinet_policy_shift
+    for party in p.left_parties:
+        state.support[party] = np.where(accepted, np.maximum(state.support[party], p.accepted_support), state.support[party])
+    outcome = np.where(accepted, int(Outcome.ACCEPTED), int(Outcome.DECLINED))
+    month.log.record(month.index, offered, EventType.CABINET_OFFER, month.mechanism_code(NAME), actor_mask(p.left_parties), outcome)

@@ -1,0 +1,47 @@
+"""M13 Radicalization spreads through contact; allies bring resources.
+
+University and Church, L303-329: students, once indifferent or hostile to the
+workers, radicalized after 1967 and now act jointly with them (Comando
+Popular). University and Church, L330-341: constant contact with workers
+radicalized the ISAL clergy, who bring radio stations, publications and
+spokesmen. The Miners, L225-237: the miners are the rallying point of the urban
+poor, industrial workers and radical students.
+
+Equations, over the scenario's influence network: ``radicalism_a += contact_rate
+x sum_b w_ba mobilization_b (radicalism_b - radicalism_a)``; over alliances,
+``organization_a += resource_rate x w_ba organization_b max(radicalism_b, 0)
+(1 - organization_a)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import NonNegative, Unit
+from ..state import State
+from .base import MechanismParams, Month
+
+NAME = "radicalization_contact"
+TITLE = "Radicalization through contact"
+COVERS = ("M13",)
+SOURCE = ("University and Church, L303-329", "University and Church, L330-341", "The Miners, L225-237")
+READS = ("radicalism", "mobilization", "organization")
+WRITES = ("radicalism", "organization")
+SLOTS: tuple[str, ...] = ()
+
+
+class Params(MechanismParams):
+    contact_rate: NonNegative
+    latent_contact: Unit
+    resource_rate: NonNegative
+
+
+def apply(state: State, p, month: Month) -> None:
+    model = month.model
+    radicalism = state.radicalism.copy()
+    for source, target, weight in model.influence:
+        pull = weight * (p.latent_contact + (1.0 - p.latent_contact) * state.mobilization[source]) * (radicalism[source] - radicalism[target])
+        state.radicalism[target] += p.contact_rate * pull
+    for source, target, weight in model.alliances:
+        gift = weight * state.organization[source] * np.maximum(radicalism[source], 0.0)
+        state.organization[target] += p.resource_rate * gift * (1.0 - state.organization[target])

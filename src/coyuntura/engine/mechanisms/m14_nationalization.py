@@ -1,0 +1,100 @@
+"""M14 Nationalizations and concessions, and what they cost.
+
+Introduction, L6-9 and L27-30: tin was nationalized in 1952 without US
+intervention because no US interest was involved. Introduction, L101-107: the
+Ovando government nationalized Gulf Oil on the initiative of its left
+nationalists. Introduction, L140-147: Torres nationalized part of the sugar
+industry and tin by-product processing, and restored the miners' conditions.
+U.S. Imperialism, L359-363: the US answered with compensation demands.
+Introduction, L68-77: Barrientos extended concessions to foreign capital.
+
+Equations: while foreign-owned assets remain, a government of revolutionary
+nationalism nationalizes one with hazard ``1 - exp(-rate)``, rate log-linear in
+policy, progressive room and left mobilization. A nationalization raises US
+hostility (compensation), the squeeze on national capital and the
+beneficiaries' support, lowers hardship (restored conditions) and uses up room.
+A right-leaning government grants concessions to foreign capital with a hazard
+log-linear in how far right it stands and how dependent it is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import Coefficient, NonNegative, Unit
+from ...scenario.refs import ActorRef
+from ..events import EventType, actor_mask
+from ..formal import hazard_probability, log_linear_rate
+from ..state import RegimeType, State
+from .base import MechanismParams, Month
+
+NAME = "nationalization"
+TITLE = "Nationalizations and concessions"
+COVERS = ("M14",)
+SOURCE = (
+    "Introduction, L6-9",
+    "Introduction, L27-30",
+    "Introduction, L101-107",
+    "Introduction, L140-147",
+    "U.S. Imperialism, L359-363",
+    "Introduction, L68-77",
+)
+READS = ("assets_remaining", "policy", "progressive_room", "mobilization", "regime", "dependence")
+WRITES = ("assets_remaining", "us_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence", "policy")
+SLOTS = ("nationalization", "concession")
+
+
+class Params(MechanismParams):
+    beneficiaries: list[ActorRef]
+    united_states: ActorRef
+    nationalization_intercept: Coefficient
+    policy_coef: NonNegative
+    room_coef: NonNegative
+    mobilization_coef: NonNegative
+    hostility_jump: Unit
+    squeeze_jump: Unit
+    hardship_relief: Unit
+    support_gain: Unit
+    room_cost: Unit
+    concession_intercept: Coefficient
+    concession_right_coef: NonNegative
+    concession_dependence_coef: NonNegative
+    concession_dependence_gain: Unit
+    concession_hostility_relief: Unit
+
+
+def apply(state: State, p, month: Month) -> None:
+    nationalist = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY) | (
+        state.regime == RegimeType.WORKERS_GOVERNMENT
+    )
+    left_mobilization = np.zeros(state.n_runs)
+    for actor in p.beneficiaries:
+        left_mobilization += state.mobilization[actor] / len(p.beneficiaries)
+    rate = log_linear_rate(
+        p.nationalization_intercept,
+        (p.policy_coef, state.policy),
+        (p.room_coef, state.progressive_room),
+        (p.mobilization_coef, left_mobilization),
+    )
+    nationalize = nationalist & (state.assets_remaining >= 1.0) & (month.draws.uniform("nationalization") < hazard_probability(rate))
+    state.assets_remaining -= nationalize
+    state.us_hostility += nationalize * p.hostility_jump
+    state.squeeze += nationalize * p.squeeze_jump
+    state.hardship -= nationalize * p.hardship_relief
+    state.progressive_room -= nationalize * p.room_cost
+    for actor in p.beneficiaries:
+        state.support[actor] += nationalize * p.support_gain
+    month.log.record(month.index, nationalize, EventType.NATIONALIZATION, month.mechanism_code(NAME), actor_mask(p.beneficiaries))
+
+    right_lean = np.maximum(-state.policy, 0.0)
+    concession_rate = log_linear_rate(
+        p.concession_intercept,
+        (p.concession_right_coef, right_lean),
+        (p.concession_dependence_coef, state.dependence),
+    )
+    concede = (state.regime != RegimeType.WORKERS_GOVERNMENT) & (state.policy < 0.0) & (
+        month.draws.uniform("concession") < hazard_probability(concession_rate)
+    )
+    state.dependence += concede * p.concession_dependence_gain * (1.0 - state.dependence)
+    state.us_hostility -= concede * p.concession_hostility_relief
+    month.log.record(month.index, concede, EventType.FOREIGN_CONCESSION, month.mechanism_code(NAME), actor_mask([p.united_states]))

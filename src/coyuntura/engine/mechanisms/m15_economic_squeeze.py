@@ -1,0 +1,52 @@
+"""M15 Economic squeeze: bankrupt national capital, limited credit, foreign loans, "law and order".
+
+Torres: National Capitalism, L399-430: nearly every factory needs state loans,
+the Central Bank's lending has a ceiling; unable to develop on moribund national
+capital, the government turns to foreign lenders and toward the entrepreneurs'
+demand for "law and order". Introduction, L27-35: foreign agencies' conditions.
+
+Equations: the squeeze relaxes toward ``base + left_policy_coef * max(policy, 0)
+- relief`` (left policy frightens capital, nationalizations add a jump in M14);
+when the squeeze is high the government borrows abroad, raising dependence and
+easing the squeeze; the bourgeoisie's distress becomes pressure to the Right,
+which M1 reads as ``law_and_order_pressure``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import NonNegative, Unit
+from ...scenario.refs import ActorRef
+from ..formal import relax
+from ..state import State
+from .base import MechanismParams, Month
+
+NAME = "economic_squeeze"
+TITLE = "Economic squeeze of national capital"
+COVERS = ("M15",)
+SOURCE = ("Torres: National Capitalism, L399-430", "Introduction, L27-35")
+READS = ("policy", "squeeze", "dependence", "support")
+WRITES = ("squeeze", "dependence", "support")
+SLOTS: tuple[str, ...] = ()
+
+
+class Params(MechanismParams):
+    national_capital: ActorRef
+    base_squeeze: Unit
+    left_policy_coef: NonNegative
+    adjustment_speed: Unit
+    foreign_loan_rate: NonNegative
+    loan_relief: NonNegative
+    capital_support_loss: NonNegative
+
+
+def apply(state: State, p, month: Month) -> None:
+    target = p.base_squeeze + p.left_policy_coef * np.maximum(state.policy, 0.0)
+    state.squeeze[:] = relax(state.squeeze, target, p.adjustment_speed)
+    borrowing = p.foreign_loan_rate * state.squeeze * (1.0 - state.dependence)
+    state.dependence += borrowing
+    state.squeeze -= p.loan_relief * borrowing
+    # A squeezed national capital withdraws support from any government that cannot rescue it.
+    capital = p.national_capital
+    state.support[capital] = np.clip(state.support[capital] - p.capital_support_loss * state.squeeze * np.maximum(state.policy, 0.0), 0.0, 1.0)

@@ -1,0 +1,73 @@
+"""M1 Revolutionary nationalism balances, then drifts Right, with fewer options each round.
+
+Introduction, L11-17: the MNR first balanced between social forces, then relied
+on the army to impose regressive policies. Introduction, L107-117: Ovando's
+"progressive" phase lacked a social base; his turn Right was structural; each
+round of balancing between capital and imperialism on one side and the workers
+on the other ended on the Right, each time with fewer progressive options.
+Torres: National Capitalism, L420-430: the same path leads Torres toward "law and
+order" and foreign loans.
+
+Equations, for governments of revolutionary nationalism (civilian or military):
+``d policy = - drift_rate * (dependence_coef * dependence + squeeze_coef * squeeze
++ army_coef * right_army_force) + left_pull * room * left_mobilization``; the
+policy cannot exceed ``progressive_room`` (the options still open), and every
+rightward step uses up room. A right military government holds a right policy;
+a workers' government holds a left one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import NonNegative, Signed, Unit
+from ...scenario.refs import ActorRef
+from ..forces import army_faction_force
+from ..formal import relax
+from ..state import RegimeType, State
+from .base import MechanismParams, Month
+
+NAME = "nationalist_drift"
+TITLE = "Drift of revolutionary nationalism to the Right"
+COVERS = ("M1",)
+SOURCE = ("Introduction, L11-17", "Introduction, L107-117", "Torres: National Capitalism, L420-430")
+READS = ("policy", "dependence", "squeeze", "progressive_room", "mobilization", "regime")
+WRITES = ("policy", "progressive_room")
+SLOTS: tuple[str, ...] = ()
+
+
+class Params(MechanismParams):
+    right_faction: ActorRef
+    labor: list[ActorRef]
+    drift_rate: NonNegative
+    dependence_coef: NonNegative
+    squeeze_coef: NonNegative
+    army_coef: NonNegative
+    left_pull: NonNegative
+    room_use: NonNegative
+    right_military_policy: Signed
+    workers_government_policy: Signed
+    anchor_speed: Unit
+
+
+def apply(state: State, p, month: Month) -> None:
+    nationalist = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY)
+    left_mobilization = np.zeros(state.n_runs)
+    for actor in p.labor:
+        left_mobilization += state.mobilization[actor] / len(p.labor)
+    rightward = p.drift_rate * (
+        p.dependence_coef * state.dependence
+        + p.squeeze_coef * state.squeeze
+        + p.army_coef * army_faction_force(state, p.right_faction)
+    )
+    leftward = p.left_pull * state.progressive_room * left_mobilization
+    change = (leftward - rightward) * nationalist
+    state.policy += change
+    state.progressive_room -= p.room_use * np.maximum(-change, 0.0)
+    ceiling = np.where(nationalist, state.progressive_room, 1.0)
+    np.minimum(state.policy, ceiling, out=state.policy)
+
+    right = state.regime == RegimeType.RIGHT_MILITARY
+    workers = state.regime == RegimeType.WORKERS_GOVERNMENT
+    state.policy[:] = np.where(right, relax(state.policy, p.right_military_policy, p.anchor_speed), state.policy)
+    state.policy[:] = np.where(workers, relax(state.policy, p.workers_government_policy, p.anchor_speed), state.policy)

@@ -1,0 +1,80 @@
+"""M2 US leverage: aid and training to the army, conditions on policy, backing for right plots.
+
+Introduction, L11-17: US aid, assistance and training rebuilt the army after
+1952, recruiting officers who saw the armed miners as a threat. Introduction,
+L27-35: under US pressure the MNR accepted the international agencies' terms:
+devaluations, wage freezes, concessions. U.S. Imperialism, L359-370: after the
+Gulf nationalization the US went on the defensive, demanded compensation and
+backed the October 1970 coup. The Miners, L250-253: Soviet and Eastern-bloc aid
+now props up Torres.
+
+Equations: ``us_hostility`` relaxes toward ``logistic(hostility_intercept +
+hostility_policy_coef * policy)`` (nationalizations add jumps in M14); US aid
+raises ``army_capacity`` and ``dependence`` in proportion to ``1 - us_hostility``;
+an austerity package is a hazard ``1 - exp(-rate)``, rate log-linear in
+dependence and squeeze; it moves policy right, raises hardship and uses up
+progressive room. Soviet aid eases the squeeze of a left-leaning government.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import Coefficient, NonNegative, Unit
+from ...scenario.refs import ActorRef
+from ..events import EventType, actor_mask
+from ..formal import hazard_probability, log_linear_rate, logistic, relax
+from ..state import RegimeType, State
+from .base import MechanismParams, Month
+
+NAME = "us_leverage"
+TITLE = "US leverage over army and policy"
+COVERS = ("M2",)
+SOURCE = ("Introduction, L11-17", "Introduction, L27-35", "U.S. Imperialism, L359-370", "The Miners, L250-253")
+READS = ("policy", "us_hostility", "dependence", "squeeze", "army_capacity", "regime")
+WRITES = ("us_hostility", "army_capacity", "dependence", "policy", "hardship", "progressive_room", "squeeze", "support")
+SLOTS = ("austerity",)
+
+
+class Params(MechanismParams):
+    united_states: ActorRef
+    soviet_bloc: ActorRef
+    hostility_intercept: Coefficient
+    hostility_policy_coef: NonNegative
+    hostility_speed: Unit
+    army_aid_rate: NonNegative
+    aid_dependence_rate: NonNegative
+    austerity_intercept: Coefficient
+    austerity_dependence_coef: NonNegative
+    austerity_squeeze_coef: NonNegative
+    austerity_policy_shift: Unit
+    austerity_hardship: Unit
+    austerity_room_cost: Unit
+    soviet_aid_relief: NonNegative
+
+
+def apply(state: State, p, month: Month) -> None:
+    target = logistic(p.hostility_intercept + p.hostility_policy_coef * state.policy)
+    state.us_hostility[:] = relax(state.us_hostility, target, p.hostility_speed)
+    cooperation = 1.0 - state.us_hostility
+    state.army_capacity += p.army_aid_rate * cooperation * (1.0 - state.army_capacity)
+    state.dependence += p.aid_dependence_rate * cooperation * (1.0 - state.dependence)
+    state.support[p.united_states] = cooperation
+
+    not_workers = state.regime != RegimeType.WORKERS_GOVERNMENT
+    rate = log_linear_rate(
+        p.austerity_intercept,
+        (p.austerity_dependence_coef, state.dependence),
+        (p.austerity_squeeze_coef, state.squeeze),
+    )
+    package = not_workers & (month.draws.uniform("austerity") < hazard_probability(rate))
+    state.policy -= package * p.austerity_policy_shift
+    state.hardship += package * p.austerity_hardship
+    state.progressive_room -= package * p.austerity_room_cost
+    month.log.record(month.index, package, EventType.AUSTERITY_PACKAGE, month.mechanism_code(NAME), actor_mask([p.united_states]))
+
+    # Eastern-bloc aid props up a left-leaning government the US turns against.
+    left_lean = np.maximum(state.policy, 0.0) * not_workers
+    soviet = p.soviet_bloc
+    state.support[soviet] = left_lean
+    state.squeeze -= p.soviet_aid_relief * state.organization[soviet] * left_lean * state.us_hostility

@@ -1,0 +1,44 @@
+"""M4 Nationalist rhetoric mystifies the masses; it wears off as policy drifts Right.
+
+Introduction, L55-61: the MNR's revolutionary-nationalist rhetoric kept mystifying
+the masses; the mystification dissolved only slowly in the cities, through the
+party's rightward drift, and hardly in the countryside, where peasants feared
+any change would cost them their plots. Introduction, L84-90: Barrientos's
+"nationalism" joined to pro-US, anti-worker policy demystified it further.
+President Torres and the Miners, L190-197: by 1971 it had lost its hold.
+
+Equations: the gap ``max(0, promise - policy)`` between the 1952 program and
+current policy erodes urban mystification at ``urban_rate`` and rural at the
+slower ``rural_rate``; a right military government speaking nationalism adds
+``right_regime_rate``. It never regrows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import NonNegative, Signed
+from ..state import RegimeType, State
+from .base import MechanismParams, Month
+
+NAME = "mystification"
+TITLE = "Mystification by nationalist rhetoric"
+COVERS = ("M4",)
+SOURCE = ("Introduction, L55-61", "Introduction, L84-90", "President Torres and the Miners, L190-197")
+READS = ("policy", "regime", "mystification_urban", "mystification_rural")
+WRITES = ("mystification_urban", "mystification_rural")
+SLOTS: tuple[str, ...] = ()
+
+
+class Params(MechanismParams):
+    promise: Signed
+    urban_rate: NonNegative
+    rural_rate: NonNegative
+    right_regime_rate: NonNegative
+
+
+def apply(state: State, p, month: Month) -> None:
+    gap = np.maximum(p.promise - state.policy, 0.0)
+    gap = gap + p.right_regime_rate * (state.regime == RegimeType.RIGHT_MILITARY)
+    state.mystification_urban *= 1.0 - np.minimum(p.urban_rate * gap, 1.0)
+    state.mystification_rural *= 1.0 - np.minimum(p.rural_rate * gap, 1.0)

@@ -1,0 +1,60 @@
+"""M7 Each failed coup weakens the Right and raises working-class pressure.
+
+Introduction, L151-153: every coup that fails weakens the Right and increases
+the working class's pressure for a complete restructuring of society. The Role
+of the Military, L353-356: after major armed confrontations plotters were
+retired or posted abroad as attachés (the purge itself is M16).
+
+Equations, in the runs where a coup just failed: the plotting faction loses a
+share ``right_weight_loss`` of its weight, the backers ``backer_organization_loss``
+of their organization; the defenders' radicalism and mobilization rise by
+``radicalization`` and ``mobilization_boost``, scaled by how much of the defence
+was popular; polarization rises by ``polarization_gain``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import Unit
+from ...scenario.refs import ActorRef
+from ..state import State
+from .base import MechanismParams, Month
+
+NAME = "failed_coup"
+TITLE = "Aftermath of a failed coup"
+COVERS = ("M7",)
+SOURCE = ("Introduction, L151-153", "The Role of the Military, L353-356")
+READS = ("weight", "organization")
+WRITES = ("weight", "organization", "radicalism", "mobilization", "polarization")
+SLOTS: tuple[str, ...] = ()
+
+
+class Params(MechanismParams):
+    workers: list[ActorRef]
+    right_weight_loss: Unit
+    backer_organization_loss: Unit
+    radicalization: Unit
+    mobilization_boost: Unit
+    polarization_gain: Unit
+
+
+def after_failed_coup(state: State, month: Month, failed: np.ndarray, plotter: np.ndarray, backers: list[int], popular_share: np.ndarray) -> None:
+    """Apply the aftermath to the runs in ``failed``; ``plotter`` is each run's plotting actor index."""
+    p = month.params(NAME)
+    if not p.enabled:
+        return
+    for actor in np.unique(plotter[failed]):
+        hit = failed & (plotter == actor)
+        state.weight[actor] *= 1.0 - hit * p.right_weight_loss
+    for actor in backers:
+        state.organization[actor] *= 1.0 - failed * p.backer_organization_loss
+    pressure = failed * popular_share
+    for actor in p.workers:
+        state.radicalism[actor] += p.radicalization * pressure
+        state.mobilization[actor] += p.mobilization_boost * pressure * (1.0 - state.mobilization[actor])
+    state.polarization += failed * p.polarization_gain
+
+
+def apply(state: State, p, month: Month) -> None:
+    """Nothing happens monthly: the aftermath runs when the coup module reports a failure."""

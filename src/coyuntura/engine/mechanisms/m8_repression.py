@@ -1,0 +1,93 @@
+"""M8 Repression: militants killed and jailed, union radio and press seized;
+the old party's hegemony shatters too, clearing ground for the Left later.
+
+Introduction, L77-83: in 1965-66 the miners' unions were savagely attacked,
+hundreds of militants killed and thousands arrested, their radio stations,
+papers and political infrastructure taken over; the MNR apparatus, without
+state funds, could not resist. Introduction, L84-94: the long night shattered
+the MNR apparatus and its hegemony over the popular movement, laying ground for
+socialist politics, while weakening the class organizations that could use it.
+Introduction, L95-104: Ovando's recognition of the right to organize let the
+workers' organizations recover.
+
+Equations: a repression wave is a hazard ``1 - exp(-rate)``, rate log-linear in
+the threat from below and the mobilized share, with a regime term (a right
+military government represses most). A wave cuts the targets' organization and
+arms, raises the movement's memory of repression, shatters the old party's
+apparatus and demystifies. Between waves, popular organizations recover toward
+their pre-repression level at a rate that grows with how open the government's
+policy is; the old party decays while out of power.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import Coefficient, NonNegative, Unit
+from ...scenario.refs import ActorRef
+from ..events import EventType, actor_mask
+from ..forces import threat_from_below
+from ..formal import hazard_probability, log_linear_rate
+from ..state import RegimeType, State
+from .base import MechanismParams, Month
+from .m6_mass_mobilization import mobilized_share
+
+NAME = "repression"
+TITLE = "Repression of the workers' movement"
+COVERS = ("M8",)
+SOURCE = ("Introduction, L77-83", "Introduction, L84-94", "Introduction, L95-104")
+READS = ("regime", "organization", "radicalism", "mobilization", "arms", "policy")
+WRITES = ("organization", "arms", "repression_memory", "mystification_urban", "radicalism")
+SLOTS = ("repression",)
+
+
+class Params(MechanismParams):
+    targets: list[ActorRef]
+    party: ActorRef
+    intercept: Coefficient
+    threat_coef: NonNegative
+    mobilization_coef: NonNegative
+    right_military_coef: Coefficient
+    nationalist_military_coef: Coefficient
+    civilian_coef: Coefficient
+    organization_loss: Unit
+    arms_loss: Unit
+    party_shattering: Unit
+    memory_gain: Unit
+    memory_decay: Unit
+    demystification: Unit
+    radicalization: Unit
+    recovery_rate: NonNegative
+    party_decay_out_of_power: Unit
+
+
+def apply(state: State, p, month: Month) -> None:
+    threat = threat_from_below(state, p.targets)
+    mobilized = month.scratch.get("mobilized")
+    share = mobilized_share(state, mobilized) if mobilized is not None else np.zeros(state.n_runs)
+    regime_term = (
+        p.right_military_coef * (state.regime == RegimeType.RIGHT_MILITARY)
+        + p.nationalist_military_coef * (state.regime == RegimeType.NATIONALIST_MILITARY)
+        + p.civilian_coef * (state.regime == RegimeType.CIVILIAN_NATIONALIST)
+    )
+    rate = log_linear_rate(p.intercept, (p.threat_coef, threat), (p.mobilization_coef, share), (1.0, regime_term))
+    wave = (state.regime != RegimeType.WORKERS_GOVERNMENT) & (month.draws.uniform("repression") < hazard_probability(rate))
+    for actor in p.targets:
+        state.organization[actor] *= 1.0 - wave * p.organization_loss
+        state.arms[actor] *= 1.0 - wave * p.arms_loss
+        state.radicalism[actor] += wave * p.radicalization
+        state.mobilization[actor] *= ~wave
+    state.organization[p.party] *= 1.0 - wave * p.party_shattering
+    state.repression_memory += wave * p.memory_gain * (1.0 - state.repression_memory)
+    state.repression_memory *= 1.0 - p.memory_decay
+    state.mystification_urban *= 1.0 - wave * p.demystification
+    month.log.record(month.index, wave, EventType.REPRESSION_WAVE, month.mechanism_code(NAME), actor_mask(p.targets))
+
+    # Organizations recover where the government lets them organize (the right to organize, 1969).
+    openness = np.clip(0.5 + 0.5 * state.policy, 0.0, 1.0) * ~wave
+    initial = month.model.initial_organization
+    for actor in p.targets:
+        gap = np.maximum(initial[actor] - state.organization[actor], 0.0)
+        state.organization[actor] += p.recovery_rate * openness * gap
+    out_of_power = state.regime != RegimeType.CIVILIAN_NATIONALIST
+    state.organization[p.party] *= 1.0 - p.party_decay_out_of_power * out_of_power

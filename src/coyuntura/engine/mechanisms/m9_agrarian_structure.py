@@ -1,0 +1,70 @@
+"""M9 Agrarian structure: fragmented plots make a passive, clientelist peasantry.
+
+Introduction, L21-26: the land reform left small fragmented holdings with no
+credit, technical help or organization. Introduction, L57-61: peasants were told
+any change would cost them their plots. Introduction, L68-74: Barrientos
+fostered agrarian capitalists and differentiation among the beneficiaries.
+The Peasantry, L274-292: the peasantry follows whoever rules through clientelist
+union leaders and the military-peasant pact; in Santa Cruz the bourgeoisie
+organizes "middle" peasants for the Right. The Peasantry, L293-302: the Left
+peasant currents are small; the colonos are largely ex-miners.
+
+Equations: the peasantry's support relaxes toward ``clientelism`` whoever
+governs; its organization is capped at ``organization_ceiling``;
+``differentiation`` grows at ``right_differentiation_rate`` under a right
+military government and ``differentiation_rate`` otherwise; the agrarian
+bourgeoisie's organization relaxes toward ``base + middle_peasant_pull x
+differentiation``; the left peasant currents radicalize toward the miners.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...scenario.quantities import NonNegative, Unit
+from ...scenario.refs import ActorRef
+from ..formal import relax
+from ..state import RegimeType, State
+from .base import MechanismParams, Month
+
+NAME = "agrarian_structure"
+TITLE = "Agrarian structure and clientelism"
+COVERS = ("M9",)
+SOURCE = (
+    "Introduction, L21-26",
+    "Introduction, L57-61",
+    "Introduction, L68-74",
+    "The Peasantry, L274-292",
+    "The Peasantry, L293-302",
+)
+READS = ("regime", "differentiation", "radicalism", "organization")
+WRITES = ("support", "organization", "differentiation", "radicalism")
+SLOTS: tuple[str, ...] = ()
+
+
+class Params(MechanismParams):
+    peasantry: ActorRef
+    agrarian_bourgeoisie: ActorRef
+    miners: ActorRef
+    left_peasant_currents: list[ActorRef]
+    clientelism: Unit
+    organization_ceiling: Unit
+    adjustment_speed: Unit
+    differentiation_rate: NonNegative
+    right_differentiation_rate: NonNegative
+    bourgeoisie_base_organization: Unit
+    middle_peasant_pull: NonNegative
+    miner_influence_on_left_peasants: Unit
+
+
+def apply(state: State, p, month: Month) -> None:
+    peasants = p.peasantry
+    state.support[peasants] = relax(state.support[peasants], p.clientelism, p.adjustment_speed)
+    np.minimum(state.organization[peasants], p.organization_ceiling, out=state.organization[peasants])
+    right = state.regime == RegimeType.RIGHT_MILITARY
+    rate = np.where(right, p.right_differentiation_rate, p.differentiation_rate)
+    state.differentiation += rate * (1.0 - state.differentiation)
+    bourgeoisie_target = np.minimum(p.bourgeoisie_base_organization + p.middle_peasant_pull * state.differentiation, 1.0)
+    state.organization[p.agrarian_bourgeoisie] = relax(state.organization[p.agrarian_bourgeoisie], bourgeoisie_target, p.adjustment_speed)
+    for current in p.left_peasant_currents:
+        state.radicalism[current] = relax(state.radicalism[current], state.radicalism[p.miners], p.miner_influence_on_left_peasants)

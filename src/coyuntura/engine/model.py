@@ -1,0 +1,141 @@
+"""Compile a validated scenario into the arrays and numbers the engine runs on."""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+from pydantic import BaseModel
+
+from ..scenario.quantities import Quantity
+from ..scenario.refs import is_actor_reference
+from ..scenario.schema import ATTRIBUTE_NAMES, Government, Scenario, Snapshot
+from .mechanisms import SCHEDULE
+from .random import SlotLayout
+from .state import ACTOR_VARIABLES, SYSTEM_VARIABLES, REGIME_KEYS, State
+
+EVENTS_MECHANISM = "exogenous_events"
+"""Mechanism name under which scheduled exogenous events are logged."""
+
+EVENT_SLOTS = ("succession",)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A scenario compiled for the engine: actor indices, static arrays, numeric parameters."""
+
+    scenario: Scenario
+    actor_ids: tuple[str, ...]
+    actor_names: tuple[str, ...]
+    domestic_actors: tuple[int, ...]
+    civil_actors: tuple[int, ...]
+    threshold: np.ndarray
+    initial_organization: np.ndarray
+    influence: tuple[tuple[int, int, float], ...]
+    alliances: tuple[tuple[int, int, float], ...]
+    params: dict[str, SimpleNamespace]
+    mechanism_codes: dict[str, int]
+    mechanism_names: tuple[str, ...]
+    layout: SlotLayout
+
+    def index(self, actor_id: str) -> int:
+        try:
+            return self.actor_ids.index(actor_id)
+        except ValueError:
+            raise KeyError(f"unknown actor {actor_id!r}; known actors: {', '.join(self.actor_ids)}") from None
+
+    @property
+    def n_actors(self) -> int:
+        return len(self.actor_ids)
+
+    def initial_state(self, n_runs: int, snapshot: Snapshot | None = None) -> State:
+        """The state at the scenario's start, or at a snapshot's month, for ``n_runs`` runs."""
+        scenario = self.scenario
+        government: Government = snapshot.government if snapshot is not None else scenario.government
+        actor_values = {name: np.empty(self.n_actors) for name in ACTOR_VARIABLES}
+        threshold = np.empty(self.n_actors)
+        for index, actor in enumerate(scenario.actors):
+            override = snapshot.actors.get(actor.id) if snapshot is not None else None
+            for name in ATTRIBUTE_NAMES:
+                value = getattr(override, name) if override is not None else None
+                quantity = value if value is not None else scenario.attribute(actor, name)
+                if name == "threshold":
+                    threshold[index] = quantity.value
+                else:
+                    actor_values[name][index] = quantity.value
+        system = {name: getattr(scenario.system, name).value for name in SYSTEM_VARIABLES if name != "policy" and name != "progressive_room"}
+        if snapshot is not None:
+            for name in system:
+                override = getattr(snapshot.system, name)
+                if override is not None:
+                    system[name] = override.value
+        system["policy"] = government.policy.value
+        system["progressive_room"] = government.progressive_room.value
+        regime = REGIME_KEYS.index(government.type)
+        values: dict[str, object] = {
+            "month": snapshot.month if snapshot is not None else scenario.calendar.start,
+            "regime": np.full(n_runs, regime, dtype=np.int8),
+            "assembly": np.full(n_runs, bool(snapshot.assembly) if snapshot is not None else False),
+            "months_in_power": np.zeros(n_runs, dtype=np.int32),
+        }
+        for name in ACTOR_VARIABLES:
+            values[name] = np.repeat(actor_values[name][:, None], n_runs, axis=1)
+        for name in SYSTEM_VARIABLES:
+            values[name] = np.full(n_runs, float(system[name]))
+        return State(**values)  # type: ignore[arg-type]
+
+
+def compile_params(params: BaseModel, actor_ids: tuple[str, ...]) -> SimpleNamespace:
+    """Numbers for the engine: quantities become floats, actor ids become indices."""
+    compiled = {}
+    for name, field in type(params).model_fields.items():
+        value = getattr(params, name)
+        if isinstance(value, Quantity):
+            compiled[name] = float(value.value)
+        elif is_actor_reference(field.metadata):
+            compiled[name] = actor_ids.index(value)
+        elif isinstance(value, list) and value and isinstance(value[0], str):
+            inner = typing.get_args(field.annotation)
+            if inner and is_actor_reference(list(getattr(inner[0], "__metadata__", ()))):
+                compiled[name] = [actor_ids.index(item) for item in value]
+            else:
+                compiled[name] = list(value)
+        else:
+            compiled[name] = value
+    return SimpleNamespace(**compiled)
+
+
+def compile_scenario(scenario: Scenario) -> Model:
+    """Compile a validated scenario into a :class:`Model`."""
+    actor_ids = tuple(actor.id for actor in scenario.actors)
+    params = {module.NAME: compile_params(getattr(scenario.mechanisms, module.NAME), actor_ids) for module in SCHEDULE}
+    mechanism_names = tuple(module.NAME for module in SCHEDULE) + (EVENTS_MECHANISM,)
+    slots: list[str] = []
+    for module in SCHEDULE:
+        slots += list(module.SLOTS)
+        for slot in getattr(module, "ACTOR_SLOTS", ()):
+            slots += [f"{slot}.{actor_id}" for actor_id in actor_ids]
+    slots += list(EVENT_SLOTS)
+    initial = scenario.actors
+    return Model(
+        scenario=scenario,
+        actor_ids=actor_ids,
+        actor_names=tuple(actor.name for actor in scenario.actors),
+        domestic_actors=tuple(i for i, actor in enumerate(scenario.actors) if actor.kind != "foreign"),
+        civil_actors=tuple(i for i, actor in enumerate(scenario.actors) if actor.kind not in ("foreign", "army", "guerrilla")),
+        threshold=np.array([scenario.attribute(a, "threshold").value for a in initial]),
+        initial_organization=np.array([scenario.attribute(a, "organization").value for a in initial]),
+        influence=tuple(
+            (actor_ids.index(r.source), actor_ids.index(r.target), float(r.weight.value)) for r in scenario.relations if r.kind == "influence"
+        ),
+        alliances=tuple(
+            (actor_ids.index(r.source), actor_ids.index(r.target), float(r.weight.value)) for r in scenario.relations if r.kind == "alliance"
+        ),
+        params=params,
+        mechanism_codes={name: code for code, name in enumerate(mechanism_names)},
+        mechanism_names=mechanism_names,
+        layout=SlotLayout(tuple(slots)),
+    )
+

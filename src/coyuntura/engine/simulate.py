@@ -1,0 +1,224 @@
+"""Run the model: N trajectories month by month, in batches, streaming summaries.
+
+``simulate`` splits the runs into batches, simulates each batch as arrays over
+runs, and merges integer summaries (regime counts, strength histograms, counts
+of runs with each outcome per period). Because every run's random stream
+depends only on (seed, start month, run index) and every summary is a count,
+results are identical whatever the batch size. The full event log and state
+series are kept only when asked for, so memory stays bounded for 10^6 runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..scenario.calendar import format_month
+from ..scenario.schema import Snapshot
+from .events import EventLog
+from .exogenous import apply_scheduled
+from .mechanisms import SCHEDULE
+from .mechanisms.base import Month
+from .model import Model
+from .outcomes import OUTCOMES
+from .random import RunStreams
+from .state import REGIME_KEYS, State
+
+STRENGTH_BINS = 50
+"""Histogram bins over [0, 1] used to stream the quantiles of actor strength."""
+
+SERIES_VARIABLES = ("regime", "policy", "left_unity", "polarization", "army_capacity")
+
+
+def actor_strength(state: State, model: Model) -> np.ndarray:
+    """Strength of each actor, (actors, runs) in [0, 1]: organization x the M12 arms factor."""
+    floor = model.params["arms"].arms_floor
+    return state.organization * (floor + (1.0 - floor) * state.arms)
+
+
+@dataclass
+class Ensemble:
+    """Summaries of an ensemble of runs, plus the event log and series if kept."""
+
+    scenario_id: str
+    seed: int
+    n_runs: int
+    start: int
+    until: int
+    actor_ids: tuple[str, ...]
+    actor_names: tuple[str, ...]
+    periods: tuple[tuple[int, int], ...]
+    regime_counts: np.ndarray  # (months, regimes)
+    strength_histogram: np.ndarray  # (months, actors, bins)
+    outcome_counts: np.ndarray  # (periods, outcomes): runs with >= 1 occurrence
+    outcome_counts_total: np.ndarray  # (outcomes,): over the whole run
+    events: dict[str, np.ndarray] | None = None
+    series: dict[str, np.ndarray] | None = None
+    series_months: tuple[int, ...] = ()
+    final_regime: np.ndarray | None = None
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def months(self) -> np.ndarray:
+        return np.arange(self.start, self.until + 1)
+
+    def regime_probability(self, month: int) -> np.ndarray:
+        """Share of runs in each regime type at the end of ``month``."""
+        return self.regime_counts[month - self.start] / self.n_runs
+
+    def strength_quantiles(self, quantiles: tuple[float, ...]) -> np.ndarray:
+        """(months, actors, quantiles) of actor strength, from the streamed histograms."""
+        cumulative = np.cumsum(self.strength_histogram, axis=-1) / self.n_runs
+        edges = np.linspace(0.0, 1.0, STRENGTH_BINS + 1)
+        result = np.empty(cumulative.shape[:2] + (len(quantiles),))
+        for k, q in enumerate(quantiles):
+            index = np.argmax(cumulative >= q - 1e-12, axis=-1)
+            result[..., k] = 0.5 * (edges[index] + edges[index + 1])
+        return result
+
+
+def default_periods(start: int, until: int) -> tuple[tuple[int, int], ...]:
+    """Reporting periods: 5-year windows over long spans, years over short ones."""
+    length = 60 if until - start + 1 > 120 else 12
+    periods = []
+    first = start
+    while first <= until:
+        periods.append((first, min(first + length - 1, until)))
+        first += length
+    return tuple(periods)
+
+
+def simulate(
+    model: Model,
+    n_runs: int,
+    seed: int = 0,
+    start: str | None = None,
+    until: int | None = None,
+    periods: tuple[tuple[int, int], ...] | None = None,
+    batch_size: int = 25_000,
+    keep_events: bool = False,
+    series_every: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    first_run: int = 0,
+) -> Ensemble:
+    """Simulate runs ``first_run .. first_run + n_runs - 1`` and summarize them.
+
+    ``start`` is a snapshot id (or its month ``YYYY-MM``); by default the run
+    starts at the scenario's start. ``until`` (a month index) defaults to the
+    calendar's ``end``. ``progress`` is called with the number of runs finished.
+    """
+    scenario = model.scenario
+    if n_runs < 1:
+        raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
+    if batch_size < 1:
+        raise ValueError(f"batch size must be at least 1, got {batch_size}")
+    snapshot = scenario.snapshot(start) if start is not None else None
+    start_month = snapshot.month if snapshot is not None else scenario.calendar.start
+    until = scenario.calendar.end if until is None else until
+    if until < start_month:
+        raise ValueError(f"--until {format_month(until)} is before the start {format_month(start_month)}")
+    if until > scenario.calendar.horizon:
+        raise ValueError(f"--until {format_month(until)} is past the scenario's horizon {format_month(scenario.calendar.horizon)}")
+    periods = periods or default_periods(start_month, until)
+    n_months = until - start_month + 1
+    regime_counts = np.zeros((n_months, len(REGIME_KEYS)), dtype=np.int64)
+    histogram = np.zeros((n_months, model.n_actors, STRENGTH_BINS), dtype=np.int64)
+    outcome_counts = np.zeros((len(periods), len(OUTCOMES)), dtype=np.int64)
+    outcome_total = np.zeros(len(OUTCOMES), dtype=np.int64)
+    series_months = tuple(range(start_month, until + 1, series_every)) if series_every else ()
+    event_chunks: list[dict[str, np.ndarray]] = []
+    series_chunks: list[dict[str, np.ndarray]] = []
+    final_regimes = []
+    done = 0
+    for batch_first in range(first_run, first_run + n_runs, batch_size):
+        batch_runs = min(batch_size, first_run + n_runs - batch_first)
+        state, log, series = _run_batch(model, seed, snapshot, start_month, until, batch_first, batch_runs, regime_counts, histogram, series_months)
+        columns = log.columns()
+        _count_outcomes(columns, periods, batch_first, batch_runs, outcome_counts, outcome_total)
+        final_regimes.append(state.regime.copy())
+        if keep_events:
+            event_chunks.append(columns)
+        if series is not None:
+            series_chunks.append(series)
+        done += batch_runs
+        if progress is not None:
+            progress(done)
+    return Ensemble(
+        scenario_id=scenario.id,
+        seed=seed,
+        n_runs=n_runs,
+        start=start_month,
+        until=until,
+        actor_ids=model.actor_ids,
+        actor_names=model.actor_names,
+        periods=periods,
+        regime_counts=regime_counts,
+        strength_histogram=histogram,
+        outcome_counts=outcome_counts,
+        outcome_counts_total=outcome_total,
+        events={k: np.concatenate([c[k] for c in event_chunks]) for k in event_chunks[0]} if keep_events else None,
+        series={k: np.concatenate([c[k] for c in series_chunks], axis=-1) for k in series_chunks[0]} if series_chunks else None,
+        series_months=series_months,
+        final_regime=np.concatenate(final_regimes),
+    )
+
+
+def _run_batch(
+    model: Model,
+    seed: int,
+    snapshot: Snapshot | None,
+    start_month: int,
+    until: int,
+    first_run: int,
+    n_runs: int,
+    regime_counts: np.ndarray,
+    histogram: np.ndarray,
+    series_months: tuple[int, ...],
+) -> tuple[State, EventLog, dict[str, np.ndarray] | None]:
+    state = model.initial_state(n_runs, snapshot)
+    streams = RunStreams(seed, start_month, first_run, n_runs, model.layout)
+    log = EventLog(first_run)
+    series: dict[str, list[np.ndarray]] = {name: [] for name in SERIES_VARIABLES + ("strength",)} if series_months else {}
+    mechanisms = [(module, model.params[module.NAME]) for module in SCHEDULE]
+    for index in range(start_month, until + 1):
+        state.month = index
+        month = Month(index=index, model=model, draws=streams.next_month(), log=log, scratch={})
+        apply_scheduled(state, month)
+        for module, params in mechanisms:
+            if params.enabled:
+                module.apply(state, params, month)
+        state.months_in_power += 1
+        state.clip_to_bounds()
+        row = index - start_month
+        regime_counts[row] += np.bincount(state.regime, minlength=regime_counts.shape[1])
+        strength = actor_strength(state, model)
+        bins = np.minimum((strength * STRENGTH_BINS).astype(np.int64), STRENGTH_BINS - 1)
+        offsets = (np.arange(model.n_actors) * STRENGTH_BINS)[:, None]
+        histogram[row] += np.bincount((bins + offsets).ravel(), minlength=model.n_actors * STRENGTH_BINS).reshape(model.n_actors, STRENGTH_BINS)
+        if index in series_months:
+            for name in SERIES_VARIABLES:
+                series[name].append(getattr(state, name).copy())
+            series["strength"].append(strength.astype(np.float32))
+    stacked = {name: np.stack(values) for name, values in series.items()} if series_months else None
+    return state, log, stacked
+
+
+def _count_outcomes(
+    columns: dict[str, np.ndarray],
+    periods: tuple[tuple[int, int], ...],
+    first_run: int,
+    n_runs: int,
+    outcome_counts: np.ndarray,
+    outcome_total: np.ndarray,
+) -> None:
+    period_of = np.full(columns["month"].shape, -1)
+    for k, (first, last) in enumerate(periods):
+        period_of[(columns["month"] >= first) & (columns["month"] <= last)] = k
+    for j, definition in enumerate(OUTCOMES):
+        rows = definition.rows(columns)
+        runs = columns["run"][rows] - first_run
+        outcome_total[j] += np.unique(runs).size
+        for k in range(len(periods)):
+            outcome_counts[k, j] += np.unique(runs[period_of[rows] == k]).size

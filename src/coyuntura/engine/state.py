@@ -1,0 +1,123 @@
+"""The simulation state: arrays over runs, actor attributes stored actor-major.
+
+Actor attributes have shape ``(actors, runs)`` so that one actor's value across
+all runs is a contiguous vector; system variables have shape ``(runs,)``.
+Every mechanism reads and writes these arrays and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import IntEnum
+
+import numpy as np
+
+
+class RegimeType(IntEnum):
+    """The kinds of government the model knows (DESIGN: regime types to start from)."""
+
+    CIVILIAN_NATIONALIST = 0
+    RIGHT_MILITARY = 1
+    NATIONALIST_MILITARY = 2
+    WORKERS_GOVERNMENT = 3
+
+    @property
+    def key(self) -> str:
+        return self.name.lower()
+
+
+REGIME_KEYS: tuple[str, ...] = tuple(regime.key for regime in RegimeType)
+
+ACTOR_VARIABLES: tuple[str, ...] = (
+    "weight",  # political weight (share of the relevant population or of the officer corps)
+    "organization",  # organizational capacity in [0, 1]
+    "arms",  # access to arms in [0, 1]
+    "radicalism",  # ideological position, -1 far right .. +1 far left
+    "support",  # support for the incumbent government in [0, 1]
+    "mobilization",  # share mobilized this month in [0, 1]
+    "cohesion",  # internal unity in [0, 1]
+)
+
+SYSTEM_VARIABLES: tuple[str, ...] = (
+    "policy",  # government policy position, -1 right .. +1 left
+    "progressive_room",  # progressive options still open to revolutionary nationalism (M1)
+    "corruption",  # spoils and corruption of the party-state "new class" (M3)
+    "mystification_urban",  # hold of nationalist rhetoric in the cities (M4)
+    "mystification_rural",  # hold of nationalist rhetoric in the countryside (M4)
+    "army_capacity",  # the army's rebuilt capacity as an institution (M2)
+    "dependence",  # dependence on US aid and foreign loans (M2, M15)
+    "squeeze",  # financial distress of national capital (M15)
+    "hardship",  # economic hardship of wage earners
+    "left_unity",  # unity of the Left parties (M11)
+    "repression_memory",  # the popular movement's memory of police-state repression (M8)
+    "differentiation",  # capitalist differentiation among the peasantry (M9)
+    "us_hostility",  # US hostility toward the government (M2)
+    "nationalist_pressure",  # pull of a "nationalist" program inside the army (M10)
+    "assets_remaining",  # foreign-owned assets still open to nationalization (M14)
+    "polarization",  # polarization of the political field (M17)
+    "guerrilla_defeats",  # guerrilla focos defeated so far (M10)
+)
+
+
+@dataclass
+class State:
+    """All state of ``n_runs`` trajectories at one month."""
+
+    month: int
+    regime: np.ndarray  # (runs,) int8 RegimeType
+    assembly: np.ndarray  # (runs,) bool: a Popular Assembly sits (dual power)
+    months_in_power: np.ndarray  # (runs,) int32
+    weight: np.ndarray
+    organization: np.ndarray
+    arms: np.ndarray
+    radicalism: np.ndarray
+    support: np.ndarray
+    mobilization: np.ndarray
+    cohesion: np.ndarray
+    policy: np.ndarray
+    progressive_room: np.ndarray
+    corruption: np.ndarray
+    mystification_urban: np.ndarray
+    mystification_rural: np.ndarray
+    army_capacity: np.ndarray
+    dependence: np.ndarray
+    squeeze: np.ndarray
+    hardship: np.ndarray
+    left_unity: np.ndarray
+    repression_memory: np.ndarray
+    differentiation: np.ndarray
+    us_hostility: np.ndarray
+    nationalist_pressure: np.ndarray
+    assets_remaining: np.ndarray
+    polarization: np.ndarray
+    guerrilla_defeats: np.ndarray
+
+    @property
+    def n_runs(self) -> int:
+        return int(self.regime.shape[0])
+
+    def copy(self) -> "State":
+        return State(**{f.name: (getattr(self, f.name).copy() if f.name != "month" else self.month) for f in fields(self)})
+
+    def select(self, runs: np.ndarray) -> "State":
+        """The sub-state of some runs (boolean mask or indices)."""
+        values = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "month":
+                values[f.name] = value
+            elif f.name in ACTOR_VARIABLES:
+                values[f.name] = value[:, runs]
+            else:
+                values[f.name] = value[runs]
+        return State(**values)
+
+    def clip_to_bounds(self) -> None:
+        """Keep every level inside its documented range after a month's updates."""
+        for name in ACTOR_VARIABLES:
+            low = -1.0 if name == "radicalism" else 0.0
+            np.clip(getattr(self, name), low, 1.0, out=getattr(self, name))
+        for name in SYSTEM_VARIABLES:
+            low = -1.0 if name == "policy" else 0.0
+            high = np.inf if name in ("assets_remaining", "guerrilla_defeats") else 1.0
+            np.clip(getattr(self, name), low, high, out=getattr(self, name))

@@ -1,0 +1,1 @@
+"""Reports: tables, charts, chronicles, sources."""

@@ -1,0 +1,1 @@
+"""Scenario format: typed schema, YAML loading with line-aware errors, checks."""

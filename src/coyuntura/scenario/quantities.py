@@ -1,0 +1,116 @@
+"""Numbers with provenance.
+
+Every number in a scenario is a :class:`Quantity`: a value plus either a
+``source`` (a locator into the source text and a paraphrase of what it says) or
+an ``assumption`` (one line saying why the modeller chose it). A quantity may
+also carry a ``prior`` for calibration. Bounded variants (:data:`Unit`,
+:data:`Signed`, :data:`NonNegative`) reject values outside their range.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+LOCATOR_PATTERN = re.compile(r"^(?P<section>.+?),\s*L(?P<start>\d+)(?:-(?P<end>\d+))?$")
+
+
+class Frozen(BaseModel):
+    """Base for every scenario model: immutable, and unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Prior(Frozen):
+    """Prior distribution of a free parameter, used by calibration."""
+
+    dist: Literal["uniform", "normal", "lognormal", "beta"] = "uniform"
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Prior":
+        if not self.low < self.high:
+            raise ValueError(f"prior range needs low < high, got low={self.low}, high={self.high}")
+        return self
+
+
+class Quantity(Frozen):
+    """A number with its provenance: ``source`` + ``says``, or ``assumption``."""
+
+    value: float
+    source: str | None = Field(default=None, description="Locator: 'Section title, Lstart-end'.")
+    says: str | None = Field(default=None, description="What the source says there, in our own words.")
+    assumption: str | None = Field(default=None, description="Why this value, when the source gives none.")
+    prior: Prior | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_numbers_need_provenance(cls, data: object) -> object:
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            raise ValueError(
+                f"the number {data} needs provenance: write {{value: {data}, source: 'Section, Lx-y', says: ...}} "
+                f"or {{value: {data}, assumption: '...'}}"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _provenance(self) -> "Quantity":
+        if not math.isfinite(self.value):
+            raise ValueError(f"value must be a finite number, got {self.value}")
+        if (self.source is None) == (self.assumption is None):
+            raise ValueError("give exactly one of 'source' (with 'says') or 'assumption'")
+        if self.source is not None:
+            if not LOCATOR_PATTERN.match(self.source):
+                raise ValueError(f"source {self.source!r} is not a locator like 'The Miners, L226-237'")
+            if not self.says or not self.says.strip():
+                raise ValueError("a 'source' needs 'says': what the source states there, in your own words")
+        if self.assumption is not None and not self.assumption.strip():
+            raise ValueError("'assumption' needs a one-line justification")
+        if self.prior is not None and not self.prior.low <= self.value <= self.prior.high:
+            raise ValueError(f"value {self.value} lies outside its prior range [{self.prior.low}, {self.prior.high}]")
+        return self
+
+    @property
+    def provenance(self) -> str:
+        """One line: the locator and paraphrase, or the assumption."""
+        if self.source is not None:
+            return f"{self.source}: {self.says}"
+        return f"assumption: {self.assumption}"
+
+
+def _bounded(low: float, high: float):
+    def check(quantity: Quantity) -> Quantity:
+        if not low <= quantity.value <= high:
+            raise ValueError(f"value {quantity.value} is outside the allowed range [{low:g}, {high:g}]")
+        if quantity.prior is not None and (quantity.prior.low < low or quantity.prior.high > high):
+            raise ValueError(
+                f"prior range [{quantity.prior.low:g}, {quantity.prior.high:g}] leaves the allowed range [{low:g}, {high:g}]"
+            )
+        return quantity
+
+    check.bounds = (low, high)  # type: ignore[attr-defined]
+    return AfterValidator(check)
+
+
+Unit = Annotated[Quantity, _bounded(0.0, 1.0)]
+"""A share, probability-like level or index in [0, 1]."""
+Signed = Annotated[Quantity, _bounded(-1.0, 1.0)]
+"""A position on the left-right axis: -1 far right, +1 far left."""
+NonNegative = Annotated[Quantity, _bounded(0.0, 1e6)]
+"""A rate, weight or coefficient that cannot be negative."""
+Coefficient = Annotated[Quantity, _bounded(-1e6, 1e6)]
+"""A log-linear coefficient or intercept, of either sign."""
+
+
+def quantity_bounds(annotation: object) -> tuple[float, float] | None:
+    """The allowed range of a bounded quantity annotation, if it has one."""
+    for meta in getattr(annotation, "__metadata__", ()):
+        func = getattr(meta, "func", None)
+        bounds = getattr(func, "bounds", None)
+        if bounds is not None:
+            return bounds
+    return None

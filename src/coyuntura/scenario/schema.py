@@ -1,0 +1,263 @@
+"""The typed, immutable scenario: what a scenario file may contain.
+
+A scenario declares the source it encodes, the calendar, the actors and their
+attributes, the incumbent government, the system-level state, the relations
+between actors, the mechanisms and their parameters, scheduled exogenous
+events and snapshots of the described state at later months. Every number is a
+:class:`~coyuntura.scenario.quantities.Quantity` with its provenance.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BeforeValidator, Field, PlainSerializer, create_model, model_validator
+
+from ..engine.mechanisms import SCHEDULE
+from .calendar import format_month, parse_month
+from .quantities import Coefficient, Frozen, NonNegative, Quantity, Signed, Unit
+from .refs import ActorRef, Identifier
+
+MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format_month, return_type=str)]
+"""A calendar month written ``YYYY-MM``."""
+
+RegimeKey = Literal["civilian_nationalist", "right_military", "nationalist_military", "workers_government"]
+ActorKind = Literal["labor", "peasantry", "capital", "army", "church", "party", "students", "foreign", "guerrilla"]
+
+
+class Provenance(Frozen):
+    """Where a non-numeric statement (an event, an actor) comes from."""
+
+    source: str | None = None
+    says: str | None = None
+    assumption: str | None = None
+
+    @model_validator(mode="after")
+    def _one_provenance(self) -> "Provenance":
+        if (self.source is None) == (self.assumption is None):
+            raise ValueError("give exactly one of 'source' (with 'says') or 'assumption'")
+        if self.source is not None and not (self.says and self.says.strip()):
+            raise ValueError("a 'source' needs 'says': what the source states there, in your own words")
+        return self
+
+
+class SourceSection(Frozen):
+    title: str
+    lines: tuple[int, int]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "SourceSection":
+        if not 1 <= self.lines[0] <= self.lines[1]:
+            raise ValueError(f"section lines must be 1 <= first <= last, got {list(self.lines)}")
+        return self
+
+
+class SourceDocument(Frozen):
+    """The analysis the scenario encodes, and its sections for locators."""
+
+    title: str
+    author: str
+    year: int
+    sections: list[SourceSection] = Field(min_length=1)
+
+
+class Calendar(Frozen):
+    """One step is one month. ``start``..``end`` is the period the source describes;
+    runs may continue up to ``horizon``."""
+
+    start: MonthField
+    end: MonthField
+    horizon: MonthField
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Calendar":
+        if not self.start <= self.end <= self.horizon:
+            raise ValueError(
+                f"calendar needs start <= end <= horizon, got {format_month(self.start)}, "
+                f"{format_month(self.end)}, {format_month(self.horizon)}"
+            )
+        return self
+
+
+class ActorAttributes(Frozen):
+    """An actor's state at the start. Omitted attributes come from ``actor_defaults``."""
+
+    weight: Unit | None = Field(default=None, description="Political weight in national politics, 0..1.")
+    organization: Unit | None = Field(default=None, description="Organizational capacity, 0..1.")
+    arms: Unit | None = Field(default=None, description="Access to arms, 0..1.")
+    radicalism: Signed | None = Field(default=None, description="Position: -1 far right .. +1 far left.")
+    support: Unit | None = Field(default=None, description="Support for the incumbent government, 0..1.")
+    mobilization: Unit | None = Field(default=None, description="Share mobilized, 0..1.")
+    cohesion: Unit | None = Field(default=None, description="Internal unity, 0..1.")
+    threshold: NonNegative | None = Field(default=None, description="Mobilization threshold of the cascade (M6).")
+
+
+ATTRIBUTE_NAMES: tuple[str, ...] = tuple(ActorAttributes.model_fields)
+
+
+class Actor(ActorAttributes):
+    """A collective actor of the political system."""
+
+    id: Identifier
+    name: str
+    kind: ActorKind
+    checklist: list[str] = Field(default_factory=list, description="DESIGN checklist items this actor covers, e.g. 'A1'.")
+    description: str
+    size: Unit | None = Field(default=None, description="Demographic share (of the labour force, the officer corps...), if known.")
+    provenance: Provenance
+
+
+class Government(Frozen):
+    """The incumbent government."""
+
+    type: RegimeKey
+    leader: str
+    coalition: list[ActorRef] = Field(default_factory=list)
+    policy: Signed
+    progressive_room: Unit
+    provenance: Provenance
+
+
+class SystemState(Frozen):
+    """System-level state variables (see ``coyuntura.engine.state``)."""
+
+    corruption: Unit
+    mystification_urban: Unit
+    mystification_rural: Unit
+    army_capacity: Unit
+    dependence: Unit
+    squeeze: Unit
+    hardship: Unit
+    left_unity: Unit
+    repression_memory: Unit
+    differentiation: Unit
+    us_hostility: Unit
+    nationalist_pressure: Unit
+    assets_remaining: NonNegative
+    polarization: Unit
+    guerrilla_defeats: NonNegative
+
+
+SystemOverride = create_model(  # every system variable optional, for snapshots
+    "SystemOverride",
+    __base__=Frozen,
+    **{name: (field.annotation | None, None) for name, field in SystemState.model_fields.items()},
+)
+
+
+class Relation(Frozen):
+    """A directed tie: ``influence`` (contact, radicalization, cascade pull) or ``alliance`` (resources)."""
+
+    source: ActorRef = Field(alias="from")
+    target: ActorRef = Field(alias="to")
+    kind: Literal["influence", "alliance"]
+    weight: Unit
+
+
+class EventBase(Provenance):
+    id: Identifier
+    month: MonthField
+    description: str
+
+
+class LeaderDeath(EventBase):
+    """The incumbent leader dies (an exogenous shock); the army picks a successor."""
+
+    kind: Literal["leader_death"]
+    applies_to: RegimeKey
+    nationalist_successor_intercept: Coefficient
+    nationalist_pressure_coef: NonNegative
+    successor_policy: Signed
+
+
+class GuerrillaArrival(EventBase):
+    """A guerrilla foco arrives from outside the system."""
+
+    kind: Literal["guerrilla_arrival"]
+    actor: ActorRef
+    organization: Unit
+    arms: Unit
+
+
+class ActorShock(EventBase):
+    """Set one attribute of one actor (for interventions and what-ifs)."""
+
+    kind: Literal["actor_shock"]
+    actor: ActorRef
+    attribute: Literal["weight", "organization", "arms", "radicalism", "support", "mobilization", "cohesion"]
+    value: Quantity
+
+
+Event = Annotated[Union[LeaderDeath, GuerrillaArrival, ActorShock], Field(discriminator="kind")]
+
+
+class ActorOverride(ActorAttributes):
+    """Attributes of an actor as described at a snapshot's month."""
+
+
+class Snapshot(Frozen):
+    """The state the source describes at a later month, from which a run may start."""
+
+    id: Identifier
+    month: MonthField
+    description: str
+    government: Government
+    actors: dict[ActorRef, ActorOverride] = Field(default_factory=dict)
+    system: SystemOverride = Field(default_factory=SystemOverride)  # type: ignore[valid-type]
+    assembly: bool = False
+
+
+class NotRepresented(Frozen):
+    """A checklist item the scenario cannot represent, and why."""
+
+    item: str
+    reason: str
+
+
+Mechanisms = create_model(
+    "Mechanisms",
+    __base__=Frozen,
+    __doc__="Parameters of every mechanism, by name (see ``coyuntura.engine.mechanisms``).",
+    **{module.NAME: (module.Params, ...) for module in SCHEDULE},
+)
+
+
+class Scenario(Frozen):
+    """A whole scenario: validated, immutable, never evaluated as code."""
+
+    id: Identifier
+    title: str
+    description: str
+    source_document: SourceDocument
+    calendar: Calendar
+    actor_defaults: ActorAttributes
+    actors: list[Actor] = Field(min_length=1)
+    government: Government
+    system: SystemState
+    relations: list[Relation] = Field(default_factory=list)
+    mechanisms: Mechanisms  # type: ignore[valid-type]
+    events: list[Event] = Field(default_factory=list)
+    snapshots: list[Snapshot] = Field(default_factory=list)
+    not_represented: list[NotRepresented] = Field(default_factory=list)
+
+    def actor(self, actor_id: str) -> Actor:
+        for actor in self.actors:
+            if actor.id == actor_id:
+                return actor
+        raise KeyError(actor_id)
+
+    def snapshot(self, snapshot_id: str) -> Snapshot:
+        for snapshot in self.snapshots:
+            if snapshot.id == snapshot_id or format_month(snapshot.month) == snapshot_id:
+                return snapshot
+        known = ", ".join(f"{s.id} ({format_month(s.month)})" for s in self.snapshots) or "none"
+        raise KeyError(f"no snapshot {snapshot_id!r} in scenario {self.id!r}; snapshots: {known}")
+
+    def attribute(self, actor: Actor | ActorOverride, name: str) -> Quantity:
+        """An actor's attribute, falling back on ``actor_defaults``."""
+        value = getattr(actor, name)
+        if value is None:
+            value = getattr(self.actor_defaults, name)
+        if value is None:
+            raise KeyError(name)
+        return value
