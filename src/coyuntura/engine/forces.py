@@ -40,21 +40,21 @@ def government_legitimacy(state: State, model: "Model") -> np.ndarray:
 
 
 def threat_from_below(state: State, popular: Iterable[int]) -> np.ndarray:
-    """Organized, radical, mobilized or armed force of the popular actors, in [0, 1]."""
-    popular = list(popular)
+    """Organized, radical, mobilized or armed force of the popular actors, weight-averaged, in [0, 1]."""
     force = np.zeros(state.n_runs)
-    norm = 0.0
+    norm = np.zeros(state.n_runs)
     for actor in popular:
         radical = np.maximum(state.radicalism[actor], 0.0)
         readiness = 0.5 * state.mobilization[actor] + 0.5 * state.arms[actor]
         force += state.weight[actor] * state.organization[actor] * radical * (0.5 + readiness)
-        norm += 1.0
-    return np.clip(force / max(norm, 1.0) * 2.0, 0.0, 1.0)
+        norm += state.weight[actor]
+    return np.clip(force / np.maximum(norm, 1e-12), 0.0, 1.0)
 
 
-def army_faction_force(state: State, faction: int) -> np.ndarray:
-    """Force an army faction can commit: its share of the officer corps x its organization x the army's capacity."""
-    return state.weight[faction] * state.organization[faction] * state.army_capacity
+def army_faction_force(state: State, faction: int, scale: float) -> np.ndarray:
+    """Force an army faction can commit: its share of the officer corps x its organization x the army's
+    capacity x ``scale``, the whole army's force at full capacity in units of popular political weight."""
+    return scale * state.weight[faction] * state.organization[faction] * state.army_capacity
 
 
 def backing(state: State, backers: Iterable[int]) -> np.ndarray:

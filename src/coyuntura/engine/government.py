@@ -17,7 +17,9 @@ def install(state: State, where: np.ndarray, regime: RegimeType, month: "Month",
 
     A right military government starts from its anchor policy (M1) and dissolves
     any Popular Assembly; a workers' government starts from its own anchor; a
-    nationalist government starts from ``policy``. The clock of months in power
+    nationalist government starts from ``policy`` and opens a new balancing round
+    whose progressive room is what that policy claims (M1: the room only shrinks
+    from there). The clock of months in power
     restarts, and the loyal army faction follows the new incumbent.
     """
     if not np.any(where):
@@ -31,6 +33,8 @@ def install(state: State, where: np.ndarray, regime: RegimeType, month: "Month",
     state.regime[where] = int(regime)
     state.policy[:] = np.where(where, policy, state.policy)
     state.months_in_power[where] = 0
+    if regime == RegimeType.NATIONALIST_MILITARY:
+        state.progressive_room[:] = np.where(where, np.maximum(state.policy, 0.0), state.progressive_room)
     if regime == RegimeType.RIGHT_MILITARY:
         state.assembly[where] = False
     loyal = month.params("military_institution").loyal_faction

@@ -15,8 +15,9 @@ repression_memory + polarization_coef x polarization - cooptation_coef x
 coopted_support)``, where coopted support is the support for a nationalist
 government of the parties that back it, plus noise; crossings of
 ``unity_threshold`` and ``split_threshold`` are logged. A Popular Assembly forms
-with hazard ``1 - exp(-rate)``, rate log-linear in unity and labour
-mobilization, minus the president's resistance (M16), plus the mass base that
+with hazard ``1 - exp(-rate)``, rate log-linear in unity, labour
+mobilization and radicalism, minus the old party's hegemony over labour (urban
+mystification, M4) and the president's resistance (M16), plus the mass base that
 including MNR unionists adds. When a nationalist officer is carried to power by
 the masses he offers the Left ``cabinet_share`` of the cabinet; it accepts with
 probability ``logistic(accept_intercept + accept_unity_coef x unity)``.
@@ -58,6 +59,8 @@ class Params(MechanismParams):
     assembly_intercept: Coefficient
     assembly_unity_coef: NonNegative
     assembly_mobilization_coef: NonNegative
+    assembly_radicalism_coef: NonNegative
+    assembly_hegemony_coef: NonNegative
     include_mnr_unionists: Unit
     mnr_unionist_base_coef: NonNegative
     assembly_polarization: Unit
@@ -90,14 +93,18 @@ def apply(state: State, p, month: Month) -> None:
     month.log.record(month.index, split, EventType.LEFT_SPLIT, code, actor_mask(p.left_parties))
 
     labor_mobilization = np.zeros(state.n_runs)
+    labor_radicalism = np.zeros(state.n_runs)
     for actor in p.labor:
         labor_mobilization += state.mobilization[actor] / len(p.labor)
+        labor_radicalism += np.maximum(state.radicalism[actor], 0.0) / len(p.labor)
     resistance = month.params("military_institution").assembly_resistance
     mnr_base = p.include_mnr_unionists * p.mnr_unionist_base_coef * state.organization[p.mnr_unionists]
     rate = log_linear_rate(
         p.assembly_intercept,
         (p.assembly_unity_coef, state.left_unity),
         (p.assembly_mobilization_coef, labor_mobilization),
+        (p.assembly_radicalism_coef, labor_radicalism),
+        (-p.assembly_hegemony_coef, state.mystification_urban),
         (-resistance, nationalist_military.astype(float)),
         (1.0, mnr_base),
     )

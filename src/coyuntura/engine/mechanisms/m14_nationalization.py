@@ -14,7 +14,9 @@ policy, progressive room and left mobilization. A nationalization raises US
 hostility (compensation), the squeeze on national capital and the
 beneficiaries' support, lowers hardship (restored conditions) and uses up room.
 A right-leaning government grants concessions to foreign capital with a hazard
-log-linear in how far right it stands and how dependent it is.
+log-linear in how far right it stands and how dependent it is; each concession
+brings in foreign-owned assets (Gulf's oil concession was one) that a later
+nationalist government may take over.
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ class Params(MechanismParams):
     concession_dependence_coef: NonNegative
     concession_dependence_gain: Unit
     concession_hostility_relief: Unit
+    concession_asset_gain: NonNegative
+    max_foreign_assets: NonNegative
 
 
 def apply(state: State, p, month: Month) -> None:
@@ -97,4 +101,5 @@ def apply(state: State, p, month: Month) -> None:
     )
     state.dependence += concede * p.concession_dependence_gain * (1.0 - state.dependence)
     state.us_hostility -= concede * p.concession_hostility_relief
+    state.assets_remaining[:] = np.minimum(state.assets_remaining + concede * p.concession_asset_gain, p.max_foreign_assets)
     month.log.record(month.index, concede, EventType.FOREIGN_CONCESSION, month.mechanism_code(NAME), actor_mask([p.united_states]))

@@ -51,18 +51,18 @@ class Params(MechanismParams):
     decisiveness: NonNegative
 
 
-def army_total_force(state: State, factions: list[int]) -> np.ndarray:
+def army_total_force(state: State, factions: list[int], scale: float) -> np.ndarray:
     """What the whole officer corps can commit against socialism (all factions share that hostility)."""
     force = np.zeros(state.n_runs)
     for faction in factions:
-        force += army_faction_force(state, faction)
+        force += army_faction_force(state, faction, scale)
     return force
 
 
 def workers_take_power(state: State, month: Month, attempt: np.ndarray, popular_force: np.ndarray, slot: str) -> np.ndarray:
     """Contest of the armed popular force against the army; install a workers' government where it wins."""
     p = month.params(NAME)
-    win_probability = contest_success_probability(popular_force, army_total_force(state, p.army_factions), p.decisiveness)
+    win_probability = contest_success_probability(popular_force, army_total_force(state, p.army_factions, month.params("coup").army_force_scale), p.decisiveness)
     success = attempt & (month.draws.uniform(slot) < win_probability)
     install(state, success, RegimeType.WORKERS_GOVERNMENT, month)
     outcome = np.where(success, int(Outcome.SUCCESS), int(Outcome.FAILURE))

@@ -58,7 +58,7 @@ def apply(state: State, p, month: Month) -> None:
     rightward = p.drift_rate * (
         p.dependence_coef * state.dependence
         + p.squeeze_coef * state.squeeze
-        + p.army_coef * army_faction_force(state, p.right_faction)
+        + p.army_coef * army_faction_force(state, p.right_faction, month.params("coup").army_force_scale)
     )
     leftward = p.left_pull * state.progressive_room * left_mobilization
     change = (leftward - rightward) * nationalist

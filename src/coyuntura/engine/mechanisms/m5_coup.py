@@ -71,6 +71,7 @@ class Params(MechanismParams):
     backers: list[ActorRef]
     regional_plotter: ActorRef
     middle_peasants: ActorRef
+    army_force_scale: NonNegative
     plot_intercept: Coefficient
     threat_coef: NonNegative
     weakness_coef: NonNegative
@@ -90,6 +91,7 @@ class Params(MechanismParams):
     defence_radicalism_coef: NonNegative
     swing_slope: NonNegative
     decisiveness: NonNegative
+    mass_defeat_share: Unit
     installation_intercept: Coefficient
     installation_popular_coef: NonNegative
     installation_legitimacy_coef: NonNegative
@@ -97,6 +99,7 @@ class Params(MechanismParams):
     takeover_intercept: Coefficient
     takeover_unity_coef: NonNegative
     takeover_arms_coef: NonNegative
+    takeover_support_coef: NonNegative
 
 
 def plot_rate(state: State, month: Month, p) -> np.ndarray:
@@ -108,7 +111,7 @@ def plot_rate(state: State, month: Month, p) -> np.ndarray:
         (p.weakness_coef, 1.0 - government_legitimacy(state, month.model)),
         (p.pretext_coef, state.corruption),
         (p.backing_coef, backing(state, p.backers)),
-        (p.army_coef, army_faction_force(state, p.right_faction)),
+        (p.army_coef, army_faction_force(state, p.right_faction, p.army_force_scale)),
         (p.polarization_coef, state.polarization),
     )
 
@@ -142,17 +145,17 @@ def apply(state: State, p, month: Month) -> None:
         return
 
     support_for_plot = 1.0 + p.backing_multiplier * backing(state, p.backers)
-    army_attack = army_faction_force(state, p.right_faction)
+    army_attack = army_faction_force(state, p.right_faction, p.army_force_scale)
     peasant_column = state.differentiation * state.weight[p.middle_peasants] * state.organization[p.middle_peasants]
     regional_attack = state.weight[p.regional_plotter] * state.organization[p.regional_plotter] + peasant_column
     attack = np.where(army_plot, army_attack, regional_attack + p.regional_army_share * army_attack) * support_for_plot
 
     legitimacy = government_legitimacy(state, model)
-    loyal = army_faction_force(state, p.loyal_faction) * logistic(p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy)
+    loyal = army_faction_force(state, p.loyal_faction, p.army_force_scale) * logistic(p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy)
     mobilized = popular_defence(state, month, p)
     popular = m12.mobilized_force(state, month, mobilized) + m10.urban_guerrilla_force(state, month.params(m10.NAME))
 
-    swing_force = army_faction_force(state, p.swing_faction)
+    swing_force = army_faction_force(state, p.swing_faction, p.army_force_scale)
     join_defence_probability = logistic(p.swing_slope * (popular + loyal - attack) / np.maximum(popular + loyal + attack, 1e-12))
     swing_defends = draws.uniform("swing") < join_defence_probability
     defence = loyal + popular + swing_defends * swing_force
@@ -160,7 +163,8 @@ def apply(state: State, p, month: Month) -> None:
     success = attempt & (draws.uniform("coup_outcome") < contest_success_probability(attack, defence, p.decisiveness))
     failed = attempt & ~success
     popular_share = popular / np.maximum(defence, 1e-12)
-    by_masses = failed & (popular >= loyal)
+    came_out = m6.mobilized_share(state, mobilized) >= month.params(m6.NAME).mass_threshold
+    by_masses = failed & came_out & (popular_share >= p.mass_defeat_share)
 
     plotter = np.where(army_plot, p.right_faction, p.regional_plotter)
     code = month.mechanism_code(NAME)
@@ -184,12 +188,19 @@ def apply(state: State, p, month: Month) -> None:
     # otherwise the officer who led the defence may take the presidency and offer the Left the cabinet.
     workers = month.params(m12.NAME).workers
     arms = np.zeros(state.n_runs)
+    loyalty = np.zeros(state.n_runs)
     for actor in workers:
         arms += state.arms[actor] / len(workers)
-    takeover_probability = logistic(p.takeover_intercept + p.takeover_unity_coef * state.left_unity + p.takeover_arms_coef * arms)
+        loyalty += state.support[actor] / len(workers)
+    takeover_probability = logistic(
+        p.takeover_intercept
+        + p.takeover_unity_coef * state.left_unity
+        + p.takeover_arms_coef * arms
+        - p.takeover_support_coef * loyalty
+    )
     takeover = by_masses & (state.regime != RegimeType.WORKERS_GOVERNMENT) & (draws.uniform("takeover") < takeover_probability)
     seized = m17.workers_take_power(state, month, takeover, popular, "takeover_outcome")
-    weak_incumbent = (state.regime == RegimeType.NATIONALIST_MILITARY) | (state.regime == RegimeType.CIVILIAN_NATIONALIST)
+    weak_incumbent = state.regime == RegimeType.NATIONALIST_MILITARY
     installation_probability = logistic(p.installation_intercept + p.installation_popular_coef * popular_share - p.installation_legitimacy_coef * legitimacy)
     installed = by_masses & ~seized & weak_incumbent & (draws.uniform("installation") < installation_probability)
     new_policy = np.maximum(state.policy, p.installation_policy)

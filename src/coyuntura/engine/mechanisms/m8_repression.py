@@ -11,8 +11,8 @@ Introduction, L95-104: Ovando's recognition of the right to organize let the
 workers' organizations recover.
 
 Equations: a repression wave is a hazard ``1 - exp(-rate)``, rate log-linear in
-the threat from below and the mobilized share, with a regime term (a right
-military government represses most). A wave cuts the targets' organization and
+the threat from below and the mobilized share, falling as policy moves left, with a regime term (a
+right military government represses most). A wave cuts the targets' organization and
 arms, raises the movement's memory of repression, shatters the old party's
 apparatus and demystifies. Between waves, popular organizations recover toward
 their pre-repression level at a rate that grows with how open the government's
@@ -50,6 +50,7 @@ class Params(MechanismParams):
     right_military_coef: Coefficient
     nationalist_military_coef: Coefficient
     civilian_coef: Coefficient
+    policy_coef: NonNegative
     organization_loss: Unit
     arms_loss: Unit
     party_shattering: Unit
@@ -70,7 +71,9 @@ def apply(state: State, p, month: Month) -> None:
         + p.nationalist_military_coef * (state.regime == RegimeType.NATIONALIST_MILITARY)
         + p.civilian_coef * (state.regime == RegimeType.CIVILIAN_NATIONALIST)
     )
-    rate = log_linear_rate(p.intercept, (p.threat_coef, threat), (p.mobilization_coef, share), (1.0, regime_term))
+    rate = log_linear_rate(
+        p.intercept, (p.threat_coef, threat), (p.mobilization_coef, share), (-p.policy_coef, state.policy), (1.0, regime_term)
+    )
     wave = (state.regime != RegimeType.WORKERS_GOVERNMENT) & (month.draws.uniform("repression") < hazard_probability(rate))
     for actor in p.targets:
         state.organization[actor] *= 1.0 - wave * p.organization_loss
