@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 
 ## The main job: forecast the bundled scenario, print its table, write its report.
 forecast: $(STAMP)
-	$(VENV)/bin/coyuntura run bolivia-1952 --runs 20000 --out reports/bolivia-1952
+	$(VENV)/bin/coyuntura run bolivia-1952 --from march_1971 --until 1973-03 --runs 20000 --out reports/bolivia-1952
 
 ## Every test.
 test: $(STAMP)

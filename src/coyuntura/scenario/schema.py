@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BeforeValidator, Field, PlainSerializer, create_model, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints, create_model, model_validator
 
 from ..engine.mechanisms import SCHEDULE
 from .calendar import format_month, parse_month
@@ -222,10 +222,13 @@ Mechanisms = create_model(
 )
 
 
+ScenarioId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+
+
 class Scenario(Frozen):
     """A whole scenario: validated, immutable, never evaluated as code."""
 
-    id: Identifier
+    id: ScenarioId
     title: str
     description: str
     source_document: SourceDocument

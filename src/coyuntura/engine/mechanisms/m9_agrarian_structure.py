@@ -15,6 +15,10 @@ governs; its organization is capped at ``organization_ceiling``;
 military government and ``differentiation_rate`` otherwise; the agrarian
 bourgeoisie's organization relaxes toward ``base + middle_peasant_pull x
 differentiation``; the left peasant currents radicalize toward the miners.
+``left_outreach`` is the Left organizing peasants before taking power (The
+Peasantry, L298-302: the Left holds this nearly impossible and plans to win them
+after); it pulls peasant radicalism toward the miners' at ``left_outreach x
+left_unity`` per month and loosens the clientelist hold.
 """
 
 from __future__ import annotations
@@ -55,11 +59,16 @@ class Params(MechanismParams):
     bourgeoisie_base_organization: Unit
     middle_peasant_pull: NonNegative
     miner_influence_on_left_peasants: Unit
+    left_outreach: Unit
 
 
 def apply(state: State, p, month: Month) -> None:
     peasants = p.peasantry
-    state.support[peasants] = relax(state.support[peasants], p.clientelism, p.adjustment_speed)
+    # The Left winning peasants before taking power: organizing pulls them toward the miners' position
+    # and loosens the clientelist hold (the source's Left thinks this hard or impossible: outreach 0).
+    state.radicalism[peasants] = relax(state.radicalism[peasants], state.radicalism[p.miners], p.left_outreach * state.left_unity)
+    hold = p.clientelism * (1.0 - p.left_outreach * np.maximum(state.radicalism[peasants], 0.0))
+    state.support[peasants] = relax(state.support[peasants], hold, p.adjustment_speed)
     np.minimum(state.organization[peasants], p.organization_ceiling, out=state.organization[peasants])
     right = state.regime == RegimeType.RIGHT_MILITARY
     rate = np.where(right, p.right_differentiation_rate, p.differentiation_rate)
