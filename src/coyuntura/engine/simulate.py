@@ -10,7 +10,7 @@ series are kept only when asked for, so memory stays bounded for 10^6 runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -58,7 +58,7 @@ class Ensemble:
     series: dict[str, np.ndarray] | None = None
     series_months: tuple[int, ...] = ()
     final_regime: np.ndarray | None = None
-    extras: dict = field(default_factory=dict)
+    start_regime: int = 0
 
     @property
     def months(self) -> np.ndarray:
@@ -162,6 +162,7 @@ def simulate(
         series={k: np.concatenate([c[k] for c in series_chunks], axis=-1) for k in series_chunks[0]} if series_chunks else None,
         series_months=series_months,
         final_regime=np.concatenate(final_regimes),
+        start_regime=REGIME_KEYS.index((snapshot.government if snapshot is not None else scenario.government).type),
     )
 
 

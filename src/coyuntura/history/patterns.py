@@ -34,32 +34,35 @@ def _result(key: str, description: str, hits: np.ndarray, among: np.ndarray) -> 
     return PatternResult(key, description, p, se, n)
 
 
-def regime_before(ensemble: Ensemble, month: int) -> np.ndarray:
-    """Each run's regime at the end of the month before ``month`` (the start regime for the first month)."""
+def regime_when(ensemble: Ensemble, runs: np.ndarray, months: np.ndarray) -> np.ndarray:
+    """Each row's regime at the start of its month (the regime the event happened under)."""
     series = ensemble.series
-    if series is None or ensemble.series_months[1:2] != (ensemble.start + 1,):
-        raise ValueError("pattern checks need series_every=1")
-    row = month - ensemble.start - 1
-    if row < 0:
-        return np.full(ensemble.n_runs, -1)
-    return series["regime"][row]
+    if series is None or ensemble.series_months[:2] != (ensemble.start, ensemble.start + 1):
+        raise ValueError("pattern checks need an ensemble simulated with series_every=1")
+    previous = np.maximum(months - ensemble.start - 1, 0)
+    regimes = series["regime"][previous, runs].astype(int)
+    regimes[months == ensemble.start] = ensemble.start_regime
+    return regimes
 
 
 def source_patterns(ensemble: Ensemble) -> list[PatternResult]:
-    """The three patterns of issue 'executable model': 1964 coup, 1965-66 repression, coups defeated after 1969."""
+    """The source's account as patterns: the coup against the MNR by 1966, the repression that
+    followed it, and coups defeated by mass mobilization after the 1969 shock.
+
+    The ensemble must start at the scenario's start (1952-04), with runs numbered from 0.
+    """
     events = ensemble.events
     if events is None:
         raise ValueError("pattern checks need keep_events=True")
     n = ensemble.n_runs
-    runs = events["run"] - (events["run"].min() if events["run"].size else 0)
-    runs = events["run"] - int(ensemble.extras.get("first_run", 0))
+    runs = events["run"] - events["run"].min() if events["run"].size else events["run"]
     month = events["month"]
     end_1966 = parse_month("1966-12")
     shock = parse_month("1969-04")
 
     coups = events["event"] == int(EventType.COUP_ATTEMPT)
     succeeded = coups & (events["outcome"] == int(Outcome.SUCCESS))
-    regime_then = np.array([ensemble.series["regime"][m - ensemble.start - 1, r] if m > ensemble.start else ensemble.series["regime"][0, r] for m, r in zip(month, runs)], dtype=int) if month.size else np.empty(0, dtype=int)
+    regime_then = regime_when(ensemble, runs, month)
     against_mnr = succeeded & (regime_then == int(RegimeType.CIVILIAN_NATIONALIST)) & (month <= end_1966)
     coup_month = np.full(n, np.iinfo(np.int32).max)
     np.minimum.at(coup_month, runs[against_mnr], month[against_mnr])

@@ -12,7 +12,7 @@ from .calendar import format_month
 from .errors import Problem
 from .quantities import LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference
-from .schema import Provenance, Scenario
+from .schema import Provenance, Scenario, SystemState
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
@@ -27,6 +27,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(path, f"unknown actor {value!r}; known actors: {', '.join(sorted(actor_ids))}"))
     problems += _locators(scenario)
     problems += _months(scenario)
+    problems += _snapshot_system_ranges(scenario)
     for index, actor in enumerate(scenario.actors):
         for name in ("weight", "organization", "arms", "radicalism", "support", "mobilization", "cohesion", "threshold"):
             if getattr(actor, name) is None and getattr(scenario.actor_defaults, name) is None:
@@ -133,4 +134,22 @@ def _months(scenario: Scenario) -> list[Problem]:
     for index, snapshot in enumerate(scenario.snapshots):
         if not calendar.start <= snapshot.month <= calendar.horizon:
             problems.append(Problem(f"snapshots.{index}.month", f"{format_month(snapshot.month)} is outside the calendar {span}"))
+    return problems
+
+
+def _snapshot_system_ranges(scenario: Scenario) -> list[Problem]:
+    """Snapshot system values against SystemState's ranges, which the schema's
+    ``SystemOverride`` (built from ``field.annotation``) does not carry."""
+    problems = []
+    for index, snapshot in enumerate(scenario.snapshots):
+        for name, field in SystemState.model_fields.items():
+            quantity = getattr(snapshot.system, name)
+            for meta in field.metadata if quantity is not None else ():
+                check = getattr(meta, "func", None)
+                if getattr(check, "bounds", None) is None:
+                    continue
+                try:
+                    check(quantity)
+                except ValueError as error:
+                    problems.append(Problem(f"snapshots.{index}.system.{name}", str(error)))
     return problems

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
 
 from .checks import check_scenario
 from .errors import Problem, ScenarioError
@@ -23,6 +24,10 @@ from .schema import Scenario
 
 MAX_SCENARIO_BYTES = 2_000_000
 """Scenario files larger than this are refused before parsing."""
+
+MAX_SCENARIO_NODES = MAX_SCENARIO_BYTES
+"""Most YAML values a scenario may expand to, an alias counting as all it stands for.
+Without aliases a file cannot exceed it: every value takes at least one byte."""
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -51,7 +56,13 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     size = path.stat().st_size
     if size > MAX_SCENARIO_BYTES:
         raise ScenarioError(str(path), [Problem("", f"file is {size:,} bytes, over the {MAX_SCENARIO_BYTES:,}-byte cap")])
-    text = path.read_bytes().decode("utf-8", errors="strict") if size else ""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        message = f"the file is not UTF-8 text: byte 0x{raw[error.start]:02x} on line {line} cannot be decoded"
+        raise ScenarioError(str(path), [Problem("", message, line)]) from None
     return parse_scenario(text, str(path))
 
 
@@ -64,29 +75,96 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
+        # Tags and anchors need '!' and '&': only text holding one is screened (a second parse).
+        problem = _screen(yaml, text) if "!" in text or "&" in text else None
+        if problem is not None:
+            raise ScenarioError(file, [problem])
         data = yaml.load(text)
+        plain = _plain(data)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
-        message = " ".join(part for part in (error.context, error.problem) if part) or str(error)
+        context = error.context
+        if context and error.context_mark is not None and error.problem_mark is not None:
+            if error.context_mark.line != error.problem_mark.line:
+                context = f"{context} (started on line {error.context_mark.line + 1})"
+        message = " ".join(part for part in (context, error.problem) if part) or str(error)
         raise ScenarioError(file, [Problem("", f"malformed YAML: {message}", line)]) from None
     except YAMLError as error:
         raise ScenarioError(file, [Problem("", f"malformed YAML: {error}")]) from None
+    except RecursionError:
+        raise ScenarioError(file, [Problem("", "the YAML is nested too deeply to read")]) from None
     if data is None:
         raise ScenarioError(file, [Problem("", "the file holds no data")])
     if not isinstance(data, CommentedMap):
-        raise ScenarioError(file, [Problem("", f"the top level must be a mapping of sections, got {type(data).__name__}", 1)])
+        kind = "a list" if isinstance(data, list) else "a single value"
+        line = data.lc.line + 1 if isinstance(data, CommentedSeq) else 1
+        message = f"the top level must be a mapping of sections (id:, title:, actors:, ...), got {kind}"
+        raise ScenarioError(file, [Problem("", message, line)])
     try:
-        scenario = Scenario.model_validate(_plain(data))
+        scenario = Scenario.model_validate(plain)
     except ValidationError as error:
-        problems = [
-            Problem(_path(item["loc"]), _message(item), line_of(data, item["loc"])) for item in error.errors(include_url=False)
-        ]
+        problems = []
+        for item in error.errors(include_url=False):
+            loc = _file_loc(data, item["loc"])
+            problems.append(Problem(_path(loc), _message(item), line_of(data, loc)))
         raise ScenarioError(file, problems) from None
     problems = check_scenario(scenario)
     if problems:
         raise ScenarioError(file, [Problem(p.path, p.message, line_of(data, tuple(p.path.split(".")))) for p in problems])
     return scenario
+
+
+def _screen(yaml: YAML, text: str) -> Problem | None:
+    """Refuse, before anything is built, YAML tags and aliases that expand past MAX_SCENARIO_NODES."""
+    sizes: dict[str, int] = {}  # anchor -> values it stands for
+    open_collections: list[tuple[str | None, int]] = []
+    total = 0
+    for event in yaml.parse(text):
+        line = event.start_mark.line + 1
+        tag = getattr(event, "tag", None)
+        if tag is not None:
+            shown = "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+            return Problem("", f"YAML tag '{shown}' is not allowed: a scenario is plain data and tags are never constructed", line)
+        if isinstance(event, AliasEvent):
+            total += sizes.get(event.anchor, 1)
+        elif isinstance(event, ScalarEvent):
+            total += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, CollectionStartEvent):
+            open_collections.append((event.anchor, total))
+            total += 1
+        elif isinstance(event, CollectionEndEvent):
+            anchor, before = open_collections.pop()
+            if anchor is not None:
+                sizes[anchor] = total - before
+        if total > MAX_SCENARIO_NODES:
+            return Problem(
+                "", f"the YAML expands to more than {MAX_SCENARIO_NODES:,} values through anchors and aliases ('&name', '*name')", line
+            )
+    return None
+
+
+def _file_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pydantic error location as a path in the file: without the union tags pydantic adds
+    (an event's ``kind``), which are not keys of the file."""
+    node = data
+    kept = []
+    for position, part in enumerate(loc):
+        if isinstance(node, CommentedMap):
+            if part in node or str(part) in node:
+                node = node[part] if part in node else node[str(part)]
+            elif position < len(loc) - 1:
+                continue
+            else:
+                node = None
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        else:
+            node = None
+        kept.append(part)
+    return tuple(kept)
 
 
 def _plain(node: Any) -> Any:

@@ -176,7 +176,8 @@ def apply(state: State, p, month: Month) -> None:
         month.log.record(month.index, mask, EventType.COUP_ATTEMPT, code, involved, outcome)
     split = attempt & swing_defends
     month.log.record(month.index, split, EventType.ARMY_SPLIT, code, actor_mask([p.swing_faction, p.loyal_faction]))
-    m6.record_strikes(state, month, {a: f & attempt for a, f in mobilized.items()})
+    already_out = month.scratch.get("out_on_streets", np.zeros(state.n_runs, dtype=bool))
+    m6.record_strikes(state, month, mobilized, attempt & ~already_out)
     for actor, flag in mobilized.items():
         state.mobilization[actor] = np.where(attempt & flag, state.organization[actor], state.mobilization[actor])
 

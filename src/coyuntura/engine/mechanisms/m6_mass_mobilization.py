@@ -86,16 +86,17 @@ def mobilized_share(state: State, mobilized: dict[int, np.ndarray]) -> np.ndarra
     return out / np.maximum(total, 1e-12)
 
 
-def record_strikes(state: State, month: Month, mobilized: dict[int, np.ndarray]) -> None:
-    """Log general strikes and mass mobilizations for the runs where they happened."""
+def record_strikes(state: State, month: Month, mobilized: dict[int, np.ndarray], where: np.ndarray) -> np.ndarray:
+    """Log a general strike or mass mobilization in the runs ``where`` they happened; return where any did."""
     p = month.params(NAME)
     code = month.mechanism_code(NAME)
-    strike = np.ones(state.n_runs, dtype=bool)
+    strike = where.copy()
     for actor in p.strike_actors:
         strike &= mobilized[actor]
+    mass = where & ~strike & (mobilized_share(state, mobilized) >= p.mass_threshold)
     month.log.record(month.index, strike, EventType.GENERAL_STRIKE, code, actor_mask(p.strike_actors))
-    mass = mobilized_share(state, mobilized) >= p.mass_threshold
-    month.log.record(month.index, mass & ~strike, EventType.MASS_MOBILIZATION, code, actor_mask(p.popular_actors))
+    month.log.record(month.index, mass, EventType.MASS_MOBILIZATION, code, actor_mask(p.popular_actors))
+    return strike | mass
 
 
 def apply(state: State, p, month: Month) -> None:
@@ -103,4 +104,4 @@ def apply(state: State, p, month: Month) -> None:
     for actor, flag in mobilized.items():
         state.mobilization[actor] = flag * state.organization[actor]
     month.scratch["mobilized"] = mobilized
-    record_strikes(state, month, mobilized)
+    month.scratch["out_on_streets"] = record_strikes(state, month, mobilized, np.ones(state.n_runs, dtype=bool))

@@ -1,0 +1,388 @@
+"""Chronicles: one run's event log as dated plain-English lines, each tied to its mechanism.
+
+A line reads like::
+
+    1964-11  The right-wing army faction, backed by the national bourgeoisie and the United States,
+             attempts a coup: it succeeds.  [coup, M5]
+
+and carries, besides its text, the mechanism that produced it (name, title, the
+DESIGN checklist items it covers) and that mechanism's source locators in
+structured form (:class:`Locator`), so that a page can link each line to the
+passages of the source it encodes. Scheduled exogenous events are logged under
+the mechanism ``exogenous_events`` and cite the scenario event's own source.
+
+Because every run's random stream depends only on (seed, start, run index),
+the chronicle of run ``K`` is the same whether run ``K`` is simulated alone
+(:func:`chronicle`) or inside a batch (:func:`chronicle_from_events`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from ..engine.events import EventType, Outcome, actors_in_mask
+from ..engine.mechanisms import BY_NAME
+from ..engine.model import EVENTS_MECHANISM, Model
+from ..engine.simulate import simulate
+from ..scenario.calendar import format_month
+from ..scenario.quantities import LOCATOR_PATTERN
+from ..scenario.schema import GuerrillaArrival, LeaderDeath
+
+EXOGENOUS_TITLE = "Scheduled exogenous events"
+
+# Words that stay capitalized at the start of an actor's name in mid-sentence.
+_PROPER_WORDS = frozenset({"Bolivian", "Christian", "Catholic", "Marxist", "Soviet", "Santa", "La", "Independent", "United"})
+
+
+@dataclass(frozen=True)
+class Locator:
+    """A passage of the source: section title and inclusive line range, plus the locator text."""
+
+    section: str
+    start: int
+    end: int
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> "Locator | None":
+        match = LOCATOR_PATTERN.match(text.strip())
+        if match is None:
+            return None
+        start = int(match.group("start"))
+        return cls(match.group("section"), start, int(match.group("end") or start), text.strip())
+
+
+@dataclass(frozen=True)
+class MechanismInfo:
+    """What a chronicle line says about the mechanism that produced it."""
+
+    name: str
+    title: str
+    covers: tuple[str, ...]
+    locators: tuple[Locator, ...]
+
+
+@dataclass(frozen=True)
+class ChronicleLine:
+    """One event of one run, as a sentence, with the mechanism behind it."""
+
+    run: int
+    month: int
+    event: str
+    outcome: str
+    actors: tuple[str, ...]
+    text: str
+    mechanism: str
+    mechanism_title: str
+    covers: tuple[str, ...]
+    locators: tuple[Locator, ...]
+
+    @property
+    def date(self) -> str:
+        """The month as ``YYYY-MM``."""
+        return format_month(self.month)
+
+    @property
+    def tag(self) -> str:
+        """``[coup, M5]``: the mechanism's name and the checklist items it covers."""
+        return "[" + ", ".join((self.mechanism, *self.covers)) + "]"
+
+    def render(self) -> str:
+        """The line as plain text: date, sentence, mechanism tag."""
+        return f"{self.date}  {self.text}  {self.tag}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form, locators as ``{section, start, end, text}``."""
+        data = asdict(self)
+        data["date"] = self.date
+        data["actors"] = list(self.actors)
+        data["covers"] = list(self.covers)
+        data["locators"] = [asdict(locator) for locator in self.locators]
+        return data
+
+
+# --- naming actors -------------------------------------------------------------------------------
+
+
+def short_name(name: str) -> str:
+    """An actor's name for prose: explanatory parentheses dropped, acronyms like ``(PCB)`` kept."""
+    shorter = re.sub(r"\s*\(([^)]*)\)", lambda m: m.group(0) if m.group(1).isupper() else "", name)
+    return shorter.strip() or name
+
+
+def actor_phrase(name: str) -> str:
+    """The actor as a noun phrase for mid-sentence: ``the right-wing army faction``, ``the United States``."""
+    text = short_name(name)
+    words = text.split()
+    if words[0] in ("The", "the"):
+        return "the " + " ".join(words[1:])
+    first = words[0]
+    following_capitalized = len(words) > 1 and words[1][:1].isupper()
+    if first[:1].isupper() and first[1:] == first[1:].lower() and first not in _PROPER_WORDS and not following_capitalized:
+        text = first[0].lower() + text[1:]
+    return "the " + text
+
+
+def join_phrases(phrases: list[str], limit: int = 6) -> str:
+    """``a``, ``a and b``, ``a, b and c``; past ``limit`` the rest are counted."""
+    if not phrases:
+        return ""
+    if len(phrases) > limit:
+        phrases = phrases[: limit - 1] + [f"{len(phrases) - limit + 1} other actors"]
+    if len(phrases) == 1:
+        return phrases[0]
+    # Names that contain "and" themselves get a serial comma, so the list stays readable.
+    last = ", and " if any(" and " in phrase for phrase in phrases) else " and "
+    return ", ".join(phrases[:-1]) + last + phrases[-1]
+
+
+def _capitalize(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+# --- sentence templates --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    model: Model
+    actors: list[int]
+    outcome: Outcome
+    mechanism: str
+    month: int
+
+    def names(self, indices: list[int] | None = None) -> str:
+        indices = self.actors if indices is None else indices
+        return join_phrases([actor_phrase(self.model.actor_names[i]) for i in indices])
+
+    @property
+    def who(self) -> str:
+        return self.names() or "the popular organizations"
+
+
+def _params(model: Model, mechanism: str) -> Any:
+    return model.params.get(mechanism)
+
+
+def _coup(c: _Context) -> str:
+    p = _params(c.model, "coup")
+    right = getattr(p, "right_faction", None)
+    regional = getattr(p, "regional_plotter", None)
+    order = list(getattr(p, "backers", []) or [])
+    if right in c.actors:
+        plotter = right
+    elif regional in c.actors:
+        plotter = regional
+    else:
+        armies = [i for i in c.actors if c.model.scenario.actors[i].kind == "army"]
+        plotter = (armies or c.actors or [None])[0]
+    backers = [i for i in order if i in c.actors and i != plotter]
+    backers += [i for i in c.actors if i not in backers and i != plotter]
+    subject = actor_phrase(c.model.actor_names[plotter]) if plotter is not None else "a military faction"
+    if backers:
+        subject += f", backed by {c.names(backers)},"
+    result = {
+        Outcome.SUCCESS: "it succeeds, and a right-wing military government takes power",
+        Outcome.FAILURE: "it fails",
+        Outcome.DEFEATED_BY_MOBILIZATION: "it is defeated by a general strike and the armed mobilization of the masses",
+    }.get(c.outcome, "the outcome is unclear")
+    return f"{_capitalize(subject)} attempts a coup: {result}."
+
+
+def _succession(c: _Context) -> str:
+    if c.mechanism == EVENTS_MECHANISM:
+        lead = "The army chooses the successor"
+    elif c.actors:
+        lead = f"The officers who led the defence ({c.names()}) take the presidency"
+    else:
+        lead = "The presidency changes hands"
+    return {
+        Outcome.TO_NATIONALIST: f"{lead}: a nationalist military government.",
+        Outcome.TO_RIGHT: f"{lead}: a right-wing military government.",
+    }.get(c.outcome, f"{lead}.")
+
+
+def _cabinet(c: _Context) -> str:
+    left = c.names() or "the Left parties"
+    if c.outcome == Outcome.ACCEPTED:
+        return f"The new president offers the Marxist Left half the cabinet; {left} accept and enter the government."
+    if c.outcome == Outcome.DECLINED:
+        return f"The new president offers the Marxist Left half the cabinet; {left} cannot agree to take it, and decline."
+    return f"The new president offers {left} posts in the cabinet."
+
+
+def _workers_government(c: _Context) -> str:
+    if c.outcome == Outcome.SUCCESS:
+        return f"{_capitalize(c.who)} take power: a workers' government is established."
+    if c.outcome == Outcome.FAILURE:
+        return f"{_capitalize(c.who)} try to take power, but the bid for a workers' government fails."
+    return f"{_capitalize(c.who)} make a bid for a workers' government."
+
+
+def _guerrilla_foco(c: _Context) -> str:
+    if c.mechanism == EVENTS_MECHANISM:
+        return f"A guerrilla foco arrives from outside and opens a front ({c.names() or 'the guerrillas'})."
+    fighters = [i for i in c.actors if c.model.scenario.actors[i].kind == "guerrilla"]
+    recruits = [i for i in c.actors if i not in fighters]
+    text = f"A new guerrilla foco takes the field ({c.names(fighters) if fighters else 'a new band'})"
+    return text + (f", recruiting among {c.names(recruits)}." if recruits else ".")
+
+
+TEMPLATES: dict[EventType, Callable[[_Context], str]] = {
+    EventType.COUP_ATTEMPT: _coup,
+    EventType.GENERAL_STRIKE: lambda c: f"{_capitalize(c.who)} call a general strike.",
+    EventType.MASS_MOBILIZATION: lambda c: f"Mass mobilization: {c.who} take to the streets.",
+    EventType.REPRESSION_WAVE: lambda c: (
+        f"A wave of repression strikes {c.who}: militants are killed and jailed, union radio and press seized."
+    ),
+    EventType.NATIONALIZATION: lambda c: (
+        f"The government nationalizes foreign-owned property" + (f", to the benefit of {c.names()}." if c.actors else ".")
+    ),
+    EventType.AUSTERITY_PACKAGE: lambda c: (
+        f"Under pressure from {c.names() or 'its creditors'}, the government adopts an austerity package: "
+        "devaluation and a wage freeze."
+    ),
+    EventType.FOREIGN_CONCESSION: lambda c: (
+        "The government grants a concession to foreign capital" + (f" ({c.names()})." if c.actors else ".")
+    ),
+    EventType.LEFT_UNITY: lambda c: f"The Left unites: {c.names() or 'the Left parties'} agree on common action.",
+    EventType.LEFT_SPLIT: lambda c: f"The Left splits: {c.names() or 'the Left parties'} go their separate ways.",
+    EventType.POPULAR_ASSEMBLY: lambda c: (
+        f"A Popular Assembly forms beside the government, bringing together {c.who}: dual power."
+    ),
+    EventType.WORKERS_GOVERNMENT: _workers_government,
+    EventType.GUERRILLA_FOCO: _guerrilla_foco,
+    EventType.GUERRILLA_DEFEATED: lambda c: f"The army defeats {c.names() or 'the guerrillas'} in the field.",
+    EventType.PLOTTERS_PURGED: lambda c: (
+        f"The government purges the plotters: officers of {c.names() or 'the plotting faction'} are retired "
+        "or sent abroad as attachés."
+    ),
+    EventType.LEADER_DEATH: lambda c: "The president dies.",
+    EventType.SUCCESSION: _succession,
+    EventType.CABINET_OFFER: _cabinet,
+    EventType.PARTY_SPLIT: lambda c: f"{_capitalize(c.names() or 'the governing party')} splits into rival factions.",
+    EventType.ARMY_SPLIT: lambda c: f"The army splits: {c.names() or 'part of the officer corps'} side against the plotters.",
+}
+"""A sentence for each event type; the outcome, actors and mechanism fill it in."""
+
+
+def sentence(model: Model, event: int, outcome: int, actors: int, mechanism: str, month: int) -> str:
+    """The plain-English sentence of one event-log row."""
+    try:
+        kind = EventType(int(event))
+    except ValueError:
+        kind = None
+    try:
+        result = Outcome(int(outcome))
+    except ValueError:
+        result = Outcome.NONE
+    indices = [i for i in actors_in_mask(int(actors)) if i < model.n_actors]
+    context = _Context(model, indices, result, mechanism, month)
+    template = TEMPLATES.get(kind) if kind is not None else None
+    if template is None:
+        label = kind.key.replace("_", " ") if kind is not None else f"event {int(event)}"
+        text = f"{_capitalize(label)}" + (f" involving {context.names()}" if indices else "") + "."
+        if result != Outcome.NONE:
+            text = text[:-1] + f" ({result.name.lower().replace('_', ' ')})."
+        return text
+    return template(context)
+
+
+# --- mechanisms and their sources ----------------------------------------------------------------
+
+
+def _locators(texts: tuple[str, ...] | list[str]) -> tuple[Locator, ...]:
+    return tuple(locator for locator in (Locator.parse(text) for text in texts) if locator is not None)
+
+
+def mechanism_info(name: str) -> MechanismInfo:
+    """Title, checklist items and source locators of a mechanism, by name."""
+    if name == EVENTS_MECHANISM:
+        return MechanismInfo(name, EXOGENOUS_TITLE, (), ())
+    module = BY_NAME.get(name)
+    if module is None:
+        return MechanismInfo(name, name.replace("_", " "), (), ())
+    return MechanismInfo(
+        name,
+        getattr(module, "TITLE", name),
+        tuple(getattr(module, "COVERS", ())),
+        _locators(tuple(getattr(module, "SOURCE", ()))),
+    )
+
+
+def _scheduled_event(model: Model, kind: EventType, month: int) -> Any:
+    """The scenario's scheduled event behind an ``exogenous_events`` row, if one matches."""
+    wanted = {
+        EventType.LEADER_DEATH: LeaderDeath,
+        EventType.SUCCESSION: LeaderDeath,
+        EventType.GUERRILLA_FOCO: GuerrillaArrival,
+    }.get(kind)
+    for event in model.scenario.events:
+        if event.month == month and (wanted is None or isinstance(event, wanted)):
+            return event
+    return None
+
+
+# --- building a chronicle -----------------------------------------------------------------------
+
+
+def chronicle_from_events(model: Model, events: dict[str, np.ndarray], run: int) -> list[ChronicleLine]:
+    """The chronicle of run ``run`` from an event log (``Ensemble.events``), in log order."""
+    if events is None:
+        raise ValueError("the ensemble kept no event log: simulate with keep_events=True")
+    rows = np.flatnonzero(np.asarray(events["run"]) == run)
+    infos: dict[int, MechanismInfo] = {}
+    lines = []
+    for row in rows:
+        code = int(events["mechanism"][row])
+        name = model.mechanism_names[code] if 0 <= code < len(model.mechanism_names) else f"mechanism_{code}"
+        info = infos.setdefault(code, mechanism_info(name))
+        month = int(events["month"][row])
+        event, outcome, actors = int(events["event"][row]), int(events["outcome"][row]), int(events["actors"][row])
+        text = sentence(model, event, outcome, actors, name, month)
+        locators = info.locators
+        if name == EVENTS_MECHANISM:
+            try:
+                kind = EventType(event)
+            except ValueError:
+                kind = None
+            scheduled = _scheduled_event(model, kind, month) if kind is not None else None
+            if scheduled is not None:
+                if kind in (EventType.LEADER_DEATH, EventType.GUERRILLA_FOCO) and scheduled.description:
+                    text = scheduled.description.strip()
+                    if not text.endswith("."):
+                        text += "."
+                if scheduled.source:
+                    locators = _locators([scheduled.source])
+        lines.append(
+            ChronicleLine(
+                run=int(run),
+                month=month,
+                event=EventType(event).key if event in EventType._value2member_map_ else str(event),
+                outcome=Outcome(outcome).name.lower() if outcome in Outcome._value2member_map_ else str(outcome),
+                actors=tuple(model.actor_ids[i] for i in actors_in_mask(actors) if i < model.n_actors),
+                text=text,
+                mechanism=name,
+                mechanism_title=info.title,
+                covers=info.covers,
+                locators=locators,
+            )
+        )
+    return lines
+
+
+def chronicle(model: Model, run: int, seed: int = 0, start: str | None = None, until: int | None = None) -> list[ChronicleLine]:
+    """Simulate run ``run`` alone (same stream as inside any batch) and return its chronicle.
+
+    ``start`` is a snapshot id or its month ``YYYY-MM``; ``until`` a month index
+    (default: the calendar's end). Raises ``ValueError`` for a negative run index
+    or a bad span, ``KeyError`` for an unknown snapshot.
+    """
+    if int(run) < 0:
+        raise ValueError(f"the run index must be 0 or more, got {run}")
+    ensemble = simulate(model, 1, seed=seed, start=start, until=until, first_run=int(run), keep_events=True)
+    return chronicle_from_events(model, ensemble.events, int(run))

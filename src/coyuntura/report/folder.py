@@ -1,0 +1,148 @@
+"""Write a report folder: charts (PNG), tables (CSV and Markdown), ``report.json`` and a README index.
+
+The folder is built in a temporary sibling directory and moved into place only
+when every file is written, so a crash never leaves a half-written report: the
+destination holds either the previous report or the new one. An existing
+destination is replaced only if it is empty or is itself a coyuntura report
+(it holds a ``report.json`` written by this module), never an arbitrary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from .. import __version__
+from ..engine.simulate import Ensemble
+from ..scenario.calendar import format_month
+from ..scenario.schema import Scenario
+from .tables import Table, event_table, regime_table, to_csv, to_dict, to_markdown
+
+REPORT_MARKER = "coyuntura_report"
+"""Key in ``report.json`` that marks a folder as a coyuntura report (safe to replace)."""
+
+FILES = {
+    "regimes.png": "Stacked-area chart: share of runs in each regime type, month by month.",
+    "strength.png": "Fan charts: each actor's strength (median, 50% and 90% bands over the runs).",
+    "regime_probabilities.csv": "Regime probabilities at the end of each reporting period, with standard errors (numbers).",
+    "regime_probabilities.md": "The same table in Markdown.",
+    "event_probabilities.csv": "Probability of at least one occurrence of each outcome per period and overall, with standard errors.",
+    "event_probabilities.md": "The same table in Markdown.",
+    "report.json": "Run metadata and both tables as JSON.",
+}
+
+
+def _is_report_folder(path: Path) -> bool:
+    if not path.is_dir():
+        return False
+    if not any(path.iterdir()):
+        return True
+    try:
+        data = json.loads((path / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and REPORT_MARKER in data
+
+
+def _metadata(ensemble: Ensemble, scenario: Scenario | None, start: str | None) -> dict[str, Any]:
+    return {
+        REPORT_MARKER: 1,
+        "coyuntura_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "scenario": ensemble.scenario_id,
+        "scenario_title": scenario.title if scenario is not None else None,
+        "seed": ensemble.seed,
+        "runs": ensemble.n_runs,
+        "start": format_month(ensemble.start),
+        "start_snapshot": start,
+        "until": format_month(ensemble.until),
+        "periods": [[format_month(a), format_month(b)] for a, b in ensemble.periods],
+    }
+
+
+def _readme(meta: dict[str, Any], tables: Sequence[Table]) -> str:
+    title = meta["scenario_title"] or meta["scenario"]
+    lines = [
+        f"# Report: {title}",
+        "",
+        f"- Scenario: `{meta['scenario']}`" + (f" (from snapshot `{meta['start_snapshot']}`)" if meta["start_snapshot"] else ""),
+        f"- Runs: {meta['runs']:,}, seed {meta['seed']}",
+        f"- Months simulated: {meta['start']} to {meta['until']}",
+        f"- Written by coyuntura {meta['coyuntura_version']} on {meta['created']}",
+        "",
+        "## Files",
+        "",
+    ]
+    lines += [f"- [`{name}`]({name}): {description}" for name, description in FILES.items()]
+    lines += ["", "## Regime type over time", "", "![Regime type over time](regimes.png)", ""]
+    lines += ["## Strength of each actor", "", "![Strength of each actor](strength.png)", ""]
+    for table in tables:
+        lines += [to_markdown(table).replace("### ", "## ", 1), ""]
+    lines += [
+        "Probabilities are shares of independent runs; ± gives the Monte Carlo standard error "
+        "sqrt(p(1-p)/N) in percentage points. They describe the model, not the world.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_report(
+    ensemble: Ensemble,
+    out_dir: str | Path,
+    scenario: Scenario | None = None,
+    months: Sequence[int] | None = None,
+    start: str | None = None,
+) -> Path:
+    """Write the report folder for ``ensemble`` to ``out_dir`` atomically and return its path.
+
+    ``scenario`` (optional) supplies the title; ``months`` the months of the
+    regime table (default: end of each period and ``until``); ``start`` the
+    snapshot the runs started from, for the record. Raises ``ValueError`` if
+    ``out_dir`` exists and is neither empty nor a coyuntura report, ``OSError``
+    if it cannot be written.
+    """
+    out = Path(out_dir).expanduser().absolute()
+    if out.exists() and not _is_report_folder(out):
+        raise ValueError(f"{out} exists and is not a coyuntura report folder; refusing to replace it")
+    regimes, events = regime_table(ensemble, months), event_table(ensemble)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        from .charts import regime_chart, strength_fan_chart  # matplotlib only when a report is written
+
+        regime_chart(ensemble, build / "regimes.png")
+        strength_fan_chart(ensemble, build / "strength.png")
+        meta = _metadata(ensemble, scenario, start)
+        for stem, table in (("regime_probabilities", regimes), ("event_probabilities", events)):
+            (build / f"{stem}.csv").write_text(to_csv(table), encoding="utf-8")
+            (build / f"{stem}.md").write_text(to_markdown(table), encoding="utf-8")
+        document = {**meta, "regime_table": to_dict(regimes), "event_table": to_dict(events)}
+        (build / "report.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        (build / "README.md").write_text(_readme(meta, (regimes, events)), encoding="utf-8")
+        os.chmod(build, 0o755)
+        _swap_into_place(build, out)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return out
+
+
+def _swap_into_place(build: Path, out: Path) -> None:
+    """Move the finished ``build`` folder to ``out``, replacing an old report there."""
+    if not out.exists():
+        os.rename(build, out)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rmdir(old)
+    os.rename(out, old)
+    try:
+        os.rename(build, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

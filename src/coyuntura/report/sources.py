@@ -1,0 +1,161 @@
+"""Where every number and mechanism of a scenario comes from, and what of the DESIGN checklist it covers.
+
+:func:`sources` gathers, for one scenario:
+
+- every quantity (value path, value, prior, and provenance: source locator and
+  what the source says there, or the modeller's assumption);
+- every mechanism: name, title, whether it is enabled, the DESIGN checklist
+  items it covers (``COVERS``, e.g. ``M5``) and its source locators (``SOURCE``);
+- every actor with its checklist items (``A1`` .. ``A17``);
+- the coverage of the checklist: which of A1..A17 and M1..M17 are covered, by
+  whom, and which are not (with the scenario's ``not_represented`` reasons).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..engine.mechanisms import SCHEDULE
+from ..scenario.checks import quantities
+from ..scenario.schema import Scenario
+from .chronicle import Locator
+
+ACTOR_ITEMS: tuple[str, ...] = tuple(f"A{i}" for i in range(1, 18))
+"""The DESIGN checklist's collective actors."""
+MECHANISM_ITEMS: tuple[str, ...] = tuple(f"M{i}" for i in range(1, 18))
+"""The DESIGN checklist's mechanisms."""
+CHECKLIST: tuple[str, ...] = ACTOR_ITEMS + MECHANISM_ITEMS
+
+
+@dataclass(frozen=True)
+class QuantitySource:
+    """One number of the scenario and where it comes from."""
+
+    path: str
+    value: float
+    prior: dict[str, Any] | None
+    source: str | None
+    says: str | None
+    assumption: str | None
+    locator: Locator | None
+
+    @property
+    def provenance(self) -> str:
+        if self.source is not None:
+            return f"{self.source}: {self.says}"
+        return f"assumption: {self.assumption}"
+
+
+@dataclass(frozen=True)
+class MechanismSource:
+    name: str
+    title: str
+    enabled: bool
+    covers: tuple[str, ...]
+    source: tuple[str, ...]
+    locators: tuple[Locator, ...]
+
+
+@dataclass(frozen=True)
+class ActorSource:
+    id: str
+    name: str
+    kind: str
+    checklist: tuple[str, ...]
+    provenance: str
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which checklist items are covered, by whom, and which are not."""
+
+    covered: dict[str, tuple[str, ...]]  # item -> actor ids / mechanism names covering it
+    missing: tuple[str, ...]
+    not_represented: dict[str, str]  # item -> the scenario's reason
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+@dataclass(frozen=True)
+class Sources:
+    scenario_id: str
+    title: str
+    document: str
+    quantities: tuple[QuantitySource, ...]
+    mechanisms: tuple[MechanismSource, ...]
+    actors: tuple[ActorSource, ...]
+    coverage: Coverage
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        data = asdict(self)
+        data["coverage"]["complete"] = self.coverage.complete
+        data["coverage"]["checklist"] = list(CHECKLIST)
+        return data
+
+
+def _provenance_line(provenance: Any) -> str:
+    if getattr(provenance, "source", None):
+        return f"{provenance.source}: {provenance.says}"
+    return f"assumption: {getattr(provenance, 'assumption', '')}"
+
+
+def sources(scenario: Scenario) -> Sources:
+    """Provenance of every quantity, mechanism and actor of ``scenario``, and its checklist coverage."""
+    rows = []
+    for path, quantity in quantities(scenario):
+        rows.append(
+            QuantitySource(
+                path=path,
+                value=float(quantity.value),
+                prior=quantity.prior.model_dump() if quantity.prior is not None else None,
+                source=quantity.source,
+                says=quantity.says,
+                assumption=quantity.assumption,
+                locator=Locator.parse(quantity.source) if quantity.source else None,
+            )
+        )
+    mechanisms = []
+    for module in SCHEDULE:
+        params = getattr(scenario.mechanisms, module.NAME, None)
+        source = tuple(getattr(module, "SOURCE", ()))
+        mechanisms.append(
+            MechanismSource(
+                name=module.NAME,
+                title=getattr(module, "TITLE", module.NAME),
+                enabled=bool(getattr(params, "enabled", True)),
+                covers=tuple(getattr(module, "COVERS", ())),
+                source=source,
+                locators=tuple(loc for loc in (Locator.parse(text) for text in source) if loc is not None),
+            )
+        )
+    actors = tuple(
+        ActorSource(actor.id, actor.name, actor.kind, tuple(actor.checklist), _provenance_line(actor.provenance))
+        for actor in scenario.actors
+    )
+    covered: dict[str, list[str]] = {}
+    for actor in actors:
+        for item in actor.checklist:
+            covered.setdefault(item, []).append(actor.id)
+    for mechanism in mechanisms:
+        if mechanism.enabled:
+            for item in mechanism.covers:
+                covered.setdefault(item, []).append(mechanism.name)
+    ordered = {item: tuple(covered[item]) for item in CHECKLIST if item in covered}
+    ordered.update({item: tuple(who) for item, who in covered.items() if item not in ordered})
+    return Sources(
+        scenario_id=scenario.id,
+        title=scenario.title,
+        document=f"{scenario.source_document.author} ({scenario.source_document.year}), {scenario.source_document.title}",
+        quantities=tuple(rows),
+        mechanisms=tuple(mechanisms),
+        actors=actors,
+        coverage=Coverage(
+            covered=ordered,
+            missing=tuple(item for item in CHECKLIST if item not in covered),
+            not_represented={entry.item: entry.reason for entry in scenario.not_represented},
+        ),
+    )

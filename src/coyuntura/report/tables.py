@@ -1,0 +1,246 @@
+"""Tables of an ensemble: regime probabilities and event probabilities, with Monte Carlo errors.
+
+A :class:`Table` keeps its numbers as numbers (probabilities in [0, 1] and their
+standard errors); only the writers (:func:`to_csv`, :func:`to_markdown`,
+:func:`to_dict`) and the CLI format them. Every probability is a share of
+``N`` independent runs, so its Monte Carlo standard error is the binomial one,
+``sqrt(p (1 - p) / N)`` (:func:`standard_error`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal, Sequence
+
+import numpy as np
+
+from ..engine.outcomes import OUTCOMES
+from ..engine.simulate import Ensemble
+from ..engine.state import REGIME_KEYS
+from ..scenario.calendar import format_month
+
+REGIME_LABELS: dict[str, str] = {
+    "civilian_nationalist": "Civilian revolutionary-nationalist government",
+    "right_military": "Right military government / police state",
+    "nationalist_military": "Nationalist military government",
+    "workers_government": "Workers' government",
+}
+"""Human labels of the regime types in :data:`coyuntura.engine.state.REGIME_KEYS`."""
+
+ColumnKind = Literal["key", "label", "probability", "se"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    ``kind`` says how to format it: ``key`` and ``label`` are text,
+    ``probability`` a share in [0, 1], ``se`` the standard error of the
+    probability column with the same ``group`` (a month or a period).
+    """
+
+    key: str
+    label: str
+    kind: ColumnKind
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A small table: a title, typed columns and rows of plain Python values."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def column(self, key: str) -> list[Any]:
+        """The values of one column, by key."""
+        index = [c.key for c in self.columns].index(key)
+        return [row[index] for row in self.rows]
+
+    def row(self, key: str) -> dict[str, Any]:
+        """The row whose first (``key``) column is ``key``, as a dict."""
+        for row in self.rows:
+            if row[0] == key:
+                return dict(zip((c.key for c in self.columns), row))
+        raise KeyError(key)
+
+    @property
+    def groups(self) -> list[str]:
+        """The groups (months or periods) that have a probability column, in order."""
+        return [c.group for c in self.columns if c.kind == "probability" and c.group is not None]
+
+
+def standard_error(p: float | np.ndarray, n: int) -> float | np.ndarray:
+    """Monte Carlo standard error of a share ``p`` of ``n`` independent runs: ``sqrt(p (1 - p) / n)``."""
+    if n < 1:
+        raise ValueError(f"the number of runs must be at least 1, got {n}")
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    se = np.sqrt(p * (1.0 - p) / n)
+    return float(se) if se.ndim == 0 else se
+
+
+def default_months(ensemble: Ensemble) -> tuple[int, ...]:
+    """The end of each reporting period, and ``ensemble.until``, in order and without repeats."""
+    months = sorted({last for _, last in ensemble.periods} | {ensemble.until})
+    return tuple(m for m in months if ensemble.start <= m <= ensemble.until)
+
+
+def period_label(period: tuple[int, int]) -> str:
+    """``YYYY-MM..YYYY-MM`` for an inclusive pair of months."""
+    return f"{format_month(period[0])}..{format_month(period[1])}"
+
+
+def _probability_columns(groups: Iterable[str]) -> list[Column]:
+    columns = []
+    for group in groups:
+        columns.append(Column(f"p {group}", group, "probability", group))
+        columns.append(Column(f"se {group}", f"SE {group}", "se", group))
+    return columns
+
+
+def regime_table(ensemble: Ensemble, months: Sequence[int] | None = None) -> Table:
+    """Probability of each regime type at the end of the given months (month indices).
+
+    By default the months are the end of each reporting period and
+    ``ensemble.until``. One row per regime type; per month a probability and its
+    standard error.
+    """
+    months = tuple(default_months(ensemble) if months is None else months)
+    if not months:
+        raise ValueError("give at least one month for the regime table")
+    for month in months:
+        if not ensemble.start <= month <= ensemble.until:
+            raise ValueError(
+                f"month {format_month(month)} is outside the simulated span "
+                f"{format_month(ensemble.start)}..{format_month(ensemble.until)}"
+            )
+    n = ensemble.n_runs
+    labels = [format_month(m) for m in months]
+    columns = (Column("regime", "Regime key", "key"), Column("label", "Regime", "label"), *_probability_columns(labels))
+    probabilities = np.stack([ensemble.regime_probability(m) for m in months])  # (months, regimes)
+    rows = []
+    for r, key in enumerate(REGIME_KEYS):
+        row: list[Any] = [key, REGIME_LABELS.get(key, key.replace("_", " ").capitalize())]
+        for k in range(len(months)):
+            p = float(probabilities[k, r])
+            row += [p, standard_error(p, n)]
+        rows.append(tuple(row))
+    return Table(
+        title=f"Regime type at the end of the month ({n:,} runs, seed {ensemble.seed})",
+        columns=columns,
+        rows=tuple(rows),
+        notes=(f"SE: Monte Carlo standard error sqrt(p(1-p)/N), N = {n:,} runs.",),
+    )
+
+
+def event_table(ensemble: Ensemble) -> Table:
+    """Probability that each outcome happens at least once in each reporting period and over the whole run."""
+    n = ensemble.n_runs
+    counts = np.asarray(ensemble.outcome_counts)  # (periods, outcomes)
+    totals = np.asarray(ensemble.outcome_counts_total)  # (outcomes,)
+    if counts.shape != (len(ensemble.periods), len(OUTCOMES)) or totals.shape != (len(OUTCOMES),):
+        raise ValueError(
+            f"outcome counts of shape {counts.shape} and {totals.shape} do not match "
+            f"{len(ensemble.periods)} periods x {len(OUTCOMES)} outcomes"
+        )
+    whole = f"{format_month(ensemble.start)}..{format_month(ensemble.until)} (whole run)"
+    groups = [period_label(p) for p in ensemble.periods] + [whole]
+    columns = (Column("outcome", "Outcome key", "key"), Column("label", "Outcome", "label"), *_probability_columns(groups))
+    rows = []
+    for j, definition in enumerate(OUTCOMES):
+        row: list[Any] = [definition.key, definition.label]
+        for value in list(counts[:, j]) + [totals[j]]:
+            p = float(value) / n
+            row += [p, standard_error(p, n)]
+        rows.append(tuple(row))
+    return Table(
+        title=f"Probability of at least one occurrence ({n:,} runs, seed {ensemble.seed})",
+        columns=columns,
+        rows=tuple(rows),
+        notes=(f"SE: Monte Carlo standard error sqrt(p(1-p)/N), N = {n:,} runs.",),
+    )
+
+
+# --- writers -------------------------------------------------------------------------------------
+
+
+def format_percent(p: float, se: float | None = None, digits: int = 1) -> str:
+    """``45.2% ± 1.1`` (the standard error in percentage points)."""
+    text = f"{100.0 * p:.{digits}f}%"
+    if se is not None:
+        text += f" ± {100.0 * se:.{digits}f}"
+    return text
+
+
+def formatted_cells(table: Table, combine: bool = True) -> tuple[list[str], list[list[str]]]:
+    """Headers and text cells; with ``combine`` each probability and its SE share one ``p% ± se`` cell."""
+    se_of = {c.group: i for i, c in enumerate(table.columns) if c.kind == "se"}
+    keep = [
+        i for i, c in enumerate(table.columns) if c.kind != "key" and not (combine and c.kind == "se" and c.group is not None)
+    ]
+    headers = [table.columns[i].label for i in keep]
+    cells = []
+    for row in table.rows:
+        line = []
+        for i in keep:
+            column, value = table.columns[i], row[i]
+            if column.kind == "probability":
+                se = row[se_of[column.group]] if combine and column.group in se_of else None
+                line.append(format_percent(value, se))
+            elif column.kind == "se":
+                line.append(f"{100.0 * value:.1f}")
+            else:
+                line.append(str(value))
+        cells.append(line)
+    return headers, cells
+
+
+def to_csv(table: Table) -> str:
+    """The table as CSV: one header row of column keys, numbers unformatted (full precision)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([c.key for c in table.columns])
+    for row in table.rows:
+        writer.writerow([repr(v) if isinstance(v, float) else v for v in row])
+    return buffer.getvalue()
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def to_markdown(table: Table, combine: bool = True) -> str:
+    """The table as GitHub Markdown, probabilities as ``p% ± se`` (percentage points)."""
+    headers, cells = formatted_cells(table, combine)
+    lines = [f"### {_md_escape(table.title)}", ""]
+    lines.append("| " + " | ".join(_md_escape(h) for h in headers) + " |")
+    lines.append("|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|")
+    for line in cells:
+        lines.append("| " + " | ".join(_md_escape(c) for c in line) + " |")
+    if table.notes:
+        lines.append("")
+        lines += [_md_escape(note) for note in table.notes]
+    return "\n".join(lines) + "\n"
+
+
+def to_dict(table: Table) -> dict[str, Any]:
+    """The table as JSON-able data: title, notes, columns and rows (keyed by column key)."""
+    return {
+        "title": table.title,
+        "notes": list(table.notes),
+        "columns": [{"key": c.key, "label": c.label, "kind": c.kind, "group": c.group} for c in table.columns],
+        "rows": [{c.key: _plain(v) for c, v in zip(table.columns, row)} for row in table.rows],
+    }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
