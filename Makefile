@@ -19,9 +19,11 @@ forecast: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/pytest -n 2 -q
 
-## Throughput benchmark (not part of the tests).
+## Benchmarks (not part of the tests): engine throughput and the source's patterns.
 bench: $(STAMP)
+	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
 	$(VENV)/bin/python benchmarks/throughput.py
+	$(VENV)/bin/python benchmarks/source_patterns.py
 
 clean:
 	rm -rf $(VENV) reports

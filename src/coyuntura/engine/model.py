@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from ..scenario.quantities import Quantity
 from ..scenario.refs import is_actor_reference
-from ..scenario.schema import ATTRIBUTE_NAMES, Government, Scenario, Snapshot
+from ..scenario.schema import Government, Scenario, Snapshot
 from .mechanisms import SCHEDULE
 from .random import SlotLayout
 from .state import ACTOR_VARIABLES, SYSTEM_VARIABLES, REGIME_KEYS, State
@@ -55,16 +55,12 @@ class Model:
         scenario = self.scenario
         government: Government = snapshot.government if snapshot is not None else scenario.government
         actor_values = {name: np.empty(self.n_actors) for name in ACTOR_VARIABLES}
-        threshold = np.empty(self.n_actors)
         for index, actor in enumerate(scenario.actors):
             override = snapshot.actors.get(actor.id) if snapshot is not None else None
-            for name in ATTRIBUTE_NAMES:
+            for name in ACTOR_VARIABLES:
                 value = getattr(override, name) if override is not None else None
                 quantity = value if value is not None else scenario.attribute(actor, name)
-                if name == "threshold":
-                    threshold[index] = quantity.value
-                else:
-                    actor_values[name][index] = quantity.value
+                actor_values[name][index] = quantity.value
         system = {name: getattr(scenario.system, name).value for name in SYSTEM_VARIABLES if name != "policy" and name != "progressive_room"}
         if snapshot is not None:
             for name in system:
@@ -96,7 +92,7 @@ def compile_params(params: BaseModel, actor_ids: tuple[str, ...]) -> SimpleNames
             compiled[name] = float(value.value)
         elif is_actor_reference(field.metadata):
             compiled[name] = actor_ids.index(value)
-        elif isinstance(value, list) and value and isinstance(value[0], str):
+        elif isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
             inner = typing.get_args(field.annotation)
             if inner and is_actor_reference(list(getattr(inner[0], "__metadata__", ()))):
                 compiled[name] = [actor_ids.index(item) for item in value]

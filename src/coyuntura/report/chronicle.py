@@ -185,12 +185,13 @@ def _coup(c: _Context) -> str:
     subject = actor_phrase(c.model.actor_names[plotter]) if plotter is not None else "a military faction"
     if backers:
         subject += f", backed by {c.names(backers)},"
+    kind = "a regional coup" if plotter is not None and plotter == regional and plotter != right else "a coup"
     result = {
         Outcome.SUCCESS: "it succeeds, and a right-wing military government takes power",
         Outcome.FAILURE: "it fails",
         Outcome.DEFEATED_BY_MOBILIZATION: "it is defeated by a general strike and the armed mobilization of the masses",
     }.get(c.outcome, "the outcome is unclear")
-    return f"{_capitalize(subject)} attempts a coup: {result}."
+    return f"{_capitalize(subject)} attempts {kind}: {result}."
 
 
 def _succession(c: _Context) -> str:

@@ -131,7 +131,7 @@ def regime_table(ensemble: Ensemble, months: Sequence[int] | None = None) -> Tab
             row += [p, standard_error(p, n)]
         rows.append(tuple(row))
     return Table(
-        title=f"Regime type at the end of the month ({n:,} runs, seed {ensemble.seed})",
+        title=f"Regime type at the end of each month shown ({n:,} runs, seed {ensemble.seed})",
         columns=columns,
         rows=tuple(rows),
         notes=(f"SE: Monte Carlo standard error sqrt(p(1-p)/N), N = {n:,} runs.",),
@@ -169,16 +169,17 @@ def event_table(ensemble: Ensemble) -> Table:
 # --- writers -------------------------------------------------------------------------------------
 
 
-def format_percent(p: float, se: float | None = None, digits: int = 1) -> str:
-    """``45.2% ± 1.1`` (the standard error in percentage points)."""
-    text = f"{100.0 * p:.{digits}f}%"
+def format_percent(p: float, se: float | None = None, digits: int = 1, compact: bool = False) -> str:
+    """``45.2% ± 1.1`` (the standard error in percentage points); ``compact``: ``45.2 ±1.1``."""
+    text = f"{100.0 * p:.{digits}f}" + ("" if compact else "%")
     if se is not None:
-        text += f" ± {100.0 * se:.{digits}f}"
+        text += (" ±" if compact else " ± ") + f"{100.0 * se:.{digits}f}"
     return text
 
 
-def formatted_cells(table: Table, combine: bool = True) -> tuple[list[str], list[list[str]]]:
-    """Headers and text cells; with ``combine`` each probability and its SE share one ``p% ± se`` cell."""
+def formatted_cells(table: Table, combine: bool = True, compact: bool = False) -> tuple[list[str], list[list[str]]]:
+    """Headers and text cells; with ``combine`` each probability and its SE share one ``p% ± se`` cell
+    (``compact``: ``p ±se``, no percent sign)."""
     se_of = {c.group: i for i, c in enumerate(table.columns) if c.kind == "se"}
     keep = [
         i for i, c in enumerate(table.columns) if c.kind != "key" and not (combine and c.kind == "se" and c.group is not None)
@@ -191,7 +192,7 @@ def formatted_cells(table: Table, combine: bool = True) -> tuple[list[str], list
             column, value = table.columns[i], row[i]
             if column.kind == "probability":
                 se = row[se_of[column.group]] if combine and column.group in se_of else None
-                line.append(format_percent(value, se))
+                line.append(format_percent(value, se, compact=compact))
             elif column.kind == "se":
                 line.append(f"{100.0 * value:.1f}")
             else:

@@ -12,7 +12,7 @@ from .calendar import format_month
 from .errors import Problem
 from .quantities import LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference
-from .schema import Provenance, Scenario, SystemState
+from .schema import Provenance, Scenario
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
@@ -27,7 +27,6 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(path, f"unknown actor {value!r}; known actors: {', '.join(sorted(actor_ids))}"))
     problems += _locators(scenario)
     problems += _months(scenario)
-    problems += _snapshot_system_ranges(scenario)
     for index, actor in enumerate(scenario.actors):
         for name in ("weight", "organization", "arms", "radicalism", "support", "mobilization", "cohesion", "threshold"):
             if getattr(actor, name) is None and getattr(scenario.actor_defaults, name) is None:
@@ -56,7 +55,7 @@ def _actor_references(model: BaseModel, prefix: str) -> Iterator[tuple[str, str]
         path = _join(prefix, key)
         if is_actor_reference(field.metadata):
             yield path, value
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):
             inner = typing.get_args(field.annotation)
             if inner and is_actor_reference(list(getattr(inner[0], "__metadata__", ()))):
                 for index, item in enumerate(value):
@@ -83,7 +82,7 @@ def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, BaseModel]]:
         path = _join(prefix, field.alias or name)
         if isinstance(value, BaseModel):
             yield from _walk(value, path)
-        elif isinstance(value, list):
+        elif isinstance(value, (list, tuple)):
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
                     yield from _walk(item, f"{path}.{index}")
@@ -134,22 +133,4 @@ def _months(scenario: Scenario) -> list[Problem]:
     for index, snapshot in enumerate(scenario.snapshots):
         if not calendar.start <= snapshot.month <= calendar.horizon:
             problems.append(Problem(f"snapshots.{index}.month", f"{format_month(snapshot.month)} is outside the calendar {span}"))
-    return problems
-
-
-def _snapshot_system_ranges(scenario: Scenario) -> list[Problem]:
-    """Snapshot system values against SystemState's ranges, which the schema's
-    ``SystemOverride`` (built from ``field.annotation``) does not carry."""
-    problems = []
-    for index, snapshot in enumerate(scenario.snapshots):
-        for name, field in SystemState.model_fields.items():
-            quantity = getattr(snapshot.system, name)
-            for meta in field.metadata if quantity is not None else ():
-                check = getattr(meta, "func", None)
-                if getattr(check, "bounds", None) is None:
-                    continue
-                try:
-                    check(quantity)
-                except ValueError as error:
-                    problems.append(Problem(f"snapshots.{index}.system.{name}", str(error)))
     return problems

@@ -9,7 +9,7 @@ events and snapshots of the described state at later months. Every number is a
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints, create_model, model_validator
 
@@ -58,7 +58,7 @@ class SourceDocument(Frozen):
     title: str
     author: str
     year: int
-    sections: list[SourceSection] = Field(min_length=1)
+    sections: tuple[SourceSection, ...] = Field(min_length=1)
 
 
 class Calendar(Frozen):
@@ -79,8 +79,8 @@ class Calendar(Frozen):
         return self
 
 
-class ActorAttributes(Frozen):
-    """An actor's state at the start. Omitted attributes come from ``actor_defaults``."""
+class ActorState(Frozen):
+    """An actor's state variables: at the start, or as a snapshot describes them."""
 
     weight: Unit | None = Field(default=None, description="Political weight in national politics, 0..1.")
     organization: Unit | None = Field(default=None, description="Organizational capacity, 0..1.")
@@ -89,7 +89,12 @@ class ActorAttributes(Frozen):
     support: Unit | None = Field(default=None, description="Support for the incumbent government, 0..1.")
     mobilization: Unit | None = Field(default=None, description="Share mobilized, 0..1.")
     cohesion: Unit | None = Field(default=None, description="Internal unity, 0..1.")
-    threshold: NonNegative | None = Field(default=None, description="Mobilization threshold of the cascade (M6).")
+
+
+class ActorAttributes(ActorState):
+    """An actor's state at the start plus its fixed traits. Omitted ones come from ``actor_defaults``."""
+
+    threshold: NonNegative | None = Field(default=None, description="Mobilization threshold of the cascade (M6); fixed for a scenario.")
 
 
 ATTRIBUTE_NAMES: tuple[str, ...] = tuple(ActorAttributes.model_fields)
@@ -101,7 +106,7 @@ class Actor(ActorAttributes):
     id: Identifier
     name: str
     kind: ActorKind
-    checklist: list[str] = Field(default_factory=list, description="DESIGN checklist items this actor covers, e.g. 'A1'.")
+    checklist: tuple[str, ...] = Field(default_factory=tuple, description="DESIGN checklist items this actor covers, e.g. 'A1'.")
     description: str
     size: Unit | None = Field(default=None, description="Demographic share (of the labour force, the officer corps...), if known.")
     provenance: Provenance
@@ -112,7 +117,7 @@ class Government(Frozen):
 
     type: RegimeKey
     leader: str
-    coalition: list[ActorRef] = Field(default_factory=list)
+    coalition: tuple[ActorRef, ...] = Field(default_factory=tuple)
     policy: Signed
     progressive_room: Unit
     provenance: Provenance
@@ -141,7 +146,7 @@ class SystemState(Frozen):
 SystemOverride = create_model(  # every system variable optional, for snapshots
     "SystemOverride",
     __base__=Frozen,
-    **{name: (field.annotation | None, None) for name, field in SystemState.model_fields.items()},
+    **{name: (Optional[Annotated[(field.annotation, *field.metadata)]], None) for name, field in SystemState.model_fields.items()},
 )
 
 
@@ -191,8 +196,8 @@ class ActorShock(EventBase):
 Event = Annotated[Union[LeaderDeath, GuerrillaArrival, ActorShock], Field(discriminator="kind")]
 
 
-class ActorOverride(ActorAttributes):
-    """Attributes of an actor as described at a snapshot's month."""
+class ActorOverride(ActorState):
+    """An actor's state as described at a snapshot's month (fixed traits such as the threshold stay)."""
 
 
 class Snapshot(Frozen):
@@ -234,14 +239,14 @@ class Scenario(Frozen):
     source_document: SourceDocument
     calendar: Calendar
     actor_defaults: ActorAttributes
-    actors: list[Actor] = Field(min_length=1)
+    actors: tuple[Actor, ...] = Field(min_length=1)
     government: Government
     system: SystemState
-    relations: list[Relation] = Field(default_factory=list)
+    relations: tuple[Relation, ...] = Field(default_factory=tuple)
     mechanisms: Mechanisms  # type: ignore[valid-type]
-    events: list[Event] = Field(default_factory=list)
-    snapshots: list[Snapshot] = Field(default_factory=list)
-    not_represented: list[NotRepresented] = Field(default_factory=list)
+    events: tuple[Event, ...] = Field(default_factory=tuple)
+    snapshots: tuple[Snapshot, ...] = Field(default_factory=tuple)
+    not_represented: tuple[NotRepresented, ...] = Field(default_factory=tuple)
 
     def actor(self, actor_id: str) -> Actor:
         for actor in self.actors:

@@ -32,8 +32,8 @@ SLOTS: tuple[str, ...] = ()
 
 
 class Params(MechanismParams):
-    urban_actors: list[ActorRef]
-    rural_actors: list[ActorRef]
+    urban_actors: tuple[ActorRef, ...]
+    rural_actors: tuple[ActorRef, ...]
     intercept: Coefficient
     distance_coef: NonNegative
     corruption_coef: NonNegative

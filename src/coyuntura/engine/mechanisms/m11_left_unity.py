@@ -44,9 +44,9 @@ SLOTS = ("unity_noise", "assembly", "cabinet")
 
 
 class Params(MechanismParams):
-    left_parties: list[ActorRef]
-    coopted_parties: list[ActorRef]
-    labor: list[ActorRef]
+    left_parties: tuple[ActorRef, ...]
+    coopted_parties: tuple[ActorRef, ...]
+    labor: tuple[ActorRef, ...]
     mnr_unionists: ActorRef
     adjustment_speed: Unit
     intercept: Coefficient
@@ -123,6 +123,8 @@ def offer_cabinet(state: State, month: Month, offered: np.ndarray) -> None:
     accept_probability = logistic(p.accept_intercept + p.accept_unity_coef * state.left_unity)
     accepted = offered & (month.draws.uniform("cabinet") < accept_probability)
     state.policy += accepted * p.cabinet_share * p.cabinet_policy_shift
+    # Marxist ministers open progressive options a balancing officer alone would not have (M1's room).
+    state.progressive_room[:] = np.where(accepted, np.maximum(state.progressive_room, state.policy), state.progressive_room)
     for party in p.left_parties:
         state.support[party] = np.where(accepted, np.maximum(state.support[party], p.accepted_support), state.support[party])
     outcome = np.where(accepted, int(Outcome.ACCEPTED), int(Outcome.DECLINED))

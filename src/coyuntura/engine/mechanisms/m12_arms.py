@@ -33,7 +33,7 @@ SLOTS: tuple[str, ...] = ()
 
 
 class Params(MechanismParams):
-    workers: list[ActorRef]
+    workers: tuple[ActorRef, ...]
     arms_floor: Unit
     seizure_rate: NonNegative
     militia_decay: Unit

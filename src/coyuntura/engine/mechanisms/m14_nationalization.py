@@ -47,7 +47,7 @@ SLOTS = ("nationalization", "concession")
 
 
 class Params(MechanismParams):
-    beneficiaries: list[ActorRef]
+    beneficiaries: tuple[ActorRef, ...]
     united_states: ActorRef
     nationalization_intercept: Coefficient
     policy_coef: NonNegative

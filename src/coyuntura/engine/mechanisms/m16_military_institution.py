@@ -40,7 +40,7 @@ SLOTS = ("purge",)
 class Params(MechanismParams):
     right_faction: ActorRef
     loyal_faction: ActorRef
-    workers: list[ActorRef]
+    workers: tuple[ActorRef, ...]
     purge_propensity: Unit
     purge_share: Unit
     clash_arms_threshold: Unit

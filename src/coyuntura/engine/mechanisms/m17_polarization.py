@@ -41,8 +41,8 @@ SLOTS = ("insurrection", "insurrection_outcome")
 
 
 class Params(MechanismParams):
-    workers: list[ActorRef]
-    army_factions: list[ActorRef]
+    workers: tuple[ActorRef, ...]
+    army_factions: tuple[ActorRef, ...]
     adjustment_speed: Unit
     middle_erosion: NonNegative
     insurrection_intercept: Coefficient
@@ -51,7 +51,7 @@ class Params(MechanismParams):
     decisiveness: NonNegative
 
 
-def army_total_force(state: State, factions: list[int], scale: float) -> np.ndarray:
+def army_total_force(state: State, factions: tuple[int, ...], scale: float) -> np.ndarray:
     """What the whole officer corps can commit against socialism (all factions share that hostility)."""
     force = np.zeros(state.n_runs)
     for faction in factions:

@@ -38,7 +38,7 @@ SLOTS: tuple[str, ...] = ()
 
 class Params(MechanismParams):
     right_faction: ActorRef
-    labor: list[ActorRef]
+    labor: tuple[ActorRef, ...]
     drift_rate: NonNegative
     dependence_coef: NonNegative
     squeeze_coef: NonNegative

@@ -68,7 +68,7 @@ class Params(MechanismParams):
     right_faction: ActorRef
     loyal_faction: ActorRef
     swing_faction: ActorRef
-    backers: list[ActorRef]
+    backers: tuple[ActorRef, ...]
     regional_plotter: ActorRef
     middle_peasants: ActorRef
     army_force_scale: NonNegative

@@ -14,7 +14,7 @@ pull_coef x sum_b w_ba mobilized_b + noise_a`` passes its threshold, with
 grievance ``hardship x (1 - support_a)``; the cascade repeats ``rounds`` times so
 the miners' move lowers the others' effective thresholds. A general strike is
 the strike actors (miners and the COB) out together; a mass mobilization is a
-mobilized share of popular weight above ``mass_threshold``.
+mobilized share of popular weight above ``mass_threshold`` (a month may have both).
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ ACTOR_SLOTS = ("mobilization", "defence")
 
 
 class Params(MechanismParams):
-    popular_actors: list[ActorRef]
-    strike_actors: list[ActorRef]
+    popular_actors: tuple[ActorRef, ...]
+    strike_actors: tuple[ActorRef, ...]
     drive_coef: NonNegative
     pull_coef: NonNegative
     noise_scale: NonNegative
@@ -93,7 +93,7 @@ def record_strikes(state: State, month: Month, mobilized: dict[int, np.ndarray],
     strike = where.copy()
     for actor in p.strike_actors:
         strike &= mobilized[actor]
-    mass = where & ~strike & (mobilized_share(state, mobilized) >= p.mass_threshold)
+    mass = where & (mobilized_share(state, mobilized) >= p.mass_threshold)
     month.log.record(month.index, strike, EventType.GENERAL_STRIKE, code, actor_mask(p.strike_actors))
     month.log.record(month.index, mass, EventType.MASS_MOBILIZATION, code, actor_mask(p.popular_actors))
     return strike | mass

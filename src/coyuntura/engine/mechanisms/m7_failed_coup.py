@@ -31,7 +31,7 @@ SLOTS: tuple[str, ...] = ()
 
 
 class Params(MechanismParams):
-    workers: list[ActorRef]
+    workers: tuple[ActorRef, ...]
     right_weight_loss: Unit
     backer_organization_loss: Unit
     radicalization: Unit
@@ -39,7 +39,7 @@ class Params(MechanismParams):
     polarization_gain: Unit
 
 
-def after_failed_coup(state: State, month: Month, failed: np.ndarray, plotter: np.ndarray, backers: list[int], popular_share: np.ndarray) -> None:
+def after_failed_coup(state: State, month: Month, failed: np.ndarray, plotter: np.ndarray, backers: tuple[int, ...], popular_share: np.ndarray) -> None:
     """Apply the aftermath to the runs in ``failed``; ``plotter`` is each run's plotting actor index."""
     p = month.params(NAME)
     if not p.enabled:

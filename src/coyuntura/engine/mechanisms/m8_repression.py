@@ -42,7 +42,7 @@ SLOTS = ("repression",)
 
 
 class Params(MechanismParams):
-    targets: list[ActorRef]
+    targets: tuple[ActorRef, ...]
     party: ActorRef
     intercept: Coefficient
     threat_coef: NonNegative

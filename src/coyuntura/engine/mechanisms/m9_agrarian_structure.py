@@ -50,7 +50,7 @@ class Params(MechanismParams):
     peasantry: ActorRef
     agrarian_bourgeoisie: ActorRef
     miners: ActorRef
-    left_peasant_currents: list[ActorRef]
+    left_peasant_currents: tuple[ActorRef, ...]
     clientelism: Unit
     organization_ceiling: Unit
     adjustment_speed: Unit

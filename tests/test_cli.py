@@ -1,0 +1,226 @@
+"""The command line, end to end: run, chronicle, check, sources, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from coyuntura.cli import app
+from coyuntura.engine.mechanisms import SCHEDULE
+from coyuntura.engine.outcomes import OUTCOMES
+from coyuntura.engine.state import REGIME_KEYS
+from coyuntura.report.chronicle import chronicle
+from coyuntura.scenario.checks import quantities
+from coyuntura.scenario.loader import bundled_scenarios
+from coyuntura.scenario.calendar import parse_month
+
+from helpers import bundled_model
+
+runner = CliRunner()
+DATED_LINE = re.compile(r"^(\d{4})-(\d{2})  (.+)  \[([a-z_]+)((?:, [A-Za-z0-9_]+)*)\]$")
+
+
+def invoke(*args: str, width: int = 80):
+    return runner.invoke(app, list(args), env={"COLUMNS": str(width)})
+
+
+def assert_clean_failure(result, *fragments: str) -> None:
+    """Exit code 2, one red 'error:' message naming what is wrong, no traceback."""
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("error: ")
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+
+
+# --- run --------------------------------------------------------------------------------------
+
+
+def test_run_json_writes_the_report_and_prints_probabilities(tmp_path):
+    out = tmp_path / "rep"
+    result = invoke("run", "bolivia-1952", "--runs", "200", "--seed", "3", "--until", "1960-12", "--out", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # JSON only on stdout: no progress bar, no markup
+    assert data["runs"] == 200 and data["seed"] == 3 and data["until"] == "1960-12"
+    assert data["report"] == str(out.absolute())
+    for name in ("regimes.png", "strength.png", "regime_probabilities.csv", "regime_probabilities.md",
+                 "event_probabilities.csv", "event_probabilities.md", "README.md", "report.json"):
+        assert (out / name).is_file(), name
+    assert (out / "strength.png").read_bytes()[:4] == b"\x89PNG"
+    regimes, events = data["regime_table"], data["event_table"]
+    assert [row["regime"] for row in regimes["rows"]] == list(REGIME_KEYS)
+    assert [row["outcome"] for row in events["rows"]] == [o.key for o in OUTCOMES]
+    assert regimes["columns"][-2]["label"] == "1960-12"
+    for table in (regimes, events):
+        groups = [c["group"] for c in table["columns"] if c["kind"] == "probability"]
+        assert groups
+        for row in table["rows"]:
+            for group in groups:
+                p, se = row[f"p {group}"], row[f"se {group}"]
+                assert 0.0 <= p <= 1.0
+                assert se == pytest.approx(math.sqrt(p * (1 - p) / 200))
+    for group in [c["group"] for c in regimes["columns"] if c["kind"] == "probability"]:
+        assert sum(row[f"p {group}"] for row in regimes["rows"]) == pytest.approx(1.0)
+    csv_header = (out / "event_probabilities.csv").read_text().splitlines()[0]
+    assert csv_header.startswith("outcome,label,p 1952-04..")
+
+
+def test_run_prints_tables_and_where_the_report_went(tmp_path):
+    out = tmp_path / "human"
+    result = invoke("run", "bolivia-1952", "--runs", "200", "--until", "1956-12", "--out", str(out), width=160)
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Regime type" in text and "Probability of at least one occurrence" in text
+    assert "Civilian revolutionary-nationalist" in text and "Coup attempt" in text
+    assert re.search(r"\d+\.\d ±\d+\.\d", text), "percentages with a standard error"
+    assert f"Report written to {out.absolute()}" in text
+    assert (out / "README.md").is_file()
+
+
+def test_run_is_reproducible_and_independent_of_batch_size(tmp_path):
+    first = invoke("run", "bolivia-1952", "--runs", "40", "--until", "1955-12", "--out", str(tmp_path / "a"), "--json", "--batch-size", "15")
+    second = invoke("run", "bolivia-1952", "--runs", "40", "--until", "1955-12", "--out", str(tmp_path / "b"), "--json")
+    assert first.exit_code == second.exit_code == 0
+    a, b = json.loads(first.stdout), json.loads(second.stdout)
+    assert a["regime_table"]["rows"] == b["regime_table"]["rows"]
+    assert a["event_table"]["rows"] == b["event_table"]["rows"]
+
+
+def test_run_from_a_snapshot(tmp_path):
+    snapshot = bundled_model().scenario.snapshots[0]
+    result = invoke("run", "bolivia-1952", "--runs", "50", "--from", snapshot.id, "--out", str(tmp_path / "s"), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert parse_month(data["start"]) == snapshot.month
+    assert json.loads((tmp_path / "s" / "report.json").read_text())["start_snapshot"] == snapshot.id
+
+
+# --- chronicle --------------------------------------------------------------------------------
+
+
+def test_chronicle_prints_dated_lines_naming_mechanisms():
+    model = bundled_model()
+    result = invoke("chronicle", "bolivia-1952", "--run", "4", "--seed", "2", "--until", "1962-12")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].startswith("Run 4 of ")
+    body = lines[1:]
+    assert body, "twelve years of a run record events"
+    mechanisms = set(model.mechanism_names)
+    for line in body:
+        match = DATED_LINE.match(line)
+        assert match, line
+        assert 1952 <= int(match.group(1)) <= 1962
+        assert match.group(4) in mechanisms
+    assert len(body) == len(chronicle(model, 4, seed=2, until=parse_month("1962-12")))
+    assert "events" in lines[0] and str(len(body)) in lines[0]
+
+
+def test_chronicle_json_matches_the_library():
+    model = bundled_model()
+    result = invoke("chronicle", "bolivia-1952", "--run", "4", "--seed", "2", "--until", "1962-12", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    expected = chronicle(model, 4, seed=2, until=parse_month("1962-12"))
+    assert [line["text"] for line in data["lines"]] == [line.text for line in expected]
+    assert data["lines"][0]["mechanism"] == expected[0].mechanism
+    assert all(re.fullmatch(r"\d{4}-\d{2}", line["date"]) for line in data["lines"])
+    tagged = [line for line in data["lines"] if line["covers"]]
+    assert tagged and all(re.fullmatch(r"[AM]\d+|[a-z_]+", c) for line in tagged for c in line["covers"])
+    assert any(line["locators"] and line["locators"][0]["start"] >= 1 for line in data["lines"])
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+def test_check_the_bundled_file():
+    path = bundled_scenarios()["bolivia-1952"]
+    scenario = bundled_model().scenario
+    result = invoke("check", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("valid ")
+    assert re.search(rf"Actors\s+{len(scenario.actors)}\b", result.stdout)
+    assert re.search(rf"Scheduled events\s+{len(scenario.events)}\b", result.stdout)
+    data = json.loads(invoke("check", str(path), "--json").stdout)
+    assert data["valid"] is True
+    counts = data["counts"]
+    assert counts["actors"] == len(scenario.actors)
+    assert counts["relations"] == len(scenario.relations)
+    assert counts["mechanisms"] == len(SCHEDULE)
+    assert counts["events"] == len(scenario.events) and counts["snapshots"] == len(scenario.snapshots)
+    assert counts["free_parameters_with_priors"] == sum(1 for _, q in quantities(scenario) if q.prior is not None) > 0
+    assert data["calendar"]["start"] == "1952-04"
+
+
+def test_check_a_broken_file_names_file_and_line(tmp_path):
+    lines = bundled_scenarios()["bolivia-1952"].read_text().splitlines()
+    index = next(i for i, line in enumerate(lines) if line.strip().startswith("start:"))
+    lines[index] = '  start: "1952-13"'
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("\n".join(lines) + "\n")
+    result = invoke("check", str(broken))
+    assert_clean_failure(result, f"{broken}:{index + 1}", "calendar.start", "between 01 and 12")
+
+
+def test_check_malformed_yaml_json_mode(tmp_path):
+    broken = tmp_path / "bad.yaml"
+    broken.write_text("id: x\ntitle: [unclosed\nactors: 3\n")
+    result = invoke("check", str(broken), "--json")
+    assert_clean_failure(result, str(broken), "malformed YAML")
+    assert "malformed YAML" in json.loads(result.stdout)["error"]
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+def test_sources_lists_every_mechanism_and_the_coverage():
+    result = invoke("sources", "bolivia-1952")
+    assert result.exit_code == 0, result.output
+    for module in SCHEDULE:
+        assert module.NAME in result.stdout, module.NAME
+    assert "Checklist coverage:" in result.stdout
+    assert "Introduction, L" in result.stdout
+    data = json.loads(invoke("sources", "bolivia-1952", "--json").stdout)
+    assert [m["name"] for m in data["mechanisms"]] == [module.NAME for module in SCHEDULE]
+    assert {m["name"]: tuple(m["covers"]) for m in data["mechanisms"]}["coup"] == ("M5",)
+    assert all(m["locators"] for m in data["mechanisms"])
+    assert len(data["quantities"]) == len(list(quantities(bundled_model().scenario)))
+    assert set(data["coverage"]["checklist"]) == {f"A{i}" for i in range(1, 18)} | {f"M{i}" for i in range(1, 18)}
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("run", "no-such-scenario", "--runs", "5"), ("no-such-scenario", "not a bundled scenario")),
+        (("run", "bolivia-1952", "--runs", "5", "--until", "1971-13"), ("--until", "not between 01 and 12")),
+        (("run", "bolivia-1952", "--runs", "5", "--until", "March 1971"), ("--until", "YYYY-MM")),
+        (("run", "bolivia-1952", "--runs", "5", "--until", "1999-01"), ("horizon",)),
+        (("run", "bolivia-1952", "--runs", "5", "--until", "1950-01"), ("before the start",)),
+        (("run", "bolivia-1952", "--runs", "5", "--from", "nowhere"), ("no snapshot 'nowhere'",)),
+        (("run", "bolivia-1952", "--runs", "0"), ("at least 1",)),
+        (("run", "bolivia-1952", "--runs", "5", "--batch-size", "0"), ("batch size",)),
+        (("chronicle", "bolivia-1952", "--run", "-1"), ("run index",)),
+        (("chronicle", "bolivia-1952", "--run", "0", "--from", "1999-01"), ("no snapshot",)),
+        (("sources", "no-such-scenario"), ("no-such-scenario",)),
+    ],
+)
+def test_bad_input_is_one_red_message_and_exit_2(args, fragments, tmp_path):
+    result = invoke(*args, "--out", str(tmp_path / "x")) if args[0] == "run" else invoke(*args)
+    assert_clean_failure(result, *fragments)
+    assert not (tmp_path / "x").exists()
+
+
+def test_run_refuses_to_overwrite_a_folder_that_is_not_a_report(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    result = invoke("run", "bolivia-1952", "--runs", "5", "--until", "1953-01", "--out", str(tmp_path), "--json")
+    assert_clean_failure(result, "not a coyuntura report")
+    assert json.loads(result.stdout)["error"]
+    assert (tmp_path / "notes.txt").read_text() == "keep me"

@@ -1,0 +1,840 @@
+"""Per-mechanism unit tests: small states, controlled draws, the DIRECTION of each effect.
+
+Values come from the bundled scenario but no test depends on an exact YAML number:
+every assertion compares two runs (or two halves of a batch) that differ in one
+driver, with the same uniforms, so a re-tuned parameter does not break them
+while a reversed or missing effect does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from coyuntura.engine import formal
+from coyuntura.engine.events import EventType, Outcome
+from coyuntura.engine.exogenous import apply_scheduled
+from coyuntura.engine.mechanisms import SCHEDULE
+from coyuntura.engine.mechanisms import grievance_legitimacy as legit
+from coyuntura.engine.mechanisms import m1_nationalist_drift as m1
+from coyuntura.engine.mechanisms import m2_us_leverage as m2
+from coyuntura.engine.mechanisms import m3_new_class as m3
+from coyuntura.engine.mechanisms import m4_mystification as m4
+from coyuntura.engine.mechanisms import m5_coup as m5
+from coyuntura.engine.mechanisms import m6_mass_mobilization as m6
+from coyuntura.engine.mechanisms import m7_failed_coup as m7
+from coyuntura.engine.mechanisms import m8_repression as m8
+from coyuntura.engine.mechanisms import m9_agrarian_structure as m9
+from coyuntura.engine.mechanisms import m10_guerrilla_foco as m10
+from coyuntura.engine.mechanisms import m11_left_unity as m11
+from coyuntura.engine.mechanisms import m12_arms as m12
+from coyuntura.engine.mechanisms import m13_radicalization_contact as m13
+from coyuntura.engine.mechanisms import m14_nationalization as m14
+from coyuntura.engine.mechanisms import m15_economic_squeeze as m15
+from coyuntura.engine.mechanisms import m16_military_institution as m16
+from coyuntura.engine.mechanisms import m17_polarization as m17
+from coyuntura.engine.state import RegimeType
+from coyuntura.scenario.schema import LeaderDeath
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpers import ALWAYS, NEVER, bundled_model, events_of, fresh_state, grid, make_month, with_params
+
+FAST = settings(max_examples=25, deadline=None)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return bundled_model()
+
+
+def P(model, name):
+    return model.params[name]
+
+
+def halves(n: int) -> tuple[slice, slice]:
+    return slice(0, n), slice(n, 2 * n)
+
+
+# --- the schedule itself -----------------------------------------------------------------------
+
+
+def test_every_mechanism_has_the_documented_interface():
+    names = set()
+    for module in SCHEDULE:
+        for attribute in ("NAME", "TITLE", "COVERS", "SOURCE", "READS", "WRITES", "SLOTS", "Params", "apply"):
+            assert hasattr(module, attribute), f"{module.__name__} lacks {attribute}"
+        assert module.NAME not in names
+        names.add(module.NAME)
+        assert module.SOURCE, f"{module.__name__} cites no locator"
+    covered = {item for module in SCHEDULE for item in module.COVERS}
+    assert {f"M{k}" for k in range(1, 18)} <= covered
+
+
+# --- M12 arms and the M5 contest ---------------------------------------------------------------
+
+
+def test_m12_arms_and_organization_raise_popular_force_and_lower_coup_success(model):
+    n = 3
+    state = fresh_state(model, n, "october_1970")
+    month = make_month(model, n)
+    popular = P(model, "mass_mobilization").popular_actors
+    for actor in popular:
+        state.arms[actor] = [0.0, 1.0, 1.0]
+        state.organization[actor] = [0.5, 0.5, 0.9]
+    everyone = {actor: np.ones(n, dtype=bool) for actor in popular}
+    force = m12.mobilized_force(state, month, everyone)
+    assert force[0] < force[1] < force[2]
+    # Unmobilized actors add nothing.
+    nobody = {actor: np.zeros(n, dtype=bool) for actor in popular}
+    np.testing.assert_array_equal(m12.mobilized_force(state, month, nobody), 0.0)
+    # Unarmed masses still count for something (the arms floor), but less than armed ones.
+    assert force[0] > 0.0 or P(model, "arms").arms_floor == 0.0
+    coup = P(model, "coup")
+    attack = np.full(n, 0.2)
+    loyal = np.full(n, 0.1)
+    success = formal.contest_success_probability(attack, loyal + force, coup.decisiveness)
+    assert success[0] > success[1] > success[2]
+
+
+def _coup_everywhere(model, n, snapshot="october_1970", outcome=None, **draws):
+    values = {"coup_plot": ALWAYS, "regional_plot": NEVER, "swing": 0.5}
+    if outcome is not None:
+        values["coup_outcome"] = outcome
+    values.update(draws)
+    return fresh_state(model, n, snapshot), make_month(model, n, values)
+
+
+def _coup_succeeded(month):
+    rows = events_of(month, EventType.COUP_ATTEMPT)
+    return rows["run"][rows["outcome"] == int(Outcome.SUCCESS)]
+
+
+def test_m5_armed_workers_defeat_more_coups(model):
+    n = 300
+    strong_defence = with_params(model, "coup", defence_intercept=5.0)  # everyone comes out to defend
+    state, month = _coup_everywhere(strong_defence, 2 * n, outcome=np.tile(grid(n), 2))
+    unarmed, armed = halves(n)
+    for actor in P(model, "mass_mobilization").popular_actors:
+        state.arms[actor, unarmed] = 0.0
+        state.arms[actor, armed] = 1.0
+    m5.apply(state, P(strong_defence, "coup"), month)
+    attempts = events_of(month, EventType.COUP_ATTEMPT)
+    assert attempts["run"].size == 2 * n  # every run had an attempt
+    won = np.zeros(2 * n, dtype=bool)
+    won[_coup_succeeded(month)] = True
+    assert won[armed].sum() < won[unarmed].sum()
+    # Same uniforms, stronger defence: every coup that beats armed workers also beats unarmed ones.
+    assert not np.any(won[armed] & ~won[unarmed])
+    # A successful coup installs a right military government.
+    assert np.all(state.regime[won] == RegimeType.RIGHT_MILITARY)
+    assert np.all(state.regime[~won] != RegimeType.RIGHT_MILITARY)
+
+
+def test_m5_higher_legitimacy_raises_the_loyal_factions_commitment(model):
+    n = 300
+    no_masses = with_params(model, "coup", defence_intercept=-100.0)  # isolate the army's own contest
+    state, month = _coup_everywhere(no_masses, 2 * n, outcome=np.tile(grid(n), 2))
+    state.hardship[:] = 0.0
+    unpopular, popular = halves(n)
+    for actor in model.civil_actors:
+        state.support[actor, unpopular] = 0.05
+        state.support[actor, popular] = 0.95
+    m5.apply(state, P(no_masses, "coup"), month)
+    won = np.zeros(2 * n, dtype=bool)
+    won[_coup_succeeded(month)] = True
+    assert won[popular].sum() < won[unpopular].sum()
+    assert not np.any(won[popular] & ~won[unpopular])
+
+
+def test_m5_no_coup_against_a_right_military_government(model):
+    state, month = _coup_everywhere(model, 4, snapshot=None, regional_plot=ALWAYS)
+    state.regime[:] = RegimeType.RIGHT_MILITARY
+    m5.apply(state, P(model, "coup"), month)
+    assert events_of(month, EventType.COUP_ATTEMPT)["run"].size == 0
+
+
+def test_m5_plot_hazard_rises_with_the_threat_from_below_and_weakness(model):
+    coup = P(model, "coup")
+    state = fresh_state(model, 3, "october_1970")
+    month = make_month(model, 3)
+    for actor in P(model, "mass_mobilization").popular_actors:
+        state.radicalism[actor] = [0.1, 0.9, 0.9]
+    for actor in model.civil_actors:
+        state.support[actor] = [0.8, 0.8, 0.2]
+    rate = m5.plot_rate(state, month, coup)
+    assert rate[0] < rate[1] < rate[2]
+
+
+# --- M7 failed coup ----------------------------------------------------------------------------
+
+
+def test_m7_failed_coup_weakens_the_plotters_and_radicalizes_the_workers(model):
+    coup = P(model, "coup")
+    fc = P(model, "failed_coup")
+    state = fresh_state(model, 2, "october_1970")
+    month = make_month(model, 2)
+    for actor in fc.workers:
+        state.radicalism[actor] = 0.3
+        state.mobilization[actor] = 0.2
+    before = state.copy()
+    failed = np.array([True, False])
+    plotter = np.full(2, coup.right_faction)
+    m7.after_failed_coup(state, month, failed, plotter, list(coup.backers), np.array([0.8, 0.8]))
+    right = coup.right_faction
+    assert state.weight[right, 0] < before.weight[right, 0]
+    assert state.weight[right, 1] == before.weight[right, 1]
+    for actor in fc.workers:
+        assert state.radicalism[actor, 0] > before.radicalism[actor, 0]
+        assert state.radicalism[actor, 1] == before.radicalism[actor, 1]
+        assert state.mobilization[actor, 0] > before.mobilization[actor, 0]
+    for backer in coup.backers:
+        assert state.organization[backer, 0] <= before.organization[backer, 0]
+        assert state.organization[backer, 1] == before.organization[backer, 1]
+    assert state.polarization[0] > before.polarization[0]
+    assert state.polarization[1] == before.polarization[1]
+
+
+def test_m7_the_more_popular_the_defence_the_more_pressure_from_below(model):
+    fc = P(model, "failed_coup")
+    coup = P(model, "coup")
+    state = fresh_state(model, 2, "october_1970")
+    month = make_month(model, 2)
+    for actor in fc.workers:
+        state.radicalism[actor] = 0.3
+    m7.after_failed_coup(state, month, np.array([True, True]), np.full(2, coup.right_faction), [], np.array([0.1, 0.9]))
+    for actor in fc.workers:
+        assert state.radicalism[actor, 1] > state.radicalism[actor, 0]
+
+
+# --- M8 repression -----------------------------------------------------------------------------
+
+
+def test_m8_repression_wave_cuts_organization_and_arms_and_builds_memory(model):
+    rep = P(model, "repression")
+    state = fresh_state(model, 2)
+    month = make_month(model, 2, {"repression": np.array([ALWAYS, NEVER])})
+    for actor in rep.targets:
+        state.arms[actor] = 0.5
+        state.mobilization[actor] = 0.4
+    before = state.copy()
+    m8.apply(state, rep, month)
+    for actor in rep.targets:
+        assert state.organization[actor, 0] < before.organization[actor, 0]
+        assert state.organization[actor, 0] < state.organization[actor, 1]
+        assert state.arms[actor, 0] < state.arms[actor, 1]
+        assert state.mobilization[actor, 0] == 0.0
+    assert state.organization[rep.party, 0] < state.organization[rep.party, 1]
+    assert state.repression_memory[0] > before.repression_memory[0]
+    assert state.repression_memory[0] > state.repression_memory[1]
+    assert state.mystification_urban[0] < state.mystification_urban[1]
+    np.testing.assert_array_equal(events_of(month, EventType.REPRESSION_WAVE)["run"], [0])
+
+
+def test_m8_a_right_military_government_represses_more_often(model):
+    rep = P(model, "repression")
+    n = 400
+    state = fresh_state(model, 2 * n)
+    month = make_month(model, 2 * n, {"repression": np.tile(grid(n), 2)})
+    civilian, right = halves(n)
+    state.regime[right] = RegimeType.RIGHT_MILITARY
+    m8.apply(state, rep, month)
+    waves = np.zeros(2 * n, dtype=bool)
+    waves[events_of(month, EventType.REPRESSION_WAVE)["run"]] = True
+    if rep.right_military_coef > rep.civilian_coef:
+        assert waves[right].sum() > waves[civilian].sum()
+
+
+def test_m8_organizations_recover_only_where_the_government_is_open(model):
+    rep = P(model, "repression")
+    state = fresh_state(model, 2)
+    month = make_month(model, 2)
+    state.policy[:] = [0.8, -1.0]  # an open government, and a closed one
+    for actor in rep.targets:
+        state.organization[actor] = 0.5 * model.initial_organization[actor]
+    before = state.copy()
+    m8.apply(state, rep, month)
+    for actor in rep.targets:
+        if model.initial_organization[actor] > 0:
+            assert state.organization[actor, 0] > before.organization[actor, 0]
+            assert state.organization[actor, 1] == before.organization[actor, 1]
+
+
+# --- M16 purges --------------------------------------------------------------------------------
+
+
+def test_m16_purge_happens_only_after_an_armed_clash_under_a_nationalist_president(model):
+    mi = P(model, "military_institution")
+    n = 4
+    state = fresh_state(model, n, "october_1970")
+    month = make_month(model, n, {"purge": ALWAYS})
+    for actor in mi.workers:
+        state.arms[actor] = [1.0, 1.0, 0.0, 1.0]
+    state.regime[3] = RegimeType.RIGHT_MILITARY
+    defeated = np.array([True, False, True, True])
+    before = state.copy()
+    m16.purge_after_clash(state, month, defeated)
+    assert state.weight[mi.right_faction, 0] < before.weight[mi.right_faction, 0]
+    assert state.weight[mi.loyal_faction, 0] > before.weight[mi.loyal_faction, 0]
+    # no defeat by the masses / no arms / not a nationalist president: no purge
+    np.testing.assert_array_equal(state.weight[:, 1:], before.weight[:, 1:])
+    np.testing.assert_array_equal(events_of(month, EventType.PLOTTERS_PURGED)["run"], [0])
+    # a purge moves officers, it does not create them
+    np.testing.assert_allclose(state.weight[:, 0].sum(), before.weight[:, 0].sum())
+
+
+@FAST
+@given(defeated=st.lists(st.booleans(), min_size=8, max_size=8), arms=st.lists(st.floats(0, 1), min_size=8, max_size=8))
+def test_m16_no_purge_without_defeat_by_armed_masses(defeated, arms):
+    model = bundled_model()
+    mi = P(model, "military_institution")
+    state = fresh_state(model, 8, "october_1970")
+    month = make_month(model, 8, {"purge": ALWAYS})
+    for actor in mi.workers:
+        state.arms[actor] = arms
+    m16.purge_after_clash(state, month, np.array(defeated))
+    purged = np.zeros(8, dtype=bool)
+    purged[events_of(month, EventType.PLOTTERS_PURGED)["run"]] = True
+    clash = np.array(defeated) & (np.array(arms) >= mi.clash_arms_threshold)
+    assert not np.any(purged & ~clash)
+
+
+def test_m16_apply_alone_never_purges(model):
+    state = fresh_state(model, 3, "october_1970")
+    month = make_month(model, 3, default=ALWAYS)
+    before = state.copy()
+    m16.apply(state, P(model, "military_institution"), month)
+    np.testing.assert_array_equal(state.weight, before.weight)
+
+
+# --- M2 US leverage ----------------------------------------------------------------------------
+
+
+def test_m2_us_aid_builds_the_army_more_when_us_hostility_is_low(model):
+    us = P(model, "us_leverage")
+    state = fresh_state(model, 2)
+    month = make_month(model, 2)
+    state.us_hostility[:] = [0.1, 0.9]
+    state.army_capacity[:] = 0.3
+    state.dependence[:] = 0.2
+    m2.apply(state, us, month)
+    gain = state.army_capacity - 0.3
+    assert gain[0] > gain[1] >= 0.0
+    assert state.dependence[0] > state.dependence[1]
+    assert state.support[us.united_states, 0] > state.support[us.united_states, 1]
+
+
+def test_m2_us_hostility_rises_with_left_policy(model):
+    us = P(model, "us_leverage")
+    state = fresh_state(model, 2)
+    state.policy[:] = [-0.5, 0.9]
+    state.us_hostility[:] = 0.5
+    m2.apply(state, us, make_month(model, 2))
+    assert state.us_hostility[1] > state.us_hostility[0]
+
+
+def test_m2_austerity_package_moves_policy_right_and_raises_hardship(model):
+    us = P(model, "us_leverage")
+    state = fresh_state(model, 2)
+    month = make_month(model, 2, {"austerity": np.array([ALWAYS, NEVER])})
+    before = state.copy()
+    m2.apply(state, us, month)
+    assert state.policy[0] < state.policy[1] == before.policy[1]
+    assert state.hardship[0] > state.hardship[1] == before.hardship[1]
+    assert state.progressive_room[0] < state.progressive_room[1]
+    np.testing.assert_array_equal(events_of(month, EventType.AUSTERITY_PACKAGE)["run"], [0])
+
+
+def test_m2_austerity_is_likelier_with_dependence_and_never_under_a_workers_government(model):
+    us = P(model, "us_leverage")
+    n = 400
+    state = fresh_state(model, 2 * n + 1)
+    month = make_month(model, 2 * n + 1, {"austerity": np.append(np.tile(grid(n), 2), ALWAYS)})
+    low, high = halves(n)
+    state.dependence[low] = 0.1
+    state.dependence[high] = 0.9
+    state.dependence[-1] = 1.0
+    state.squeeze[:] = 1.0
+    state.regime[-1] = RegimeType.WORKERS_GOVERNMENT
+    m2.apply(state, us, month)
+    package = np.zeros(2 * n + 1, dtype=bool)
+    package[events_of(month, EventType.AUSTERITY_PACKAGE)["run"]] = True
+    assert package[high].sum() > package[low].sum()
+    assert not package[-1]
+
+
+# --- M14 nationalizations and concessions ------------------------------------------------------
+
+
+def test_m14_nationalization_raises_us_hostility_and_uses_up_assets(model):
+    nat = P(model, "nationalization")
+    state = fresh_state(model, 3, "october_1970")
+    state.assets_remaining[:] = [2.0, 2.0, 0.0]
+    month = make_month(model, 3, {"nationalization": np.array([ALWAYS, NEVER, ALWAYS])})
+    before = state.copy()
+    m14.apply(state, nat, month)
+    assert state.us_hostility[0] > state.us_hostility[1]
+    assert state.assets_remaining[0] == before.assets_remaining[0] - 1.0
+    assert state.assets_remaining[1] == before.assets_remaining[1]
+    assert state.assets_remaining[2] == 0.0  # nothing left to take
+    assert state.squeeze[0] > state.squeeze[1]
+    assert state.progressive_room[0] < state.progressive_room[1]
+    assert state.hardship[0] < state.hardship[1]
+    for actor in nat.beneficiaries:
+        assert state.support[actor, 0] > state.support[actor, 1]
+    np.testing.assert_array_equal(events_of(month, EventType.NATIONALIZATION)["run"], [0])
+
+
+def test_m14_concessions_only_from_right_leaning_governments_and_they_add_assets(model):
+    nat = P(model, "nationalization")
+    state = fresh_state(model, 2)
+    state.regime[:] = RegimeType.RIGHT_MILITARY
+    state.policy[:] = [-0.6, 0.3]
+    state.assets_remaining[:] = 0.0
+    month = make_month(model, 2, {"concession": ALWAYS})
+    m14.apply(state, nat, month)
+    np.testing.assert_array_equal(events_of(month, EventType.FOREIGN_CONCESSION)["run"], [0])
+    assert state.assets_remaining[0] > state.assets_remaining[1] == 0.0
+    assert state.assets_remaining[0] <= nat.max_foreign_assets
+
+
+# --- M1 nationalist drift ----------------------------------------------------------------------
+
+
+def test_m1_drift_to_the_right_is_faster_with_more_dependence(model):
+    drift = P(model, "nationalist_drift")
+    state = fresh_state(model, 2)
+    for actor in drift.labor:
+        state.mobilization[actor] = 0.0
+    state.dependence[:] = [0.2, 0.8]
+    state.policy[:] = 0.3
+    state.progressive_room[:] = 0.9
+    m1.apply(state, drift, make_month(model, 2))
+    assert state.policy[1] < state.policy[0] <= 0.3
+    assert state.progressive_room[1] <= state.progressive_room[0]
+
+
+def test_m1_the_workers_mobilization_pulls_policy_left_while_room_remains(model):
+    drift = P(model, "nationalist_drift")
+    state = fresh_state(model, 2)
+    for actor in drift.labor:
+        state.mobilization[actor] = [0.0, 1.0]
+    state.policy[:] = 0.2
+    state.progressive_room[:] = 0.9
+    m1.apply(state, drift, make_month(model, 2))
+    assert state.policy[1] > state.policy[0]
+
+
+@FAST
+@given(
+    policy=st.floats(-1, 1),
+    room=st.floats(0, 1),
+    dependence=st.floats(0, 1),
+    squeeze=st.floats(0, 1),
+    mobilization=st.floats(0, 1),
+    regime=st.sampled_from([RegimeType.CIVILIAN_NATIONALIST, RegimeType.NATIONALIST_MILITARY]),
+)
+def test_m1_policy_never_exceeds_progressive_room_under_nationalism(policy, room, dependence, squeeze, mobilization, regime):
+    model = bundled_model()
+    drift = P(model, "nationalist_drift")
+    state = fresh_state(model, 1)
+    state.regime[:] = regime
+    state.policy[:] = policy
+    state.progressive_room[:] = room
+    state.dependence[:] = dependence
+    state.squeeze[:] = squeeze
+    for actor in drift.labor:
+        state.mobilization[actor] = mobilization
+    m1.apply(state, drift, make_month(model, 1))
+    assert state.policy[0] <= state.progressive_room[0] + 1e-12
+    assert state.progressive_room[0] <= room + 1e-12  # room only shrinks
+
+
+def test_m1_right_and_workers_governments_hold_their_anchors(model):
+    drift = P(model, "nationalist_drift")
+    state = fresh_state(model, 2)
+    state.regime[:] = [RegimeType.RIGHT_MILITARY, RegimeType.WORKERS_GOVERNMENT]
+    state.policy[:] = 0.0
+    m1.apply(state, drift, make_month(model, 2))
+    assert state.policy[0] < 0.0 or drift.right_military_policy >= 0.0
+    assert state.policy[1] > 0.0 or drift.workers_government_policy <= 0.0
+    assert abs(state.policy[0] - drift.right_military_policy) < abs(0.0 - drift.right_military_policy) or drift.anchor_speed == 0
+
+
+# --- M3 the new class --------------------------------------------------------------------------
+
+
+def test_m3_corruption_grows_while_the_party_governs_and_decays_otherwise(model):
+    nc = P(model, "new_class")
+    state = fresh_state(model, 3)
+    state.regime[:] = [RegimeType.CIVILIAN_NATIONALIST, RegimeType.RIGHT_MILITARY, RegimeType.NATIONALIST_MILITARY]
+    state.corruption[:] = 0.3
+    m3.apply(state, nc, make_month(model, 3))
+    assert state.corruption[0] > 0.3
+    assert state.corruption[1] < 0.3
+    assert state.corruption[2] < 0.3
+
+
+def test_m3_party_splits_only_while_governing(model):
+    nc = P(model, "new_class")
+    state = fresh_state(model, 2)
+    state.regime[:] = [RegimeType.CIVILIAN_NATIONALIST, RegimeType.RIGHT_MILITARY]
+    month = make_month(model, 2, {"party_split": ALWAYS})
+    m3.apply(state, nc, month)
+    np.testing.assert_array_equal(events_of(month, EventType.PARTY_SPLIT)["run"], [0])
+    assert state.cohesion[nc.party, 0] < state.cohesion[nc.party, 1]
+
+
+# --- M4 mystification --------------------------------------------------------------------------
+
+
+def test_m4_mystification_wears_off_faster_in_the_cities(model):
+    myst = P(model, "mystification")
+    state = fresh_state(model, 1)
+    state.policy[:] = myst.promise - 0.5
+    state.mystification_urban[:] = 0.8
+    state.mystification_rural[:] = 0.8
+    m4.apply(state, myst, make_month(model, 1))
+    urban_loss = 0.8 - state.mystification_urban[0]
+    rural_loss = 0.8 - state.mystification_rural[0]
+    assert urban_loss > rural_loss >= 0.0
+
+
+def test_m4_mystification_wears_off_faster_the_further_right_policy_drifts(model):
+    myst = P(model, "mystification")
+    state = fresh_state(model, 3)
+    state.policy[:] = [myst.promise, myst.promise - 0.2, myst.promise - 0.8]
+    state.mystification_urban[:] = 0.8
+    m4.apply(state, myst, make_month(model, 3))
+    assert state.mystification_urban[0] == 0.8  # policy keeps the promise: no erosion
+    assert state.mystification_urban[0] > state.mystification_urban[1] > state.mystification_urban[2]
+
+
+# --- M9 agrarian structure ---------------------------------------------------------------------
+
+
+def test_m9_peasant_support_moves_toward_clientelism_whoever_rules(model):
+    ag = P(model, "agrarian_structure")
+    regimes = list(RegimeType)
+    n = 2 * len(regimes)
+    state = fresh_state(model, n)
+    state.regime[:] = np.repeat([int(r) for r in regimes], 2)
+    low = max(ag.clientelism - 0.3, 0.0)
+    high = min(ag.clientelism + 0.3, 1.0)
+    start = np.tile([low, high], len(regimes))
+    state.support[ag.peasantry] = start
+    m9.apply(state, ag, make_month(model, n))
+    after = state.support[ag.peasantry]
+    assert np.all(np.abs(after - ag.clientelism) < np.abs(start - ag.clientelism))
+    assert np.all(after[0::2] > start[0::2])
+    assert np.all(after[1::2] < start[1::2])
+
+
+def test_m9_differentiation_grows_faster_under_a_right_military_government(model):
+    ag = P(model, "agrarian_structure")
+    state = fresh_state(model, 2)
+    state.regime[:] = [RegimeType.CIVILIAN_NATIONALIST, RegimeType.RIGHT_MILITARY]
+    state.differentiation[:] = 0.2
+    m9.apply(state, ag, make_month(model, 2))
+    assert state.differentiation[1] > state.differentiation[0] >= 0.2
+    assert state.organization[ag.peasantry].max() <= ag.organization_ceiling
+
+
+# --- M10 guerrilla foco ------------------------------------------------------------------------
+
+
+def test_m10_guerrilla_defeat_radicalizes_students_and_pushes_the_army_nationalist(model):
+    gf = P(model, "guerrilla_foco")
+    state = fresh_state(model, 2)
+    state.organization[gf.guerrillas] = 0.8
+    state.arms[gf.guerrillas] = 0.8
+    month = make_month(model, 2, {"foco_defeat": np.array([ALWAYS, NEVER])})
+    before = state.copy()
+    m10.apply(state, gf, month)
+    assert state.radicalism[gf.students, 0] > state.radicalism[gf.students, 1] == before.radicalism[gf.students, 1]
+    assert state.radicalism[gf.radical_clergy, 0] > state.radicalism[gf.radical_clergy, 1]
+    assert state.nationalist_pressure[0] > state.nationalist_pressure[1]
+    assert state.guerrilla_defeats[0] == before.guerrilla_defeats[0] + 1
+    assert state.organization[gf.guerrillas, 0] == 0.0
+    assert state.organization[gf.guerrillas, 1] == 0.8
+    np.testing.assert_array_equal(events_of(month, EventType.GUERRILLA_DEFEATED)["run"], [0])
+
+
+def test_m10_no_defeat_without_an_active_foco_and_no_new_foco_before_a_first_defeat(model):
+    gf = P(model, "guerrilla_foco")
+    state = fresh_state(model, 1)
+    state.organization[gf.guerrillas] = 0.0
+    state.guerrilla_defeats[:] = 0.0
+    month = make_month(model, 1, default=ALWAYS)
+    m10.apply(state, gf, month)
+    assert events_of(month, EventType.GUERRILLA_DEFEATED)["run"].size == 0
+    assert events_of(month, EventType.GUERRILLA_FOCO)["run"].size == 0
+
+
+# --- M11 Left unity, the cabinet offer and the Popular Assembly --------------------------------
+
+
+def test_m11_a_united_left_accepts_the_cabinet_more_often(model):
+    n = 400
+    state = fresh_state(model, 2 * n, "october_1970")
+    month = make_month(model, 2 * n, {"cabinet": np.tile(grid(n), 2)})
+    divided, united = halves(n)
+    state.left_unity[divided] = 0.0
+    state.left_unity[united] = 1.0
+    before = state.policy.copy()
+    m11.offer_cabinet(state, month, np.ones(2 * n, dtype=bool))
+    rows = events_of(month, EventType.CABINET_OFFER)
+    assert rows["run"].size == 2 * n
+    accepted = np.zeros(2 * n, dtype=bool)
+    accepted[rows["run"][rows["outcome"] == int(Outcome.ACCEPTED)]] = True
+    assert accepted[united].sum() > accepted[divided].sum()
+    assert not np.any(accepted[divided] & ~accepted[united])
+    # Accepting moves policy left; declining leaves it.
+    assert np.all(state.policy[accepted] > before[accepted])
+    np.testing.assert_array_equal(state.policy[~accepted], before[~accepted])
+
+
+def test_m11_no_cabinet_offer_no_change(model):
+    state = fresh_state(model, 3, "october_1970")
+    month = make_month(model, 3, {"cabinet": ALWAYS})
+    before = state.copy()
+    m11.offer_cabinet(state, month, np.zeros(3, dtype=bool))
+    np.testing.assert_array_equal(state.policy, before.policy)
+    assert events_of(month, EventType.CABINET_OFFER)["run"].size == 0
+
+
+def test_m11_higher_left_unity_raises_the_popular_assembly_hazard(model):
+    n = 400
+    # A mid-range intercept so the unity effect shows on a grid of uniforms.
+    tuned = with_params(model, "left_unity", assembly_intercept=-1.0, include_mnr_unionists=0.0)
+    lu = P(tuned, "left_unity")
+    state = fresh_state(tuned, 2 * n)
+    state.regime[:] = RegimeType.CIVILIAN_NATIONALIST
+    state.mystification_urban[:] = 0.0
+    for actor in lu.labor:
+        state.mobilization[actor] = 0.0
+        state.radicalism[actor] = 0.0
+    divided, united = halves(n)
+    state.left_unity[divided] = 0.0
+    state.left_unity[united] = 1.0
+    month = make_month(tuned, 2 * n, {"assembly": np.tile(grid(n), 2)})
+    m11.apply(state, lu, month)
+    formed = state.assembly
+    assert formed[united].sum() > formed[divided].sum()
+    assert not np.any(formed[divided] & ~formed[united])
+    np.testing.assert_array_equal(np.flatnonzero(formed), events_of(month, EventType.POPULAR_ASSEMBLY)["run"])
+
+
+def test_m11_no_assembly_under_a_right_military_government(model):
+    lu = P(model, "left_unity")
+    state = fresh_state(model, 2)
+    state.regime[:] = RegimeType.RIGHT_MILITARY
+    state.left_unity[:] = 1.0
+    month = make_month(model, 2, {"assembly": ALWAYS})
+    m11.apply(state, lu, month)
+    assert not state.assembly.any()
+
+
+# --- M6 the mobilization cascade ---------------------------------------------------------------
+
+
+def test_m6_the_miners_move_lowers_others_effective_thresholds(model):
+    mm = P(model, "mass_mobilization")
+    assert mm.pull_coef > 0 and mm.rounds >= 1, "the cascade must carry the miners' pull (DESIGN M6)"
+    miners, workers = model.index("miners"), model.index("urban_workers")
+    edges = {(s, t): w for s, t, w in model.influence}
+    assert edges.get((miners, workers), 0.0) > 0.0, "the scenario must let the miners pull the urban workers"
+    state = fresh_state(model, 2)
+    month = make_month(model, 2)
+    drive = mm.drive_coef * formal.grievance(state.hardship, state.support[workers]) * state.organization[workers]
+    pull = mm.pull_coef * edges[(miners, workers)] * state.organization[miners]
+    trigger = {actor: np.full(2, -100.0) for actor in mm.popular_actors}
+    trigger[miners] = np.array([100.0, -100.0])  # the miners move in run 0 only
+    trigger[workers] = model.threshold[workers] - drive - 0.5 * pull  # just short of the threshold alone
+    mobilized = m6.cascade(state, month, trigger, "mobilization")
+    assert mobilized[miners].tolist() == [True, False]
+    assert mobilized[workers].tolist() == [True, False]
+
+
+def test_m6_cascade_is_monotone_in_triggers(model):
+    mm = P(model, "mass_mobilization")
+    rng = np.random.default_rng(7)
+    n = 500
+    state = fresh_state(model, n, "october_1970")
+    month = make_month(model, n, {f"mobilization.{a}": rng.random(n) for a in model.actor_ids})
+    low = {actor: rng.normal(0.0, 0.5, n) for actor in mm.popular_actors}
+    high = {actor: low[actor] + rng.uniform(0.0, 0.5, n) for actor in mm.popular_actors}
+    before = m6.cascade(state, month, low, "mobilization")
+    after = m6.cascade(state, month, high, "mobilization")
+    for actor in mm.popular_actors:
+        assert not np.any(before[actor] & ~after[actor])
+
+
+def test_m6_grievance_drives_mobilization(model):
+    mm = P(model, "mass_mobilization")
+    state = fresh_state(model, 2, "october_1970")
+    state.hardship[:] = [0.0, 1.0]
+    for actor in mm.popular_actors:
+        state.support[actor] = 0.0
+        state.organization[actor] = 1.0
+    month = make_month(model, 2)
+    m6.apply(state, mm, month)
+    out0 = sum(state.mobilization[a, 0] for a in mm.popular_actors)
+    out1 = sum(state.mobilization[a, 1] for a in mm.popular_actors)
+    assert out1 > out0
+    assert "mobilized" in month.scratch
+
+
+# --- M13 radicalization by contact -------------------------------------------------------------
+
+
+def test_m13_contact_moves_a_target_toward_a_mobilized_source(model):
+    rc = P(model, "radicalization_contact")
+    miners, workers = model.index("miners"), model.index("urban_workers")
+    assert any(s == miners and t == workers for s, t, _ in model.influence)
+    state = fresh_state(model, 4)
+    state.radicalism[:] = 0.0
+    state.mobilization[:] = 0.0
+    state.radicalism[miners] = [1.0, 1.0, -1.0, -1.0]
+    state.mobilization[miners] = [1.0, 0.0, 1.0, 0.0]
+    m13.apply(state, rc, make_month(model, 4))
+    moved = state.radicalism[workers]
+    assert moved[0] > moved[1] >= 0.0  # toward a left source, more when it is mobilized
+    assert moved[2] < moved[3] <= 0.0  # toward a right source, likewise
+    assert moved[0] > 0.0
+
+
+# --- M15 economic squeeze ----------------------------------------------------------------------
+
+
+def test_m15_squeeze_rises_with_left_policy(model):
+    es = P(model, "economic_squeeze")
+    state = fresh_state(model, 3)
+    state.policy[:] = [-0.5, 0.1, 0.9]
+    state.squeeze[:] = 0.5
+    state.dependence[:] = 0.5
+    m15.apply(state, es, make_month(model, 3))
+    assert state.squeeze[0] <= state.squeeze[1] < state.squeeze[2]
+    capital = es.national_capital
+    assert state.support[capital, 2] <= state.support[capital, 1] <= state.support[capital, 0]
+
+
+def test_m15_foreign_loans_raise_dependence_under_a_squeeze(model):
+    es = P(model, "economic_squeeze")
+    state = fresh_state(model, 2)
+    state.policy[:] = 0.0
+    state.squeeze[:] = [0.1, 0.9]
+    state.dependence[:] = 0.3
+    m15.apply(state, es, make_month(model, 2))
+    assert state.dependence[1] > state.dependence[0] >= 0.3
+
+
+# --- M17 polarization --------------------------------------------------------------------------
+
+
+def test_m17_polarization_erodes_support_for_a_nationalist_military_government(model):
+    pol = P(model, "polarization")
+    state = fresh_state(model, 3)
+    state.regime[:] = [RegimeType.NATIONALIST_MILITARY, RegimeType.NATIONALIST_MILITARY, RegimeType.RIGHT_MILITARY]
+    state.polarization[:] = [0.2, 0.9, 0.9]
+    for actor in model.domestic_actors:
+        state.support[actor] = 0.6
+    m17.apply(state, pol, make_month(model, 3))
+    for actor in model.domestic_actors:
+        assert state.support[actor, 1] < state.support[actor, 0] < 0.6
+        assert state.support[actor, 2] == 0.6  # the middle way only erodes a middle-way government
+
+
+def test_m17_no_insurrection_without_a_popular_assembly(model):
+    pol = P(model, "polarization")
+    state = fresh_state(model, 2, "march_1971")
+    state.assembly[:] = [False, True]
+    month = make_month(model, 2, {"insurrection": ALWAYS, "insurrection_outcome": ALWAYS})
+    m17.apply(state, pol, month)
+    np.testing.assert_array_equal(events_of(month, EventType.WORKERS_GOVERNMENT)["run"], [1])
+    assert state.regime[0] == RegimeType.NATIONALIST_MILITARY
+    assert state.regime[1] == RegimeType.WORKERS_GOVERNMENT
+
+
+# --- legitimacy and grievance ------------------------------------------------------------------
+
+
+def test_legitimacy_falls_with_policy_distance_and_corruption(model):
+    gl = P(model, "grievance_legitimacy")
+    miners = model.index("miners")
+    state = fresh_state(model, 3)
+    state.radicalism[miners] = 0.6
+    state.policy[:] = [0.6, -0.6, 0.6]
+    state.corruption[:] = [0.0, 0.0, 0.8]
+    state.support[miners] = 0.5
+    legit.apply(state, gl, make_month(model, 3))
+    assert state.support[miners, 0] > state.support[miners, 1]
+    assert state.support[miners, 0] > state.support[miners, 2]
+
+
+# --- exogenous events --------------------------------------------------------------------------
+
+
+def _leader_death(model) -> LeaderDeath:
+    events = [e for e in model.scenario.events if isinstance(e, LeaderDeath)]
+    assert events, "the bundled scenario schedules the military president's death"
+    return events[0]
+
+
+def test_leader_death_installs_a_nationalist_more_often_under_nationalist_pressure(model):
+    event = _leader_death(model)
+    n = 400
+    state = fresh_state(model, 2 * n)
+    state.regime[:] = RegimeType[event.applies_to.upper()]
+    low, high = halves(n)
+    state.nationalist_pressure[low] = 0.0
+    state.nationalist_pressure[high] = 1.0
+    month = make_month(model, 2 * n, {"succession": np.tile(grid(n), 2)}, index=event.month)
+    apply_scheduled(state, month)
+    nationalist = state.regime == RegimeType.NATIONALIST_MILITARY
+    assert nationalist[high].sum() > nationalist[low].sum()
+    assert not np.any(nationalist[low] & ~nationalist[high])
+    assert np.all(state.policy[nationalist] == event.successor_policy.value)
+    rows = events_of(month, EventType.SUCCESSION)
+    assert rows["run"].size == 2 * n
+    assert events_of(month, EventType.LEADER_DEATH)["run"].size == 2 * n
+    assert (rows["outcome"] == int(Outcome.TO_NATIONALIST)).sum() == nationalist.sum()
+
+
+def test_leader_death_spares_other_regimes_and_other_months(model):
+    event = _leader_death(model)
+    state = fresh_state(model, 2)
+    other = [r for r in RegimeType if r.key != event.applies_to][0]
+    state.regime[:] = other
+    month = make_month(model, 2, {"succession": ALWAYS}, index=event.month)
+    apply_scheduled(state, month)
+    assert np.all(state.regime == other)
+    state.regime[:] = RegimeType[event.applies_to.upper()]
+    month = make_month(model, 2, {"succession": ALWAYS}, index=event.month + 1)
+    apply_scheduled(state, month)
+    assert np.all(state.regime == RegimeType[event.applies_to.upper()])
+    assert month.log.columns()["run"].size == 0
+
+
+def test_m11_an_accepted_cabinet_moves_policy_left_for_longer_than_a_month(model):
+    """Regression: the cabinet's shift used to raise policy but not progressive_room, so M1's ceiling
+    (policy <= progressive_room) clamped it straight back the next month."""
+    from coyuntura.engine.government import install
+
+    drift = P(model, "nationalist_drift")
+    state = fresh_state(model, 1, "october_1970")
+    month = make_month(model, 1, {"cabinet": ALWAYS})
+    # The officer carried to power by the masses (as m5 does), then his cabinet offer, accepted.
+    install(state, np.array([True]), RegimeType.NATIONALIST_MILITARY, month, policy=np.maximum(state.policy, P(model, "coup").installation_policy))
+    before_offer = state.policy[0]
+    m11.offer_cabinet(state, month, np.array([True]))
+    shift = state.policy[0] - before_offer
+    assert shift > 0.0
+    # Next month, with nothing pushing policy right (no dependence, squeeze or plotting faction) and nothing pulling it left.
+    state.dependence[:] = 0.0
+    state.squeeze[:] = 0.0
+    state.weight[drift.right_faction] = 0.0
+    for actor in drift.labor:
+        state.mobilization[actor] = 0.0
+    m1.apply(state, drift, make_month(model, 1))
+    assert state.policy[0] > before_offer + 0.5 * shift

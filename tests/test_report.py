@@ -1,0 +1,300 @@
+"""The report layer: tables and their standard errors, chronicles, sources, the report folder."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+from coyuntura import chronicle, chronicle_from_events, regime_table, event_table, simulate, sources, write_report
+from coyuntura.engine.events import EventType, Outcome, actor_mask
+from coyuntura.engine.mechanisms import SCHEDULE
+from coyuntura.engine.model import EVENTS_MECHANISM
+from coyuntura.engine.outcomes import OUTCOMES
+from coyuntura.engine.simulate import STRENGTH_BINS, Ensemble
+from coyuntura.engine.state import REGIME_KEYS
+from coyuntura.report import folder as folder_module
+from coyuntura.report.chronicle import TEMPLATES, Locator, actor_phrase, sentence
+from coyuntura.report.sources import CHECKLIST
+from coyuntura.report.tables import standard_error, to_csv, to_dict, to_markdown
+from coyuntura.scenario.calendar import parse_month
+from coyuntura.scenario.checks import quantities
+
+from helpers import bundled_model
+
+
+def synthetic_ensemble(n_runs: int = 10) -> Ensemble:
+    """Three months, two periods, counts chosen by hand."""
+    start = parse_month("1960-01")
+    regime_counts = np.array([[10, 0, 0, 0], [7, 3, 0, 0], [5, 2, 2, 1]])
+    outcome_counts = np.zeros((2, len(OUTCOMES)), dtype=np.int64)
+    outcome_counts[0, 0] = 3  # coup_attempt in the first period: 3 of 10 runs
+    outcome_counts[1, 0] = 1
+    totals = np.zeros(len(OUTCOMES), dtype=np.int64)
+    totals[0] = 4
+    totals[1] = 10
+    histogram = np.zeros((3, 2, STRENGTH_BINS), dtype=np.int64)
+    histogram[:, :, 10] = n_runs
+    return Ensemble(
+        scenario_id="synthetic",
+        seed=7,
+        n_runs=n_runs,
+        start=start,
+        until=start + 2,
+        actor_ids=("a", "b"),
+        actor_names=("Actor A", "Actor B"),
+        periods=((start, start + 1), (start + 2, start + 2)),
+        regime_counts=regime_counts,
+        strength_histogram=histogram,
+        outcome_counts=outcome_counts,
+        outcome_counts_total=totals,
+    )
+
+
+@lru_cache(maxsize=1)
+def small_ensemble() -> Ensemble:
+    return simulate(bundled_model(), 60, seed=11, keep_events=True, batch_size=25)
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+def test_standard_error_is_the_binomial_formula():
+    assert standard_error(0.3, 100) == pytest.approx(math.sqrt(0.3 * 0.7 / 100))
+    assert standard_error(0.5, 10_000) == pytest.approx(0.005)
+    assert standard_error(0.0, 50) == 0.0 and standard_error(1.0, 50) == 0.0
+    assert np.allclose(standard_error(np.array([0.1, 0.9]), 4), [0.15, 0.15])
+    with pytest.raises(ValueError):
+        standard_error(0.5, 0)
+
+
+def test_regime_table_defaults_to_period_ends_and_has_standard_errors():
+    ensemble = synthetic_ensemble()
+    table = regime_table(ensemble)
+    assert table.groups == ["1960-02", "1960-03"]  # end of each period; until is the last period's end
+    assert [row[0] for row in table.rows] == list(REGIME_KEYS)
+    right = table.row("right_military")
+    assert right["p 1960-02"] == pytest.approx(0.3)
+    assert right["se 1960-02"] == pytest.approx(math.sqrt(0.3 * 0.7 / 10))
+    workers = table.row("workers_government")
+    assert workers["p 1960-03"] == pytest.approx(0.1)
+    assert workers["se 1960-03"] == pytest.approx(math.sqrt(0.1 * 0.9 / 10))
+    for group in table.groups:
+        assert sum(table.column(f"p {group}")) == pytest.approx(1.0)
+    chosen = regime_table(ensemble, months=[parse_month("1960-01")])
+    assert chosen.groups == ["1960-01"] and chosen.row("civilian_nationalist")["p 1960-01"] == 1.0
+    with pytest.raises(ValueError, match="outside the simulated span"):
+        regime_table(ensemble, months=[parse_month("1970-01")])
+
+
+def test_event_table_gives_per_period_and_whole_run_probabilities():
+    table = event_table(synthetic_ensemble())
+    assert [row[0] for row in table.rows] == [o.key for o in OUTCOMES]
+    assert table.groups[:2] == ["1960-01..1960-02", "1960-03..1960-03"]
+    assert "whole run" in table.groups[2]
+    coup = table.row("coup_attempt")
+    assert coup["p 1960-01..1960-02"] == pytest.approx(0.3)
+    assert coup["se 1960-01..1960-02"] == pytest.approx(math.sqrt(0.21 / 10))
+    assert coup["p 1960-03..1960-03"] == pytest.approx(0.1)
+    assert coup[f"p {table.groups[2]}"] == pytest.approx(0.4)
+    success = table.row("coup_success")
+    assert success[f"p {table.groups[2]}"] == 1.0 and success[f"se {table.groups[2]}"] == 0.0
+
+
+def test_table_writers_keep_numbers_and_format_only_at_output():
+    table = event_table(synthetic_ensemble())
+    rows = list(csv.DictReader(io.StringIO(to_csv(table))))
+    assert len(rows) == len(OUTCOMES)
+    assert float(rows[0]["p 1960-01..1960-02"]) == pytest.approx(0.3)
+    assert float(rows[0]["se 1960-01..1960-02"]) == pytest.approx(math.sqrt(0.21 / 10))
+    markdown = to_markdown(table)
+    assert "| Coup attempt | 30.0% ± 14.5 |" in markdown
+    data = json.loads(json.dumps(to_dict(table)))
+    assert data["rows"][0]["outcome"] == "coup_attempt"
+    assert data["rows"][0]["p 1960-01..1960-02"] == pytest.approx(0.3)
+    assert {c["kind"] for c in data["columns"]} == {"key", "label", "probability", "se"}
+
+
+def test_tables_of_a_real_ensemble_are_probabilities():
+    ensemble = small_ensemble()
+    for table in (regime_table(ensemble), event_table(ensemble)):
+        for column in table.columns:
+            if column.kind == "probability":
+                values = table.column(column.key)
+                assert all(0.0 <= v <= 1.0 for v in values)
+                ses = table.column(f"se {column.group}")
+                assert ses == pytest.approx([math.sqrt(p * (1 - p) / ensemble.n_runs) for p in values])
+
+
+# --- chronicles -------------------------------------------------------------------------------
+
+
+def test_every_event_type_has_a_sentence_template():
+    assert set(TEMPLATES) == set(EventType)
+
+
+def test_coup_sentence_names_plotter_backers_and_outcome():
+    model = bundled_model()
+    coup = model.params["coup"]
+    mask = actor_mask([coup.right_faction] + list(coup.backers))
+    success = sentence(model, EventType.COUP_ATTEMPT, Outcome.SUCCESS, mask, "coup", 0)
+    assert success.startswith("The right-wing army faction, backed by the national bourgeoisie")
+    assert "the United States" in success and success.endswith("attempts a coup: it succeeds, and a right-wing military government takes power.")
+    masses = sentence(model, EventType.COUP_ATTEMPT, Outcome.DEFEATED_BY_MOBILIZATION, mask, "coup", 0)
+    assert "defeated by a general strike" in masses
+    assert sentence(model, EventType.COUP_ATTEMPT, Outcome.FAILURE, mask, "coup", 0).endswith(": it fails.")
+    cabinet = sentence(model, EventType.CABINET_OFFER, Outcome.DECLINED, actor_mask([model.index("pcb")]), "left_unity", 0)
+    assert "half the cabinet" in cabinet and "decline" in cabinet
+    assert actor_phrase("The United States (embassy, business, aid, agencies)") == "the United States"
+    assert actor_phrase("Bolivian Communist Party (PCB)") == "the Bolivian Communist Party (PCB)"
+
+
+def test_chronicle_lines_are_dated_and_name_their_mechanism():
+    model = bundled_model()
+    lines = chronicle_from_events(model, small_ensemble().events, 3)
+    assert lines, "a run of twenty years records events"
+    months = [line.month for line in lines]
+    assert months == sorted(months)
+    known = set(model.mechanism_names)
+    for line in lines:
+        assert line.mechanism in known
+        rendered = line.render()
+        assert rendered.startswith(line.date + "  ")
+        assert rendered.endswith(line.tag)
+        assert line.tag.startswith("[" + line.mechanism)
+        if line.mechanism != EVENTS_MECHANISM:
+            assert line.covers and line.locators
+            assert all(isinstance(loc, Locator) and loc.start <= loc.end for loc in line.locators)
+    data = json.loads(json.dumps([line.to_dict() for line in lines]))
+    first = data[0]
+    assert first["date"] == lines[0].date and first["text"] == lines[0].text
+    if first["mechanism"] != EVENTS_MECHANISM:
+        assert set(first["locators"][0]) == {"section", "start", "end", "text"}
+
+
+def test_chronicle_of_run_k_is_the_same_alone_and_in_a_batch():
+    model = bundled_model()
+    until = parse_month("1962-12")
+    batch = simulate(model, 12, seed=9, until=until, keep_events=True, batch_size=5)
+    for run in (7, 11):  # in the second and the third batch
+        inside = chronicle_from_events(model, batch.events, run)
+        alone = chronicle(model, run, seed=9, until=until)
+        assert inside, f"run {run} records events"
+        assert inside == alone
+    other_runs = [chronicle_from_events(model, batch.events, run) for run in range(12)]
+    assert len({tuple(lines) for lines in other_runs}) > 1, "runs differ from one another"
+
+
+def test_exogenous_events_cite_the_scenario_event():
+    model = bundled_model()
+    deaths = [e for e in model.scenario.events if e.kind == "leader_death"]
+    ensemble = small_ensemble()
+    lines = [line for run in range(ensemble.n_runs) for line in chronicle_from_events(model, ensemble.events, run)]
+    deaths_logged = [line for line in lines if line.event == "leader_death"]
+    assert deaths, "the bundled scenario schedules a leader's death"
+    if not deaths_logged:
+        pytest.skip("no run was under the regime the death applies to")
+    line = deaths_logged[0]
+    assert line.mechanism == EVENTS_MECHANISM and line.tag == "[exogenous_events]"
+    if deaths[0].source:
+        assert line.locators[0].text == deaths[0].source
+
+
+def test_chronicle_refuses_a_negative_run():
+    with pytest.raises(ValueError, match="run index"):
+        chronicle(bundled_model(), -1)
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+def test_sources_list_every_quantity_mechanism_and_actor():
+    scenario = bundled_model().scenario
+    report = sources(scenario)
+    assert len(report.quantities) == len(list(quantities(scenario)))
+    for row in report.quantities:
+        assert (row.source is None) != (row.assumption is None)
+        if row.source:
+            assert row.locator is not None and row.provenance.startswith(row.source)
+    assert [m.name for m in report.mechanisms] == [module.NAME for module in SCHEDULE]
+    coup = next(m for m in report.mechanisms if m.name == "coup")
+    assert coup.covers == ("M5",) and coup.locators and coup.title
+    assert [a.id for a in report.actors] == [a.id for a in scenario.actors]
+    json.dumps(report.to_dict())
+
+
+def test_coverage_finds_what_is_missing():
+    scenario = bundled_model().scenario
+    report = sources(scenario)
+    assert set(report.coverage.covered) | set(report.coverage.missing) >= set(CHECKLIST)
+    assert report.coverage.covered["M5"] == ("coup",)
+    # drop every actor's checklist for A1 and switch off the coup mechanism: both items go missing
+    actors = [a.model_copy(update={"checklist": [c for c in a.checklist if c != "A1"]}) for a in scenario.actors]
+    mechanisms = scenario.mechanisms.model_copy(update={"coup": scenario.mechanisms.coup.model_copy(update={"enabled": False})})
+    changed = sources(scenario.model_copy(update={"actors": actors, "mechanisms": mechanisms}))
+    assert "A1" in changed.coverage.missing and "M5" in changed.coverage.missing
+    assert not changed.coverage.complete
+
+
+# --- report folder ----------------------------------------------------------------------------
+
+EXPECTED_FILES = {
+    "README.md",
+    "regimes.png",
+    "strength.png",
+    "regime_probabilities.csv",
+    "regime_probabilities.md",
+    "event_probabilities.csv",
+    "event_probabilities.md",
+    "report.json",
+}
+
+
+def test_write_report_writes_every_file(tmp_path):
+    ensemble = small_ensemble()
+    out = write_report(ensemble, tmp_path / "report", bundled_model().scenario)
+    assert {p.name for p in out.iterdir()} == EXPECTED_FILES
+    for png in ("regimes.png", "strength.png"):
+        assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    readme = (out / "README.md").read_text()
+    assert "![Regime type over time](regimes.png)" in readme and "regime_probabilities.csv" in readme
+    data = json.loads((out / "report.json").read_text())
+    assert data["runs"] == ensemble.n_runs and data["seed"] == 11
+    assert len(data["event_table"]["rows"]) == len(OUTCOMES)
+    assert [p.name for p in tmp_path.iterdir()] == ["report"], "no temporary folder is left behind"
+
+
+def test_write_report_replaces_an_old_report_atomically(tmp_path, monkeypatch):
+    ensemble = synthetic_ensemble()
+    out = write_report(ensemble, tmp_path / "r")
+    before = (out / "report.json").read_text()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    import coyuntura.report.charts as charts
+
+    monkeypatch.setattr(charts, "strength_fan_chart", crash)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        write_report(ensemble, out)
+    assert (out / "report.json").read_text() == before, "the old report is untouched"
+    assert {p.name for p in out.iterdir()} == EXPECTED_FILES
+    assert [p.name for p in tmp_path.iterdir()] == ["r"], "the half-built folder is removed"
+    monkeypatch.undo()
+    write_report(ensemble, out)
+    assert json.loads((out / "report.json").read_text())[folder_module.REPORT_MARKER] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_write_report_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.txt").write_text("years of work")
+    with pytest.raises(ValueError, match="not a coyuntura report"):
+        write_report(synthetic_ensemble(), precious)
+    assert (precious / "chapter1.txt").read_text() == "years of work"
