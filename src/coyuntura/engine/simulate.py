@@ -223,3 +223,41 @@ def _count_outcomes(
         outcome_total[j] += np.unique(runs).size
         for k in range(len(periods)):
             outcome_counts[k, j] += np.unique(runs[period_of[rows] == k]).size
+
+
+def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
+    """Join ensembles of consecutive run ranges (same model, seed, start and periods) into one.
+
+    Summaries are integer counts, so the merge is exact: ``simulate`` over runs
+    0..N in one call equals the merge of any split of 0..N, in any number of pieces.
+    """
+    if not parts:
+        raise ValueError("nothing to merge")
+    first = parts[0]
+    for part in parts[1:]:
+        same = (part.scenario_id, part.seed, part.start, part.until, part.periods) == (
+            first.scenario_id, first.seed, first.start, first.until, first.periods
+        )
+        if not same:
+            raise ValueError("can only merge ensembles of the same scenario, seed, start, until and periods")
+    keep_events = all(part.events is not None for part in parts)
+    keep_series = all(part.series is not None for part in parts)
+    return Ensemble(
+        scenario_id=first.scenario_id,
+        seed=first.seed,
+        n_runs=sum(part.n_runs for part in parts),
+        start=first.start,
+        until=first.until,
+        actor_ids=first.actor_ids,
+        actor_names=first.actor_names,
+        periods=first.periods,
+        regime_counts=sum(part.regime_counts for part in parts),
+        strength_histogram=sum(part.strength_histogram for part in parts),
+        outcome_counts=sum(part.outcome_counts for part in parts),
+        outcome_counts_total=sum(part.outcome_counts_total for part in parts),
+        events={k: np.concatenate([p.events[k] for p in parts]) for k in first.events} if keep_events else None,
+        series={k: np.concatenate([p.series[k] for p in parts], axis=-1) for k in first.series} if keep_series else None,
+        series_months=first.series_months,
+        final_regime=np.concatenate([part.final_regime for part in parts]),
+        start_regime=first.start_regime,
+    )

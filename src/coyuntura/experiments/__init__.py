@@ -1,0 +1,1 @@
+"""Experiments: what-ifs with common random numbers, sensitivity, discovery, sweeps."""

@@ -1,0 +1,72 @@
+"""Distributed simulation on Dask: a local cluster by default, or an existing scheduler.
+
+Runs are split into chunks of consecutive run indices; each chunk is one task
+that compiles the scenario on the worker and simulates its runs. Because a run's
+random stream depends only on (seed, start month, run index) and the summaries
+are integer counts, the merged result is identical for any number of workers
+and any chunk size.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from .engine.model import compile_scenario
+from .engine.simulate import Ensemble, merge_ensembles, simulate
+from .scenario.schema import Scenario
+
+DEFAULT_CHUNK_RUNS = 5_000
+
+
+@contextmanager
+def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> Iterator[Any]:
+    """A Dask client: to ``scheduler`` if given, else to a new LocalCluster of ``n_workers`` processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            yield client
+
+
+def _simulate_chunk(scenario: Scenario, n_runs: int, first_run: int, options: dict) -> Ensemble:
+    return simulate(compile_scenario(scenario), n_runs, first_run=first_run, **options)
+
+
+def chunks(n_runs: int, chunk_runs: int, first_run: int = 0) -> list[tuple[int, int]]:
+    """(first run, number of runs) of each chunk covering ``first_run .. first_run + n_runs - 1``."""
+    if chunk_runs < 1:
+        raise ValueError(f"chunk size must be at least 1, got {chunk_runs}")
+    return [(start, min(chunk_runs, first_run + n_runs - start)) for start in range(first_run, first_run + n_runs, chunk_runs)]
+
+
+def simulate_on_dask(
+    client: Any,
+    scenario: Scenario,
+    n_runs: int,
+    seed: int = 0,
+    chunk_runs: int = DEFAULT_CHUNK_RUNS,
+    progress: Callable[[int], None] | None = None,
+    **options: Any,
+) -> Ensemble:
+    """``simulate`` spread over a Dask cluster in chunks of ``chunk_runs`` runs; same result as one process."""
+    from distributed import as_completed
+
+    options = dict(options, seed=seed)
+    scenario_future = client.scatter(scenario, broadcast=True)
+    futures = {
+        client.submit(_simulate_chunk, scenario_future, size, start, options, pure=False): start for start, size in chunks(n_runs, chunk_runs)
+    }
+    parts: dict[int, Ensemble] = {}
+    done = 0
+    for future in as_completed(futures):
+        part = future.result()
+        parts[futures[future]] = part
+        done += part.n_runs
+        if progress is not None:
+            progress(done)
+    return merge_ensembles([parts[start] for start in sorted(parts)])
