@@ -339,21 +339,11 @@ def test_a_single_month_and_the_default_horizon(model):
     assert default.events is None and default.series is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (input validation): simulate() does not check first_run; a negative one fails deep in numpy's "
-    "SeedSequence with 'expected non-negative integer', which names neither the argument nor its value.",
-)
 def test_negative_first_run_is_rejected_with_a_clear_message(model):
     with pytest.raises(ValueError, match="first"):
         simulate(model, 2, first_run=-5, until=model.scenario.calendar.start)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (input validation): simulate() accepts a negative series_every and silently keeps no series "
-    "(range(start, until + 1, negative) is empty).",
-)
 def test_negative_series_every_is_rejected(model):
     with pytest.raises(ValueError, match="series"):
         simulate(model, 2, series_every=-3, until=model.scenario.calendar.start + 2)

@@ -23,8 +23,9 @@ force = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False)
 decisiveness = st.floats(min_value=0.25, max_value=6.0, allow_nan=False)
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 rate = st.floats(min_value=0.0, max_value=30.0, allow_nan=False)
-coefficient = st.floats(min_value=0.01, max_value=5.0, allow_nan=False)
-driver = st.floats(min_value=-3.0, max_value=3.0, allow_nan=False)
+# Kept small enough that the log-rate stays below log_linear_rate's overflow cap (30).
+coefficient = st.floats(min_value=0.01, max_value=2.0, allow_nan=False)
+driver = st.floats(min_value=-2.0, max_value=2.0, allow_nan=False)
 
 
 # --- Tullock / Hirshleifer contest -------------------------------------------------------------
@@ -158,6 +159,12 @@ def test_log_linear_rate_rises_with_each_driver_that_has_a_positive_coefficient(
 @given(intercept=st.floats(min_value=-8.0, max_value=2.0), coef=coefficient, d=driver, step=st.floats(min_value=0.01, max_value=2.0))
 def test_log_linear_rate_falls_with_a_driver_that_has_a_negative_coefficient(intercept, coef, d, step):
     assert log_linear_rate(intercept, (-coef, np.array(d + step))) < log_linear_rate(intercept, (-coef, np.array(d)))
+
+
+@FAST
+@given(intercept=st.floats(min_value=-10.0, max_value=40.0), coef=st.floats(0.0, 20.0), d=st.floats(-5.0, 5.0), step=st.floats(0.0, 5.0))
+def test_log_linear_rate_is_never_decreasing_even_at_its_cap(intercept, coef, d, step):
+    assert log_linear_rate(intercept, (coef, np.array(d + step))) >= log_linear_rate(intercept, (coef, np.array(d)))
 
 
 def test_log_linear_rate_without_drivers_is_exp_intercept_and_never_overflows():

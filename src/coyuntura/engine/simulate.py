@@ -114,6 +114,10 @@ def simulate(
         raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
     if batch_size < 1:
         raise ValueError(f"batch size must be at least 1, got {batch_size}")
+    if first_run < 0:
+        raise ValueError(f"first_run must be a non-negative run index, got {first_run}")
+    if series_every is not None and series_every < 0:
+        raise ValueError(f"series_every must be a non-negative number of months (0 keeps no series), got {series_every}")
     snapshot = scenario.snapshot(start) if start is not None else None
     start_month = snapshot.month if snapshot is not None else scenario.calendar.start
     until = scenario.calendar.end if until is None else until
