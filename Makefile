@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: forecast test bench clean
+.PHONY: forecast test bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,15 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
 	$(VENV)/bin/python benchmarks/throughput.py
+	$(VENV)/bin/python benchmarks/performance.py
+	$(VENV)/bin/python benchmarks/mesa_peer/agreement.py
 	$(VENV)/bin/python benchmarks/source_patterns.py
+	$(VENV)/bin/python benchmarks/whatif_experiments.py
+	$(VENV)/bin/python benchmarks/sensitivity_sobol.py
+
+## Regenerate the generated docs: the scenario format reference (from the typed schema).
+docs: $(STAMP)
+	$(VENV)/bin/python -m coyuntura.report.format_reference docs/scenario-format.md
 
 clean:
 	rm -rf $(VENV) reports

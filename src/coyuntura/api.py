@@ -21,7 +21,17 @@ Typical use::
 - :func:`chronicle` (model, run, seed, start, until) -> list of :class:`ChronicleLine`
 - :func:`sources` (scenario) -> :class:`~coyuntura.report.sources.Sources`
 - :func:`write_report` (ensemble, out_dir, scenario) -> the folder's path
+- :func:`describe_scenario` (scenario) -> the ODD+D :class:`Description`; :func:`render_html`,
+  :func:`render_markdown`, :func:`write_description` (description, path, "html" or "md")
+- :func:`run_whatif` (scenario, :class:`Intervention`, n_runs, seed) -> :class:`WhatIfResult` (paired, common random
+  numbers); :func:`experiment_intervention` (scenario, id) gives a named experiment; :func:`whatif_table`
+- :func:`run_sensitivity` (SALib Sobol/Morris), :func:`run_discovery` (PRIM), :func:`run_sweep` (a resumable :class:`Sweep`)
+- :class:`RunStore`: the DuckDB run store (``records``, ``show``, ``items``, ``export``)
 - :func:`parse_month` / :func:`format_month`: ``YYYY-MM`` <-> month index
+- :func:`timeline_cells` (scenario) -> the observed timeline's cells; :func:`score_scenario` -> in-sample scores
+  against a constant-hazard and a persistence baseline; :func:`calibrate` (scenario, :class:`CalibrationSettings`,
+  out_dir) -> ABC-SMC posterior (pyabc); :func:`load_posterior`; :func:`forecast` (scenario, vantage month index,
+  horizon) -> outcome probabilities conditioned on the record by particle filtering; :func:`backtest` (rolling origins)
 - :class:`ScenarioError`: a bad scenario, with file, line and field path of each problem
 """
 
@@ -29,36 +39,69 @@ from __future__ import annotations
 
 from .engine.model import Model, compile_scenario
 from .engine.simulate import Ensemble, simulate
+from .experiments.discovery import run_discovery
+from .experiments.sensitivity import run_sensitivity
+from .experiments.sweeps import Sweep, run_sweep
+from .experiments.whatif import Intervention, WhatIfResult, experiment_intervention, run_whatif, whatif_table
+from .history.backtest import backtest
+from .history.calibration import CalibrationSettings, calibrate, load_posterior
+from .history.forecast import forecast
+from .history.observations import timeline_cells
+from .history.scores import score_scenario
 from .report.chronicle import ChronicleLine, Locator, chronicle, chronicle_from_events
+from .report.describe import Description, describe_scenario, render_html, render_markdown, write_description
 from .report.folder import write_report
 from .report.sources import Sources, sources
 from .report.tables import Table, event_table, regime_table, standard_error, to_csv, to_dict, to_markdown
 from .scenario.calendar import format_month, parse_month
 from .scenario.errors import ScenarioError
 from .scenario.loader import bundled_scenarios, load_scenario
+from .store import RunStore
 
 __all__ = [
     "ChronicleLine",
+    "Description",
     "Ensemble",
+    "Intervention",
     "Locator",
     "Model",
+    "RunStore",
     "ScenarioError",
     "Sources",
+    "Sweep",
     "Table",
     "bundled_scenarios",
     "chronicle",
     "chronicle_from_events",
     "compile_scenario",
+    "describe_scenario",
     "event_table",
+    "experiment_intervention",
     "format_month",
     "load_scenario",
     "parse_month",
     "regime_table",
+    "render_html",
+    "render_markdown",
+    "run_discovery",
+    "run_sensitivity",
+    "run_sweep",
+    "run_whatif",
     "simulate",
     "sources",
     "standard_error",
     "to_csv",
     "to_dict",
     "to_markdown",
+    "whatif_table",
+    "WhatIfResult",
+    "write_description",
     "write_report",
+    "CalibrationSettings",
+    "backtest",
+    "calibrate",
+    "forecast",
+    "load_posterior",
+    "score_scenario",
+    "timeline_cells",
 ]

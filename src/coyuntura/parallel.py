@@ -12,8 +12,11 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+import numpy as np
+
 from .engine.model import compile_scenario
 from .engine.simulate import Ensemble, merge_ensembles, simulate
+from .engine.state import State
 from .scenario.schema import Scenario
 
 DEFAULT_CHUNK_RUNS = 5_000
@@ -28,7 +31,7 @@ def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> I
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
         with Client(cluster) as client:
             yield client
 
@@ -44,6 +47,48 @@ def chunks(n_runs: int, chunk_runs: int, first_run: int = 0) -> list[tuple[int, 
     return [(start, min(chunk_runs, first_run + n_runs - start)) for start in range(first_run, first_run + n_runs, chunk_runs)]
 
 
+def submit_chunks(
+    client: Any,
+    scenario: Any,
+    n_runs: int,
+    seed: int = 0,
+    chunk_runs: int = DEFAULT_CHUNK_RUNS,
+    first_run: int = 0,
+    resume: State | None = None,
+    **options: Any,
+) -> list[tuple[int, Any]]:
+    """Submit ``simulate`` of runs ``first_run ..`` in chunks; return (first run, future) pairs for :func:`gather_chunks`.
+
+    ``scenario`` may be a future from ``client.scatter``; ``resume`` (a state of these runs)
+    is split so that each chunk gets its own runs' columns.
+    """
+    options = dict(options, seed=seed)
+    scenario_future = client.scatter(scenario, broadcast=True) if isinstance(scenario, Scenario) else scenario
+    pending = []
+    for start, size in chunks(n_runs, chunk_runs, first_run):
+        chunk_options = options
+        if resume is not None:
+            chunk_options = dict(options, resume=resume.select(np.arange(start - first_run, start - first_run + size)))
+        pending.append((start, client.submit(_simulate_chunk, scenario_future, size, start, chunk_options, pure=False)))
+    return pending
+
+
+def gather_chunks(pending: list[tuple[int, Any]], progress: Callable[[int], None] | None = None) -> Ensemble:
+    """Wait for submitted chunks and merge them in run order (exact: the same as one process)."""
+    from distributed import as_completed
+
+    first_of = {future: start for start, future in pending}
+    parts: dict[int, Ensemble] = {}
+    done = 0
+    for future in as_completed(list(first_of)):
+        part = future.result()
+        parts[first_of[future]] = part
+        done += part.n_runs
+        if progress is not None:
+            progress(done)
+    return merge_ensembles([parts[start] for start in sorted(parts)])
+
+
 def simulate_on_dask(
     client: Any,
     scenario: Scenario,
@@ -54,19 +99,4 @@ def simulate_on_dask(
     **options: Any,
 ) -> Ensemble:
     """``simulate`` spread over a Dask cluster in chunks of ``chunk_runs`` runs; same result as one process."""
-    from distributed import as_completed
-
-    options = dict(options, seed=seed)
-    scenario_future = client.scatter(scenario, broadcast=True)
-    futures = {
-        client.submit(_simulate_chunk, scenario_future, size, start, options, pure=False): start for start, size in chunks(n_runs, chunk_runs)
-    }
-    parts: dict[int, Ensemble] = {}
-    done = 0
-    for future in as_completed(futures):
-        part = future.result()
-        parts[futures[future]] = part
-        done += part.n_runs
-        if progress is not None:
-            progress(done)
-    return merge_ensembles([parts[start] for start in sorted(parts)])
+    return gather_chunks(submit_chunks(client, scenario, n_runs, seed, chunk_runs, **options), progress)

@@ -61,6 +61,19 @@ class EventLog:
     def __init__(self, first_run: int = 0):
         self.first_run = first_run
         self._chunks: dict[str, list[np.ndarray]] = {column: [] for column in _COLUMNS}
+        self._positions: np.ndarray | None = None
+
+    def restricted(self, positions: np.ndarray) -> "EventLog":
+        """This log seen from the runs at ``positions`` of the batch: ``record`` masks over those runs only.
+
+        Lets a mechanism compute a rare branch (a coup's contest) on the few runs where it happens
+        and still log into the batch's log, rows and order unchanged.
+        """
+        view = EventLog.__new__(EventLog)
+        view.first_run = self.first_run
+        view._chunks = self._chunks
+        view._positions = positions if self._positions is None else self._positions[positions]
+        return view
 
     def record(
         self,
@@ -72,24 +85,31 @@ class EventLog:
         outcome: int | np.ndarray = Outcome.NONE,
     ) -> None:
         """Record ``event`` for every run where ``happened`` is true this month."""
-        runs = np.flatnonzero(happened)
-        if runs.size == 0:
+        local = np.flatnonzero(happened)
+        if local.size == 0:
             return
-        count = runs.size
+        count = local.size
+        runs = local if self._positions is None else self._positions[local]
         self._chunks["run"].append(runs.astype(np.int64) + self.first_run)
         self._chunks["month"].append(np.full(count, month, dtype=np.int32))
         self._chunks["event"].append(np.full(count, int(event), dtype=np.int16))
-        self._chunks["actors"].append(_per_run(actors, runs, np.int64))
-        self._chunks["outcome"].append(_per_run(outcome, runs, np.int8))
+        self._chunks["actors"].append(_per_run(actors, local, np.int64))
+        self._chunks["outcome"].append(_per_run(outcome, local, np.int8))
         self._chunks["mechanism"].append(np.full(count, mechanism, dtype=np.int16))
 
-    def columns(self) -> dict[str, np.ndarray]:
-        """The log as columns sorted by run, then month, then order of recording."""
+    def columns(self, sort: bool = True) -> dict[str, np.ndarray]:
+        """The log as columns sorted by run, then month, then order of recording.
+
+        ``sort=False`` leaves the rows in order of recording (month by month), which is
+        enough for counting outcomes and spares a sort of the whole log.
+        """
         data = {
             column: (np.concatenate(chunks) if chunks else np.empty(0, dtype=_DTYPES[column]))
             for column, chunks in self._chunks.items()
         }
-        order = np.lexsort((np.arange(data["run"].size), data["month"], data["run"]))
+        if not sort:
+            return data
+        order = np.lexsort((data["month"], data["run"]))  # stable: ties keep the order of recording
         return {column: values[order] for column, values in data.items()}
 
 
@@ -102,7 +122,11 @@ def _per_run(value: int | np.ndarray, runs: np.ndarray, dtype: type) -> np.ndarr
 def actor_mask(indices: list[int] | tuple[int, ...] | np.ndarray) -> int:
     """Bitmask of actor indices, for the ``actors`` column."""
     mask = 0
-    for index in np.atleast_1d(indices):
+    if isinstance(indices, np.ndarray):
+        indices = indices.ravel().tolist()
+    elif not isinstance(indices, (list, tuple)):
+        indices = [indices]
+    for index in indices:
         mask |= 1 << int(index)
     return mask
 

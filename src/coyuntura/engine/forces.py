@@ -31,12 +31,23 @@ def political_weight(state: State) -> np.ndarray:
     return state.weight * state.organization
 
 
+def political_mean(state: State, values: np.ndarray, actors: Iterable[int]) -> np.ndarray:
+    """``weighted_mean(values, political_weight(state), actors)``, computing only the weights it uses."""
+    total = np.zeros(values.shape[1])
+    norm = np.zeros(values.shape[1])
+    for actor in actors:
+        weight = state.weight[actor] * state.organization[actor]
+        total += weight * values[actor]
+        norm += weight
+    return total / np.maximum(norm, 1e-12)
+
+
 def government_legitimacy(state: State, model: "Model") -> np.ndarray:
     """Support for the incumbent averaged over civil society by political weight (Gurr 1970).
 
     The army's loyalty is not legitimacy: it enters coups as the loyal faction's commitment.
     """
-    return weighted_mean(state.support, political_weight(state), model.civil_actors)
+    return political_mean(state, state.support, model.civil_actors)
 
 
 def threat_from_below(state: State, popular: Iterable[int]) -> np.ndarray:
@@ -45,8 +56,12 @@ def threat_from_below(state: State, popular: Iterable[int]) -> np.ndarray:
     norm = np.zeros(state.n_runs)
     for actor in popular:
         radical = np.maximum(state.radicalism[actor], 0.0)
-        readiness = 0.5 * state.mobilization[actor] + 0.5 * state.arms[actor]
-        force += state.weight[actor] * state.organization[actor] * radical * (0.5 + readiness)
+        readiness = 0.5 * state.mobilization[actor]
+        readiness += 0.5 * state.arms[actor]
+        readiness += 0.5
+        radical *= state.weight[actor] * state.organization[actor]  # weight x organization x radical
+        radical *= readiness
+        force += radical
         norm += state.weight[actor]
     return np.clip(force / np.maximum(norm, 1e-12), 0.0, 1.0)
 

@@ -14,6 +14,7 @@ for it in each paired run (common random numbers).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -35,7 +36,14 @@ class SlotLayout:
         return len(self.names)
 
     def index(self, name: str) -> int:
-        return self.names.index(name)
+        try:
+            return self._rows[name]
+        except KeyError:
+            raise ValueError(f"unknown random slot {name!r}") from None
+
+    @cached_property
+    def _rows(self) -> dict[str, int]:
+        return {name: row for row, name in enumerate(self.names)}
 
 
 class RunStreams:
@@ -66,15 +74,25 @@ class RunStreams:
 class Draws:
     """Named access to one month's uniforms: ``uniform(slot)`` gives one per run."""
 
-    def __init__(self, layout: SlotLayout, blocks: np.ndarray, offset: int, n_runs: int):
+    def __init__(self, layout: SlotLayout, blocks: np.ndarray, offset: int, n_runs: int, positions: np.ndarray | None = None):
         self._layout = layout
         self._blocks = blocks
         self._offset = offset
         self._n_runs = n_runs
+        self._positions = positions
+
+    def restricted(self, positions: np.ndarray) -> "Draws":
+        """The same draws seen from the runs at ``positions`` of the batch (each run keeps its own uniforms)."""
+        if self._positions is not None:
+            positions = self._positions[positions]
+        return Draws(self._layout, self._blocks, self._offset, self._n_runs, positions)
 
     def uniform(self, slot: str) -> np.ndarray:
         """The uniforms in [0, 1) of a named slot, one per run."""
-        row = self._blocks[:, self._layout.index(slot), :]
-        if row.shape[0] == 1:
-            return row[0, self._offset : self._offset + self._n_runs]
-        return row.reshape(-1)[self._offset : self._offset + self._n_runs]
+        row = self._layout.index(slot)
+        if self._positions is not None:
+            flat = self._offset + self._positions
+            return self._blocks[flat // BLOCK_SIZE, row, flat % BLOCK_SIZE]
+        if self._blocks.shape[0] == 1:
+            return self._blocks[0, row, self._offset : self._offset + self._n_runs]
+        return self._blocks[:, row, :].reshape(-1)[self._offset : self._offset + self._n_runs]

@@ -10,7 +10,7 @@ series are kept only when asked for, so memory stays bounded for 10^6 runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable
 
 import numpy as np
@@ -29,13 +29,19 @@ from .state import REGIME_KEYS, State
 STRENGTH_BINS = 50
 """Histogram bins over [0, 1] used to stream the quantiles of actor strength."""
 
+DEFAULT_BATCH_SIZE = 25_000
+"""Runs simulated together as arrays; any size gives the same results, this one runs fastest here."""
+
 SERIES_VARIABLES = ("regime", "policy", "left_unity", "polarization", "army_capacity")
 
 
 def actor_strength(state: State, model: Model) -> np.ndarray:
     """Strength of each actor, (actors, runs) in [0, 1]: organization x the M12 arms factor."""
     floor = model.params["arms"].arms_floor
-    return state.organization * (floor + (1.0 - floor) * state.arms)
+    strength = (1.0 - floor) * state.arms
+    strength += floor
+    strength *= state.organization  # in place: organization x (floor + (1 - floor) x arms)
+    return strength
 
 
 @dataclass
@@ -59,6 +65,7 @@ class Ensemble:
     series_months: tuple[int, ...] = ()
     final_regime: np.ndarray | None = None
     start_regime: int = 0
+    final_state: State | None = None  # the state at the end of ``until``, when kept (``keep_state=True``)
 
     @property
     def months(self) -> np.ndarray:
@@ -97,17 +104,22 @@ def simulate(
     start: str | None = None,
     until: int | None = None,
     periods: tuple[tuple[int, int], ...] | None = None,
-    batch_size: int = 25_000,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     keep_events: bool = False,
     series_every: int | None = None,
     progress: Callable[[int], None] | None = None,
     first_run: int = 0,
+    resume: State | None = None,
+    keep_state: bool = False,
 ) -> Ensemble:
     """Simulate runs ``first_run .. first_run + n_runs - 1`` and summarize them.
 
     ``start`` is a snapshot id (or its month ``YYYY-MM``); by default the run
     starts at the scenario's start. ``until`` (a month index) defaults to the
     calendar's ``end``. ``progress`` is called with the number of runs finished.
+    ``resume`` continues these runs from a state at the end of month ``resume.month``
+    (one column per run, e.g. a kept ``final_state``): they start the month after,
+    with random streams keyed on that month. ``keep_state`` keeps the final state.
     """
     scenario = model.scenario
     if n_runs < 1:
@@ -118,8 +130,14 @@ def simulate(
         raise ValueError(f"first_run must be a non-negative run index, got {first_run}")
     if series_every is not None and series_every < 0:
         raise ValueError(f"series_every must be a non-negative number of months (0 keeps no series), got {series_every}")
+    if resume is not None and start is not None:
+        raise ValueError("give either a snapshot to start from or a state to resume, not both")
+    if resume is not None and resume.n_runs != n_runs:
+        raise ValueError(f"the state to resume holds {resume.n_runs} runs, not {n_runs}")
     snapshot = scenario.snapshot(start) if start is not None else None
     start_month = snapshot.month if snapshot is not None else scenario.calendar.start
+    if resume is not None:
+        start_month = resume.month + 1
     until = scenario.calendar.end if until is None else until
     if until < start_month:
         raise ValueError(f"--until {format_month(until)} is before the start {format_month(start_month)}")
@@ -135,15 +153,20 @@ def simulate(
     event_chunks: list[dict[str, np.ndarray]] = []
     series_chunks: list[dict[str, np.ndarray]] = []
     final_regimes = []
+    final_states: list[State] = []
     done = 0
     for batch_first in range(first_run, first_run + n_runs, batch_size):
         batch_runs = min(batch_size, first_run + n_runs - batch_first)
-        state, log, series = _run_batch(model, seed, snapshot, start_month, until, batch_first, batch_runs, regime_counts, histogram, series_months)
-        columns = log.columns()
-        _count_outcomes(columns, periods, batch_first, batch_runs, outcome_counts, outcome_total)
+        initial = resume.select(np.arange(batch_first - first_run, batch_first - first_run + batch_runs)) if resume is not None else None
+        state, log, series = _run_batch(
+            model, seed, snapshot, start_month, until, batch_first, batch_runs, regime_counts, histogram, series_months, initial
+        )
+        _count_outcomes(log.columns(sort=False), periods, batch_first, batch_runs, outcome_counts, outcome_total)
         final_regimes.append(state.regime.copy())
+        if keep_state:
+            final_states.append(state)
         if keep_events:
-            event_chunks.append(columns)
+            event_chunks.append(log.columns())
         if series is not None:
             series_chunks.append(series)
         done += batch_runs
@@ -167,7 +190,19 @@ def simulate(
         series_months=series_months,
         final_regime=np.concatenate(final_regimes),
         start_regime=REGIME_KEYS.index((snapshot.government if snapshot is not None else scenario.government).type),
+        final_state=concat_states(final_states) if keep_state else None,
     )
+
+
+def concat_states(states: list[State]) -> State:
+    """One state holding the runs of ``states`` (all at the same month) side by side, in order."""
+    if len(states) == 1:
+        return states[0]
+    values: dict[str, object] = {"month": states[0].month}
+    for f in fields(State):
+        if f.name != "month":
+            values[f.name] = np.concatenate([getattr(s, f.name) for s in states], axis=-1)
+    return State(**values)  # type: ignore[arg-type]
 
 
 def _run_batch(
@@ -181,12 +216,14 @@ def _run_batch(
     regime_counts: np.ndarray,
     histogram: np.ndarray,
     series_months: tuple[int, ...],
+    initial: State | None = None,
 ) -> tuple[State, EventLog, dict[str, np.ndarray] | None]:
-    state = model.initial_state(n_runs, snapshot)
+    state = initial.copy() if initial is not None else model.initial_state(n_runs, snapshot)
     streams = RunStreams(seed, start_month, first_run, n_runs, model.layout)
     log = EventLog(first_run)
     series: dict[str, list[np.ndarray]] = {name: [] for name in SERIES_VARIABLES + ("strength",)} if series_months else {}
     mechanisms = [(module, model.params[module.NAME]) for module in SCHEDULE]
+    offsets = (np.arange(model.n_actors) * STRENGTH_BINS)[:, None]
     for index in range(start_month, until + 1):
         state.month = index
         month = Month(index=index, model=model, draws=streams.next_month(), log=log, scratch={})
@@ -199,9 +236,10 @@ def _run_batch(
         row = index - start_month
         regime_counts[row] += np.bincount(state.regime, minlength=regime_counts.shape[1])
         strength = actor_strength(state, model)
-        bins = np.minimum((strength * STRENGTH_BINS).astype(np.int64), STRENGTH_BINS - 1)
-        offsets = (np.arange(model.n_actors) * STRENGTH_BINS)[:, None]
-        histogram[row] += np.bincount((bins + offsets).ravel(), minlength=model.n_actors * STRENGTH_BINS).reshape(model.n_actors, STRENGTH_BINS)
+        bins = (strength * STRENGTH_BINS).astype(np.int64)
+        np.minimum(bins, STRENGTH_BINS - 1, out=bins)
+        bins += offsets  # one bincount for all actors: actor a's bins are a * STRENGTH_BINS + bin
+        histogram[row] += np.bincount(bins.ravel(), minlength=model.n_actors * STRENGTH_BINS).reshape(model.n_actors, STRENGTH_BINS)
         if index in series_months:
             for name in SERIES_VARIABLES:
                 series[name].append(getattr(state, name).copy())
@@ -218,15 +256,19 @@ def _count_outcomes(
     outcome_counts: np.ndarray,
     outcome_total: np.ndarray,
 ) -> None:
-    period_of = np.full(columns["month"].shape, -1)
+    # Row k of ``seen`` marks the runs with the outcome in period k; the last row, rows outside every period.
+    n_periods = len(periods)
+    period_of = np.full(columns["month"].shape, n_periods)
     for k, (first, last) in enumerate(periods):
         period_of[(columns["month"] >= first) & (columns["month"] <= last)] = k
+    runs_of = columns["run"] - first_run
+    seen = np.zeros((n_periods + 1, n_runs), dtype=bool)
     for j, definition in enumerate(OUTCOMES):
-        rows = definition.rows(columns)
-        runs = columns["run"][rows] - first_run
-        outcome_total[j] += np.unique(runs).size
-        for k in range(len(periods)):
-            outcome_counts[k, j] += np.unique(runs[period_of[rows] == k]).size
+        rows = np.flatnonzero(definition.rows(columns))
+        seen[:] = False
+        seen[period_of[rows], runs_of[rows]] = True
+        outcome_total[j] += np.count_nonzero(seen.any(axis=0))
+        outcome_counts[:, j] += np.count_nonzero(seen[:n_periods], axis=1)
 
 
 def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
@@ -246,6 +288,7 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
             raise ValueError("can only merge ensembles of the same scenario, seed, start, until and periods")
     keep_events = all(part.events is not None for part in parts)
     keep_series = all(part.series is not None for part in parts)
+    keep_state = all(part.final_state is not None for part in parts)
     return Ensemble(
         scenario_id=first.scenario_id,
         seed=first.seed,
@@ -264,4 +307,5 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         series_months=first.series_months,
         final_regime=np.concatenate([part.final_regime for part in parts]),
         start_regime=first.start_regime,
+        final_state=concat_states([part.final_state for part in parts]) if keep_state else None,
     )

@@ -112,6 +112,17 @@ class State:
                 values[f.name] = value[runs]
         return State(**values)
 
+    def assign(self, runs: np.ndarray, sub: "State") -> None:
+        """Write back a sub-state taken with ``select(runs)`` (indices) into those runs."""
+        for f in fields(self):
+            if f.name == "month":
+                continue
+            value = getattr(self, f.name)
+            if f.name in ACTOR_VARIABLES:
+                value[:, runs] = getattr(sub, f.name)
+            else:
+                value[runs] = getattr(sub, f.name)
+
     def clip_to_bounds(self) -> None:
         """Keep every level inside its documented range after a month's updates."""
         for name in ACTOR_VARIABLES:

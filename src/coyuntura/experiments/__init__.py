@@ -1,1 +1,57 @@
-"""Experiments: what-ifs with common random numbers, sensitivity, discovery, sweeps."""
+"""Experiments: what-ifs with common random numbers, sensitivity, discovery, sweeps.
+
+- :mod:`.whatif`: :class:`Intervention`, :func:`run_whatif` (baseline and intervention paired run by run),
+  :func:`whatif_table`, the scenario's named experiments (:func:`experiment_intervention`).
+- :mod:`.sensitivity`: :func:`run_sensitivity` (SALib Sobol or Morris over the free parameters).
+- :mod:`.discovery`: :func:`run_discovery` (PRIM boxes where an outcome is likely).
+- :mod:`.sweeps`: :class:`Sweep`, :func:`run_sweep` (many parameter points, resumable, on Dask).
+- :mod:`.measures`: the outcomes an experiment reports.
+"""
+
+from .discovery import DiscoveryResult, discovery_table, run_discovery, tradeoff_chart, tradeoff_table
+from .measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_counts, outcome_matrix
+from .sensitivity import FreeParameter, SensitivityResult, free_parameters, run_sensitivity, sensitivity_chart, sensitivity_table
+from .sweeps import Sweep, SweepResult, run_sweep
+from .whatif import (
+    Intervention,
+    WhatIfResult,
+    apply_intervention,
+    experiment_intervention,
+    parse_assignment,
+    parse_event,
+    parse_value,
+    record_whatif,
+    run_whatif,
+    whatif_table,
+)
+
+__all__ = [
+    "DiscoveryResult",
+    "FreeParameter",
+    "Intervention",
+    "OUTCOME_LABELS",
+    "OUTCOME_NAMES",
+    "SensitivityResult",
+    "Sweep",
+    "SweepResult",
+    "WhatIfResult",
+    "apply_intervention",
+    "discovery_table",
+    "experiment_intervention",
+    "free_parameters",
+    "outcome_counts",
+    "outcome_matrix",
+    "parse_assignment",
+    "parse_event",
+    "parse_value",
+    "record_whatif",
+    "run_discovery",
+    "run_sensitivity",
+    "run_sweep",
+    "run_whatif",
+    "sensitivity_chart",
+    "sensitivity_table",
+    "tradeoff_chart",
+    "tradeoff_table",
+    "whatif_table",
+]

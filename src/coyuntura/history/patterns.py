@@ -18,6 +18,22 @@ from ..engine.state import RegimeType
 from ..scenario.calendar import parse_month
 
 
+PATTERN_SCENARIO = "bolivia-1952"
+"""The scenario whose source's account the patterns encode (their dates are that account's)."""
+
+PATTERNS: dict[str, str] = {
+    "coup_against_mnr_by_1966": "A right-wing coup overthrows the civilian MNR government by 1966-12",
+    "repression_after_coup": "A repression wave against the miners within two years of that coup (runs with the coup)",
+    "coups_defeated_by_mobilization_after_1969": (
+        "Share of right coup attempts from 1969-04 defeated by mass mobilization (runs through the 1969 shock)"
+    ),
+    "any_coup_defeated_by_mobilization_after_1969": (
+        "At least one coup defeated by mass mobilization from 1969-04 (runs through the 1969 shock)"
+    ),
+}
+"""The patterns :func:`source_patterns` measures, by key, with what each says (the model description lists them)."""
+
+
 @dataclass(frozen=True)
 class PatternResult:
     key: str
@@ -86,23 +102,23 @@ def source_patterns(ensemble: Ensemble) -> list[PatternResult]:
     any_defeat[runs[defeated]] = True
 
     return [
-        _result("coup_against_mnr_by_1966", "A right-wing coup overthrows the civilian MNR government by 1966-12", had_coup, everyone),
+        _result("coup_against_mnr_by_1966", PATTERNS["coup_against_mnr_by_1966"], had_coup, everyone),
         _result(
             "repression_after_coup",
-            "A repression wave against the miners within two years of that coup (runs with the coup)",
+            PATTERNS["repression_after_coup"],
             repressed_after,
             had_coup,
         ),
         PatternResult(
             "coups_defeated_by_mobilization_after_1969",
-            "Share of right coup attempts from 1969-04 defeated by mass mobilization (runs through the 1969 shock)",
+            PATTERNS["coups_defeated_by_mobilization_after_1969"],
             float(share),
             share_se,
             attempts,
         ),
         _result(
             "any_coup_defeated_by_mobilization_after_1969",
-            "At least one coup defeated by mass mobilization from 1969-04 (runs through the 1969 shock)",
+            PATTERNS["any_coup_defeated_by_mobilization_after_1969"],
             any_defeat,
             through_shock,
         ),

@@ -30,7 +30,7 @@ REGIME_LABELS: dict[str, str] = {
 }
 """Human labels of the regime types in :data:`coyuntura.engine.state.REGIME_KEYS`."""
 
-ColumnKind = Literal["key", "label", "probability", "se"]
+ColumnKind = Literal["key", "label", "probability", "se", "number"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class Column:
 
     ``kind`` says how to format it: ``key`` and ``label`` are text,
     ``probability`` a share in [0, 1], ``se`` the standard error of the
-    probability column with the same ``group`` (a month or a period).
+    probability column with the same ``group`` (a month or a period),
+    ``number`` any other number (a sensitivity index, a parameter's value).
     """
 
     key: str
@@ -195,6 +196,8 @@ def formatted_cells(table: Table, combine: bool = True, compact: bool = False) -
                 line.append(format_percent(value, se, compact=compact))
             elif column.kind == "se":
                 line.append(f"{100.0 * value:.1f}")
+            elif column.kind == "number" and isinstance(value, (int, float)):
+                line.append("n/a" if isinstance(value, float) and not math.isfinite(value) else f"{value:.3g}")
             else:
                 line.append(str(value))
         cells.append(line)

@@ -27,6 +27,9 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(path, f"unknown actor {value!r}; known actors: {', '.join(sorted(actor_ids))}"))
     problems += _locators(scenario)
     problems += _months(scenario)
+    if not problems:  # experiments refer to the rest of the scenario: check them once it is sound, without echoing its errors
+        problems += _experiments(scenario)
+    problems += _observations(scenario)
     for index, actor in enumerate(scenario.actors):
         for name in ("weight", "organization", "arms", "radicalism", "support", "mobilization", "cohesion", "threshold"):
             if getattr(actor, name) is None and getattr(scenario.actor_defaults, name) is None:
@@ -133,4 +136,64 @@ def _months(scenario: Scenario) -> list[Problem]:
     for index, snapshot in enumerate(scenario.snapshots):
         if not calendar.start <= snapshot.month <= calendar.horizon:
             problems.append(Problem(f"snapshots.{index}.month", f"{format_month(snapshot.month)} is outside the calendar {span}"))
+    return problems
+
+
+def _experiments(scenario: Scenario) -> list[Problem]:
+    """Named experiments: unique ids, a known start, months in the calendar, value paths and events that exist."""
+    from .paths import PathError, get_value  # paths imports this module
+
+    calendar = scenario.calendar
+    span = f"{format_month(calendar.start)}..{format_month(calendar.horizon)}"
+    event_ids = {event.id for event in scenario.events}
+    problems = _duplicates("experiments", [experiment.id for experiment in scenario.experiments])
+    for index, experiment in enumerate(scenario.experiments):
+        where = f"experiments.{index}"
+        first = calendar.start
+        if experiment.start is not None:
+            try:
+                first = scenario.snapshot(experiment.start).month
+            except KeyError as error:
+                problems.append(Problem(f"{where}.from", str(error.args[0])))
+        if experiment.until is not None and not first <= experiment.until <= calendar.horizon:
+            problems.append(Problem(f"{where}.until", f"{format_month(experiment.until)} is outside {format_month(first)}..{format_month(calendar.horizon)}"))
+        for path in experiment.changes:
+            try:
+                get_value(scenario, path)
+            except PathError as error:
+                problems.append(Problem(f"{where}.set", str(error)))
+        for position, identifier in enumerate(experiment.cancel_events):
+            if identifier not in event_ids:
+                known = ", ".join(sorted(event_ids)) or "none"
+                problems.append(Problem(f"{where}.cancel_events.{position}", f"unknown event {identifier!r}; events: {known}"))
+        for position, event in enumerate(experiment.add_events):
+            if not calendar.start <= event.month <= calendar.horizon:
+                problems.append(Problem(f"{where}.add_events.{position}.month", f"{format_month(event.month)} is outside the calendar {span}"))
+            if event.id in event_ids:
+                problems.append(Problem(f"{where}.add_events.{position}.id", f"event id {event.id!r} is already used in events"))
+    return problems
+
+
+def _observations(scenario: Scenario) -> list[Problem]:
+    """The observed timeline: unique ids, months in the calendar, no observation contradicting another."""
+    calendar = scenario.calendar
+    span = f"{format_month(calendar.start)}..{format_month(calendar.horizon)}"
+    observations = scenario.observations
+    problems = _duplicates("observations", [item.id for item in observations])
+    for index, item in enumerate(observations):
+        if not calendar.start <= item.first <= item.last <= calendar.horizon:
+            field = "month" if item.month is not None else "window"
+            problems.append(Problem(f"observations.{index}.{field}", f"{format_month(item.first)}..{format_month(item.last)} is outside the calendar {span}"))
+    for index, item in enumerate(observations):
+        if item.outcome is not None and item.observed:
+            quiet = set()
+            for other in observations:
+                if other.outcome == item.outcome and not other.observed:
+                    quiet.update(range(other.first, other.last + 1))
+            if all(month in quiet for month in range(item.first, item.last + 1)):
+                problems.append(Problem(f"observations.{index}", f"{item.outcome!r} is observed in {format_month(item.first)}..{format_month(item.last)}, which quiet periods of the same kind cover"))
+        if item.regime is not None and item.observed:
+            for position, other in enumerate(observations[:index]):
+                if other.regime is not None and other.observed and other.regime != item.regime and other.first <= item.last and item.first <= other.last:
+                    problems.append(Problem(f"observations.{index}", f"regime {item.regime!r} overlaps regime {other.regime!r} of observations.{position}"))
     return problems

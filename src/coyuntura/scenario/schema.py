@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints, create_model, model_validator
+from pydantic import BeforeValidator, Field, PlainSerializer, StrictBool, StrictFloat, StrictInt, StringConstraints, create_model, model_validator
 
 from ..engine.mechanisms import SCHEDULE
+from ..engine.outcomes import OUTCOME_KEYS
 from .calendar import format_month, parse_month
 from .quantities import Coefficient, Frozen, NonNegative, Quantity, Signed, Unit
 from .refs import ActorRef, Identifier
@@ -212,6 +213,73 @@ class Snapshot(Frozen):
     assembly: bool = False
 
 
+ExperimentId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+
+SetValue = Union[StrictBool, StrictInt, StrictFloat, str, tuple[str, ...]]
+"""What ``set:`` may give a value path: a number, a boolean, a word, or a list of words (actor ids)."""
+
+
+class Experiment(Frozen):
+    """A named what-if: start from a snapshot (or the start), change values and events, compare with the baseline."""
+
+    id: ExperimentId
+    title: str
+    description: str
+    start: Optional[str] = Field(default=None, alias="from", description="Snapshot id or its month YYYY-MM; default: the scenario's start.")
+    until: Optional[MonthField] = Field(default=None, description="Last month simulated; default: two years after a snapshot start, else the calendar's end.")
+    changes: dict[str, SetValue] = Field(default_factory=dict, alias="set", description="Value path -> new value (see coyuntura.scenario.paths).")
+    add_events: tuple[Event, ...] = Field(default_factory=tuple)
+    cancel_events: tuple[Identifier, ...] = Field(default_factory=tuple)
+    provenance: Provenance
+
+
+OutcomeKey = Literal[OUTCOME_KEYS]  # type: ignore[valid-type]
+"""An outcome of ``coyuntura.engine.outcomes.OUTCOMES``, e.g. ``coup_success``."""
+
+
+class Observation(Provenance):
+    """One dated fact of the observed timeline (for calibration, scores and forecasts).
+
+    It says whether an ``outcome`` happened at least once in a month or window
+    (``observed: false`` records a quiet period: none of that kind happened), or
+    whether a ``regime`` type governed at the end of every month of it (``false``:
+    at none). Dates are as the record gives them: a year is a 12-month window.
+    """
+
+    id: Identifier
+    outcome: Optional[OutcomeKey] = Field(default=None, description="The event kind observed (an outcome of the event log).")  # type: ignore[valid-type]
+    regime: Optional[RegimeKey] = Field(default=None, description="Or: the regime type observed in power.")
+    month: Optional[MonthField] = Field(default=None, description="The month it happened (or held).")
+    window: Optional[tuple[MonthField, MonthField]] = Field(default=None, description="Or: [first, last] month, as the record dates it.")
+    observed: bool = Field(description="true: it happened (or held); false: a quiet period, none happened (or it never held).")
+    description: str
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> "Observation":
+        if (self.outcome is None) == (self.regime is None):
+            raise ValueError("give exactly one of 'outcome' (an event kind) or 'regime' (a regime type)")
+        if (self.month is None) == (self.window is None):
+            raise ValueError("give exactly one of 'month' (YYYY-MM) or 'window' ([first, last])")
+        if self.window is not None and self.window[0] > self.window[1]:
+            raise ValueError(f"window must run forward, got {format_month(self.window[0])}..{format_month(self.window[1])}")
+        if self.source is None:
+            raise ValueError("an observation needs 'source': the locator of the passage that records it")
+        return self
+
+    @property
+    def first(self) -> int:
+        return self.month if self.month is not None else self.window[0]  # type: ignore[index]
+
+    @property
+    def last(self) -> int:
+        return self.month if self.month is not None else self.window[1]  # type: ignore[index]
+
+    @property
+    def key(self) -> str:
+        """The outcome key, or the regime key."""
+        return self.outcome if self.outcome is not None else self.regime  # type: ignore[return-value]
+
+
 class NotRepresented(Frozen):
     """A checklist item the scenario cannot represent, and why."""
 
@@ -247,6 +315,8 @@ class Scenario(Frozen):
     events: tuple[Event, ...] = Field(default_factory=tuple)
     snapshots: tuple[Snapshot, ...] = Field(default_factory=tuple)
     not_represented: tuple[NotRepresented, ...] = Field(default_factory=tuple)
+    experiments: tuple[Experiment, ...] = Field(default_factory=tuple)
+    observations: tuple[Observation, ...] = Field(default_factory=tuple)
 
     def actor(self, actor_id: str) -> Actor:
         for actor in self.actors:
@@ -260,6 +330,13 @@ class Scenario(Frozen):
                 return snapshot
         known = ", ".join(f"{s.id} ({format_month(s.month)})" for s in self.snapshots) or "none"
         raise KeyError(f"no snapshot {snapshot_id!r} in scenario {self.id!r}; snapshots: {known}")
+
+    def experiment(self, experiment_id: str) -> Experiment:
+        for experiment in self.experiments:
+            if experiment.id == experiment_id:
+                return experiment
+        known = ", ".join(e.id for e in self.experiments) or "none"
+        raise KeyError(f"no experiment {experiment_id!r} in scenario {self.id!r}; experiments: {known}")
 
     def attribute(self, actor: Actor | ActorOverride, name: str) -> Quantity:
         """An actor's attribute, falling back on ``actor_defaults``."""

@@ -29,6 +29,27 @@ SOURCE = ("Introduction, L36-46", "Introduction, L47-67")
 READS = ("policy", "radicalism", "corruption", "mystification_urban", "mystification_rural", "regime", "hardship")
 WRITES = ("support", "hardship")
 SLOTS: tuple[str, ...] = ()
+SUMMARY = (
+    "Each domestic actor's support for the government moves toward a legitimacy target that falls with the "
+    "distance between the government's policy and the actor's position and with corruption, and rises with "
+    "nationalist mystification while a revolutionary-nationalist government rules; hardship recovers toward "
+    "its baseline. Grievance, hardship × (1 − support), drives mobilization (M6)."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("grievance", "relaxation")
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "m_a = mystification_rural for rural_actors, mystification_urban for urban_actors, 0 otherwise; counted "
+    "only under a revolutionary-nationalist government (civilian or military)",
+    "target_a = logistic(intercept − distance_coef × |radicalism_a − policy| − corruption_coef × corruption +"
+    " mystification_coef × m_a)",
+    "support_a ← relax(support_a, target_a, adjustment_speed), for every domestic actor a",
+    "hardship ← relax(hardship, hardship_baseline, hardship_recovery)",
+    "grievance_a = hardship × (1 − support_a)   (read by the M6 cascade)",
+    "legitimacy = Σ_c weight_c × organization_c × support_c / Σ_c weight_c × organization_c, over civil actors c "
+    "(not foreign, army or guerrilla; read by M5)",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):
@@ -45,19 +66,22 @@ class Params(MechanismParams):
 
 def apply(state: State, p, month: Month) -> None:
     speaks_nationalism = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY)
+    # The terms every actor shares are computed once (the same numbers, not recomputed per actor).
+    corruption_term = p.corruption_coef * state.corruption
+    mystification_terms: dict[str, np.ndarray] = {}
     for actor in month.model.domestic_actors:
         if actor in p.rural_actors:
-            mystification = state.mystification_rural
+            kind, mystification = "rural", state.mystification_rural
         elif actor in p.urban_actors:
-            mystification = state.mystification_urban
+            kind, mystification = "urban", state.mystification_urban
         else:
-            mystification = 0.0
+            kind, mystification = "none", 0.0
+        if kind not in mystification_terms:
+            mystification_terms[kind] = p.mystification_coef * mystification * speaks_nationalism
         distance = np.abs(state.radicalism[actor] - state.policy)
-        target = logistic(
-            p.intercept
-            - p.distance_coef * distance
-            - p.corruption_coef * state.corruption
-            + p.mystification_coef * mystification * speaks_nationalism
-        )
+        propensity = p.intercept - p.distance_coef * distance
+        propensity -= corruption_term
+        propensity += mystification_terms[kind]
+        target = logistic(propensity)
         state.support[actor] = relax(state.support[actor], target, p.adjustment_speed)
     state.hardship[:] = relax(state.hardship, p.hardship_baseline, p.hardship_recovery)

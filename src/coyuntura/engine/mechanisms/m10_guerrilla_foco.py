@@ -35,9 +35,34 @@ NAME = "guerrilla_foco"
 TITLE = "The guerrilla foco and its indirect effects"
 COVERS = ("M10",)
 SOURCE = ("The Guerrilla Movement, L371-398", "University and Church, L303-316")
-READS = ("organization", "army_capacity", "radicalism", "guerrilla_defeats")
+READS = ("organization", "army_capacity", "radicalism", "guerrilla_defeats", "weight", "arms")
 WRITES = ("organization", "arms", "radicalism", "nationalist_pressure", "polarization", "guerrilla_defeats")
 SLOTS = ("foco_defeat", "foco_formation")
+SUMMARY = (
+    "An active guerrilla foco is destroyed by the army as a hazard; its defeat radicalizes students and "
+    "clergy, raises nationalist pressure inside the army and polarization. Radicalized students may form a "
+    "new foco, less likely after each defeat. Fighters standing in the capital join the defence against a "
+    "coup."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("hazard",)
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "active foco: organization[guerrillas] > 0.01",
+    "P(foco defeated) = 1 − exp(−(1 − urban_share) × exp(defeat_intercept + defeat_army_coef × "
+    "army_capacity))",
+    "defeat: organization[guerrillas] ← 0;  arms[guerrillas] ← 0;  guerrilla_defeats += 1;  "
+    "radicalism[students] += student_radicalization;  radicalism[radical_clergy] += clergy_radicalization;  "
+    "nationalist_pressure += nationalist_push;  polarization += polarization_push",
+    "P(new foco) = 1 − exp(−exp(formation_intercept + formation_radicalism_coef × max(radicalism[students], "
+    "0) × organization[students] − formation_defeats_coef × max(guerrilla_defeats − 1, 0))), when no foco is "
+    "active and at least one was defeated",
+    "new foco: organization[guerrillas] ← new_foco_organization;  arms[guerrillas] ← new_foco_arms;  "
+    "radicalism[guerrillas] ← 1",
+    "urban guerrilla force = urban_share × weight × organization × arms of the guerrillas   (joins the "
+    "defence in a coup contest, M5)",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

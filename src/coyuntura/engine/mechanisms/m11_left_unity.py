@@ -38,9 +38,44 @@ NAME = "left_unity"
 TITLE = "Unity and fragmentation of the Left; the Popular Assembly"
 COVERS = ("M11",)
 SOURCE = ("Introduction, L118-133", "Popular Assembly, L198-224", "The Miners, L238-273")
-READS = ("left_unity", "repression_memory", "polarization", "support", "mobilization", "regime", "assembly")
-WRITES = ("left_unity", "assembly", "organization", "policy", "polarization")
+READS = (
+    "left_unity", "repression_memory", "polarization", "support", "mobilization", "regime", "assembly", "radicalism",
+    "mystification_urban", "organization",
+)
+WRITES = ("left_unity", "assembly", "organization", "policy", "polarization", "progressive_room", "support")
 SLOTS = ("unity_noise", "assembly", "cabinet")
+SUMMARY = (
+    "The Left's unity moves toward a target raised by the memory of repression and by polarization and "
+    "lowered when its parties are co-opted by a nationalist military government. A Popular Assembly forms as "
+    "a hazard driven by unity and labour's mobilization and radicalism, held back by the old party's hegemony"
+    " and the president's resistance. An officer carried to power by the masses offers the Left part of the "
+    "cabinet, which a united Left is likelier to accept."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("relaxation", "hazard", "logistic_choice")
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "coopted = mean of support over coopted_parties (counted under a nationalist military government only)",
+    "target = logistic(intercept + threat_coef × repression_memory + polarization_coef × polarization − "
+    "cooptation_coef × coopted)",
+    "left_unity ← clip(relax(left_unity, target, adjustment_speed) + noise_scale × (u − 0.5), 0, 1),  u "
+    "uniform on [0, 1)",
+    "logged: the Left unites when left_unity rises through unity_threshold, splits when it falls through "
+    "split_threshold",
+    "P(Popular Assembly) = 1 − exp(−exp(assembly_intercept + assembly_unity_coef × left_unity + "
+    "assembly_mobilization_coef × mean_labor(mobilization) + assembly_radicalism_coef × "
+    "mean_labor(max(radicalism, 0)) − assembly_hegemony_coef × mystification_urban − assembly_resistance × "
+    "[nationalist military government] + include_mnr_unionists × mnr_unionist_base_coef × "
+    "organization[mnr_unionists])), under a civilian-nationalist or nationalist-military government with no "
+    "Assembly   (assembly_resistance: M16)",
+    "Assembly formed: polarization += assembly_polarization;  organization_l += assembly_organization_gain × "
+    "(1 − organization_l) for every labor actor l",
+    "cabinet offer (to an officer carried to power by the masses, M5): P(accept) = logistic(accept_intercept "
+    "+ accept_unity_coef × left_unity)",
+    "accepted: policy += cabinet_share × cabinet_policy_shift;  progressive_room ← max(progressive_room, "
+    "policy);  support_p ← max(support_p, accepted_support) for every left party p",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

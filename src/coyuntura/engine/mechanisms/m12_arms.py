@@ -27,9 +27,24 @@ NAME = "arms"
 TITLE = "Arms of the working class"
 COVERS = ("M12",)
 SOURCE = ("Introduction, L6-9", "Introduction, L128-133", "President Torres and the Miners, L163-180")
-READS = ("arms", "mobilization", "policy", "regime")
+READS = ("arms", "mobilization", "policy", "regime", "weight", "organization")
 WRITES = ("arms",)
 SLOTS: tuple[str, ...] = ()
+SUMMARY = (
+    "A mobilized actor's force in a contest is its weight times its organization times an arms factor, so "
+    "unarmed masses count for only a fraction; workers gain arms by seizing them while mobilized and from a "
+    "left government, and lose them outside a workers' state."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS: tuple[str, ...] = ()
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "force_a = weight_a × organization_a × (arms_floor + (1 − arms_floor) × arms_a), for every mobilized "
+    "actor a",
+    "arms_w += (seizure_rate × mobilization_w + distribution_rate × max(policy − 0.5, 0)) × (1 − arms_w) − "
+    "militia_decay × arms_w, for every worker actor w (no decay under a workers' government)",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

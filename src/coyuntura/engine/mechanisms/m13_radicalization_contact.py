@@ -28,6 +28,22 @@ SOURCE = ("University and Church, L303-329", "University and Church, L330-341", 
 READS = ("radicalism", "mobilization", "organization")
 WRITES = ("radicalism", "organization")
 SLOTS: tuple[str, ...] = ()
+SUMMARY = (
+    "Over the influence network actors pull each other's positions together, more strongly when the "
+    "influencing actor is mobilized; over alliances radical actors lend organizational resources (radio, "
+    "press, spokesmen) to their allies."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS: tuple[str, ...] = ()
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "for each influence tie b → a of weight w: radicalism_a += contact_rate × w × (latent_contact + (1 − "
+    "latent_contact) × mobilization_b) × (radicalism_b − radicalism_a)   (positions at the start of the "
+    "month)",
+    "for each alliance b → a of weight w: organization_a += resource_rate × w × organization_b × "
+    "max(radicalism_b, 0) × (1 − organization_a)",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):
@@ -38,9 +54,14 @@ class Params(MechanismParams):
 
 def apply(state: State, p, month: Month) -> None:
     model = month.model
-    radicalism = state.radicalism.copy()
+    # Everyone moves from last month's positions: keep those of the actors that move (the rest stay put).
+    before = {target: state.radicalism[target].copy() for _, target, _ in model.influence}
+    radicalism = {actor: before.get(actor, state.radicalism[actor]) for edge in model.influence + model.alliances for actor in edge[:2]}
+    contact = {}
     for source, target, weight in model.influence:
-        pull = weight * (p.latent_contact + (1.0 - p.latent_contact) * state.mobilization[source]) * (radicalism[source] - radicalism[target])
+        if source not in contact:
+            contact[source] = p.latent_contact + (1.0 - p.latent_contact) * state.mobilization[source]
+        pull = weight * contact[source] * (radicalism[source] - radicalism[target])
         state.radicalism[target] += p.contact_rate * pull
     for source, target, weight in model.alliances:
         gift = weight * state.organization[source] * np.maximum(radicalism[source], 0.0)

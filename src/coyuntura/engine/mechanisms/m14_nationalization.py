@@ -42,8 +42,32 @@ SOURCE = (
     "Introduction, L68-77",
 )
 READS = ("assets_remaining", "policy", "progressive_room", "mobilization", "regime", "dependence")
-WRITES = ("assets_remaining", "us_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence", "policy")
+WRITES = ("assets_remaining", "us_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence")
 SLOTS = ("nationalization", "concession")
+SUMMARY = (
+    "While foreign-owned assets remain, a nationalist or workers' government nationalizes one as a hazard "
+    "driven by policy, progressive room and the beneficiaries' mobilization, at the cost of US hostility and "
+    "a squeeze on national capital; a right-leaning government grants concessions to foreign capital, which "
+    "bring in new assets a later government may take over."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("hazard",)
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "left_mobilization = mean of mobilization over the beneficiaries",
+    "P(nationalization) = 1 − exp(−exp(nationalization_intercept + policy_coef × policy + room_coef × "
+    "progressive_room + mobilization_coef × left_mobilization)), under a civilian-nationalist, "
+    "nationalist-military or workers' government while assets_remaining ≥ 1",
+    "nationalization: assets_remaining −= 1;  us_hostility += hostility_jump;  squeeze += squeeze_jump;  "
+    "hardship −= hardship_relief;  progressive_room −= room_cost;  support_b += support_gain for every "
+    "beneficiary b",
+    "P(concession) = 1 − exp(−exp(concession_intercept + concession_right_coef × max(−policy, 0) + "
+    "concession_dependence_coef × dependence)), when policy < 0 and no workers' government rules",
+    "concession: dependence += concession_dependence_gain × (1 − dependence);  us_hostility −= "
+    "concession_hostility_relief;  assets_remaining ← min(assets_remaining + concession_asset_gain, "
+    "max_foreign_assets)",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

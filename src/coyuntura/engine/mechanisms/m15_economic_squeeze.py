@@ -9,7 +9,7 @@ Equations: the squeeze relaxes toward ``base + left_policy_coef * max(policy, 0)
 - relief`` (left policy frightens capital, nationalizations add a jump in M14);
 when the squeeze is high the government borrows abroad, raising dependence and
 easing the squeeze; the bourgeoisie's distress becomes pressure to the Right,
-which M1 reads as ``law_and_order_pressure``.
+which M1 reads through the squeeze (``squeeze_coef``).
 """
 
 from __future__ import annotations
@@ -29,6 +29,21 @@ SOURCE = ("Torres: National Capitalism, L399-430", "Introduction, L27-35")
 READS = ("policy", "squeeze", "dependence", "support")
 WRITES = ("squeeze", "dependence", "support")
 SLOTS: tuple[str, ...] = ()
+SUMMARY = (
+    "National capital's financial distress (the squeeze) tracks a base level that left policy raises; a "
+    "squeezed government borrows abroad, which eases the squeeze but deepens dependence, and squeezed "
+    "national capital turns against a left-leaning government."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("relaxation",)
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "squeeze ← relax(squeeze, base_squeeze + left_policy_coef × max(policy, 0), adjustment_speed)",
+    "borrowing = foreign_loan_rate × squeeze × (1 − dependence)",
+    "dependence ← dependence + borrowing;  squeeze ← squeeze − loan_relief × borrowing",
+    "support[national_capital] ← support[national_capital] − capital_support_loss × squeeze × max(policy, 0)",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

@@ -35,6 +35,24 @@ SOURCE = ("The Role of the Military, L342-358", "Introduction, L147-151", "Popul
 READS = ("arms", "regime")
 WRITES = ("weight",)
 SLOTS = ("purge",)
+SUMMARY = (
+    "The army's institutional interest shields the plotters: a nationalist president purges them only after a"
+    " coup defeated in an armed clash, moving part of the plotting faction's weight to the loyal faction; the"
+    " same interest makes him resist a Popular Assembly."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("coup_proofing",)
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "armed clash: a coup defeated by the masses (M5) while the mean arms of the workers ≥ "
+    "clash_arms_threshold",
+    "P(purge) = purge_propensity after an armed clash under a nationalist (civilian or military) government",
+    "purge: moved = purge_share × weight[right_faction];  weight[right_faction] −= moved;  "
+    "weight[loyal_faction] += moved",
+    "assembly_resistance is subtracted from the Popular Assembly's log-rate under a nationalist military "
+    "president (M11)",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

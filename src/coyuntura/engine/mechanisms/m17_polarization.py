@@ -25,7 +25,7 @@ import numpy as np
 from ...scenario.quantities import Coefficient, NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, Outcome, actor_mask
-from ..forces import army_faction_force, political_weight, weighted_mean
+from ..forces import army_faction_force, political_mean
 from ..formal import contest_success_probability, hazard_probability, log_linear_rate, relax
 from ..government import install
 from ..state import RegimeType, State
@@ -38,6 +38,28 @@ SOURCE = ("Introduction, L151-162", "Torres: National Capitalism, L430-443", "Th
 READS = ("radicalism", "organization", "weight", "assembly", "left_unity", "arms", "army_capacity")
 WRITES = ("polarization", "support", "regime", "policy", "assembly")
 SLOTS = ("insurrection", "insurrection_outcome")
+SUMMARY = (
+    "Polarization tracks the weighted spread of the actors' positions; under a nationalist military "
+    "government it erodes everyone's support for the middle way. Where a Popular Assembly sits, the workers "
+    "move to take power as a hazard driven by the Left's unity and their arms, and win or lose a contest "
+    "against the whole army."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("relaxation", "hazard", "contest")
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "polarization ← relax(polarization, Σ_a weight_a × organization_a × |radicalism_a| / Σ_a weight_a × "
+    "organization_a, adjustment_speed), over the domestic actors",
+    "nationalist military government: support_a −= middle_erosion × polarization × support_a, for every "
+    "domestic actor a",
+    "P(insurrection) = 1 − exp(−exp(insurrection_intercept + insurrection_unity_coef × left_unity + "
+    "insurrection_arms_coef × mean arms of the workers)), where a Popular Assembly sits and no workers' "
+    "government rules",
+    "F = Σ_w weight_w × organization_w × (arms_floor + (1 − arms_floor) × arms_w) over the workers;  A = Σ_f "
+    "army_force(f) over army_factions",
+    "P(workers win) = F^decisiveness / (F^decisiveness + A^decisiveness)",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):
@@ -62,8 +84,14 @@ def army_total_force(state: State, factions: tuple[int, ...], scale: float) -> n
 def workers_take_power(state: State, month: Month, attempt: np.ndarray, popular_force: np.ndarray, slot: str) -> np.ndarray:
     """Contest of the armed popular force against the army; install a workers' government where it wins."""
     p = month.params(NAME)
-    win_probability = contest_success_probability(popular_force, army_total_force(state, p.army_factions, month.params("coup").army_force_scale), p.decisiveness)
-    success = attempt & (month.draws.uniform(slot) < win_probability)
+    success = np.zeros(state.n_runs, dtype=bool)
+    runs = np.flatnonzero(attempt)
+    if runs.size == 0:
+        return success
+    # The contest is computed on the runs with an attempt only: per run it is the same arithmetic.
+    army = army_total_force(state.select(runs), p.army_factions, month.params("coup").army_force_scale)
+    win_probability = contest_success_probability(popular_force[runs], army, p.decisiveness)
+    success[runs] = month.draws.restricted(runs).uniform(slot) < win_probability
     install(state, success, RegimeType.WORKERS_GOVERNMENT, month)
     outcome = np.where(success, int(Outcome.SUCCESS), int(Outcome.FAILURE))
     month.log.record(month.index, attempt, EventType.WORKERS_GOVERNMENT, month.mechanism_code(NAME), actor_mask(p.workers), outcome)
@@ -72,12 +100,13 @@ def workers_take_power(state: State, month: Month, attempt: np.ndarray, popular_
 
 def apply(state: State, p, month: Month) -> None:
     model = month.model
-    spread = weighted_mean(np.abs(state.radicalism), political_weight(state), model.domestic_actors)
+    spread = political_mean(state, np.abs(state.radicalism), model.domestic_actors)
     state.polarization[:] = relax(state.polarization, spread, p.adjustment_speed)
-    middle = state.regime == RegimeType.NATIONALIST_MILITARY
-    erosion = p.middle_erosion * state.polarization * middle
+    middle = np.flatnonzero(state.regime == RegimeType.NATIONALIST_MILITARY)  # elsewhere the erosion is 0
+    erosion = p.middle_erosion * state.polarization[middle]
     for actor in model.domestic_actors:
-        state.support[actor] -= erosion * state.support[actor]
+        support = state.support[actor, middle]
+        state.support[actor, middle] = support - erosion * support
 
     arms = np.zeros(state.n_runs)
     force = np.zeros(state.n_runs)

@@ -31,9 +31,30 @@ NAME = "nationalist_drift"
 TITLE = "Drift of revolutionary nationalism to the Right"
 COVERS = ("M1",)
 SOURCE = ("Introduction, L11-17", "Introduction, L107-117", "Torres: National Capitalism, L420-430")
-READS = ("policy", "dependence", "squeeze", "progressive_room", "mobilization", "regime")
+READS = ("policy", "dependence", "squeeze", "progressive_room", "mobilization", "regime", "weight", "organization", "army_capacity")
 WRITES = ("policy", "progressive_room")
 SLOTS: tuple[str, ...] = ()
+SUMMARY = (
+    "Under a revolutionary-nationalist government (civilian or military) policy drifts right under "
+    "dependence, the squeeze and the right army faction's force, and is pulled left by labour's mobilization "
+    "only as far as the progressive room still open; every step right uses up room. Right military and "
+    "workers' governments hold their own anchor policies."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("relaxation",)
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "army_force(f) = army_force_scale × weight_f × organization_f × army_capacity   (army_force_scale: coup "
+    "parameter)",
+    "left_mobilization = mean of mobilization over labor",
+    "Δpolicy = left_pull × progressive_room × left_mobilization − drift_rate × (dependence_coef × dependence "
+    "+ squeeze_coef × squeeze + army_coef × army_force(right_faction)), under a revolutionary-nationalist "
+    "government",
+    "policy += Δpolicy;  progressive_room −= room_use × max(−Δpolicy, 0);  policy ≤ progressive_room",
+    "right military government: policy ← relax(policy, right_military_policy, anchor_speed)",
+    "workers' government: policy ← relax(policy, workers_government_policy, anchor_speed)",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

@@ -31,9 +31,32 @@ NAME = "us_leverage"
 TITLE = "US leverage over army and policy"
 COVERS = ("M2",)
 SOURCE = ("Introduction, L11-17", "Introduction, L27-35", "U.S. Imperialism, L359-370", "The Miners, L250-253")
-READS = ("policy", "us_hostility", "dependence", "squeeze", "army_capacity", "regime")
+READS = ("policy", "us_hostility", "dependence", "squeeze", "army_capacity", "regime", "organization")
 WRITES = ("us_hostility", "army_capacity", "dependence", "policy", "hardship", "progressive_room", "squeeze", "support")
 SLOTS = ("austerity",)
+SUMMARY = (
+    "US hostility follows the government's policy; while it cooperates, US aid rebuilds the army and deepens "
+    "dependence. Austerity packages (devaluation, wage freeze) arrive as a hazard driven by dependence and "
+    "the squeeze and push policy right. Eastern-bloc aid eases the squeeze of a left-leaning government the "
+    "US turns against."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("relaxation", "hazard")
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "us_hostility ← relax(us_hostility, logistic(hostility_intercept + hostility_policy_coef × policy), "
+    "hostility_speed)",
+    "cooperation = 1 − us_hostility;  support[united_states] = cooperation",
+    "army_capacity += army_aid_rate × cooperation × (1 − army_capacity)",
+    "dependence += aid_dependence_rate × cooperation × (1 − dependence)",
+    "P(austerity package) = 1 − exp(−exp(austerity_intercept + austerity_dependence_coef × dependence + "
+    "austerity_squeeze_coef × squeeze)), except under a workers' government",
+    "austerity package: policy −= austerity_policy_shift;  hardship += austerity_hardship;  progressive_room "
+    "−= austerity_room_cost",
+    "left_lean = max(policy, 0) (0 under a workers' government);  support[soviet_bloc] = left_lean",
+    "squeeze −= soviet_aid_relief × organization[soviet_bloc] × left_lean × us_hostility",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

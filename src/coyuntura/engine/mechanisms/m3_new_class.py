@@ -26,8 +26,25 @@ TITLE = "The party-state 'new class' and corruption"
 COVERS = ("M3",)
 SOURCE = ("Introduction, L36-46",)
 READS = ("corruption", "organization", "regime")
-WRITES = ("corruption", "cohesion", "organization")
+WRITES = ("corruption", "cohesion")
 SLOTS = ("party_split",)
+SUMMARY = (
+    "While the civilian nationalist party governs, corruption grows with the party apparatus's organization "
+    "and erodes its cohesion; factional splits come as a hazard that corruption raises. Out of power, "
+    "corruption decays."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("relaxation", "hazard")
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "party governing (civilian nationalist): corruption += growth_rate × organization[party] × (1 − "
+    "corruption);  otherwise corruption −= decay_out_of_power × corruption",
+    "cohesion[party] ← relax(cohesion[party], 1 − corruption, cohesion_speed)",
+    "P(party split) = 1 − exp(−exp(split_intercept + split_corruption_coef × corruption)), while the party "
+    "governs",
+    "party split: cohesion[party] −= split_cohesion_loss",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

@@ -28,6 +28,20 @@ SOURCE = ("Introduction, L55-61", "Introduction, L84-90", "President Torres and 
 READS = ("policy", "regime", "mystification_urban", "mystification_rural")
 WRITES = ("mystification_urban", "mystification_rural")
 SLOTS: tuple[str, ...] = ()
+SUMMARY = (
+    "The gap between the revolution's promise and current policy erodes the hold of nationalist rhetoric, "
+    "fast in the cities and slowly in the countryside; a right military government speaking nationalism "
+    "erodes it further. Mystification never regrows."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS: tuple[str, ...] = ()
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "gap = max(promise − policy, 0) + right_regime_rate × [right military government]",
+    "mystification_urban ← mystification_urban × (1 − min(urban_rate × gap, 1))",
+    "mystification_rural ← mystification_rural × (1 − min(rural_rate × gap, 1))",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

@@ -58,10 +58,53 @@ SOURCE = (
 )
 READS = (
     "regime", "support", "organization", "weight", "corruption", "polarization", "army_capacity",
-    "repression_memory", "radicalism", "arms", "differentiation", "policy", "left_unity",
+    "repression_memory", "radicalism", "arms", "differentiation", "policy", "left_unity", "hardship", "mobilization",
 )
-WRITES = ("regime", "policy", "weight", "organization", "radicalism", "mobilization", "polarization", "assembly")
+WRITES = (
+    "regime", "policy", "weight", "organization", "radicalism", "mobilization", "polarization", "assembly", "support",
+    "progressive_room",
+)
 SLOTS = ("coup_plot", "regional_plot", "swing", "coup_outcome", "installation", "takeover", "takeover_outcome")
+SUMMARY = (
+    "The army's right faction plots as a hazard driven by the threat from below, the government's weakness, "
+    "the corruption pretext, its backers' hostility, its own force and polarization; a regional bourgeoisie "
+    "with middle peasants may plot instead. The outcome is a contest of committed force: the plotters and "
+    "their backing against the loyal faction, the popular defence the threat mobilizes and urban guerrillas, "
+    "the young officers joining the side the masses' shown force makes stronger. A coup defeated by the "
+    "masses may bring the workers to power or put a new nationalist officer in the presidency."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("hazard", "elite_choice", "contest", "cascade", "coup_proofing", "logistic_choice")
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "army_force(f) = army_force_scale × weight_f × organization_f × army_capacity",
+    "backing = Σ_b weight_b × organization_b × (1 − support_b), over the backers b;  threat_from_below: see M8;  "
+    "legitimacy: see grievance_legitimacy",
+    "P(army plot) = 1 − exp(−exp(plot_intercept + threat_coef × threat_from_below + weakness_coef × (1 − "
+    "legitimacy) + pretext_coef × corruption + backing_coef × backing + army_coef × army_force(right_faction)"
+    " + polarization_coef × polarization)), unless a right military government rules",
+    "P(regional plot) = 1 − exp(−exp(regional_intercept + regional_coef × differentiation × "
+    "organization[regional_plotter] × max(policy, 0))), when the army does not plot",
+    "C = (army plot: army_force(right_faction);  regional plot: weight × organization of regional_plotter + "
+    "differentiation × weight × organization of middle_peasants + regional_army_share × "
+    "army_force(right_faction)) × (1 + backing_multiplier × backing)",
+    "loyal = army_force(loyal_faction) × logistic(loyal_intercept + loyal_legitimacy_coef × legitimacy)",
+    "popular defence: the M6 cascade with trigger_a = organization_a × (defence_intercept + "
+    "defence_memory_coef × repression_memory + defence_support_coef × support_a + defence_radicalism_coef × "
+    "max(radicalism_a, 0));  popular = mobilized force (M12) + urban guerrilla force (M10)",
+    "P(swing faction defends) = logistic(swing_slope × (popular + loyal − C) / (popular + loyal + C));  D = "
+    "loyal + popular, plus army_force(swing_faction) if it defends (else added to C)",
+    "P(coup succeeds) = C^decisiveness / (C^decisiveness + D^decisiveness)",
+    "defeated by the masses: the coup fails, the mobilized share reaches mass_threshold (M6) and popular / D "
+    "≥ mass_defeat_share",
+    "after a defeat by the masses: P(workers take power) = logistic(takeover_intercept + takeover_unity_coef "
+    "× left_unity + takeover_arms_coef × mean arms of the workers − takeover_support_coef × mean support of "
+    "the workers), then the M17 contest",
+    "otherwise, under a nationalist military government: P(new officer installed) = "
+    "logistic(installation_intercept + installation_popular_coef × popular / D − installation_legitimacy_coef"
+    " × legitimacy);  policy ← max(policy, installation_policy);  he offers the Left the cabinet (M11)",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):
@@ -104,14 +147,18 @@ class Params(MechanismParams):
 
 def plot_rate(state: State, month: Month, p) -> np.ndarray:
     """Monthly hazard rate that the army's right faction and its backers move."""
+    return _plot_rate(state, month, p, government_legitimacy(state, month.model), backing(state, p.backers), army_faction_force(state, p.right_faction, p.army_force_scale))
+
+
+def _plot_rate(state: State, month: Month, p, legitimacy: np.ndarray, backed: np.ndarray, right_force: np.ndarray) -> np.ndarray:
     popular = month.params(m6.NAME).popular_actors
     return log_linear_rate(
         p.plot_intercept,
         (p.threat_coef, threat_from_below(state, popular)),
-        (p.weakness_coef, 1.0 - government_legitimacy(state, month.model)),
+        (p.weakness_coef, 1.0 - legitimacy),
         (p.pretext_coef, state.corruption),
-        (p.backing_coef, backing(state, p.backers)),
-        (p.army_coef, army_faction_force(state, p.right_faction, p.army_force_scale)),
+        (p.backing_coef, backed),
+        (p.army_coef, right_force),
         (p.polarization_coef, state.polarization),
     )
 
@@ -131,10 +178,12 @@ def popular_defence(state: State, month: Month, p) -> dict[int, np.ndarray]:
 
 
 def apply(state: State, p, month: Month) -> None:
-    model = month.model
     draws = month.draws
     exposed = state.regime != RegimeType.RIGHT_MILITARY
-    army_plot = exposed & (draws.uniform("coup_plot") < hazard_probability(plot_rate(state, month, p)))
+    legitimacy = government_legitimacy(state, month.model)
+    backed = backing(state, p.backers)
+    right_force = army_faction_force(state, p.right_faction, p.army_force_scale)
+    army_plot = exposed & (draws.uniform("coup_plot") < hazard_probability(_plot_rate(state, month, p, legitimacy, backed, right_force)))
     regional_rate = log_linear_rate(
         p.regional_intercept,
         (p.regional_coef, state.differentiation * state.organization[p.regional_plotter] * np.maximum(state.policy, 0.0)),
@@ -143,14 +192,23 @@ def apply(state: State, p, month: Month) -> None:
     attempt = army_plot | regional_plot
     if not np.any(attempt):
         return
+    # The contest is computed on the runs with an attempt only: per run it is the same arithmetic.
+    runs = np.flatnonzero(attempt)
+    contested = state.select(runs)
+    _contest(contested, p, month.restricted(runs), army_plot[runs], legitimacy[runs], backed[runs], right_force[runs])
+    state.assign(runs, contested)
 
-    support_for_plot = 1.0 + p.backing_multiplier * backing(state, p.backers)
-    army_attack = army_faction_force(state, p.right_faction, p.army_force_scale)
+
+def _contest(state: State, p, month: Month, army_plot: np.ndarray, legitimacy: np.ndarray, backed: np.ndarray, army_attack: np.ndarray) -> None:
+    """The coup's contest of force and what follows, in runs that all have an attempt this month."""
+    model = month.model
+    draws = month.draws
+    attempt = np.ones(state.n_runs, dtype=bool)
+    support_for_plot = 1.0 + p.backing_multiplier * backed
     peasant_column = state.differentiation * state.weight[p.middle_peasants] * state.organization[p.middle_peasants]
     regional_attack = state.weight[p.regional_plotter] * state.organization[p.regional_plotter] + peasant_column
     attack = np.where(army_plot, army_attack, regional_attack + p.regional_army_share * army_attack) * support_for_plot
 
-    legitimacy = government_legitimacy(state, model)
     loyal = army_faction_force(state, p.loyal_faction, p.army_force_scale) * logistic(p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy)
     mobilized = popular_defence(state, month, p)
     popular = m12.mobilized_force(state, month, mobilized) + m10.urban_guerrilla_force(state, month.params(m10.NAME))

@@ -37,10 +37,30 @@ SOURCE = (
     "University and Church, L319-323",
     "The Miners, L225-237",
 )
-READS = ("hardship", "support", "organization", "mobilization", "radicalism")
+READS = ("hardship", "support", "organization", "weight")
 WRITES = ("mobilization",)
 SLOTS: tuple[str, ...] = ()
 ACTOR_SLOTS = ("mobilization", "defence")
+SUMMARY = (
+    "Each popular actor mobilizes when its grievance times its organization, plus noise and the pull of "
+    "already-mobilized actors over the influence network, passes its threshold; the cascade repeats so the "
+    "first movers lower the others' effective thresholds. A general strike is every strike actor out "
+    "together; a mass mobilization is a large enough share of popular political weight out."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("cascade", "grievance")
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "base_a = drive_coef × hardship × (1 − support_a) × organization_a + trigger_a + noise_scale × (u_a − "
+    "0.5),  u_a uniform;  trigger_a = 0 in the monthly cascade (the coup defence adds its own, M5)",
+    "mobilized_a = [base_a > threshold_a]",
+    "repeat rounds times: mobilized_a = [base_a + pull_coef × Σ_b w_ba × mobilized_b × organization_b > "
+    "threshold_a], over influence ties b → a among the popular actors",
+    "mobilization_a ← mobilized_a × organization_a",
+    "general strike: every strike actor mobilized;  mass mobilization: Σ_a weight_a × organization_a × "
+    "mobilized_a / Σ_a weight_a × organization_a ≥ mass_threshold",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):
@@ -60,19 +80,51 @@ def cascade(state: State, month: Month, trigger: dict[int, np.ndarray] | None, s
     popular = list(p.popular_actors)
     base = {}
     for actor in popular:
-        drive = p.drive_coef * grievance(state.hardship, state.support[actor]) * state.organization[actor]
+        drive = grievance(state.hardship, state.support[actor])
+        drive *= p.drive_coef
+        drive *= state.organization[actor]
         if trigger is not None:
-            drive = drive + trigger[actor]
-        noise = p.noise_scale * (month.draws.uniform(f"{slot}.{model.actor_ids[actor]}") - 0.5)
-        base[actor] = drive + noise
+            drive += trigger[actor]
+        noise = month.draws.uniform(f"{slot}.{model.actor_ids[actor]}") - 0.5
+        noise *= p.noise_scale
+        drive += noise
+        base[actor] = drive  # drive_coef x grievance x organization (+ trigger) + noise
     mobilized = {actor: base[actor] > model.threshold[actor] for actor in popular}
     incoming = [(s, t, w) for s, t, w in model.influence if t in base and s in base]
+    sources = sorted({s for s, _, _ in incoming})
+    # Each round maps last round's flags to new ones. A run whose flags did not change in the last
+    # round (at the start: a run with no one out, whose round would add no pull) is at its fixed
+    # point, so each round is computed only on the runs that moved in the round before.
+    moving = np.zeros(state.n_runs, dtype=bool)
+    for actor in popular:
+        moving |= mobilized[actor]
+    runs = np.flatnonzero(moving)
     for _ in range(int(p.rounds)):
-        pull = {actor: np.zeros(state.n_runs) for actor in popular}
-        for source, target, weight in incoming:
-            pull[target] += weight * mobilized[source] * state.organization[source]
-        mobilized = {actor: (base[actor] + p.pull_coef * pull[actor]) > model.threshold[actor] for actor in popular}
+        if runs.size == 0:
+            break
+        before = {actor: mobilized[actor][runs] for actor in popular}
+        after = _cascade_round(
+            {actor: base[actor][runs] for actor in popular},
+            before,
+            {source: state.organization[source][runs] for source in sources},
+            incoming,
+            model.threshold,
+            p.pull_coef,
+        )
+        changed = np.zeros(runs.size, dtype=bool)
+        for actor in popular:
+            changed |= after[actor] != before[actor]
+            mobilized[actor][runs] = after[actor]
+        runs = runs[changed]
     return mobilized
+
+
+def _cascade_round(base, mobilized, organization, incoming, threshold, pull_coef) -> dict[int, np.ndarray]:
+    """One round of the cascade: who is out, given who was out the round before and pulls them."""
+    pull = {actor: np.zeros(flag.shape) for actor, flag in mobilized.items()}
+    for source, target, weight in incoming:
+        pull[target] += weight * mobilized[source] * organization[source]
+    return {actor: (base[actor] + pull_coef * pull[actor]) > threshold[actor] for actor in mobilized}
 
 
 def mobilized_share(state: State, mobilized: dict[int, np.ndarray]) -> np.ndarray:
@@ -86,14 +138,20 @@ def mobilized_share(state: State, mobilized: dict[int, np.ndarray]) -> np.ndarra
     return out / np.maximum(total, 1e-12)
 
 
-def record_strikes(state: State, month: Month, mobilized: dict[int, np.ndarray], where: np.ndarray) -> np.ndarray:
-    """Log a general strike or mass mobilization in the runs ``where`` they happened; return where any did."""
+def record_strikes(
+    state: State, month: Month, mobilized: dict[int, np.ndarray], where: np.ndarray, share: np.ndarray | None = None
+) -> np.ndarray:
+    """Log a general strike or mass mobilization in the runs ``where`` they happened; return where any did.
+
+    ``share`` is ``mobilized_share(state, mobilized)`` when the caller has it already."""
     p = month.params(NAME)
     code = month.mechanism_code(NAME)
     strike = where.copy()
     for actor in p.strike_actors:
         strike &= mobilized[actor]
-    mass = where & (mobilized_share(state, mobilized) >= p.mass_threshold)
+    if share is None:
+        share = mobilized_share(state, mobilized)
+    mass = where & (share >= p.mass_threshold)
     month.log.record(month.index, strike, EventType.GENERAL_STRIKE, code, actor_mask(p.strike_actors))
     month.log.record(month.index, mass, EventType.MASS_MOBILIZATION, code, actor_mask(p.popular_actors))
     return strike | mass
@@ -104,4 +162,6 @@ def apply(state: State, p, month: Month) -> None:
     for actor, flag in mobilized.items():
         state.mobilization[actor] = flag * state.organization[actor]
     month.scratch["mobilized"] = mobilized
-    month.scratch["out_on_streets"] = record_strikes(state, month, mobilized, np.ones(state.n_runs, dtype=bool))
+    # Kept for M8, which runs next and reads it before any weight or organization changes.
+    month.scratch["mobilized_share"] = share = mobilized_share(state, mobilized)
+    month.scratch["out_on_streets"] = record_strikes(state, month, mobilized, np.ones(state.n_runs, dtype=bool), share)

@@ -28,6 +28,22 @@ SOURCE = ("Introduction, L151-153", "The Role of the Military, L353-356")
 READS = ("weight", "organization")
 WRITES = ("weight", "organization", "radicalism", "mobilization", "polarization")
 SLOTS: tuple[str, ...] = ()
+SUMMARY = (
+    "In the month a coup fails, the plotters lose weight and their backers organization, the workers "
+    "radicalize and mobilize in proportion to how much of the defence was popular, and polarization rises."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS: tuple[str, ...] = ()
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "weight[plotter] ×= 1 − right_weight_loss;  organization_b ×= 1 − backer_organization_loss for every "
+    "backer b",
+    "pressure = popular share of the defence (M5)",
+    "for every worker actor w: radicalism_w += radicalization × pressure;  mobilization_w += "
+    "mobilization_boost × pressure × (1 − mobilization_w)",
+    "polarization += polarization_gain",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

@@ -36,9 +36,36 @@ NAME = "repression"
 TITLE = "Repression of the workers' movement"
 COVERS = ("M8",)
 SOURCE = ("Introduction, L77-83", "Introduction, L84-94", "Introduction, L95-104")
-READS = ("regime", "organization", "radicalism", "mobilization", "arms", "policy")
-WRITES = ("organization", "arms", "repression_memory", "mystification_urban", "radicalism")
+READS = ("regime", "organization", "radicalism", "mobilization", "arms", "policy", "weight")
+WRITES = ("organization", "arms", "repression_memory", "mystification_urban", "radicalism", "mobilization")
 SLOTS = ("repression",)
+SUMMARY = (
+    "A repression wave comes as a hazard driven by the threat from below and the mobilized share, likelier "
+    "the further right the government stands and highest under a right military government. A wave cuts the "
+    "targets' organization and arms, leaves a memory of repression, shatters the old party's apparatus and "
+    "demystifies; between waves popular organizations recover as far as the government lets them organize."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("hazard",)
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "threat_from_below = clip(Σ_t weight_t × organization_t × max(radicalism_t, 0) × (0.5 + 0.5 × mobilization_t + "
+    "0.5 × arms_t) / Σ_t weight_t, 0, 1), over the targets t (M5: over the popular actors)",
+    "P(repression wave) = 1 − exp(−exp(intercept + threat_coef × threat_from_below(targets) + "
+    "mobilization_coef × mobilized_share − policy_coef × policy + right_military_coef × [right military] + "
+    "nationalist_military_coef × [nationalist military] + civilian_coef × [civilian nationalist])), never "
+    "under a workers' government",
+    "wave, for every target t: organization_t ×= 1 − organization_loss;  arms_t ×= 1 − arms_loss;  "
+    "radicalism_t += radicalization;  mobilization_t ← 0",
+    "wave: organization[party] ×= 1 − party_shattering;  repression_memory += memory_gain × (1 − "
+    "repression_memory);  mystification_urban ×= 1 − demystification",
+    "every month: repression_memory ×= 1 − memory_decay",
+    "no wave: organization_t += recovery_rate × clip(0.5 + 0.5 × policy, 0, 1) × max(initial organization_t −"
+    " organization_t, 0)",
+    "party out of power (no civilian nationalist government): organization[party] ×= 1 − "
+    "party_decay_out_of_power",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):
@@ -65,7 +92,9 @@ class Params(MechanismParams):
 def apply(state: State, p, month: Month) -> None:
     threat = threat_from_below(state, p.targets)
     mobilized = month.scratch.get("mobilized")
-    share = mobilized_share(state, mobilized) if mobilized is not None else np.zeros(state.n_runs)
+    share = month.scratch.get("mobilized_share")  # M6's, this month: weights and organizations have not moved since
+    if share is None:
+        share = mobilized_share(state, mobilized) if mobilized is not None else np.zeros(state.n_runs)
     regime_term = (
         p.right_military_coef * (state.regime == RegimeType.RIGHT_MILITARY)
         + p.nationalist_military_coef * (state.regime == RegimeType.NATIONALIST_MILITARY)
@@ -75,11 +104,12 @@ def apply(state: State, p, month: Month) -> None:
         p.intercept, (p.threat_coef, threat), (p.mobilization_coef, share), (-p.policy_coef, state.policy), (1.0, regime_term)
     )
     wave = (state.regime != RegimeType.WORKERS_GOVERNMENT) & (month.draws.uniform("repression") < hazard_probability(rate))
+    struck = np.flatnonzero(wave)  # multiplying the other runs by 1 would leave them as they are
     for actor in p.targets:
-        state.organization[actor] *= 1.0 - wave * p.organization_loss
-        state.arms[actor] *= 1.0 - wave * p.arms_loss
+        state.organization[actor, struck] *= 1.0 - p.organization_loss
+        state.arms[actor, struck] *= 1.0 - p.arms_loss
         state.radicalism[actor] += wave * p.radicalization
-        state.mobilization[actor] *= ~wave
+        state.mobilization[actor, struck] *= 0.0
     state.organization[p.party] *= 1.0 - wave * p.party_shattering
     state.repression_memory += wave * p.memory_gain * (1.0 - state.repression_memory)
     state.repression_memory *= 1.0 - p.memory_decay
@@ -89,8 +119,10 @@ def apply(state: State, p, month: Month) -> None:
     # Organizations recover where the government lets them organize (the right to organize, 1969).
     openness = np.clip(0.5 + 0.5 * state.policy, 0.0, 1.0) * ~wave
     initial = month.model.initial_organization
+    recovery = p.recovery_rate * openness
     for actor in p.targets:
         gap = np.maximum(initial[actor] - state.organization[actor], 0.0)
-        state.organization[actor] += p.recovery_rate * openness * gap
+        gap *= recovery
+        state.organization[actor] += gap
     out_of_power = state.regime != RegimeType.CIVILIAN_NATIONALIST
     state.organization[p.party] *= 1.0 - p.party_decay_out_of_power * out_of_power

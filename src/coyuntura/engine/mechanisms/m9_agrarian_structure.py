@@ -41,9 +41,31 @@ SOURCE = (
     "The Peasantry, L274-292",
     "The Peasantry, L293-302",
 )
-READS = ("regime", "differentiation", "radicalism", "organization")
+READS = ("regime", "differentiation", "radicalism", "organization", "left_unity")
 WRITES = ("support", "organization", "differentiation", "radicalism")
 SLOTS: tuple[str, ...] = ()
+SUMMARY = (
+    "The peasantry's support is held by clientelism whoever governs and its organization stays capped; "
+    "capitalist differentiation grows, faster under a right military government, and feeds the agrarian "
+    "bourgeoisie's organization of middle peasants; the left peasant currents follow the miners. Left "
+    "outreach before taking power loosens the clientelist hold."
+)
+"""What the mechanism does, in plain words (for the model description)."""
+FORMS = ("relaxation",)
+"""The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
+EQUATIONS = (
+    "radicalism[peasantry] ← relax(radicalism[peasantry], radicalism[miners], left_outreach × left_unity)",
+    "hold = clientelism × (1 − left_outreach × max(radicalism[peasantry], 0));  support[peasantry] ← "
+    "relax(support[peasantry], hold, adjustment_speed)",
+    "organization[peasantry] ← min(organization[peasantry], organization_ceiling)",
+    "differentiation += rate × (1 − differentiation), rate = right_differentiation_rate under a right "
+    "military government, differentiation_rate otherwise",
+    "organization[agrarian_bourgeoisie] ← relax(organization[agrarian_bourgeoisie], "
+    "min(bourgeoisie_base_organization + middle_peasant_pull × differentiation, 1), adjustment_speed)",
+    "radicalism_c ← relax(radicalism_c, radicalism[miners], miner_influence_on_left_peasants), for every left"
+    " peasant current c",
+)
+"""Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):

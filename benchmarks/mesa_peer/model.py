@@ -1,0 +1,683 @@
+"""The bundled scenario as a Mesa 3 model: one trajectory, one Mesa agent per actor.
+
+A peer of ``coyuntura.engine``, written independently of it for two uses: a benchmark
+(what the same model costs in the established Python tool for agent-based models) and
+a check (two implementations of the same rules that agree are a check on both).
+
+What it shares with the engine is the *input*: the scenario file, loaded and validated
+by ``coyuntura.scenario.loader`` and compiled by ``coyuntura.engine.model.compile_scenario``
+for its parameters (``model.params``, actor indices, networks, fixed thresholds), and the
+event vocabulary of ``coyuntura.engine.events`` so the engine's outcome definitions can
+read its log. What it does not share: state, arithmetic, random numbers. The rules are
+re-written here as scalar Python over agents, in the engine's schedule order
+(``coyuntura.engine.mechanisms.SCHEDULE``); each trajectory draws from its own numpy
+``Generator`` and takes a uniform only when a decision needs one, so the peer agrees with
+the engine in distribution, not run by run.
+
+Mesa vocabulary: :class:`Actor` is a ``mesa.Agent``; :class:`BoliviaModel` is a
+``mesa.Model`` whose ``step`` is one month; per-actor rules run through ``AgentSet.do``.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import mesa
+import numpy as np
+
+from coyuntura.engine.events import EventType, Outcome, actor_mask
+from coyuntura.engine.mechanisms import SCHEDULE
+from coyuntura.engine.model import EVENTS_MECHANISM, Model
+from coyuntura.engine.state import REGIME_KEYS, RegimeType
+from coyuntura.scenario.schema import ActorShock, GuerrillaArrival, LeaderDeath
+
+CIVILIAN = int(RegimeType.CIVILIAN_NATIONALIST)
+RIGHT = int(RegimeType.RIGHT_MILITARY)
+NATIONALIST = int(RegimeType.NATIONALIST_MILITARY)
+WORKERS = int(RegimeType.WORKERS_GOVERNMENT)
+
+ACTOR_ATTRIBUTES = ("weight", "organization", "arms", "radicalism", "support", "mobilization", "cohesion")
+SYSTEM_ATTRIBUTES = (
+    "corruption", "mystification_urban", "mystification_rural", "army_capacity", "dependence", "squeeze",
+    "hardship", "left_unity", "repression_memory", "differentiation", "us_hostility", "nationalist_pressure",
+    "assets_remaining", "polarization", "guerrilla_defeats",
+)
+SCHEDULE_NAMES = tuple(module.NAME for module in SCHEDULE)
+"""The engine's schedule (names only): each month runs the mechanisms in this order, method ``<name>_step``."""
+PEER_STREAM = 0x4D455341
+"""Mixed into every trajectory's seed so the peer's streams are not the engine's."""
+
+
+def logistic(x: float) -> float:
+    return 0.5 * (1.0 + math.tanh(0.5 * x))
+
+
+def hazard(log_rate: float) -> float:
+    """``1 - exp(-exp(log_rate))``, the log-rate capped at 30 as the engine caps it."""
+    return -math.expm1(-max(math.exp(min(log_rate, 30.0)), 0.0))
+
+
+def relax(current: float, target: float, speed: float) -> float:
+    return current + speed * (target - current)
+
+
+def clip(x: float, low: float = 0.0, high: float = 1.0) -> float:
+    return low if x < low else high if x > high else x
+
+
+def contest(attack: float, defence: float, decisiveness: float) -> float:
+    """Tullock contest: ``C^m / (C^m + D^m)``, an even chance when neither side has any force."""
+    a = max(attack, 0.0) ** decisiveness
+    d = max(defence, 0.0) ** decisiveness
+    return a / (a + d) if a + d > 0.0 else 0.5
+
+
+class Actor(mesa.Agent):
+    """One collective actor of the scenario: its traits and its state in this trajectory."""
+
+    def __init__(self, model: "BoliviaModel", index: int, actor_id: str, kind: str, threshold: float, values: dict[str, float]):
+        super().__init__(model)
+        self.index = index
+        self.actor_id = actor_id
+        self.kind = kind
+        self.threshold = threshold
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    @property
+    def political_weight(self) -> float:
+        return self.weight * self.organization
+
+    def update_support(self) -> None:
+        """Legitimacy in this actor's eyes, and support relaxing toward it (Gurr 1970)."""
+        model = self.model
+        p = model.p.grievance_legitimacy
+        if self.index in p.rural_actors:
+            mystification = model.mystification_rural
+        elif self.index in p.urban_actors:
+            mystification = model.mystification_urban
+        else:
+            mystification = 0.0
+        speaks = model.regime in (CIVILIAN, NATIONALIST)
+        target = logistic(
+            p.intercept
+            - p.distance_coef * abs(self.radicalism - model.policy)
+            - p.corruption_coef * model.corruption
+            + (p.mystification_coef * mystification if speaks else 0.0)
+        )
+        self.support = relax(self.support, target, p.adjustment_speed)
+
+    def erode_support(self, erosion: float) -> None:
+        self.support -= erosion * self.support
+
+    def clip_to_bounds(self) -> None:
+        self.weight = clip(self.weight)
+        self.organization = clip(self.organization)
+        self.arms = clip(self.arms)
+        self.radicalism = clip(self.radicalism, -1.0)
+        self.support = clip(self.support)
+        self.mobilization = clip(self.mobilization)
+        self.cohesion = clip(self.cohesion)
+
+
+class BoliviaModel(mesa.Model):
+    """One trajectory of the scenario, month by month, from its start or a snapshot."""
+
+    def __init__(self, compiled: Model, seed: int, run: int, start: str | None = None):
+        scenario = compiled.scenario
+        snapshot = scenario.snapshot(start) if start is not None else None
+        self.month = snapshot.month if snapshot is not None else scenario.calendar.start
+        super().__init__(rng=np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, PEER_STREAM], spawn_key=(self.month, run)))))
+        self.compiled = compiled
+        self.scenario = scenario
+        self.p = SimpleNamespace(**compiled.params)
+        self.codes = compiled.mechanism_codes
+        self.log: list[tuple[int, int, int, int, int]] = []  # (month, event, actors, outcome, mechanism)
+        self.regimes: list[int] = []
+
+        self.actors: list[Actor] = []
+        for index, actor in enumerate(scenario.actors):
+            override = snapshot.actors.get(actor.id) if snapshot is not None else None
+            values = {}
+            for name in ACTOR_ATTRIBUTES:
+                value = getattr(override, name) if override is not None else None
+                values[name] = (value if value is not None else scenario.attribute(actor, name)).value
+            self.actors.append(Actor(self, index, actor.id, actor.kind, scenario.attribute(actor, "threshold").value, values))
+        self.initial_organization = [scenario.attribute(actor, "organization").value for actor in scenario.actors]
+        self.domestic = self.agents.select(lambda a: a.kind != "foreign")
+        self.civil = self.agents.select(lambda a: a.kind not in ("foreign", "army", "guerrilla"))
+
+        for name in SYSTEM_ATTRIBUTES:
+            value = getattr(scenario.system, name).value
+            override = getattr(snapshot.system, name) if snapshot is not None else None
+            setattr(self, name, override.value if override is not None else value)
+        government = snapshot.government if snapshot is not None else scenario.government
+        self.policy = government.policy.value
+        self.progressive_room = government.progressive_room.value
+        self.regime = REGIME_KEYS.index(government.type)
+        self.assembly = bool(snapshot.assembly) if snapshot is not None else False
+        self.months_in_power = 0
+        self.scratch: dict[str, object] = {}
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def actor(self, index: int) -> Actor:
+        return self.actors[index]
+
+    def uniform(self) -> float:
+        return float(self.rng.random())
+
+    def record(self, event: EventType, mechanism: str, actors: list[int] | tuple[int, ...] = (), outcome: Outcome = Outcome.NONE) -> None:
+        self.log.append((self.month, int(event), actor_mask(list(actors)), int(outcome), self.codes[mechanism]))
+
+    def army_force(self, faction: int) -> float:
+        a = self.actor(faction)
+        return self.p.coup.army_force_scale * a.weight * a.organization * self.army_capacity
+
+    def legitimacy(self) -> float:
+        total = norm = 0.0
+        for a in self.civil:
+            w = a.political_weight
+            total += w * a.support
+            norm += w
+        return total / max(norm, 1e-12)
+
+    def threat_from_below(self, actors: list[int]) -> float:
+        force = norm = 0.0
+        for index in actors:
+            a = self.actor(index)
+            readiness = 0.5 * a.mobilization + 0.5 * a.arms
+            force += a.weight * a.organization * max(a.radicalism, 0.0) * (0.5 + readiness)
+            norm += a.weight
+        return clip(force / max(norm, 1e-12))
+
+    def backing(self) -> float:
+        return sum(self.actor(b).weight * self.actor(b).organization * (1.0 - self.actor(b).support) for b in self.p.coup.backers)
+
+    def install(self, regime: int, policy: float | None = None) -> None:
+        """A new government: its policy, the clock, a new balancing round, the loyal faction behind it."""
+        drift = self.p.nationalist_drift
+        if policy is None:
+            policy = {RIGHT: drift.right_military_policy, WORKERS: drift.workers_government_policy}.get(regime, self.policy)
+        self.regime = regime
+        self.policy = policy
+        self.months_in_power = 0
+        if regime == NATIONALIST:
+            self.progressive_room = max(self.policy, 0.0)
+        if regime == RIGHT:
+            self.assembly = False
+        self.actor(self.p.military_institution.loyal_faction).support = 1.0
+
+    # --- one month ---------------------------------------------------------------------------------
+
+    def step(self) -> None:
+        self.scratch = {}
+        self.scheduled_events()
+        for name in SCHEDULE_NAMES:
+            if getattr(self.p, name).enabled:
+                getattr(self, f"{name}_step")()
+        self.months_in_power += 1
+        self.agents.do("clip_to_bounds")
+        for name in SYSTEM_ATTRIBUTES:
+            high = math.inf if name in ("assets_remaining", "guerrilla_defeats") else 1.0
+            setattr(self, name, clip(getattr(self, name), 0.0, high))
+        self.policy = clip(self.policy, -1.0)
+        self.progressive_room = clip(self.progressive_room)
+        self.regimes.append(self.regime)
+        self.month += 1
+
+    def scheduled_events(self) -> None:
+        for event in self.scenario.events:
+            if event.month != self.month:
+                continue
+            if isinstance(event, LeaderDeath):
+                if self.regime != REGIME_KEYS.index(event.applies_to):
+                    continue
+                self.record(EventType.LEADER_DEATH, EVENTS_MECHANISM)
+                nationalist = self.uniform() < logistic(
+                    event.nationalist_successor_intercept.value + event.nationalist_pressure_coef.value * self.nationalist_pressure
+                )
+                if nationalist:
+                    self.install(NATIONALIST, policy=event.successor_policy.value)
+                else:
+                    self.install(RIGHT)
+                self.record(EventType.SUCCESSION, EVENTS_MECHANISM, (), Outcome.TO_NATIONALIST if nationalist else Outcome.TO_RIGHT)
+            elif isinstance(event, GuerrillaArrival):
+                a = self.actor(self.compiled.index(event.actor))
+                a.organization = event.organization.value
+                a.arms = event.arms.value
+                self.record(EventType.GUERRILLA_FOCO, EVENTS_MECHANISM, (a.index,))
+            elif isinstance(event, ActorShock):
+                setattr(self.actor(self.compiled.index(event.actor)), event.attribute, event.value.value)
+
+    # M15
+    def economic_squeeze_step(self) -> None:
+        p = self.p.economic_squeeze
+        self.squeeze = relax(self.squeeze, p.base_squeeze + p.left_policy_coef * max(self.policy, 0.0), p.adjustment_speed)
+        borrowing = p.foreign_loan_rate * self.squeeze * (1.0 - self.dependence)
+        self.dependence += borrowing
+        self.squeeze -= p.loan_relief * borrowing
+        capital = self.actor(p.national_capital)
+        capital.support = clip(capital.support - p.capital_support_loss * self.squeeze * max(self.policy, 0.0))
+
+    # Legitimacy and grievance
+    def grievance_legitimacy_step(self) -> None:
+        p = self.p.grievance_legitimacy
+        self.domestic.do("update_support")
+        self.hardship = relax(self.hardship, p.hardship_baseline, p.hardship_recovery)
+
+    # M2
+    def us_leverage_step(self) -> None:
+        p = self.p.us_leverage
+        self.us_hostility = relax(self.us_hostility, logistic(p.hostility_intercept + p.hostility_policy_coef * self.policy), p.hostility_speed)
+        cooperation = 1.0 - self.us_hostility
+        self.army_capacity += p.army_aid_rate * cooperation * (1.0 - self.army_capacity)
+        self.dependence += p.aid_dependence_rate * cooperation * (1.0 - self.dependence)
+        self.actor(p.united_states).support = cooperation
+        not_workers = self.regime != WORKERS
+        log_rate = p.austerity_intercept + p.austerity_dependence_coef * self.dependence + p.austerity_squeeze_coef * self.squeeze
+        if not_workers and self.uniform() < hazard(log_rate):
+            self.policy -= p.austerity_policy_shift
+            self.hardship += p.austerity_hardship
+            self.progressive_room -= p.austerity_room_cost
+            self.record(EventType.AUSTERITY_PACKAGE, "us_leverage", (p.united_states,))
+        left_lean = max(self.policy, 0.0) if not_workers else 0.0
+        soviet = self.actor(p.soviet_bloc)
+        soviet.support = left_lean
+        self.squeeze -= p.soviet_aid_relief * soviet.organization * left_lean * self.us_hostility
+
+    # M14
+    def nationalization_step(self) -> None:
+        p = self.p.nationalization
+        left_mobilization = sum(self.actor(a).mobilization for a in p.beneficiaries) / len(p.beneficiaries)
+        log_rate = p.nationalization_intercept + p.policy_coef * self.policy + p.room_coef * self.progressive_room + p.mobilization_coef * left_mobilization
+        if self.regime in (CIVILIAN, NATIONALIST, WORKERS) and self.assets_remaining >= 1.0 and self.uniform() < hazard(log_rate):
+            self.assets_remaining -= 1.0
+            self.us_hostility += p.hostility_jump
+            self.squeeze += p.squeeze_jump
+            self.hardship -= p.hardship_relief
+            self.progressive_room -= p.room_cost
+            for a in p.beneficiaries:
+                self.actor(a).support += p.support_gain
+            self.record(EventType.NATIONALIZATION, "nationalization", p.beneficiaries)
+        log_rate = p.concession_intercept + p.concession_right_coef * max(-self.policy, 0.0) + p.concession_dependence_coef * self.dependence
+        concede = self.regime != WORKERS and self.policy < 0.0 and self.uniform() < hazard(log_rate)
+        if concede:
+            self.dependence += p.concession_dependence_gain * (1.0 - self.dependence)
+            self.us_hostility -= p.concession_hostility_relief
+        self.assets_remaining = min(self.assets_remaining + (p.concession_asset_gain if concede else 0.0), p.max_foreign_assets)
+        if concede:
+            self.record(EventType.FOREIGN_CONCESSION, "nationalization", (p.united_states,))
+
+    # M1
+    def nationalist_drift_step(self) -> None:
+        p = self.p.nationalist_drift
+        nationalist = self.regime in (CIVILIAN, NATIONALIST)
+        if nationalist:
+            left_mobilization = sum(self.actor(a).mobilization for a in p.labor) / len(p.labor)
+            rightward = p.drift_rate * (p.dependence_coef * self.dependence + p.squeeze_coef * self.squeeze + p.army_coef * self.army_force(p.right_faction))
+            change = p.left_pull * self.progressive_room * left_mobilization - rightward
+            self.policy += change
+            self.progressive_room -= p.room_use * max(-change, 0.0)
+            self.policy = min(self.policy, self.progressive_room)
+        else:
+            self.policy = min(self.policy, 1.0)
+        if self.regime == RIGHT:
+            self.policy = relax(self.policy, p.right_military_policy, p.anchor_speed)
+        elif self.regime == WORKERS:
+            self.policy = relax(self.policy, p.workers_government_policy, p.anchor_speed)
+
+    # M3
+    def new_class_step(self) -> None:
+        p = self.p.new_class
+        party = self.actor(p.party)
+        if self.regime == CIVILIAN:
+            self.corruption += p.growth_rate * party.organization * (1.0 - self.corruption)
+        else:
+            self.corruption -= p.decay_out_of_power * self.corruption
+        party.cohesion = relax(party.cohesion, 1.0 - self.corruption, p.cohesion_speed)
+        if self.regime == CIVILIAN and self.uniform() < hazard(p.split_intercept + p.split_corruption_coef * self.corruption):
+            party.cohesion -= p.split_cohesion_loss
+            self.record(EventType.PARTY_SPLIT, "new_class", (p.party,))
+
+    # M4
+    def mystification_step(self) -> None:
+        p = self.p.mystification
+        gap = max(p.promise - self.policy, 0.0) + (p.right_regime_rate if self.regime == RIGHT else 0.0)
+        self.mystification_urban *= 1.0 - min(p.urban_rate * gap, 1.0)
+        self.mystification_rural *= 1.0 - min(p.rural_rate * gap, 1.0)
+
+    # M9
+    def agrarian_structure_step(self) -> None:
+        p = self.p.agrarian_structure
+        peasants, miners = self.actor(p.peasantry), self.actor(p.miners)
+        peasants.radicalism = relax(peasants.radicalism, miners.radicalism, p.left_outreach * self.left_unity)
+        hold = p.clientelism * (1.0 - p.left_outreach * max(peasants.radicalism, 0.0))
+        peasants.support = relax(peasants.support, hold, p.adjustment_speed)
+        peasants.organization = min(peasants.organization, p.organization_ceiling)
+        rate = p.right_differentiation_rate if self.regime == RIGHT else p.differentiation_rate
+        self.differentiation += rate * (1.0 - self.differentiation)
+        bourgeoisie = self.actor(p.agrarian_bourgeoisie)
+        target = min(p.bourgeoisie_base_organization + p.middle_peasant_pull * self.differentiation, 1.0)
+        bourgeoisie.organization = relax(bourgeoisie.organization, target, p.adjustment_speed)
+        for current in p.left_peasant_currents:
+            a = self.actor(current)
+            a.radicalism = relax(a.radicalism, miners.radicalism, p.miner_influence_on_left_peasants)
+
+    # M13
+    def radicalization_contact_step(self) -> None:
+        p = self.p.radicalization_contact
+        before = [a.radicalism for a in self.actors]
+        for source, target, weight in self.compiled.influence:
+            contact = p.latent_contact + (1.0 - p.latent_contact) * self.actor(source).mobilization
+            self.actor(target).radicalism += p.contact_rate * weight * contact * (before[source] - before[target])
+        for source, target, weight in self.compiled.alliances:
+            t = self.actor(target)
+            gift = weight * self.actor(source).organization * max(before[source], 0.0)
+            t.organization += p.resource_rate * gift * (1.0 - t.organization)
+
+    # M10
+    def guerrilla_foco_step(self) -> None:
+        p = self.p.guerrilla_foco
+        g, students = self.actor(p.guerrillas), self.actor(p.students)
+        active = g.organization > 0.01
+        rate = math.exp(min(p.defeat_intercept + p.defeat_army_coef * self.army_capacity, 30.0)) * (1.0 - p.urban_share)
+        if active and self.uniform() < -math.expm1(-max(rate, 0.0)):
+            g.organization = 0.0
+            g.arms = 0.0
+            self.guerrilla_defeats += 1.0
+            students.radicalism += p.student_radicalization
+            self.actor(p.radical_clergy).radicalism += p.clergy_radicalization
+            self.nationalist_pressure += p.nationalist_push
+            self.polarization += p.polarization_push
+            self.record(EventType.GUERRILLA_DEFEATED, "guerrilla_foco", (p.guerrillas,))
+        if not active and self.guerrilla_defeats >= 1.0:
+            readiness = max(students.radicalism, 0.0) * students.organization
+            log_rate = p.formation_intercept + p.formation_radicalism_coef * readiness - p.formation_defeats_coef * max(self.guerrilla_defeats - 1.0, 0.0)
+            if self.uniform() < hazard(log_rate):
+                g.organization = p.new_foco_organization
+                g.arms = p.new_foco_arms
+                g.radicalism = 1.0
+                self.record(EventType.GUERRILLA_FOCO, "guerrilla_foco", (p.guerrillas, p.students))
+
+    # M11
+    def left_unity_step(self) -> None:
+        p = self.p.left_unity
+        nationalist_military = self.regime == NATIONALIST
+        coopted = sum(self.actor(a).support for a in p.coopted_parties) / len(p.coopted_parties)
+        target = logistic(
+            p.intercept + p.threat_coef * self.repression_memory + p.polarization_coef * self.polarization
+            - (p.cooptation_coef * coopted if nationalist_military else 0.0)
+        )
+        before = self.left_unity
+        self.left_unity = clip(relax(self.left_unity, target, p.adjustment_speed) + p.noise_scale * (self.uniform() - 0.5))
+        if before < p.unity_threshold <= self.left_unity:
+            self.record(EventType.LEFT_UNITY, "left_unity", p.left_parties)
+        if before > p.split_threshold >= self.left_unity:
+            self.record(EventType.LEFT_SPLIT, "left_unity", p.left_parties)
+        if self.regime not in (CIVILIAN, NATIONALIST) or self.assembly:
+            return
+        labor = [self.actor(a) for a in p.labor]
+        log_rate = (
+            p.assembly_intercept
+            + p.assembly_unity_coef * self.left_unity
+            + p.assembly_mobilization_coef * sum(a.mobilization for a in labor) / len(labor)
+            + p.assembly_radicalism_coef * sum(max(a.radicalism, 0.0) for a in labor) / len(labor)
+            - p.assembly_hegemony_coef * self.mystification_urban
+            - (self.p.military_institution.assembly_resistance if nationalist_military else 0.0)
+            + p.include_mnr_unionists * p.mnr_unionist_base_coef * self.actor(p.mnr_unionists).organization
+        )
+        if self.uniform() < hazard(log_rate):
+            self.assembly = True
+            self.polarization += p.assembly_polarization
+            for a in labor:
+                a.organization += p.assembly_organization_gain * (1.0 - a.organization)
+            self.record(EventType.POPULAR_ASSEMBLY, "left_unity", list(p.labor) + list(p.left_parties))
+
+    # M6
+    def cascade(self, trigger: dict[int, float] | None) -> dict[int, bool]:
+        """Granovetter threshold cascade over the popular actors and their influence ties."""
+        p = self.p.mass_mobilization
+        base = {}
+        for index in p.popular_actors:
+            a = self.actor(index)
+            drive = p.drive_coef * self.hardship * (1.0 - a.support) * a.organization
+            if trigger is not None:
+                drive += trigger[index]
+            base[index] = drive + p.noise_scale * (self.uniform() - 0.5)
+        out = {index: base[index] > self.actor(index).threshold for index in base}
+        ties = [(s, t, w) for s, t, w in self.compiled.influence if s in base and t in base]
+        for _ in range(int(p.rounds)):
+            pull = dict.fromkeys(base, 0.0)
+            for source, target, weight in ties:
+                if out[source]:
+                    pull[target] += weight * self.actor(source).organization
+            out = {index: base[index] + p.pull_coef * pull[index] > self.actor(index).threshold for index in base}
+        return out
+
+    def mobilized_share(self, out: dict[int, bool]) -> float:
+        mobilized = total = 0.0
+        for index, flag in out.items():
+            w = self.actor(index).political_weight
+            mobilized += w if flag else 0.0
+            total += w
+        return mobilized / max(total, 1e-12)
+
+    def record_strikes(self, out: dict[int, bool]) -> bool:
+        p = self.p.mass_mobilization
+        strike = all(out[a] for a in p.strike_actors)
+        mass = self.mobilized_share(out) >= p.mass_threshold
+        if strike:
+            self.record(EventType.GENERAL_STRIKE, "mass_mobilization", p.strike_actors)
+        if mass:
+            self.record(EventType.MASS_MOBILIZATION, "mass_mobilization", p.popular_actors)
+        return strike or mass
+
+    def mass_mobilization_step(self) -> None:
+        out = self.cascade(None)
+        for index, flag in out.items():
+            a = self.actor(index)
+            a.mobilization = a.organization if flag else 0.0
+        self.scratch["mobilized"] = out
+        self.scratch["out_on_streets"] = self.record_strikes(out)
+
+    # M8
+    def repression_step(self) -> None:
+        p = self.p.repression
+        out = self.scratch.get("mobilized")
+        share = self.mobilized_share(out) if out is not None else 0.0
+        regime_term = {RIGHT: p.right_military_coef, NATIONALIST: p.nationalist_military_coef, CIVILIAN: p.civilian_coef}.get(self.regime, 0.0)
+        log_rate = p.intercept + p.threat_coef * self.threat_from_below(p.targets) + p.mobilization_coef * share - p.policy_coef * self.policy + regime_term
+        wave = self.regime != WORKERS and self.uniform() < hazard(log_rate)
+        if wave:
+            for index in p.targets:
+                a = self.actor(index)
+                a.organization *= 1.0 - p.organization_loss
+                a.arms *= 1.0 - p.arms_loss
+                a.radicalism += p.radicalization
+                a.mobilization = 0.0
+            self.actor(p.party).organization *= 1.0 - p.party_shattering
+            self.repression_memory += p.memory_gain * (1.0 - self.repression_memory)
+        self.repression_memory *= 1.0 - p.memory_decay
+        if wave:
+            self.mystification_urban *= 1.0 - p.demystification
+            self.record(EventType.REPRESSION_WAVE, "repression", p.targets)
+        else:  # organizations recover where the government lets them organize
+            openness = clip(0.5 + 0.5 * self.policy)
+            for index in p.targets:
+                a = self.actor(index)
+                a.organization += p.recovery_rate * openness * max(self.initial_organization[index] - a.organization, 0.0)
+        if self.regime != CIVILIAN:
+            self.actor(p.party).organization *= 1.0 - p.party_decay_out_of_power
+
+    # M5 and what follows a coup (M7, M16, M17, M11)
+    def coup_step(self) -> None:
+        p = self.p.coup
+        if self.regime == RIGHT:
+            return
+        legitimacy = self.legitimacy()
+        backed = self.backing()
+        right_force = self.army_force(p.right_faction)
+        log_rate = (
+            p.plot_intercept
+            + p.threat_coef * self.threat_from_below(self.p.mass_mobilization.popular_actors)
+            + p.weakness_coef * (1.0 - legitimacy)
+            + p.pretext_coef * self.corruption
+            + p.backing_coef * backed
+            + p.army_coef * right_force
+            + p.polarization_coef * self.polarization
+        )
+        army_plot = self.uniform() < hazard(log_rate)
+        if not army_plot:
+            regional = self.actor(p.regional_plotter)
+            regional_log_rate = p.regional_intercept + p.regional_coef * self.differentiation * regional.organization * max(self.policy, 0.0)
+            if not self.uniform() < hazard(regional_log_rate):
+                return
+        self.contest(p, army_plot, legitimacy, backed, right_force)
+
+    def contest(self, p, army_plot: bool, legitimacy: float, backed: float, right_force: float) -> None:
+        regional, middle = self.actor(p.regional_plotter), self.actor(p.middle_peasants)
+        if army_plot:
+            attack = right_force
+        else:
+            attack = regional.weight * regional.organization + self.differentiation * middle.weight * middle.organization + p.regional_army_share * right_force
+        attack *= 1.0 + p.backing_multiplier * backed
+        loyal = self.army_force(p.loyal_faction) * logistic(p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy)
+
+        trigger = {}
+        for index in self.p.mass_mobilization.popular_actors:
+            a = self.actor(index)
+            trigger[index] = a.organization * (
+                p.defence_intercept + p.defence_memory_coef * self.repression_memory + p.defence_support_coef * a.support
+                + p.defence_radicalism_coef * max(a.radicalism, 0.0)
+            )
+        out = self.cascade(trigger)
+        floor = self.p.arms.arms_floor
+        popular = sum(a.weight * a.organization * (floor + (1.0 - floor) * a.arms) for a in (self.actor(i) for i, f in out.items() if f))
+        g = self.actor(self.p.guerrilla_foco.guerrillas)
+        popular += self.p.guerrilla_foco.urban_share * g.weight * g.organization * g.arms
+
+        swing_force = self.army_force(p.swing_faction)
+        join = logistic(p.swing_slope * (popular + loyal - attack) / max(popular + loyal + attack, 1e-12))
+        swing_defends = self.uniform() < join
+        defence = loyal + popular + (swing_force if swing_defends else 0.0)
+        if not swing_defends:
+            attack += swing_force
+        success = self.uniform() < contest(attack, defence, p.decisiveness)
+        popular_share = popular / max(defence, 1e-12)
+        came_out = self.mobilized_share(out) >= self.p.mass_mobilization.mass_threshold
+        by_masses = not success and came_out and popular_share >= p.mass_defeat_share
+
+        plotter = p.right_faction if army_plot else p.regional_plotter
+        outcome = Outcome.SUCCESS if success else Outcome.DEFEATED_BY_MOBILIZATION if by_masses else Outcome.FAILURE
+        self.record(EventType.COUP_ATTEMPT, "coup", [plotter] + list(p.backers), outcome)
+        if swing_defends:
+            self.record(EventType.ARMY_SPLIT, "coup", (p.swing_faction, p.loyal_faction))
+        if not self.scratch.get("out_on_streets", False):
+            self.record_strikes(out)
+        for index, flag in out.items():
+            if flag:
+                self.actor(index).mobilization = self.actor(index).organization
+
+        if success:
+            self.install(RIGHT)
+            return
+        self.after_failed_coup(plotter, popular_share)
+        if not by_masses:
+            return
+        self.purge_after_clash()
+        workers = [self.actor(a) for a in self.p.arms.workers]
+        takeover_probability = logistic(
+            p.takeover_intercept
+            + p.takeover_unity_coef * self.left_unity
+            + p.takeover_arms_coef * sum(a.arms for a in workers) / len(workers)
+            - p.takeover_support_coef * sum(a.support for a in workers) / len(workers)
+        )
+        if self.regime != WORKERS and self.uniform() < takeover_probability and self.workers_take_power(popular):
+            return
+        if self.regime == NATIONALIST:
+            installation_probability = logistic(p.installation_intercept + p.installation_popular_coef * popular_share - p.installation_legitimacy_coef * legitimacy)
+            if self.uniform() < installation_probability:
+                self.install(NATIONALIST, policy=max(self.policy, p.installation_policy))
+                self.record(EventType.SUCCESSION, "coup", (p.swing_faction, p.loyal_faction), Outcome.TO_NATIONALIST)
+                self.offer_cabinet()
+
+    def after_failed_coup(self, plotter: int, popular_share: float) -> None:
+        p = self.p.failed_coup
+        if not p.enabled:
+            return
+        self.actor(plotter).weight *= 1.0 - p.right_weight_loss
+        for b in self.p.coup.backers:
+            self.actor(b).organization *= 1.0 - p.backer_organization_loss
+        for index in p.workers:
+            a = self.actor(index)
+            a.radicalism += p.radicalization * popular_share
+            a.mobilization += p.mobilization_boost * popular_share * (1.0 - a.mobilization)
+        self.polarization += p.polarization_gain
+
+    def purge_after_clash(self) -> None:
+        p = self.p.military_institution
+        if not p.enabled:
+            return
+        arms = sum(self.actor(a).arms for a in p.workers) / len(p.workers)
+        if arms >= p.clash_arms_threshold and self.regime in (NATIONALIST, CIVILIAN) and self.uniform() < p.purge_propensity:
+            right, loyal = self.actor(p.right_faction), self.actor(p.loyal_faction)
+            moved = p.purge_share * right.weight
+            right.weight -= moved
+            loyal.weight += moved
+            self.record(EventType.PLOTTERS_PURGED, "military_institution", (p.right_faction,))
+
+    def workers_take_power(self, popular_force: float) -> bool:
+        p = self.p.polarization
+        army = sum(self.army_force(f) for f in p.army_factions)
+        success = self.uniform() < contest(popular_force, army, p.decisiveness)
+        if success:
+            self.install(WORKERS)
+        self.record(EventType.WORKERS_GOVERNMENT, "polarization", p.workers, Outcome.SUCCESS if success else Outcome.FAILURE)
+        return success
+
+    def offer_cabinet(self) -> None:
+        p = self.p.left_unity
+        accepted = self.uniform() < logistic(p.accept_intercept + p.accept_unity_coef * self.left_unity)
+        if accepted:
+            self.policy += p.cabinet_share * p.cabinet_policy_shift
+            self.progressive_room = max(self.progressive_room, self.policy)
+            for party in p.left_parties:
+                self.actor(party).support = max(self.actor(party).support, p.accepted_support)
+        self.record(EventType.CABINET_OFFER, "left_unity", p.left_parties, Outcome.ACCEPTED if accepted else Outcome.DECLINED)
+
+    def failed_coup_step(self) -> None:
+        """M7 acts through :meth:`after_failed_coup`, when a coup fails."""
+
+    def military_institution_step(self) -> None:
+        """M16 acts through :meth:`purge_after_clash`, after an armed clash."""
+
+    # M12
+    def arms_step(self) -> None:
+        p = self.p.arms
+        handout = p.distribution_rate * max(self.policy - 0.5, 0.0)
+        decay = p.militia_decay if self.regime != WORKERS else 0.0
+        for index in p.workers:
+            a = self.actor(index)
+            a.arms += (p.seizure_rate * a.mobilization + handout) * (1.0 - a.arms) - decay * a.arms
+
+    # M17
+    def polarization_step(self) -> None:
+        p = self.p.polarization
+        total = norm = 0.0
+        for a in self.domestic:
+            w = a.political_weight
+            total += w * abs(a.radicalism)
+            norm += w
+        self.polarization = relax(self.polarization, total / max(norm, 1e-12), p.adjustment_speed)
+        if self.regime == NATIONALIST:
+            self.domestic.do("erode_support", p.middle_erosion * self.polarization)
+        if not self.assembly or self.regime == WORKERS:
+            return
+        workers = [self.actor(a) for a in p.workers]
+        floor = self.p.arms.arms_floor
+        arms = sum(a.arms for a in workers) / len(workers)
+        force = sum(a.weight * a.organization * (floor + (1.0 - floor) * a.arms) for a in workers)
+        if self.uniform() < hazard(p.insurrection_intercept + p.insurrection_unity_coef * self.left_unity + p.insurrection_arms_coef * arms):
+            self.workers_take_power(force)

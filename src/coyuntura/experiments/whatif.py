@@ -1,0 +1,408 @@
+"""What-if experiments with common random numbers.
+
+An :class:`Intervention` changes a scenario: values at value paths
+(``mechanisms.coup.decisiveness``, ``snapshots.october_1970.actors.miners.arms``, see
+:mod:`coyuntura.scenario.paths`), events added or cancelled, a start snapshot and a
+last month. :func:`run_whatif` simulates the baseline and the changed scenario with
+the same seed: run k of one and run k of the other read the same random stream
+(engine/random.py: a stream depends only on seed, start month and run index, and
+every decision reads its own named slot), so their difference is the effect of the
+intervention on that history and not sampling noise. For every outcome it reports
+both probabilities and the mean paired difference with a 95% interval (normal
+approximation over the paired per-run differences).
+
+Values given as text (``--set PATH=VALUE``) are read as YAML scalars by a safe
+loader - numbers, booleans, words, lists of words - and never evaluated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from ..engine.model import compile_scenario
+from ..engine.simulate import simulate
+from ..parallel import DEFAULT_CHUNK_RUNS, chunks
+from ..report.tables import Column, Table, standard_error
+from ..scenario.calendar import format_month
+from ..scenario.paths import PathError, get_value, with_values
+from ..scenario.schema import Scenario
+from .measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
+
+CLI_ASSUMPTION = "what-if intervention given on the command line"
+Z95 = 1.959963984540054
+DEFAULT_HORIZON_MONTHS = 24
+"""A what-if from a snapshot runs this many months past it unless told otherwise."""
+MAX_TEXT = 10_000
+
+
+@dataclass(frozen=True)
+class Intervention:
+    """What a what-if changes. ``start`` is a snapshot id or month; ``until`` a month index."""
+
+    name: str = "what-if"
+    title: str = ""
+    start: str | None = None
+    until: int | None = None
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    add_events: tuple[Mapping[str, Any], ...] = ()
+    cancel_events: tuple[str, ...] = ()
+    provenance: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able description (for the run store and ``--json``)."""
+        return {
+            "name": self.name,
+            "title": self.title,
+            "from": self.start,
+            "until": format_month(self.until) if self.until is not None else None,
+            "set": dict(self.changes),
+            "add_events": [dict(event) for event in self.add_events],
+            "cancel_events": list(self.cancel_events),
+            "provenance": self.provenance,
+        }
+
+
+# --- reading interventions -------------------------------------------------------------------
+
+
+def parse_value(text: str) -> Any:
+    """A YAML scalar (number, boolean, word) or a flow list of them, read safely; never evaluated."""
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"value is over {MAX_TEXT:,} characters")
+    if not text.strip():
+        raise ValueError("empty value: write PATH=VALUE, e.g. mechanisms.coup.decisiveness=2.5")
+    try:
+        value = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"cannot read value {text!r}: {reason}") from None
+    if isinstance(value, list) and all(_is_scalar(item) for item in value):
+        return value
+    if not _is_scalar(value):
+        raise ValueError(f"value {text!r} must be a number, true/false, a word or a list [a, b]; got {type(value).__name__}")
+    return value
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, str))
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``PATH=VALUE`` -> (path, value)."""
+    path, sep, value = text.partition("=")
+    path = path.strip()
+    if not sep or not path:
+        raise ValueError(f"--set needs PATH=VALUE, e.g. mechanisms.coup.decisiveness=2.5; got {text!r}")
+    return path, parse_value(value.strip())
+
+
+_SHOCK = re.compile(r"^(?P<id>[a-z][a-z0-9_]*):(?P<month>\d{4}-\d{2}):(?P<actor>[a-z][a-z0-9_]*)\.(?P<attribute>[a-z_]+)=(?P<value>.+)$")
+
+
+def parse_event(text: str) -> dict[str, Any]:
+    """An event to add, in one of two forms.
+
+    - ``ID:YYYY-MM:ACTOR.ATTRIBUTE=VALUE``: an ``actor_shock`` setting one attribute of one
+      actor in that month, e.g. ``arm_miners:1970-10:miners.arms=0.7``;
+    - a YAML mapping in the scenario file's event format, e.g.
+      ``{id: foco, kind: guerrilla_arrival, month: 1970-10, actor: guerrillas, organization: 0.5, arms: 0.6}``;
+      ``description`` and provenance default to a note that it is a what-if, and bare numbers
+      get that note as their assumption.
+    """
+    text = text.strip()
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"event is over {MAX_TEXT:,} characters")
+    match = _SHOCK.match(text)
+    if match:
+        value = parse_value(match["value"])
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"--add-event {text!r}: the value must be a number")
+        return {
+            "id": match["id"],
+            "kind": "actor_shock",
+            "month": match["month"],
+            "description": f"What-if: {match['actor']}.{match['attribute']} set to {value:g}.",
+            "actor": match["actor"],
+            "attribute": match["attribute"],
+            "value": {"value": value, "assumption": CLI_ASSUMPTION},
+            "assumption": CLI_ASSUMPTION,
+        }
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as error:
+        data = error
+    if not isinstance(data, dict):
+        raise ValueError(
+            f"--add-event {text!r}: write ID:YYYY-MM:ACTOR.ATTRIBUTE=VALUE (e.g. arm_miners:1970-10:miners.arms=0.7) "
+            "or a YAML mapping {id: ..., kind: actor_shock|guerrilla_arrival|leader_death, month: YYYY-MM, ...}"
+        )
+    event = {str(key): value for key, value in data.items()}
+    event.setdefault("description", f"What-if event {event.get('id', '')}.".strip())
+    if "source" not in event and "assumption" not in event:
+        event["assumption"] = CLI_ASSUMPTION
+    for key, value in list(event.items()):
+        if key != "month" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            event[key] = {"value": value, "assumption": CLI_ASSUMPTION}
+    return event
+
+
+def experiment_intervention(scenario: Scenario, experiment_id: str) -> Intervention:
+    """The scenario's named experiment as an :class:`Intervention`."""
+    experiment = scenario.experiment(experiment_id)
+    provenance = experiment.provenance
+    cited = f"{provenance.source}: {provenance.says}" if provenance.source else f"assumption: {provenance.assumption}"
+    return Intervention(
+        name=experiment.id,
+        title=experiment.title,
+        start=experiment.start,
+        until=experiment.until,
+        changes={path: list(value) if isinstance(value, tuple) else value for path, value in experiment.changes.items()},
+        add_events=tuple(event.model_dump(mode="json", by_alias=True, exclude_none=True) for event in experiment.add_events),
+        cancel_events=tuple(experiment.cancel_events),
+        provenance=cited,
+    )
+
+
+def extend(intervention: Intervention, changes: Mapping[str, Any] | None = None, add_events: Sequence[Mapping[str, Any]] = (),
+           cancel_events: Sequence[str] = (), start: str | None = None, until: int | None = None, name: str | None = None) -> Intervention:
+    """``intervention`` with more changes and events, and optionally another start, end or name."""
+    return replace(
+        intervention,
+        changes={**intervention.changes, **(changes or {})},
+        add_events=intervention.add_events + tuple(add_events),
+        cancel_events=intervention.cancel_events + tuple(cancel_events),
+        start=start if start is not None else intervention.start,
+        until=until if until is not None else intervention.until,
+        name=name if name is not None else intervention.name,
+    )
+
+
+def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[Scenario, tuple[str, ...]]:
+    """The changed scenario, validated like a file, and notes on what was relaxed (priors left behind)."""
+    changes: dict[str, Any] = {"experiments": []}  # the changed scenario is for running, not for more experiments
+    notes: list[str] = []
+    known = {event.id for event in scenario.events}
+    unknown = [identifier for identifier in intervention.cancel_events if identifier not in known]
+    if unknown:
+        raise KeyError(f"cannot cancel unknown event {unknown[0]!r}; events: {', '.join(sorted(known)) or 'none'}")
+    if intervention.add_events or intervention.cancel_events:
+        kept = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in scenario.events if e.id not in intervention.cancel_events]
+        changes["events"] = kept + [dict(event) for event in intervention.add_events]
+    for path, value in intervention.changes.items():
+        get_value(scenario, path)  # a PathError listing close matches if the path does not exist
+        prior = _prior(scenario, path)
+        if prior is not None and isinstance(value, (int, float)) and not prior["low"] <= value <= prior["high"]:
+            changes[f"{path}.prior"] = None
+            notes.append(f"{path} = {value:g} lies outside its prior [{prior['low']:g}, {prior['high']:g}]; the prior is dropped for this what-if.")
+        changes[path] = value
+    changed = with_values(scenario, changes, reason=f"what-if {intervention.name}")
+    return changed, tuple(notes)
+
+
+def _prior(scenario: Scenario, path: str) -> dict[str, Any] | None:
+    try:
+        prior = get_value(scenario, f"{path}.prior")
+    except PathError:
+        return None
+    return prior if isinstance(prior, dict) else None
+
+
+def default_until(scenario: Scenario, start: str | None) -> int:
+    """Two years past a start snapshot (within the horizon), else the calendar's end."""
+    if start is None:
+        return scenario.calendar.end
+    return min(scenario.snapshot(start).month + DEFAULT_HORIZON_MONTHS, scenario.calendar.horizon)
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhatIfResult:
+    """Paired per-run outcomes of a baseline and an intervention (same seed, same run indices)."""
+
+    scenario_id: str
+    intervention: Intervention
+    seed: int
+    n_runs: int
+    start: int
+    until: int
+    outcomes: tuple[str, ...]
+    baseline: np.ndarray  # (runs, outcomes) bool
+    treated: np.ndarray  # (runs, outcomes) bool
+    notes: tuple[str, ...] = ()
+
+    @property
+    def p_baseline(self) -> np.ndarray:
+        return self.baseline.mean(axis=0)
+
+    @property
+    def p_treated(self) -> np.ndarray:
+        return self.treated.mean(axis=0)
+
+    @property
+    def difference(self) -> np.ndarray:
+        """Mean paired difference (intervention - baseline) per outcome."""
+        return self.p_treated - self.p_baseline
+
+    @property
+    def difference_se(self) -> np.ndarray:
+        """Standard error of the mean paired difference: sd of the per-run differences / sqrt(N)."""
+        if self.n_runs < 2:
+            return np.full(len(self.outcomes), math.nan)
+        d = self.treated.astype(np.int8) - self.baseline.astype(np.int8)
+        return d.std(axis=0, ddof=1) / math.sqrt(self.n_runs)
+
+    @property
+    def unpaired_se(self) -> np.ndarray:
+        """What the standard error would be with independent streams (for comparison with the paired one)."""
+        return np.sqrt(standard_error(self.p_baseline, self.n_runs) ** 2 + standard_error(self.p_treated, self.n_runs) ** 2)
+
+    def interval(self, level_z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+        """The 95% interval of the paired difference (normal approximation)."""
+        half = level_z * self.difference_se
+        return self.difference - half, self.difference + half
+
+    def summary(self) -> dict[str, Any]:
+        """Per outcome: both probabilities, the paired difference, its SE and 95% interval."""
+        low, high = self.interval()
+        rows = {}
+        for j, name in enumerate(self.outcomes):
+            rows[name] = {
+                "baseline": float(self.p_baseline[j]),
+                "intervention": float(self.p_treated[j]),
+                "difference": float(self.difference[j]),
+                "se": float(self.difference_se[j]),
+                "low": float(low[j]),
+                "high": float(high[j]),
+            }
+        return {"intervention": self.intervention.to_dict(), "outcomes": rows, "notes": list(self.notes)}
+
+
+def _paired_chunk(baseline: Scenario, treated: Scenario, n_runs: int, first_run: int, options: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate runs ``first_run ..`` of both scenarios on the same streams; their (runs, outcomes) indicators."""
+    matrices = []
+    for scenario in (baseline, treated):
+        ensemble = simulate(compile_scenario(scenario), n_runs, first_run=first_run, keep_events=True, **options)
+        matrices.append(outcome_matrix(ensemble, first_run))
+    return matrices[0], matrices[1]
+
+
+def run_whatif(
+    scenario: Scenario,
+    intervention: Intervention,
+    n_runs: int,
+    seed: int = 0,
+    client: Any = None,
+    chunk_runs: int = DEFAULT_CHUNK_RUNS,
+    progress: Callable[[int], None] | None = None,
+) -> WhatIfResult:
+    """Baseline and intervention, run k paired with run k; on a Dask ``client`` in chunks if given.
+
+    The result does not depend on ``chunk_runs`` or the number of workers.
+    """
+    if n_runs < 2:
+        raise ValueError(f"a what-if needs at least 2 runs for its interval, got {n_runs}")
+    changed, notes = apply_intervention(scenario, intervention)
+    if compile_scenario(scenario).layout != compile_scenario(changed).layout:
+        raise ValueError("the intervention changes the model's random slots, so its runs cannot be paired with the baseline's")
+    start = intervention.start
+    start_month = scenario.snapshot(start).month if start is not None else scenario.calendar.start
+    until = intervention.until if intervention.until is not None else default_until(scenario, start)
+    if until < start_month:
+        raise ValueError(f"until {format_month(until)} is before the start {format_month(start_month)}")
+    options = {"seed": seed, "start": start, "until": until}
+    parts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    done = 0
+    if client is None:
+        for first, size in chunks(n_runs, chunk_runs):
+            parts[first] = _paired_chunk(scenario, changed, size, first, options)
+            done += size
+            if progress is not None:
+                progress(done)
+    else:
+        from distributed import as_completed
+
+        shared = client.scatter([scenario, changed], broadcast=True)
+        futures = {
+            client.submit(_paired_chunk, shared[0], shared[1], size, first, options, pure=False): (first, size)
+            for first, size in chunks(n_runs, chunk_runs)
+        }
+        for future in as_completed(futures):
+            first, size = futures[future]
+            parts[first] = future.result()
+            done += size
+            if progress is not None:
+                progress(done)
+    ordered = [parts[first] for first in sorted(parts)]
+    return WhatIfResult(
+        scenario_id=scenario.id,
+        intervention=replace(intervention, until=until),
+        seed=seed,
+        n_runs=n_runs,
+        start=start_month,
+        until=until,
+        outcomes=OUTCOME_NAMES,
+        baseline=np.concatenate([b for b, _ in ordered]),
+        treated=np.concatenate([t for _, t in ordered]),
+        notes=notes,
+    )
+
+
+def whatif_table(result: WhatIfResult) -> Table:
+    """One row per outcome: baseline and intervention probability (± SE), paired difference (± SE) and its 95% interval."""
+    n = result.n_runs
+    low, high = result.interval()
+    columns = (
+        Column("outcome", "Outcome key", "key"),
+        Column("label", "Outcome", "label"),
+        Column("p baseline", "Baseline", "probability", "baseline"),
+        Column("se baseline", "SE baseline", "se", "baseline"),
+        Column("p intervention", "Intervention", "probability", "intervention"),
+        Column("se intervention", "SE intervention", "se", "intervention"),
+        Column("difference", "Difference", "probability", "difference"),
+        Column("se difference", "SE difference", "se", "difference"),
+        Column("low", "95% low", "probability"),
+        Column("high", "95% high", "probability"),
+    )
+    rows = []
+    for j, name in enumerate(result.outcomes):
+        pb, pt = float(result.p_baseline[j]), float(result.p_treated[j])
+        rows.append((
+            name, OUTCOME_LABELS[name], pb, standard_error(pb, n), pt, standard_error(pt, n),
+            float(result.difference[j]), float(result.difference_se[j]), float(low[j]), float(high[j]),
+        ))
+    span = f"{format_month(result.start)}..{format_month(result.until)}"
+    notes = (
+        f"Outcomes: at least one occurrence in {span}, or the regime at the end of {format_month(result.until)}.",
+        f"Common random numbers: run k of the intervention uses run k's random stream of the baseline (seed {result.seed}); "
+        f"the difference is the mean of {n:,} paired per-run differences, its 95% interval mean ± 1.96 SE (normal approximation).",
+        *result.notes,
+    )
+    return Table(
+        title=f"What-if {result.intervention.name}, {span} ({n:,} paired runs, seed {result.seed})",
+        columns=columns,
+        rows=tuple(rows),
+        notes=notes,
+    )
+
+
+
+def record_whatif(store: Any, scenario: Scenario, result: WhatIfResult, wall_time: float) -> str:
+    """Record a what-if in the run store: its summary, and the paired per-run outcomes as Parquet."""
+    columns: dict[str, np.ndarray] = {"run": np.arange(result.n_runs, dtype=np.int64)}
+    for j, name in enumerate(result.outcomes):
+        columns[f"baseline.{name}"] = result.baseline[:, j]
+        columns[f"intervention.{name}"] = result.treated[:, j]
+    return store.record(
+        "whatif", wall_time, result.summary(), {"paired_outcomes": columns}, scenario=scenario,
+        parameters=result.intervention.to_dict(), seed=result.seed, n_runs=result.n_runs,
+        start=format_month(result.start), until=format_month(result.until), name=result.intervention.name,
+    )

@@ -1,0 +1,522 @@
+"""Calibration: ABC-SMC (pyabc) of a scenario's free parameters on its observed timeline.
+
+The free parameters are the scenario's numbers with a ``prior:``. pyabc's
+ABC-SMC (Toni et al. 2009; Beaumont et al. 2009) does all the inference -
+proposals, acceptance, importance weights, the epsilon schedule - and keeps
+every generation in an SQLite history, so an interrupted calibration resumes
+from its last finished generation.
+
+Summary statistics and distance. A particle (one parameter vector) simulates
+``runs_per_particle`` histories from the scenario's start to the month before
+the vantage and summarizes them, per cell of the observed timeline before the
+vantage, as the share of histories in which the cell's outcome happened (or its
+regime held). The distance to the record is the mean log loss of the observed
+cells under those shares (each share smoothed as ``(share k + 0.5) / (k + 1)``):
+a proper scoring rule, smallest when the simulated histories put their mass on
+what happened, quiet periods included. Nothing after the vantage is ever used.
+
+Parallelism. :class:`OrderedSampler` evaluates particles in numbered batches,
+each batch seeded from ``SeedSequence(seed, spawn_key=(generation + 1, batch))``
+(numpy's global generator, which pyabc's proposals and our model read), and
+accepts particles in batch order until the population is full. Which worker
+runs a batch, and when it finishes, changes nothing: a calibration gives the
+same posterior with 1 or 2 Dask workers or in-process, and so certainly agrees
+within Monte Carlo error. (pyabc's own DaskDistributedSampler re-seeds each job
+from the operating system's entropy and accepts whatever finishes first, so it
+would only agree in distribution.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..experiments.files import write_text
+from ..report.tables import Column, Table
+from ..scenario.calendar import format_month, parse_month
+from ..scenario.checks import quantities
+from ..scenario.paths import with_values
+from ..scenario.quantities import Prior
+from ..scenario.schema import Scenario
+from .observations import DEFAULT_PERIOD, Cell, cells_before, record_end, require_observations, timeline_cells
+from .particles import simulate_histories
+
+POSTERIOR_MARKER = "coyuntura_posterior"
+DATABASE = "calibration.db"
+SETTINGS = "calibration.json"
+POSTERIOR = "posterior.json"
+
+
+
+def _quiet_pyabc() -> None:
+    """pyabc logs every generation at INFO; the CLI shows its own progress instead."""
+    for name in ("ABC", "pyabc"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class FreeParameter:
+    """A scenario number with a prior: its value path, its value in the file and its prior."""
+
+    path: str
+    value: float
+    prior: Prior
+
+
+def free_parameters(scenario: Scenario, patterns: Sequence[str] = ()) -> tuple[FreeParameter, ...]:
+    """The numbers with a ``prior:`` (only those matching a glob in ``patterns``, chosen as for sensitivity analysis)."""
+    from ..experiments.sensitivity import free_parameters as chosen
+
+    priors = {path: q.prior for path, q in quantities(scenario) if q.prior is not None}
+    return tuple(FreeParameter(p.path, p.value, priors[p.path]) for p in chosen(scenario, list(patterns) or None))
+
+
+class _TruncatedLogNormal:
+    """A log-normal truncated to [low, high] (median sqrt(low high), sigma ln(high/low)/4), as a pyabc random variable."""
+
+    def __init__(self, low: float, high: float):
+        from scipy import stats
+
+        self.low, self.high = low, high
+        mu, sigma = 0.5 * (math.log(low) + math.log(high)), math.log(high / low) / 4.0
+        self._log = stats.truncnorm(-2.0, 2.0, loc=mu, scale=sigma)
+
+    def rvs(self, *args: Any, **kwargs: Any) -> float:
+        return float(math.exp(self._log.rvs()))
+
+    def pdf(self, x: float, *args: Any, **kwargs: Any) -> float:
+        return float(self._log.pdf(math.log(x)) / x) if x > 0 else 0.0
+
+    def pmf(self, x: float, *args: Any, **kwargs: Any) -> float:
+        return self.pdf(x)
+
+    def cdf(self, x: float, *args: Any, **kwargs: Any) -> float:
+        return float(self._log.cdf(math.log(x))) if x > 0 else 0.0
+
+    def copy(self) -> "_TruncatedLogNormal":
+        return _TruncatedLogNormal(self.low, self.high)
+
+
+def prior_variable(prior: Prior) -> Any:
+    """The prior as a pyabc random variable: uniform; normal (mean at the middle, sd a quarter of the range,
+    truncated); beta(2, 2) over the range; log-normal truncated to the range."""
+    import pyabc
+
+    low, high = prior.low, prior.high
+    if prior.dist == "uniform":
+        return pyabc.RV("uniform", low, high - low)
+    if prior.dist == "normal":
+        return pyabc.RV("truncnorm", -2.0, 2.0, loc=0.5 * (low + high), scale=(high - low) / 4.0)
+    if prior.dist == "beta":
+        return pyabc.RV("beta", 2.0, 2.0, loc=low, scale=high - low)
+    if low <= 0:
+        raise ValueError(f"a lognormal prior needs low > 0, got low={low}")
+    variable = _TruncatedLogNormal(low, high)
+    pyabc.random_variables.RVBase.register(_TruncatedLogNormal)
+    return variable
+
+
+@dataclass(frozen=True)
+class TimelineModel:
+    """The pyabc model: a parameter vector -> per-cell shares of simulated histories agreeing that the cell happened."""
+
+    scenario: Scenario
+    paths: tuple[str, ...]
+    cells: tuple[Cell, ...]
+    runs: int
+    until: int
+
+    def __call__(self, parameters: dict) -> dict[str, np.ndarray]:
+        changed = with_values(self.scenario, {path: float(parameters[path]) for path in self.paths}, reason="calibration draw")
+        seed = int(np.random.randint(0, 2**31 - 1))
+        histories = simulate_histories([changed], self.runs, seed, self.until, record=self.cells)
+        return {"happened": np.array([histories.flags[cell].mean() for cell in self.cells])}
+
+
+@dataclass(frozen=True)
+class AgreementDistance:
+    """Mean log loss of the observed cells under the simulated shares (smoothed with half a run)."""
+
+    runs: int
+
+    def __call__(self, x: dict, x_0: dict) -> float:
+        share = np.asarray(x["happened"], dtype=float)
+        observed = np.asarray(x_0["happened"], dtype=float)
+        agree = np.where(observed > 0.5, share, 1.0 - share)
+        return float(np.mean(-np.log((agree * self.runs + 0.5) / (self.runs + 1.0))))
+
+
+def _evaluate_batch(simulate_one: Any, seed: int, t: int, batch: int, size: int) -> list:
+    """Evaluate ``size`` particles with numpy's and Python's global generators seeded for (generation, batch)."""
+    import cloudpickle
+
+    if isinstance(simulate_one, bytes):
+        simulate_one = cloudpickle.loads(simulate_one)
+    _quiet_pyabc()  # on a worker too
+    saved = np.random.get_state(), random.getstate()
+    entropy = np.random.SeedSequence(seed, spawn_key=(t + 1, batch)).generate_state(4)
+    np.random.seed(entropy)
+    random.seed(int(entropy[0]))
+    try:
+        return [simulate_one() for _ in range(size)]
+    finally:
+        np.random.set_state(saved[0])
+        random.setstate(saved[1])
+
+
+def ordered_sampler(seed: int, client: Any = None, batch_size: int = 1, progress: Callable[[int, int, int], None] | None = None) -> Any:
+    """A pyabc sampler whose populations depend only on the seed (see :class:`OrderedSampler`)."""
+    from pyabc.sampler import Sampler
+
+    class OrderedSampler(Sampler):
+        """Particles in numbered, individually seeded batches, accepted in batch order; on Dask or in-process."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.seed, self.client, self.batch_size, self.progress = seed, client, batch_size, progress
+            self._leftover: list[Any] = []  # batches still running past a full population (results unused)
+
+        def stop(self) -> None:
+            """At the end of a run, let leftover batches finish so the cluster closes cleanly."""
+            if self._leftover:
+                from distributed import wait
+
+                wait(self._leftover, timeout=30)
+                self._leftover = []
+
+        def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
+            results = self._dask(n, simulate_one, t, max_eval) if self.client is not None else self._local(n, simulate_one, t, max_eval)
+            sample = self._create_empty_sample()
+            accepted = evaluations = 0
+            for particle in (p for batch in results for p in batch):
+                if accepted >= n:
+                    break
+                sample.append(particle)
+                evaluations += 1
+                accepted += int(particle.accepted)
+            self.nr_evaluations_ = evaluations
+            if sample.n_accepted < n:
+                sample.ok = False
+            return sample
+
+        def _report(self, t: int, accepted: int, n: int) -> None:
+            if self.progress is not None:
+                self.progress(t, min(accepted, n), n)
+
+        def _local(self, n, simulate_one, t, max_eval) -> list[list]:
+            results, accepted, evaluations = [], 0, 0
+            while accepted < n and evaluations < max_eval:
+                batch = _evaluate_batch(simulate_one, self.seed, t, len(results), self.batch_size)
+                results.append(batch)
+                accepted += sum(int(p.accepted) for p in batch)
+                evaluations += len(batch)
+                self._report(t, accepted, n)
+            return results
+
+        def _dask(self, n, simulate_one, t, max_eval) -> list[list]:
+            import cloudpickle
+            from distributed import wait
+
+            payload = self.client.scatter(cloudpickle.dumps(simulate_one))
+            workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+            in_flight: dict[int, Any] = {}
+            done: dict[int, list] = {}
+            submitted = prefix = accepted = evaluations = 0
+            self._leftover = [f for f in self._leftover if not f.done()]
+            try:
+                while accepted < n and evaluations < max_eval:
+                    while len(in_flight) < 2 * workers:
+                        in_flight[submitted] = self.client.submit(
+                            _evaluate_batch, payload, self.seed, t, submitted, self.batch_size, pure=False
+                        )
+                        submitted += 1
+                    finished = wait(list(in_flight.values()), return_when="FIRST_COMPLETED").done
+                    for batch in [b for b, f in in_flight.items() if f in finished]:
+                        done[batch] = in_flight.pop(batch).result()
+                    while prefix in done and accepted < n and evaluations < max_eval:
+                        accepted += sum(int(p.accepted) for p in done[prefix])
+                        evaluations += len(done[prefix])
+                        prefix += 1
+                    self._report(t, accepted, n)
+            except BaseException:
+                for future in in_flight.values():
+                    future.cancel()
+                raise
+            self._leftover += list(in_flight.values())
+            return [done[b] for b in range(prefix)]
+
+    return OrderedSampler()
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """How to calibrate: vantage (cells ending before it), ABC-SMC sizes, parameters, seed, grid period."""
+
+    as_of: str
+    population: int = 48
+    generations: int = 3
+    runs_per_particle: int = 16
+    seed: int = 0
+    parameters: tuple[str, ...] = ()
+    period: int = DEFAULT_PERIOD
+
+    def check(self) -> None:
+        parse_month(self.as_of)
+        if self.population < 2:
+            raise ValueError(f"--population must be at least 2, got {self.population}")
+        if self.generations < 1:
+            raise ValueError(f"--generations must be at least 1, got {self.generations}")
+        if self.runs_per_particle < 1:
+            raise ValueError(f"--runs-per-particle must be at least 1, got {self.runs_per_particle}")
+        if self.seed < 0:
+            raise ValueError(f"--seed must be a non-negative integer, got {self.seed}")
+
+    def same_run(self, other: "CalibrationSettings") -> list[str]:
+        """What differs from ``other`` apart from the number of generations."""
+        mine, theirs = asdict(self), asdict(other)
+        return [f"{key} {theirs[key]!r} (now {mine[key]!r})" for key in mine if key != "generations" and mine[key] != theirs[key]]
+
+
+def default_as_of(scenario: Scenario) -> str:
+    """The month after the observed timeline ends: calibrate on all of it."""
+    return format_month(record_end(scenario) + 1)
+
+
+@dataclass
+class Posterior:
+    """A calibrated posterior: weighted particles over the free parameters, with diagnostics."""
+
+    scenario_id: str
+    as_of: str
+    parameters: list[dict[str, Any]]
+    weights: np.ndarray
+    values: np.ndarray  # (particles, parameters)
+    generations: list[dict[str, Any]]
+    settings: dict[str, Any]
+    cells: int
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def paths(self) -> list[str]:
+        return [p["path"] for p in self.parameters]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            POSTERIOR_MARKER: 1,
+            "scenario": self.scenario_id,
+            "as_of": self.as_of,
+            "cells_used": self.cells,
+            "settings": self.settings,
+            "parameters": self.parameters,
+            "generations": self.generations,
+            "particles": {"weights": self.weights.tolist(), "values": self.values.tolist()},
+        }
+
+    def draws(self, n: int, seed: int) -> list[dict[str, float]]:
+        """``n`` parameter vectors resampled from the weighted particles (systematic, seeded)."""
+        uniform = float(np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0, 0, 2)))).random())
+        cumulative = np.cumsum(self.weights / self.weights.sum())
+        cumulative[-1] = 1.0
+        rows = np.minimum(np.searchsorted(cumulative, (uniform + np.arange(n)) / n, side="right"), len(self.weights) - 1)
+        return [dict(zip(self.paths, map(float, self.values[row]))) for row in rows]
+
+    def scenarios(self, scenario: Scenario, n: int, seed: int) -> list[Scenario]:
+        """``n`` copies of the scenario with parameter vectors drawn from the posterior."""
+        if scenario.id != self.scenario_id:
+            raise ValueError(f"the posterior was calibrated for scenario {self.scenario_id!r}, not {scenario.id!r}")
+        return [with_values(scenario, draw, reason="posterior draw") for draw in self.draws(n, seed)]
+
+
+def load_posterior(path: str | Path) -> Posterior:
+    """Read a posterior written by :func:`calibrate`; raise ``ValueError`` naming the file if it is not one."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"posterior file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"posterior file {path} is not readable JSON: {error}") from None
+    if not isinstance(data, dict) or data.get(POSTERIOR_MARKER) != 1:
+        raise ValueError(f"{path} is not a posterior written by 'coyuntura calibrate'")
+    particles = data["particles"]
+    return Posterior(
+        scenario_id=data["scenario"],
+        as_of=data["as_of"],
+        parameters=data["parameters"],
+        weights=np.asarray(particles["weights"], dtype=float),
+        values=np.asarray(particles["values"], dtype=float).reshape(len(particles["weights"]), len(data["parameters"])),
+        generations=data["generations"],
+        settings=data["settings"],
+        cells=data["cells_used"],
+        path=path,
+    )
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write JSON atomically (a reader sees the old file or the new one)."""
+    return write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def calibrate(
+    scenario: Scenario,
+    settings: CalibrationSettings,
+    out_dir: str | Path,
+    client: Any = None,
+    resume: bool = False,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> Posterior:
+    """Run (or resume) ABC-SMC; write ``posterior.json`` and the pyabc history into ``out_dir``; return the posterior.
+
+    ``client`` is a Dask client (``None``: in this process). ``progress`` is called
+    with (generation, accepted, population) as particles are accepted.
+    """
+    import pyabc
+
+    _quiet_pyabc()
+    settings.check()
+    require_observations(scenario)
+    free = free_parameters(scenario, settings.parameters)
+    vantage = parse_month(settings.as_of)
+    if vantage <= scenario.calendar.start:
+        raise ValueError(f"--as-of {settings.as_of} leaves no observed history before it (the scenario starts {format_month(scenario.calendar.start)})")
+    cells = cells_before(timeline_cells(scenario, vantage, settings.period), vantage)
+    if not cells:
+        raise ValueError(f"no observation of {scenario.id!r} ends before {settings.as_of}: nothing to calibrate on")
+    out = Path(out_dir)
+    database = out / DATABASE
+    settings_file = out / SETTINGS
+    if resume:
+        if not database.is_file() or not settings_file.is_file():
+            raise ValueError(f"nothing to resume in {out}: no {DATABASE} and {SETTINGS} there")
+        saved = json.loads(settings_file.read_text(encoding="utf-8"))
+        stored = CalibrationSettings(**{**saved, "parameters": tuple(saved["parameters"])})
+        differences = settings.same_run(stored)
+        if differences:
+            raise ValueError(f"the calibration in {out} was started with other settings: {'; '.join(differences)}")
+    elif database.exists():
+        raise ValueError(f"{database} already exists: pass --resume to continue that calibration, or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    model = TimelineModel(scenario, tuple(p.path for p in free), cells, settings.runs_per_particle, vantage - 1)
+    prior = pyabc.Distribution(**{p.path: prior_variable(p.prior) for p in free})
+    abc = pyabc.ABCSMC(
+        model, prior, AgreementDistance(settings.runs_per_particle), population_size=settings.population,
+        sampler=ordered_sampler(settings.seed, client, progress=progress),
+    )
+    url = f"sqlite:///{database.resolve()}"
+    if resume:
+        history = abc.load(url, 1)
+    else:
+        write_json(settings_file, asdict(settings))
+        history = abc.new(url, {"happened": np.array([float(c.observed) for c in cells])})
+    remaining = settings.generations - (history.max_t + 1)
+    if remaining > 0:
+        history = abc.run(max_nr_populations=remaining)
+    posterior = _posterior(history, scenario, free, settings, len(cells))
+    write_json(out / POSTERIOR, posterior.to_dict())
+    posterior.path = out / POSTERIOR
+    return posterior
+
+
+def _posterior(history: Any, scenario: Scenario, free: Sequence[FreeParameter], settings: CalibrationSettings, n_cells: int) -> Posterior:
+    from pyabc.weighted_statistics import effective_sample_size, weighted_quantile
+
+    populations = history.get_all_populations()
+    generations = []
+    for row in populations.itertuples():
+        if row.t < 0:
+            continue
+        _, w = history.get_distribution(m=0, t=int(row.t))
+        generations.append(
+            {
+                "t": int(row.t),
+                "epsilon": float(row.epsilon),
+                "evaluations": int(row.samples),
+                "accepted": int(row.particles),
+                "acceptance_rate": float(row.particles) / float(row.samples) if row.samples else float("nan"),
+                "ess": float(effective_sample_size(np.asarray(w, dtype=float))),
+            }
+        )
+    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    weights = np.asarray(weights, dtype=float)
+    values = frame[[p.path for p in free]].to_numpy(dtype=float)
+    parameters = []
+    for k, p in enumerate(free):
+        column = values[:, k]
+        mean = float(np.sum(weights * column))
+        parameters.append(
+            {
+                "path": p.path,
+                "scenario_value": p.value,
+                "prior": {"dist": p.prior.dist, "low": p.prior.low, "high": p.prior.high},
+                "posterior": {
+                    "mean": mean,
+                    "sd": float(np.sqrt(np.sum(weights * (column - mean) ** 2))),
+                    "q05": float(weighted_quantile(column, weights, alpha=0.05)),
+                    "q50": float(weighted_quantile(column, weights, alpha=0.5)),
+                    "q95": float(weighted_quantile(column, weights, alpha=0.95)),
+                },
+            }
+        )
+    return Posterior(scenario.id, settings.as_of, parameters, weights, values, generations, asdict(settings), n_cells)
+
+
+def generations_table(posterior: Posterior) -> Table:
+    """Diagnostics per generation: epsilon, evaluations, acceptance rate, effective sample size."""
+    columns = (
+        Column("t", "Generation", "key"),
+        Column("generation", "Generation", "label"),
+        Column("epsilon", "Epsilon", "label"),
+        Column("evaluations", "Evaluations", "label"),
+        Column("accepted", "Accepted", "label"),
+        Column("acceptance_rate", "Acceptance rate", "label"),
+        Column("ess", "ESS", "label"),
+    )
+    rows = tuple(
+        (g["t"], g["t"], round(g["epsilon"], 4), g["evaluations"], g["accepted"], round(g["acceptance_rate"], 3), round(g["ess"], 1))
+        for g in posterior.generations
+    )
+    return Table(
+        title=f"ABC-SMC generations ({posterior.scenario_id}, record before {posterior.as_of}, {posterior.cells} cells)",
+        columns=columns,
+        rows=rows,
+        notes=("Epsilon: acceptance threshold on the mean log loss of the observed cells; ESS: effective sample size of the weights.",),
+    )
+
+
+def parameters_table(posterior: Posterior) -> Table:
+    """Prior range against the posterior (mean, sd, 90% interval) for every free parameter."""
+    columns = (
+        Column("path", "Parameter", "key"),
+        Column("parameter", "Parameter", "label"),
+        Column("prior", "Prior", "label"),
+        Column("scenario_value", "File value", "label"),
+        Column("mean", "Posterior mean", "label"),
+        Column("sd", "SD", "label"),
+        Column("q05", "5%", "label"),
+        Column("q95", "95%", "label"),
+        Column("narrowing", "90% interval / prior range", "label"),
+    )
+    rows = []
+    for p in posterior.parameters:
+        prior, post = p["prior"], p["posterior"]
+        width = prior["high"] - prior["low"]
+        rows.append(
+            (
+                p["path"], p["path"].removeprefix("mechanisms."), f"{prior['dist']} [{prior['low']:g}, {prior['high']:g}]",
+                round(p["scenario_value"], 4), round(post["mean"], 4), round(post["sd"], 4), round(post["q05"], 4), round(post["q95"], 4),
+                round((post["q95"] - post["q05"]) / width, 3) if width > 0 else None,
+            )
+        )
+    return Table(
+        title=f"Prior against posterior ({len(posterior.weights)} particles)",
+        columns=columns,
+        rows=tuple(rows),
+        notes=("A ratio near 0.9 means the record barely informs the parameter (a uniform prior's 90% interval is 0.9 of its range).",),
+    )

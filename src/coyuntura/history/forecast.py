@@ -1,0 +1,159 @@
+"""Forecasts from any vantage month, conditioned on the observed timeline before it.
+
+Conditioning is by filtering, not by snapshot: the model's histories are
+simulated from the scenario's start and filtered on every observation that ends
+before the vantage (sequential importance resampling, see
+:mod:`coyuntura.history.particles`); the surviving histories are then run on
+over the horizon. Why not a snapshot? A snapshot is a hand-written state for
+one month (this scenario has two, for 1970-10 and 1971-03); it exists for few
+months, bypasses the model's own dynamics, and a snapshot written after the
+vantage would leak what came next (the October 1970 one describes the coup's
+defeat). Filtering works from any month, uses only what was observed before it,
+carries the calibrated parameters through the whole history, and is what the
+backtest needs to treat every origin alike. The effective sample size after
+filtering is reported, and the standard errors use it.
+
+The vantage ``--as-of YYYY-MM`` is the *start* of that month: the observations
+known are those ending in the month before, and the horizon's months are the
+vantage month and the ``horizon - 1`` after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..engine.events import EventType, Outcome, actors_in_mask
+from ..engine.outcomes import outcome, runs_with_outcome
+from ..engine.state import REGIME_KEYS
+from ..report.tables import REGIME_LABELS, Column, Table
+from ..scenario.calendar import format_month
+from ..scenario.schema import Scenario
+from .observations import DEFAULT_PERIOD, cells_before, timeline_cells
+from .particles import DEFAULT_MISMATCH, Histories, Simulator, simulate_histories
+
+FORECAST_OUTCOMES = ("coup_success", "coup_failed", "general_strike", "repression_wave", "popular_assembly", "workers_government")
+"""The events a forecast reports, besides the regime at the horizon and who makes a successful coup."""
+
+
+@dataclass
+class Forecast:
+    """A forecast table and how it was conditioned."""
+
+    scenario_id: str
+    vantage: int
+    until: int
+    runs: int
+    seed: int
+    parameters: str
+    conditioning: str
+    observations: int
+    ess: float
+    resamplings: int
+    table: Table
+    histories: Histories
+
+    def to_dict(self) -> dict:
+        from ..report.tables import to_dict
+
+        return {
+            "scenario": self.scenario_id,
+            "as_of": format_month(self.vantage),
+            "window": f"{format_month(self.vantage)}..{format_month(self.until)}",
+            "runs": self.runs,
+            "seed": self.seed,
+            "parameters": self.parameters,
+            "conditioning": self.conditioning,
+            "observations_used": self.observations,
+            "effective_sample_size": self.ess,
+            "resamplings": self.resamplings,
+            "table": to_dict(self.table),
+        }
+
+
+def check_window(scenario: Scenario, vantage: int, horizon: int) -> int:
+    """The forecast's last month; raise a clear error if the window leaves the scenario's calendar."""
+    if horizon < 1:
+        raise ValueError(f"--horizon must be at least 1 month, got {horizon}")
+    calendar = scenario.calendar
+    if vantage <= calendar.start:
+        raise ValueError(f"--as-of {format_month(vantage)} must come after the scenario's start {format_month(calendar.start)}")
+    until = vantage + horizon - 1
+    if until > calendar.horizon:
+        raise ValueError(
+            f"--as-of {format_month(vantage)} with --horizon {horizon} reaches {format_month(until)}, "
+            f"past the scenario's horizon {format_month(calendar.horizon)}"
+        )
+    return until
+
+
+def _coalition(mask: int, scenario: Scenario) -> str:
+    """Who made a coup: the plotter (the army's right faction, else the regional plotter) and its backers."""
+    coup = scenario.mechanisms.coup
+    ids = [actor.id for actor in scenario.actors]
+    members = [ids[i] for i in actors_in_mask(mask)]
+    plotter = coup.right_faction if coup.right_faction in members else coup.regional_plotter
+    name = {actor.id: actor.name.split(" (")[0] for actor in scenario.actors}
+    backers = [name[m] for m in members if m != plotter]
+    return name[plotter] + (f", backed by {', '.join(backers)}" if backers else "")
+
+
+def forecast(
+    scenario: Scenario,
+    vantage: int,
+    horizon: int,
+    runs: int = 10_000,
+    seed: int = 0,
+    scenarios: Sequence[Scenario] | None = None,
+    parameters: str = "the scenario's values",
+    simulator: Simulator | None = None,
+    period: int = DEFAULT_PERIOD,
+    mismatch: float = DEFAULT_MISMATCH,
+    progress: Callable[[int, int], None] | None = None,
+) -> Forecast:
+    """Forecast months ``vantage .. vantage + horizon - 1`` from histories filtered on the observations before ``vantage``.
+
+    ``scenarios`` are parameter draws (e.g. from a posterior); default: the scenario itself.
+    """
+    until = check_window(scenario, vantage, horizon)
+    condition = cells_before(timeline_cells(scenario, vantage, period), vantage)
+    histories = simulate_histories(
+        list(scenarios or [scenario]), runs, seed, until, condition=condition, simulator=simulator,
+        mismatch=mismatch, collect_from=vantage, progress=progress,
+    )
+    window = f"{format_month(vantage)}..{format_month(until)}"
+    columns = (Column("outcome", "Outcome key", "key"), Column("label", "Outcome", "label"), Column(f"p {window}", window, "probability", window), Column(f"se {window}", f"SE {window}", "se", window))
+    rows = []
+    for r, key in enumerate(REGIME_KEYS):
+        p, se = histories.probability(histories.final_state.regime == r)
+        rows.append((f"regime:{key}", f"Regime at {format_month(until)}: {REGIME_LABELS[key]}", p, se))
+    events = histories.events
+    assert events is not None
+    for key in FORECAST_OUTCOMES:
+        p, se = histories.probability(runs_with_outcome(events, key, runs, 0, (vantage, until)))
+        rows.append((key, outcome(key).label, p, se))
+        if key == "coup_success":
+            success = (events["event"] == int(EventType.COUP_ATTEMPT)) & (events["outcome"] == int(Outcome.SUCCESS))
+            for mask in sorted(set(events["actors"][success].tolist())):
+                happened = np.zeros(runs, dtype=bool)
+                happened[events["run"][success & (events["actors"] == mask)]] = True
+                p, se = histories.probability(happened)
+                rows.append((f"coup_success:{mask}", f"  by {_coalition(mask, scenario)}", p, se))
+    if condition:
+        conditioning = (
+            f"filtered (sequential importance resampling) on {len(condition)} cells of the observed timeline ending by "
+            f"{format_month(vantage - 1)}; effective sample size {histories.ess:,.0f} of {runs:,} runs after {histories.resamplings} resamplings"
+        )
+    else:
+        conditioning = "none: no observation ends before the vantage"
+    table = Table(
+        title=f"Forecast for {window} from {format_month(vantage)} ({runs:,} runs, seed {seed}; {parameters})",
+        columns=columns,
+        rows=tuple(rows),
+        notes=(f"Conditioning: {conditioning}.", "SE: Monte Carlo standard error sqrt(p(1-p)/ESS), ESS the effective sample size."),
+    )
+    return Forecast(
+        scenario.id, vantage, until, runs, seed, parameters, conditioning, len(condition), histories.ess, histories.resamplings, table, histories
+    )

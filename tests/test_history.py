@@ -1,0 +1,354 @@
+"""The observed timeline, scores and baselines, the particle filter, calibration, forecasts and backtests.
+
+Everything here runs small: few runs, early vantages, two-parameter calibrations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from ruamel.yaml import YAML
+from typer.testing import CliRunner
+
+from coyuntura.cli import app
+from coyuntura.engine.model import compile_scenario
+from coyuntura.engine.simulate import merge_ensembles, simulate
+from coyuntura.engine.state import REGIME_KEYS
+from coyuntura.history.baselines import ConstantHazard, Persistence
+from coyuntura.history.calibration import CalibrationSettings, calibrate, load_posterior
+from coyuntura.history.forecast import forecast
+from coyuntura.history.observations import Cell, cells_before, cells_within, grid_boundaries, record_end, timeline_cells
+from coyuntura.history.particles import LocalSimulator, simulate_histories, systematic_resample
+from coyuntura.history.scores import CONSTANT, MODEL, PERSISTENCE, CellForecast, reliability, totals
+from coyuntura.scenario.calendar import parse_month
+from coyuntura.scenario.errors import ScenarioError
+from coyuntura.scenario.loader import load_scenario, parse_scenario
+
+from helpers import bundled_model
+
+runner = CliRunner()
+M = parse_month
+TWO = ("mechanisms.coup.plot_intercept", "mechanisms.repression.intercept")
+
+
+def scenario():
+    return bundled_model().scenario
+
+
+def with_observations(observations: list[dict]) -> str:
+    """The bundled scenario as YAML text, its observed timeline replaced."""
+    data = scenario().model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["observations"] = observations
+    import io
+
+    stream = io.StringIO()
+    YAML(typ="safe", pure=True).dump(data, stream)
+    return stream.getvalue()
+
+
+OK = {"id": "x", "outcome": "coup_success", "month": "1964-11", "observed": True, "description": "d", "source": "Introduction, L62-67", "says": "s"}
+
+
+# --- the observed timeline -------------------------------------------------------------------------
+
+
+def test_bundled_timeline_is_valid_and_sourced():
+    s = scenario()
+    assert len(s.observations) >= 40
+    assert all(o.source and o.says for o in s.observations)
+    assert {o.outcome for o in s.observations} >= {"coup_success", "coup_failed", "general_strike", "repression_wave", "popular_assembly", "workers_government"}
+    assert any(not o.observed for o in s.observations)  # quiet periods count
+    assert record_end(s) == M("1971-03")
+
+
+BAD = [
+    ({"regime": "right_military"}, "exactly one of 'outcome'"),
+    ({"outcome": "coup"}, "coup_success"),
+    ({"month": None, "window": ["1965-01", "1964-01"]}, "window must run forward"),
+    ({"window": ["1964-01", "1964-12"]}, "exactly one of 'month'"),
+    ({"source": None, "assumption": "guess"}, "needs 'source'"),
+]
+
+
+def test_bad_observations_are_refused_each_with_its_path():
+    items = [{k: v for k, v in {**OK, **change, "id": f"bad{i}"}.items() if v is not None} for i, (change, _) in enumerate(BAD)]
+    with pytest.raises(ScenarioError) as error:
+        parse_scenario(with_observations(items), "t.yaml")
+    lines = str(error.value).splitlines()
+    for index, (_, fragment) in enumerate(BAD):
+        assert any(f"observations.{index}" in line and fragment in line for line in lines), (index, fragment, lines)
+    with pytest.raises(ScenarioError, match=r"observations\.0\.month: 1990-01\.\.1990-01 is outside the calendar"):
+        parse_scenario(with_observations([{**OK, "month": "1990-01"}]), "t.yaml")
+
+
+def test_contradicting_and_duplicate_observations_are_refused():
+    quiet = {**OK, "id": "q", "month": None, "window": ["1964-01", "1964-12"], "observed": False}
+    with pytest.raises(ScenarioError, match="quiet periods of the same kind cover"):
+        parse_scenario(with_observations([{k: v for k, v in quiet.items() if v is not None}, OK]), "t.yaml")
+    with pytest.raises(ScenarioError, match="duplicate id 'x'"):
+        parse_scenario(with_observations([OK, OK]), "t.yaml")
+
+
+@pytest.mark.parametrize("vantage", ["1963-06", "1969-06", "1970-09", "1971-03"])
+def test_cells_never_straddle_the_vantage_and_cover_the_quiet_periods(vantage):
+    s, v = scenario(), M(vantage)
+    cells = timeline_cells(s, v, 6)
+    before, after = cells_before(cells, v), cells_within(cells, v, M("1971-03"))
+    straddling = [c for c in cells if c.first < v <= c.last]
+    assert all(c.observed for c in straddling), "only an observed event keeps a window over the vantage"
+    assert all(c.last < v for c in before) and all(c.first >= v for c in after)
+    quiet = [c for c in cells if c.kind == "event" and not c.observed]
+    assert all(c.months <= 6 for c in quiet)
+    assert all(not (c.first < b <= c.last) for c in quiet for b in grid_boundaries(v, c.first, c.last, 6))
+    covered = {(c.key, m) for c in quiet for m in range(c.first, c.last + 1)}
+    declared = {(o.outcome, m) for o in s.observations if o.outcome and not o.observed for m in range(o.first, o.last + 1)}
+    assert covered == declared
+
+
+def test_regime_cells_at_period_ends():
+    cells = [c for c in timeline_cells(scenario(), M("1952-04"), 12) if c.kind == "regime" and c.key == "right_military"]
+    assert [c.window for c in cells] == ["1965-03", "1966-03", "1967-03", "1968-03", "1968-12"]
+
+
+# --- engine: resuming from a state ----------------------------------------------------------------
+
+
+def test_resume_is_independent_of_batches_and_chunks():
+    model = bundled_model()
+    head = simulate(model, 300, seed=5, until=M("1953-12"), keep_state=True)
+    whole = simulate(model, 300, seed=5, until=M("1955-06"), resume=head.final_state, keep_events=True, keep_state=True, batch_size=300)
+    split = simulate(model, 300, seed=5, until=M("1955-06"), resume=head.final_state, keep_events=True, keep_state=True, batch_size=70)
+    parts = merge_ensembles(
+        [
+            simulate(model, 100, seed=5, until=M("1955-06"), first_run=0, resume=head.final_state.select(np.arange(0, 100)), keep_events=True, keep_state=True),
+            simulate(model, 200, seed=5, until=M("1955-06"), first_run=100, resume=head.final_state.select(np.arange(100, 300)), keep_events=True, keep_state=True),
+        ]
+    )
+    assert whole.start == M("1954-01")
+    for other in (split, parts):
+        assert np.array_equal(whole.regime_counts, other.regime_counts)
+        assert np.array_equal(whole.outcome_counts_total, other.outcome_counts_total)
+        assert np.array_equal(whole.final_state.organization, other.final_state.organization)
+        assert all(np.array_equal(whole.events[k], other.events[k]) for k in whole.events)
+    with pytest.raises(ValueError, match="not both"):
+        simulate(model, 300, start="march_1971", resume=head.final_state)
+    with pytest.raises(ValueError, match="holds 300 runs, not 10"):
+        simulate(model, 10, resume=head.final_state)
+
+
+# --- particle filter ------------------------------------------------------------------------------
+
+
+def test_systematic_resampling_keeps_order_and_proportions():
+    weights = np.array([0.5, 0.0, 0.25, 0.25])
+    ancestors = systematic_resample(weights, 0.3)
+    assert list(ancestors) == sorted(ancestors)
+    assert np.bincount(ancestors, minlength=4).tolist() == [2, 0, 1, 1]
+
+
+def test_filtering_on_the_1964_coup_changes_what_follows():
+    s = scenario()
+    coup = Cell("event", "coup_success", M("1964-01"), M("1964-12"), True, ("t",))
+    later = Cell("regime", "right_military", M("1965-06"), M("1965-06"), True, ("t",))
+    free = simulate_histories([s], 400, 2, M("1965-06"), record=[coup, later])
+    filtered = simulate_histories([s], 400, 2, M("1965-06"), condition=[coup], record=[later], mismatch=0.01)
+    p_free, _ = free.cell_probability(later)
+    p_filtered, se = filtered.cell_probability(later)
+    assert filtered.resamplings >= 1 and filtered.ess <= 400
+    assert filtered.log_evidence < 0
+    assert p_filtered > p_free + 3 * se  # runs with the 1964 coup are under the right military in 1965
+    assert np.isclose(filtered.weights.sum(), 1.0)
+
+
+# --- baselines and scores -------------------------------------------------------------------------
+
+
+def test_baselines_by_hand():
+    cells = [
+        Cell("event", "coup_success", 0, 9, False, ("a",)),
+        Cell("event", "coup_success", 10, 10, True, ("b",)),
+        Cell("event", "coup_success", 11, 11, False, ("c",)),
+        Cell("event", "coup_success", 12, 12, True, ("c",)),  # events cluster: the second follows the first
+        Cell("event", "coup_success", 13, 19, False, ("c",)),
+        Cell("regime", "right_military", 5, 5, True, ("d",)),
+        Cell("regime", "right_military", 15, 15, True, ("d",)),
+        Cell("regime", "nationalist_military", 25, 25, True, ("e",)),
+    ]
+    constant = ConstantHazard.fit(cells)
+    h = (2 + 0.5) / (20 + 1)
+    assert constant.hazards["coup_success"] == pytest.approx(h)
+    assert constant.probability(Cell("event", "coup_success", 30, 35, True, ())) == pytest.approx(1 - (1 - h) ** 6)
+    assert constant.regime_shares["right_military"] == pytest.approx(2.5 / 5)
+    assert constant.probability(Cell("event", "repression_wave", 30, 30, True, ())) == pytest.approx(2.5 / 21)  # pooled over kinds
+    persistence = Persistence.fit(cells, memory=6)
+    assert persistence.recent["coup_success"] > persistence.calm["coup_success"]
+    soon, late = Cell("event", "coup_success", 12, 12, True, ()), Cell("event", "coup_success", 30, 30, True, ())
+    assert persistence.probability(soon) > persistence.probability(late)
+    stay = 1 - (1 + 0.5) / (20 + 1)
+    assert persistence.probability(Cell("regime", "nationalist_military", 27, 27, True, ())) == pytest.approx(stay**2)
+    assert persistence.probability(Cell("regime", "right_military", 27, 27, True, ())) == pytest.approx((1 - stay**2) / 3)
+
+
+def test_scores_are_proper_and_smoothed():
+    cell = Cell("event", "coup_success", 0, 0, True, ())
+    sure_wrong = CellForecast(cell, {MODEL: 0.0, CONSTANT: 0.2, PERSISTENCE: 0.9}, 0.0, 99.0)
+    assert sure_wrong.log_score(MODEL) == pytest.approx(math.log(0.5 / 100))  # half a run, not -inf
+    assert sure_wrong.brier(MODEL) == 1.0 and sure_wrong.brier(PERSISTENCE) == pytest.approx(0.01)
+    quiet = CellForecast(Cell("event", "coup_success", 1, 1, False, ()), {MODEL: 0.3, CONSTANT: 0.2, PERSISTENCE: 0.9}, 0.0, 1e9)
+    assert quiet.log_score(CONSTANT) == pytest.approx(math.log(0.8))
+    by_name = {t.forecaster: t for t in totals([sure_wrong, quiet])}
+    assert by_name[CONSTANT].log_score == pytest.approx(math.log(0.2) + math.log(0.8))
+    bins = reliability([sure_wrong, quiet], PERSISTENCE, bins=5)
+    assert [(b.count, b.frequency) for b in bins] == [(2, 0.5)]
+
+
+# --- Dask: 1 and 2 workers give the same numbers -------------------------------------------------------
+
+
+def test_run_forecast_and_calibration_agree_on_1_and_2_dask_workers(tmp_path):
+    from coyuntura.history.particles import DaskSimulator
+    from coyuntura.parallel import dask_client, simulate_on_dask
+
+    s = scenario()
+    settings = CalibrationSettings(as_of="1954-01", population=4, generations=2, runs_per_particle=2, seed=7, parameters=TWO)
+    local_forecast = forecast(s, M("1954-07"), 6, runs=300, seed=3)
+    local_posterior = calibrate(s, settings, tmp_path / "local")
+    results = {}
+    for workers in (1, 2):
+        with dask_client(n_workers=workers) as client:
+            ensemble = simulate_on_dask(client, s, 400, seed=3, chunk_runs=150, until=M("1955-12"))
+            result = forecast(s, M("1954-07"), 6, runs=300, seed=3, simulator=DaskSimulator(client, chunk_runs=120))
+            posterior = calibrate(s, settings, tmp_path / f"dask{workers}", client=client)
+            if workers == 2:  # the `run` command on this cluster gives the same tables as in-process
+                common = ["run", "bolivia-1952", "--runs", "300", "--seed", "4", "--until", "1955-12", "--json", "--store", str(tmp_path / "s.duckdb")]
+                plain = runner.invoke(app, common + ["--out", str(tmp_path / "a")])
+                on_dask = runner.invoke(app, common + ["--out", str(tmp_path / "b"), "--scheduler", client.scheduler.address])
+                assert plain.exit_code == 0 and on_dask.exit_code == 0, plain.output + on_dask.output
+                a, b = json.loads(plain.stdout), json.loads(on_dask.stdout)
+                assert a["regime_table"] == b["regime_table"] and a["event_table"] == b["event_table"]
+        results[workers] = (ensemble, result, posterior)
+    (e1, f1, p1), (e2, f2, p2) = results[1], results[2]
+    assert np.array_equal(e1.regime_counts, e2.regime_counts) and np.array_equal(e1.outcome_counts, e2.outcome_counts)
+    assert f1.table.rows == f2.table.rows == local_forecast.table.rows
+    assert np.array_equal(p1.values, p2.values) and np.array_equal(p1.weights, p2.weights)
+    assert np.array_equal(p1.values, local_posterior.values)
+    for k in range(len(TWO)):  # and so, a fortiori, within Monte Carlo error of each other
+        means = [float(np.sum(p.weights * p.values[:, k])) for p in (p1, p2)]
+        sd = math.sqrt(float(np.sum(p1.weights * (p1.values[:, k] - means[0]) ** 2)))
+        assert abs(means[0] - means[1]) <= 2 * sd / math.sqrt(len(p1.weights)) + 1e-12
+
+
+# --- calibration ------------------------------------------------------------------------------------
+
+
+def test_calibration_resumes_after_an_interruption_to_the_same_posterior(tmp_path):
+    s = scenario()
+    settings = CalibrationSettings(as_of="1955-01", population=4, generations=2, runs_per_particle=2, seed=1, parameters=TWO)
+
+    def interrupt(t, accepted, population):
+        if t == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        calibrate(s, settings, tmp_path / "cut", progress=interrupt)
+    assert not (tmp_path / "cut" / "posterior.json").exists()
+    with pytest.raises(ValueError, match="already exists: pass --resume"):
+        calibrate(s, settings, tmp_path / "cut")
+    with pytest.raises(ValueError, match="other settings: population 4"):
+        calibrate(s, CalibrationSettings(**{**settings.__dict__, "population": 5}), tmp_path / "cut", resume=True)
+    resumed = calibrate(s, settings, tmp_path / "cut", resume=True)
+    straight = calibrate(s, settings, tmp_path / "straight")
+    assert [g["t"] for g in resumed.generations] == [0, 1]
+    assert np.array_equal(resumed.values, straight.values) and np.allclose(resumed.weights, straight.weights)
+    loaded = load_posterior(tmp_path / "cut" / "posterior.json")
+    assert loaded.paths == list(TWO) and loaded.as_of == "1955-01" and loaded.cells == len(cells_before(timeline_cells(s, M("1955-01")), M("1955-01")))
+    for p in loaded.parameters:  # posterior inside the prior
+        assert p["prior"]["low"] <= p["posterior"]["q05"] <= p["posterior"]["q95"] <= p["prior"]["high"]
+    assert loaded.draws(5, seed=2) == loaded.draws(5, seed=2)
+    g0 = loaded.generations[0]
+    assert g0["accepted"] == 4 and g0["evaluations"] >= 4 and 0 < g0["acceptance_rate"] <= 1 and 1 <= g0["ess"] <= 4
+
+
+def test_calibration_refuses_bad_settings(tmp_path):
+    s = scenario()
+    with pytest.raises(ValueError, match="--population must be at least 2"):
+        calibrate(s, CalibrationSettings(as_of="1960-01", population=1), tmp_path)
+    with pytest.raises(KeyError, match="no free parameter matches 'nothing.*'"):
+        calibrate(s, CalibrationSettings(as_of="1960-01", parameters=("nothing.*",)), tmp_path)
+    with pytest.raises(ValueError, match="leaves no observed history"):
+        calibrate(s, CalibrationSettings(as_of="1952-01"), tmp_path)
+    with pytest.raises(ValueError, match="nothing to resume"):
+        calibrate(s, CalibrationSettings(as_of="1960-01", parameters=TWO), tmp_path / "empty", resume=True)
+
+
+# --- command line -----------------------------------------------------------------------------------
+
+
+def test_forecast_cli_prints_every_outcome_with_errors_and_says_how_it_conditioned():
+    result = runner.invoke(app, ["forecast", "bolivia-1952", "--as-of", "1958-01", "--horizon", "12", "--runs", "300", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert "sequential importance resampling" in data["conditioning"] and data["window"] == "1958-01..1958-12"
+    rows = {row["outcome"]: row for row in data["table"]["rows"]}
+    p = "p 1958-01..1958-12"
+    assert sum(rows[f"regime:{k}"][p] for k in REGIME_KEYS) == pytest.approx(1.0)
+    for key in ("coup_success", "coup_failed", "general_strike", "repression_wave", "popular_assembly", "workers_government"):
+        assert 0.0 <= rows[key][p] <= 1.0 and rows[key]["se 1958-01..1958-12"] >= 0.0
+    by_coalition = [row[p] for key, row in rows.items() if key.startswith("coup_success:")]
+    assert sum(by_coalition) >= rows["coup_success"][p] - 1e-9
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--as-of", "1950-01", "--horizon", "12"], "must come after the scenario's start"),
+        (["--as-of", "1980-06", "--horizon", "12"], "past the scenario's horizon"),
+        (["--as-of", "1971-13", "--horizon", "12"], "--as-of"),
+        (["--as-of", "1971-03", "--horizon", "0"], "--horizon must be at least 1"),
+        (["--as-of", "1971-03", "--horizon", "12", "--posterior", "nope.json"], "does not exist"),
+    ],
+)
+def test_forecast_cli_bad_input(args, fragment):
+    result = runner.invoke(app, ["forecast", "bolivia-1952", *args])
+    assert result.exit_code == 2 and fragment in result.stderr, result.output
+
+
+def test_score_calibrate_forecast_backtest_cli_end_to_end(tmp_path):
+    score = runner.invoke(app, ["score", "bolivia-1952", "--runs", "200", "--out", str(tmp_path / "score"), "--json"])
+    assert score.exit_code == 0, score.output
+    data = json.loads(score.stdout)
+    assert (tmp_path / "score" / "reliability.png").read_bytes()[:4] == b"\x89PNG"
+    assert len(data["cells"]["rows"]) == len(timeline_cells(scenario()))
+    assert {c["key"] for c in data["totals"]["columns"]} >= {"log model", "log constant", "log persistence", "brier model"}
+
+    calibration = runner.invoke(
+        app, ["calibrate", "bolivia-1952", "--as-of", "1955-01", "--population", "3", "--generations", "1", "--runs-per-particle", "2",
+              "--parameters", ",".join(TWO), "--workers", "0", "--out", str(tmp_path / "cal"), "--json"],
+    )
+    assert calibration.exit_code == 0, calibration.output
+    for name in ("posterior.json", "posterior.png", "epsilon.png", "calibration.db", "generations.md", "parameters.csv"):
+        assert (tmp_path / "cal" / name).is_file(), name
+    again = runner.invoke(app, ["calibrate", "bolivia-1952", "--as-of", "1955-01", "--workers", "0", "--out", str(tmp_path / "cal")])
+    assert again.exit_code == 2 and "--resume" in again.stderr
+
+    with_posterior = runner.invoke(
+        app, ["forecast", "bolivia-1952", "--as-of", "1956-01", "--horizon", "6", "--runs", "120", "--draws", "3",
+              "--posterior", str(tmp_path / "cal" / "posterior.json"), "--json"],
+    )
+    assert with_posterior.exit_code == 0, with_posterior.output
+    assert "3 draws from the posterior" in json.loads(with_posterior.stdout)["parameters"]
+
+    backtest = runner.invoke(
+        app, ["backtest", "bolivia-1952", "--origins", "1956-01", "--horizon", "12", "--runs", "100", "--draws", "2", "--population", "3",
+              "--generations", "1", "--runs-per-particle", "2", "--parameters", TWO[0], "--workers", "0", "--out", str(tmp_path / "bt"), "--json"],
+    )
+    assert backtest.exit_code == 0, backtest.output
+    summary = json.loads(backtest.stdout)["summary"]
+    row = summary["rows"][0]
+    assert row["group"] == "1956-01" and row["label"] == "1956-01..1956-12" and row["cells"] > 0
+    posterior = json.loads((tmp_path / "bt" / "1956-01" / "posterior.json").read_text())
+    assert posterior["as_of"] == "1956-01"  # calibrated only on the record before the origin
+    assert (tmp_path / "bt" / "reliability.png").is_file()

@@ -1,0 +1,119 @@
+"""Sensitivity (SALib Sobol and Morris), scenario discovery (PRIM), and their results on Dask."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from coyuntura.cli import app
+from coyuntura.experiments.measures import OUTCOME_NAMES
+from coyuntura.experiments.discovery import discovery_table, run_discovery, tradeoff_table
+from coyuntura.experiments.sensitivity import free_parameters, run_sensitivity, sample, sensitivity_table
+from coyuntura.experiments.sweeps import Sweep, run_sweep
+from coyuntura.experiments.whatif import experiment_intervention, run_whatif
+from coyuntura.parallel import dask_client
+from coyuntura.scenario.calendar import parse_month
+from coyuntura.scenario.loader import load_scenario
+from coyuntura.store import RunStore
+
+runner = CliRunner()
+UNTIL = parse_month("1972-03")
+# From March 1971 the MNR is out of power: the new-class split hazard cannot fire, so it must get no index.
+PARAMS = ["mechanisms.coup.plot_intercept", "mechanisms.coup.army_force_scale", "mechanisms.new_class.split_intercept"]
+
+
+@lru_cache(maxsize=1)
+def scenario():
+    return load_scenario("bolivia-1952")
+
+
+def test_free_parameters_are_the_quantities_with_priors():
+    every = free_parameters(scenario())
+    assert len(every) >= 10 and all(p.low < p.high and p.low <= p.value <= p.high for p in every)
+    coup = free_parameters(scenario(), ["mechanisms.coup.*"])
+    assert {p.path for p in coup} >= {"mechanisms.coup.decisiveness", "mechanisms.coup.plot_intercept"}
+    assert all(p.path.startswith("mechanisms.coup.") for p in coup)
+    with pytest.raises(KeyError, match="no free parameter matches 'mechanisms.cop.*'"):
+        free_parameters(scenario(), ["mechanisms.cop.*"])
+    with pytest.raises(ValueError, match="power of two"):
+        sample(coup, "sobol", 100, 0)
+
+
+def test_sobol_finds_the_driver_and_gives_an_inert_parameter_nothing():
+    result = run_sensitivity(scenario(), "coup_success", "sobol", samples=16, n_runs=60, start="march_1971", until=UNTIL, patterns=PARAMS)
+    assert result.points == 16 * (3 + 2) and result.Y.shape == (80,)
+    st = dict(zip((p.path for p in result.parameters), result.indices["ST"]))
+    assert st["mechanisms.new_class.split_intercept"] == pytest.approx(0.0, abs=1e-9)
+    assert st["mechanisms.coup.plot_intercept"] > 0.1
+    assert any("sample too small" in w for w in result.warnings)
+    table = sensitivity_table(result)
+    assert table.rows[-1][0] == "mechanisms.new_class.split_intercept"  # most influential first
+    assert [c.key for c in table.columns][-4:] == ["S1", "S1_conf", "ST", "ST_conf"]
+
+
+def test_morris_ranks_the_inert_parameter_last():
+    result = run_sensitivity(scenario(), "coup_success", "morris", samples=4, n_runs=60, start="march_1971", until=UNTIL, patterns=PARAMS)
+    mu_star = dict(zip((p.path for p in result.parameters), result.indices["mu_star"]))
+    assert mu_star["mechanisms.new_class.split_intercept"] == 0.0 and max(mu_star.values()) > 0.05
+    assert any("4 trajectories" in w for w in result.warnings)
+
+
+def test_prim_finds_the_plotting_intercept_behind_successful_coups():
+    result = run_discovery(scenario(), "coup_success", samples=48, n_runs=60, threshold=0.6, start="march_1971", until=UNTIL, patterns=PARAMS)
+    box = result.box
+    assert 0 < box["coverage"] <= 1 and 0 < box["density"] <= 1 and box["mass"] <= 1
+    assert box["density"] >= result.min_density or result.warnings
+    assert result.trajectory[0]["coverage"] == 1.0 and result.trajectory[0]["res_dim"] == 0
+    limits = {limit.path: limit for limit in result.limits}
+    assert "mechanisms.new_class.split_intercept" not in limits
+    drivers = [limits[p] for p in PARAMS[:2] if p in limits]
+    assert drivers, f"the box should restrict a driver of coups, got {sorted(limits)}"
+    low_of_sample = result.X.min(axis=0)
+    for limit in drivers:  # likely coups need more plotting or a stronger army, never less: restricted from below only
+        position = [p.path for p in result.parameters].index(limit.path)
+        assert limit.low > low_of_sample[position] and limit.qp_low is not None and limit.qp_high is None
+    assert len(tradeoff_table(result).rows) == len(result.trajectory)
+    assert {row[0] for row in discovery_table(result).rows} == set(limits)
+    with pytest.raises(ValueError, match="never reaches 0.999"):
+        run_discovery(scenario(), "workers_government", samples=12, n_runs=20, threshold=0.999, start="march_1971", until=UNTIL, patterns=PARAMS)
+
+
+def test_results_do_not_depend_on_dask_or_the_number_of_workers():
+    intervention = experiment_intervention(scenario(), "mnr-unionists-in-assembly")
+    points = tuple({"mechanisms.coup.decisiveness": 1.0 + 0.5 * i} for i in range(5))
+    sweep = Sweep(scenario(), points, n_runs=80, seed=7, start="march_1971", until=UNTIL)
+    local_whatif = run_whatif(scenario(), intervention, 700, seed=2, chunk_runs=700)
+    local_sweep = run_sweep(sweep, points_per_task=5)
+    with dask_client(n_workers=2) as client:
+        remote_whatif = run_whatif(scenario(), intervention, 700, seed=2, client=client, chunk_runs=250)
+        remote_sweep = run_sweep(sweep, client=client, points_per_task=2)
+        command = runner.invoke(app, ["whatif", "bolivia-1952", "-e", "mnr-unionists-in-assembly", "--runs", "700", "--seed", "2",
+                                      "--scheduler", client.scheduler.address, "--json"])
+    assert np.array_equal(local_whatif.baseline, remote_whatif.baseline) and np.array_equal(local_whatif.treated, remote_whatif.treated)
+    assert np.array_equal(local_sweep.counts, remote_sweep.counts)
+    assert command.exit_code == 0, command.output
+    rows = {row["outcome"]: row for row in json.loads(command.stdout)["table"]["rows"]}
+    assert rows["popular_assembly"]["difference"] == pytest.approx(float(local_whatif.difference[OUTCOME_NAMES.index("popular_assembly")]))
+
+
+def test_sensitivity_command_writes_chart_tables_and_record(tmp_path):
+    store = tmp_path / "runs.duckdb"
+    args = ["sensitivity", "bolivia-1952", "--outcome", "coup_success", "--samples", "4", "--runs", "30", "--from", "march_1971",
+            "--until", "1971-09", "--params", "mechanisms.coup.plot_intercept,mechanisms.coup.decisiveness", "--workers", "0",
+            "--out", str(tmp_path / "out"), "--store", str(store), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (tmp_path / "out" / "coup_success-sobol.png").read_bytes()[:4] == b"\x89PNG"
+    assert {row["parameter"] for row in data["table"]["rows"]} == {"mechanisms.coup.plot_intercept", "mechanisms.coup.decisiveness"}
+    assert any("sample too small" in w for w in data["warnings"])
+    record = RunStore(store).show(data["record"])
+    assert record["kind"] == "sensitivity" and record["items"] == 4 * 4 and record["status"] == "complete"
+    again = json.loads(runner.invoke(app, args + ["--resume"]).stdout)
+    assert again["record"] == data["record"] and again["table"] == data["table"]
+    bad = runner.invoke(app, ["sensitivity", "bolivia-1952", "--outcome", "coup_sucess", "--workers", "0"])
+    assert bad.exit_code == 2 and "did you mean coup_success" in bad.stderr
