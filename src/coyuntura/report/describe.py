@@ -24,15 +24,14 @@ from __future__ import annotations
 import base64
 import html
 import inspect
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Iterable, Literal, Sequence, Union
 
 from .. import __version__
+from ..atomic import write_bytes
 from ..engine import exogenous, forces, formal
 from ..engine import random as engine_random
 from ..engine import state as engine_state
@@ -1029,22 +1028,6 @@ def render_html(description: Description) -> str:
 # --- writing --------------------------------------------------------------------------------------
 
 
-def write_atomically(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename: never half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_description(description: Description, path: str | Path, fmt: Format = "html") -> list[Path]:
     """Write the description to ``path`` (HTML: one file; Markdown: the file plus ``<stem>-<figure>.png`` beside it).
 
@@ -1054,14 +1037,14 @@ def write_description(description: Description, path: str | Path, fmt: Format = 
     if path.is_dir():
         raise ValueError(f"{path} is a folder; give a file name for the description")
     if fmt == "html":
-        return [write_atomically(path, render_html(description).encode("utf-8"))]
+        return [write_bytes(path, render_html(description).encode("utf-8"))]
     if fmt != "md":
         raise ValueError(f"unknown format {fmt!r}; use 'md' or 'html'")
     written = []
     links = {}
     for figure in description.figures:
         name = f"{path.stem}-{figure.key}.png"
-        written.append(write_atomically(path.with_name(name), figure.png))
+        written.append(write_bytes(path.with_name(name), figure.png))
         links[figure.key] = name
-    written.append(write_atomically(path, render_markdown(description, links).encode("utf-8")))
+    written.append(write_bytes(path, render_markdown(description, links).encode("utf-8")))
     return written

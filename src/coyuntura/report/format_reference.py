@@ -26,7 +26,8 @@ from ..scenario.calendar import parse_month
 from ..scenario.quantities import Prior, Quantity
 from ..scenario.refs import ActorReference
 from ..scenario.schema import Government, Relation, Scenario, Snapshot, SystemState
-from .describe import state_variable_meanings, write_atomically
+from ..atomic import write_bytes
+from .describe import state_variable_meanings
 
 REGENERATE = "make docs"
 """The documented command that rewrites ``docs/scenario-format.md``."""
@@ -301,7 +302,7 @@ def format_reference() -> str:
 
 def write_format_reference(path: str | Path) -> Path:
     """Write the reference to ``path`` atomically (a temporary file renamed into place)."""
-    return write_atomically(path, format_reference().encode("utf-8"))
+    return write_bytes(path, format_reference().encode("utf-8"))
 
 
 if __name__ == "__main__":  # pragma: no cover - the documented regeneration command
