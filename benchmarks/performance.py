@@ -12,8 +12,8 @@ One run prints one table:
   both sides; the throughput ratio. The engine's line at 10^5 gives the ratio at scale too.
 - **throughput curve and peak memory**: the engine at each of ``--sizes`` trajectories over the
   same months, each size timed in a fresh subprocess (so one size's memory cannot inflate
-  another's); peak memory is that process's maximum resident set (``ru_maxrss``), the Python
-  interpreter and its imports included (the "imports" column).
+  another's); peak memory is that process's maximum resident set (VmHWM), the Python
+  interpreter and its imports included (the "imports" column: the peak before the timed run).
 - **the floor**: for the same runs and batches, drawing the uniforms the engine consumes (its
   ``model.layout.size`` slots per run per month, from one PCG64 stream per ``BLOCK_SIZE`` block,
   exactly as ``coyuntura.engine.random`` does) plus one numpy copy of arrays the size of the
@@ -61,18 +61,30 @@ def _months(model) -> int:
 
 
 
+def peak_mib() -> float:
+    """This process's peak resident memory: VmHWM (reset on exec, unlike ``ru_maxrss``, which a child
+    started by ``subprocess`` inherits from its parent), else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def engine_child(runs: int, batch_size: int) -> dict:
     """In a fresh process: simulate ``runs`` trajectories once (after a small warm-up) and report time and memory."""
     model = _compiled()
     simulate(model, 1, seed=SEED)  # warm-up: imports, caches, first allocations
-    imports_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    imports_mib = peak_mib()
     started, cpu = time.perf_counter(), time.process_time()
     simulate(model, runs, seed=SEED, batch_size=batch_size)
     return {
         "runs": runs,
         "wall_s": time.perf_counter() - started,
         "cpu_s": time.process_time() - cpu,
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mib": peak_mib(),
         "imports_mib": imports_mib,
     }
 
