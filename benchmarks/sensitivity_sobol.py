@@ -37,7 +37,7 @@ def main() -> int:
     parser.add_argument("--start", default="march_1971")
     parser.add_argument("--until", default="1973-03")
     parser.add_argument("--params", nargs="*", default=None, help="glob patterns of free parameters (default: all)")
-    parser.add_argument("--out", type=Path, default=Path("reports/bolivia-1952/sensitivity-benchmark"))
+    parser.add_argument("--out", type=Path, default=Path("reports/bench-sensitivity"))
     parser.add_argument("--store", type=Path, default=None, help="run store (default: a temporary one)")
     args = parser.parse_args()
 
