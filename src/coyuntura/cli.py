@@ -65,6 +65,8 @@ app = typer.Typer(
 
 SCENARIO_ARGUMENT = typer.Argument(..., help="A bundled scenario's name (e.g. bolivia-1952) or a path to a scenario file.")
 STORE_OPTION_HELP = "Run store file (DuckDB; default: $COYUNTURA_STORE, else runs.duckdb in the user's data directory)."
+STORE_OPTION = typer.Option(None, "--store", help=STORE_OPTION_HELP)
+SCHEDULER_OPTION = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port).")
 
 
 # --- output helpers ------------------------------------------------------------------------------
@@ -150,7 +152,7 @@ def run_command(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report folder (default: reports/<scenario id>)."),
     as_json: bool = typer.Option(False, "--json", help="Print the tables as JSON only."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Runs simulated together (default: automatic; results do not depend on it)."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_OPTION_HELP),
+    store: Optional[Path] = STORE_OPTION,
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port); same numbers as in-process."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Simulate on a local Dask cluster of this many processes (default: this process)."),
 ) -> None:
@@ -506,8 +508,8 @@ def whatif_command(
     runs: int = typer.Option(10_000, "--runs", "-n", help="Number of paired runs."),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the random streams (shared by baseline and intervention)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_OPTION_HELP),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)."),
+    store: Optional[Path] = STORE_OPTION,
+    scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: this process below 50,000 runs)."),
 ) -> None:
     """Run baseline and intervention on common random numbers; print each outcome's paired difference with a 95% interval."""
@@ -589,9 +591,9 @@ def sensitivity_command(
     params: Optional[list[str]] = typer.Option(None, "--params", help="Only free parameters whose path matches these glob patterns (repeatable or comma-separated), e.g. 'mechanisms.coup.*'."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the chart and tables (default: reports/<scenario>/sensitivity)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_OPTION_HELP),
+    store: Optional[Path] = STORE_OPTION,
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted identical analysis: compute only the points not yet stored."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)."),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
 ) -> None:
     """Global sensitivity (SALib) of an outcome's probability to the free parameters: indices with 95% intervals and a bar chart."""
@@ -639,9 +641,9 @@ def discover_command(
     params: Optional[list[str]] = typer.Option(None, "--params", help="Only free parameters whose path matches these glob patterns (repeatable or comma-separated)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the trade-off chart and tables (default: reports/<scenario>/discovery)."),
     as_json: bool = typer.Option(False, "--json", help="Print the tables as JSON only."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_OPTION_HELP),
+    store: Optional[Path] = STORE_OPTION,
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted identical analysis: compute only the points not yet stored."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)."),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
 ) -> None:
     """Scenario discovery with PRIM: the box of parameter ranges where the outcome is likely, its coverage and density, the trade-off curve."""
@@ -683,7 +685,7 @@ app.add_typer(runs_app, name="runs")
 def runs_list_command(
     limit: int = typer.Option(30, "--limit", help="How many records, newest first."),
     kind: Optional[str] = typer.Option(None, "--kind", help="Only records of this kind (run, whatif, sensitivity, discovery, sweep, ...)."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_OPTION_HELP),
+    store: Optional[Path] = STORE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON only."),
 ) -> None:
     """The newest records in the run store."""
@@ -710,7 +712,7 @@ def runs_list_command(
 @runs_app.command("show")
 def runs_show_command(
     record: str = typer.Argument(..., help="Record id (or a unique prefix)."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_OPTION_HELP),
+    store: Optional[Path] = STORE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the record as JSON only."),
 ) -> None:
     """One record: its scenario hash, parameters, seed, code version, wall time, summary and Parquet files."""
@@ -744,7 +746,7 @@ def runs_show_command(
 def runs_compare_command(
     first: str = typer.Argument(..., help="First record id (or unique prefix)."),
     second: str = typer.Argument(..., help="Second record id (or unique prefix)."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_OPTION_HELP),
+    store: Optional[Path] = STORE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
 ) -> None:
     """Each outcome's probability in two records and their difference with its standard error."""
@@ -763,7 +765,7 @@ def runs_compare_command(
 def runs_export_command(
     record: str = typer.Argument(..., help="Record id (or unique prefix)."),
     out: Path = typer.Option(..., "--out", "-o", help="New folder to write record.json, items.csv and the Parquet files to."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_OPTION_HELP),
+    store: Optional[Path] = STORE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON only."),
 ) -> None:
     """Export a record to a folder: its metadata and summary as JSON, a sweep's points as CSV, its Parquet files."""
@@ -813,7 +815,7 @@ def serve_command(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: this machine only)."),
     port: int = typer.Option(8000, "--port", "-p", help="Port to listen on."),
     workers: int = typer.Option(2, "--workers", "-w", help="Worker processes that run simulations (jobs beyond them queue)."),
-    store: Optional[Path] = typer.Option(None, "--store", help=STORE_OPTION_HELP),
+    store: Optional[Path] = STORE_OPTION,
     scenario_files: Optional[list[Path]] = typer.Option(None, "--scenario", help="Register a scenario file besides the bundled ones (repeatable); validated now."),
 ) -> None:
     """Serve the web explorer: one page and a JSON API (its OpenAPI schema at /openapi.json), at http://HOST:PORT/."""
@@ -892,7 +894,7 @@ def score_command(
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the random streams (and of the posterior draws)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the tables and the reliability diagram (default: reports/<scenario>/score)."),
     as_json: bool = typer.Option(False, "--json", help="Print the tables as JSON only."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)."),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (default: this process)."),
 ) -> None:
     """Score the model and two baselines (constant hazard, persistence) on every cell of the observed timeline, in-sample."""
@@ -932,7 +934,7 @@ def calibrate_command(
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the pyabc history, posterior.json and charts (default: reports/<scenario>/calibration)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted calibration in --out from its last finished generation."),
     as_json: bool = typer.Option(False, "--json", help="Print the posterior summary as JSON only."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)."),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
 ) -> None:
     """ABC-SMC (pyabc) of the free parameters (numbers with a prior) on the observed timeline; writes the posterior and its diagnostics."""
@@ -979,7 +981,7 @@ def forecast_command(
     runs: int = typer.Option(10_000, "--runs", "-n", help="Simulated histories (particles)."),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the random streams (and of the posterior draws)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)."),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (default: this process)."),
 ) -> None:
     """Forecast each outcome over the horizon from any month, conditioned on the observed timeline before it."""
@@ -1016,7 +1018,7 @@ def backtest_command(
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the calibrations and the forecasts."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the calibrations, tables and the reliability diagram (default: reports/<scenario>/backtest)."),
     as_json: bool = typer.Option(False, "--json", help="Print the tables as JSON only."),
-    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port)."),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
 ) -> None:
     """Rolling-origin backtest: at each origin calibrate on the record before it, forecast what followed, score against the baselines."""

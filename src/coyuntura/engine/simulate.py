@@ -65,6 +65,7 @@ class Ensemble:
     series_months: tuple[int, ...] = ()
     final_regime: np.ndarray | None = None
     start_regime: int = 0
+    first_run: int = 0  # index of the first run: per-run arrays are indexed by run - first_run
     final_state: State | None = None  # the state at the end of ``until``, when kept (``keep_state=True``)
 
     @property
@@ -190,6 +191,7 @@ def simulate(
         series_months=series_months,
         final_regime=np.concatenate(final_regimes),
         start_regime=REGIME_KEYS.index((snapshot.government if snapshot is not None else scenario.government).type),
+        first_run=first_run,
         final_state=concat_states(final_states) if keep_state else None,
     )
 
@@ -307,5 +309,6 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         series_months=first.series_months,
         final_regime=np.concatenate([part.final_regime for part in parts]),
         start_regime=first.start_regime,
+        first_run=first.first_run,
         final_state=concat_states([part.final_state for part in parts]) if keep_state else None,
     )

@@ -65,13 +65,13 @@ def source_patterns(ensemble: Ensemble) -> list[PatternResult]:
     """The source's account as patterns: the coup against the MNR by 1966, the repression that
     followed it, and coups defeated by mass mobilization after the 1969 shock.
 
-    The ensemble must start at the scenario's start (1952-04), with runs numbered from 0.
+    The ensemble must start at the scenario's start (1952-04).
     """
     events = ensemble.events
     if events is None:
         raise ValueError("pattern checks need keep_events=True")
     n = ensemble.n_runs
-    runs = events["run"] - events["run"].min() if events["run"].size else events["run"]
+    runs = events["run"] - ensemble.first_run
     month = events["month"]
     end_1966 = parse_month("1966-12")
     shock = parse_month("1969-04")
@@ -87,7 +87,7 @@ def source_patterns(ensemble: Ensemble) -> list[PatternResult]:
 
     repression = events["event"] == int(EventType.REPRESSION_WAVE)
     repressed_after = np.zeros(n, dtype=bool)
-    rows = repression & (month >= coup_month[runs]) & (regime_then == int(RegimeType.RIGHT_MILITARY)) & (month <= end_1966 + 24)
+    rows = repression & (month >= coup_month[runs]) & (regime_then == int(RegimeType.RIGHT_MILITARY)) & (month <= coup_month[runs] + 24)
     repressed_after[runs[rows]] = True
 
     death = (events["event"] == int(EventType.LEADER_DEATH)) & (month == shock)

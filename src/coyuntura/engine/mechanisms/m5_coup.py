@@ -226,7 +226,7 @@ def _contest(state: State, p, month: Month, army_plot: np.ndarray, legitimacy: n
 
     plotter = np.where(army_plot, p.right_faction, p.regional_plotter)
     code = month.mechanism_code(NAME)
-    backers = [b for b in p.backers]
+    backers = list(p.backers)
     for plotter_index in (p.right_faction, p.regional_plotter):
         mask = attempt & (plotter == plotter_index)
         involved = actor_mask([plotter_index] + backers)
