@@ -32,6 +32,8 @@ class EventType(IntEnum):
     CABINET_OFFER = 16
     PARTY_SPLIT = 17
     ARMY_SPLIT = 18
+    GOVERNMENT_CHANGE = 19
+    HANDOVER = 20
 
     @property
     def key(self) -> str:
@@ -47,6 +49,9 @@ class Outcome(IntEnum):
     TO_NATIONALIST = 5
     TO_RIGHT = 6
     DEFEATED_BY_MOBILIZATION = 7
+    TO_CIVILIAN_NATIONALIST = 8
+    TO_WORKERS = 9
+    TO_CIVILIAN_ELECTED = 10
 
 
 EVENT_KEYS: tuple[str, ...] = tuple(event.key for event in EventType)

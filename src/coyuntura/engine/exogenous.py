@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..scenario.schema import ActorShock, GuerrillaArrival, LeaderDeath
-from .events import EventType, Outcome, actor_mask
-from .formal import logistic
-from .government import install
+from .events import EventType, actor_mask
+from .mechanisms.m18_regime_exit import palace_succession
 from .mechanisms.base import Month
 from .model import EVENTS_MECHANISM
-from .state import REGIME_KEYS, RegimeType, State
+from .state import REGIME_KEYS, State
 
 
 def apply_scheduled(state: State, month: Month) -> None:
@@ -22,16 +21,10 @@ def apply_scheduled(state: State, month: Month) -> None:
             continue
         if isinstance(event, LeaderDeath):
             dies = state.regime == REGIME_KEYS.index(event.applies_to)
-            month.log.record(month.index, dies, EventType.LEADER_DEATH, code)
-            nationalist_probability = logistic(
-                event.nationalist_successor_intercept.value + event.nationalist_pressure_coef.value * state.nationalist_pressure
+            palace_succession(
+                state, month, dies, code, event.nationalist_successor_intercept.value, event.nationalist_pressure_coef.value,
+                "succession", nationalist_policy=event.successor_policy.value,
             )
-            to_nationalist = dies & (month.draws.uniform("succession") < nationalist_probability)
-            to_right = dies & ~to_nationalist
-            install(state, to_nationalist, RegimeType.NATIONALIST_MILITARY, month, policy=event.successor_policy.value)
-            install(state, to_right, RegimeType.RIGHT_MILITARY, month)
-            outcome = np.where(to_nationalist, int(Outcome.TO_NATIONALIST), int(Outcome.TO_RIGHT))
-            month.log.record(month.index, dies, EventType.SUCCESSION, code, 0, outcome)
         elif isinstance(event, GuerrillaArrival):
             actor = model.index(event.actor)
             state.organization[actor] = event.organization.value

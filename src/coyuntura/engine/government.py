@@ -1,4 +1,4 @@
-"""Changes of government: who rules next and where they start."""
+"""Changes of government: who rules next, with whom, and where they start."""
 
 from __future__ import annotations
 
@@ -6,36 +6,59 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .events import EventType, Outcome
 from .state import RegimeType, State
 
 if TYPE_CHECKING:
     from .mechanisms.base import Month
 
+NEW_GOVERNMENT_OUTCOME: dict[RegimeType, Outcome] = {
+    RegimeType.CIVILIAN_NATIONALIST: Outcome.TO_CIVILIAN_NATIONALIST,
+    RegimeType.RIGHT_MILITARY: Outcome.TO_RIGHT,
+    RegimeType.NATIONALIST_MILITARY: Outcome.TO_NATIONALIST,
+    RegimeType.WORKERS_GOVERNMENT: Outcome.TO_WORKERS,
+    RegimeType.CIVILIAN_ELECTED: Outcome.TO_CIVILIAN_ELECTED,
+}
+"""The outcome a ``government_change`` event is logged with: the type of the new government."""
 
-def install(state: State, where: np.ndarray, regime: RegimeType, month: "Month", policy: np.ndarray | float | None = None) -> None:
-    """Install a government of type ``regime`` in the runs ``where``.
+COALITION_FIELDS: dict[RegimeType, str] = {regime: f"coalition_{regime.key}" for regime in RegimeType}
+"""The ``regime_exit`` parameter naming the actors a new government of each type governs with."""
 
-    A right military government starts from its anchor policy (M1) and dissolves
-    any Popular Assembly; a workers' government starts from its own anchor; a
-    nationalist government starts from ``policy`` and opens a new balancing round
-    whose progressive room is what that policy claims (M1: the room only shrinks
-    from there). The clock of months in power
-    restarts, and the loyal army faction follows the new incumbent.
+
+def install(
+    state: State,
+    where: np.ndarray,
+    regime: RegimeType,
+    month: "Month",
+    mechanism: int,
+    policy: np.ndarray | float | None = None,
+) -> None:
+    """Install a government of type ``regime`` in the runs ``where`` and log the change.
+
+    Each type starts from its own anchor policy (``regime_exit``'s ``policy_<type>``)
+    unless the winners bring theirs (``policy``); a nationalist government opens a
+    new balancing round whose progressive room is what its policy claims (M1: the
+    room only shrinks from there); a right military government dissolves any Popular
+    Assembly. The governing coalition becomes the one the scenario declares for that
+    type, the clock of months in power restarts, and the army faction loyal to the
+    president follows the new incumbent.
     """
     if not np.any(where):
         return
-    drift = month.params("nationalist_drift")
+    exits = month.params("regime_exit")
     if policy is None:
-        policy = {
-            RegimeType.RIGHT_MILITARY: drift.right_military_policy,
-            RegimeType.WORKERS_GOVERNMENT: drift.workers_government_policy,
-        }.get(regime, state.policy)
+        policy = getattr(exits, f"policy_{regime.key}")
     state.regime[where] = int(regime)
     state.policy[:] = np.where(where, policy, state.policy)
     state.months_in_power[where] = 0
-    if regime == RegimeType.NATIONALIST_MILITARY:
+    if regime in (RegimeType.NATIONALIST_MILITARY, RegimeType.CIVILIAN_NATIONALIST, RegimeType.CIVILIAN_ELECTED):
         state.progressive_room[:] = np.where(where, np.maximum(state.policy, 0.0), state.progressive_room)
     if regime == RegimeType.RIGHT_MILITARY:
         state.assembly[where] = False
+    members = getattr(exits, COALITION_FIELDS[regime])
+    state.coalition[:, where] = False
+    for actor in members:
+        state.coalition[actor, where] = True
     loyal = month.params("military_institution").loyal_faction
     state.support[loyal] = np.where(where, 1.0, state.support[loyal])
+    month.log.record(month.index, where, EventType.GOVERNMENT_CHANGE, mechanism, 0, int(NEW_GOVERNMENT_OUTCOME[regime]))

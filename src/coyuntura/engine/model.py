@@ -14,7 +14,7 @@ from ..scenario.refs import is_actor_reference
 from ..scenario.schema import Government, Scenario, Snapshot
 from .mechanisms import SCHEDULE
 from .random import SlotLayout
-from .state import ACTOR_VARIABLES, SYSTEM_VARIABLES, REGIME_KEYS, State
+from .state import ACTOR_VARIABLES, NEVER, SYSTEM_VARIABLES, REGIME_KEYS, State
 
 EVENTS_MECHANISM = "exogenous_events"
 """Mechanism name under which scheduled exogenous events are logged."""
@@ -33,6 +33,10 @@ class Model:
     civil_actors: tuple[int, ...]
     threshold: np.ndarray
     initial_organization: np.ndarray
+    holding_ids: tuple[str, ...]
+    holding_owners: tuple[str, ...]
+    holding_from_concessions: tuple[bool, ...]
+    holding_available_from: tuple[int | None, ...]
     influence: tuple[tuple[int, int, float], ...]
     alliances: tuple[tuple[int, int, float], ...]
     params: dict[str, SimpleNamespace]
@@ -70,11 +74,28 @@ class Model:
         system["policy"] = government.policy.value
         system["progressive_room"] = government.progressive_room.value
         regime = REGIME_KEYS.index(government.type)
+        coalition = np.zeros((self.n_actors, n_runs), dtype=bool)
+        for actor_id in government.coalition:
+            coalition[self.index(actor_id)] = True
+        nationalized = set(snapshot.nationalized) if snapshot is not None else set()
+        # Concessions granted before a snapshot's month exist at that month (unless nationalized since).
+        month = snapshot.month if snapshot is not None else scenario.calendar.start
+        private = [
+            not holding.nationalized
+            and holding.id not in nationalized
+            and (snapshot is not None or not holding.created_by_concessions)
+            and (holding.available_from is None or holding.available_from <= month)
+            for holding in scenario.holdings
+        ]
         values: dict[str, object] = {
             "month": snapshot.month if snapshot is not None else scenario.calendar.start,
             "regime": np.full(n_runs, regime, dtype=np.int8),
             "assembly": np.full(n_runs, bool(snapshot.assembly) if snapshot is not None else False),
             "months_in_power": np.zeros(n_runs, dtype=np.int32),
+            "coalition": coalition,
+            "holdings": np.repeat(np.array(private, dtype=bool).reshape(-1, 1), n_runs, axis=1),
+            "months_since_repression": np.full(n_runs, NEVER, dtype=np.int32),
+            "months_since_mobilization": np.full(n_runs, NEVER, dtype=np.int32),
         }
         for name in ACTOR_VARIABLES:
             values[name] = np.repeat(actor_values[name][:, None], n_runs, axis=1)
@@ -113,12 +134,18 @@ def compile_scenario(scenario: Scenario) -> Model:
         slots += list(module.SLOTS)
         for slot in getattr(module, "ACTOR_SLOTS", ()):
             slots += [f"{slot}.{actor_id}" for actor_id in actor_ids]
+        for slot in getattr(module, "HOLDING_SLOTS", ()):
+            slots += [f"{slot}.{holding.id}" for holding in scenario.holdings]
     slots += list(EVENT_SLOTS)
     initial = scenario.actors
     return Model(
         scenario=scenario,
         actor_ids=actor_ids,
         actor_names=tuple(actor.name for actor in scenario.actors),
+        holding_ids=tuple(holding.id for holding in scenario.holdings),
+        holding_owners=tuple(holding.owner for holding in scenario.holdings),
+        holding_from_concessions=tuple(holding.created_by_concessions for holding in scenario.holdings),
+        holding_available_from=tuple(holding.available_from for holding in scenario.holdings),
         domestic_actors=tuple(i for i, actor in enumerate(scenario.actors) if actor.kind != "foreign"),
         civil_actors=tuple(i for i, actor in enumerate(scenario.actors) if actor.kind not in ("foreign", "army", "guerrilla")),
         threshold=np.array([scenario.attribute(a, "threshold").value for a in initial]),

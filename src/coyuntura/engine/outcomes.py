@@ -56,6 +56,8 @@ OUTCOMES: tuple[OutcomeDefinition, ...] = (
     OutcomeDefinition("cabinet_accepted", "Left accepts cabinet posts", _event(EventType.CABINET_OFFER, Outcome.ACCEPTED)),
     OutcomeDefinition("popular_assembly", "Popular Assembly formed", _event(EventType.POPULAR_ASSEMBLY)),
     OutcomeDefinition("workers_government", "Workers' government", _event(EventType.WORKERS_GOVERNMENT, Outcome.SUCCESS)),
+    OutcomeDefinition("government_change", "Change of government (any cause)", _event(EventType.GOVERNMENT_CHANGE)),
+    OutcomeDefinition("handover", "Military hands power to civilians", _event(EventType.HANDOVER)),
 )
 
 OUTCOME_KEYS = tuple(outcome.key for outcome in OUTCOMES)

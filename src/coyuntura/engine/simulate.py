@@ -233,7 +233,7 @@ def _run_batch(
         for module, params in mechanisms:
             if params.enabled:
                 module.apply(state, params, month)
-        state.months_in_power += 1
+        state.advance_clocks()
         state.clip_to_bounds()
         row = index - start_month
         regime_counts[row] += np.bincount(state.regime, minlength=regime_counts.shape[1])

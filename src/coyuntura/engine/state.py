@@ -20,6 +20,7 @@ class RegimeType(IntEnum):
     RIGHT_MILITARY = 1
     NATIONALIST_MILITARY = 2
     WORKERS_GOVERNMENT = 3
+    CIVILIAN_ELECTED = 4
 
     @property
     def key(self) -> str:
@@ -27,6 +28,12 @@ class RegimeType(IntEnum):
 
 
 REGIME_KEYS: tuple[str, ...] = tuple(regime.key for regime in RegimeType)
+
+MILITARY_REGIMES: tuple[RegimeType, ...] = (RegimeType.RIGHT_MILITARY, RegimeType.NATIONALIST_MILITARY)
+CIVILIAN_REGIMES: tuple[RegimeType, ...] = (RegimeType.CIVILIAN_NATIONALIST, RegimeType.CIVILIAN_ELECTED)
+
+NEVER = 10_000
+"""Months-since counters start here: "not within memory"."""
 
 ACTOR_VARIABLES: tuple[str, ...] = (
     "weight",  # political weight (share of the relevant population or of the officer corps)
@@ -53,7 +60,7 @@ SYSTEM_VARIABLES: tuple[str, ...] = (
     "differentiation",  # capitalist differentiation among the peasantry (M9)
     "us_hostility",  # US hostility toward the government (M2)
     "nationalist_pressure",  # pull of a "nationalist" program inside the army (M10)
-    "assets_remaining",  # foreign-owned assets still open to nationalization (M14)
+    "coup_memory",  # politicization of the officer corps after recent coup attempts (the coup trap, M5)
     "polarization",  # polarization of the political field (M17)
     "guerrilla_defeats",  # guerrilla focos defeated so far (M10)
 )
@@ -67,6 +74,10 @@ class State:
     regime: np.ndarray  # (runs,) int8 RegimeType
     assembly: np.ndarray  # (runs,) bool: a Popular Assembly sits (dual power)
     months_in_power: np.ndarray  # (runs,) int32
+    coalition: np.ndarray  # (actors, runs) bool: the actors in the governing coalition
+    holdings: np.ndarray  # (holdings, runs) bool: the named holdings still in private hands (M14)
+    months_since_repression: np.ndarray  # (runs,) int32: months since the last repression wave
+    months_since_mobilization: np.ndarray  # (runs,) int32: months since the last general strike or mass mobilization
     weight: np.ndarray
     organization: np.ndarray
     arms: np.ndarray
@@ -88,7 +99,7 @@ class State:
     differentiation: np.ndarray
     us_hostility: np.ndarray
     nationalist_pressure: np.ndarray
-    assets_remaining: np.ndarray
+    coup_memory: np.ndarray
     polarization: np.ndarray
     guerrilla_defeats: np.ndarray
 
@@ -106,10 +117,8 @@ class State:
             value = getattr(self, f.name)
             if f.name == "month":
                 values[f.name] = value
-            elif f.name in ACTOR_VARIABLES:
-                values[f.name] = value[:, runs]
             else:
-                values[f.name] = value[runs]
+                values[f.name] = value[..., runs]
         return State(**values)
 
     def assign(self, runs: np.ndarray, sub: "State") -> None:
@@ -117,11 +126,13 @@ class State:
         for f in fields(self):
             if f.name == "month":
                 continue
-            value = getattr(self, f.name)
-            if f.name in ACTOR_VARIABLES:
-                value[:, runs] = getattr(sub, f.name)
-            else:
-                value[runs] = getattr(sub, f.name)
+            getattr(self, f.name)[..., runs] = getattr(sub, f.name)
+
+    def advance_clocks(self) -> None:
+        """A month has passed: every month counter moves on (counters saturate at :data:`NEVER`)."""
+        self.months_in_power += 1
+        for counter in (self.months_since_repression, self.months_since_mobilization):
+            np.minimum(counter + 1, NEVER, out=counter)
 
     def clip_to_bounds(self) -> None:
         """Keep every level inside its documented range after a month's updates."""
@@ -130,5 +141,5 @@ class State:
             np.clip(getattr(self, name), low, 1.0, out=getattr(self, name))
         for name in SYSTEM_VARIABLES:
             low = -1.0 if name == "policy" else 0.0
-            high = np.inf if name in ("assets_remaining", "guerrilla_defeats") else 1.0
+            high = np.inf if name == "guerrilla_defeats" else 1.0
             np.clip(getattr(self, name), low, high, out=getattr(self, name))

@@ -23,6 +23,8 @@ stay contiguous, because systematic resampling keeps ancestors in order.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Sequence
@@ -184,6 +186,170 @@ def _resample_uniform(seed: int, month: int) -> float:
     return float(np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(month, 0, 1)))).random())
 
 
+_LINEAGES = itertools.count()
+
+
+class SegmentCache:
+    """Segments already simulated, keyed by (lineage, first month, last month), for filters that share runs.
+
+    A segment's result depends only on the runs' states at its start, its months
+    and the seed; two filters of one *lineage* (a fork and the filter it was
+    forked from, before either resamples) hold the same states, so one may reuse
+    what the other simulated. Only the newest lineage's segments are kept.
+    """
+
+    def __init__(self) -> None:
+        self._segments: dict[tuple[int, int, int], tuple[State, dict[str, np.ndarray]]] = {}
+
+    def get(self, key: tuple[int, int, int]) -> tuple[State, dict[str, np.ndarray]] | None:
+        """The segment, if simulated; segments of that lineage that start earlier are dropped (they are behind every reader)."""
+        self._segments = {k: v for k, v in self._segments.items() if k[0] != key[0] or k[1] >= key[1]}
+        return self._segments.get(key)
+
+    def put(self, key: tuple[int, int, int], value: tuple[State, dict[str, np.ndarray]]) -> None:
+        """Keep a segment (and drop those of other, older lineages)."""
+        self._segments = {k: v for k, v in self._segments.items() if k[0] == key[0]}
+        self._segments[key] = value
+
+    def __len__(self) -> int:
+        return len(self._segments)
+
+
+class ParticleFilter:
+    """Sequential importance resampling over a scenario's months, one segment at a time.
+
+    The runs are simulated from the scenario's start by :meth:`advance` (up to a
+    month), each run's answer to each of ``cells`` is kept as the months pass,
+    and :meth:`assimilate` weights the runs by their agreement with cells that
+    have closed, resampling when the effective sample size falls below
+    :data:`RESAMPLE_BELOW` of the runs. :meth:`fork` copies the filter (same runs,
+    same weights) to answer other cells without assimilating anything: a
+    one-step-ahead prediction. :func:`simulate_histories` is this filter run to
+    the end in one go.
+    """
+
+    def __init__(
+        self,
+        scenarios: Sequence[Scenario],
+        n_runs: int,
+        seed: int,
+        cells: Sequence[Cell] = (),
+        simulator: Simulator | None = None,
+        mismatch: float = DEFAULT_MISMATCH,
+    ):
+        if n_runs < 1:
+            raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
+        if not scenarios:
+            raise ValueError("give at least one scenario (parameter draw)")
+        if not 0.0 < mismatch < 0.5:
+            raise ValueError(f"the mismatch probability must be in (0, 0.5), got {mismatch}")
+        self.scenarios = list(scenarios)
+        self.n_runs = n_runs
+        self.seed = seed
+        self.simulator = simulator or LocalSimulator()
+        self.mismatch = mismatch
+        self.start = self.scenarios[0].calendar.start
+        self.month = self.start - 1  # the last month simulated
+        self.draw = np.repeat(np.arange(len(scenarios)), np.diff(np.linspace(0, n_runs, len(scenarios) + 1).round().astype(int)))
+        self._track(cells)
+        self.log_w = np.zeros(n_runs)
+        self.log_evidence = 0.0
+        self.resamplings = 0
+        self.ess_trace: list[tuple[int, float]] = []
+        self.state: State | None = None
+        self.lineage = next(_LINEAGES)
+
+    def _track(self, cells: Sequence[Cell]) -> None:
+        self.cells = list(dict.fromkeys(cells))
+        self.index_of = {cell: k for k, cell in enumerate(self.cells)}
+        self.flags = np.zeros((len(self.cells), self.n_runs), dtype=bool)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Normalized importance weights of the runs."""
+        return _normalized(self.log_w)
+
+    @property
+    def ess(self) -> float:
+        """Effective sample size of the current weights, ``1 / sum(w^2)``."""
+        return float(1.0 / np.sum(self.weights**2))
+
+    def probability(self, happened: np.ndarray) -> float:
+        """Weighted share of runs where ``happened`` holds."""
+        return float(np.clip(np.sum(self.weights * happened), 0.0, 1.0))
+
+    def cell_flags(self, cell: Cell) -> np.ndarray:
+        """Per run: did the cell's outcome happen (events), or does its regime hold (regimes), in the months simulated?"""
+        return self.flags[self.index_of[cell]]
+
+    def advance(self, end: int, cache: SegmentCache | None = None) -> dict[str, np.ndarray]:
+        """Simulate the months after the last one simulated through ``end``; update the cells' answers; return the segment's events.
+
+        With a ``cache``, a segment a filter of the same lineage already simulated is reused (the numbers are the same).
+        """
+        first = self.month + 1
+        if end < first:
+            raise ValueError(f"{format_month(end)} is not after the last month simulated, {format_month(self.month)}")
+        key = (self.lineage, first, end)
+        hit = cache.get(key) if cache is not None else None
+        if hit is None:
+            state = self.state
+            jobs = [
+                Job(d, offset, count, state.select(np.arange(offset, offset + count)) if state is not None else None)
+                for d, offset, count in _groups(self.draw)
+            ]
+            parts = self.simulator.run(self.scenarios, jobs, self.seed, end)
+            hit = (concat_states([part.final_state for part in parts]), _merge_columns([part.events for part in parts]))  # type: ignore[misc]
+            if cache is not None:
+                cache.put(key, hit)
+        self.state, events = hit
+        for cell in self.cells:
+            if cell.last < first or cell.first > end:
+                continue
+            k = self.index_of[cell]
+            if cell.kind == "regime":
+                if cell.last == end:
+                    self.flags[k] = self.state.regime == REGIME_KEYS.index(cell.key)
+            else:
+                window = (max(cell.first, first), min(cell.last, end))
+                self.flags[k] |= runs_with_outcome(events, cell.key, self.n_runs, 0, window)
+        self.month = end
+        return events
+
+    def assimilate(self, cells: Sequence[Cell]) -> None:
+        """Weight the runs by their agreement with ``cells`` (which end in the last month simulated); resample if the ESS is low."""
+        if not cells:
+            return
+        for cell in cells:
+            if cell.last != self.month:
+                raise ValueError(f"cell {cell.name} does not end in {format_month(self.month)}, the last month simulated")
+        before = _log_sum(self.log_w)
+        for cell in cells:
+            agree = self.flags[self.index_of[cell]] == cell.observed
+            self.log_w += np.where(agree, math.log1p(-self.mismatch), math.log(self.mismatch))
+        self.log_evidence += _log_sum(self.log_w) - before
+        weights = _normalized(self.log_w)
+        ess = float(1.0 / np.sum(weights**2))
+        self.ess_trace.append((self.month, ess))
+        if ess < RESAMPLE_BELOW * self.n_runs:
+            assert self.state is not None
+            ancestors = systematic_resample(weights, _resample_uniform(self.seed, self.month))
+            self.state = self.state.select(ancestors)
+            self.flags = self.flags[:, ancestors]
+            self.draw = self.draw[ancestors]
+            self.log_w = np.zeros(self.n_runs)
+            self.resamplings += 1
+            self.lineage = next(_LINEAGES)
+
+    def fork(self, cells: Sequence[Cell]) -> "ParticleFilter":
+        """A copy that goes on from the same runs with the same weights and answers ``cells`` (fresh, from the next month)."""
+        twin = copy.copy(self)
+        twin.log_w = self.log_w.copy()
+        twin.ess_trace = list(self.ess_trace)
+        twin._track(cells)
+        return twin
+
+
 def simulate_histories(
     scenarios: Sequence[Scenario],
     n_runs: int,
@@ -200,15 +366,14 @@ def simulate_histories(
     """Simulate ``n_runs`` histories from the start to ``until``, filtered on ``condition`` cells, answering ``record`` cells.
 
     ``scenarios`` are parameter draws (runs are split among them in equal
-    contiguous blocks); they must share calendar and actors. ``progress`` is
-    called with (months done, months in all).
+    contiguous blocks); they must share calendar and actors. Segments end where
+    cells end, at ``extra_ends`` and at ``until``. ``progress`` is called with
+    (months done, months in all).
     """
     if n_runs < 1:
         raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
     if not scenarios:
         raise ValueError("give at least one scenario (parameter draw)")
-    if not 0.0 < mismatch < 0.5:
-        raise ValueError(f"the mismatch probability must be in (0, 0.5), got {mismatch}")
     start = scenarios[0].calendar.start
     if until < start:
         raise ValueError(f"{format_month(until)} is before the scenario's start {format_month(start)}")
@@ -217,73 +382,32 @@ def simulate_histories(
         if collect_from is not None and cell.last >= collect_from:
             raise ValueError("conditioning cells must end before the months whose events are collected")
     ends = _segment_ends(start, until, cells, list(extra_ends) + ([collect_from - 1] if collect_from else []))
-    simulator = simulator or LocalSimulator()
-    draw = np.repeat(np.arange(len(scenarios)), np.diff(np.linspace(0, n_runs, len(scenarios) + 1).round().astype(int)))
-    flags = np.zeros((len(cells), n_runs), dtype=bool)
-    index_of = {cell: k for k, cell in enumerate(cells)}
+    particles = ParticleFilter(scenarios, n_runs, seed, cells, simulator, mismatch)
     by_end: dict[int, list[Cell]] = {}
     for cell in condition:
         by_end.setdefault(cell.last, []).append(cell)
-    log_w = np.zeros(n_runs)
-    log_evidence = 0.0
-    resamplings = 0
-    ess_trace: list[tuple[int, float]] = []
-    state: State | None = None
     collected: list[dict[str, np.ndarray]] = []
-    first = start
     for end in ends:
-        jobs = [
-            Job(d, offset, count, state.select(np.arange(offset, offset + count)) if state is not None else None)
-            for d, offset, count in _groups(draw)
-        ]
-        parts = simulator.run(scenarios, jobs, seed, end)
-        state = concat_states([part.final_state for part in parts])  # type: ignore[misc]
-        events = _merge_columns([part.events for part in parts])  # type: ignore[misc]
+        first = particles.month + 1
+        events = particles.advance(end)
         if collect_from is not None and first >= collect_from:
             collected.append(events)
-        for cell in cells:
-            if cell.last < first or cell.first > end:
-                continue
-            k = index_of[cell]
-            if cell.kind == "regime":
-                if cell.last == end:
-                    flags[k] = state.regime == REGIME_KEYS.index(cell.key)
-            else:
-                window = (max(cell.first, first), min(cell.last, end))
-                flags[k] |= runs_with_outcome(events, cell.key, n_runs, 0, window)
-        closing = by_end.get(end, [])
-        if closing:
-            before = _log_sum(log_w)
-            for cell in closing:
-                agree = flags[index_of[cell]] == cell.observed
-                log_w += np.where(agree, math.log1p(-mismatch), math.log(mismatch))
-            log_evidence += _log_sum(log_w) - before
-            weights = _normalized(log_w)
-            ess = float(1.0 / np.sum(weights**2))
-            ess_trace.append((end, ess))
-            if ess < RESAMPLE_BELOW * n_runs:
-                ancestors = systematic_resample(weights, _resample_uniform(seed, end))
-                state = state.select(ancestors)
-                flags = flags[:, ancestors]
-                draw = draw[ancestors]
-                log_w = np.zeros(n_runs)
-                resamplings += 1
+        particles.assimilate(by_end.get(end, []))
         if progress is not None:
             progress(end - start + 1, until - start + 1)
-        first = end + 1
-    assert state is not None
+    assert particles.state is not None
     return Histories(
         n_runs=n_runs,
         until=until,
-        weights=_normalized(log_w),
-        draw=draw,
-        flags={cell: flags[index_of[cell]] for cell in cells},
-        final_state=state,
+        weights=particles.weights,
+        draw=particles.draw,
+        flags={cell: particles.cell_flags(cell) for cell in cells},
+        final_state=particles.state,
         events=_merge_columns(collected) if collected else None,
         conditioned_on=tuple(condition),
-        log_evidence=float(log_evidence),
-        resamplings=resamplings,
-        ess_trace=ess_trace,
+        log_evidence=float(particles.log_evidence),
+        resamplings=particles.resamplings,
+        ess_trace=particles.ess_trace,
     )
 
 

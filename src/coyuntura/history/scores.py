@@ -12,7 +12,14 @@ so that a share of 0 out of ``n`` runs does not score minus infinity.
 :func:`score_scenario` scores the whole timeline in-sample: the model simulated
 from the scenario's start without conditioning (its own account of the whole
 history), the baselines fitted on every cell. The out-of-sample comparison is the
-rolling-origin backtest (:mod:`coyuntura.history.backtest`).
+rolling-origin backtest (:mod:`coyuntura.history.backtest`); the one-step-ahead
+(filtered) score is :mod:`coyuntura.history.filtered`.
+
+Totals are also given by *kind* of cell (each outcome key, and ``regime`` for
+the regime readings). The Monte Carlo error of the model's totals comes from
+:class:`Replicates`: independent replicates of the model's probabilities (blocks
+of independent runs here, independent particle filters in the filtered score),
+by the delete-one jackknife.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..engine.outcomes import outcome
 from ..report.tables import Column, Table
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
@@ -35,6 +43,10 @@ CONSTANT = "constant"
 PERSISTENCE = "persistence"
 FORECASTERS = (MODEL, CONSTANT, PERSISTENCE)
 LABELS = {MODEL: "Model", CONSTANT: "Constant hazard", PERSISTENCE: "Persistence"}
+REGIME_KIND = "regime"
+"""The kind of every regime cell in the breakdown by kind (events: their outcome key)."""
+DEFAULT_REPLICATES = 8
+"""Replicates for the jackknife estimate of the Monte Carlo error (blocks of runs, or independent filters)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,105 @@ def cell_forecasts(cells: Sequence[Cell], histories: Histories, constant: Consta
     return result
 
 
+def kind_of(cell: Cell) -> str:
+    """The cell's kind in the breakdown: its outcome key (events) or ``regime``."""
+    return REGIME_KIND if cell.kind == "regime" else cell.key
+
+
+def kind_label(kind: str) -> str:
+    """A kind in words."""
+    if kind == REGIME_KIND:
+        return "Regime in power (any type)"
+    try:
+        return outcome(kind).label
+    except KeyError:
+        return kind
+
+
+@dataclass(frozen=True)
+class Replicates:
+    """``K`` independent Monte Carlo replicates of the model's probability of each cell, for its Monte Carlo error.
+
+    ``probabilities[c, r]`` is replicate ``r``'s probability of ``cells[c]``,
+    ``effective_runs[c, r]`` the runs behind it (its effective sample size) and
+    ``pool[r]`` the weight of replicate ``r`` in the pooled estimate (its runs).
+    Leaving replicate ``r`` out gives a pooled estimate of every cell and of every
+    total; the spread of those ``K`` estimates is the delete-one jackknife
+    standard error, ``sqrt((K - 1) / K * sum_r (T_-r - mean)^2)`` - for one cell's
+    probability with equal pools, the replicates' standard deviation over ``sqrt(K)``.
+    """
+
+    cells: tuple[Cell, ...]
+    probabilities: np.ndarray
+    effective_runs: np.ndarray
+    pool: np.ndarray
+    method: str
+
+    @property
+    def k(self) -> int:
+        return int(self.pool.size)
+
+    def _rows(self, cells: Sequence[Cell]) -> list[int]:
+        index = {cell: i for i, cell in enumerate(self.cells)}
+        return [index[cell] for cell in cells]
+
+    def leave_one_out(self) -> tuple[np.ndarray, np.ndarray]:
+        """Pooled probabilities and effective runs of every cell with each replicate left out: two ``(cells, K)`` arrays."""
+        weighted = self.probabilities * self.pool
+        p = (weighted.sum(axis=1, keepdims=True) - weighted) / (self.pool.sum() - self.pool)
+        n = self.effective_runs.sum(axis=1, keepdims=True) - self.effective_runs
+        return np.clip(p, 0.0, 1.0), n
+
+    def cell_se(self, cell: Cell) -> float:
+        """Jackknife standard error of the pooled probability of one cell."""
+        p, _ = self.leave_one_out()
+        return _jackknife(p[self._rows([cell])[0]])
+
+    def totals_se(self, cells: Sequence[Cell]) -> tuple[float, float]:
+        """Jackknife standard errors of the model's total log score and total Brier score over ``cells``."""
+        if not cells:
+            return 0.0, 0.0
+        p, n = self.leave_one_out()
+        rows = self._rows(cells)
+        p, n = p[rows], n[rows]
+        y = np.array([cell.observed for cell in cells])[:, None]
+        smoothed = (p * n + 0.5) / (n + 1.0)
+        log = np.where(y, np.log(smoothed), np.log1p(-smoothed)).sum(axis=0)
+        brier = ((p - y) ** 2).sum(axis=0)
+        return _jackknife(log), _jackknife(brier)
+
+
+def _jackknife(estimates: np.ndarray) -> float:
+    k = estimates.size
+    if k < 2:
+        return float("nan")
+    return float(math.sqrt((k - 1) / k * float(np.sum((estimates - estimates.mean()) ** 2))))
+
+
+def block_replicates(cells: Sequence[Cell], histories: Histories, k: int = DEFAULT_REPLICATES) -> Replicates:
+    """Replicates from ``k`` interleaved blocks of one set of histories (runs ``r, r + k, r + 2k, ...``).
+
+    Honest when the runs are independent (no filtering): each block is then an
+    independent sample, and interleaving spreads every parameter draw over all blocks.
+    """
+    k = max(1, min(k, histories.n_runs))
+    flags = np.stack([histories.flags[cell] for cell in cells]) if cells else np.zeros((0, histories.n_runs), dtype=bool)
+    p = np.zeros((len(cells), k))
+    ess = np.zeros((len(cells), k))
+    pool = np.zeros(k)
+    for r in range(k):
+        w = histories.weights[r::k]
+        total = float(w.sum())
+        pool[r] = total
+        p[:, r] = (flags[:, r::k] * w).sum(axis=1) / total
+        ess[:, r] = total**2 / float(np.sum(w**2))
+    method = (
+        f"delete-one jackknife over {k} interleaved blocks of the {histories.n_runs:,} independent runs "
+        "(a cell's SE: binomial, sqrt(p(1-p)/N))"
+    )
+    return Replicates(tuple(cells), p, ess, pool, method)
+
+
 @dataclass(frozen=True)
 class Totals:
     """Summed scores of one forecaster over a set of cells."""
@@ -99,12 +210,18 @@ def _yes_no(cell: Cell) -> str:
     return "yes" if cell.observed else "no"
 
 
-def cell_table(forecasts: Sequence[CellForecast], title: str) -> Table:
-    """One row per cell: what, window, observed, each forecaster's probability, and the log-score differences."""
+def cell_table(
+    forecasts: Sequence[CellForecast], title: str, periods: Sequence[str] | None = None, notes: Sequence[str] = ()
+) -> Table:
+    """One row per cell: what, window, observed, each forecaster's probability, and the log-score differences.
+
+    ``periods`` (one per forecast) adds the period each cell was forecast in; ``notes`` are added to the table's.
+    """
     columns = (
         Column("cell", "Cell", "key"),
         Column("label", "Event", "label"),
         Column("window", "Window", "label"),
+        *((Column("period", "Forecast in", "label"),) if periods is not None else ()),
         Column("observed", "Observed", "label"),
         Column("p model", "Model", "probability", "model"),
         Column("se model", "SE", "se", "model"),
@@ -114,11 +231,12 @@ def cell_table(forecasts: Sequence[CellForecast], title: str) -> Table:
         Column("dlog persistence", "Δlog vs persist.", "label"),
     )
     rows = []
-    for f in forecasts:
+    for i, f in enumerate(forecasts):
         model_log = f.log_score(MODEL)
         rows.append(
             (
-                f.cell.name, f.cell.label, f.cell.window, _yes_no(f.cell), f.probabilities[MODEL], f.model_se,
+                f.cell.name, f.cell.label, f.cell.window, *((periods[i],) if periods is not None else ()), _yes_no(f.cell),
+                f.probabilities[MODEL], f.model_se,
                 f.probabilities[CONSTANT], f.probabilities[PERSISTENCE],
                 round(model_log - f.log_score(CONSTANT), 3), round(model_log - f.log_score(PERSISTENCE), 3),
             )
@@ -126,40 +244,94 @@ def cell_table(forecasts: Sequence[CellForecast], title: str) -> Table:
     notes = (
         "Probabilities are that the event happens in the window (regimes: that the regime holds at that month).",
         "Δlog: the model's log score minus the baseline's for the cell; positive means the model did better.",
+        *notes,
     )
     return Table(title=title, columns=columns, rows=tuple(rows), notes=notes)
 
 
-def totals_table(groups: Sequence[tuple[str, str, Sequence[CellForecast]]], title: str) -> Table:
-    """Total log and Brier scores of each forecaster: one row per (key, label, cells) group, and overall."""
+def totals_table(
+    groups: Sequence[tuple[str, str, Sequence[CellForecast]]],
+    title: str,
+    replicates: Replicates | None = None,
+    total_label: str = "all origins",
+    notes: Sequence[str] = (),
+) -> Table:
+    """Total log and Brier scores of each forecaster: one row per (key, label, cells) group, and overall.
+
+    With ``replicates`` the model's totals get their Monte Carlo standard errors (jackknife).
+    """
     columns = [Column("group", "Group", "key"), Column("label", "Scored", "label"), Column("cells", "Cells", "label")]
     for name in FORECASTERS:
         columns.append(Column(f"log {name}", f"Log score {LABELS[name].lower()}", "label"))
+        if name == MODEL and replicates is not None:
+            columns.append(Column("se log model", "SE log model", "label"))
     for name in FORECASTERS:
         columns.append(Column(f"brier {name}", f"Brier {LABELS[name].lower()}", "label"))
+        if name == MODEL and replicates is not None:
+            columns.append(Column("se brier model", "SE Brier model", "label"))
     rows = []
     everything: list[CellForecast] = []
     for key, label, forecasts in groups:
         everything += list(forecasts)
-        rows.append(_totals_row(key, label, forecasts))
+        rows.append(_totals_row(key, label, forecasts, replicates))
     if len(groups) > 1:
-        rows.append(_totals_row("total", "all origins", everything))
+        rows.append(_totals_row("total", total_label, everything, replicates))
     best = {t.forecaster: t.log_score for t in totals(everything)}
     winner = max(best, key=best.get) if everything else MODEL
     notes = (
         "Log score: sum of log(probability given to what happened); higher is better. Brier: sum of (p - observed)^2; lower is better.",
         f"Best total log score: {LABELS[winner].lower()}.",
+        *((f"SE of the model's totals: Monte Carlo error, {replicates.method}.",) if replicates is not None else ()),
+        *notes,
     )
     return Table(title=title, columns=tuple(columns), rows=tuple(rows), notes=notes)
 
 
-def _totals_row(key: str, label: str, forecasts: Sequence[CellForecast]) -> tuple[Any, ...]:
+def _totals_row(key: str, label: str, forecasts: Sequence[CellForecast], replicates: Replicates | None = None) -> tuple[Any, ...]:
     by_name = {t.forecaster: t for t in totals(forecasts)}
-    return (
-        key, label, len(forecasts),
-        *[round(by_name[name].log_score, 3) for name in FORECASTERS],
-        *[round(by_name[name].brier, 3) for name in FORECASTERS],
-    )
+    se = replicates.totals_se([f.cell for f in forecasts]) if replicates is not None else None
+    logs: list[Any] = []
+    briers: list[Any] = []
+    for name in FORECASTERS:
+        logs.append(round(by_name[name].log_score, 3))
+        briers.append(round(by_name[name].brier, 3))
+        if name == MODEL and se is not None:
+            logs.append(round(se[0], 3))
+            briers.append(round(se[1], 3))
+    return (key, label, len(forecasts), *logs, *briers)
+
+
+def kind_table(forecasts: Sequence[CellForecast], title: str, replicates: Replicates | None = None, notes: Sequence[str] = ()) -> Table:
+    """Totals by kind of cell (each outcome key, then ``regime``), and over all cells."""
+    kinds: dict[str, list[CellForecast]] = {}
+    for f in forecasts:
+        kinds.setdefault(kind_of(f.cell), []).append(f)
+    order = sorted(kinds, key=lambda k: (k == REGIME_KIND, k))
+    groups = [(kind, kind_label(kind), kinds[kind]) for kind in order]
+    return totals_table(groups, title, replicates, total_label="all kinds", notes=notes)
+
+
+def forecasts_frame(forecasts: Sequence[CellForecast], **extra: Sequence[Any]) -> Any:
+    """A pandas DataFrame, one row per cell: what it is, what happened, each forecaster's probability, log and Brier scores."""
+    import pandas as pd
+
+    rows = []
+    for f in forecasts:
+        row: dict[str, Any] = {
+            "cell": f.cell.name, "kind": kind_of(f.cell), "key": f.cell.key, "label": f.cell.label, "first": format_month(f.cell.first),
+            "last": format_month(f.cell.last), "observed": f.cell.observed,
+            "p_model": f.probabilities[MODEL], "se_model": f.model_se, "effective_runs_model": f.model_runs,
+        }
+        for name in (CONSTANT, PERSISTENCE):
+            row[f"p_{name}"] = f.probabilities[name]
+        for name in FORECASTERS:
+            row[f"log_{name}"] = f.log_score(name)
+            row[f"brier_{name}"] = f.brier(name)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    for column, values in extra.items():
+        frame.insert(4, column, list(values))
+    return frame
 
 
 @dataclass(frozen=True)
@@ -198,6 +370,17 @@ class ScoreResult:
     forecasts: list[CellForecast]
     cells: Table
     totals: Table
+    kinds: Table
+    replicates: Replicates
+
+    @property
+    def mc_error(self) -> str:
+        """How the Monte Carlo error is estimated, in words."""
+        return self.replicates.method
+
+    def to_frame(self) -> Any:
+        """One row per cell (a pandas DataFrame)."""
+        return forecasts_frame(self.forecasts)
 
 
 def score_scenario(
@@ -209,19 +392,25 @@ def score_scenario(
     simulator: Simulator | None = None,
     period: int = DEFAULT_PERIOD,
     progress: Callable[[int, int], None] | None = None,
+    replicates: int = DEFAULT_REPLICATES,
 ) -> ScoreResult:
-    """Score the whole observed timeline in-sample; ``scenarios`` are posterior draws (default: the scenario itself)."""
+    """Score the whole observed timeline in-sample; ``scenarios`` are posterior draws (default: the scenario itself).
+
+    ``replicates`` interleaved blocks of runs give the Monte Carlo error of the totals.
+    """
     require_observations(scenario)
     cells = timeline_cells(scenario, scenario.calendar.start, period)
     until = max(c.last for c in cells)
     histories = simulate_histories(list(scenarios or [scenario]), runs, seed, until, record=cells, simulator=simulator, progress=progress)
     forecasts = cell_forecasts(cells, histories, ConstantHazard.fit(cells), Persistence.fit(cells), None)
+    blocks = block_replicates(cells, histories, replicates)
     title = f"{scenario.id}: every cell of the observed timeline, in-sample ({runs:,} runs, seed {seed}; {parameters})"
+    se_note = (f"SE: Monte Carlo standard error of the model's probability, binomial sqrt(p(1-p)/N) from N = {runs:,} independent runs.",)
+    span = f"{format_month(scenario.calendar.start)}..{format_month(until)}"
     return ScoreResult(
         scenario.id, runs, seed, parameters, forecasts,
-        cell_table(forecasts, title),
-        totals_table(
-            [("in-sample", f"{format_month(scenario.calendar.start)}..{format_month(until)}", forecasts)],
-            f"{scenario.id}: total scores, in-sample",
-        ),
+        cell_table(forecasts, title, notes=se_note),
+        totals_table([("in-sample", span, forecasts)], f"{scenario.id}: total scores, in-sample", blocks),
+        kind_table(forecasts, f"{scenario.id}: total scores by kind of cell, in-sample ({span})", blocks),
+        blocks,
     )

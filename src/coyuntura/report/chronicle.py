@@ -187,7 +187,7 @@ def _coup(c: _Context) -> str:
         subject += f", backed by {c.names(backers)},"
     kind = "a regional coup" if plotter is not None and plotter == regional and plotter != right else "a coup"
     result = {
-        Outcome.SUCCESS: "it succeeds, and a right-wing military government takes power",
+        Outcome.SUCCESS: "it succeeds",
         Outcome.FAILURE: "it fails",
         Outcome.DEFEATED_BY_MOBILIZATION: "it is defeated by a general strike and the armed mobilization of the masses",
     }.get(c.outcome, "the outcome is unclear")
@@ -204,7 +204,25 @@ def _succession(c: _Context) -> str:
     return {
         Outcome.TO_NATIONALIST: f"{lead}: a nationalist military government.",
         Outcome.TO_RIGHT: f"{lead}: a right-wing military government.",
+        Outcome.TO_CIVILIAN_ELECTED: f"{lead}: an elected civilian government.",
     }.get(c.outcome, f"{lead}.")
+
+
+_NEW_GOVERNMENT = {
+    Outcome.TO_NATIONALIST: "a nationalist military government",
+    Outcome.TO_RIGHT: "a right-wing military government",
+    Outcome.TO_CIVILIAN_NATIONALIST: "a civilian revolutionary-nationalist government",
+    Outcome.TO_WORKERS: "a workers' government",
+    Outcome.TO_CIVILIAN_ELECTED: "an elected civilian government",
+}
+
+
+def _government_change(c: _Context) -> str:
+    return f"New government: {_NEW_GOVERNMENT.get(c.outcome, 'a new government')} takes office."
+
+
+def _handover(c: _Context) -> str:
+    return "Under pressure from below and divided within, the officers hand power to civilians and call elections."
 
 
 def _cabinet(c: _Context) -> str:
@@ -267,6 +285,8 @@ TEMPLATES: dict[EventType, Callable[[_Context], str]] = {
     EventType.CABINET_OFFER: _cabinet,
     EventType.PARTY_SPLIT: lambda c: f"{_capitalize(c.names() or 'the governing party')} splits into rival factions.",
     EventType.ARMY_SPLIT: lambda c: f"The army splits: {c.names() or 'part of the officer corps'} side against the plotters.",
+    EventType.GOVERNMENT_CHANGE: _government_change,
+    EventType.HANDOVER: _handover,
 }
 """A sentence for each event type; the outcome, actors and mechanism fill it in."""
 

@@ -89,6 +89,23 @@ FORMS: dict[str, Form] = {
         "A yes-or-no decision taken with probability logistic(intercept + coefficients × drivers).",
         "binary logit",
     ),
+    "coup_trap": Form(
+        "The coup trap",
+        "A coup attempt, successful or not, raises the hazard of the next for years: a politicized officer corps and "
+        "a precedent; coups cluster.",
+        "Londregan & Poole (1990)",
+    ),
+    "military_exit": Form(
+        "How military regimes end",
+        "Military rulers fall most often to rival officers, or hand power back when the officer corps splits and the "
+        "institution's interest in unity outweighs ruling; the winning coalition chooses the successor.",
+        "Geddes (1999); Svolik (2012)",
+    ),
+    "leader_tenure": Form(
+        "Leader tenure",
+        "The hazard that a ruler is removed changes with time in power and the size of the coalition he must keep.",
+        "Bueno de Mesquita et al. (2003)",
+    ),
 }
 """The catalogue that the mechanisms' ``FORMS`` name (DESIGN: formal building blocks)."""
 

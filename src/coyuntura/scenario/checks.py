@@ -21,6 +21,13 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     problems += _duplicates("actors", [actor.id for actor in scenario.actors])
     problems += _duplicates("events", [event.id for event in scenario.events])
     problems += _duplicates("snapshots", [snapshot.id for snapshot in scenario.snapshots])
+    problems += _duplicates("holdings", [holding.id for holding in scenario.holdings])
+    holding_ids = {holding.id for holding in scenario.holdings}
+    for s_index, snapshot in enumerate(scenario.snapshots):
+        for h_index, holding_id in enumerate(snapshot.nationalized):
+            if holding_id not in holding_ids:
+                known = ", ".join(sorted(holding_ids)) or "none"
+                problems.append(Problem(f"snapshots.{s_index}.nationalized.{h_index}", f"unknown holding {holding_id!r}; holdings: {known}"))
     actor_ids = {actor.id for actor in scenario.actors}
     for path, value in _actor_references(scenario, ""):
         if value not in actor_ids:

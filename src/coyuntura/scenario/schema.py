@@ -22,7 +22,7 @@ from .refs import ActorRef, Identifier
 MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format_month, return_type=str)]
 """A calendar month written ``YYYY-MM``."""
 
-RegimeKey = Literal["civilian_nationalist", "right_military", "nationalist_military", "workers_government"]
+RegimeKey = Literal["civilian_nationalist", "right_military", "nationalist_military", "workers_government", "civilian_elected"]
 ActorKind = Literal["labor", "peasantry", "capital", "army", "church", "party", "students", "foreign", "guerrilla"]
 
 
@@ -139,7 +139,7 @@ class SystemState(Frozen):
     differentiation: Unit
     us_hostility: Unit
     nationalist_pressure: Unit
-    assets_remaining: NonNegative
+    coup_memory: Unit = Field(description="Politicization of the officer corps after recent coup attempts (the coup trap), 0..1.")
     polarization: Unit
     guerrilla_defeats: NonNegative
 
@@ -149,6 +149,20 @@ SystemOverride = create_model(  # every system variable optional, for snapshots
     __base__=Frozen,
     **{name: (Optional[Annotated[(field.annotation, *field.metadata)]], None) for name, field in SystemState.model_fields.items()},
 )
+
+
+class Holding(Frozen):
+    """A named property a government may nationalize (M14): who owns it and where the source names it."""
+
+    id: Identifier
+    name: str
+    owner: Literal["us", "foreign", "domestic"] = Field(description="Whose capital: US, other foreign, or national private capital.")
+    nationalized: bool = Field(default=False, description="Already in state hands at the scenario's start.")
+    created_by_concessions: bool = Field(
+        default=False, description="Only exists once a government grants concessions to foreign capital (M14)."
+    )
+    available_from: Optional[MonthField] = Field(default=None, description="The month the holding comes into being, if after the start.")
+    provenance: Provenance
 
 
 class Relation(Frozen):
@@ -211,6 +225,7 @@ class Snapshot(Frozen):
     actors: dict[ActorRef, ActorOverride] = Field(default_factory=dict)
     system: SystemOverride = Field(default_factory=SystemOverride)  # type: ignore[valid-type]
     assembly: bool = False
+    nationalized: tuple[Identifier, ...] = Field(default_factory=tuple, description="Holdings in state hands by this month.")
 
 
 ExperimentId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
@@ -310,6 +325,7 @@ class Scenario(Frozen):
     actors: tuple[Actor, ...] = Field(min_length=1)
     government: Government
     system: SystemState
+    holdings: tuple[Holding, ...] = Field(default_factory=tuple, description="Named holdings a government may nationalize (M14).")
     relations: tuple[Relation, ...] = Field(default_factory=tuple)
     mechanisms: Mechanisms  # type: ignore[valid-type]
     events: tuple[Event, ...] = Field(default_factory=tuple)

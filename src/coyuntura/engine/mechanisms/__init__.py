@@ -28,6 +28,7 @@ from . import (
     m15_economic_squeeze,
     m16_military_institution,
     m17_polarization,
+    m18_regime_exit,
 )
 
 SCHEDULE: tuple[ModuleType, ...] = (
@@ -47,6 +48,7 @@ SCHEDULE: tuple[ModuleType, ...] = (
     m5_coup,
     m7_failed_coup,
     m16_military_institution,
+    m18_regime_exit,
     m12_arms,
     m17_polarization,
 )

@@ -26,7 +26,7 @@ NAME = "grievance_legitimacy"
 TITLE = "Legitimacy and grievance"
 COVERS = ("legitimacy",)
 SOURCE = ("Introduction, L36-46", "Introduction, L47-67")
-READS = ("policy", "radicalism", "corruption", "mystification_urban", "mystification_rural", "regime", "hardship")
+READS = ("policy", "radicalism", "corruption", "mystification_urban", "mystification_rural", "regime", "hardship", "coalition")
 WRITES = ("support", "hardship")
 SLOTS: tuple[str, ...] = ()
 SUMMARY = (
@@ -42,7 +42,7 @@ EQUATIONS = (
     "m_a = mystification_rural for rural_actors, mystification_urban for urban_actors, 0 otherwise; counted "
     "only under a revolutionary-nationalist government (civilian or military)",
     "target_a = logistic(intercept − distance_coef × |radicalism_a − policy| − corruption_coef × corruption +"
-    " mystification_coef × m_a)",
+    " mystification_coef × m_a + coalition_coef × [a in the governing coalition])",
     "support_a ← relax(support_a, target_a, adjustment_speed), for every domestic actor a",
     "hardship ← relax(hardship, hardship_baseline, hardship_recovery)",
     "grievance_a = hardship × (1 − support_a)   (read by the M6 cascade)",
@@ -59,6 +59,7 @@ class Params(MechanismParams):
     distance_coef: NonNegative
     corruption_coef: NonNegative
     mystification_coef: NonNegative
+    coalition_coef: NonNegative
     adjustment_speed: Unit
     hardship_baseline: Unit
     hardship_recovery: Unit
@@ -82,6 +83,7 @@ def apply(state: State, p, month: Month) -> None:
         propensity = p.intercept - p.distance_coef * distance
         propensity -= corruption_term
         propensity += mystification_terms[kind]
+        propensity += p.coalition_coef * state.coalition[actor]
         target = logistic(propensity)
         state.support[actor] = relax(state.support[actor], target, p.adjustment_speed)
     state.hardship[:] = relax(state.hardship, p.hardship_baseline, p.hardship_recovery)

@@ -11,14 +11,19 @@ them. The Miners, L238-273: the PCB lines up behind Torres ("stages"), the POR
 presses for the Assembly; the COB speaks of dual power.
 
 Equations: ``left_unity`` relaxes toward ``logistic(intercept + threat_coef x
-repression_memory + polarization_coef x polarization - cooptation_coef x
-coopted_support)``, where coopted support is the support for a nationalist
-government of the parties that back it, plus noise; crossings of
-``unity_threshold`` and ``split_threshold`` are logged. A Popular Assembly forms
-with hazard ``1 - exp(-rate)``, rate log-linear in unity, labour
-mobilization and radicalism, minus the old party's hegemony over labour (urban
-mystification, M4) and the president's resistance (M16), plus the mass base that
-including MNR unionists adds. When a nationalist officer is carried to power by
+coup_memory + repression_coef x recent_repression + opening_coef x opening +
+polarization_coef x polarization - cooptation_coef x coopted_support)``: the
+factions close ranks under threat (coup attempts, repression) and when a
+government opens room for them (The Miners, L253-259: tactical unity against the
+coups; whether the POR can unite with the others is the open question), and drift
+apart when their parties are co-opted by a nationalist military government; plus
+noise. Crossings of ``unity_threshold`` and ``split_threshold`` are logged. A
+Popular Assembly needs a united Left and an opening - a nationalist military or
+elected civilian government, not the MNR's apparatus or a police state - and then
+forms with hazard ``1 - exp(-rate)``, rate log-linear in labour mobilization and
+radicalism, minus the old party's hegemony over labour (urban mystification, M4)
+and the president's resistance (M16), plus the mass base that including MNR
+unionists adds. When a nationalist officer is carried to power by
 the masses he offers the Left ``cabinet_share`` of the cabinet; it accepts with
 probability ``logistic(accept_intercept + accept_unity_coef x unity)``.
 """
@@ -39,35 +44,39 @@ TITLE = "Unity and fragmentation of the Left; the Popular Assembly"
 COVERS = ("M11",)
 SOURCE = ("Introduction, L118-133", "Popular Assembly, L198-224", "The Miners, L238-273")
 READS = (
-    "left_unity", "repression_memory", "polarization", "support", "mobilization", "regime", "assembly", "radicalism",
-    "mystification_urban", "organization",
+    "left_unity", "coup_memory", "months_since_repression", "polarization", "support", "mobilization", "regime", "assembly",
+    "radicalism", "mystification_urban", "organization", "policy",
 )
 WRITES = ("left_unity", "assembly", "organization", "policy", "polarization", "progressive_room", "support")
 SLOTS = ("unity_noise", "assembly", "cabinet")
 SUMMARY = (
-    "The Left's unity moves toward a target raised by the memory of repression and by polarization and "
-    "lowered when its parties are co-opted by a nationalist military government. A Popular Assembly forms as "
-    "a hazard driven by unity and labour's mobilization and radicalism, held back by the old party's hegemony"
-    " and the president's resistance. An officer carried to power by the masses offers the Left part of the "
-    "cabinet, which a united Left is likelier to accept."
+    "The Left's unity moves toward a target raised by threats (recent coup attempts and repression), by a "
+    "government's opening and by polarization, and lowered when its parties are co-opted by a nationalist "
+    "military government. A Popular Assembly needs a united Left and an opening; it then forms as a hazard "
+    "driven by labour's mobilization and radicalism, held back by the old party's hegemony and the "
+    "president's resistance. An officer carried to power by the masses offers the Left part of the cabinet, "
+    "which a united Left is likelier to accept."
 )
 """What the mechanism does, in plain words (for the model description)."""
 FORMS = ("relaxation", "hazard", "logistic_choice")
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
     "coopted = mean of support over coopted_parties (counted under a nationalist military government only)",
-    "target = logistic(intercept + threat_coef × repression_memory + polarization_coef × polarization − "
-    "cooptation_coef × coopted)",
+    "recent_repression = exp(−months_since_repression / 24);  opening = max(policy, 0) under a nationalist "
+    "military or elected civilian government, else 0",
+    "target = logistic(intercept + threat_coef × coup_memory + repression_coef × recent_repression + "
+    "opening_coef × opening + polarization_coef × polarization − cooptation_coef × coopted)",
     "left_unity ← clip(relax(left_unity, target, adjustment_speed) + noise_scale × (u − 0.5), 0, 1),  u "
     "uniform on [0, 1)",
     "logged: the Left unites when left_unity rises through unity_threshold, splits when it falls through "
     "split_threshold",
-    "P(Popular Assembly) = 1 − exp(−exp(assembly_intercept + assembly_unity_coef × left_unity + "
+    "P(Popular Assembly) = 1 − exp(−exp(assembly_intercept + assembly_unity_coef × (left_unity − "
+    "unity_threshold) + "
     "assembly_mobilization_coef × mean_labor(mobilization) + assembly_radicalism_coef × "
     "mean_labor(max(radicalism, 0)) − assembly_hegemony_coef × mystification_urban − assembly_resistance × "
     "[nationalist military government] + include_mnr_unionists × mnr_unionist_base_coef × "
-    "organization[mnr_unionists])), under a civilian-nationalist or nationalist-military government with no "
-    "Assembly   (assembly_resistance: M16)",
+    "organization[mnr_unionists])), only where left_unity ≥ unity_threshold under a nationalist-military or "
+    "elected civilian government with no Assembly   (assembly_resistance: M16)",
     "Assembly formed: polarization += assembly_polarization;  organization_l += assembly_organization_gain × "
     "(1 − organization_l) for every labor actor l",
     "cabinet offer (to an officer carried to power by the masses, M5): P(accept) = logistic(accept_intercept "
@@ -86,6 +95,8 @@ class Params(MechanismParams):
     adjustment_speed: Unit
     intercept: Coefficient
     threat_coef: NonNegative
+    repression_coef: NonNegative
+    opening_coef: NonNegative
     polarization_coef: NonNegative
     cooptation_coef: NonNegative
     noise_scale: NonNegative
@@ -112,9 +123,13 @@ def apply(state: State, p, month: Month) -> None:
     coopted = np.zeros(state.n_runs)
     for party in p.coopted_parties:
         coopted += state.support[party] / len(p.coopted_parties)
+    opening_regime = nationalist_military | (state.regime == RegimeType.CIVILIAN_ELECTED)
+    recent_repression = np.exp(-state.months_since_repression / 24.0)
     target = logistic(
         p.intercept
-        + p.threat_coef * state.repression_memory
+        + p.threat_coef * state.coup_memory
+        + p.repression_coef * recent_repression
+        + p.opening_coef * np.maximum(state.policy, 0.0) * opening_regime
         + p.polarization_coef * state.polarization
         - p.cooptation_coef * coopted * nationalist_military
     )
@@ -136,14 +151,14 @@ def apply(state: State, p, month: Month) -> None:
     mnr_base = p.include_mnr_unionists * p.mnr_unionist_base_coef * state.organization[p.mnr_unionists]
     rate = log_linear_rate(
         p.assembly_intercept,
-        (p.assembly_unity_coef, state.left_unity),
+        (p.assembly_unity_coef, state.left_unity - p.unity_threshold),
         (p.assembly_mobilization_coef, labor_mobilization),
         (p.assembly_radicalism_coef, labor_radicalism),
         (-p.assembly_hegemony_coef, state.mystification_urban),
         (-resistance, nationalist_military.astype(float)),
         (1.0, mnr_base),
     )
-    can_form = ((state.regime == RegimeType.CIVILIAN_NATIONALIST) | nationalist_military) & ~state.assembly
+    can_form = opening_regime & (state.left_unity >= p.unity_threshold) & ~state.assembly
     forms = can_form & (month.draws.uniform("assembly") < hazard_probability(rate))
     state.assembly |= forms
     state.polarization += forms * p.assembly_polarization

@@ -6,17 +6,22 @@ Ovando government nationalized Gulf Oil on the initiative of its left
 nationalists. Introduction, L140-147: Torres nationalized part of the sugar
 industry and tin by-product processing, and restored the miners' conditions.
 U.S. Imperialism, L359-363: the US answered with compensation demands.
-Introduction, L68-77: Barrientos extended concessions to foreign capital.
+Introduction, L30-35 and L74-77: the MNR, then Barrientos, granted concessions
+to foreign capital.
 
-Equations: while foreign-owned assets remain, a government of revolutionary
-nationalism nationalizes one with hazard ``1 - exp(-rate)``, rate log-linear in
-policy, progressive room and left mobilization. A nationalization raises US
-hostility (compensation), the squeeze on national capital and the
-beneficiaries' support, lowers hardship (restored conditions) and uses up room.
-A right-leaning government grants concessions to foreign capital with a hazard
-log-linear in how far right it stands and how dependent it is; each concession
-brings in foreign-owned assets (Gulf's oil concession was one) that a later
-nationalist government may take over.
+Equations: the scenario names the holdings a government may take over (its
+``holdings:``) and who owns them. Each holding still in private hands is
+nationalized by a government of revolutionary nationalism (or the workers) with
+hazard ``1 - exp(-rate)``, rate log-linear in policy, the progressive room left
+and the beneficiaries' mobilization; a US-owned holding is deterred by what the
+government still has to lose with Washington (``us_deterrence x (1 -
+us_hostility)``, L27-30). A nationalization raises US hostility (compensation,
+fully for US holdings, ``foreign_hostility_share`` for other foreign ones), the
+squeeze on national capital and the beneficiaries' support, lowers hardship and
+uses up room. A right-leaning government grants concessions to foreign capital
+with a hazard log-linear in how far right it stands and how dependent it is; a
+concession opens the holdings that exist only through concessions; a holding
+the scenario dates (``available_from``) comes into private hands that month.
 """
 
 from __future__ import annotations
@@ -39,33 +44,37 @@ SOURCE = (
     "Introduction, L101-107",
     "Introduction, L140-147",
     "U.S. Imperialism, L359-363",
-    "Introduction, L68-77",
+    "Introduction, L30-35",
+    "Introduction, L74-77",
 )
-READS = ("assets_remaining", "policy", "progressive_room", "mobilization", "regime", "dependence")
-WRITES = ("assets_remaining", "us_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence")
-SLOTS = ("nationalization", "concession")
+READS = ("holdings", "policy", "progressive_room", "mobilization", "regime", "dependence", "us_hostility")
+WRITES = ("holdings", "us_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence")
+SLOTS = ("concession",)
+HOLDING_SLOTS = ("nationalization",)
+"""One draw per named holding each month."""
 SUMMARY = (
-    "While foreign-owned assets remain, a nationalist or workers' government nationalizes one as a hazard "
-    "driven by policy, progressive room and the beneficiaries' mobilization, at the cost of US hostility and "
-    "a squeeze on national capital; a right-leaning government grants concessions to foreign capital, which "
-    "bring in new assets a later government may take over."
+    "A nationalist or workers' government takes over each named holding still in private hands as a hazard "
+    "driven by policy, progressive room and the beneficiaries' mobilization, deterred for US holdings by what "
+    "it still has to lose with Washington, at the cost of US hostility and a squeeze on national capital; a "
+    "right-leaning government grants concessions to foreign capital, which open holdings a later government "
+    "may take over."
 )
 """What the mechanism does, in plain words (for the model description)."""
 FORMS = ("hazard",)
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
     "left_mobilization = mean of mobilization over the beneficiaries",
-    "P(nationalization) = 1 − exp(−exp(nationalization_intercept + policy_coef × policy + room_coef × "
-    "progressive_room + mobilization_coef × left_mobilization)), under a civilian-nationalist, "
-    "nationalist-military or workers' government while assets_remaining ≥ 1",
-    "nationalization: assets_remaining −= 1;  us_hostility += hostility_jump;  squeeze += squeeze_jump;  "
-    "hardship −= hardship_relief;  progressive_room −= room_cost;  support_b += support_gain for every "
-    "beneficiary b",
+    "P(nationalize holding h) = 1 − exp(−exp(nationalization_intercept + policy_coef × policy + room_coef × "
+    "progressive_room + mobilization_coef × left_mobilization − us_deterrence × (1 − us_hostility) × [h "
+    "US-owned])), for every holding h in private hands, under a civilian-nationalist, nationalist-military or "
+    "workers' government",
+    "each nationalization: us_hostility += hostility_jump × (1 for US, foreign_hostility_share for other "
+    "foreign, 0 for domestic owners);  squeeze += squeeze_jump;  hardship −= hardship_relief;  "
+    "progressive_room −= room_cost;  support_b += support_gain for every beneficiary b",
     "P(concession) = 1 − exp(−exp(concession_intercept + concession_right_coef × max(−policy, 0) + "
     "concession_dependence_coef × dependence)), when policy < 0 and no workers' government rules",
     "concession: dependence += concession_dependence_gain × (1 − dependence);  us_hostility −= "
-    "concession_hostility_relief;  assets_remaining ← min(assets_remaining + concession_asset_gain, "
-    "max_foreign_assets)",
+    "concession_hostility_relief;  every holding that exists through concessions is (again) in private hands",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
@@ -77,7 +86,9 @@ class Params(MechanismParams):
     policy_coef: NonNegative
     room_coef: NonNegative
     mobilization_coef: NonNegative
+    us_deterrence: NonNegative
     hostility_jump: Unit
+    foreign_hostility_share: Unit
     squeeze_jump: Unit
     hardship_relief: Unit
     support_gain: Unit
@@ -87,11 +98,13 @@ class Params(MechanismParams):
     concession_dependence_coef: NonNegative
     concession_dependence_gain: Unit
     concession_hostility_relief: Unit
-    concession_asset_gain: NonNegative
-    max_foreign_assets: NonNegative
+
+
+OWNER_HOSTILITY = {"us": 1.0, "foreign": None, "domestic": 0.0}
 
 
 def apply(state: State, p, month: Month) -> None:
+    model = month.model
     nationalist = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY) | (
         state.regime == RegimeType.WORKERS_GOVERNMENT
     )
@@ -104,15 +117,28 @@ def apply(state: State, p, month: Month) -> None:
         (p.room_coef, state.progressive_room),
         (p.mobilization_coef, left_mobilization),
     )
-    nationalize = nationalist & (state.assets_remaining >= 1.0) & (month.draws.uniform("nationalization") < hazard_probability(rate))
-    state.assets_remaining -= nationalize
-    state.us_hostility += nationalize * p.hostility_jump
-    state.squeeze += nationalize * p.squeeze_jump
-    state.hardship -= nationalize * p.hardship_relief
-    state.progressive_room -= nationalize * p.room_cost
+    deterred = rate * np.exp(-p.us_deterrence * (1.0 - state.us_hostility))
+    for h, available_from in enumerate(model.holding_available_from):
+        if available_from == month.index:  # a holding that comes into being this month, in private hands
+            state.holdings[h] = True
+    any_taken = np.zeros(state.n_runs, dtype=bool)
+    hostility = np.zeros(state.n_runs)
+    for h, holding_id in enumerate(model.holding_ids):
+        owner = model.holding_owners[h]
+        holding_rate = deterred if owner == "us" else rate
+        taken = nationalist & state.holdings[h] & (month.draws.uniform(f"nationalization.{holding_id}") < hazard_probability(holding_rate))
+        state.holdings[h] &= ~taken
+        any_taken |= taken
+        share = p.foreign_hostility_share if owner == "foreign" else OWNER_HOSTILITY[owner]
+        hostility += taken * share
+    count = hostility  # US hostility rises with what each nationalization takes from foreign capital
+    state.us_hostility += p.hostility_jump * count
+    state.squeeze += any_taken * p.squeeze_jump
+    state.hardship -= any_taken * p.hardship_relief
+    state.progressive_room -= any_taken * p.room_cost
     for actor in p.beneficiaries:
-        state.support[actor] += nationalize * p.support_gain
-    month.log.record(month.index, nationalize, EventType.NATIONALIZATION, month.mechanism_code(NAME), actor_mask(p.beneficiaries))
+        state.support[actor] += any_taken * p.support_gain
+    month.log.record(month.index, any_taken, EventType.NATIONALIZATION, month.mechanism_code(NAME), actor_mask(p.beneficiaries))
 
     right_lean = np.maximum(-state.policy, 0.0)
     concession_rate = log_linear_rate(
@@ -125,5 +151,7 @@ def apply(state: State, p, month: Month) -> None:
     )
     state.dependence += concede * p.concession_dependence_gain * (1.0 - state.dependence)
     state.us_hostility -= concede * p.concession_hostility_relief
-    state.assets_remaining[:] = np.minimum(state.assets_remaining + concede * p.concession_asset_gain, p.max_foreign_assets)
+    for h in range(len(model.holding_ids)):
+        if model.holding_from_concessions[h]:
+            state.holdings[h] |= concede
     month.log.record(month.index, concede, EventType.FOREIGN_CONCESSION, month.mechanism_code(NAME), actor_mask([p.united_states]))

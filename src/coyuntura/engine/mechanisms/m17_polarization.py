@@ -92,9 +92,9 @@ def workers_take_power(state: State, month: Month, attempt: np.ndarray, popular_
     army = army_total_force(state.select(runs), p.army_factions, month.params("coup").army_force_scale)
     win_probability = contest_success_probability(popular_force[runs], army, p.decisiveness)
     success[runs] = month.draws.restricted(runs).uniform(slot) < win_probability
-    install(state, success, RegimeType.WORKERS_GOVERNMENT, month)
     outcome = np.where(success, int(Outcome.SUCCESS), int(Outcome.FAILURE))
     month.log.record(month.index, attempt, EventType.WORKERS_GOVERNMENT, month.mechanism_code(NAME), actor_mask(p.workers), outcome)
+    install(state, success, RegimeType.WORKERS_GOVERNMENT, month, month.mechanism_code(NAME))
     return success
 
 

@@ -51,8 +51,8 @@ EQUATIONS = (
     "+ squeeze_coef × squeeze + army_coef × army_force(right_faction)), under a revolutionary-nationalist "
     "government",
     "policy += Δpolicy;  progressive_room −= room_use × max(−Δpolicy, 0);  policy ≤ progressive_room",
-    "right military government: policy ← relax(policy, right_military_policy, anchor_speed)",
-    "workers' government: policy ← relax(policy, workers_government_policy, anchor_speed)",
+    "right military government: policy ← relax(policy, policy_right_military (regime_exit), anchor_speed)",
+    "workers' government: policy ← relax(policy, policy_workers_government (regime_exit), anchor_speed)",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
@@ -66,8 +66,6 @@ class Params(MechanismParams):
     army_coef: NonNegative
     left_pull: NonNegative
     room_use: NonNegative
-    right_military_policy: Signed
-    workers_government_policy: Signed
     anchor_speed: Unit
 
 
@@ -90,5 +88,6 @@ def apply(state: State, p, month: Month) -> None:
 
     right = state.regime == RegimeType.RIGHT_MILITARY
     workers = state.regime == RegimeType.WORKERS_GOVERNMENT
-    state.policy[:] = np.where(right, relax(state.policy, p.right_military_policy, p.anchor_speed), state.policy)
-    state.policy[:] = np.where(workers, relax(state.policy, p.workers_government_policy, p.anchor_speed), state.policy)
+    anchors = month.params("regime_exit")
+    state.policy[:] = np.where(right, relax(state.policy, anchors.policy_right_military, p.anchor_speed), state.policy)
+    state.policy[:] = np.where(workers, relax(state.policy, anchors.policy_workers_government, p.anchor_speed), state.policy)

@@ -94,6 +94,7 @@ def apply(state: State, p, month: Month) -> None:
     state.policy -= package * p.austerity_policy_shift
     state.hardship += package * p.austerity_hardship
     state.progressive_room -= package * p.austerity_room_cost
+    month.scratch["austerity"] = package  # a trigger of strikes this month (M6)
     month.log.record(month.index, package, EventType.AUSTERITY_PACKAGE, month.mechanism_code(NAME), actor_mask([p.united_states]))
 
     # Eastern-bloc aid props up a left-leaning government the US turns against.

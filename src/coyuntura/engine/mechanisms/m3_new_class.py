@@ -1,7 +1,7 @@
 """M3 Party-state fusion breeds a "new class": factions, spoils, corruption.
 
-Introduction, L36-46: the fusion of party and government functionaries and the
-bureaucratized unions made a careerist "new class"; the party split into
+Introduction, L36-46: party officials merged with the state's, and the
+bureaucratized unions, made a careerist "new class"; the party split into
 factions immersed in spoils politics and corruption, which cost it legitimacy
 and gave the Right its "moral" pretext for a coup.
 

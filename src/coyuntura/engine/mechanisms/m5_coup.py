@@ -1,28 +1,36 @@
-"""M5 Coups: a military faction with bourgeois and US backing moves when the
-government is weak and the threat from below grows; the outcome is a contest of
-armed force in which the army's split and the armed workers count.
+"""M5 Coups: a military faction with backing moves when the government is weak and
+what it fears or wants grows; the outcome is a contest of armed force in which the
+army's split and the armed workers count, and the winners choose the successor.
 
 Introduction, L62-67: the MNR kept power through its apparatus but was too weak
 to stop the 1964 army uprising, and its anti-popular policy left no one to rise
 in its defence. Introduction, L36-46: corruption gave the Right its moral
-pretext. Introduction, L118-139: the October 1970 Miranda coup was defeated by
-the workers' mobilization and general strike; the army divided once the
-workers' force was shown, one sector with the ultra-Right, the other with
-Torres, who took power. U.S. Imperialism, L359-370: the Embassy and US business
-backed the Miranda coup and keep in touch with the cabals. The Role of the
-Military, L342-350: the army's three factions. The Peasantry, L286-292: the
-Santa Cruz bourgeoisie's mini-coup of March 1971 with "middle" peasants.
+pretext. Introduction, L118-139: the October 1970 Miranda coup meant to bring back
+the Barrientos police state; it was defeated by the workers' mobilization and
+general strike; the army divided once the workers' force was shown, one sector
+with the ultra-Right, the other with Torres, who took power. U.S. Imperialism,
+L359-370: the Embassy and US business backed the Miranda coup and keep in touch
+with the cabals. The Role of the Military, L342-350: the army's three factions,
+the young officers wanting "radical" policies that leave the army intact. The
+Guerrilla Movement, L380-383: army sectors sought a "nationalist" program to head
+off popular pressure. The Peasantry, L286-292: the Santa Cruz bourgeoisie's
+mini-coup of March 1971 with "middle" peasants.
 
-Forms: plotting is a hazard ``1 - exp(-rate)``, rate log-linear in the threat
-from below, the government's weakness (1 - legitimacy), the corruption pretext,
-the backers' hostility, the plotting faction's force and polarization
-(Acemoglu & Robinson 2006: elites move when what they expect to lose outweighs
-a coup's cost and risk). The outcome is a Tullock contest ``C^m / (C^m + D^m)``:
-C is the plotters' force multiplied by their backing; D is the loyal faction's
-force times its commitment (which grows with legitimacy), plus the armed
-popular force the threat mobilizes through the M6 cascade (lifted by the memory
-of repression), plus guerrillas in the capital (M10); the swing faction of young
-officers joins the side the masses' shown force makes stronger (Powell 2012).
+Forms: plotting is a hazard ``1 - exp(-rate)`` for each plotting camp. The right
+camp (the right faction and its backers) is driven by the threat from below, the
+government's weakness, the corruption pretext, its backers' hostility, its own
+force, its disaffection and polarization (Acemoglu & Robinson 2006); the
+nationalist camp (the young officers) by the army's nationalist current and its
+own disaffection. Both rise with the ruler's years in power (Bueno de Mesquita
+et al. 2003) and with the memory of recent attempts, the coup trap (Londregan &
+Poole 1990). No regime is exempt. The outcome is a Tullock contest ``C^m / (C^m +
+D^m)``: C is the plotting faction's force times its backing; D the loyal
+faction's force times its commitment, the popular defence and the third faction
+if it sides with the government (Powell 2012). Defending a government is a
+choice: each popular actor weighs what the plotters threaten it with (their
+policy against the incumbent's, sharpened by the memory of repression), its
+support for the incumbent and its place in the coalition against the cost of
+coming out. The winners install their own kind of government (Geddes 1999).
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from ..events import EventType, Outcome, actor_mask
 from ..forces import army_faction_force, backing, government_legitimacy, threat_from_below
 from ..formal import contest_success_probability, hazard_probability, log_linear_rate, logistic
 from ..government import install
-from ..state import RegimeType, State
+from ..state import MILITARY_REGIMES, RegimeType, State
 from . import m6_mass_mobilization as m6
 from . import m10_guerrilla_foco as m10
 from . import m11_left_unity as m11
@@ -54,49 +62,69 @@ SOURCE = (
     "Introduction, L118-139",
     "U.S. Imperialism, L359-370",
     "The Role of the Military, L342-350",
+    "The Guerrilla Movement, L380-383",
     "The Peasantry, L286-292",
 )
 READS = (
-    "regime", "support", "organization", "weight", "corruption", "polarization", "army_capacity",
+    "regime", "support", "organization", "weight", "corruption", "polarization", "army_capacity", "coalition",
     "repression_memory", "radicalism", "arms", "differentiation", "policy", "left_unity", "hardship", "mobilization",
+    "coup_memory", "months_in_power", "nationalist_pressure",
 )
 WRITES = (
     "regime", "policy", "weight", "organization", "radicalism", "mobilization", "polarization", "assembly", "support",
-    "progressive_room",
+    "progressive_room", "coup_memory", "coalition", "months_in_power", "months_since_mobilization",
 )
-SLOTS = ("coup_plot", "regional_plot", "swing", "coup_outcome", "installation", "takeover", "takeover_outcome")
+SLOTS = ("coup_plot", "plot_camp", "regional_plot", "swing", "coup_outcome", "installation", "takeover", "takeover_outcome")
 SUMMARY = (
-    "The army's right faction plots as a hazard driven by the threat from below, the government's weakness, "
-    "the corruption pretext, its backers' hostility, its own force and polarization; a regional bourgeoisie "
-    "with middle peasants may plot instead. The outcome is a contest of committed force: the plotters and "
-    "their backing against the loyal faction, the popular defence the threat mobilizes and urban guerrillas, "
-    "the young officers joining the side the masses' shown force makes stronger. A coup defeated by the "
-    "masses may bring the workers to power or put a new nationalist officer in the presidency."
+    "Two camps in the army may plot against any government: the right faction with its bourgeois and US "
+    "backers, moved by the threat from below, the government's weakness and the corruption pretext; and the "
+    "young nationalist officers, moved by the army's nationalist current. Each camp's hazard rises with its "
+    "disaffection, its force, the ruler's years in power and the memory of recent attempts (the coup trap); a "
+    "regional bourgeoisie with middle peasants may plot too. The outcome is a contest of committed force. "
+    "Popular actors defend the incumbent only when what the plotters threaten them with, their support and "
+    "their place in the coalition outweigh the cost; the masses count as decisive only when the plotters "
+    "would have been favourites without them. The winners install their own kind of government; a coup "
+    "defeated by the masses may bring the workers to power or put a new nationalist officer in the presidency."
 )
 """What the mechanism does, in plain words (for the model description)."""
-FORMS = ("hazard", "elite_choice", "contest", "cascade", "coup_proofing", "logistic_choice")
+FORMS = ("hazard", "elite_choice", "coup_trap", "leader_tenure", "contest", "cascade", "coup_proofing", "military_exit", "logistic_choice")
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
     "army_force(f) = army_force_scale × weight_f × organization_f × army_capacity",
     "backing = Σ_b weight_b × organization_b × (1 − support_b), over the backers b;  threat_from_below: see M8;  "
     "legitimacy: see grievance_legitimacy",
-    "P(army plot) = 1 − exp(−exp(plot_intercept + threat_coef × threat_from_below + weakness_coef × (1 − "
-    "legitimacy) + pretext_coef × corruption + backing_coef × backing + army_coef × army_force(right_faction)"
-    " + polarization_coef × polarization)), unless a right military government rules",
+    "shared = plot_intercept + weakness_coef × (1 − legitimacy) + trap_coef × coup_memory + tenure_coef × "
+    "min(months_in_power / 120, 1) × [military government]",
+    "rate_right = exp(shared + threat_coef × threat_from_below + pretext_coef × corruption + backing_coef × "
+    "backing + army_coef × army_force(right_faction) + disaffection_coef × (1 − support[right_faction]) + "
+    "polarization_coef × polarization)",
+    "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure + "
+    "army_coef × army_force(swing_faction) + disaffection_coef × (1 − support[swing_faction]))",
+    "P(army plot) = 1 − exp(−(rate_right + rate_nationalist));  the right camp plots with probability "
+    "rate_right / (rate_right + rate_nationalist)",
     "P(regional plot) = 1 − exp(−exp(regional_intercept + regional_coef × differentiation × "
     "organization[regional_plotter] × max(policy, 0))), when the army does not plot",
-    "C = (army plot: army_force(right_faction);  regional plot: weight × organization of regional_plotter + "
-    "differentiation × weight × organization of middle_peasants + regional_army_share × "
-    "army_force(right_faction)) × (1 + backing_multiplier × backing)",
+    "C = (right plot: army_force(right_faction) × (1 + backing_multiplier × backing);  nationalist plot: "
+    "army_force(swing_faction) × (1 + backing_multiplier × nationalist_pressure);  regional plot: (weight × "
+    "organization of regional_plotter + differentiation × weight × organization of middle_peasants + "
+    "regional_army_share × army_force(right_faction)) × (1 + backing_multiplier × backing))",
     "loyal = army_force(loyal_faction) × logistic(loyal_intercept + loyal_legitimacy_coef × legitimacy)",
-    "popular defence: the M6 cascade with trigger_a = organization_a × (defence_intercept + "
-    "defence_memory_coef × repression_memory + defence_support_coef × support_a + defence_radicalism_coef × "
-    "max(radicalism_a, 0));  popular = mobilized force (M12) + urban guerrilla force (M10)",
-    "P(swing faction defends) = logistic(swing_slope × (popular + loyal − C) / (popular + loyal + C));  D = "
-    "loyal + popular, plus army_force(swing_faction) if it defends (else added to C)",
+    "threatened_a = max(policy − plotters' policy, 0) × max(radicalism_a, 0) × (1 + defence_memory_coef × "
+    "repression_memory), the plotters' policy being regime_exit's policy_right_military (right and regional "
+    "plots) or installation_policy (nationalist plots)",
+    "popular defence: the M6 cascade without grievance, with trigger_a = organization_a × (defence_intercept + "
+    "defence_stake_coef × threatened_a + defence_support_coef × (support_a − 0.5) + defence_coalition_coef × "
+    "[a in the coalition]);  popular = mobilized force (M12) + urban guerrilla force (M10)",
+    "P(third faction defends) = logistic(swing_slope × (popular + loyal − C) / (popular + loyal + C) + "
+    "swing_support_coef × (support_t − 0.5)), t the army faction neither plotting nor loyal;  D = loyal + "
+    "popular, plus army_force(t) if it defends (else added to C)",
     "P(coup succeeds) = C^decisiveness / (C^decisiveness + D^decisiveness)",
-    "defeated by the masses: the coup fails, the mobilized share reaches mass_threshold (M6) and popular / D "
-    "≥ mass_defeat_share",
+    "defeated by the masses: the coup fails, the mobilized share reaches mass_threshold (M6) and without the "
+    "popular force the plotters would have been favourites: C^m / (C^m + (D − popular)^m) > 0.5",
+    "after any attempt: coup_memory += trap_jump × (1 − coup_memory);  every month: coup_memory ×= 1 − "
+    "trap_decay",
+    "winners: the right camp installs a right military government; the nationalist camp a nationalist "
+    "military one with policy installation_policy",
     "after a defeat by the masses: P(workers take power) = logistic(takeover_intercept + takeover_unity_coef "
     "× left_unity + takeover_arms_coef × mean arms of the workers − takeover_support_coef × mean support of "
     "the workers), then the M17 contest",
@@ -105,6 +133,8 @@ EQUATIONS = (
     " × legitimacy);  policy ← max(policy, installation_policy);  he offers the Left the cabinet (M11)",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
+
+RIGHT_CAMP, NATIONALIST_CAMP, REGIONAL = 0, 1, 2
 
 
 class Params(MechanismParams):
@@ -122,6 +152,13 @@ class Params(MechanismParams):
     backing_coef: NonNegative
     army_coef: NonNegative
     polarization_coef: NonNegative
+    disaffection_coef: NonNegative
+    nationalist_offset: Coefficient
+    nationalist_pressure_coef: NonNegative
+    tenure_coef: NonNegative
+    trap_coef: NonNegative
+    trap_jump: Unit
+    trap_decay: Unit
     regional_intercept: Coefficient
     regional_coef: NonNegative
     regional_army_share: Unit
@@ -129,12 +166,13 @@ class Params(MechanismParams):
     loyal_intercept: Coefficient
     loyal_legitimacy_coef: NonNegative
     defence_intercept: Coefficient
+    defence_stake_coef: NonNegative
     defence_memory_coef: NonNegative
     defence_support_coef: NonNegative
-    defence_radicalism_coef: NonNegative
+    defence_coalition_coef: NonNegative
     swing_slope: NonNegative
+    swing_support_coef: NonNegative
     decisiveness: NonNegative
-    mass_defeat_share: Unit
     installation_intercept: Coefficient
     installation_popular_coef: NonNegative
     installation_legitimacy_coef: NonNegative
@@ -145,102 +183,159 @@ class Params(MechanismParams):
     takeover_support_coef: NonNegative
 
 
-def plot_rate(state: State, month: Month, p) -> np.ndarray:
-    """Monthly hazard rate that the army's right faction and its backers move."""
-    return _plot_rate(state, month, p, government_legitimacy(state, month.model), backing(state, p.backers), army_faction_force(state, p.right_faction, p.army_force_scale))
+def _tenure(state: State) -> np.ndarray:
+    """Years in power of a military ruler as a share of a decade (0 under civilians)."""
+    military = np.isin(state.regime, [int(r) for r in MILITARY_REGIMES])
+    return np.minimum(state.months_in_power / 120.0, 1.0) * military
 
 
-def _plot_rate(state: State, month: Month, p, legitimacy: np.ndarray, backed: np.ndarray, right_force: np.ndarray) -> np.ndarray:
-    popular = month.params(m6.NAME).popular_actors
-    return log_linear_rate(
-        p.plot_intercept,
-        (p.threat_coef, threat_from_below(state, popular)),
-        (p.weakness_coef, 1.0 - legitimacy),
-        (p.pretext_coef, state.corruption),
-        (p.backing_coef, backed),
-        (p.army_coef, right_force),
-        (p.polarization_coef, state.polarization),
+def plot_rates(state: State, month: Month, p) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly hazard rates that the right camp and the nationalist camp move against the government."""
+    legitimacy = government_legitimacy(state, month.model)
+    return _plot_rates(
+        state, month, p, legitimacy, backing(state, p.backers),
+        army_faction_force(state, p.right_faction, p.army_force_scale), army_faction_force(state, p.swing_faction, p.army_force_scale),
     )
 
 
-def popular_defence(state: State, month: Month, p) -> dict[int, np.ndarray]:
-    """Which popular actors come out against a coup: the M6 cascade with a defence trigger."""
+def _plot_rates(state: State, month: Month, p, legitimacy, backed, right_force, swing_force) -> tuple[np.ndarray, np.ndarray]:
+    popular = month.params(m6.NAME).popular_actors
+    shared = (
+        p.plot_intercept
+        + p.weakness_coef * (1.0 - legitimacy)
+        + p.trap_coef * state.coup_memory
+        + p.tenure_coef * _tenure(state)
+    )
+    right = log_linear_rate(
+        0.0,
+        (1.0, shared),
+        (p.threat_coef, threat_from_below(state, popular)),
+        (p.pretext_coef, state.corruption),
+        (p.backing_coef, backed),
+        (p.army_coef, right_force),
+        (p.disaffection_coef, 1.0 - state.support[p.right_faction]),
+        (p.polarization_coef, state.polarization),
+    )
+    nationalist = log_linear_rate(
+        p.nationalist_offset,
+        (1.0, shared),
+        (p.nationalist_pressure_coef, state.nationalist_pressure),
+        (p.army_coef, swing_force),
+        (p.disaffection_coef, 1.0 - state.support[p.swing_faction]),
+    )
+    return right, nationalist
+
+
+def threatened(state: State, actor: int, plotters_policy: np.ndarray, memory_coef: float) -> np.ndarray:
+    """What a popular actor stands to lose if the plotters win: their policy against the incumbent's, for a leftist,
+    sharpened by the memory of what a police state did (Introduction, L118-121)."""
+    loss = np.maximum(state.policy - plotters_policy, 0.0)
+    loss *= np.maximum(state.radicalism[actor], 0.0)
+    loss *= 1.0 + memory_coef * state.repression_memory
+    return loss
+
+
+def popular_defence(state: State, month: Month, p, plotters_policy: np.ndarray) -> dict[int, np.ndarray]:
+    """Which popular actors come out to defend the government: the M6 cascade, moved by each actor's stake only."""
     popular = month.params(m6.NAME).popular_actors
     trigger = {}
     for actor in popular:
-        trigger[actor] = state.organization[actor] * (
+        stake = (
             p.defence_intercept
-            + p.defence_memory_coef * state.repression_memory
-            + p.defence_support_coef * state.support[actor]
-            + p.defence_radicalism_coef * np.maximum(state.radicalism[actor], 0.0)
+            + p.defence_stake_coef * threatened(state, actor, plotters_policy, p.defence_memory_coef)
+            + p.defence_support_coef * (state.support[actor] - 0.5)
+            + p.defence_coalition_coef * state.coalition[actor]
         )
-    return m6.cascade(state, month, trigger, "defence")
+        trigger[actor] = state.organization[actor] * stake
+    return m6.cascade(state, month, trigger, "defence", grievance_drive=False)
 
 
 def apply(state: State, p, month: Month) -> None:
     draws = month.draws
-    exposed = state.regime != RegimeType.RIGHT_MILITARY
+    state.coup_memory *= 1.0 - p.trap_decay
     legitimacy = government_legitimacy(state, month.model)
     backed = backing(state, p.backers)
     right_force = army_faction_force(state, p.right_faction, p.army_force_scale)
-    army_plot = exposed & (draws.uniform("coup_plot") < hazard_probability(_plot_rate(state, month, p, legitimacy, backed, right_force)))
+    swing_force = army_faction_force(state, p.swing_faction, p.army_force_scale)
+    right_rate, nationalist_rate = _plot_rates(state, month, p, legitimacy, backed, right_force, swing_force)
+    total = right_rate + nationalist_rate
+    army_plot = draws.uniform("coup_plot") < hazard_probability(total)
+    right_camp = draws.uniform("plot_camp") * total < right_rate
     regional_rate = log_linear_rate(
         p.regional_intercept,
         (p.regional_coef, state.differentiation * state.organization[p.regional_plotter] * np.maximum(state.policy, 0.0)),
     )
-    regional_plot = exposed & ~army_plot & (draws.uniform("regional_plot") < hazard_probability(regional_rate))
+    regional_plot = ~army_plot & (draws.uniform("regional_plot") < hazard_probability(regional_rate))
     attempt = army_plot | regional_plot
     if not np.any(attempt):
         return
+    camp = np.where(army_plot, np.where(right_camp, RIGHT_CAMP, NATIONALIST_CAMP), REGIONAL)
     # The contest is computed on the runs with an attempt only: per run it is the same arithmetic.
     runs = np.flatnonzero(attempt)
     contested = state.select(runs)
-    _contest(contested, p, month.restricted(runs), army_plot[runs], legitimacy[runs], backed[runs], right_force[runs])
+    _contest(contested, p, month.restricted(runs), camp[runs], legitimacy[runs], backed[runs], right_force[runs], swing_force[runs])
     state.assign(runs, contested)
 
 
-def _contest(state: State, p, month: Month, army_plot: np.ndarray, legitimacy: np.ndarray, backed: np.ndarray, army_attack: np.ndarray) -> None:
+def _contest(
+    state: State, p, month: Month, camp: np.ndarray, legitimacy: np.ndarray, backed: np.ndarray, right_force: np.ndarray, swing_force: np.ndarray
+) -> None:
     """The coup's contest of force and what follows, in runs that all have an attempt this month."""
-    model = month.model
     draws = month.draws
+    code = month.mechanism_code(NAME)
     attempt = np.ones(state.n_runs, dtype=bool)
-    support_for_plot = 1.0 + p.backing_multiplier * backed
+    nationalist_plot = camp == NATIONALIST_CAMP
+    regional_plot = camp == REGIONAL
     peasant_column = state.differentiation * state.weight[p.middle_peasants] * state.organization[p.middle_peasants]
     regional_attack = state.weight[p.regional_plotter] * state.organization[p.regional_plotter] + peasant_column
-    attack = np.where(army_plot, army_attack, regional_attack + p.regional_army_share * army_attack) * support_for_plot
+    regional_attack += p.regional_army_share * right_force
+    attack = np.where(regional_plot, regional_attack, right_force) * (1.0 + p.backing_multiplier * backed)
+    attack = np.where(nationalist_plot, swing_force * (1.0 + p.backing_multiplier * state.nationalist_pressure), attack)
 
     loyal = army_faction_force(state, p.loyal_faction, p.army_force_scale) * logistic(p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy)
-    mobilized = popular_defence(state, month, p)
+    right_policy = month.params("regime_exit").policy_right_military
+    plotters_policy = np.where(nationalist_plot, p.installation_policy, right_policy)
+    mobilized = popular_defence(state, month, p, plotters_policy)
     popular = m12.mobilized_force(state, month, mobilized) + m10.urban_guerrilla_force(state, month.params(m10.NAME))
 
-    swing_force = army_faction_force(state, p.swing_faction, p.army_force_scale)
-    join_defence_probability = logistic(p.swing_slope * (popular + loyal - attack) / np.maximum(popular + loyal + attack, 1e-12))
-    swing_defends = draws.uniform("swing") < join_defence_probability
-    defence = loyal + popular + swing_defends * swing_force
-    attack = attack + (~swing_defends) * swing_force
-    success = attempt & (draws.uniform("coup_outcome") < contest_success_probability(attack, defence, p.decisiveness))
-    failed = attempt & ~success
-    popular_share = popular / np.maximum(defence, 1e-12)
+    # The third faction: the young officers when the right plots, the right faction when the young officers do.
+    third_force = np.where(nationalist_plot, right_force, swing_force)
+    third_support = np.where(nationalist_plot, state.support[p.right_faction], state.support[p.swing_faction])
+    balance = (popular + loyal - attack) / np.maximum(popular + loyal + attack, 1e-12)
+    join_defence_probability = logistic(p.swing_slope * balance + p.swing_support_coef * (third_support - 0.5))
+    third_defends = draws.uniform("swing") < join_defence_probability
+    defence = loyal + popular + third_defends * third_force
+    attack = attack + (~third_defends) * third_force
+    success = draws.uniform("coup_outcome") < contest_success_probability(attack, defence, p.decisiveness)
+    failed = ~success
     came_out = m6.mobilized_share(state, mobilized) >= month.params(m6.NAME).mass_threshold
-    by_masses = failed & came_out & (popular_share >= p.mass_defeat_share)
+    favourites_without_masses = contest_success_probability(attack, defence - popular, p.decisiveness) > 0.5
+    by_masses = failed & came_out & (popular > 0.0) & favourites_without_masses
+    popular_share = popular / np.maximum(defence, 1e-12)
 
-    plotter = np.where(army_plot, p.right_faction, p.regional_plotter)
-    code = month.mechanism_code(NAME)
+    plotter = np.where(nationalist_plot, p.swing_faction, np.where(regional_plot, p.regional_plotter, p.right_faction))
     backers = list(p.backers)
-    for plotter_index in (p.right_faction, p.regional_plotter):
-        mask = attempt & (plotter == plotter_index)
-        involved = actor_mask([plotter_index] + backers)
-        outcome = np.where(success, int(Outcome.SUCCESS), np.where(by_masses, int(Outcome.DEFEATED_BY_MOBILIZATION), int(Outcome.FAILURE)))
-        month.log.record(month.index, mask, EventType.COUP_ATTEMPT, code, involved, outcome)
-    split = attempt & swing_defends
-    month.log.record(month.index, split, EventType.ARMY_SPLIT, code, actor_mask([p.swing_faction, p.loyal_faction]))
+    outcome = np.where(success, int(Outcome.SUCCESS), np.where(by_masses, int(Outcome.DEFEATED_BY_MOBILIZATION), int(Outcome.FAILURE)))
+    for plotter_index, involved in (
+        (p.right_faction, actor_mask([p.right_faction] + backers)),
+        (p.regional_plotter, actor_mask([p.regional_plotter] + backers)),
+        (p.swing_faction, actor_mask([p.swing_faction])),
+    ):
+        month.log.record(month.index, plotter == plotter_index, EventType.COUP_ATTEMPT, code, involved, outcome)
+    third = np.where(nationalist_plot, p.right_faction, p.swing_faction)
+    for third_index in (p.right_faction, p.swing_faction):
+        split = third_defends & (third == third_index)
+        month.log.record(month.index, split, EventType.ARMY_SPLIT, code, actor_mask([third_index, p.loyal_faction]))
     already_out = month.scratch.get("out_on_streets", np.zeros(state.n_runs, dtype=bool))
-    m6.record_strikes(state, month, mobilized, attempt & ~already_out)
+    m6.record_strikes(state, month, mobilized, ~already_out)
     for actor, flag in mobilized.items():
-        state.mobilization[actor] = np.where(attempt & flag, state.organization[actor], state.mobilization[actor])
+        state.mobilization[actor] = np.where(flag, state.organization[actor], state.mobilization[actor])
+    m6.defeat_cost(state, month, mobilized, success)
+    state.coup_memory += p.trap_jump * (1.0 - state.coup_memory)
 
-    install(state, success, RegimeType.RIGHT_MILITARY, month)
-    m7.after_failed_coup(state, month, failed, plotter, backers, popular_share)
+    install(state, success & ~nationalist_plot, RegimeType.RIGHT_MILITARY, month, code)
+    install(state, success & nationalist_plot, RegimeType.NATIONALIST_MILITARY, month, code, policy=p.installation_policy)
+    m7.after_failed_coup(state, month, failed, plotter, backers, popular_share, right_camp=~nationalist_plot)
     m16.purge_after_clash(state, month, by_masses)
 
     # After a defeat by the masses: the workers take power if armed and united enough (M12, M11, M17);
@@ -263,6 +358,6 @@ def _contest(state: State, p, month: Month, army_plot: np.ndarray, legitimacy: n
     installation_probability = logistic(p.installation_intercept + p.installation_popular_coef * popular_share - p.installation_legitimacy_coef * legitimacy)
     installed = by_masses & ~seized & weak_incumbent & (draws.uniform("installation") < installation_probability)
     new_policy = np.maximum(state.policy, p.installation_policy)
-    install(state, installed, RegimeType.NATIONALIST_MILITARY, month, policy=new_policy)
     month.log.record(month.index, installed, EventType.SUCCESSION, code, actor_mask([p.swing_faction, p.loyal_faction]), int(Outcome.TO_NATIONALIST))
+    install(state, installed, RegimeType.NATIONALIST_MILITARY, month, code, policy=new_policy)
     m11.offer_cabinet(state, month, installed)

@@ -1,4 +1,4 @@
-"""M6 General strike and armed mass mobilization, as a threshold cascade.
+"""M6 General strike and armed mass mobilization, as a threshold cascade with triggers.
 
 Introduction, L118-139: the working class's mobilization defeated the October
 1970 coup; Torres's initial victory rested on the COB's general strike, and the
@@ -15,6 +15,15 @@ grievance ``hardship x (1 - support_a)``; the cascade repeats ``rounds`` times s
 the miners' move lowers the others' effective thresholds. A general strike is
 the strike actors (miners and the COB) out together; a mass mobilization is a
 mobilized share of popular weight above ``mass_threshold`` (a month may have both).
+
+The source ties the great mobilizations to events - coups, repression, the
+regime's attacks on wages (Introduction, L30-35, L118-136) - so the monthly
+cascade needs a trigger: an austerity package this month, a repression wave in
+the last ``trigger_window`` months, or the ruler's death. After a strike or mass
+mobilization the movement rests ``refractory_months``; a mobilization that
+fizzles (actors out, but neither a general strike nor a mass mobilization) costs
+those who came out a share ``failure_cost`` of their organization, as does a
+defence that fails to stop a coup.
 """
 
 from __future__ import annotations
@@ -37,28 +46,35 @@ SOURCE = (
     "University and Church, L319-323",
     "The Miners, L225-237",
 )
-READS = ("hardship", "support", "organization", "weight")
-WRITES = ("mobilization",)
+READS = ("hardship", "support", "organization", "weight", "months_since_repression", "months_since_mobilization")
+WRITES = ("mobilization", "organization", "months_since_mobilization")
 SLOTS: tuple[str, ...] = ()
 ACTOR_SLOTS = ("mobilization", "defence")
 SUMMARY = (
-    "Each popular actor mobilizes when its grievance times its organization, plus noise and the pull of "
-    "already-mobilized actors over the influence network, passes its threshold; the cascade repeats so the "
-    "first movers lower the others' effective thresholds. A general strike is every strike actor out "
-    "together; a mass mobilization is a large enough share of popular political weight out."
+    "When something triggers it - an austerity package, a recent repression wave, the ruler's death - each "
+    "popular actor mobilizes when its grievance times its organization, plus the trigger, noise and the pull "
+    "of already-mobilized actors over the influence network, passes its threshold; the cascade repeats so "
+    "the first movers lower the others' effective thresholds. A general strike is every strike actor out "
+    "together; a mass mobilization is a large enough share of popular political weight out. The movement "
+    "rests for some months after one, and a mobilization that fizzles costs organization."
 )
 """What the mechanism does, in plain words (for the model description)."""
 FORMS = ("cascade", "grievance")
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
+    "triggered = austerity package this month or repression wave within trigger_window months or the ruler's "
+    "death, and no strike or mass mobilization within refractory_months;  the monthly cascade runs only there",
     "base_a = drive_coef × hardship × (1 − support_a) × organization_a + trigger_a + noise_scale × (u_a − "
-    "0.5),  u_a uniform;  trigger_a = 0 in the monthly cascade (the coup defence adds its own, M5)",
+    "0.5),  u_a uniform;  trigger_a = trigger_strength × organization_a in the monthly cascade (the coup "
+    "defence gives its own trigger and no grievance drive, M5)",
     "mobilized_a = [base_a > threshold_a]",
     "repeat rounds times: mobilized_a = [base_a + pull_coef × Σ_b w_ba × mobilized_b × organization_b > "
     "threshold_a], over influence ties b → a among the popular actors",
     "mobilization_a ← mobilized_a × organization_a",
     "general strike: every strike actor mobilized;  mass mobilization: Σ_a weight_a × organization_a × "
     "mobilized_a / Σ_a weight_a × organization_a ≥ mass_threshold",
+    "fizzled (someone out, neither a general strike nor a mass mobilization) or a failed coup defence: "
+    "organization_a ×= 1 − failure_cost for every actor a that came out",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
@@ -71,18 +87,30 @@ class Params(MechanismParams):
     noise_scale: NonNegative
     rounds: NonNegative
     mass_threshold: Unit
+    trigger_strength: NonNegative
+    trigger_window: NonNegative
+    refractory_months: NonNegative
+    failure_cost: Unit
 
 
-def cascade(state: State, month: Month, trigger: dict[int, np.ndarray] | None, slot: str) -> dict[int, np.ndarray]:
-    """Run the threshold cascade; return, per popular actor, a boolean array of runs where it mobilizes."""
+def cascade(
+    state: State, month: Month, trigger: dict[int, np.ndarray] | None, slot: str, grievance_drive: bool = True
+) -> dict[int, np.ndarray]:
+    """Run the threshold cascade; return, per popular actor, a boolean array of runs where it mobilizes.
+
+    ``grievance_drive`` adds each actor's grievance against the government to its drive (a protest);
+    a defence of the government (M5) is moved by its trigger alone."""
     model = month.model
     p = month.params(NAME)
     popular = list(p.popular_actors)
     base = {}
     for actor in popular:
-        drive = grievance(state.hardship, state.support[actor])
-        drive *= p.drive_coef
-        drive *= state.organization[actor]
+        if grievance_drive:
+            drive = grievance(state.hardship, state.support[actor])
+            drive *= p.drive_coef
+            drive *= state.organization[actor]
+        else:
+            drive = np.zeros(state.n_runs)
         if trigger is not None:
             drive += trigger[actor]
         noise = month.draws.uniform(f"{slot}.{model.actor_ids[actor]}") - 0.5
@@ -154,14 +182,40 @@ def record_strikes(
     mass = where & (share >= p.mass_threshold)
     month.log.record(month.index, strike, EventType.GENERAL_STRIKE, code, actor_mask(p.strike_actors))
     month.log.record(month.index, mass, EventType.MASS_MOBILIZATION, code, actor_mask(p.popular_actors))
-    return strike | mass
+    happened = strike | mass
+    state.months_since_mobilization[happened] = 0
+    return happened
+
+
+def defeat_cost(state: State, month: Month, mobilized: dict[int, np.ndarray], failed: np.ndarray) -> None:
+    """Those who came out in a mobilization that failed lose a share of their organization."""
+    cost = month.params(NAME).failure_cost
+    for actor, flag in mobilized.items():
+        state.organization[actor] *= 1.0 - cost * (flag & failed)
+
+
+def triggered(state: State, month: Month, p) -> np.ndarray:
+    """Runs where something this month can set off a strike wave, outside the refractory period."""
+    trigger = month.scratch.get("austerity", np.zeros(state.n_runs, dtype=bool)).copy()
+    trigger |= state.months_since_repression <= p.trigger_window
+    trigger |= month.scratch.get("leader_died", np.zeros(state.n_runs, dtype=bool))
+    trigger &= state.months_since_mobilization > p.refractory_months
+    return trigger
 
 
 def apply(state: State, p, month: Month) -> None:
-    mobilized = cascade(state, month, None, "mobilization")
-    for actor, flag in mobilized.items():
-        state.mobilization[actor] = flag * state.organization[actor]
+    trigger = triggered(state, month, p)
+    strength = {actor: p.trigger_strength * state.organization[actor] * trigger for actor in p.popular_actors}
+    mobilized = cascade(state, month, strength, "mobilization")
+    for actor in p.popular_actors:
+        mobilized[actor] &= trigger
+        state.mobilization[actor] = mobilized[actor] * state.organization[actor]
     month.scratch["mobilized"] = mobilized
     # Kept for M8, which runs next and reads it before any weight or organization changes.
     month.scratch["mobilized_share"] = share = mobilized_share(state, mobilized)
-    month.scratch["out_on_streets"] = record_strikes(state, month, mobilized, np.ones(state.n_runs, dtype=bool), share)
+    out = record_strikes(state, month, mobilized, np.ones(state.n_runs, dtype=bool), share)
+    month.scratch["out_on_streets"] = out
+    anyone = np.zeros(state.n_runs, dtype=bool)
+    for flag in mobilized.values():
+        anyone |= flag
+    defeat_cost(state, month, mobilized, anyone & ~out)

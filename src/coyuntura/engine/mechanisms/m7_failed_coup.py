@@ -1,7 +1,7 @@
 """M7 Each failed coup weakens the Right and raises working-class pressure.
 
-Introduction, L151-153: every coup that fails weakens the Right and increases
-the working class's pressure for a complete restructuring of society. The Role
+Introduction, L151-153: each failed coup leaves the Right weaker and adds to
+the working class's pressure to remake society from top to bottom. The Role
 of the Military, L353-356: after major armed confrontations plotters were
 retired or posted abroad as attachés (the purge itself is M16).
 
@@ -55,8 +55,13 @@ class Params(MechanismParams):
     polarization_gain: Unit
 
 
-def after_failed_coup(state: State, month: Month, failed: np.ndarray, plotter: np.ndarray, backers: tuple[int, ...], popular_share: np.ndarray) -> None:
-    """Apply the aftermath to the runs in ``failed``; ``plotter`` is each run's plotting actor index."""
+def after_failed_coup(
+    state: State, month: Month, failed: np.ndarray, plotter: np.ndarray, backers: tuple[int, ...], popular_share: np.ndarray,
+    right_camp: np.ndarray | bool = True,
+) -> None:
+    """Apply the aftermath to the runs in ``failed``; ``plotter`` is each run's plotting actor index.
+
+    The backers lose organization only where they were behind the plot (``right_camp``)."""
     p = month.params(NAME)
     if not p.enabled:
         return
@@ -64,7 +69,7 @@ def after_failed_coup(state: State, month: Month, failed: np.ndarray, plotter: n
         hit = failed & (plotter == actor)
         state.weight[actor] *= 1.0 - hit * p.right_weight_loss
     for actor in backers:
-        state.organization[actor] *= 1.0 - failed * p.backer_organization_loss
+        state.organization[actor] *= 1.0 - (failed & right_camp) * p.backer_organization_loss
     pressure = failed * popular_share
     for actor in p.workers:
         state.radicalism[actor] += p.radicalization * pressure

@@ -36,8 +36,8 @@ NAME = "repression"
 TITLE = "Repression of the workers' movement"
 COVERS = ("M8",)
 SOURCE = ("Introduction, L77-83", "Introduction, L84-94", "Introduction, L95-104")
-READS = ("regime", "organization", "radicalism", "mobilization", "arms", "policy", "weight")
-WRITES = ("organization", "arms", "repression_memory", "mystification_urban", "radicalism", "mobilization")
+READS = ("regime", "organization", "radicalism", "mobilization", "arms", "policy", "weight", "coalition")
+WRITES = ("organization", "arms", "repression_memory", "mystification_urban", "radicalism", "mobilization", "months_since_repression")
 SLOTS = ("repression",)
 SUMMARY = (
     "A repression wave comes as a hazard driven by the threat from below and the mobilized share, likelier "
@@ -53,9 +53,10 @@ EQUATIONS = (
     "0.5 × arms_t) / Σ_t weight_t, 0, 1), over the targets t (M5: over the popular actors)",
     "P(repression wave) = 1 − exp(−exp(intercept + threat_coef × threat_from_below(targets) + "
     "mobilization_coef × mobilized_share − policy_coef × policy + right_military_coef × [right military] + "
-    "nationalist_military_coef × [nationalist military] + civilian_coef × [civilian nationalist])), never "
-    "under a workers' government",
-    "wave, for every target t: organization_t ×= 1 − organization_loss;  arms_t ×= 1 − arms_loss;  "
+    "nationalist_military_coef × [nationalist military] + civilian_coef × [civilian government] − "
+    "coalition_coef × base_share)), never under a workers' government;  base_share = Σ weight_t over the "
+    "targets in the governing coalition / Σ weight_t",
+    "wave, for every target t outside the governing coalition: organization_t ×= 1 − organization_loss;  arms_t ×= 1 − arms_loss;  "
     "radicalism_t += radicalization;  mobilization_t ← 0",
     "wave: organization[party] ×= 1 − party_shattering;  repression_memory += memory_gain × (1 − "
     "repression_memory);  mystification_urban ×= 1 − demystification",
@@ -78,6 +79,7 @@ class Params(MechanismParams):
     nationalist_military_coef: Coefficient
     civilian_coef: Coefficient
     policy_coef: NonNegative
+    coalition_coef: NonNegative
     organization_loss: Unit
     arms_loss: Unit
     party_shattering: Unit
@@ -98,17 +100,27 @@ def apply(state: State, p, month: Month) -> None:
     regime_term = (
         p.right_military_coef * (state.regime == RegimeType.RIGHT_MILITARY)
         + p.nationalist_military_coef * (state.regime == RegimeType.NATIONALIST_MILITARY)
-        + p.civilian_coef * (state.regime == RegimeType.CIVILIAN_NATIONALIST)
+        + p.civilian_coef * ((state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.CIVILIAN_ELECTED))
     )
+    # A government does not turn its repression on its own base (Introduction, L145-147: Torres freed prisoners).
+    in_base = np.zeros(state.n_runs)
+    all_weight = 0.0
+    for actor in p.targets:
+        in_base += state.weight[actor] * state.coalition[actor]
+        all_weight = all_weight + state.weight[actor]
+    base_share = in_base / np.maximum(all_weight, 1e-12)
     rate = log_linear_rate(
-        p.intercept, (p.threat_coef, threat), (p.mobilization_coef, share), (-p.policy_coef, state.policy), (1.0, regime_term)
+        p.intercept, (p.threat_coef, threat), (p.mobilization_coef, share), (-p.policy_coef, state.policy), (1.0, regime_term),
+        (-p.coalition_coef, base_share),
     )
     wave = (state.regime != RegimeType.WORKERS_GOVERNMENT) & (month.draws.uniform("repression") < hazard_probability(rate))
-    struck = np.flatnonzero(wave)  # multiplying the other runs by 1 would leave them as they are
+    state.months_since_repression[wave] = 0
     for actor in p.targets:
+        hit = wave & ~state.coalition[actor]
+        struck = np.flatnonzero(hit)  # multiplying the other runs by 1 would leave them as they are
         state.organization[actor, struck] *= 1.0 - p.organization_loss
         state.arms[actor, struck] *= 1.0 - p.arms_loss
-        state.radicalism[actor] += wave * p.radicalization
+        state.radicalism[actor] += hit * p.radicalization
         state.mobilization[actor, struck] *= 0.0
     state.organization[p.party] *= 1.0 - wave * p.party_shattering
     state.repression_memory += wave * p.memory_gain * (1.0 - state.repression_memory)

@@ -1,0 +1,337 @@
+"""One-step-ahead ("filtered") scores: each period's cells forecast from the record before that period.
+
+The in-sample score (:func:`coyuntura.history.scores.score_scenario`) lets the
+model tell the whole history on its own, from 1952; a cell in 1970 is scored
+against runs that may have lost track of what happened decades before. The
+filtered score asks what the model says about the next few months when it knows
+everything up to now:
+
+- the record is cut into consecutive periods of ``period`` months on the grid
+  anchored at the calendar's start (the grid the cells are cut on), and each cell
+  belongs to the period holding its first month;
+- ONE particle filter (:class:`~coyuntura.history.particles.ParticleFilter`) runs
+  from the scenario's start. At the start of each period the filtered particle
+  cloud - weighted and resampled on every cell that ended before the period's
+  first month, and on nothing later - is *forked*; the fork runs on without
+  assimilating anything to the last month of the period's latest cell (a cell
+  whose window is longer than the period is simulated to its end), and each of
+  the period's cells gets the weighted share of runs in which it comes out true:
+  its predictive probability. Then the filter itself goes on through the period,
+  assimilating the cells that end in it, and the next period is forecast;
+- the fork and the filter share their random streams (a segment's streams depend
+  only on the seed, its first month and the run's position), so until the filter
+  resamples, it reuses what the fork simulated (:class:`SegmentCache`) instead of
+  simulating the months twice.
+
+Running one filter through the record costs about one simulation of the record,
+while a filter from scratch for each period would cost one per period, some
+forty times more. The probability of a cell is, to the bit, what
+:func:`~coyuntura.history.particles.simulate_histories` conditioned on the cells
+before the period (:func:`coyuntura.history.forecast.forecast` from the period's
+start) gives with the same seed, runs and segment ends.
+
+**Monte Carlo error.** The runs are split into ``K`` independent filters, each with
+its own seed (:func:`replication_seeds`); the model's probability of a cell is
+their mean, its standard error and those of the totals come from the delete-one
+jackknife over the ``K`` filters (:class:`~coyuntura.history.scores.Replicates`).
+This measures the whole error of the filter - resampling, weight degeneracy,
+the correlation that resampling puts between runs - which a standard error from
+the effective sample size does not.
+
+The baselines are scored on the same cells. By default they are fitted on the
+whole record (as in the in-sample score: the model's own parameters were also set
+by someone who had read the whole history) and stand at the period's start
+(persistence reads the record before it: the last regime, the recent events);
+with ``baselines="past"`` they are also fitted only on the cells that ended
+before the period (prequential, as in the backtest).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Literal, Sequence
+
+import numpy as np
+
+from ..report.tables import Table, to_dict
+from ..scenario.calendar import format_month
+from ..scenario.schema import Scenario
+from .baselines import ConstantHazard, Persistence
+from .observations import DEFAULT_PERIOD, Cell, cells_before, grid_boundaries, require_observations, timeline_cells
+from .particles import DEFAULT_MISMATCH, ParticleFilter, SegmentCache, Simulator
+from .scores import (
+    CONSTANT,
+    DEFAULT_REPLICATES,
+    MODEL,
+    PERSISTENCE,
+    CellForecast,
+    Replicates,
+    cell_table,
+    forecasts_frame,
+    kind_table,
+    totals_table,
+)
+
+DEFAULT_FILTERED_RUNS = 8_000
+"""Particles in all (split among the replications) for the filtered score."""
+
+BaselineTraining = Literal["in-sample", "past"]
+BASELINE_TRAINING: tuple[str, ...] = ("in-sample", "past")
+
+
+@dataclass(frozen=True)
+class ScorePeriod:
+    """One period of the grid and the cells whose first month lies in it."""
+
+    first: int
+    last: int
+    cells: tuple[Cell, ...]
+
+    @property
+    def until(self) -> int:
+        """The last month any of its cells reaches (past ``last`` for windows longer than the period)."""
+        return max(cell.last for cell in self.cells)
+
+    @property
+    def label(self) -> str:
+        return f"{format_month(self.first)}..{format_month(self.last)}"
+
+
+def score_periods(cells: Sequence[Cell], start: int, period: int = DEFAULT_PERIOD) -> list[ScorePeriod]:
+    """The grid's periods (anchored at ``start``) that hold the first month of some cell, in order, with their cells."""
+    if not cells:
+        return []
+    if min(cell.first for cell in cells) < start:
+        raise ValueError(f"a cell begins before {format_month(start)}, the start of the grid")
+    starts = grid_boundaries(start, start, max(cell.last for cell in cells), period)
+    by_start: dict[int, list[Cell]] = {}
+    for cell in cells:
+        by_start.setdefault(starts[bisect.bisect_right(starts, cell.first) - 1], []).append(cell)
+    return [ScorePeriod(first, first + period - 1, tuple(by_start[first])) for first in sorted(by_start)]
+
+
+def segment_ends(cells: Sequence[Cell], periods: Sequence[ScorePeriod], start: int) -> tuple[int, ...]:
+    """Where the filter's segments end: every cell's last month and the month before every period's start."""
+    return tuple(sorted({cell.last for cell in cells} | {p.first - 1 for p in periods if p.first > start}))
+
+
+def replication_seeds(seed: int, replications: int) -> tuple[int, ...]:
+    """The seeds of the independent filters: distinct, and depending only on ``seed`` and the filter's number."""
+    sequence = np.random.SeedSequence(seed, spawn_key=(0xF11E,))
+    return tuple(int(s) for s in sequence.generate_state(replications, dtype=np.uint32))
+
+
+@dataclass
+class Replication:
+    """One independent filter: its predictive probability of every cell and the effective sample size behind it."""
+
+    seed: int
+    runs: int
+    probabilities: dict[Cell, float]
+    effective_runs: dict[Cell, float]
+    resamplings: int
+    log_evidence: float
+    simulated_months: int
+
+
+def filter_replication(
+    scenarios: Sequence[Scenario],
+    runs: int,
+    seed: int,
+    cells: Sequence[Cell],
+    periods: Sequence[ScorePeriod],
+    simulator: Simulator | None = None,
+    mismatch: float = DEFAULT_MISMATCH,
+    progress: Callable[[int], None] | None = None,
+) -> Replication:
+    """One pass of one particle filter through the record, forecasting each period's cells from the cloud at its start.
+
+    ``progress`` is called with the months the filter has passed.
+    """
+    start = scenarios[0].calendar.start
+    ends = segment_ends(cells, periods, start)
+    by_end: dict[int, list[Cell]] = {}
+    for cell in cells:
+        by_end.setdefault(cell.last, []).append(cell)
+    particles = ParticleFilter(scenarios, runs, seed, cells, simulator, mismatch)
+    cache = SegmentCache()
+    probabilities: dict[Cell, float] = {}
+    effective: dict[Cell, float] = {}
+    simulated = 0
+    position = 0
+    for period in periods:
+        while particles.month < period.first - 1:  # the filter, to the month before the period
+            end = ends[position]
+            position += 1
+            if cache.get((particles.lineage, particles.month + 1, end)) is None:
+                simulated += end - particles.month
+            particles.advance(end, cache)
+            particles.assimilate(by_end.get(end, []))
+            if progress is not None:
+                progress(particles.month - start + 1)
+        ahead = particles.fork(period.cells)  # the predictive cloud: runs on, assimilates nothing
+        for end in ends[position:]:
+            if end > period.until:
+                break
+            simulated += end - ahead.month
+            ahead.advance(end, cache)
+        ess = ahead.ess
+        for cell in period.cells:
+            probabilities[cell] = ahead.probability(ahead.cell_flags(cell))
+            effective[cell] = ess
+    return Replication(seed, runs, probabilities, effective, particles.resamplings, particles.log_evidence, simulated)
+
+
+@dataclass
+class FilteredScore:
+    """One-step-ahead scores of a scenario (or posterior) on its observed timeline, with their Monte Carlo errors."""
+
+    scenario_id: str
+    runs: int
+    seed: int
+    parameters: str
+    period: int
+    mismatch: float
+    baselines: str
+    periods: list[ScorePeriod]
+    replications: list[Replication]
+    forecasts: list[CellForecast]
+    replicates: Replicates
+    cells: Table
+    totals: Table
+    kinds: Table
+
+    @property
+    def mc_error(self) -> str:
+        """How the Monte Carlo error is estimated, in words."""
+        return self.replicates.method
+
+    def period_of(self, cell: Cell) -> ScorePeriod:
+        for period in self.periods:
+            if cell in period.cells:
+                return period
+        raise KeyError(cell.name)
+
+    def to_frame(self) -> Any:
+        """One row per cell (a pandas DataFrame), with the period it was forecast in and each replication's probability."""
+        frame = forecasts_frame(self.forecasts, period=[self.period_of(f.cell).label for f in self.forecasts])
+        for r, replication in enumerate(self.replications):
+            frame[f"p_model_{r}"] = [replication.probabilities[f.cell] for f in self.forecasts]
+        return frame
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: settings, replications, periods and the three tables."""
+        return {
+            "scenario": self.scenario_id,
+            "mode": "filtered (one step ahead)",
+            "runs": self.runs,
+            "seed": self.seed,
+            "parameters": self.parameters,
+            "period_months": self.period,
+            "mismatch": self.mismatch,
+            "baselines": self.baselines,
+            "mc_error": self.mc_error,
+            "replications": [
+                {"seed": r.seed, "runs": r.runs, "resamplings": r.resamplings, "log_evidence": r.log_evidence, "simulated_months": r.simulated_months}
+                for r in self.replications
+            ],
+            "periods": [
+                {
+                    "period": p.label,
+                    "cells": len(p.cells),
+                    "effective_runs": float(np.mean([r.effective_runs[p.cells[0]] for r in self.replications])),
+                }
+                for p in self.periods
+            ],
+            "cells": to_dict(self.cells),
+            "totals": to_dict(self.totals),
+            "kinds": to_dict(self.kinds),
+        }
+
+
+def filtered_score(
+    scenario: Scenario,
+    runs: int = DEFAULT_FILTERED_RUNS,
+    seed: int = 0,
+    scenarios: Sequence[Scenario] | None = None,
+    parameters: str = "the scenario's values",
+    simulator: Simulator | None = None,
+    period: int = DEFAULT_PERIOD,
+    replications: int = DEFAULT_REPLICATES,
+    mismatch: float = DEFAULT_MISMATCH,
+    baselines: BaselineTraining = "in-sample",
+    progress: Callable[[int, int], None] | None = None,
+) -> FilteredScore:
+    """Score every cell of the observed timeline one step ahead: forecast from the filtered cloud at its period's start.
+
+    ``runs`` are split evenly among ``replications`` independent filters (seeds
+    from :func:`replication_seeds`); ``scenarios`` are posterior draws (default:
+    the scenario itself); ``baselines`` is ``"in-sample"`` (fitted on the whole
+    record) or ``"past"`` (fitted on the cells before each period). ``progress``
+    is called with (months done, months in all) over all replications.
+    """
+    require_observations(scenario)
+    if replications < 2:
+        raise ValueError(f"--replications must be at least 2 (the Monte Carlo error comes from their spread), got {replications}")
+    if runs < replications:
+        raise ValueError(f"--runs ({runs}) must be at least --replications ({replications}): each filter needs runs")
+    if baselines not in BASELINE_TRAINING:
+        raise ValueError(f"--baselines must be one of {', '.join(BASELINE_TRAINING)}, got {baselines!r}")
+    start = scenario.calendar.start
+    cells = timeline_cells(scenario, start, period)
+    periods = score_periods(cells, start, period)
+    draws = list(scenarios or [scenario])
+    per_filter = runs // replications
+    seeds = replication_seeds(seed, replications)
+    months = max(periods[-1].first - start, 1)
+    results = []
+    for r, replication_seed in enumerate(seeds):
+        report = (lambda done, r=r: progress(r * months + done, replications * months)) if progress is not None else None
+        results.append(filter_replication(draws, per_filter, replication_seed, cells, periods, simulator, mismatch, report))
+    ordered = [cell for p in periods for cell in p.cells]
+    replicates = Replicates(
+        tuple(ordered),
+        np.array([[r.probabilities[cell] for r in results] for cell in ordered]),
+        np.array([[r.effective_runs[cell] for r in results] for cell in ordered]),
+        np.full(replications, float(per_filter)),
+        f"delete-one jackknife over {replications} independent particle filters of {per_filter:,} runs each "
+        f"(seeds {', '.join(str(s) for s in seeds)}); a cell's SE is the spread of the filters' probabilities over sqrt({replications})",
+    )
+    constant_all, persistence_all = ConstantHazard.fit(cells), Persistence.fit(cells)
+    forecasts = []
+    for p in periods:
+        if baselines == "past":
+            known = cells_before(cells, p.first)
+            constant, persistence = ConstantHazard.fit(known), Persistence.fit(known)
+        else:
+            constant, persistence = constant_all, persistence_all
+        for cell in p.cells:
+            probability = float(np.mean([r.probabilities[cell] for r in results]))
+            forecasts.append(
+                CellForecast(
+                    cell,
+                    {MODEL: probability, CONSTANT: constant.probability(cell, p.first), PERSISTENCE: persistence.probability(cell, p.first)},
+                    replicates.cell_se(cell),
+                    float(sum(r.effective_runs[cell] for r in results)),
+                )
+            )
+    used = per_filter * replications
+    span = f"{format_month(start)}..{format_month(max(c.last for c in cells))}"
+    how = (
+        f"Model: predictive probability from the particle filter's cloud at the start of the cell's {period}-month period "
+        f"(grid from {format_month(start)}), filtered on every cell that ended before it (mismatch ε = {mismatch}); "
+        "windows longer than the period are simulated to their end without assimilating anything.",
+        "Baselines: fitted on the whole record, standing at the period's start (persistence reads only the record before it)."
+        if baselines == "in-sample"
+        else "Baselines: fitted on the cells that ended before the period, standing at its start (prequential).",
+        f"Monte Carlo error: {replicates.method}.",
+    )
+    title = f"{scenario.id}: every cell of the observed timeline, one step ahead ({used:,} runs in {replications} filters, seed {seed}; {parameters})"
+    return FilteredScore(
+        scenario.id, used, seed, parameters, period, mismatch, baselines, periods, results, forecasts, replicates,
+        cell_table(forecasts, title, periods=[p.label for p in periods for _ in p.cells], notes=how),
+        totals_table([("filtered", span, forecasts)], f"{scenario.id}: total scores, one step ahead (filtered)", replicates),
+        kind_table(forecasts, f"{scenario.id}: total scores by kind of cell, one step ahead (filtered, {span})", replicates),
+    )
