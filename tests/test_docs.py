@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from coyuntura.cli import app
 from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import simulate
+from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.report.format_reference import FIELD_NOTES, REGENERATE, format_reference, section_title
 from coyuntura.scenario.calendar import format_month
 from coyuntura.scenario.loader import load_scenario
@@ -96,7 +97,7 @@ def test_example_scenario_runs_a_few_months_and_from_its_snapshot():
     model = compile_scenario(scenario)
     start = scenario.calendar.start
     ensemble = simulate(model, 300, seed=3, until=start + 5)
-    assert ensemble.regime_counts.shape == (6, 4)
+    assert ensemble.regime_counts.shape == (6, len(REGIME_KEYS))
     assert (ensemble.regime_counts.sum(axis=1) == 300).all()
     # Nothing in the example is scheduled: month one begins under the Popular Unity in every run.
     assert ensemble.regime_counts[0, 0] > 250

@@ -130,7 +130,7 @@ def test_batches_straddling_the_rng_block_boundary(model):
 
 @pytest.mark.parametrize("run", [1000, 1017, 1023, 1024, 1039])
 def test_a_run_simulated_alone_matches_it_inside_a_batch(model, run):
-    until = parse_month("1971-12")
+    until = parse_month("1975-12")
     kwargs = dict(seed=7, start="october_1970", until=until, keep_events=True)
     batch = simulate(model, 40, first_run=1000, **kwargs)
     alone = simulate(model, 1, first_run=run, **kwargs)

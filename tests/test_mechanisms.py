@@ -98,7 +98,7 @@ def test_m12_arms_and_organization_raise_popular_force_and_lower_coup_success(mo
 
 
 def _coup_everywhere(model, n, snapshot="october_1970", outcome=None, **draws):
-    values = {"coup_plot": ALWAYS, "regional_plot": NEVER, "swing": 0.5}
+    values = {"coup_plot": ALWAYS, "plot_camp": ALWAYS, "regional_plot": NEVER, "swing": 0.5}
     if outcome is not None:
         values["coup_outcome"] = outcome
     values.update(draws)
@@ -147,11 +147,65 @@ def test_m5_higher_legitimacy_raises_the_loyal_factions_commitment(model):
     assert not np.any(won[popular] & ~won[unpopular])
 
 
-def test_m5_no_coup_against_a_right_military_government(model):
-    state, month = _coup_everywhere(model, 4, snapshot=None, regional_plot=ALWAYS)
+def test_m5_every_regime_type_can_be_plotted_against_and_overthrown(model):
+    n = len(RegimeType)
+    state, month = _coup_everywhere(model, n, snapshot=None, outcome=ALWAYS)
+    state.regime[:] = [int(r) for r in RegimeType]
+    right, nationalist = m5.plot_rates(state, month, P(model, "coup"))
+    assert np.all(right > 0.0) and np.all(nationalist > 0.0)
+    m5.apply(state, P(model, "coup"), month)
+    assert events_of(month, EventType.COUP_ATTEMPT)["run"].size == n
+    assert sorted(_coup_succeeded(month).tolist()) == list(range(n))
+
+
+def test_m5_the_winning_camp_chooses_the_successor(model):
+    n = 2
+    state, month = _coup_everywhere(model, n, snapshot=None, outcome=ALWAYS, plot_camp=np.array([ALWAYS, NEVER]))
     state.regime[:] = RegimeType.RIGHT_MILITARY
     m5.apply(state, P(model, "coup"), month)
-    assert events_of(month, EventType.COUP_ATTEMPT)["run"].size == 0
+    assert state.regime.tolist() == [RegimeType.RIGHT_MILITARY, RegimeType.NATIONALIST_MILITARY]
+    assert state.policy[1] == pytest.approx(P(model, "coup").installation_policy)
+    exits = P(model, "regime_exit")
+    assert [model.actor_ids[a] for a in np.flatnonzero(state.coalition[:, 1])] == [model.actor_ids[a] for a in sorted(exits.coalition_nationalist_military)]
+    changes = events_of(month, EventType.GOVERNMENT_CHANGE)
+    assert sorted(changes["outcome"].tolist()) == sorted([int(Outcome.TO_RIGHT), int(Outcome.TO_NATIONALIST)])
+
+
+def test_m5_factional_grievance_raises_the_hazard_of_a_coup_inside_a_right_military_government(model):
+    coup = P(model, "coup")
+    state = fresh_state(model, 2)
+    month = make_month(model, 2)
+    state.regime[:] = RegimeType.RIGHT_MILITARY
+    state.support[coup.right_faction] = [0.9, 0.2]
+    state.support[coup.swing_faction] = [0.9, 0.2]
+    right, nationalist = m5.plot_rates(state, month, coup)
+    assert right[1] > right[0] and nationalist[1] > nationalist[0]
+    # The longer the ruler has held power, the likelier a plot (rivals accumulate).
+    state.support[coup.right_faction] = 0.5
+    state.months_in_power[:] = [0, 96]
+    right, nationalist = m5.plot_rates(state, month, coup)
+    assert right[1] > right[0] or coup.tenure_coef == 0.0
+
+
+def test_m5_the_coup_trap_an_attempt_raises_the_hazard_of_the_next(model):
+    coup = P(model, "coup")
+    state = fresh_state(model, 2, "october_1970")
+    month = make_month(model, 2, {"coup_plot": NEVER, "regional_plot": NEVER})
+    state.coup_memory[:] = 0.0
+    before = sum(m5.plot_rates(state, month, coup))
+    attempt_state, attempt_month = _coup_everywhere(model, 2, outcome=NEVER)
+    attempt_state.coup_memory[:] = 0.0
+    m5.apply(attempt_state, coup, attempt_month)
+    assert np.all(attempt_state.coup_memory > 0.0)
+    after = sum(m5.plot_rates(attempt_state, month, coup))
+    assert np.all(after > before * 0.999) and coup.trap_coef > 0.0
+    state.coup_memory[:] = attempt_state.coup_memory
+    assert np.all(sum(m5.plot_rates(state, month, coup)) > before)
+    # And the memory fades: a month without attempts lowers it.
+    quiet = make_month(model, 2, {"coup_plot": NEVER, "regional_plot": NEVER})
+    memory = state.coup_memory.copy()
+    m5.apply(state, coup, quiet)
+    assert np.all(state.coup_memory < memory)
 
 
 def test_m5_plot_hazard_rises_with_the_threat_from_below_and_weakness(model):
@@ -162,8 +216,49 @@ def test_m5_plot_hazard_rises_with_the_threat_from_below_and_weakness(model):
         state.radicalism[actor] = [0.1, 0.9, 0.9]
     for actor in model.civil_actors:
         state.support[actor] = [0.8, 0.8, 0.2]
-    rate = m5.plot_rate(state, month, coup)
+    right, nationalist = m5.plot_rates(state, month, coup)
+    rate = right + nationalist
     assert rate[0] < rate[1] < rate[2]
+
+
+def test_m5_nobody_defends_a_government_that_turned_against_its_base(model):
+    """1964: the MNR's anti-popular turn left no one to rise in its defence (Introduction, L62-67)."""
+    coup = P(model, "coup")
+    n = 2
+    state, month = _coup_everywhere(model, n, snapshot="october_1970", outcome=NEVER)
+    popular = P(model, "mass_mobilization").popular_actors
+    # Run 0: a left-leaning government its base supports, after a police state; run 1: a government that
+    # moved right of its base, which has no memory of repression and no love for it.
+    state.policy[:] = [0.5, -0.4]
+    state.repression_memory[:] = [0.8, 0.0]
+    for actor in popular:
+        state.support[actor] = [0.8, 0.1]
+    state.coalition[:, 1] = False
+    defenders = m5.popular_defence(state, month, coup, np.full(n, P(model, "regime_exit").policy_right_military))
+    out = np.array([[defenders[a][k] for a in popular] for k in range(n)])
+    assert out[0].any() and not out[1].any()
+
+
+def test_m5_the_masses_count_as_decisive_only_when_they_were(model):
+    n = 400
+    # The same coups, defended by everyone (run block 1) or by no one (block 0).
+    everyone = with_params(model, "coup", defence_intercept=5.0)
+    nobody = with_params(model, "coup", defence_intercept=-100.0)
+    counted = {}
+    for name, variant in (("everyone", everyone), ("nobody", nobody)):
+        state, month = _coup_everywhere(variant, n, outcome=grid(n))
+        m5.apply(state, P(variant, "coup"), month)
+        rows = events_of(month, EventType.COUP_ATTEMPT)
+        counted[name] = rows["outcome"] == int(Outcome.DEFEATED_BY_MOBILIZATION)
+    assert not counted["nobody"].any()  # without the masses out, no failure is theirs
+    assert counted["everyone"].any()
+    # With the masses out, a failure counts as theirs only where the plotters would have won without them:
+    # never more than the failures themselves.
+    state, month = _coup_everywhere(everyone, n, outcome=grid(n))
+    m5.apply(state, P(everyone, "coup"), month)
+    rows = events_of(month, EventType.COUP_ATTEMPT)
+    failed = rows["outcome"] != int(Outcome.SUCCESS)
+    assert counted["everyone"].sum() <= failed.sum()
 
 
 # --- M7 failed coup ----------------------------------------------------------------------------
@@ -214,6 +309,7 @@ def test_m8_repression_wave_cuts_organization_and_arms_and_builds_memory(model):
     rep = P(model, "repression")
     state = fresh_state(model, 2)
     month = make_month(model, 2, {"repression": np.array([ALWAYS, NEVER])})
+    state.coalition[:] = False  # a government without a base among the targets
     for actor in rep.targets:
         state.arms[actor] = 0.5
         state.mobilization[actor] = 0.4
@@ -366,17 +462,21 @@ def test_m2_austerity_is_likelier_with_dependence_and_never_under_a_workers_gove
 # --- M14 nationalizations and concessions ------------------------------------------------------
 
 
-def test_m14_nationalization_raises_us_hostility_and_uses_up_assets(model):
+def test_m14_nationalization_raises_us_hostility_and_uses_up_holdings(model):
     nat = P(model, "nationalization")
     state = fresh_state(model, 3, "october_1970")
-    state.assets_remaining[:] = [2.0, 2.0, 0.0]
-    month = make_month(model, 3, {"nationalization": np.array([ALWAYS, NEVER, ALWAYS])})
+    foreign = [h for h, owner in enumerate(model.holding_owners) if owner != "domestic"]
+    state.holdings[:] = False
+    state.holdings[foreign, 0] = True
+    state.holdings[foreign, 1] = True  # run 2 has nothing left to take
+    draws = {f"nationalization.{holding}": np.array([ALWAYS, NEVER, ALWAYS]) for holding in model.holding_ids}
+    month = make_month(model, 3, draws)
     before = state.copy()
     m14.apply(state, nat, month)
     assert state.us_hostility[0] > state.us_hostility[1]
-    assert state.assets_remaining[0] == before.assets_remaining[0] - 1.0
-    assert state.assets_remaining[1] == before.assets_remaining[1]
-    assert state.assets_remaining[2] == 0.0  # nothing left to take
+    assert not state.holdings[:, 0].any()
+    np.testing.assert_array_equal(state.holdings[:, 1], before.holdings[:, 1])
+    assert not state.holdings[:, 2].any()
     assert state.squeeze[0] > state.squeeze[1]
     assert state.progressive_room[0] < state.progressive_room[1]
     assert state.hardship[0] < state.hardship[1]
@@ -385,17 +485,34 @@ def test_m14_nationalization_raises_us_hostility_and_uses_up_assets(model):
     np.testing.assert_array_equal(events_of(month, EventType.NATIONALIZATION)["run"], [0])
 
 
-def test_m14_concessions_only_from_right_leaning_governments_and_they_add_assets(model):
+def test_m14_us_holdings_are_deterred_while_relations_with_washington_hold(model):
+    nat = P(model, "nationalization")
+    n = 400
+    gulf = model.holding_ids.index("gulf_oil")
+    state = fresh_state(model, 2 * n)
+    state.holdings[:] = False
+    state.holdings[gulf] = True
+    friendly, hostile = halves(n)
+    state.us_hostility[friendly] = 0.0
+    state.us_hostility[hostile] = 1.0
+    month = make_month(model, 2 * n, {"nationalization.gulf_oil": np.tile(grid(n), 2)})
+    m14.apply(state, nat, month)
+    taken = ~state.holdings[gulf]
+    assert taken[hostile].sum() > taken[friendly].sum() or nat.us_deterrence == 0.0
+
+
+def test_m14_concessions_only_from_right_leaning_governments_and_they_open_holdings(model):
     nat = P(model, "nationalization")
     state = fresh_state(model, 2)
     state.regime[:] = RegimeType.RIGHT_MILITARY
     state.policy[:] = [-0.6, 0.3]
-    state.assets_remaining[:] = 0.0
+    concessional = [h for h, made in enumerate(model.holding_from_concessions) if made]
+    assert concessional, "the scenario names holdings that come with concessions"
+    assert not state.holdings[concessional].any()  # none at the start
     month = make_month(model, 2, {"concession": ALWAYS})
     m14.apply(state, nat, month)
     np.testing.assert_array_equal(events_of(month, EventType.FOREIGN_CONCESSION)["run"], [0])
-    assert state.assets_remaining[0] > state.assets_remaining[1] == 0.0
-    assert state.assets_remaining[0] <= nat.max_foreign_assets
+    assert state.holdings[concessional, 0].all() and not state.holdings[concessional, 1].any()
 
 
 # --- M1 nationalist drift ----------------------------------------------------------------------
@@ -456,9 +573,10 @@ def test_m1_right_and_workers_governments_hold_their_anchors(model):
     state.regime[:] = [RegimeType.RIGHT_MILITARY, RegimeType.WORKERS_GOVERNMENT]
     state.policy[:] = 0.0
     m1.apply(state, drift, make_month(model, 2))
-    assert state.policy[0] < 0.0 or drift.right_military_policy >= 0.0
-    assert state.policy[1] > 0.0 or drift.workers_government_policy <= 0.0
-    assert abs(state.policy[0] - drift.right_military_policy) < abs(0.0 - drift.right_military_policy) or drift.anchor_speed == 0
+    anchors = P(model, "regime_exit")
+    assert state.policy[0] < 0.0 or anchors.policy_right_military >= 0.0
+    assert state.policy[1] > 0.0 or anchors.policy_workers_government <= 0.0
+    assert abs(state.policy[0] - anchors.policy_right_military) < abs(0.0 - anchors.policy_right_military) or drift.anchor_speed == 0
 
 
 # --- M3 the new class --------------------------------------------------------------------------
@@ -606,16 +724,16 @@ def test_m11_no_cabinet_offer_no_change(model):
 def test_m11_higher_left_unity_raises_the_popular_assembly_hazard(model):
     n = 400
     # A mid-range intercept so the unity effect shows on a grid of uniforms.
-    tuned = with_params(model, "left_unity", assembly_intercept=-1.0, include_mnr_unionists=0.0)
+    tuned = with_params(model, "left_unity", assembly_intercept=-1.0, include_mnr_unionists=0.0, adjustment_speed=0.0, noise_scale=0.0)
     lu = P(tuned, "left_unity")
     state = fresh_state(tuned, 2 * n)
-    state.regime[:] = RegimeType.CIVILIAN_NATIONALIST
+    state.regime[:] = RegimeType.NATIONALIST_MILITARY
     state.mystification_urban[:] = 0.0
     for actor in lu.labor:
         state.mobilization[actor] = 0.0
         state.radicalism[actor] = 0.0
     divided, united = halves(n)
-    state.left_unity[divided] = 0.0
+    state.left_unity[divided] = lu.unity_threshold
     state.left_unity[united] = 1.0
     month = make_month(tuned, 2 * n, {"assembly": np.tile(grid(n), 2)})
     m11.apply(state, lu, month)
@@ -625,14 +743,27 @@ def test_m11_higher_left_unity_raises_the_popular_assembly_hazard(model):
     np.testing.assert_array_equal(np.flatnonzero(formed), events_of(month, EventType.POPULAR_ASSEMBLY)["run"])
 
 
-def test_m11_no_assembly_under_a_right_military_government(model):
+def test_m11_no_assembly_under_the_mnr_or_a_right_military_government_or_without_unity(model):
     lu = P(model, "left_unity")
-    state = fresh_state(model, 2)
-    state.regime[:] = RegimeType.RIGHT_MILITARY
-    state.left_unity[:] = 1.0
-    month = make_month(model, 2, {"assembly": ALWAYS})
+    state = fresh_state(model, 4)
+    state.regime[:] = [RegimeType.RIGHT_MILITARY, RegimeType.CIVILIAN_NATIONALIST, RegimeType.NATIONALIST_MILITARY, RegimeType.NATIONALIST_MILITARY]
+    state.left_unity[:] = [1.0, 1.0, 0.0, 1.0]
+    month = make_month(model, 4, {"assembly": ALWAYS})
     m11.apply(state, lu, month)
-    assert not state.assembly.any()
+    assert state.assembly.tolist() == [False, False, False, True]
+
+
+def test_m11_unity_rises_under_threat_and_with_an_opening(model):
+    lu = P(model, "left_unity")
+    state = fresh_state(model, 4, "october_1970")
+    state.left_unity[:] = 0.3
+    state.regime[:] = RegimeType.NATIONALIST_MILITARY
+    state.coup_memory[:] = [0.0, 0.9, 0.0, 0.0]
+    state.months_since_repression[:] = [10_000, 10_000, 1, 10_000]
+    state.policy[:] = [0.0, 0.0, 0.0, 0.6]
+    m11.apply(state, lu, make_month(model, 4))
+    calm = state.left_unity[0]
+    assert state.left_unity[1] > calm and state.left_unity[2] > calm and state.left_unity[3] > calm
 
 
 # --- M6 the mobilization cascade ---------------------------------------------------------------
@@ -678,6 +809,7 @@ def test_m6_grievance_drives_mobilization(model):
         state.support[actor] = 0.0
         state.organization[actor] = 1.0
     month = make_month(model, 2)
+    month.scratch["austerity"] = np.ones(2, dtype=bool)  # a trigger in both runs
     m6.apply(state, mm, month)
     out0 = sum(state.mobilization[a, 0] for a in mm.popular_actors)
     out1 = sum(state.mobilization[a, 1] for a in mm.popular_actors)
@@ -825,7 +957,7 @@ def test_m11_an_accepted_cabinet_moves_policy_left_for_longer_than_a_month(model
     state = fresh_state(model, 1, "october_1970")
     month = make_month(model, 1, {"cabinet": ALWAYS})
     # The officer carried to power by the masses (as m5 does), then his cabinet offer, accepted.
-    install(state, np.array([True]), RegimeType.NATIONALIST_MILITARY, month, policy=np.maximum(state.policy, P(model, "coup").installation_policy))
+    install(state, np.array([True]), RegimeType.NATIONALIST_MILITARY, month, 0, policy=np.maximum(state.policy, P(model, "coup").installation_policy))
     before_offer = state.policy[0]
     m11.offer_cabinet(state, month, np.array([True]))
     shift = state.policy[0] - before_offer
@@ -838,3 +970,99 @@ def test_m11_an_accepted_cabinet_moves_policy_left_for_longer_than_a_month(model
         state.mobilization[actor] = 0.0
     m1.apply(state, drift, make_month(model, 1))
     assert state.policy[0] > before_offer + 0.5 * shift
+
+
+# --- issue 10: triggers, coalitions, exits -----------------------------------------------------
+
+
+def test_m6_no_strike_wave_without_a_trigger(model):
+    mm = P(model, "mass_mobilization")
+    state = fresh_state(model, 3, "october_1970")
+    state.hardship[:] = 1.0
+    for actor in mm.popular_actors:
+        state.support[actor] = 0.0
+        state.organization[actor] = 1.0
+    state.months_since_repression[:] = [10_000, 1, 1]
+    state.months_since_mobilization[:] = [10_000, 10_000, 1]  # run 2 is resting after a strike
+    month = make_month(model, 3)
+    m6.apply(state, mm, month)
+    out = [sum(bool(state.mobilization[a, k]) for a in mm.popular_actors) for k in range(3)]
+    assert out[0] == 0 and out[1] > 0 and out[2] == 0
+    np.testing.assert_array_equal(np.unique(events_of(month, EventType.GENERAL_STRIKE)["run"]), [1])
+    assert state.months_since_mobilization[1] == 0
+
+
+def test_m6_a_mobilization_that_fizzles_costs_organization(model):
+    mm = P(model, "mass_mobilization")
+    state = fresh_state(model, 2, "october_1970")
+    before = state.organization.copy()
+    only_miners = {a: np.zeros(2, dtype=bool) for a in mm.popular_actors}
+    miners = model.index("miners")
+    only_miners[miners] = np.array([True, False])
+    m6.defeat_cost(state, make_month(model, 2), only_miners, np.array([True, True]))
+    assert state.organization[miners, 0] < before[miners, 0]
+    assert state.organization[miners, 1] == before[miners, 1]
+
+
+def test_m8_a_government_does_not_repress_its_own_base(model):
+    rep = P(model, "repression")
+    n = 400
+    state = fresh_state(model, 2 * n)
+    month = make_month(model, 2 * n, {"repression": np.tile(grid(n), 2)})
+    outside, inside = halves(n)
+    state.coalition[:] = False
+    for actor in rep.targets:
+        state.coalition[actor, inside] = True
+    before = state.organization.copy()
+    m8.apply(state, rep, month)
+    waves = np.zeros(2 * n, dtype=bool)
+    waves[events_of(month, EventType.REPRESSION_WAVE)["run"]] = True
+    assert waves[inside].sum() < waves[outside].sum() or rep.coalition_coef == 0.0
+    for actor in rep.targets:  # where a wave came, its own base was spared
+        hit_inside = waves & np.isin(np.arange(2 * n), np.arange(n, 2 * n))
+        assert np.all(state.organization[actor, hit_inside] >= before[actor, hit_inside])
+
+
+def test_legitimacy_the_coalition_supports_its_government_more(model):
+    gl = P(model, "grievance_legitimacy")
+    state = fresh_state(model, 2)
+    miners = model.index("miners")
+    state.coalition[miners] = [False, True]
+    legit.apply(state, gl, make_month(model, 2))
+    assert state.support[miners, 1] > state.support[miners, 0] or gl.coalition_coef == 0.0
+
+
+def test_regime_exit_officers_hand_power_to_civilians_more_often_under_pressure(model):
+    from coyuntura.engine.mechanisms import m18_regime_exit as m18
+
+    exits = P(model, "regime_exit")
+    n = 400
+    state = fresh_state(model, 2 * n, "october_1970")
+    state.months_in_power[:] = 12
+    calm, pressed = halves(n)
+    state.coup_memory[calm] = 0.0
+    state.coup_memory[pressed] = 1.0
+    month = make_month(model, 2 * n, {"handover": np.tile(grid(n), 2), "ruler_death": NEVER})
+    m18.apply(state, exits, month)
+    civilian = state.regime == RegimeType.CIVILIAN_ELECTED
+    assert civilian[pressed].sum() > civilian[calm].sum()
+    np.testing.assert_array_equal(np.flatnonzero(civilian), events_of(month, EventType.HANDOVER)["run"])
+    assert np.all(state.months_in_power[civilian] == 0)
+
+
+def test_regime_exit_a_military_rulers_death_lets_the_corps_choose_by_its_nationalist_current(model):
+    from coyuntura.engine.mechanisms import m18_regime_exit as m18
+
+    exits = P(model, "regime_exit")
+    n = 400
+    state = fresh_state(model, 2 * n)
+    state.regime[:] = RegimeType.RIGHT_MILITARY
+    state.months_in_power[:] = 12
+    low, high = halves(n)
+    state.nationalist_pressure[low] = 0.0
+    state.nationalist_pressure[high] = 1.0
+    month = make_month(model, 2 * n, {"ruler_death": ALWAYS, "handover": NEVER, "palace_succession": np.tile(grid(n), 2)})
+    m18.apply(state, exits, month)
+    nationalist = state.regime == RegimeType.NATIONALIST_MILITARY
+    assert nationalist[high].sum() > nationalist[low].sum()
+    assert events_of(month, EventType.LEADER_DEATH)["run"].size == 2 * n

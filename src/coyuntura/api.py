@@ -29,7 +29,8 @@ Typical use::
 - :class:`RunStore`: the DuckDB run store (``records``, ``show``, ``items``, ``export``)
 - :func:`parse_month` / :func:`format_month`: ``YYYY-MM`` <-> month index
 - :func:`timeline_cells` (scenario) -> the observed timeline's cells; :func:`score_scenario` -> in-sample scores
-  against a constant-hazard and a persistence baseline; :func:`calibrate` (scenario, :class:`CalibrationSettings`,
+  against a constant-hazard and a persistence baseline; :func:`filtered_score` -> one-step-ahead scores (each
+  period forecast from one particle filter's cloud at its start, jackknife Monte Carlo errors); :func:`calibrate` (scenario, :class:`CalibrationSettings`,
   out_dir) -> ABC-SMC posterior (pyabc); :func:`load_posterior`; :func:`forecast` (scenario, vantage month index,
   horizon) -> outcome probabilities conditioned on the record by particle filtering; :func:`backtest` (rolling origins)
 - :class:`ScenarioError`: a bad scenario, with file, line and field path of each problem
@@ -45,6 +46,7 @@ from .experiments.sweeps import Sweep, run_sweep
 from .experiments.whatif import Intervention, WhatIfResult, experiment_intervention, run_whatif, whatif_table
 from .history.backtest import backtest
 from .history.calibration import CalibrationSettings, calibrate, load_posterior
+from .history.filtered import filtered_score
 from .history.forecast import forecast
 from .history.observations import timeline_cells
 from .history.scores import score_scenario
@@ -100,6 +102,7 @@ __all__ = [
     "CalibrationSettings",
     "backtest",
     "calibrate",
+    "filtered_score",
     "forecast",
     "load_posterior",
     "score_scenario",

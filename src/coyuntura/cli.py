@@ -36,10 +36,11 @@ from .experiments.whatif import Intervention, apply_intervention, experiment_int
 from .history.backtest import DEFAULT_HORIZON, DEFAULT_ORIGINS, backtest
 from .history.calibration import DATABASE, CalibrationSettings, Posterior, calibrate, default_as_of, free_parameters, generations_table, load_posterior, parameters_table
 from .history.charts import epsilon_chart, posterior_chart, reliability_chart
+from .history.filtered import BASELINE_TRAINING, DEFAULT_FILTERED_RUNS, filtered_score
 from .history.forecast import check_window, forecast
 from .history.observations import record_end, require_observations
 from .history.particles import DaskSimulator
-from .history.scores import score_scenario
+from .history.scores import DEFAULT_REPLICATES, score_scenario
 from .parallel import dask_client, simulate_on_dask
 from .report.chronicle import chronicle
 from .report.folder import write_report
@@ -888,37 +889,73 @@ def _write_posterior_outputs(posterior: Posterior, folder: Path) -> list[str]:
 @app.command("score")
 def score_command(
     scenario: str = SCENARIO_ARGUMENT,
+    filtered: bool = typer.Option(
+        False, "--filtered", help="One step ahead: forecast each 6-month period's cells from one particle filter's cloud at its start."
+    ),
     posterior: Optional[Path] = typer.Option(None, "--posterior", help="Score parameters drawn from this posterior (from `coyuntura calibrate`)."),
     draws: int = typer.Option(16, "--draws", help="Parameter vectors drawn from the posterior."),
-    runs: int = typer.Option(4_000, "--runs", "-n", help="Simulated histories."),
+    runs: Optional[int] = typer.Option(
+        None, "--runs", "-n", help=f"Simulated histories (default: 4,000; with --filtered {DEFAULT_FILTERED_RUNS:,} in all, split among the filters)."
+    ),
+    replications: int = typer.Option(
+        DEFAULT_REPLICATES, "--replications", "-k",
+        help="Independent replicates for the Monte Carlo error (jackknife): filters with --filtered, else blocks of runs.",
+    ),
+    baselines: str = typer.Option(
+        "in-sample", "--baselines", help="With --filtered: baselines fitted on the whole record (in-sample) or on the cells before each period (past)."
+    ),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the random streams (and of the posterior draws)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the tables and the reliability diagram (default: reports/<scenario>/score)."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Folder for the tables and the reliability diagram (default: reports/<scenario>/score, or score-filtered)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the tables as JSON only."),
     scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (default: this process)."),
 ) -> None:
-    """Score the model and two baselines (constant hazard, persistence) on every cell of the observed timeline, in-sample."""
+    """Score the model and two baselines (constant hazard, persistence) on every cell of the observed timeline: in-sample,
+    or one step ahead with --filtered."""
     loaded, _ = _load(scenario, as_json)
+    if baselines not in BASELINE_TRAINING:
+        _fail(f"--baselines must be one of {', '.join(BASELINE_TRAINING)}, got {baselines!r}", as_json)
+    if baselines != "in-sample" and not filtered:
+        _fail("--baselines past needs --filtered (the in-sample score fits the baselines on the whole record)", as_json)
+    if replications < 2:
+        _fail(f"--replications must be at least 2 (the Monte Carlo error comes from their spread), got {replications}", as_json)
+    runs = runs if runs is not None else (DEFAULT_FILTERED_RUNS if filtered else 4_000)
     scenarios, parameters = _parameter_draws(loaded, posterior, draws, seed, as_json)
     with _bad_input(as_json):
         require_observations(loaded)
         months = record_end(loaded) - loaded.calendar.start + 1
     with _cluster(scheduler, workers, default_local=False, as_json=as_json) as client:
-        with _bad_input(as_json), _progress_bar("scoring", "months", months, as_json) as update:
-            result = score_scenario(loaded, runs, seed, scenarios, parameters, simulator=_histories_simulator(client), progress=update)
+        with _bad_input(as_json), _progress_bar("filtering" if filtered else "scoring", "months", months, as_json) as update:
+            simulator = _histories_simulator(client)
+            if filtered:
+                result: Any = filtered_score(
+                    loaded, runs, seed, scenarios, parameters, simulator=simulator, replications=replications,
+                    baselines=baselines, progress=update,  # type: ignore[arg-type]
+                )
+            else:
+                result = score_scenario(loaded, runs, seed, scenarios, parameters, simulator=simulator, progress=update, replicates=replications)
     with _bad_input(as_json, "--out"):
-        folder = out if out is not None else Path("reports") / loaded.id / "score"
-        chart = reliability_chart(result.forecasts, folder / "reliability.png", f"{loaded.id}: in-sample reliability")
-        files = [str(chart), *write_table(folder, "cells", result.cells), *write_table(folder, "totals", result.totals)]
+        folder = out if out is not None else Path("reports") / loaded.id / ("score-filtered" if filtered else "score")
+        what = "one step ahead (filtered)" if filtered else "in-sample"
+        chart = reliability_chart(result.forecasts, folder / "reliability.png", f"{loaded.id}: {what} reliability")
+        files = [str(chart)]
+        for stem in ("cells", "totals", "kinds"):
+            files += write_table(folder, stem, getattr(result, stem))
     if as_json:
-        _print_json({"scenario": loaded.id, "runs": runs, "seed": seed, "parameters": parameters, "files": files,
-                     "cells": to_dict(result.cells), "totals": to_dict(result.totals)})
+        if filtered:
+            data = {**result.to_dict(), "files": files}
+        else:
+            data = {"scenario": loaded.id, "mode": "in-sample", "runs": result.runs, "seed": seed, "parameters": parameters,
+                    "mc_error": result.mc_error, "files": files,
+                    "cells": to_dict(result.cells), "totals": to_dict(result.totals), "kinds": to_dict(result.kinds)}
+        _print_json(data)
         return
     console = _stdout()
-    console.print(_plain_rich_table(result.cells))
-    _print_notes(console, result.cells)
-    console.print(_plain_rich_table(result.totals))
-    _print_notes(console, result.totals)
+    for table in (result.cells, result.totals, result.kinds):
+        console.print(_plain_rich_table(table))
+        _print_notes(console, table)
     console.print(Text.assemble("Reliability diagram and tables in ", (str(folder), "bold green")), soft_wrap=True)
 
 

@@ -25,6 +25,7 @@ from .model import Model
 from .outcomes import OUTCOMES
 from .random import RunStreams
 from .state import REGIME_KEYS, State
+from .tally import RegimeTally
 
 STRENGTH_BINS = 50
 """Histogram bins over [0, 1] used to stream the quantiles of actor strength."""
@@ -67,6 +68,8 @@ class Ensemble:
     start_regime: int = 0
     first_run: int = 0  # index of the first run: per-run arrays are indexed by run - first_run
     final_state: State | None = None  # the state at the end of ``until``, when kept (``keep_state=True``)
+    regime_tally: RegimeTally | None = None  # what happened under each regime type (coups, exits, strikes)
+    split: int = 0  # the month after which per-run coup counts go to the second part of the tally (calendar end)
 
     @property
     def months(self) -> np.ndarray:
@@ -155,14 +158,18 @@ def simulate(
     series_chunks: list[dict[str, np.ndarray]] = []
     final_regimes = []
     final_states: list[State] = []
+    tally = RegimeTally.empty()
+    split = scenario.calendar.end
     done = 0
     for batch_first in range(first_run, first_run + n_runs, batch_size):
         batch_runs = min(batch_size, first_run + n_runs - batch_first)
         initial = resume.select(np.arange(batch_first - first_run, batch_first - first_run + batch_runs)) if resume is not None else None
-        state, log, series = _run_batch(
+        state, log, series, regime_before = _run_batch(
             model, seed, snapshot, start_month, until, batch_first, batch_runs, regime_counts, histogram, series_months, initial
         )
-        _count_outcomes(log.columns(sort=False), periods, batch_first, batch_runs, outcome_counts, outcome_total)
+        unsorted = log.columns(sort=False)
+        _count_outcomes(unsorted, periods, batch_first, batch_runs, outcome_counts, outcome_total)
+        tally.add_batch(regime_before, unsorted, start_month, batch_first, split)
         final_regimes.append(state.regime.copy())
         if keep_state:
             final_states.append(state)
@@ -193,6 +200,8 @@ def simulate(
         start_regime=REGIME_KEYS.index((snapshot.government if snapshot is not None else scenario.government).type),
         first_run=first_run,
         final_state=concat_states(final_states) if keep_state else None,
+        regime_tally=tally,
+        split=split,
     )
 
 
@@ -219,14 +228,16 @@ def _run_batch(
     histogram: np.ndarray,
     series_months: tuple[int, ...],
     initial: State | None = None,
-) -> tuple[State, EventLog, dict[str, np.ndarray] | None]:
+) -> tuple[State, EventLog, dict[str, np.ndarray] | None, np.ndarray]:
     state = initial.copy() if initial is not None else model.initial_state(n_runs, snapshot)
     streams = RunStreams(seed, start_month, first_run, n_runs, model.layout)
     log = EventLog(first_run)
     series: dict[str, list[np.ndarray]] = {name: [] for name in SERIES_VARIABLES + ("strength",)} if series_months else {}
     mechanisms = [(module, model.params[module.NAME]) for module in SCHEDULE]
     offsets = (np.arange(model.n_actors) * STRENGTH_BINS)[:, None]
+    regime_before = np.empty((until - start_month + 1, n_runs), dtype=np.int8)
     for index in range(start_month, until + 1):
+        regime_before[index - start_month] = state.regime
         state.month = index
         month = Month(index=index, model=model, draws=streams.next_month(), log=log, scratch={})
         apply_scheduled(state, month)
@@ -247,7 +258,7 @@ def _run_batch(
                 series[name].append(getattr(state, name).copy())
             series["strength"].append(strength.astype(np.float32))
     stacked = {name: np.stack(values) for name, values in series.items()} if series_months else None
-    return state, log, stacked
+    return state, log, stacked, regime_before
 
 
 def _count_outcomes(
@@ -311,4 +322,8 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         start_regime=first.start_regime,
         first_run=first.first_run,
         final_state=concat_states([part.final_state for part in parts]) if keep_state else None,
+        regime_tally=sum((part.regime_tally for part in parts[1:]), parts[0].regime_tally)
+        if all(part.regime_tally is not None for part in parts)
+        else None,
+        split=first.split,
     )

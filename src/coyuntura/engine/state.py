@@ -66,6 +66,14 @@ SYSTEM_VARIABLES: tuple[str, ...] = (
 )
 
 
+INTERNAL_VARIABLES: tuple[str, ...] = (
+    "holdings",  # (holdings, runs): the named holdings still in private hands (M14)
+    "months_since_repression",  # months since the last repression wave (M6, M8, M11)
+    "months_since_mobilization",  # months since the last general strike or mass mobilization (M6)
+)
+"""State the engine keeps besides the scenario's variables, set at the start (not by the scenario's values)."""
+
+
 @dataclass
 class State:
     """All state of ``n_runs`` trajectories at one month."""

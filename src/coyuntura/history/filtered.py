@@ -23,20 +23,26 @@ everything up to now:
   resamples, it reuses what the fork simulated (:class:`SegmentCache`) instead of
   simulating the months twice.
 
-Running one filter through the record costs about one simulation of the record,
-while a filter from scratch for each period would cost one per period, some
-forty times more. The probability of a cell is, to the bit, what
-:func:`~coyuntura.history.particles.simulate_histories` conditioned on the cells
-before the period (:func:`coyuntura.history.forecast.forecast` from the period's
-start) gives with the same seed, runs and segment ends.
+Running one filter through the record costs about one simulation of the record
+(plus the forks' look-ahead over long windows, and the months re-simulated when
+the filter resamples inside a period), where a filter from scratch for each
+period would cost one simulation per period. The probability of a cell is, to
+the bit, what :func:`~coyuntura.history.particles.simulate_histories`
+conditioned on the cells before the period gives with the same seed, runs and
+segment ends - and so what :func:`coyuntura.history.forecast.forecast` from the
+period's start gives when its segments end at the same months.
 
-**Monte Carlo error.** The runs are split into ``K`` independent filters, each with
-its own seed (:func:`replication_seeds`); the model's probability of a cell is
-their mean, its standard error and those of the totals come from the delete-one
-jackknife over the ``K`` filters (:class:`~coyuntura.history.scores.Replicates`).
-This measures the whole error of the filter - resampling, weight degeneracy,
-the correlation that resampling puts between runs - which a standard error from
-the effective sample size does not.
+**Monte Carlo error.** The runs are ``K`` independent filters side by side (the
+blocks of one :class:`~coyuntura.history.particles.ParticleFilter`): filter ``r``
+owns positions ``r n .. (r + 1) n - 1``, hence its own random streams, and its own
+weights and resampling uniforms; filter 0 is the plain filter of ``n`` runs with
+the seed. The model's probability of a cell is the filters' mean; its standard
+error and those of the totals come from the delete-one jackknife over the ``K``
+filters (:class:`~coyuntura.history.scores.Replicates`). This measures the whole
+error of the filter - resampling, weight degeneracy, the correlation resampling
+puts between runs - which a standard error from the effective sample size does
+not. Simulating the ``K`` filters together (one batch of ``K n`` runs per segment)
+costs much less than one after another.
 
 The baselines are scored on the same cells. By default they are fitted on the
 whole record (as in the in-sample score: the model's own parameters were also set
@@ -49,7 +55,6 @@ before the period (prequential, as in the backtest).
 from __future__ import annotations
 
 import bisect
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Sequence
 
@@ -117,71 +122,93 @@ def segment_ends(cells: Sequence[Cell], periods: Sequence[ScorePeriod], start: i
     return tuple(sorted({cell.last for cell in cells} | {p.first - 1 for p in periods if p.first > start}))
 
 
-def replication_seeds(seed: int, replications: int) -> tuple[int, ...]:
-    """The seeds of the independent filters: distinct, and depending only on ``seed`` and the filter's number."""
-    sequence = np.random.SeedSequence(seed, spawn_key=(0xF11E,))
-    return tuple(int(s) for s in sequence.generate_state(replications, dtype=np.uint32))
-
-
 @dataclass
 class Replication:
-    """One independent filter: its predictive probability of every cell and the effective sample size behind it."""
+    """One of the independent filters: its runs, and its predictive probability of every cell with the ESS behind it."""
 
-    seed: int
+    index: int
+    first_run: int
     runs: int
     probabilities: dict[Cell, float]
     effective_runs: dict[Cell, float]
     resamplings: int
     log_evidence: float
-    simulated_months: int
 
 
-def filter_replication(
+@dataclass
+class FilterPass:
+    """The result of one pass of the filters through the record."""
+
+    replications: list[Replication]
+    simulated_months: int  # months simulated (for all the runs together), forks and re-simulations included
+    record_months: int  # months from the start to the last period's start
+
+
+def filter_pass(
     scenarios: Sequence[Scenario],
     runs: int,
     seed: int,
     cells: Sequence[Cell],
     periods: Sequence[ScorePeriod],
+    replications: int = 1,
     simulator: Simulator | None = None,
     mismatch: float = DEFAULT_MISMATCH,
-    progress: Callable[[int], None] | None = None,
-) -> Replication:
-    """One pass of one particle filter through the record, forecasting each period's cells from the cloud at its start.
+    progress: Callable[[int, int], None] | None = None,
+) -> FilterPass:
+    """One pass of ``replications`` independent filters of ``runs`` runs each through the record, forecasting each
+    period's cells from the clouds at its start.
 
-    ``progress`` is called with the months the filter has passed.
+    Filter ``r`` holds positions ``r * runs .. (r + 1) * runs - 1`` and resampling
+    stream ``r`` (a :class:`ParticleFilter` block); filter 0 is exactly the filter
+    of :func:`~coyuntura.history.particles.simulate_histories` with ``seed`` and ``runs``.
+    ``progress`` is called with (months done, months in all).
     """
     start = scenarios[0].calendar.start
     ends = segment_ends(cells, periods, start)
     by_end: dict[int, list[Cell]] = {}
     for cell in cells:
         by_end.setdefault(cell.last, []).append(cell)
-    particles = ParticleFilter(scenarios, runs, seed, cells, simulator, mismatch)
+    particles = ParticleFilter(scenarios, runs * replications, seed, cells, simulator, mismatch, blocks=replications)
     cache = SegmentCache()
-    probabilities: dict[Cell, float] = {}
-    effective: dict[Cell, float] = {}
+    probabilities: list[dict[Cell, float]] = [{} for _ in range(replications)]
+    effective: list[dict[Cell, float]] = [{} for _ in range(replications)]
     simulated = 0
     position = 0
+    total = max(periods[-1].first - start, 1) if periods else 1
+
+    def step(filter_: ParticleFilter, end: int) -> None:
+        nonlocal simulated
+        if filter_.segment_key(end) not in cache:
+            simulated += end - filter_.month
+        filter_.advance(end, cache)
+
     for period in periods:
         while particles.month < period.first - 1:  # the filter, to the month before the period
             end = ends[position]
             position += 1
-            if cache.get((particles.lineage, particles.month + 1, end)) is None:
-                simulated += end - particles.month
-            particles.advance(end, cache)
+            step(particles, end)
             particles.assimilate(by_end.get(end, []))
             if progress is not None:
-                progress(particles.month - start + 1)
-        ahead = particles.fork(period.cells)  # the predictive cloud: runs on, assimilates nothing
+                progress(particles.month - start + 1, total)
+        ahead = particles.fork(period.cells)  # the predictive clouds: run on, assimilate nothing
         for end in ends[position:]:
             if end > period.until:
                 break
-            simulated += end - ahead.month
-            ahead.advance(end, cache)
-        ess = ahead.ess
+            step(ahead, end)
+        ess = ahead.block_ess()
         for cell in period.cells:
-            probabilities[cell] = ahead.probability(ahead.cell_flags(cell))
-            effective[cell] = ess
-    return Replication(seed, runs, probabilities, effective, particles.resamplings, particles.log_evidence, simulated)
+            shares = ahead.block_probabilities(ahead.cell_flags(cell))
+            for r in range(replications):
+                probabilities[r][cell] = float(shares[r])
+                effective[r][cell] = float(ess[r])
+    return FilterPass(
+        [
+            Replication(r, r * runs, runs, probabilities[r], effective[r], int(particles.block_resamplings[r]), float(particles.block_log_evidence[r]))
+            for r in range(replications)
+        ],
+        simulated,
+        total,
+    )
 
 
 @dataclass
@@ -197,6 +224,8 @@ class FilteredScore:
     baselines: str
     periods: list[ScorePeriod]
     replications: list[Replication]
+    simulated_months: int
+    record_months: int
     forecasts: list[CellForecast]
     replicates: Replicates
     cells: Table
@@ -215,14 +244,14 @@ class FilteredScore:
         raise KeyError(cell.name)
 
     def to_frame(self) -> Any:
-        """One row per cell (a pandas DataFrame), with the period it was forecast in and each replication's probability."""
+        """One row per cell (a pandas DataFrame), with the period it was forecast in and each filter's probability."""
         frame = forecasts_frame(self.forecasts, period=[self.period_of(f.cell).label for f in self.forecasts])
-        for r, replication in enumerate(self.replications):
-            frame[f"p_model_{r}"] = [replication.probabilities[f.cell] for f in self.forecasts]
+        for replication in self.replications:
+            frame[f"p_model_{replication.index}"] = [replication.probabilities[f.cell] for f in self.forecasts]
         return frame
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able: settings, replications, periods and the three tables."""
+        """JSON-able: settings, the filters, the periods and the three tables."""
         return {
             "scenario": self.scenario_id,
             "mode": "filtered (one step ahead)",
@@ -233,15 +262,18 @@ class FilteredScore:
             "mismatch": self.mismatch,
             "baselines": self.baselines,
             "mc_error": self.mc_error,
+            "simulated_months": self.simulated_months,
+            "record_months": self.record_months,
             "replications": [
-                {"seed": r.seed, "runs": r.runs, "resamplings": r.resamplings, "log_evidence": r.log_evidence, "simulated_months": r.simulated_months}
+                {"index": r.index, "first_run": r.first_run, "runs": r.runs, "resamplings": r.resamplings, "log_evidence": r.log_evidence}
                 for r in self.replications
             ],
             "periods": [
                 {
                     "period": p.label,
                     "cells": len(p.cells),
-                    "effective_runs": float(np.mean([r.effective_runs[p.cells[0]] for r in self.replications])),
+                    "forecast_through": format_month(p.until),
+                    "effective_runs": float(sum(r.effective_runs[p.cells[0]] for r in self.replications)),
                 }
                 for p in self.periods
             ],
@@ -266,11 +298,11 @@ def filtered_score(
 ) -> FilteredScore:
     """Score every cell of the observed timeline one step ahead: forecast from the filtered cloud at its period's start.
 
-    ``runs`` are split evenly among ``replications`` independent filters (seeds
-    from :func:`replication_seeds`); ``scenarios`` are posterior draws (default:
-    the scenario itself); ``baselines`` is ``"in-sample"`` (fitted on the whole
-    record) or ``"past"`` (fitted on the cells before each period). ``progress``
-    is called with (months done, months in all) over all replications.
+    ``runs`` are split evenly among ``replications`` independent filters
+    (:func:`filter_pass`; a remainder is dropped); ``scenarios`` are posterior
+    draws (default: the scenario itself); ``baselines`` is ``"in-sample"``
+    (fitted on the whole record) or ``"past"`` (fitted on the cells before each
+    period). ``progress`` is called with (months done, months in all).
     """
     require_observations(scenario)
     if replications < 2:
@@ -282,14 +314,9 @@ def filtered_score(
     start = scenario.calendar.start
     cells = timeline_cells(scenario, start, period)
     periods = score_periods(cells, start, period)
-    draws = list(scenarios or [scenario])
     per_filter = runs // replications
-    seeds = replication_seeds(seed, replications)
-    months = max(periods[-1].first - start, 1)
-    results = []
-    for r, replication_seed in enumerate(seeds):
-        report = (lambda done, r=r: progress(r * months + done, replications * months)) if progress is not None else None
-        results.append(filter_replication(draws, per_filter, replication_seed, cells, periods, simulator, mismatch, report))
+    done = filter_pass(list(scenarios or [scenario]), per_filter, seed, cells, periods, replications, simulator, mismatch, progress)
+    results = done.replications
     ordered = [cell for p in periods for cell in p.cells]
     replicates = Replicates(
         tuple(ordered),
@@ -297,7 +324,7 @@ def filtered_score(
         np.array([[r.effective_runs[cell] for r in results] for cell in ordered]),
         np.full(replications, float(per_filter)),
         f"delete-one jackknife over {replications} independent particle filters of {per_filter:,} runs each "
-        f"(seeds {', '.join(str(s) for s in seeds)}); a cell's SE is the spread of the filters' probabilities over sqrt({replications})",
+        f"(own random streams, own resampling); a cell's SE is the spread of the {replications} filters' probabilities over sqrt({replications})",
     )
     constant_all, persistence_all = ConstantHazard.fit(cells), Persistence.fit(cells)
     forecasts = []
@@ -308,11 +335,14 @@ def filtered_score(
         else:
             constant, persistence = constant_all, persistence_all
         for cell in p.cells:
-            probability = float(np.mean([r.probabilities[cell] for r in results]))
             forecasts.append(
                 CellForecast(
                     cell,
-                    {MODEL: probability, CONSTANT: constant.probability(cell, p.first), PERSISTENCE: persistence.probability(cell, p.first)},
+                    {
+                        MODEL: float(np.mean([r.probabilities[cell] for r in results])),
+                        CONSTANT: constant.probability(cell, p.first),
+                        PERSISTENCE: persistence.probability(cell, p.first),
+                    },
                     replicates.cell_se(cell),
                     float(sum(r.effective_runs[cell] for r in results)),
                 )
@@ -320,17 +350,18 @@ def filtered_score(
     used = per_filter * replications
     span = f"{format_month(start)}..{format_month(max(c.last for c in cells))}"
     how = (
-        f"Model: predictive probability from the particle filter's cloud at the start of the cell's {period}-month period "
+        f"Model: predictive probability from the particle filters' clouds at the start of the cell's {period}-month period "
         f"(grid from {format_month(start)}), filtered on every cell that ended before it (mismatch ε = {mismatch}); "
         "windows longer than the period are simulated to their end without assimilating anything.",
         "Baselines: fitted on the whole record, standing at the period's start (persistence reads only the record before it)."
         if baselines == "in-sample"
         else "Baselines: fitted on the cells that ended before the period, standing at its start (prequential).",
-        f"Monte Carlo error: {replicates.method}.",
+        f"SE: Monte Carlo error, {replicates.method}.",
     )
     title = f"{scenario.id}: every cell of the observed timeline, one step ahead ({used:,} runs in {replications} filters, seed {seed}; {parameters})"
     return FilteredScore(
-        scenario.id, used, seed, parameters, period, mismatch, baselines, periods, results, forecasts, replicates,
+        scenario.id, used, seed, parameters, period, mismatch, baselines, periods, results, done.simulated_months, done.record_months,
+        forecasts, replicates,
         cell_table(forecasts, title, periods=[p.label for p in periods for _ in p.cells], notes=how),
         totals_table([("filtered", span, forecasts)], f"{scenario.id}: total scores, one step ahead (filtered)", replicates),
         kind_table(forecasts, f"{scenario.id}: total scores by kind of cell, one step ahead (filtered, {span})", replicates),

@@ -23,13 +23,17 @@ from typing import Iterable
 from pydantic import BaseModel
 
 from ..engine.mechanisms.base import MechanismParams
-from ..engine.state import ACTOR_VARIABLES, SYSTEM_VARIABLES
+from ..engine.state import ACTOR_VARIABLES, INTERNAL_VARIABLES, SYSTEM_VARIABLES
 from ..scenario.quantities import LOCATOR_PATTERN, Quantity
 
-GOVERNMENT_VARIABLES: tuple[str, ...] = ("regime", "assembly", "policy", "progressive_room")
-"""The government's state: regime type, whether a Popular Assembly sits, policy position, progressive room."""
+GOVERNMENT_VARIABLES: tuple[str, ...] = ("regime", "assembly", "policy", "progressive_room", "coalition", "months_in_power")
+"""The government's state: regime type, whether a Popular Assembly sits, policy position, progressive room,
+the governing coalition and the months the government has been in power."""
 STATE_VARIABLES: tuple[str, ...] = (
-    GOVERNMENT_VARIABLES + ACTOR_VARIABLES + tuple(name for name in SYSTEM_VARIABLES if name not in GOVERNMENT_VARIABLES)
+    GOVERNMENT_VARIABLES
+    + ACTOR_VARIABLES
+    + tuple(name for name in SYSTEM_VARIABLES if name not in GOVERNMENT_VARIABLES)
+    + INTERNAL_VARIABLES
 )
 """Every state variable a mechanism may declare (engine/state.py), in the order the description shows them."""
 

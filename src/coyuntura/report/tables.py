@@ -27,6 +27,7 @@ REGIME_LABELS: dict[str, str] = {
     "right_military": "Right military government / police state",
     "nationalist_military": "Nationalist military government",
     "workers_government": "Workers' government",
+    "civilian_elected": "Elected civilian government",
 }
 """Human labels of the regime types in :data:`coyuntura.engine.state.REGIME_KEYS`."""
 
@@ -164,6 +165,95 @@ def event_table(ensemble: Ensemble) -> Table:
         columns=columns,
         rows=tuple(rows),
         notes=(f"SE: Monte Carlo standard error sqrt(p(1-p)/N), N = {n:,} runs.",),
+    )
+
+
+def regime_dynamics_table(ensemble: Ensemble) -> Table:
+    """For each regime type: how often it is plotted against, overthrown or ended, and how often strikes come.
+
+    Hazards are per month of exposure (run-months under the regime at the start of the month), with a Poisson
+    standard error sqrt(k) / exposure; shares are of the runs that spent at least one month under it.
+    """
+    tally = ensemble.regime_tally
+    if tally is None:
+        raise ValueError("this ensemble carries no regime tally")
+    columns = (
+        Column("regime", "Regime key", "key"),
+        Column("label", "Regime", "label"),
+        Column("runs_in", "Runs under it", "probability"),
+        Column("run_years", "Run-years under it", "number"),
+        Column("coup_hazard", "Monthly hazard of a successful coup", "number"),
+        Column("coup_hazard_se", "SE", "number"),
+        Column("exit_hazard", "Monthly hazard of any exit", "number"),
+        Column("exit_hazard_se", "SE", "number"),
+        Column("with_attempt", "Of runs under it: a coup attempt against it", "probability"),
+        Column("ended", "Of runs under it: it ended", "probability"),
+        Column("strikes_per_year", "General strikes per run-year", "number"),
+    )
+    rows = []
+    for r, key in enumerate(REGIME_KEYS):
+        exposure = int(tally.exposure_months[r])
+        runs_in = int(tally.runs_in[r])
+        per_month = (lambda k: (k / exposure, np.sqrt(k) / exposure)) if exposure else (lambda k: (float("nan"), float("nan")))
+        coup, coup_se = per_month(int(tally.coup_success_months[r]))
+        exit_, exit_se = per_month(int(tally.exit_months[r]))
+        rows.append((
+            key,
+            REGIME_LABELS.get(key, key.replace("_", " ").capitalize()),
+            runs_in / ensemble.n_runs,
+            round(exposure / 12.0, 1),
+            round(coup, 5),
+            round(coup_se, 5),
+            round(exit_, 5),
+            round(exit_se, 5),
+            tally.runs_with_attempt[r] / runs_in if runs_in else float("nan"),
+            tally.runs_ended[r] / runs_in if runs_in else float("nan"),
+            round(12.0 * tally.general_strikes[r] / exposure, 3) if exposure else float("nan"),
+        ))
+    failed = int(tally.failed_coups[0])
+    by_masses = int(tally.defeated_by_masses[0])
+    notes = (
+        "Hazards per run-month under the regime in power at the start of the month; SE: Poisson sqrt(k)/exposure.",
+        f"Runs with 3 or more successful coups: {tally.runs_with_at_least(3) / ensemble.n_runs:.1%}.",
+        f"Failed coups defeated by mass mobilization: {by_masses:,} of {failed:,}"
+        + (f" ({by_masses / failed:.1%})." if failed else "."),
+    )
+    return Table(
+        title=f"What happens under each regime type ({ensemble.n_runs:,} runs, {format_month(ensemble.start)}..{format_month(ensemble.until)})",
+        columns=columns,
+        rows=tuple(rows),
+        notes=notes,
+    )
+
+
+def coup_count_table(ensemble: Ensemble) -> Table:
+    """Share of runs by number of successful and of failed coups, up to the calendar's end and after it."""
+    tally = ensemble.regime_tally
+    if tally is None:
+        raise ValueError("this ensemble carries no regime tally")
+    split = ensemble.split
+    parts = []
+    if ensemble.start <= split:
+        parts.append((0, f"{format_month(ensemble.start)}..{format_month(min(split, ensemble.until))}"))
+    if ensemble.until > split:
+        parts.append((1, f"{format_month(max(split, ensemble.start))}..{format_month(ensemble.until)}"))
+    columns = [Column("count", "Coups per run", "key")]
+    for _, label in parts:
+        columns += [Column(f"success {label}", f"Successful {label}", "probability"), Column(f"failed {label}", f"Failed {label}", "probability")]
+    rows = []
+    n = ensemble.n_runs
+    for count in range(6):
+        label = f"{count}" if count < 5 else "5 or more"
+        row: list[Any] = [label]
+        for part, _ in parts:
+            if count < 5:
+                row += [tally.success_histogram[part, count] / n, tally.failed_histogram[part, count] / n]
+            else:
+                row += [tally.success_histogram[part, 5:].sum() / n, tally.failed_histogram[part, 5:].sum() / n]
+        rows.append(tuple(row))
+    return Table(
+        title=f"Coups per run ({n:,} runs)", columns=tuple(columns), rows=tuple(rows),
+        notes=("Each run counted once per column by its number of coups in that span.",),
     )
 
 

@@ -57,7 +57,9 @@ EQUATIONS = (
     "handover_legitimacy_coef × (1 − legitimacy) + handover_split_coef × coup_memory)), under a military "
     "government: an elected civilian government takes office",
     "any new government of type T: policy ← policy_T (unless its founders bring theirs), coalition ← "
-    "coalition_T",
+    "coalition_T, for T in civilian_nationalist, right_military, nationalist_military, workers_government, "
+    "civilian_elected: policy_civilian_nationalist, policy_right_military, policy_nationalist_military, "
+    "policy_workers_government, policy_civilian_elected",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 

@@ -94,10 +94,10 @@ EQUATIONS = (
     "backing = Σ_b weight_b × organization_b × (1 − support_b), over the backers b;  threat_from_below: see M8;  "
     "legitimacy: see grievance_legitimacy",
     "shared = plot_intercept + weakness_coef × (1 − legitimacy) + trap_coef × coup_memory + tenure_coef × "
-    "min(months_in_power / 120, 1) × [military government]",
-    "rate_right = exp(shared + threat_coef × threat_from_below + pretext_coef × corruption + backing_coef × "
-    "backing + army_coef × army_force(right_faction) + disaffection_coef × (1 − support[right_faction]) + "
-    "polarization_coef × polarization)",
+    "min(months_in_power / 120, 1) × [military government] + threat_coef × threat_from_below + "
+    "polarization_coef × polarization",
+    "rate_right = exp(shared + pretext_coef × corruption + backing_coef × backing + army_coef × "
+    "army_force(right_faction) + disaffection_coef × (1 − support[right_faction]))",
     "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure + "
     "army_coef × army_force(swing_faction) + disaffection_coef × (1 − support[swing_faction]))",
     "P(army plot) = 1 − exp(−(rate_right + rate_nationalist));  the right camp plots with probability "
@@ -200,21 +200,23 @@ def plot_rates(state: State, month: Month, p) -> tuple[np.ndarray, np.ndarray]:
 
 def _plot_rates(state: State, month: Month, p, legitimacy, backed, right_force, swing_force) -> tuple[np.ndarray, np.ndarray]:
     popular = month.params(m6.NAME).popular_actors
+    # Both camps fear the pressure from below: the right means to crush it, the young officers to head it off
+    # with a "nationalist" program (The Guerrilla Movement, L380-383).
     shared = (
         p.plot_intercept
         + p.weakness_coef * (1.0 - legitimacy)
         + p.trap_coef * state.coup_memory
         + p.tenure_coef * _tenure(state)
+        + p.threat_coef * threat_from_below(state, popular)
+        + p.polarization_coef * state.polarization
     )
     right = log_linear_rate(
         0.0,
         (1.0, shared),
-        (p.threat_coef, threat_from_below(state, popular)),
         (p.pretext_coef, state.corruption),
         (p.backing_coef, backed),
         (p.army_coef, right_force),
         (p.disaffection_coef, 1.0 - state.support[p.right_faction]),
-        (p.polarization_coef, state.polarization),
     )
     nationalist = log_linear_rate(
         p.nationalist_offset,

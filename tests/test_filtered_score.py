@@ -1,0 +1,223 @@
+"""The one-step-ahead (filtered) score: one filter pass, the same numbers as a filter from scratch, no look-ahead,
+no dependence on batches or workers, honest Monte Carlo errors, and the CLI."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+from ruamel.yaml import YAML
+from typer.testing import CliRunner
+
+from coyuntura.cli import app
+from coyuntura.engine.simulate import merge_ensembles, simulate
+from coyuntura.history.filtered import filter_pass, filtered_score, score_periods, segment_ends
+from coyuntura.history.forecast import forecast
+from coyuntura.history.observations import cells_before, timeline_cells
+from coyuntura.history.particles import LocalSimulator, simulate_histories
+from coyuntura.history.scores import Replicates, score_scenario
+from coyuntura.scenario.calendar import parse_month
+from coyuntura.scenario.loader import parse_scenario
+
+from helpers import bundled_model
+
+runner = CliRunner()
+M = parse_month
+SOURCE = {"description": "d", "source": "Introduction, L1-10", "says": "s"}
+
+
+def short_record_yaml(flip_early: bool = False, flip_late: bool = False) -> str:
+    """The bundled scenario with a short observed timeline (1952-04..1954-09, five periods): cells ending at every
+    period's end, one window longer than a period (1952-06..1953-11, ending inside a later period), and two
+    one-month cells to flip (1952-05 in the first period, 1954-02 in the fourth)."""
+    observations = [
+        {"id": "mnr", "regime": "civilian_nationalist", "window": ["1952-04", "1954-09"], "observed": True},
+        {"id": "no_coup", "outcome": "coup_success", "window": ["1952-04", "1954-09"], "observed": False},
+        {"id": "no_strike", "outcome": "general_strike", "window": ["1952-04", "1953-12"], "observed": False},
+        {"id": "long", "outcome": "repression_wave", "window": ["1952-06", "1953-11"], "observed": True},
+        {"id": "early", "outcome": "mass_mobilization", "month": "1952-05", "observed": not flip_early},
+        {"id": "late", "outcome": "general_strike", "month": "1954-02", "observed": not flip_late},
+    ]
+    data = bundled_model().scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["observations"] = [{**item, **SOURCE} for item in observations]
+    stream = io.StringIO()
+    YAML(typ="safe", pure=True).dump(data, stream)
+    return stream.getvalue()
+
+
+def short_record(flip_early: bool = False, flip_late: bool = False):
+    """:func:`short_record_yaml`, parsed."""
+    return parse_scenario(short_record_yaml(flip_early, flip_late), "short.yaml")
+
+
+def probabilities(result) -> dict[str, list[float]]:
+    """Each cell's probability in every filter, by cell name."""
+    return {f.cell.name: [r.probabilities[f.cell] for r in result.replications] for f in result.forecasts}
+
+
+def test_periods_follow_the_grid_from_the_start_and_hold_each_cell_by_its_first_month():
+    s = short_record()
+    cells = timeline_cells(s)
+    periods = score_periods(cells, s.calendar.start)
+    assert [p.label for p in periods] == ["1952-04..1952-09", "1952-10..1953-03", "1953-04..1953-09", "1953-10..1954-03", "1954-04..1954-09"]
+    assert sorted(c.name for p in periods for c in p.cells) == sorted(c.name for c in cells)
+    for p in periods:
+        assert all(p.first <= c.first <= p.last for c in p.cells)
+    long = next(c for c in cells if c.key == "repression_wave")
+    assert long in periods[0].cells and periods[0].until == M("1953-11")  # forecast to its end from 1952-04
+
+
+def test_filtered_probability_is_the_filter_from_scratch_at_the_period_start():
+    s = short_record()
+    cells = timeline_cells(s)
+    periods = score_periods(cells, s.calendar.start)
+    ends = segment_ends(cells, periods, s.calendar.start)
+    n, seed = 40, 11
+    result = filtered_score(s, runs=3 * n, seed=seed, replications=3)
+    assert result.runs == 3 * n and [r.first_run for r in result.replications] == [0, n, 2 * n]
+    filter0 = result.replications[0]
+    for period in periods:  # filter 0 = simulate_histories conditioned on the cells ended before the period, same seed
+        alone = simulate_histories(
+            [s], n, seed, period.until, condition=cells_before(cells, period.first), record=period.cells, extra_ends=ends
+        )
+        for cell in period.cells:
+            assert filter0.probabilities[cell] == alone.cell_probability(cell)[0], cell.name
+            assert filter0.effective_runs[cell] == alone.ess
+    # and = `coyuntura forecast --as-of <period start> --horizon 6` with the same seed and runs where the segments agree
+    for period in periods[1:3]:
+        table = forecast(s, period.first, 6, runs=n, seed=seed).table
+        coup = next(c for c in period.cells if c.key == "coup_success")
+        regime = next(c for c in period.cells if c.kind == "regime")
+        window = f"{period.label}"
+        assert table.row("coup_success")[f"p {window}"] == filter0.probabilities[coup]
+        assert table.row("regime:civilian_nationalist")[f"p {window}"] == filter0.probabilities[regime]
+    # the pooled probability is the filters' mean, its SE their spread over sqrt(K)
+    for f in result.forecasts:
+        values = [r.probabilities[f.cell] for r in result.replications]
+        assert f.probabilities["model"] == pytest.approx(np.mean(values))
+        assert f.model_se == pytest.approx(np.std(values, ddof=1) / math.sqrt(3))
+
+
+def test_a_cell_is_never_filtered_on_itself_or_on_later_cells():
+    s = short_record()
+    periods = score_periods(timeline_cells(s), s.calendar.start)
+    names = [{c.name for c in p.cells} for p in periods]
+    base = filtered_score(s, runs=90, seed=4, replications=3)
+    for flip, where in ((dict(flip_early=True), 0), (dict(flip_late=True), 3)):  # the flipped cell's period
+        flipped = filtered_score(short_record(**flip), runs=90, seed=4, replications=3)
+        assert probabilities(flipped).keys() == probabilities(base).keys()
+        before = set().union(*names[: where + 1])  # its period (itself included) and every earlier one
+        assert all(probabilities(flipped)[name] == probabilities(base)[name] for name in before), flip
+        # ... although the filter did assimilate the flipped cell before the next period
+        assert all(a.log_evidence != b.log_evidence for a, b in zip(flipped.replications, base.replications)), flip
+
+
+class ChunkedSimulator(LocalSimulator):
+    """In-process, but every job cut into odd chunks simulated in small batches."""
+
+    def run(self, scenarios, jobs, seed, until):
+        results = []
+        for job in jobs:
+            parts = []
+            for offset in range(0, job.n_runs, 7):
+                count = min(7, job.n_runs - offset)
+                resume = job.resume.select(np.arange(offset, offset + count)) if job.resume is not None else None
+                parts.append(
+                    simulate(self._model(scenarios[job.draw]), count, seed=seed, until=until, first_run=job.first_run + offset,
+                             resume=resume, keep_events=True, keep_state=True, batch_size=3)
+                )
+            results.append(merge_ensembles(parts))
+        return results
+
+
+def test_filtered_score_is_the_same_whatever_the_batches_and_workers():
+    from coyuntura.history.particles import DaskSimulator
+    from coyuntura.parallel import dask_client
+
+    s = short_record()
+    plain = filtered_score(s, runs=48, seed=2, replications=4)
+    chunked = filtered_score(s, runs=48, seed=2, replications=4, simulator=ChunkedSimulator())
+    with dask_client(n_workers=2) as client:
+        on_dask = filtered_score(s, runs=48, seed=2, replications=4, simulator=DaskSimulator(client, chunk_runs=10))
+    for other in (chunked, on_dask):
+        assert probabilities(other) == probabilities(plain)
+        assert other.cells.rows == plain.cells.rows and other.totals.rows == plain.totals.rows and other.kinds.rows == plain.kinds.rows
+
+
+def test_one_pass_simulates_about_the_record_not_a_filter_per_period():
+    s = short_record()
+    cells = timeline_cells(s)
+    periods = score_periods(cells, s.calendar.start)
+    done = filter_pass([s], 30, 1, cells, periods, replications=2)
+    from_scratch = sum(p.until - s.calendar.start + 1 for p in periods)  # a filter from the start for each period
+    forks = sum(p.until - p.first + 1 for p in periods)  # each period's look-ahead
+    assert done.record_months <= done.simulated_months <= forks + done.record_months < from_scratch
+
+
+def test_jackknife_by_hand():
+    cells = tuple(timeline_cells(short_record())[:2])
+    p = np.array([[0.1, 0.3, 0.2, 0.2], [0.5, 0.5, 0.7, 0.3]])
+    replicates = Replicates(cells, p, np.full((2, 4), 100.0), np.full(4, 100.0), "test")
+    assert replicates.cell_se(cells[0]) == pytest.approx(np.std(p[0], ddof=1) / 2)
+    loo = [(p.sum(axis=1) - p[:, r]) / 3 for r in range(4)]
+    logs = []
+    for q in loo:
+        smoothed = (q * 300 + 0.5) / 301
+        logs.append(sum(math.log(x) if c.observed else math.log(1 - x) for c, x in zip(cells, smoothed)))
+    assert replicates.totals_se(cells)[0] == pytest.approx(math.sqrt(3 / 4 * sum((v - np.mean(logs)) ** 2 for v in logs)))
+
+
+def test_filtered_score_refuses_bad_settings():
+    s = short_record()
+    with pytest.raises(ValueError, match="--replications must be at least 2"):
+        filtered_score(s, runs=10, replications=1)
+    with pytest.raises(ValueError, match="must be at least --replications"):
+        filtered_score(s, runs=3, replications=4)
+    with pytest.raises(ValueError, match="--baselines"):
+        filtered_score(s, runs=8, replications=2, baselines="future")  # type: ignore[arg-type]
+
+
+def test_baselines_stand_at_the_period_start_and_past_ones_know_only_the_past():
+    s = short_record()
+    cells = timeline_cells(s)
+    insample = filtered_score(s, runs=8, seed=1, replications=2)
+    past = filtered_score(s, runs=8, seed=1, replications=2, baselines="past")
+    unconditioned = score_scenario(s, runs=8, seed=1)
+    constant = {f.cell: f.probabilities["constant"] for f in unconditioned.forecasts}
+    for f in insample.forecasts:
+        assert f.probabilities["constant"] == constant[f.cell]  # fitted on the whole record, as in-sample
+    first = [f for f in past.forecasts if f.cell.first < M("1952-10")]
+    assert first and all(f.probabilities["constant"] != constant[f.cell] for f in first if f.cell.kind == "event")
+    assert "prequential" in " ".join(past.cells.notes) and past.baselines == "past"
+    frame = insample.to_frame()
+    assert len(frame) == len(cells) and {"period", "p_model", "se_model", "p_model_0", "p_model_1", "log_persistence"} <= set(frame.columns)
+
+
+def test_score_cli_prints_cells_totals_and_kinds_and_json_parses(tmp_path):
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text(short_record_yaml(), encoding="utf-8")
+    common = ["score", str(scenario), "--filtered", "--runs", "64", "--replications", "4", "--out", str(tmp_path / "f")]
+    filtered = runner.invoke(app, common)
+    assert filtered.exit_code == 0, filtered.output
+    assert "one step ahead (filtered)" in filtered.stdout and "by kind of cell" in filtered.stdout
+    assert "jackknife over 4 independent particle filters" in filtered.stdout
+    assert (tmp_path / "f" / "reliability.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "f" / "kinds.csv").is_file()
+    as_json = runner.invoke(app, common + ["--json"])
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.stdout)
+    assert data["mode"].startswith("filtered") and len(data["replications"]) == 4 and "jackknife" in data["mc_error"]
+    assert {"cells", "totals", "kinds", "periods"} <= data.keys()
+    assert len(data["cells"]["rows"]) == len(timeline_cells(short_record()))
+    assert {"se log model", "log constant", "log persistence"} <= {c["key"] for c in data["totals"]["columns"]}
+    assert data["kinds"]["rows"][-1]["group"] == "total" and data["kinds"]["rows"][-1]["cells"] == len(data["cells"]["rows"])
+
+    plain = runner.invoke(app, ["score", str(scenario), "--runs", "64", "--out", str(tmp_path / "p")])
+    assert plain.exit_code == 0, plain.output
+    assert "total scores, in-sample" in plain.stdout and "by kind of cell, in-sample" in plain.stdout
+    plain_json = json.loads(runner.invoke(app, ["score", str(scenario), "--runs", "64", "--out", str(tmp_path / "p"), "--json"]).stdout)
+    assert plain_json["mode"] == "in-sample" and {"cells", "totals", "kinds"} <= plain_json.keys()
+    bad = runner.invoke(app, ["score", str(scenario), "--baselines", "past", "--runs", "8"])
+    assert bad.exit_code == 2 and "--filtered" in bad.stderr
