@@ -176,12 +176,13 @@ def test_state_stays_within_its_documented_bounds(seed, start, months):
         assert values.shape == (16,)
         assert np.all(np.isfinite(values)), name
         assert values.min() >= (-1.0 if name == "policy" else 0.0), name
-        if name not in ("assets_remaining", "guerrilla_defeats"):
+        if name != "guerrilla_defeats":
             assert values.max() <= 1.0, name
     # counts stay whole numbers
     np.testing.assert_array_equal(state.guerrilla_defeats, np.round(state.guerrilla_defeats))
-    np.testing.assert_array_equal(state.assets_remaining, np.round(state.assets_remaining))
-    assert state.assets_remaining.max() <= max(model.params["nationalization"].max_foreign_assets, 2.0)
+    assert state.holdings.shape == (len(model.holding_ids), 16) and state.holdings.dtype == bool
+    assert state.coalition.shape == (model.n_actors, 16) and state.coalition.dtype == bool
+    assert state.months_since_repression.min() >= 0 and state.months_since_mobilization.min() >= 0
     assert set(np.unique(state.regime)) <= {int(r) for r in RegimeType}
     assert state.assembly.dtype == bool
     assert np.all(state.months_in_power >= 0) and np.all(state.months_in_power <= months)
