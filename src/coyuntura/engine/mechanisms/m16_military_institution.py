@@ -10,8 +10,8 @@ government tolerates and finances its own internal subversion. Popular
 Assembly, L198-204: Torres resists an Assembly partly because the military
 would react against it.
 
-Equations: after a coup defeated with an armed popular clash (mean arms of the
-defending workers above ``clash_arms_threshold``), a nationalist president
+Equations: after a coup defeated with an armed popular clash (the best-armed
+workers' arms above ``clash_arms_threshold``), a nationalist president
 purges with probability ``purge_propensity``; a purge moves a share
 ``purge_share`` of the plotting faction's weight to the loyal faction. Without
 such a clash there is no purge. ``assembly_resistance`` is how strongly the
@@ -44,7 +44,7 @@ SUMMARY = (
 FORMS = ("coup_proofing",)
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
-    "armed clash: a coup defeated by the masses (M5) while the mean arms of the workers ≥ "
+    "armed clash: a coup defeated by the masses (M5) while the arms of the best-armed workers ≥ "
     "clash_arms_threshold",
     "P(purge) = purge_propensity after an armed clash under a nationalist (civilian or military) government",
     "purge: moved = purge_share × weight[right_faction];  weight[right_faction] −= moved;  "
@@ -71,10 +71,14 @@ def purge_after_clash(state: State, month: Month, defeated_by_masses: np.ndarray
     if not p.enabled:
         return
     arms = np.zeros(state.n_runs)
-    for actor in p.workers:
-        arms += state.arms[actor] / len(p.workers)
+    for actor in p.workers:  # the best-armed workers make the clash an armed one (the miners' guns and dynamite)
+        arms = np.maximum(arms, state.arms[actor])
     clash = defeated_by_masses & (arms >= p.clash_arms_threshold)
-    nationalist = (state.regime == RegimeType.NATIONALIST_MILITARY) | (state.regime == RegimeType.CIVILIAN_NATIONALIST)
+    nationalist = (
+        (state.regime == RegimeType.NATIONALIST_MILITARY)
+        | (state.regime == RegimeType.CIVILIAN_NATIONALIST)
+        | (state.regime == RegimeType.CIVILIAN_ELECTED)
+    )
     purge = clash & nationalist & (month.draws.uniform("purge") < p.purge_propensity)
     moved = purge * p.purge_share * state.weight[p.right_faction]
     state.weight[p.right_faction] -= moved
