@@ -25,6 +25,7 @@ bench: $(STAMP)
 	$(VENV)/bin/python benchmarks/throughput.py
 	$(VENV)/bin/python benchmarks/performance.py
 	$(VENV)/bin/python benchmarks/mesa_peer/agreement.py
+	$(VENV)/bin/python benchmarks/model_support.py
 	$(VENV)/bin/python benchmarks/source_patterns.py
 	$(VENV)/bin/python benchmarks/whatif_experiments.py
 	$(VENV)/bin/python benchmarks/sensitivity_sobol.py

@@ -6,9 +6,9 @@ a check (two implementations of the same rules that agree are a check on both).
 
 What it shares with the engine is the *input*: the scenario file, loaded and validated
 by ``coyuntura.scenario.loader`` and compiled by ``coyuntura.engine.model.compile_scenario``
-for its parameters (``model.params``, actor indices, networks, fixed thresholds), and the
-event vocabulary of ``coyuntura.engine.events`` so the engine's outcome definitions can
-read its log. What it does not share: state, arithmetic, random numbers. The rules are
+for its parameters (``model.params``, actor indices, holdings, networks, fixed thresholds),
+and the event vocabulary of ``coyuntura.engine.events`` so the engine's outcome definitions
+can read its log. What it does not share: state, arithmetic, random numbers. The rules are
 re-written here as scalar Python over agents, in the engine's schedule order
 (``coyuntura.engine.mechanisms.SCHEDULE``); each trajectory draws from its own numpy
 ``Generator`` and takes a uniform only when a decision needs one, so the peer agrees with
@@ -16,6 +16,7 @@ the engine in distribution, not run by run.
 
 Mesa vocabulary: :class:`Actor` is a ``mesa.Agent``; :class:`BoliviaModel` is a
 ``mesa.Model`` whose ``step`` is one month; per-actor rules run through ``AgentSet.do``.
+Each actor knows whether it sits in the governing coalition (``in_coalition``).
 """
 
 from __future__ import annotations
@@ -36,26 +37,54 @@ CIVILIAN = int(RegimeType.CIVILIAN_NATIONALIST)
 RIGHT = int(RegimeType.RIGHT_MILITARY)
 NATIONALIST = int(RegimeType.NATIONALIST_MILITARY)
 WORKERS = int(RegimeType.WORKERS_GOVERNMENT)
+ELECTED = int(RegimeType.CIVILIAN_ELECTED)
+MILITARY = (RIGHT, NATIONALIST)
+
+NEW_GOVERNMENT = {
+    CIVILIAN: Outcome.TO_CIVILIAN_NATIONALIST,
+    RIGHT: Outcome.TO_RIGHT,
+    NATIONALIST: Outcome.TO_NATIONALIST,
+    WORKERS: Outcome.TO_WORKERS,
+    ELECTED: Outcome.TO_CIVILIAN_ELECTED,
+}
+"""The outcome a change of government is logged with: the type of the new government."""
+
+NEVER = 10_000
+"""The months-since clocks start here ("not within memory") and never pass it."""
 
 ACTOR_ATTRIBUTES = ("weight", "organization", "arms", "radicalism", "support", "mobilization", "cohesion")
 SYSTEM_ATTRIBUTES = (
     "corruption", "mystification_urban", "mystification_rural", "army_capacity", "dependence", "squeeze",
     "hardship", "left_unity", "repression_memory", "differentiation", "us_hostility", "nationalist_pressure",
-    "assets_remaining", "polarization", "guerrilla_defeats",
+    "coup_memory", "polarization", "guerrilla_defeats",
 )
 SCHEDULE_NAMES = tuple(module.NAME for module in SCHEDULE)
 """The engine's schedule (names only): each month runs the mechanisms in this order, method ``<name>_step``."""
 PEER_STREAM = 0x4D455341
 """Mixed into every trajectory's seed so the peer's streams are not the engine's."""
 
+RIGHT_CAMP, NATIONALIST_CAMP, REGIONAL = "right", "nationalist", "regional"
+OWNER_HOSTILITY = {"us": 1.0, "domestic": 0.0}
+"""Share of a nationalization's hostility jump by owner; other foreign owners: ``foreign_hostility_share``."""
+
 
 def logistic(x: float) -> float:
     return 0.5 * (1.0 + math.tanh(0.5 * x))
 
 
+def rate(log_rate: float) -> float:
+    """``exp(log_rate)``, the log-rate capped at 30 as the engine caps it."""
+    return math.exp(min(log_rate, 30.0))
+
+
+def chance(rate_: float) -> float:
+    """Monthly probability ``1 - exp(-rate)`` of a hazard with the given rate."""
+    return -math.expm1(-max(rate_, 0.0))
+
+
 def hazard(log_rate: float) -> float:
-    """``1 - exp(-exp(log_rate))``, the log-rate capped at 30 as the engine caps it."""
-    return -math.expm1(-max(math.exp(min(log_rate, 30.0)), 0.0))
+    """``1 - exp(-exp(log_rate))``."""
+    return chance(rate(log_rate))
 
 
 def relax(current: float, target: float, speed: float) -> float:
@@ -82,6 +111,7 @@ class Actor(mesa.Agent):
         self.actor_id = actor_id
         self.kind = kind
         self.threshold = threshold
+        self.in_coalition = False
         for name, value in values.items():
             setattr(self, name, value)
 
@@ -105,6 +135,7 @@ class Actor(mesa.Agent):
             - p.distance_coef * abs(self.radicalism - model.policy)
             - p.corruption_coef * model.corruption
             + (p.mystification_coef * mystification if speaks else 0.0)
+            + (p.coalition_coef if self.in_coalition else 0.0)
         )
         self.support = relax(self.support, target, p.adjustment_speed)
 
@@ -156,8 +187,26 @@ class BoliviaModel(mesa.Model):
         self.policy = government.policy.value
         self.progressive_room = government.progressive_room.value
         self.regime = REGIME_KEYS.index(government.type)
+        for actor_id in government.coalition:
+            self.actor(compiled.index(actor_id)).in_coalition = True
         self.assembly = bool(snapshot.assembly) if snapshot is not None else False
         self.months_in_power = 0
+        self.months_since_repression = NEVER
+        self.months_since_mobilization = NEVER
+
+        # The named holdings (M14): which are in private hands at this month. A holding that exists only
+        # through concessions is open at a snapshot (the concessions came before it) but not at the start.
+        nationalized = set(snapshot.nationalized) if snapshot is not None else set()
+        self.holdings = scenario.holdings
+        self.private = {
+            holding.id: (
+                not holding.nationalized
+                and holding.id not in nationalized
+                and (snapshot is not None or not holding.created_by_concessions)
+                and (holding.available_from is None or holding.available_from <= self.month)
+            )
+            for holding in self.holdings
+        }
         self.scratch: dict[str, object] = {}
 
     # --- helpers ---------------------------------------------------------------------------------
@@ -195,19 +244,34 @@ class BoliviaModel(mesa.Model):
     def backing(self) -> float:
         return sum(self.actor(b).weight * self.actor(b).organization * (1.0 - self.actor(b).support) for b in self.p.coup.backers)
 
-    def install(self, regime: int, policy: float | None = None) -> None:
-        """A new government: its policy, the clock, a new balancing round, the loyal faction behind it."""
-        drift = self.p.nationalist_drift
-        if policy is None:
-            policy = {RIGHT: drift.right_military_policy, WORKERS: drift.workers_government_policy}.get(regime, self.policy)
+    def install(self, regime: int, mechanism: str, policy: float | None = None) -> None:
+        """A new government: its anchor policy (or the founders'), the clock, a new balancing round for a
+        nationalist or civilian one, the coalition declared for its type, the loyal faction behind it."""
+        exits = self.p.regime_exit
+        key = REGIME_KEYS[regime]
         self.regime = regime
-        self.policy = policy
+        self.policy = getattr(exits, f"policy_{key}") if policy is None else policy
         self.months_in_power = 0
-        if regime == NATIONALIST:
+        if regime in (NATIONALIST, CIVILIAN, ELECTED):
             self.progressive_room = max(self.policy, 0.0)
         if regime == RIGHT:
             self.assembly = False
+        members = set(getattr(exits, f"coalition_{key}"))
+        for a in self.actors:
+            a.in_coalition = a.index in members
         self.actor(self.p.military_institution.loyal_faction).support = 1.0
+        self.record(EventType.GOVERNMENT_CHANGE, mechanism, (), NEW_GOVERNMENT[regime])
+
+    def palace_succession(self, mechanism: str, intercept: float, pressure_coef: float, nationalist_policy: float | None = None) -> None:
+        """The ruler died: the officer corps picks a nationalist successor if its nationalist current carries it."""
+        self.record(EventType.LEADER_DEATH, mechanism)
+        nationalist = self.uniform() < logistic(intercept + pressure_coef * self.nationalist_pressure)
+        self.record(EventType.SUCCESSION, mechanism, (), Outcome.TO_NATIONALIST if nationalist else Outcome.TO_RIGHT)
+        if nationalist:
+            self.install(NATIONALIST, mechanism, policy=nationalist_policy)
+        else:
+            self.install(RIGHT, mechanism)
+        self.scratch["leader_died"] = True
 
     # --- one month ---------------------------------------------------------------------------------
 
@@ -218,9 +282,11 @@ class BoliviaModel(mesa.Model):
             if getattr(self.p, name).enabled:
                 getattr(self, f"{name}_step")()
         self.months_in_power += 1
+        self.months_since_repression = min(self.months_since_repression + 1, NEVER)
+        self.months_since_mobilization = min(self.months_since_mobilization + 1, NEVER)
         self.agents.do("clip_to_bounds")
         for name in SYSTEM_ATTRIBUTES:
-            high = math.inf if name in ("assets_remaining", "guerrilla_defeats") else 1.0
+            high = math.inf if name == "guerrilla_defeats" else 1.0
             setattr(self, name, clip(getattr(self, name), 0.0, high))
         self.policy = clip(self.policy, -1.0)
         self.progressive_room = clip(self.progressive_room)
@@ -232,17 +298,11 @@ class BoliviaModel(mesa.Model):
             if event.month != self.month:
                 continue
             if isinstance(event, LeaderDeath):
-                if self.regime != REGIME_KEYS.index(event.applies_to):
-                    continue
-                self.record(EventType.LEADER_DEATH, EVENTS_MECHANISM)
-                nationalist = self.uniform() < logistic(
-                    event.nationalist_successor_intercept.value + event.nationalist_pressure_coef.value * self.nationalist_pressure
-                )
-                if nationalist:
-                    self.install(NATIONALIST, policy=event.successor_policy.value)
-                else:
-                    self.install(RIGHT)
-                self.record(EventType.SUCCESSION, EVENTS_MECHANISM, (), Outcome.TO_NATIONALIST if nationalist else Outcome.TO_RIGHT)
+                if self.regime == REGIME_KEYS.index(event.applies_to):
+                    self.palace_succession(
+                        EVENTS_MECHANISM, event.nationalist_successor_intercept.value, event.nationalist_pressure_coef.value,
+                        nationalist_policy=event.successor_policy.value,
+                    )
             elif isinstance(event, GuerrillaArrival):
                 a = self.actor(self.compiled.index(event.actor))
                 a.organization = event.organization.value
@@ -277,11 +337,13 @@ class BoliviaModel(mesa.Model):
         self.actor(p.united_states).support = cooperation
         not_workers = self.regime != WORKERS
         log_rate = p.austerity_intercept + p.austerity_dependence_coef * self.dependence + p.austerity_squeeze_coef * self.squeeze
-        if not_workers and self.uniform() < hazard(log_rate):
+        package = not_workers and self.uniform() < hazard(log_rate)
+        if package:
             self.policy -= p.austerity_policy_shift
             self.hardship += p.austerity_hardship
             self.progressive_room -= p.austerity_room_cost
             self.record(EventType.AUSTERITY_PACKAGE, "us_leverage", (p.united_states,))
+        self.scratch["austerity"] = package  # sets off a strike wave this month (M6)
         left_lean = max(self.policy, 0.0) if not_workers else 0.0
         soviet = self.actor(p.soviet_bloc)
         soviet.support = left_lean
@@ -291,10 +353,23 @@ class BoliviaModel(mesa.Model):
     def nationalization_step(self) -> None:
         p = self.p.nationalization
         left_mobilization = sum(self.actor(a).mobilization for a in p.beneficiaries) / len(p.beneficiaries)
-        log_rate = p.nationalization_intercept + p.policy_coef * self.policy + p.room_coef * self.progressive_room + p.mobilization_coef * left_mobilization
-        if self.regime in (CIVILIAN, NATIONALIST, WORKERS) and self.assets_remaining >= 1.0 and self.uniform() < hazard(log_rate):
-            self.assets_remaining -= 1.0
-            self.us_hostility += p.hostility_jump
+        base_rate = rate(p.nationalization_intercept + p.policy_coef * self.policy + p.room_coef * self.progressive_room + p.mobilization_coef * left_mobilization)
+        us_rate = base_rate * math.exp(-p.us_deterrence * (1.0 - self.us_hostility))  # what it still has to lose with Washington
+        for holding in self.holdings:
+            if holding.available_from == self.month:
+                self.private[holding.id] = True
+        takes = self.regime in (CIVILIAN, NATIONALIST, WORKERS)
+        taken_any = False
+        hostility = 0.0
+        for holding in self.holdings:
+            if not (takes and self.private[holding.id]):
+                continue
+            if self.uniform() < chance(us_rate if holding.owner == "us" else base_rate):
+                self.private[holding.id] = False
+                taken_any = True
+                hostility += p.foreign_hostility_share if holding.owner == "foreign" else OWNER_HOSTILITY[holding.owner]
+        self.us_hostility += p.hostility_jump * hostility
+        if taken_any:
             self.squeeze += p.squeeze_jump
             self.hardship -= p.hardship_relief
             self.progressive_room -= p.room_cost
@@ -306,15 +381,16 @@ class BoliviaModel(mesa.Model):
         if concede:
             self.dependence += p.concession_dependence_gain * (1.0 - self.dependence)
             self.us_hostility -= p.concession_hostility_relief
-        self.assets_remaining = min(self.assets_remaining + (p.concession_asset_gain if concede else 0.0), p.max_foreign_assets)
-        if concede:
+            for holding in self.holdings:
+                if holding.created_by_concessions:
+                    self.private[holding.id] = True
             self.record(EventType.FOREIGN_CONCESSION, "nationalization", (p.united_states,))
 
     # M1
     def nationalist_drift_step(self) -> None:
         p = self.p.nationalist_drift
-        nationalist = self.regime in (CIVILIAN, NATIONALIST)
-        if nationalist:
+        anchors = self.p.regime_exit
+        if self.regime in (CIVILIAN, NATIONALIST):
             left_mobilization = sum(self.actor(a).mobilization for a in p.labor) / len(p.labor)
             rightward = p.drift_rate * (p.dependence_coef * self.dependence + p.squeeze_coef * self.squeeze + p.army_coef * self.army_force(p.right_faction))
             change = p.left_pull * self.progressive_room * left_mobilization - rightward
@@ -324,9 +400,9 @@ class BoliviaModel(mesa.Model):
         else:
             self.policy = min(self.policy, 1.0)
         if self.regime == RIGHT:
-            self.policy = relax(self.policy, p.right_military_policy, p.anchor_speed)
+            self.policy = relax(self.policy, anchors.policy_right_military, p.anchor_speed)
         elif self.regime == WORKERS:
-            self.policy = relax(self.policy, p.workers_government_policy, p.anchor_speed)
+            self.policy = relax(self.policy, anchors.policy_workers_government, p.anchor_speed)
 
     # M3
     def new_class_step(self) -> None:
@@ -356,8 +432,8 @@ class BoliviaModel(mesa.Model):
         hold = p.clientelism * (1.0 - p.left_outreach * max(peasants.radicalism, 0.0))
         peasants.support = relax(peasants.support, hold, p.adjustment_speed)
         peasants.organization = min(peasants.organization, p.organization_ceiling)
-        rate = p.right_differentiation_rate if self.regime == RIGHT else p.differentiation_rate
-        self.differentiation += rate * (1.0 - self.differentiation)
+        rate_ = p.right_differentiation_rate if self.regime == RIGHT else p.differentiation_rate
+        self.differentiation += rate_ * (1.0 - self.differentiation)
         bourgeoisie = self.actor(p.agrarian_bourgeoisie)
         target = min(p.bourgeoisie_base_organization + p.middle_peasant_pull * self.differentiation, 1.0)
         bourgeoisie.organization = relax(bourgeoisie.organization, target, p.adjustment_speed)
@@ -382,8 +458,8 @@ class BoliviaModel(mesa.Model):
         p = self.p.guerrilla_foco
         g, students = self.actor(p.guerrillas), self.actor(p.students)
         active = g.organization > 0.01
-        rate = math.exp(min(p.defeat_intercept + p.defeat_army_coef * self.army_capacity, 30.0)) * (1.0 - p.urban_share)
-        if active and self.uniform() < -math.expm1(-max(rate, 0.0)):
+        defeat_rate = rate(p.defeat_intercept + p.defeat_army_coef * self.army_capacity) * (1.0 - p.urban_share)
+        if active and self.uniform() < chance(defeat_rate):
             g.organization = 0.0
             g.arms = 0.0
             self.guerrilla_defeats += 1.0
@@ -405,9 +481,15 @@ class BoliviaModel(mesa.Model):
     def left_unity_step(self) -> None:
         p = self.p.left_unity
         nationalist_military = self.regime == NATIONALIST
+        # An opening: a nationalist military or an elected civilian government gives the Left room.
+        opening_regime = self.regime in (NATIONALIST, ELECTED)
         coopted = sum(self.actor(a).support for a in p.coopted_parties) / len(p.coopted_parties)
         target = logistic(
-            p.intercept + p.threat_coef * self.repression_memory + p.polarization_coef * self.polarization
+            p.intercept
+            + p.threat_coef * self.coup_memory
+            + p.repression_coef * math.exp(-self.months_since_repression / 24.0)
+            + (p.opening_coef * max(self.policy, 0.0) if opening_regime else 0.0)
+            + p.polarization_coef * self.polarization
             - (p.cooptation_coef * coopted if nationalist_military else 0.0)
         )
         before = self.left_unity
@@ -416,12 +498,13 @@ class BoliviaModel(mesa.Model):
             self.record(EventType.LEFT_UNITY, "left_unity", p.left_parties)
         if before > p.split_threshold >= self.left_unity:
             self.record(EventType.LEFT_SPLIT, "left_unity", p.left_parties)
-        if self.regime not in (CIVILIAN, NATIONALIST) or self.assembly:
+        # The Popular Assembly needs a united Left and an opening.
+        if not opening_regime or self.left_unity < p.unity_threshold or self.assembly:
             return
         labor = [self.actor(a) for a in p.labor]
         log_rate = (
             p.assembly_intercept
-            + p.assembly_unity_coef * self.left_unity
+            + p.assembly_unity_coef * (self.left_unity - p.unity_threshold)
             + p.assembly_mobilization_coef * sum(a.mobilization for a in labor) / len(labor)
             + p.assembly_radicalism_coef * sum(max(a.radicalism, 0.0) for a in labor) / len(labor)
             - p.assembly_hegemony_coef * self.mystification_urban
@@ -436,16 +519,17 @@ class BoliviaModel(mesa.Model):
             self.record(EventType.POPULAR_ASSEMBLY, "left_unity", list(p.labor) + list(p.left_parties))
 
     # M6
-    def cascade(self, trigger: dict[int, float] | None) -> dict[int, bool]:
-        """Granovetter threshold cascade over the popular actors and their influence ties."""
+    def cascade(self, trigger: dict[int, float], grievance_drive: bool = True) -> dict[int, bool]:
+        """Granovetter threshold cascade over the popular actors and their influence ties.
+
+        A protest is driven by each actor's grievance plus the trigger; a defence of the government
+        (M5) by its trigger alone (``grievance_drive=False``)."""
         p = self.p.mass_mobilization
         base = {}
         for index in p.popular_actors:
             a = self.actor(index)
-            drive = p.drive_coef * self.hardship * (1.0 - a.support) * a.organization
-            if trigger is not None:
-                drive += trigger[index]
-            base[index] = drive + p.noise_scale * (self.uniform() - 0.5)
+            drive = p.drive_coef * self.hardship * (1.0 - a.support) * a.organization if grievance_drive else 0.0
+            base[index] = drive + trigger[index] + p.noise_scale * (self.uniform() - 0.5)
         out = {index: base[index] > self.actor(index).threshold for index in base}
         ties = [(s, t, w) for s, t, w in self.compiled.influence if s in base and t in base]
         for _ in range(int(p.rounds)):
@@ -453,7 +537,10 @@ class BoliviaModel(mesa.Model):
             for source, target, weight in ties:
                 if out[source]:
                     pull[target] += weight * self.actor(source).organization
-            out = {index: base[index] + p.pull_coef * pull[index] > self.actor(index).threshold for index in base}
+            new = {index: base[index] + p.pull_coef * pull[index] > self.actor(index).threshold for index in base}
+            if new == out:
+                break
+            out = new
         return out
 
     def mobilized_share(self, out: dict[int, bool]) -> float:
@@ -464,35 +551,69 @@ class BoliviaModel(mesa.Model):
             total += w
         return mobilized / max(total, 1e-12)
 
-    def record_strikes(self, out: dict[int, bool]) -> bool:
+    def record_strikes(self, out: dict[int, bool], share: float | None = None) -> bool:
+        """Log a general strike (every strike actor out) and a mass mobilization (enough weight out);
+        either restarts the movement's refractory clock."""
         p = self.p.mass_mobilization
         strike = all(out[a] for a in p.strike_actors)
-        mass = self.mobilized_share(out) >= p.mass_threshold
+        mass = (self.mobilized_share(out) if share is None else share) >= p.mass_threshold
         if strike:
             self.record(EventType.GENERAL_STRIKE, "mass_mobilization", p.strike_actors)
         if mass:
             self.record(EventType.MASS_MOBILIZATION, "mass_mobilization", p.popular_actors)
+        if strike or mass:
+            self.months_since_mobilization = 0
         return strike or mass
 
+    def defeat_cost(self, out: dict[int, bool]) -> None:
+        """Those who came out in a mobilization that failed lose a share of their organization."""
+        cost = self.p.mass_mobilization.failure_cost
+        for index, flag in out.items():
+            if flag:
+                self.actor(index).organization *= 1.0 - cost
+
     def mass_mobilization_step(self) -> None:
-        out = self.cascade(None)
+        p = self.p.mass_mobilization
+        # A strike wave needs a trigger (austerity this month, a recent repression wave, the ruler's death)
+        # and a movement rested since its last one.
+        triggered = (
+            bool(self.scratch.get("austerity", False))
+            or self.months_since_repression <= p.trigger_window
+            or bool(self.scratch.get("leader_died", False))
+        ) and self.months_since_mobilization > p.refractory_months
+        if triggered:
+            out = self.cascade({index: p.trigger_strength * self.actor(index).organization for index in p.popular_actors})
+        else:
+            out = dict.fromkeys(p.popular_actors, False)
         for index, flag in out.items():
             a = self.actor(index)
             a.mobilization = a.organization if flag else 0.0
+        share = self.mobilized_share(out)
         self.scratch["mobilized"] = out
-        self.scratch["out_on_streets"] = self.record_strikes(out)
+        self.scratch["mobilized_share"] = share
+        happened = self.record_strikes(out, share)
+        self.scratch["out_on_streets"] = happened
+        if any(out.values()) and not happened:  # it fizzled
+            self.defeat_cost(out)
 
     # M8
     def repression_step(self) -> None:
         p = self.p.repression
-        out = self.scratch.get("mobilized")
-        share = self.mobilized_share(out) if out is not None else 0.0
-        regime_term = {RIGHT: p.right_military_coef, NATIONALIST: p.nationalist_military_coef, CIVILIAN: p.civilian_coef}.get(self.regime, 0.0)
-        log_rate = p.intercept + p.threat_coef * self.threat_from_below(p.targets) + p.mobilization_coef * share - p.policy_coef * self.policy + regime_term
+        share = self.scratch.get("mobilized_share", 0.0)
+        regime_term = {RIGHT: p.right_military_coef, NATIONALIST: p.nationalist_military_coef, CIVILIAN: p.civilian_coef, ELECTED: p.civilian_coef}.get(self.regime, 0.0)
+        # A government spares the part of the movement it governs with.
+        base_share = sum(self.actor(t).weight for t in p.targets if self.actor(t).in_coalition) / max(sum(self.actor(t).weight for t in p.targets), 1e-12)
+        log_rate = (
+            p.intercept + p.threat_coef * self.threat_from_below(p.targets) + p.mobilization_coef * share - p.policy_coef * self.policy
+            + regime_term - p.coalition_coef * base_share
+        )
         wave = self.regime != WORKERS and self.uniform() < hazard(log_rate)
         if wave:
+            self.months_since_repression = 0
             for index in p.targets:
                 a = self.actor(index)
+                if a.in_coalition:
+                    continue
                 a.organization *= 1.0 - p.organization_loss
                 a.arms *= 1.0 - p.arms_loss
                 a.radicalism += p.radicalization
@@ -514,102 +635,148 @@ class BoliviaModel(mesa.Model):
     # M5 and what follows a coup (M7, M16, M17, M11)
     def coup_step(self) -> None:
         p = self.p.coup
-        if self.regime == RIGHT:
-            return
+        self.coup_memory *= 1.0 - p.trap_decay
         legitimacy = self.legitimacy()
         backed = self.backing()
         right_force = self.army_force(p.right_faction)
-        log_rate = (
+        swing_force = self.army_force(p.swing_faction)
+        tenure = min(self.months_in_power / 120.0, 1.0) if self.regime in MILITARY else 0.0
+        # What both camps share: the government's weakness, the coup trap, the ruler's years, the pressure from below.
+        shared = (
             p.plot_intercept
-            + p.threat_coef * self.threat_from_below(self.p.mass_mobilization.popular_actors)
             + p.weakness_coef * (1.0 - legitimacy)
-            + p.pretext_coef * self.corruption
-            + p.backing_coef * backed
-            + p.army_coef * right_force
+            + p.trap_coef * self.coup_memory
+            + p.tenure_coef * tenure
+            + p.threat_coef * self.threat_from_below(self.p.mass_mobilization.popular_actors)
             + p.polarization_coef * self.polarization
         )
-        army_plot = self.uniform() < hazard(log_rate)
-        if not army_plot:
+        right_rate = rate(
+            shared + p.pretext_coef * self.corruption + p.backing_coef * backed + p.army_coef * right_force
+            + p.disaffection_coef * (1.0 - self.actor(p.right_faction).support)
+        )
+        nationalist_rate = rate(
+            p.nationalist_offset + shared + p.nationalist_pressure_coef * self.nationalist_pressure + p.army_coef * swing_force
+            + p.disaffection_coef * (1.0 - self.actor(p.swing_faction).support)
+        )
+        total = right_rate + nationalist_rate
+        if self.uniform() < chance(total):
+            camp = RIGHT_CAMP if self.uniform() * total < right_rate else NATIONALIST_CAMP
+        else:
             regional = self.actor(p.regional_plotter)
             regional_log_rate = p.regional_intercept + p.regional_coef * self.differentiation * regional.organization * max(self.policy, 0.0)
             if not self.uniform() < hazard(regional_log_rate):
                 return
-        self.contest(p, army_plot, legitimacy, backed, right_force)
+            camp = REGIONAL
+        self.contest(p, camp, legitimacy, backed, right_force, swing_force)
 
-    def contest(self, p, army_plot: bool, legitimacy: float, backed: float, right_force: float) -> None:
-        regional, middle = self.actor(p.regional_plotter), self.actor(p.middle_peasants)
-        if army_plot:
-            attack = right_force
-        else:
+    def threatened(self, a: Actor, plotters_policy: float, memory_coef: float) -> float:
+        """What a popular actor stands to lose if the plotters win."""
+        return max(self.policy - plotters_policy, 0.0) * max(a.radicalism, 0.0) * (1.0 + memory_coef * self.repression_memory)
+
+    def contest(self, p, camp: str, legitimacy: float, backed: float, right_force: float, swing_force: float) -> None:
+        nationalist_plot = camp == NATIONALIST_CAMP
+        if camp == REGIONAL:
+            regional, middle = self.actor(p.regional_plotter), self.actor(p.middle_peasants)
             attack = regional.weight * regional.organization + self.differentiation * middle.weight * middle.organization + p.regional_army_share * right_force
-        attack *= 1.0 + p.backing_multiplier * backed
+            attack *= 1.0 + p.backing_multiplier * backed
+            plotter = p.regional_plotter
+        elif nationalist_plot:
+            attack = swing_force * (1.0 + p.backing_multiplier * self.nationalist_pressure)
+            plotter = p.swing_faction
+        else:
+            attack = right_force * (1.0 + p.backing_multiplier * backed)
+            plotter = p.right_faction
         loyal = self.army_force(p.loyal_faction) * logistic(p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy)
 
+        # Who comes out to defend the government: each popular actor's stake, support and place in the coalition.
+        plotters_policy = p.installation_policy if nationalist_plot else self.p.regime_exit.policy_right_military
         trigger = {}
         for index in self.p.mass_mobilization.popular_actors:
             a = self.actor(index)
             trigger[index] = a.organization * (
-                p.defence_intercept + p.defence_memory_coef * self.repression_memory + p.defence_support_coef * a.support
-                + p.defence_radicalism_coef * max(a.radicalism, 0.0)
+                p.defence_intercept
+                + p.defence_stake_coef * self.threatened(a, plotters_policy, p.defence_memory_coef)
+                + p.defence_support_coef * (a.support - 0.5)
+                + (p.defence_coalition_coef if a.in_coalition else 0.0)
             )
-        out = self.cascade(trigger)
+        out = self.cascade(trigger, grievance_drive=False)
         floor = self.p.arms.arms_floor
         popular = sum(a.weight * a.organization * (floor + (1.0 - floor) * a.arms) for a in (self.actor(i) for i, f in out.items() if f))
         g = self.actor(self.p.guerrilla_foco.guerrillas)
         popular += self.p.guerrilla_foco.urban_share * g.weight * g.organization * g.arms
 
-        swing_force = self.army_force(p.swing_faction)
-        join = logistic(p.swing_slope * (popular + loyal - attack) / max(popular + loyal + attack, 1e-12))
-        swing_defends = self.uniform() < join
-        defence = loyal + popular + (swing_force if swing_defends else 0.0)
-        if not swing_defends:
-            attack += swing_force
+        # The third faction: the young officers against a right plot, the right faction against theirs.
+        third = p.right_faction if nationalist_plot else p.swing_faction
+        third_force = right_force if nationalist_plot else swing_force
+        balance = (popular + loyal - attack) / max(popular + loyal + attack, 1e-12)
+        join = logistic(p.swing_slope * balance + p.swing_support_coef * (self.actor(third).support - 0.5))
+        third_defends = self.uniform() < join
+        defence = loyal + popular + (third_force if third_defends else 0.0)
+        if not third_defends:
+            attack += third_force
         success = self.uniform() < contest(attack, defence, p.decisiveness)
         popular_share = popular / max(defence, 1e-12)
         came_out = self.mobilized_share(out) >= self.p.mass_mobilization.mass_threshold
-        by_masses = not success and came_out and popular_share >= p.mass_defeat_share
+        # The masses were decisive: without their force the plotters would have been favourites.
+        by_masses = not success and came_out and popular > 0.0 and contest(attack, defence - popular, p.decisiveness) > 0.5
 
-        plotter = p.right_faction if army_plot else p.regional_plotter
         outcome = Outcome.SUCCESS if success else Outcome.DEFEATED_BY_MOBILIZATION if by_masses else Outcome.FAILURE
-        self.record(EventType.COUP_ATTEMPT, "coup", [plotter] + list(p.backers), outcome)
-        if swing_defends:
-            self.record(EventType.ARMY_SPLIT, "coup", (p.swing_faction, p.loyal_faction))
+        for plotter_index, involved in (
+            (p.right_faction, [p.right_faction] + list(p.backers)),
+            (p.regional_plotter, [p.regional_plotter] + list(p.backers)),
+            (p.swing_faction, [p.swing_faction]),
+        ):
+            if plotter == plotter_index:
+                self.record(EventType.COUP_ATTEMPT, "coup", involved, outcome)
+        if third_defends:
+            for third_index in (p.right_faction, p.swing_faction):
+                if third == third_index:
+                    self.record(EventType.ARMY_SPLIT, "coup", (third_index, p.loyal_faction))
         if not self.scratch.get("out_on_streets", False):
             self.record_strikes(out)
         for index, flag in out.items():
             if flag:
                 self.actor(index).mobilization = self.actor(index).organization
+        if success:  # those who came out for a government that fell pay for it
+            self.defeat_cost(out)
+        self.coup_memory += p.trap_jump * (1.0 - self.coup_memory)
 
         if success:
-            self.install(RIGHT)
+            if nationalist_plot:
+                self.install(NATIONALIST, "coup", policy=p.installation_policy)
+            else:
+                self.install(RIGHT, "coup")
             return
-        self.after_failed_coup(plotter, popular_share)
+        self.after_failed_coup(plotter, popular_share, right_camp=not nationalist_plot)
         if not by_masses:
             return
         self.purge_after_clash()
         workers = [self.actor(a) for a in self.p.arms.workers]
-        takeover_probability = logistic(
-            p.takeover_intercept
-            + p.takeover_unity_coef * self.left_unity
-            + p.takeover_arms_coef * sum(a.arms for a in workers) / len(workers)
-            - p.takeover_support_coef * sum(a.support for a in workers) / len(workers)
-        )
-        if self.regime != WORKERS and self.uniform() < takeover_probability and self.workers_take_power(popular):
-            return
+        if self.regime != WORKERS:
+            takeover_probability = logistic(
+                p.takeover_intercept
+                + p.takeover_unity_coef * self.left_unity
+                + p.takeover_arms_coef * sum(a.arms for a in workers) / len(workers)
+                - p.takeover_support_coef * sum(a.support for a in workers) / len(workers)
+            )
+            if self.uniform() < takeover_probability and self.workers_take_power(popular):
+                return
         if self.regime == NATIONALIST:
             installation_probability = logistic(p.installation_intercept + p.installation_popular_coef * popular_share - p.installation_legitimacy_coef * legitimacy)
             if self.uniform() < installation_probability:
-                self.install(NATIONALIST, policy=max(self.policy, p.installation_policy))
+                new_policy = max(self.policy, p.installation_policy)
                 self.record(EventType.SUCCESSION, "coup", (p.swing_faction, p.loyal_faction), Outcome.TO_NATIONALIST)
+                self.install(NATIONALIST, "coup", policy=new_policy)
                 self.offer_cabinet()
 
-    def after_failed_coup(self, plotter: int, popular_share: float) -> None:
+    def after_failed_coup(self, plotter: int, popular_share: float, right_camp: bool) -> None:
         p = self.p.failed_coup
         if not p.enabled:
             return
         self.actor(plotter).weight *= 1.0 - p.right_weight_loss
-        for b in self.p.coup.backers:
-            self.actor(b).organization *= 1.0 - p.backer_organization_loss
+        if right_camp:  # the backers stood behind the right's and the region's plots, not the young officers'
+            for b in self.p.coup.backers:
+                self.actor(b).organization *= 1.0 - p.backer_organization_loss
         for index in p.workers:
             a = self.actor(index)
             a.radicalism += p.radicalization * popular_share
@@ -632,9 +799,9 @@ class BoliviaModel(mesa.Model):
         p = self.p.polarization
         army = sum(self.army_force(f) for f in p.army_factions)
         success = self.uniform() < contest(popular_force, army, p.decisiveness)
-        if success:
-            self.install(WORKERS)
         self.record(EventType.WORKERS_GOVERNMENT, "polarization", p.workers, Outcome.SUCCESS if success else Outcome.FAILURE)
+        if success:
+            self.install(WORKERS, "polarization")
         return success
 
     def offer_cabinet(self) -> None:
@@ -652,6 +819,24 @@ class BoliviaModel(mesa.Model):
 
     def military_institution_step(self) -> None:
         """M16 acts through :meth:`purge_after_clash`, after an armed clash."""
+
+    # M18
+    def regime_exit_step(self) -> None:
+        p = self.p.regime_exit
+        if self.regime not in MILITARY or self.months_in_power <= 0:
+            return
+        if self.uniform() < p.leader_death_rate:  # the ruler dies in office; the officer corps picks his successor
+            self.palace_succession("regime_exit", p.succession_intercept, p.succession_pressure_coef)
+            return
+        log_rate = (
+            p.handover_intercept
+            + p.handover_pressure_coef * self.threat_from_below(self.p.mass_mobilization.popular_actors)
+            + p.handover_legitimacy_coef * (1.0 - self.legitimacy())
+            + p.handover_split_coef * self.coup_memory
+        )
+        if self.uniform() < hazard(log_rate):  # the officers go back to the barracks and civilians are elected
+            self.record(EventType.HANDOVER, "regime_exit")
+            self.install(ELECTED, "regime_exit")
 
     # M12
     def arms_step(self) -> None:

@@ -45,7 +45,7 @@ from .parallel import dask_client, simulate_on_dask
 from .report.chronicle import chronicle
 from .report.folder import write_report
 from .report.sources import CHECKLIST, sources
-from .report.tables import Table, event_table, format_percent, formatted_cells, regime_table, to_dict
+from .report.tables import Table, event_table, format_percent, formatted_cells, regime_dynamics_table, regime_table, to_dict
 from .scenario.calendar import format_month, parse_month
 from .scenario.checks import quantities
 from .scenario.errors import ScenarioError
@@ -175,7 +175,7 @@ def run_command(
             else:
                 ensemble = _simulate_with_progress(model, runs, seed, start, until_month, batch)
     with _bad_input(as_json):
-        regimes, events = regime_table(ensemble), event_table(ensemble)
+        regimes, events, dynamics = regime_table(ensemble), event_table(ensemble), regime_dynamics_table(ensemble)
         folder = write_report(ensemble, out if out is not None else Path("reports") / loaded.id, loaded, start=start)
     record = _record_quietly(
         lambda: record_run(RunStore(store), "run", loaded, ensemble, time.perf_counter() - began, {"from": start, "report": str(folder)}),
@@ -192,6 +192,7 @@ def run_command(
                 "report": str(folder),
                 "regime_table": to_dict(regimes),
                 "event_table": to_dict(events),
+                "regime_dynamics": to_dict(dynamics),
                 "record": record,
             }
         )
@@ -205,6 +206,7 @@ def run_command(
     )
     console.print(_rich_table(regimes))
     console.print(_rich_table(events))
+    console.print(_rich_table(dynamics))
     console.print(Text("± is the Monte Carlo standard error in percentage points.", style="dim"))
     console.print(Text.assemble("Report written to ", (str(folder), "bold green")), soft_wrap=True)
     if record:

@@ -90,11 +90,12 @@ def check_window(scenario: Scenario, vantage: int, horizon: int) -> int:
 
 
 def _coalition(mask: int, scenario: Scenario) -> str:
-    """Who made a coup: the plotter (the army's right faction, else the regional plotter) and its backers."""
+    """Who made a coup: the plotter (the army's right faction, else the young officers, else the regional plotter)
+    and its backers."""
     coup = scenario.mechanisms.coup
     ids = [actor.id for actor in scenario.actors]
     members = [ids[i] for i in actors_in_mask(mask)]
-    plotter = coup.right_faction if coup.right_faction in members else coup.regional_plotter
+    plotter = next((f for f in (coup.right_faction, coup.swing_faction) if f in members), coup.regional_plotter)
     name = {actor.id: actor.name.split(" (")[0] for actor in scenario.actors}
     backers = [name[m] for m in members if m != plotter]
     return name[plotter] + (f", backed by {', '.join(backers)}" if backers else "")

@@ -21,7 +21,7 @@ from .. import __version__
 from ..engine.simulate import Ensemble
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
-from .tables import Table, event_table, regime_table, to_csv, to_dict, to_markdown
+from .tables import Table, coup_count_table, event_table, regime_dynamics_table, regime_table, to_csv, to_dict, to_markdown
 
 REPORT_MARKER = "coyuntura_report"
 """Key in ``report.json`` that marks a folder as a coyuntura report (safe to replace)."""
@@ -33,7 +33,12 @@ FILES = {
     "regime_probabilities.md": "The same table in Markdown.",
     "event_probabilities.csv": "Probability of at least one occurrence of each outcome per period and overall, with standard errors.",
     "event_probabilities.md": "The same table in Markdown.",
-    "report.json": "Run metadata and both tables as JSON.",
+    "regime_dynamics.csv": "For each regime type: monthly hazards of a successful coup and of any exit, shares of runs with "
+    "an attempt against it and with its end, general strikes per run-year.",
+    "regime_dynamics.md": "The same table in Markdown.",
+    "coup_counts.csv": "Share of runs by number of successful and of failed coups, up to the calendar's end and after.",
+    "coup_counts.md": "The same table in Markdown.",
+    "report.json": "Run metadata and every table as JSON.",
 }
 
 
@@ -110,6 +115,7 @@ def write_report(
     if out.exists() and not _is_report_folder(out):
         raise ValueError(f"{out} exists and is not a coyuntura report folder; refusing to replace it")
     regimes, events = regime_table(ensemble, months), event_table(ensemble)
+    dynamics, counts = regime_dynamics_table(ensemble), coup_count_table(ensemble)
     out.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
@@ -118,12 +124,23 @@ def write_report(
         regime_chart(ensemble, build / "regimes.png")
         strength_fan_chart(ensemble, build / "strength.png")
         meta = _metadata(ensemble, scenario, start)
-        for stem, table in (("regime_probabilities", regimes), ("event_probabilities", events)):
+        for stem, table in (
+            ("regime_probabilities", regimes),
+            ("event_probabilities", events),
+            ("regime_dynamics", dynamics),
+            ("coup_counts", counts),
+        ):
             (build / f"{stem}.csv").write_text(to_csv(table), encoding="utf-8")
             (build / f"{stem}.md").write_text(to_markdown(table), encoding="utf-8")
-        document = {**meta, "regime_table": to_dict(regimes), "event_table": to_dict(events)}
+        document = {
+            **meta,
+            "regime_table": to_dict(regimes),
+            "event_table": to_dict(events),
+            "regime_dynamics": to_dict(dynamics),
+            "coup_counts": to_dict(counts),
+        }
         (build / "report.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        (build / "README.md").write_text(_readme(meta, (regimes, events)), encoding="utf-8")
+        (build / "README.md").write_text(_readme(meta, (regimes, events, dynamics, counts)), encoding="utf-8")
         os.chmod(build, 0o755)
         _swap_into_place(build, out)
     except BaseException:

@@ -182,9 +182,9 @@ def regime_dynamics_table(ensemble: Ensemble) -> Table:
         Column("label", "Regime", "label"),
         Column("runs_in", "Runs under it", "probability"),
         Column("run_years", "Run-years under it", "number"),
-        Column("coup_hazard", "Monthly hazard of a successful coup", "number"),
+        Column("coup_hazard", "Successful coups per 1,000 months", "number"),
         Column("coup_hazard_se", "SE", "number"),
-        Column("exit_hazard", "Monthly hazard of any exit", "number"),
+        Column("exit_hazard", "Exits per 1,000 months", "number"),
         Column("exit_hazard_se", "SE", "number"),
         Column("with_attempt", "Of runs under it: a coup attempt against it", "probability"),
         Column("ended", "Of runs under it: it ended", "probability"),
@@ -194,18 +194,18 @@ def regime_dynamics_table(ensemble: Ensemble) -> Table:
     for r, key in enumerate(REGIME_KEYS):
         exposure = int(tally.exposure_months[r])
         runs_in = int(tally.runs_in[r])
-        per_month = (lambda k: (k / exposure, np.sqrt(k) / exposure)) if exposure else (lambda k: (float("nan"), float("nan")))
+        per_month = (lambda k: (1e3 * k / exposure, 1e3 * np.sqrt(k) / exposure)) if exposure else (lambda k: (float("nan"), float("nan")))
         coup, coup_se = per_month(int(tally.coup_success_months[r]))
         exit_, exit_se = per_month(int(tally.exit_months[r]))
         rows.append((
             key,
             REGIME_LABELS.get(key, key.replace("_", " ").capitalize()),
             runs_in / ensemble.n_runs,
-            round(exposure / 12.0, 1),
-            round(coup, 5),
-            round(coup_se, 5),
-            round(exit_, 5),
-            round(exit_se, 5),
+            int(round(exposure / 12.0)),
+            round(coup, 3),
+            round(coup_se, 3),
+            round(exit_, 3),
+            round(exit_se, 3),
             tally.runs_with_attempt[r] / runs_in if runs_in else float("nan"),
             tally.runs_ended[r] / runs_in if runs_in else float("nan"),
             round(12.0 * tally.general_strikes[r] / exposure, 3) if exposure else float("nan"),
@@ -213,7 +213,8 @@ def regime_dynamics_table(ensemble: Ensemble) -> Table:
     failed = int(tally.failed_coups[0])
     by_masses = int(tally.defeated_by_masses[0])
     notes = (
-        "Hazards per run-month under the regime in power at the start of the month; SE: Poisson sqrt(k)/exposure.",
+        "Monthly hazards, per 1,000 run-months under the regime in power at the start of the month (6.8 means "
+        "0.68% a month); SE: Poisson sqrt(k)/exposure.",
         f"Runs with 3 or more successful coups: {tally.runs_with_at_least(3) / ensemble.n_runs:.1%}.",
         f"Failed coups defeated by mass mobilization: {by_masses:,} of {failed:,}"
         + (f" ({by_masses / failed:.1%})." if failed else "."),
@@ -237,7 +238,7 @@ def coup_count_table(ensemble: Ensemble) -> Table:
         parts.append((0, f"{format_month(ensemble.start)}..{format_month(min(split, ensemble.until))}"))
     if ensemble.until > split:
         parts.append((1, f"{format_month(max(split, ensemble.start))}..{format_month(ensemble.until)}"))
-    columns = [Column("count", "Coups per run", "key")]
+    columns = [Column("count", "Coups per run", "label")]
     for _, label in parts:
         columns += [Column(f"success {label}", f"Successful {label}", "probability"), Column(f"failed {label}", f"Failed {label}", "probability")]
     rows = []
@@ -286,6 +287,8 @@ def formatted_cells(table: Table, combine: bool = True, compact: bool = False) -
                 line.append(format_percent(value, se, compact=compact))
             elif column.kind == "se":
                 line.append(f"{100.0 * value:.1f}")
+            elif column.kind == "number" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+                line.append(f"{int(value):,}")
             elif column.kind == "number" and isinstance(value, (int, float)):
                 line.append("n/a" if isinstance(value, float) and not math.isfinite(value) else f"{value:.3g}")
             else:
