@@ -72,7 +72,9 @@ KEY_MEASURES: tuple[Measure, ...] = (
     Measure("regime_1966", regime="right_military", month="1966-12"),
     Measure("regime_1971_nationalist", regime="nationalist_military", month="1971-03"),
     Measure("regime_1971_right", regime="right_military", month="1971-03"),
+    Measure("regime_1971_elected", regime="civilian_elected", month="1971-03"),
     Measure("coup_success_by_1966", outcome="coup_success", window=("1952-04", "1966-12")),
+    Measure("coup_success_1965_71", outcome="coup_success", window=("1965-01", "1971-03")),
     Measure("repression_1952_56", outcome="repression_wave", window=("1952-04", "1956-12")),
     Measure("repression_1969_71", outcome="repression_wave", window=("1969-01", "1971-03")),
     Measure("defeated_by_masses_by_1966", outcome="coup_defeated_by_mobilization", window=("1952-04", "1966-12")),
@@ -80,11 +82,13 @@ KEY_MEASURES: tuple[Measure, ...] = (
     Measure("general_strike_1952_56", outcome="general_strike", window=("1952-04", "1956-12")),
     Measure("general_strike_1969_71", outcome="general_strike", window=("1969-01", "1971-03")),
     Measure("nationalization_1952_56", outcome="nationalization", window=("1952-04", "1956-12")),
+    Measure("nationalization_1969_71", outcome="nationalization", window=("1969-01", "1971-03")),
     Measure("party_split_1952_56", outcome="party_split", window=("1952-04", "1956-12")),
     Measure("guerrilla_defeated_by_1966", outcome="guerrilla_defeated", window=("1952-04", "1966-12")),
+    Measure("left_unity_by_1966", outcome="left_unity", window=("1952-04", "1966-12")),
+    Measure("handover", outcome="handover"),
     Measure("popular_assembly", outcome="popular_assembly"),
     Measure("plotters_purged", outcome="plotters_purged"),
-    Measure("workers_government", outcome="workers_government"),
 )
 """Key outcomes of a run from 1952-04 to 1971-03 (windows chosen where shares are neither 0 nor 1)."""
 
@@ -93,12 +97,12 @@ SNAPSHOT_MEASURES: tuple[Measure, ...] = (
     Measure("regime_1973", regime="right_military", month="1973-03"),
     Measure("coup_success", outcome="coup_success"),
     Measure("coup_defeated_by_mobilization", outcome="coup_defeated_by_mobilization"),
-    Measure("repression_wave", outcome="repression_wave"),
     Measure("army_split", outcome="army_split"),
+    Measure("general_strike", outcome="general_strike"),
+    Measure("repression_wave", outcome="repression_wave"),
+    Measure("left_unity", outcome="left_unity"),
+    Measure("handover", outcome="handover"),
     Measure("nationalization", outcome="nationalization"),
-    Measure("austerity_package", outcome="austerity_package"),
-    Measure("guerrilla_foco", outcome="guerrilla_foco"),
-    Measure("popular_assembly", outcome="popular_assembly"),
 )
 """Key outcomes of a run from the October 1970 snapshot to 1973-03."""
 

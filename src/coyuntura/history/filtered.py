@@ -20,7 +20,8 @@ everything up to now:
   assimilating the cells that end in it, and the next period is forecast;
 - the fork and the filter share their random streams (a segment's streams depend
   only on the seed, its first month and the run's position), so until the filter
-  resamples, it reuses what the fork simulated (:class:`SegmentCache`) instead of
+  resamples, it reuses what the fork simulated
+  (:class:`~coyuntura.history.particles.SegmentCache`) instead of
   simulating the months twice.
 
 Running one filter through the record costs about one simulation of the record
@@ -176,17 +177,17 @@ def filter_pass(
     position = 0
     total = max(periods[-1].first - start, 1) if periods else 1
 
-    def step(filter_: ParticleFilter, end: int) -> None:
+    def step(filter_: ParticleFilter, end: int, store: bool) -> None:
         nonlocal simulated
         if filter_.segment_key(end) not in cache:
             simulated += end - filter_.month
-        filter_.advance(end, cache)
+        filter_.advance(end, cache, store)
 
     for period in periods:
         while particles.month < period.first - 1:  # the filter, to the month before the period
             end = ends[position]
             position += 1
-            step(particles, end)
+            step(particles, end, store=False)
             particles.assimilate(by_end.get(end, []))
             if progress is not None:
                 progress(particles.month - start + 1, total)
@@ -194,7 +195,7 @@ def filter_pass(
         for end in ends[position:]:
             if end > period.until:
                 break
-            step(ahead, end)
+            step(ahead, end, store=end <= period.last)  # the filter walks through the period next; later months are rarely reused
         ess = ahead.block_ess()
         for cell in period.cells:
             shares = ahead.block_probabilities(ahead.cell_flags(cell))

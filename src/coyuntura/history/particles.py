@@ -19,6 +19,12 @@ streams. What remains is a sample of the model's histories *conditional on what
 was observed*, from which the next months are forecast. Runs may use different
 parameter values (``scenarios``: draws from a posterior); positions of one draw
 stay contiguous, because systematic resampling keeps ancestors in order.
+
+The filter itself is :class:`ParticleFilter`, which advances segment by
+segment, assimilates cells as they close, can be forked (to forecast without
+assimilating; the one-step-ahead score in :mod:`coyuntura.history.filtered`) and
+can hold several independent filters side by side (``blocks``, for an honest
+Monte Carlo error). :func:`simulate_histories` runs one filter to the end.
 """
 
 from __future__ import annotations
@@ -328,10 +334,11 @@ class ParticleFilter:
         """What identifies the next segment, through ``end``, in a :class:`SegmentCache`."""
         return (self.lineage, self.month + 1, end)
 
-    def advance(self, end: int, cache: SegmentCache | None = None) -> dict[str, np.ndarray]:
+    def advance(self, end: int, cache: SegmentCache | None = None, store: bool = True) -> dict[str, np.ndarray]:
         """Simulate the months after the last one simulated through ``end``; update the cells' answers; return the segment's events.
 
-        With a ``cache``, a segment a filter of the same lineage already simulated is reused (the numbers are the same).
+        With a ``cache``, a segment a filter of the same lineage already simulated is reused (the numbers are the
+        same), and one simulated here is kept for the others unless ``store`` is false.
         """
         first = self.month + 1
         if end < first:
@@ -346,7 +353,7 @@ class ParticleFilter:
             ]
             parts = self.simulator.run(self.scenarios, jobs, self.seed, end)
             hit = (concat_states([part.final_state for part in parts]), _merge_columns([part.events for part in parts]))  # type: ignore[misc]
-            if cache is not None:
+            if cache is not None and store:
                 cache.put(key, hit)
         self.state, events = hit
         for cell in self.cells:
