@@ -17,6 +17,7 @@ from coyuntura.cli import app
 from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import merge_ensembles, simulate
 from coyuntura.engine.state import REGIME_KEYS
+from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.history.baselines import ConstantHazard, Persistence
 from coyuntura.history.calibration import CalibrationSettings, calibrate, load_posterior
 from coyuntura.history.forecast import forecast
@@ -181,7 +182,7 @@ def test_baselines_by_hand():
     h = (2 + 0.5) / (20 + 1)
     assert constant.hazards["coup_success"] == pytest.approx(h)
     assert constant.probability(Cell("event", "coup_success", 30, 35, True, ())) == pytest.approx(1 - (1 - h) ** 6)
-    assert constant.regime_shares["right_military"] == pytest.approx(2.5 / 5)
+    assert constant.regime_shares["right_military"] == pytest.approx(2.5 / (3 + 0.5 * len(REGIME_KEYS)))
     assert constant.probability(Cell("event", "repression_wave", 30, 30, True, ())) == pytest.approx(2.5 / 21)  # pooled over kinds
     persistence = Persistence.fit(cells, memory=6)
     assert persistence.recent["coup_success"] > persistence.calm["coup_success"]
@@ -189,7 +190,7 @@ def test_baselines_by_hand():
     assert persistence.probability(soon) > persistence.probability(late)
     stay = 1 - (1 + 0.5) / (20 + 1)
     assert persistence.probability(Cell("regime", "nationalist_military", 27, 27, True, ())) == pytest.approx(stay**2)
-    assert persistence.probability(Cell("regime", "right_military", 27, 27, True, ())) == pytest.approx((1 - stay**2) / 3)
+    assert persistence.probability(Cell("regime", "right_military", 27, 27, True, ())) == pytest.approx((1 - stay**2) / (len(REGIME_KEYS) - 1))
 
 
 def test_scores_are_proper_and_smoothed():

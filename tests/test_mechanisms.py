@@ -245,8 +245,10 @@ def test_m5_the_masses_count_as_decisive_only_when_they_were(model):
     everyone = with_params(model, "coup", defence_intercept=5.0)
     nobody = with_params(model, "coup", defence_intercept=-100.0)
     counted = {}
+    loyal = P(model, "coup").loyal_faction
     for name, variant in (("everyone", everyone), ("nobody", nobody)):
         state, month = _coup_everywhere(variant, n, outcome=grid(n))
+        state.weight[loyal] = 0.05  # a small loyal faction: without the masses the plotters are favourites
         m5.apply(state, P(variant, "coup"), month)
         rows = events_of(month, EventType.COUP_ATTEMPT)
         counted[name] = rows["outcome"] == int(Outcome.DEFEATED_BY_MOBILIZATION)
@@ -255,10 +257,18 @@ def test_m5_the_masses_count_as_decisive_only_when_they_were(model):
     # With the masses out, a failure counts as theirs only where the plotters would have won without them:
     # never more than the failures themselves.
     state, month = _coup_everywhere(everyone, n, outcome=grid(n))
+    state.weight[loyal] = 0.05
     m5.apply(state, P(everyone, "coup"), month)
     rows = events_of(month, EventType.COUP_ATTEMPT)
     failed = rows["outcome"] != int(Outcome.SUCCESS)
     assert counted["everyone"].sum() <= failed.sum()
+    # With a strong loyal faction the plotters are not favourites even without the masses: failures are the army's.
+    strong_state, strong_month = _coup_everywhere(everyone, n, outcome=grid(n))
+    strong_state.weight[loyal] = 1.0
+    m5.apply(strong_state, P(everyone, "coup"), strong_month)
+    strong = events_of(strong_month, EventType.COUP_ATTEMPT)
+    assert (strong["outcome"] == int(Outcome.FAILURE)).any()
+    assert not (strong["outcome"] == int(Outcome.DEFEATED_BY_MOBILIZATION)).any()
 
 
 # --- M7 failed coup ----------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from helpers import bundled_model
 def synthetic_ensemble(n_runs: int = 10) -> Ensemble:
     """Three months, two periods, counts chosen by hand."""
     start = parse_month("1960-01")
-    regime_counts = np.array([[10, 0, 0, 0], [7, 3, 0, 0], [5, 2, 2, 1]])
+    regime_counts = np.array([[10, 0, 0, 0, 0], [7, 3, 0, 0, 0], [5, 2, 2, 1, 0]])
     outcome_counts = np.zeros((2, len(OUTCOMES)), dtype=np.int64)
     outcome_counts[0, 0] = 3  # coup_attempt in the first period: 3 of 10 runs
     outcome_counts[1, 0] = 1
@@ -144,7 +144,9 @@ def test_coup_sentence_names_plotter_backers_and_outcome():
     mask = actor_mask([coup.right_faction] + list(coup.backers))
     success = sentence(model, EventType.COUP_ATTEMPT, Outcome.SUCCESS, mask, "coup", 0)
     assert success.startswith("The right-wing army faction, backed by the national bourgeoisie")
-    assert "the United States" in success and success.endswith("attempts a coup: it succeeds, and a right-wing military government takes power.")
+    assert "the United States" in success and success.endswith("attempts a coup: it succeeds.")
+    change = sentence(model, EventType.GOVERNMENT_CHANGE, Outcome.TO_RIGHT, 0, "coup", 0)
+    assert "right-wing military government" in change
     masses = sentence(model, EventType.COUP_ATTEMPT, Outcome.DEFEATED_BY_MOBILIZATION, mask, "coup", 0)
     assert "defeated by a general strike" in masses
     assert sentence(model, EventType.COUP_ATTEMPT, Outcome.FAILURE, mask, "coup", 0).endswith(": it fails.")
@@ -195,7 +197,7 @@ def test_exogenous_events_cite_the_scenario_event():
     deaths = [e for e in model.scenario.events if e.kind == "leader_death"]
     ensemble = small_ensemble()
     lines = [line for run in range(ensemble.n_runs) for line in chronicle_from_events(model, ensemble.events, run)]
-    deaths_logged = [line for line in lines if line.event == "leader_death"]
+    deaths_logged = [line for line in lines if line.event == "leader_death" and line.month == deaths[0].month]
     assert deaths, "the bundled scenario schedules a leader's death"
     if not deaths_logged:
         pytest.skip("no run was under the regime the death applies to")
@@ -251,6 +253,10 @@ EXPECTED_FILES = {
     "regime_probabilities.md",
     "event_probabilities.csv",
     "event_probabilities.md",
+    "regime_dynamics.csv",
+    "regime_dynamics.md",
+    "coup_counts.csv",
+    "coup_counts.md",
     "report.json",
 }
 

@@ -190,9 +190,9 @@ def test_a_whatif_matches_the_whatif_library(client: TestClient) -> None:
 def test_a_named_experiment_and_a_cancelled_event(client: TestClient) -> None:
     job = run(client, runs=200, seed=1, scenario=SCENARIO, experiment="armed-workers", until="1971-06")
     result = job["result"]
-    assert result["start"] == "1970-10" and result["until"] == "1971-06"  # the experiment's start
+    assert result["start"] == "1970-09" and result["until"] == "1971-06"  # the experiment's start, before October
     assert result["comparison"]["intervention"]["name"] == "armed-workers"
-    assert result["comparison"]["intervention"]["set"]["snapshots.october_1970.actors.miners.arms"] == 0.7
+    assert result["comparison"]["intervention"]["set"]["snapshots.september_1970.actors.miners.arms"] == 0.7
     cancelled = run(client, runs=50, seed=1, scenario=SCENARIO, until="1970-12", cancel_events=["barrientos_dies"])
     assert cancelled["result"]["comparison"]["intervention"]["cancel_events"] == ["barrientos_dies"]
 

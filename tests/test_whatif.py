@@ -144,14 +144,14 @@ def test_an_intervention_that_changes_nothing_has_exactly_zero_effect_in_every_r
 def test_paired_runs_shrink_the_error_and_arming_the_workers_defeats_coups():
     intervention = experiment_intervention(scenario(), "armed-workers")
     result = run_whatif(scenario(), intervention, 1500, seed=1, chunk_runs=600)
-    j = OUTCOME_NAMES.index("coup_success")
+    j = OUTCOME_NAMES.index("coup_defeated_by_mobilization")
     low, high = result.interval()
-    assert high[j] < 0  # armed workers: fewer successful coups (Introduction, L128-130)
+    assert low[j] > 0  # armed workers defeat more coups (Introduction, L128-130)
     assert result.difference_se[j] < 0.8 * result.unpaired_se[j]  # common random numbers at work
     same = run_whatif(scenario(), intervention, 1500, seed=1, chunk_runs=1500)
     assert np.array_equal(same.baseline, result.baseline) and np.array_equal(same.treated, result.treated)
     table = whatif_table(result)
-    row = table.row("coup_success")
+    row = table.row("coup_defeated_by_mobilization")
     assert row["low"] == pytest.approx(low[j]) and row["p baseline"] == pytest.approx(result.p_baseline[j])
 
 
@@ -166,7 +166,7 @@ def test_whatif_command_prints_the_paired_table_and_records_it(tmp_path):
     assert data["intervention"]["name"] == "torres-purges-plotters" and data["start"] == "1970-10" and data["until"] == "1973-03"
     rows = {row["outcome"]: row for row in data["table"]["rows"]}
     assert set(rows) == set(OUTCOME_NAMES)
-    assert rows["plotters_purged"]["difference"] > 0
+    assert rows["coup_success"]["difference"] < 0  # plotters retired at once can no longer overthrow Torres
     shown = json.loads(runner.invoke(app, ["runs", "show", data["record"], "--store", str(store), "--json"]).stdout)
     assert shown["kind"] == "whatif" and shown["n_runs"] == 300 and shown["artifacts"][0]["name"] == "paired_outcomes"
 

@@ -787,8 +787,8 @@ class BoliviaModel(mesa.Model):
         p = self.p.military_institution
         if not p.enabled:
             return
-        arms = sum(self.actor(a).arms for a in p.workers) / len(p.workers)
-        if arms >= p.clash_arms_threshold and self.regime in (NATIONALIST, CIVILIAN) and self.uniform() < p.purge_propensity:
+        arms = max(self.actor(a).arms for a in p.workers)  # the best-armed workers make it an armed clash
+        if arms >= p.clash_arms_threshold and self.regime in (NATIONALIST, CIVILIAN, ELECTED) and self.uniform() < p.purge_propensity:
             right, loyal = self.actor(p.right_faction), self.actor(p.loyal_faction)
             moved = p.purge_share * right.weight
             right.weight -= moved

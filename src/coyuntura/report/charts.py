@@ -35,6 +35,7 @@ REGIME_COLORS = {
     "right_military": "#4a5a78",
     "nationalist_military": "#5f9e6e",
     "workers_government": "#c0392b",
+    "civilian_elected": "#8e7cc3",
 }
 _FALLBACK_COLORS = ("#8e7cc3", "#7f7f7f", "#bcbd22", "#17becf")
 

@@ -115,7 +115,9 @@ def write_report(
     if out.exists() and not _is_report_folder(out):
         raise ValueError(f"{out} exists and is not a coyuntura report folder; refusing to replace it")
     regimes, events = regime_table(ensemble, months), event_table(ensemble)
-    dynamics, counts = regime_dynamics_table(ensemble), coup_count_table(ensemble)
+    tallied = ensemble.regime_tally is not None  # ensembles built by hand may carry no tally
+    dynamics = regime_dynamics_table(ensemble) if tallied else None
+    counts = coup_count_table(ensemble) if tallied else None
     out.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
@@ -124,23 +126,18 @@ def write_report(
         regime_chart(ensemble, build / "regimes.png")
         strength_fan_chart(ensemble, build / "strength.png")
         meta = _metadata(ensemble, scenario, start)
-        for stem, table in (
-            ("regime_probabilities", regimes),
-            ("event_probabilities", events),
-            ("regime_dynamics", dynamics),
-            ("coup_counts", counts),
-        ):
+        named = {"regime_probabilities": regimes, "event_probabilities": events, "regime_dynamics": dynamics, "coup_counts": counts}
+        for stem, table in ((stem, table) for stem, table in named.items() if table is not None):
             (build / f"{stem}.csv").write_text(to_csv(table), encoding="utf-8")
             (build / f"{stem}.md").write_text(to_markdown(table), encoding="utf-8")
         document = {
             **meta,
             "regime_table": to_dict(regimes),
             "event_table": to_dict(events),
-            "regime_dynamics": to_dict(dynamics),
-            "coup_counts": to_dict(counts),
+            **({"regime_dynamics": to_dict(dynamics), "coup_counts": to_dict(counts)} if tallied else {}),
         }
         (build / "report.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        (build / "README.md").write_text(_readme(meta, (regimes, events, dynamics, counts)), encoding="utf-8")
+        (build / "README.md").write_text(_readme(meta, tuple(table for table in (regimes, events, dynamics, counts) if table is not None)), encoding="utf-8")
         os.chmod(build, 0o755)
         _swap_into_place(build, out)
     except BaseException:

@@ -3,7 +3,7 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const REGIME_COLORS = { civilian_nationalist: "#3b6ea5", right_military: "#4b5a3a", nationalist_military: "#d9822b", workers_government: "#a4341f" };
+const REGIME_COLORS = { civilian_nationalist: "#3b6ea5", right_military: "#4b5a3a", nationalist_military: "#d9822b", workers_government: "#a4341f", civilian_elected: "#7a5aa6" };
 const ARM_COLORS = { baseline: "#3b6ea5", intervention: "#d9822b" };
 const ATTRIBUTES = ["weight", "organization", "arms", "radicalism", "support", "mobilization", "cohesion", "threshold"];
 const POLL_MS = 100;
