@@ -25,6 +25,8 @@ from coyuntura.report.tables import standard_error, to_csv, to_dict, to_markdown
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.checks import quantities
 
+from coyuntura.engine.tally import RegimeTally
+
 from helpers import bundled_model
 
 
@@ -53,6 +55,7 @@ def synthetic_ensemble(n_runs: int = 10) -> Ensemble:
         strength_histogram=histogram,
         outcome_counts=outcome_counts,
         outcome_counts_total=totals,
+        regime_tally=RegimeTally.empty(),
     )
 
 
