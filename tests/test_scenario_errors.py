@@ -760,3 +760,22 @@ def test_calendar_start_after_end(tmp_path: Path, doc: Doc) -> None:
     calendar = doc.scenario.calendar
     expected = f"calendar needs start <= end <= horizon, got 2999-01, {format_month(calendar.end)}, {format_month(calendar.horizon)}"
     check(tmp_path, Case(text, start, "calendar", (expected,)))
+
+
+def test_one_actor_in_two_coup_roles_is_refused(tmp_path: Path, doc: Doc) -> None:
+    text = doc.text.replace("    loyal_faction: army_loyalist\n    swing_faction", "    loyal_faction: army_right\n    swing_faction", 1)
+    assert text != doc.text
+    path = write(tmp_path, text)
+    error = refused(path)
+    assert any(
+        problem.path == "mechanisms.coup" and "loyal_faction and right_faction are the same actor 'army_right'" in problem.message
+        for problem in error.problems
+    ), str(error)
+
+
+def test_a_snapshot_naming_an_unknown_holding_is_refused(tmp_path: Path, doc: Doc) -> None:
+    text = doc.text.replace("    nationalized: [gulf_oil]\n", "    nationalized: [gulf_oil, standard_oil]\n", 1)
+    assert text != doc.text
+    path = write(tmp_path, text)
+    error = refused(path)
+    assert any("unknown holding 'standard_oil'" in problem.message and ".nationalized.1" in problem.path for problem in error.problems), str(error)

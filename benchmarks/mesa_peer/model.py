@@ -193,6 +193,7 @@ class BoliviaModel(mesa.Model):
         self.months_in_power = 0
         self.months_since_repression = NEVER
         self.months_since_mobilization = NEVER
+        self.months_since_ruler_death = NEVER
 
         # The named holdings (M14): which are in private hands at this month. A holding that exists only
         # through concessions is open at a snapshot (the concessions came before it) but not at the start.
@@ -271,7 +272,7 @@ class BoliviaModel(mesa.Model):
             self.install(NATIONALIST, mechanism, policy=nationalist_policy)
         else:
             self.install(RIGHT, mechanism)
-        self.scratch["leader_died"] = True
+        self.months_since_ruler_death = 0
 
     # --- one month ---------------------------------------------------------------------------------
 
@@ -284,6 +285,7 @@ class BoliviaModel(mesa.Model):
         self.months_in_power += 1
         self.months_since_repression = min(self.months_since_repression + 1, NEVER)
         self.months_since_mobilization = min(self.months_since_mobilization + 1, NEVER)
+        self.months_since_ruler_death = min(self.months_since_ruler_death + 1, NEVER)
         self.agents.do("clip_to_bounds")
         for name in SYSTEM_ATTRIBUTES:
             high = math.inf if name == "guerrilla_defeats" else 1.0
@@ -579,7 +581,7 @@ class BoliviaModel(mesa.Model):
         triggered = (
             bool(self.scratch.get("austerity", False))
             or self.months_since_repression <= p.trigger_window
-            or bool(self.scratch.get("leader_died", False))
+            or self.months_since_ruler_death <= p.trigger_window
         ) and self.months_since_mobilization > p.refractory_months
         if triggered:
             out = self.cascade({index: p.trigger_strength * self.actor(index).organization for index in p.popular_actors})

@@ -96,6 +96,7 @@ class Model:
             "holdings": np.repeat(np.array(private, dtype=bool).reshape(-1, 1), n_runs, axis=1),
             "months_since_repression": np.full(n_runs, NEVER, dtype=np.int32),
             "months_since_mobilization": np.full(n_runs, NEVER, dtype=np.int32),
+            "months_since_ruler_death": np.full(n_runs, NEVER, dtype=np.int32),
         }
         for name in ACTOR_VARIABLES:
             values[name] = np.repeat(actor_values[name][:, None], n_runs, axis=1)

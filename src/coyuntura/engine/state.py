@@ -70,6 +70,7 @@ INTERNAL_VARIABLES: tuple[str, ...] = (
     "holdings",  # (holdings, runs): the named holdings still in private hands (M14)
     "months_since_repression",  # months since the last repression wave (M6, M8, M11)
     "months_since_mobilization",  # months since the last general strike or mass mobilization (M6)
+    "months_since_ruler_death",  # months since a ruler died in office (a trigger of strikes, M6)
 )
 """State the engine keeps besides the scenario's variables, set at the start (not by the scenario's values)."""
 
@@ -86,6 +87,7 @@ class State:
     holdings: np.ndarray  # (holdings, runs) bool: the named holdings still in private hands (M14)
     months_since_repression: np.ndarray  # (runs,) int32: months since the last repression wave
     months_since_mobilization: np.ndarray  # (runs,) int32: months since the last general strike or mass mobilization
+    months_since_ruler_death: np.ndarray  # (runs,) int32: months since a ruler died in office
     weight: np.ndarray
     organization: np.ndarray
     arms: np.ndarray
@@ -139,7 +141,7 @@ class State:
     def advance_clocks(self) -> None:
         """A month has passed: every month counter moves on (counters saturate at :data:`NEVER`)."""
         self.months_in_power += 1
-        for counter in (self.months_since_repression, self.months_since_mobilization):
+        for counter in (self.months_since_repression, self.months_since_mobilization, self.months_since_ruler_death):
             np.minimum(counter + 1, NEVER, out=counter)
 
     def clip_to_bounds(self) -> None:

@@ -68,9 +68,9 @@ EQUATIONS = (
     "progressive_room + mobilization_coef × left_mobilization − us_deterrence × (1 − us_hostility) × [h "
     "US-owned])), for every holding h in private hands, under a civilian-nationalist, nationalist-military or "
     "workers' government",
-    "each nationalization: us_hostility += hostility_jump × (1 for US, foreign_hostility_share for other "
-    "foreign, 0 for domestic owners);  squeeze += squeeze_jump;  hardship −= hardship_relief;  "
-    "progressive_room −= room_cost;  support_b += support_gain for every beneficiary b",
+    "each holding taken: us_hostility += hostility_jump × (1 for US, foreign_hostility_share for other "
+    "foreign, 0 for domestic owners);  a month with any nationalization: squeeze += squeeze_jump;  hardship −= "
+    "hardship_relief;  progressive_room −= room_cost;  support_b += support_gain for every beneficiary b",
     "P(concession) = 1 − exp(−exp(concession_intercept + concession_right_coef × max(−policy, 0) + "
     "concession_dependence_coef × dependence)), when policy < 0 and no workers' government rules",
     "concession: dependence += concession_dependence_gain × (1 − dependence);  us_hostility −= "

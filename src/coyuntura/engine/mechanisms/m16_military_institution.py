@@ -11,7 +11,7 @@ Assembly, L198-204: Torres resists an Assembly partly because the military
 would react against it.
 
 Equations: after a coup defeated with an armed popular clash (the best-armed
-workers' arms above ``clash_arms_threshold``), a nationalist president
+workers' arms above ``clash_arms_threshold``), a nationalist or elected civilian president
 purges with probability ``purge_propensity``; a purge moves a share
 ``purge_share`` of the plotting faction's weight to the loyal faction. Without
 such a clash there is no purge. ``assembly_resistance`` is how strongly the
@@ -46,7 +46,8 @@ FORMS = ("coup_proofing",)
 EQUATIONS = (
     "armed clash: a coup defeated by the masses (M5) while the arms of the best-armed workers ≥ "
     "clash_arms_threshold",
-    "P(purge) = purge_propensity after an armed clash under a nationalist (civilian or military) government",
+    "P(purge) = purge_propensity after an armed clash under a nationalist (civilian or military) or elected "
+    "civilian government",
     "purge: moved = purge_share × weight[right_faction];  weight[right_faction] −= moved;  "
     "weight[loyal_faction] += moved",
     "assembly_resistance is subtracted from the Popular Assembly's log-rate under a nationalist military "
@@ -66,7 +67,7 @@ class Params(MechanismParams):
 
 
 def purge_after_clash(state: State, month: Month, defeated_by_masses: np.ndarray) -> None:
-    """Purge the plotters where a coup was defeated in an armed clash under a nationalist president."""
+    """Purge the plotters where a coup was defeated in an armed clash under a nationalist or elected civilian president."""
     p = month.params(NAME)
     if not p.enabled:
         return

@@ -37,7 +37,7 @@ TITLE = "Exits from military rule and successor governments"
 COVERS = ("M16", "M17")
 SOURCE = ("Introduction, L95-100", "Introduction, L107-117", "The Role of the Military, L346-351", "Introduction, L158-162")
 READS = ("regime", "nationalist_pressure", "coup_memory", "support", "weight", "organization", "radicalism", "mobilization", "arms")
-WRITES = ("regime", "policy", "months_in_power", "progressive_room", "assembly", "coalition", "support")
+WRITES = ("regime", "policy", "months_in_power", "progressive_room", "assembly", "coalition", "support", "months_since_ruler_death")
 SLOTS = ("ruler_death", "palace_succession", "handover")
 SUMMARY = (
     "A military ruler may die in office; the officer corps then picks a nationalist successor when the army's "
@@ -97,8 +97,7 @@ def palace_succession(
     month.log.record(month.index, dies, EventType.SUCCESSION, mechanism, 0, outcome)
     install(state, to_nationalist, RegimeType.NATIONALIST_MILITARY, month, mechanism, policy=nationalist_policy)
     install(state, to_right, RegimeType.RIGHT_MILITARY, month, mechanism)
-    died = month.scratch.get("leader_died")
-    month.scratch["leader_died"] = dies if died is None else (died | dies)
+    state.months_since_ruler_death[dies] = 0  # a trigger of strikes (M6) this month and the next
 
 
 def apply(state: State, p, month: Month) -> None:

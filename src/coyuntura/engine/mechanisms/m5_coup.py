@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pydantic import model_validator
+
 from ...scenario.quantities import Coefficient, NonNegative, Signed, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, Outcome, actor_mask
@@ -181,6 +183,17 @@ class Params(MechanismParams):
     takeover_unity_coef: NonNegative
     takeover_arms_coef: NonNegative
     takeover_support_coef: NonNegative
+
+    @model_validator(mode="after")
+    def _distinct_roles(self) -> "Params":
+        roles = {"right_faction": self.right_faction, "loyal_faction": self.loyal_faction, "swing_faction": self.swing_faction,
+                 "regional_plotter": self.regional_plotter}
+        seen: dict[str, str] = {}
+        for role, actor in roles.items():
+            if actor in seen:
+                raise ValueError(f"{role} and {seen[actor]} are the same actor {actor!r}; each coup role needs its own actor")
+            seen[actor] = role
+        return self
 
 
 def _tenure(state: State) -> np.ndarray:

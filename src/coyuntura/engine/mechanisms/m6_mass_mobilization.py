@@ -18,8 +18,8 @@ mobilized share of popular weight above ``mass_threshold`` (a month may have bot
 
 The source ties the great mobilizations to events - coups, repression, the
 regime's attacks on wages (Introduction, L30-35, L118-136) - so the monthly
-cascade needs a trigger: an austerity package this month, a repression wave in
-the last ``trigger_window`` months, or the ruler's death. After a strike or mass
+cascade needs a trigger: an austerity package this month, or a repression wave
+or the ruler's death in the last ``trigger_window`` months. After a strike or mass
 mobilization the movement rests ``refractory_months``; a mobilization that
 fizzles (actors out, but neither a general strike nor a mass mobilization) costs
 those who came out a share ``failure_cost`` of their organization, as does a
@@ -46,7 +46,9 @@ SOURCE = (
     "University and Church, L319-323",
     "The Miners, L225-237",
 )
-READS = ("hardship", "support", "organization", "weight", "months_since_repression", "months_since_mobilization")
+READS = (
+    "hardship", "support", "organization", "weight", "months_since_repression", "months_since_mobilization", "months_since_ruler_death",
+)
 WRITES = ("mobilization", "organization", "months_since_mobilization")
 SLOTS: tuple[str, ...] = ()
 ACTOR_SLOTS = ("mobilization", "defence")
@@ -62,8 +64,8 @@ SUMMARY = (
 FORMS = ("cascade", "grievance")
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
-    "triggered = austerity package this month or repression wave within trigger_window months or the ruler's "
-    "death, and no strike or mass mobilization within refractory_months;  the monthly cascade runs only there",
+    "triggered = austerity package this month, or a repression wave or the ruler's death within trigger_window "
+    "months, and no strike or mass mobilization within refractory_months;  the monthly cascade runs only there",
     "base_a = drive_coef × hardship × (1 − support_a) × organization_a + trigger_a + noise_scale × (u_a − "
     "0.5),  u_a uniform;  trigger_a = trigger_strength × organization_a in the monthly cascade (the coup "
     "defence gives its own trigger and no grievance drive, M5)",
@@ -198,7 +200,7 @@ def triggered(state: State, month: Month, p) -> np.ndarray:
     """Runs where something this month can set off a strike wave, outside the refractory period."""
     trigger = month.scratch.get("austerity", np.zeros(state.n_runs, dtype=bool)).copy()
     trigger |= state.months_since_repression <= p.trigger_window
-    trigger |= month.scratch.get("leader_died", np.zeros(state.n_runs, dtype=bool))
+    trigger |= state.months_since_ruler_death <= p.trigger_window
     trigger &= state.months_since_mobilization > p.refractory_months
     return trigger
 
