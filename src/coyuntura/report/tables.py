@@ -188,6 +188,8 @@ def regime_dynamics_table(ensemble: Ensemble) -> Table:
         Column("exit_hazard_se", "SE", "number"),
         Column("with_attempt", "Of runs under it: a coup attempt against it", "probability"),
         Column("ended", "Of runs under it: it ended", "probability"),
+        Column("with_attempt_all", "Of all runs: a coup attempt against it", "probability"),
+        Column("ended_all", "Of all runs: it ended", "probability"),
         Column("strikes_per_year", "General strikes per run-year", "number"),
     )
     rows = []
@@ -208,6 +210,8 @@ def regime_dynamics_table(ensemble: Ensemble) -> Table:
             round(exit_se, 3),
             tally.runs_with_attempt[r] / runs_in if runs_in else float("nan"),
             tally.runs_ended[r] / runs_in if runs_in else float("nan"),
+            tally.runs_with_attempt[r] / ensemble.n_runs,
+            tally.runs_ended[r] / ensemble.n_runs,
             round(12.0 * tally.general_strikes[r] / exposure, 3) if exposure else float("nan"),
         ))
     failed = int(tally.failed_coups[0])
