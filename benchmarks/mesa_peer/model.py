@@ -243,7 +243,11 @@ class BoliviaModel(mesa.Model):
         return clip(force / max(norm, 1e-12))
 
     def backing(self) -> float:
-        return sum(self.actor(b).weight * self.actor(b).organization * (1.0 - self.actor(b).support) for b in self.p.coup.backers)
+        """The share of the backers' organized weight against the government."""
+        backers = [self.actor(b) for b in self.p.coup.backers]
+        total = sum(b.weight * b.organization * (1.0 - b.support) for b in backers)
+        norm = sum(b.weight * b.organization for b in backers)
+        return total / max(norm, 1e-12)
 
     def install(self, regime: int, mechanism: str, policy: float | None = None) -> None:
         """A new government: its anchor policy (or the founders'), the clock, a new balancing round for a

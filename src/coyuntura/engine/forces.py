@@ -73,8 +73,12 @@ def army_faction_force(state: State, faction: int, scale: float) -> np.ndarray:
 
 
 def backing(state: State, backers: Iterable[int]) -> np.ndarray:
-    """Backing the plotters get: organized backers who do not support the government."""
+    """Backing the plotters get, in [0, 1]: the share of the backers' organized weight that does not support
+    the government (1: every backer against it, 0: every backer behind it)."""
     total = np.zeros(state.n_runs)
+    norm = np.zeros(state.n_runs)
     for actor in backers:
-        total += state.weight[actor] * state.organization[actor] * (1.0 - state.support[actor])
-    return total
+        weight = state.weight[actor] * state.organization[actor]
+        total += weight * (1.0 - state.support[actor])
+        norm += weight
+    return total / np.maximum(norm, 1e-12)

@@ -93,7 +93,8 @@ FORMS = ("hazard", "elite_choice", "coup_trap", "leader_tenure", "contest", "cas
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
     "army_force(f) = army_force_scale × weight_f × organization_f × army_capacity",
-    "backing = Σ_b weight_b × organization_b × (1 − support_b), over the backers b;  threat_from_below: see M8;  "
+    "backing = Σ_b weight_b × organization_b × (1 − support_b) / Σ_b weight_b × organization_b, over the backers "
+    "b (the share of their organized weight against the government);  threat_from_below: see M8;  "
     "legitimacy: see grievance_legitimacy",
     "shared = plot_intercept + weakness_coef × (1 − legitimacy) + trap_coef × coup_memory + tenure_coef × "
     "min(months_in_power / 120, 1) × [military government] + threat_coef × threat_from_below + "
