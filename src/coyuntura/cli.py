@@ -4,13 +4,16 @@ Commands: ``run`` (simulate and write a report), ``chronicle`` (one run as
 dated sentences), ``check`` (validate and summarize a scenario file),
 ``sources`` (where every number and mechanism comes from). Every bad input
 prints one red error message and exits with code 2; ``--json`` prints only
-JSON on standard output.
+JSON on standard output. Work the run store could not record still prints its
+results, then the reason in red, and exits with code 3 (``runs verify`` and
+``runs repair`` exit with 1 when the store has problems).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shlex
 import sys
 import time
 from collections import Counter
@@ -40,6 +43,7 @@ from .history.filtered import BASELINE_TRAINING, DEFAULT_FILTERED_RUNS, filtered
 from .history.forecast import check_window, forecast
 from .history.observations import record_end, require_observations
 from .history.particles import DaskSimulator
+from .limits import MAX_POINTS, MAX_SEED, check_count, check_seed, check_total
 from .history.scores import DEFAULT_REPLICATES, score_scenario
 from .parallel import dask_client, simulate_on_dask
 from .report.chronicle import chronicle
@@ -52,9 +56,13 @@ from .scenario.errors import ScenarioError
 from .scenario.loader import bundled_scenarios, load_scenario
 from .scenario.schema import Scenario
 from .store.records import compare_records, outcome_probabilities, record_run
-from .store.runstore import RunStore, StoreError
+from .store.runstore import MAX_LIST, RunStore, StoreError
 
 EXIT_BAD_INPUT = 2
+EXIT_PROBLEMS = 1
+"""``runs verify`` / ``runs repair``: the run store has problems (listed)."""
+EXIT_NOT_RECORDED = 3
+"""The work finished and its results were printed or written, but the run store could not record it."""
 
 app = typer.Typer(
     name="coyuntura",
@@ -120,6 +128,18 @@ def _until(text: Optional[str], as_json: bool) -> Optional[int]:
         return parse_month(text)
 
 
+def _within_limits(as_json: bool, seed: int, *counts: tuple[str, Optional[int], int, Optional[int]], total: Optional[tuple[int, str]] = None) -> None:
+    """Refuse, before any work, a seed outside 0 <= seed < 2**63 and counts outside their caps (``coyuntura.limits``):
+    each count is (option, value or None, minimum, maximum or None for the cap on runs); ``total`` is (runs in all, what)."""
+    with _bad_input(as_json):
+        check_seed(seed)
+        for option, value, minimum, maximum in counts:
+            if value is not None:
+                check_count(value, option, minimum, maximum)
+        if total is not None:
+            check_total(*total)
+
+
 def _rich_table(table: Table, show_key: bool = False) -> RichTable:
     headers, cells = formatted_cells(table, combine=True, compact=True)
     rich = RichTable(title=f"{table.title}, % ± SE", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
@@ -158,6 +178,7 @@ def run_command(
     workers: Optional[int] = typer.Option(None, "--workers", help="Simulate on a local Dask cluster of this many processes (default: this process)."),
 ) -> None:
     """Simulate RUNS runs, print the regime and event tables, and write a report folder."""
+    _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--batch-size", batch_size if batch_size and batch_size > 0 else None, 1, None))
     loaded, model = _load(scenario, as_json)
     until_month = _until(until, as_json)
     batch = _auto_batch(runs) if batch_size is None else batch_size
@@ -177,7 +198,7 @@ def run_command(
     with _bad_input(as_json):
         regimes, events, dynamics = regime_table(ensemble), event_table(ensemble), regime_dynamics_table(ensemble)
         folder = write_report(ensemble, out if out is not None else Path("reports") / loaded.id, loaded, start=start)
-    record = _record_quietly(
+    record, not_recorded = _record_or_report(
         lambda: record_run(RunStore(store), "run", loaded, ensemble, time.perf_counter() - began, {"from": start, "report": str(folder)}),
         "the run",
     )
@@ -194,8 +215,10 @@ def run_command(
                 "event_table": to_dict(events),
                 "regime_dynamics": to_dict(dynamics),
                 "record": record,
+                "record_error": not_recorded,
             }
         )
+        _exit_if_not_recorded(not_recorded)
         return
     console = _stdout()
     console.print(Text(f"{loaded.title}", style="bold"))
@@ -211,6 +234,7 @@ def run_command(
     console.print(Text.assemble("Report written to ", (str(folder), "bold green")), soft_wrap=True)
     if record:
         console.print(Text(f"Recorded as {record} in the run store (coyuntura runs show {record}).", style="dim"), soft_wrap=True)
+    _exit_if_not_recorded(not_recorded)
 
 
 def _simulate_with_progress(model: Model, runs: int, seed: int, start: Optional[str], until: Optional[int], batch: int) -> Ensemble:
@@ -237,6 +261,7 @@ def chronicle_command(
     as_json: bool = typer.Option(False, "--json", help="Print the lines as JSON only."),
 ) -> None:
     """Tell one run as dated sentences, each naming the mechanism that produced it."""
+    _within_limits(as_json, seed, ("--run", run if run > 0 else None, 0, MAX_SEED))  # a negative index: the library says why
     loaded, model = _load(scenario, as_json)
     until_month = _until(until, as_json)
     with _bad_input(as_json):
@@ -399,18 +424,20 @@ def sources_command(
 # --- run store, Dask and progress helpers ----------------------------------------------------------
 
 
-def _run_store(path: Optional[Path], as_json: bool) -> RunStore:
-    with _bad_input(as_json, "--store"):
-        return RunStore(path)
-
-
-def _record_quietly(action: Any, what: str) -> Optional[str]:
-    """Record in the run store; a store that fails costs a warning, never the finished work."""
+def _record_or_report(action: Any, what: str) -> tuple[Optional[str], Optional[str]]:
+    """Record finished work in the run store: (record id, None) once it is committed and read back, else
+    (None, why not). The caller prints its results either way, then calls :func:`_exit_if_not_recorded`."""
     try:
-        return action()
-    except Exception as error:  # noqa: BLE001 - the store is a side record; its failure must not lose the result
-        _stderr().print(Text(f"warning: {what} was not recorded in the run store: {error}", style="yellow"), soft_wrap=True)
-        return None
+        return action(), None
+    except Exception as error:  # noqa: BLE001 - the store is a side record; its failure must not lose the printed result
+        return None, f"{what} was not recorded in the run store: {error}"
+
+
+def _exit_if_not_recorded(problem: Optional[str]) -> None:
+    """After the results are out: a record that failed is an error message and exit code 3, never a silent 0."""
+    if problem:
+        _stderr().print(Text(f"error: {problem}", style="bold red"), soft_wrap=True)
+        raise typer.Exit(EXIT_NOT_RECORDED)
 
 
 @contextmanager
@@ -521,6 +548,7 @@ def whatif_command(
         return
     if scenario is None:
         _fail("give a SCENARIO (e.g. bolivia-1952), or --list to see the named experiments", as_json)
+    _within_limits(as_json, seed, ("--runs", runs, 2, None))
     loaded, _ = _load(scenario, as_json)
     until_month = _until(until, as_json)
     with _bad_input(as_json):
@@ -538,7 +566,7 @@ def whatif_command(
         with _bad_input(as_json), _progress_bar("what-if", "paired runs", runs, as_json) as update:
             result = run_whatif(loaded, intervention, runs, seed=seed, client=client, progress=update)
     table = whatif_table(result)
-    record = _record_quietly(lambda: record_whatif(_run_store(store, as_json), loaded, result, time.perf_counter() - began), "the what-if")
+    record, not_recorded = _record_or_report(lambda: record_whatif(RunStore(store), loaded, result, time.perf_counter() - began), "the what-if")
     if as_json:
         _print_json(
             {
@@ -550,8 +578,10 @@ def whatif_command(
                 "until": format_month(result.until),
                 "table": to_dict(table),
                 "record": record,
+                "record_error": not_recorded,
             }
         )
+        _exit_if_not_recorded(not_recorded)
         return
     console = _stdout()
     console.print(Text(f"{loaded.title}", style="bold"))
@@ -575,7 +605,8 @@ def whatif_command(
     console.print(rich)
     _print_notes(console, table)
     if record:
-        console.print(Text.assemble("Recorded as ", (record, "bold green"), f" in {_run_store(store, as_json).path}"), soft_wrap=True)
+        console.print(Text.assemble("Recorded as ", (record, "bold green"), f" in {RunStore(store).path}"), soft_wrap=True)
+    _exit_if_not_recorded(not_recorded)
 
 
 # --- sensitivity and discovery --------------------------------------------------------------------
@@ -600,6 +631,7 @@ def sensitivity_command(
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
 ) -> None:
     """Global sensitivity (SALib) of an outcome's probability to the free parameters: indices with 95% intervals and a bar chart."""
+    _within_limits(as_json, seed, ("--samples", samples, 2, MAX_POINTS), ("--runs", runs, 1, None))
     loaded, _ = _load(scenario, as_json)
     until_month = _until(until, as_json)
     if method not in METHODS:
@@ -607,6 +639,10 @@ def sensitivity_command(
     with _bad_input(as_json):
         check_outcome(outcome)
         run_store = RunStore(store)
+        dimensions = len(sensitivity_parameters(loaded, _patterns(params)))
+        points = samples * (dimensions + (2 if method == "sobol" else 1))  # N (D + 2) or N (D + 1), before the sample is drawn
+        check_count(points, f"the sample's points ({method}: {samples:,} x {dimensions + (2 if method == 'sobol' else 1)})", 1, MAX_POINTS)
+        check_total(points * runs, f"{points:,} points x {runs:,} runs")
         total = len(sample(sensitivity_parameters(loaded, _patterns(params)), method, samples, seed))  # validates --samples too
     with _cluster(scheduler, workers, default_local=True, as_json=as_json) as client:
         with _bad_input(as_json), _progress_bar("sensitivity", "points", total, as_json) as update:
@@ -650,6 +686,7 @@ def discover_command(
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
 ) -> None:
     """Scenario discovery with PRIM: the box of parameter ranges where the outcome is likely, its coverage and density, the trade-off curve."""
+    _within_limits(as_json, seed, ("--samples", samples, 1, MAX_POINTS), ("--runs", runs, 1, None), total=(samples * runs, f"{samples:,} points x {runs:,} runs"))
     loaded, _ = _load(scenario, as_json)
     until_month = _until(until, as_json)
     with _bad_input(as_json):
@@ -680,7 +717,7 @@ def discover_command(
 
 # --- runs -----------------------------------------------------------------------------------------
 
-runs_app = typer.Typer(help="The run store: list, show, compare and export recorded runs, what-ifs and sweeps.", no_args_is_help=True)
+runs_app = typer.Typer(help="The run store: list, show, compare and export recorded runs, what-ifs and sweeps; verify and repair the store.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
 
@@ -692,6 +729,8 @@ def runs_list_command(
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON only."),
 ) -> None:
     """The newest records in the run store."""
+    if not 1 <= limit <= MAX_LIST:
+        _fail(f"--limit must be a whole number from 1 to {MAX_LIST:,}, got {limit}", as_json)
     with _bad_input(as_json):
         run_store = RunStore(store)
         records = run_store.records(limit=limit, kind=kind)
@@ -778,6 +817,78 @@ def runs_export_command(
         _print_json({"record": record, "folder": str(folder), "files": sorted(p.name for p in folder.iterdir())})
         return
     _stdout().print(Text.assemble("Exported to ", (str(folder), "bold green")), soft_wrap=True)
+
+
+@runs_app.command("verify")
+def runs_verify_command(
+    store: Optional[Path] = STORE_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON only."),
+) -> None:
+    """Check the run store: every row of its tables and every Parquet file it lists. Exit 1 if anything is wrong."""
+    from .store.check import verify_store
+
+    with _bad_input(as_json):
+        check = verify_store(RunStore(store))
+    if as_json:
+        _print_json(check.to_dict())
+    else:
+        _print_store_check(check)
+        if not check.ok:
+            quoted = shlex.quote(str(check.path))
+            remedy = (f"`coyuntura runs repair --store {quoted}` moves the file aside and keeps what can still be read."
+                      if check.repairable else "Give --store a run store's file.")
+            _stderr().print(Text(f"The run store has problems. {remedy}", style="bold red"), soft_wrap=True)
+    if not check.ok:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+@runs_app.command("repair")
+def runs_repair_command(
+    store: Optional[Path] = STORE_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print what was done as JSON only."),
+) -> None:
+    """Repair a damaged run store: move its file aside (never deleted) and rebuild it from what can still be read."""
+    from .store.check import repair_store
+
+    with _bad_input(as_json):
+        repair = repair_store(RunStore(store))
+    after = repair.after
+    if as_json:
+        _print_json(repair.to_dict())
+    else:
+        console = _stdout()
+        if not repair.repaired:
+            console.print(Text(f"Run store {repair.path}: no problems found, nothing to repair.", style="green"), soft_wrap=True)
+        else:
+            console.print(Text.assemble("Damaged file moved aside to ", (str(repair.moved_to), "bold"), "."), soft_wrap=True)
+            if repair.unreadable:
+                console.print(Text(f"  it cannot be read at all ({repair.unreadable}): nothing could be kept", style="yellow"), soft_wrap=True)
+            for table in ("records", "items", "artifacts"):
+                partly = f" ({repair.damaged:,} with some columns lost, now status 'damaged')" if table == "records" and repair.damaged else ""
+                console.print(f"  {table}: {repair.kept.get(table, 0):,} kept{partly}, {repair.lost.get(table, 0):,} lost", markup=False)
+            if repair.relinked:
+                console.print(f"  {repair.relinked:,} Parquet file(s) found beside the store linked again to their records", markup=False)
+            console.print(Text.assemble("New store written to ", (str(repair.path), "bold green"), "."), soft_wrap=True)
+            if after is not None:
+                _print_store_check(after)
+    if after is not None and not after.ok:
+        raise typer.Exit(EXIT_PROBLEMS)
+
+
+def _print_store_check(check: Any) -> None:
+    console = _stdout()
+    counts = check.counts
+    console.print(
+        f"Run store {check.path}: {counts.get('records', 0):,} records, {counts.get('items', 0):,} sweep points, "
+        f"{counts.get('artifacts', 0):,} artifacts ({counts.get('parquet_files_read', 0):,} Parquet files read).",
+        markup=False, soft_wrap=True,
+    )
+    for problem in check.problems:
+        console.print(Text.assemble(("problem: ", "bold red"), problem), soft_wrap=True)
+    for note in check.notes:
+        console.print(Text.assemble(("note: ", "dim"), note), soft_wrap=True)
+    if check.ok:
+        console.print(Text("OK: no problems found.", style="green"))
 
 
 # --- describe -------------------------------------------------------------------------------------
@@ -916,6 +1027,7 @@ def score_command(
 ) -> None:
     """Score the model and two baselines (constant hazard, persistence) on every cell of the observed timeline: in-sample,
     or one step ahead with --filtered."""
+    _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
     if baselines not in BASELINE_TRAINING:
         _fail(f"--baselines must be one of {', '.join(BASELINE_TRAINING)}, got {baselines!r}", as_json)
@@ -977,6 +1089,10 @@ def calibrate_command(
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
 ) -> None:
     """ABC-SMC (pyabc) of the free parameters (numbers with a prior) on the observed timeline; writes the posterior and its diagnostics."""
+    _within_limits(
+        as_json, seed, ("--population", population, 2, MAX_POINTS), ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
+        total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
+    )
     loaded, _ = _load(scenario, as_json)
     with _bad_input(as_json):
         settings = CalibrationSettings(
@@ -1024,6 +1140,7 @@ def forecast_command(
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (default: this process)."),
 ) -> None:
     """Forecast each outcome over the horizon from any month, conditioned on the observed timeline before it."""
+    _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
     vantage = _month(as_of, "--as-of", as_json)
     with _bad_input(as_json):
@@ -1061,6 +1178,11 @@ def backtest_command(
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
 ) -> None:
     """Rolling-origin backtest: at each origin calibrate on the record before it, forecast what followed, score against the baselines."""
+    _within_limits(
+        as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--population", population, 2, MAX_POINTS),
+        ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
+        total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
+    )
     loaded, _ = _load(scenario, as_json)
     chosen = _patterns(origins) or list(DEFAULT_ORIGINS)
     for origin in chosen:

@@ -22,16 +22,39 @@ from .scenario.schema import Scenario
 DEFAULT_CHUNK_RUNS = 5_000
 
 
+LOCAL_HOST = "127.0.0.1"
+"""Where a local cluster's scheduler, workers and (if asked for) dashboard listen: this machine only."""
+
+
+def _local_dashboard(dashboard: str | int | None) -> str | None:
+    """A dashboard address on :data:`LOCAL_HOST` (``None``: no dashboard); a bare port or ``:port`` stays local."""
+    if dashboard is None or dashboard is False:
+        return None
+    text = str(dashboard).strip()
+    if text.isdigit() or text.startswith(":"):
+        return f"{LOCAL_HOST}:{text.lstrip(':')}"
+    return text
+
+
 @contextmanager
-def dask_client(scheduler: str | None = None, n_workers: int | None = None) -> Iterator[Any]:
-    """A Dask client: to ``scheduler`` if given, else to a new LocalCluster of ``n_workers`` processes."""
+def dask_client(scheduler: str | None = None, n_workers: int | None = None, dashboard: str | int | None = None) -> Iterator[Any]:
+    """A Dask client: to ``scheduler`` if given, else to a new LocalCluster of ``n_workers`` processes.
+
+    A local cluster listens on 127.0.0.1 only and starts no dashboard unless ``dashboard`` gives
+    an address (a bare port or ``:port`` binds to 127.0.0.1 too; ``0`` picks a free port).
+    """
     from distributed import Client, LocalCluster
 
     if scheduler:
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster:
+    address = _local_dashboard(dashboard)
+    # Without a dashboard the scheduler still serves /health and /metrics: on a free local port, not 8787.
+    http = {"dashboard": address is not None, "dashboard_address": address or f"{LOCAL_HOST}:0"}
+    with LocalCluster(
+        n_workers=n_workers, threads_per_worker=1, processes=True, host=LOCAL_HOST, dashboard_address=address, scheduler_kwargs=http
+    ) as cluster:
         with Client(cluster) as client:
             yield client
 

@@ -114,7 +114,8 @@ def compile_params(params: BaseModel, actor_ids: tuple[str, ...]) -> SimpleNames
             compiled[name] = float(value.value)
         elif is_actor_reference(field.metadata):
             compiled[name] = actor_ids.index(value)
-        elif isinstance(value, (list, tuple)) and value and isinstance(value[0], str):
+        elif isinstance(value, (list, tuple)):
+            # Always a list, empty or not: the engine joins roles (``p.labor + p.left_parties``).
             inner = typing.get_args(field.annotation)
             if inner and is_actor_reference(list(getattr(inner[0], "__metadata__", ()))):
                 compiled[name] = [actor_ids.index(item) for item in value]

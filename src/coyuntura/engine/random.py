@@ -50,8 +50,8 @@ class RunStreams:
     """Monthly uniforms for runs ``first_run .. first_run + n_runs - 1``."""
 
     def __init__(self, seed: int, start_month: int, first_run: int, n_runs: int, layout: SlotLayout):
-        if seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed}")
+        if not 0 <= seed < 2**63:  # the run store keeps seeds as signed 64-bit integers (coyuntura.limits)
+            raise ValueError(f"seed must be a whole number with 0 <= seed < 2**63, got {seed}")
         self.layout = layout
         self.first_run = first_run
         self.n_runs = n_runs

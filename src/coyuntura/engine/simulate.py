@@ -36,6 +36,10 @@ DEFAULT_BATCH_SIZE = 25_000
 SERIES_VARIABLES = ("regime", "policy", "left_unity", "polarization", "army_capacity")
 
 
+class SimulationCancelled(Exception):
+    """Raised by :func:`simulate` when its ``should_stop`` callback answers true (checked once a month)."""
+
+
 def actor_strength(state: State, model: Model) -> np.ndarray:
     """Strength of each actor, (actors, runs) in [0, 1]: organization x the M12 arms factor."""
     floor = model.params["arms"].arms_floor
@@ -115,6 +119,7 @@ def simulate(
     first_run: int = 0,
     resume: State | None = None,
     keep_state: bool = False,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Ensemble:
     """Simulate runs ``first_run .. first_run + n_runs - 1`` and summarize them.
 
@@ -124,6 +129,8 @@ def simulate(
     ``resume`` continues these runs from a state at the end of month ``resume.month``
     (one column per run, e.g. a kept ``final_state``): they start the month after,
     with random streams keyed on that month. ``keep_state`` keeps the final state.
+    ``should_stop`` is called once a month of every batch; when it answers true the
+    simulation stops there and raises :class:`SimulationCancelled` (it never changes results).
     """
     scenario = model.scenario
     if n_runs < 1:
@@ -165,7 +172,8 @@ def simulate(
         batch_runs = min(batch_size, first_run + n_runs - batch_first)
         initial = resume.select(np.arange(batch_first - first_run, batch_first - first_run + batch_runs)) if resume is not None else None
         state, log, series, regime_before = _run_batch(
-            model, seed, snapshot, start_month, until, batch_first, batch_runs, regime_counts, histogram, series_months, initial
+            model, seed, snapshot, start_month, until, batch_first, batch_runs, regime_counts, histogram, series_months, initial,
+            should_stop,
         )
         unsorted = log.columns(sort=False)
         _count_outcomes(unsorted, periods, batch_first, batch_runs, outcome_counts, outcome_total)
@@ -228,6 +236,7 @@ def _run_batch(
     histogram: np.ndarray,
     series_months: tuple[int, ...],
     initial: State | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[State, EventLog, dict[str, np.ndarray] | None, np.ndarray]:
     state = initial.copy() if initial is not None else model.initial_state(n_runs, snapshot)
     streams = RunStreams(seed, start_month, first_run, n_runs, model.layout)
@@ -237,6 +246,8 @@ def _run_batch(
     offsets = (np.arange(model.n_actors) * STRENGTH_BINS)[:, None]
     regime_before = np.empty((until - start_month + 1, n_runs), dtype=np.int8)
     for index in range(start_month, until + 1):
+        if should_stop is not None and should_stop():
+            raise SimulationCancelled(f"simulation cancelled before {format_month(index)} (runs {first_run}..{first_run + n_runs - 1})")
         regime_before[index - start_month] = state.regime
         state.month = index
         month = Month(index=index, model=model, draws=streams.next_month(), log=log, scratch={})

@@ -31,7 +31,7 @@ from ..engine.simulate import simulate
 from ..parallel import DEFAULT_CHUNK_RUNS, chunks
 from ..report.tables import Column, Table, standard_error
 from ..scenario.calendar import format_month
-from ..scenario.paths import PathError, get_value, with_values
+from ..scenario.paths import PathError, get_value, unpaired_change, with_values
 from ..scenario.schema import Scenario
 from .measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
 
@@ -72,10 +72,29 @@ class Intervention:
 # --- reading interventions -------------------------------------------------------------------
 
 
+MAX_NESTING = 16
+"""Deepest bracket nesting a ``--set`` value or ``--add-event`` mapping may have (checked before YAML reads it:
+the YAML library's cost grows with the square of the depth)."""
+
+
+def _too_deep(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return True
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return False
+
+
 def parse_value(text: str) -> Any:
     """A YAML scalar (number, boolean, word) or a flow list of them, read safely; never evaluated."""
     if len(text) > MAX_TEXT:
         raise ValueError(f"value is over {MAX_TEXT:,} characters")
+    if _too_deep(text):
+        raise ValueError(f"cannot read value {text[:40]!r}...: nested too deeply (more than {MAX_NESTING} brackets)")
     if not text.strip():
         raise ValueError("empty value: write PATH=VALUE, e.g. mechanisms.coup.decisiveness=2.5")
     try:
@@ -83,6 +102,8 @@ def parse_value(text: str) -> Any:
     except YAMLError as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ValueError(f"cannot read value {text!r}: {reason}") from None
+    except RecursionError:
+        raise ValueError(f"cannot read value {text[:40]!r}...: nested too deeply") from None
     if isinstance(value, list) and all(_is_scalar(item) for item in value):
         return value
     if not _is_scalar(value):
@@ -135,8 +156,8 @@ def parse_event(text: str) -> dict[str, Any]:
             "assumption": CLI_ASSUMPTION,
         }
     try:
-        data = YAML(typ="safe", pure=True).load(text)
-    except YAMLError as error:
+        data = YAML(typ="safe", pure=True).load(text) if not _too_deep(text) else None
+    except (YAMLError, RecursionError) as error:
         data = error
     if not isinstance(data, dict):
         raise ValueError(
@@ -195,6 +216,9 @@ def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[
     if intervention.add_events or intervention.cancel_events:
         kept = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in scenario.events if e.id not in intervention.cancel_events]
         changes["events"] = kept + [dict(event) for event in intervention.add_events]
+    reasons = [reason for reason in map(unpaired_change, intervention.changes) if reason is not None]
+    if reasons:  # refused before anything runs: the two arms would not be paired
+        raise ValueError("; ".join(reasons))
     for path, value in intervention.changes.items():
         get_value(scenario, path)  # a PathError listing close matches if the path does not exist
         prior = _prior(scenario, path)

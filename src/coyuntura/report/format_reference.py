@@ -134,7 +134,8 @@ def type_text(annotation: Any, metadata: list[Any] | tuple[Any, ...] = ()) -> st
         return "one of " + ", ".join(f"`{value}`" for value in typing.get_args(annotation))
     if origin in (tuple, list):
         args = [arg for arg in typing.get_args(annotation) if arg is not Ellipsis]
-        return "list of " + (type_text(args[0]) if args else "values")
+        non_empty = any((getattr(item, "min_length", None) or 0) >= 1 for item in metadata)
+        return ("non-empty list of " if non_empty else "list of ") + (type_text(args[0]) if args else "values")
     if origin is dict:
         key, value = typing.get_args(annotation)
         return f"mapping of {type_text(key)} to {type_text(value)}"
@@ -251,7 +252,9 @@ def format_reference() -> str:
         "`source` (a locator `Section title, Lstart-end` into the source document, whose section must be listed "
         "in `source_document.sections` and whose lines must fall inside it) with `says` (what the source says "
         "there, in your own words), or `assumption` (one line saying why you chose the value). A bare number is "
-        "an error. A free parameter may carry a `prior` for calibration; its value must lie inside the prior's range.",
+        "an error. A free parameter may carry a `prior` for calibration; its value must lie inside the prior's range. "
+        "Types are strict, never converted: a `value` (or a prior's bound) is an integer or a decimal, so `true` or a "
+        "quoted `\"0.7\"` is an error, and a `true`/`false` field takes only `true` or `false`.",
         "",
         "```yaml",
         'weight: {value: 0.16, source: "The Miners, L233-237", says: "Their strategic place makes them key."}',
@@ -288,7 +291,9 @@ def format_reference() -> str:
                 "Parameters of every mechanism, by name; all are required. Each entry names the actors that play the "
                 "mechanism's roles (`actor id` fields) and gives its parameters, which its equations below use. Every "
                 "mechanism also accepts `enabled` (default `true`; to switch it off, say why in `note`) and `note` (how "
-                "this scenario reads the mechanism). They are listed in the order they run each month."
+                "this scenario reads the mechanism). A role's list names no actor twice, and a `non-empty list` "
+                "needs at least one actor (the mechanism averages over its actors or indexes them). They are listed "
+                "in the order they run each month."
             )
         if doc:
             lines += [doc, ""]

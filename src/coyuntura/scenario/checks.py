@@ -120,6 +120,10 @@ def _locators(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(_join(path, "source"), f"{model.source!r} is not a locator like 'The Miners, L226-237'"))
             continue
         title = match.group("section")
+        digits = max(len(match.group("start")), len(match.group("end") or ""))
+        if digits > 9:  # int() of a long digit string is slow, and past 4,300 digits a bare ValueError
+            problems.append(Problem(_join(path, "source"), f"a line number of {digits:,} digits in {title[:60]!r}'s locator; lines are numbered below a billion"))
+            continue
         start = int(match.group("start"))
         end = int(match.group("end") or start)
         if title not in sections:
@@ -148,7 +152,7 @@ def _months(scenario: Scenario) -> list[Problem]:
 
 def _experiments(scenario: Scenario) -> list[Problem]:
     """Named experiments: unique ids, a known start, months in the calendar, value paths and events that exist."""
-    from .paths import PathError, get_value  # paths imports this module
+    from .paths import PathError, get_value, type_mismatch, unpaired_change  # paths imports this module
 
     calendar = scenario.calendar
     span = f"{format_month(calendar.start)}..{format_month(calendar.horizon)}"
@@ -165,10 +169,19 @@ def _experiments(scenario: Scenario) -> list[Problem]:
         if experiment.until is not None and not first <= experiment.until <= calendar.horizon:
             problems.append(Problem(f"{where}.until", f"{format_month(experiment.until)} is outside {format_month(first)}..{format_month(calendar.horizon)}"))
         for path in experiment.changes:
+            reason = unpaired_change(path)
+            if reason is not None:
+                problems.append(Problem(f"{where}.set", reason))
+                continue
             try:
-                get_value(scenario, path)
+                current = get_value(scenario, path)
             except PathError as error:
                 problems.append(Problem(f"{where}.set", str(error)))
+                continue
+            value = experiment.changes[path]
+            mismatch = type_mismatch(current, list(value) if isinstance(value, tuple) else value)
+            if mismatch is not None:
+                problems.append(Problem(f"{where}.set", f"{path} {mismatch}"))
         for position, identifier in enumerate(experiment.cancel_events):
             if identifier not in event_ids:
                 known = ", ".join(sorted(event_ids)) or "none"

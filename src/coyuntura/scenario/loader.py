@@ -8,6 +8,7 @@ path, and nothing runs.
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,11 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, ScalarEvent
+from ruamel.yaml.parser import RoundTripParser
+from ruamel.yaml.scanner import RoundTripScanner
 
 from .checks import check_scenario
 from .errors import Problem, ScenarioError
@@ -28,6 +32,16 @@ MAX_SCENARIO_BYTES = 2_000_000
 MAX_SCENARIO_NODES = 2 * MAX_SCENARIO_BYTES
 """Most YAML values a scenario may stand for, an alias counting as all the values it repeats.
 A file under the byte cap reaches it only through aliases (a value takes over half a byte)."""
+
+MAX_SCENARIO_DEPTH = 64
+"""Deepest nesting of collections (block indentation and flow brackets together) a scenario may use.
+The bundled scenario needs 6. It is enforced by the YAML scanner as it reads, so a deeper file
+is refused at the first level too many, before the (per-level) costs of reading deeper add up."""
+
+MAX_INT_DIGITS = 4_300
+"""Longest integer, in decimal digits, a scenario may write (Python's own limit on reading one)."""
+
+_DECIMAL_INT = re.compile(r"[-+]?[0-9_]+")
 
 
 def bundled_scenarios() -> dict[str, Path]:
@@ -72,15 +86,14 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
         raise ScenarioError(file, [Problem("", f"text is over the {MAX_SCENARIO_BYTES:,}-byte cap")])
     if not text.strip():
         raise ScenarioError(file, [Problem("", "the file is empty")])
-    yaml = YAML(typ="rt", pure=True)
-    yaml.allow_duplicate_keys = False
+    yaml = _yaml()
     try:
-        # Tags and anchors need '!' and '&': only text holding one is screened (a second parse).
-        problem = _screen(yaml, text) if "!" in text or "&" in text else None
-        if problem is not None:
-            raise ScenarioError(file, [problem])
+        # One pass: the scanner refuses nesting past MAX_SCENARIO_DEPTH and the parser screens every
+        # event (tags, alias expansion, integers too long to read) as the composer takes it.
         data = yaml.load(text)
         plain = _plain(data)
+    except _Refused as refused:
+        raise ScenarioError(file, [refused.problem]) from None
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -96,7 +109,9 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ScenarioError(file, [Problem("", f"malformed YAML: {reason}", line)]) from None
     except RecursionError:
-        raise ScenarioError(file, [Problem("", "the YAML is nested too deeply to read")]) from None
+        raise ScenarioError(file, [Problem("", f"the YAML is nested too deeply to read (at most {MAX_SCENARIO_DEPTH} levels)")]) from None
+    except ValueError as error:  # a scalar the constructor cannot read (the screen should have caught it)
+        raise ScenarioError(file, [Problem("", f"malformed YAML: {error}")]) from None
     if data is None:
         raise ScenarioError(file, [Problem("", "the file holds no data")])
     if not isinstance(data, CommentedMap):
@@ -104,49 +119,141 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
         line = data.lc.line + 1 if isinstance(data, CommentedSeq) else 1
         message = f"the top level must be a mapping of sections (id:, title:, actors:, ...), got {kind}"
         raise ScenarioError(file, [Problem("", message, line)])
+    return scenario_from_data(plain, file, data)
+
+
+def scenario_from_data(plain: Any, file: str = "<scenario>", located: Any = None) -> Scenario:
+    """Validate a scenario given as plain data (what a scenario file reads as); ``located``, the
+    round-trip YAML it was read from, gives problems their lines. Raises :class:`ScenarioError`."""
     try:
         scenario = Scenario.model_validate(plain)
     except ValidationError as error:
         problems = []
         for item in error.errors(include_url=False):
-            loc = _file_loc(data, item["loc"])
-            problems.append(Problem(_path(loc), validation_message(item), line_of(data, loc)))
+            loc = _file_loc(located, item["loc"])
+            problems.append(Problem(_path(loc), validation_message(item), line_of(located, loc)))
         raise ScenarioError(file, problems) from None
     problems = check_scenario(scenario)
     if problems:
-        raise ScenarioError(file, [Problem(p.path, p.message, line_of(data, tuple(p.path.split(".")))) for p in problems])
+        raise ScenarioError(file, [Problem(p.path, p.message, line_of(located, tuple(p.path.split(".")))) for p in problems])
     return scenario
 
 
-def _screen(yaml: YAML, text: str) -> Problem | None:
-    """Refuse, before anything is built, YAML tags and aliases that expand past MAX_SCENARIO_NODES."""
-    sizes: dict[str, int] = {}  # anchor -> values it stands for
-    open_collections: list[tuple[str | None, int]] = []
-    total = 0
-    for event in yaml.parse(text):
-        line = event.start_mark.line + 1
+class _Refused(Exception):
+    """Raised while reading YAML that a scenario may not hold; ``problem`` says what and where."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _DepthLimitedScanner(RoundTripScanner):
+    """ruamel's scanner, refusing collections nested deeper than MAX_SCENARIO_DEPTH as it meets them.
+
+    ruamel keeps per-level bookkeeping (possible simple keys) that it walks for every token, so
+    reading n levels costs about n^2: the limit keeps that small and stops at the first level too many.
+    """
+
+    def _check_depth(self) -> None:
+        depth = len(self.indents) + self.flow_level
+        if depth > MAX_SCENARIO_DEPTH:
+            line = self.reader.line + 1
+            message = f"the YAML is nested too deeply: more than {MAX_SCENARIO_DEPTH} levels (brackets and indentation together); a scenario needs a handful"
+            raise _Refused(Problem("", message, line))
+
+    def add_indent(self, column: int) -> bool:
+        added = super().add_indent(column)
+        if added:
+            self._check_depth()
+        return added
+
+    def fetch_flow_collection_start(self, TokenClass: Any, to_push: Any) -> None:
+        super().fetch_flow_collection_start(TokenClass, to_push)
+        self._check_depth()
+
+
+class _ScreeningParser(RoundTripParser):
+    """ruamel's parser, screening each event as the composer takes it: no tags, no alias expansion
+    past MAX_SCENARIO_NODES, no integer longer than MAX_INT_DIGITS digits. Nothing is built from a
+    refused event, and the text is read once."""
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self._screen_reset()
+
+    def _screen_reset(self) -> None:
+        self._sizes: dict[str, int] = {}  # anchor -> values it stands for
+        self._open: list[tuple[str | None, int]] = []
+        self._total = 0
+
+    def reset_parser(self) -> None:
+        super().reset_parser()
+        self._screen_reset()
+
+    def get_event(self) -> Any:
+        event = super().get_event()
+        if event is not None:
+            problem = self._screen(event)
+            if problem is not None:
+                raise _Refused(problem)
+        return event
+
+    def _screen(self, event: Any) -> Problem | None:
+        line = event.start_mark.line + 1 if event.start_mark is not None else None
         tag = getattr(event, "tag", None)
         if tag is not None:
+            tag = str(tag)
             shown = "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
             return Problem("", f"YAML tag '{shown}' is not allowed: a scenario is plain data and tags are never constructed", line)
         if isinstance(event, AliasEvent):
-            total += sizes.get(event.anchor, 1)
+            self._total += self._sizes.get(event.anchor, 1)
         elif isinstance(event, ScalarEvent):
-            total += 1
+            self._total += 1
             if event.anchor is not None:
-                sizes[event.anchor] = 1
+                self._sizes[event.anchor] = 1
+            value = event.value
+            if not event.style and len(value) > MAX_INT_DIGITS and _DECIMAL_INT.fullmatch(value):
+                digits = sum(ch.isdigit() for ch in value)
+                if digits > MAX_INT_DIGITS:
+                    return Problem("", f"a number of {digits:,} digits; numbers may have at most {MAX_INT_DIGITS:,}", line)
         elif isinstance(event, CollectionStartEvent):
-            open_collections.append((event.anchor, total))
-            total += 1
-        elif isinstance(event, CollectionEndEvent):
-            anchor, before = open_collections.pop()
+            self._open.append((event.anchor, self._total))
+            self._total += 1
+        elif isinstance(event, CollectionEndEvent) and self._open:
+            anchor, before = self._open.pop()
             if anchor is not None:
-                sizes[anchor] = total - before
-        if total > MAX_SCENARIO_NODES:
+                self._sizes[anchor] = self._total - before
+        if self._total > MAX_SCENARIO_NODES:
             return Problem(
                 "", f"the YAML expands to more than {MAX_SCENARIO_NODES:,} values through anchors and aliases ('&name', '*name')", line
             )
-    return None
+        return None
+
+
+class _LocatingConstructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, turning a scalar it cannot read (a date like 2001-13-01, an
+    integer like ``0x_``) into a refusal that names its line instead of a bare Python error."""
+
+    def construct_non_recursive_object(self, node: Any, tag: Any = None) -> Any:
+        try:
+            return super().construct_non_recursive_object(node, tag)
+        except (_Refused, YAMLError, RecursionError):
+            raise
+        except (ValueError, TypeError, IndexError, KeyError, OverflowError, ArithmeticError) as error:
+            line = node.start_mark.line + 1 if getattr(node, "start_mark", None) is not None else None
+            value = node.value if isinstance(getattr(node, "value", None), str) else ""
+            shown = f" {value[:40]!r}" if value else ""
+            raise _Refused(Problem("", f"cannot read the value{shown}: {error or type(error).__name__}", line)) from None
+
+
+def _yaml() -> YAML:
+    """The scenario reader: ruamel's round-trip loader (plain data only) with the depth limit and the screen."""
+    yaml = YAML(typ="rt", pure=True)
+    yaml.allow_duplicate_keys = False
+    yaml.Scanner = _DepthLimitedScanner
+    yaml.Parser = _ScreeningParser
+    yaml.Constructor = _LocatingConstructor
+    return yaml
 
 
 def _file_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:

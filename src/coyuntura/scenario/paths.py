@@ -57,7 +57,7 @@ def _step(node: Any, part: str, walked: str, scenario: Scenario) -> Any:
         for item in node:
             if isinstance(item, dict) and item.get("id") == part:
                 return item
-        if part.isdigit() and int(part) < len(node):
+        if part.isdecimal() and len(part) <= 9 and int(part) < len(node):  # not isdigit(): int('²') fails
             return node[int(part)]
     raise _unknown(f"{walked}.{part}" if walked else part, scenario)
 
@@ -94,6 +94,9 @@ def with_values(scenario: Scenario, changes: dict[str, Any], reason: str = "what
         last = parts[-1]
         target = _step(node, last, walked, scenario)
         if isinstance(target, dict) and "value" in target:
+            mismatch = type_mismatch(target["value"], value)  # no coercion: true is not 1, "0.7" not 0.7
+            if mismatch is not None:
+                raise ScenarioError(f"{scenario.id} ({reason})", [Problem(path, mismatch)])
             target["value"] = value
             target.pop("source", None)
             target.pop("says", None)
@@ -118,3 +121,51 @@ def _index(items: list, key: str) -> int:
         if isinstance(item, dict) and item.get("id") == key:
             return index
     return int(key)
+
+
+def type_mismatch(current: Any, value: Any) -> str | None:
+    """Why ``value`` cannot replace ``current`` (a value :func:`get_value` read), or ``None``: types are never
+    converted, so a number takes a number (not ``true`` or ``"0.7"``), a boolean ``true``/``false``, a list a list."""
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    if isinstance(current, bool):
+        return None if isinstance(value, bool) else f"must be true or false, got {shown}"
+    if isinstance(current, (int, float)):
+        return None if isinstance(value, (int, float)) and not isinstance(value, bool) else f"must be a number, got {shown}"
+    if isinstance(current, str):
+        return None if isinstance(value, str) else f"must be text, got {shown}"
+    if isinstance(current, list):
+        return None if isinstance(value, (list, tuple)) else f"must be a list, got {shown}"
+    return None
+
+
+def unpaired_change(path: str) -> str | None:
+    """Why a what-if may not change the value at ``path``, or ``None`` if it may.
+
+    A what-if compares the baseline and the changed scenario run for run on common random
+    numbers: both must simulate the same months from the same start, and a run's random stream
+    is keyed on its start month. So a what-if may not change the calendar (the start, the end
+    that sets the default span, the horizon), add, remove, rename or move snapshots (a run may
+    start from one), or change the observed record (the data the model is compared with, not
+    part of the model).
+    """
+    parts = path.split(".")
+    head = parts[0]
+    if head == "calendar":
+        return (
+            f"a what-if may not change the calendar ({path}): baseline and intervention must run over the same months "
+            "on the same random streams (a run's stream is keyed on its start month); give the what-if's start and last month instead"
+        )
+    if head == "snapshots" and (len(parts) <= 2 or parts[2] in ("id", "month")):
+        return (
+            f"a what-if may not add, remove, rename or move snapshots ({path}): a run may start from a snapshot's month, "
+            "and both arms must start there on the same random streams; change what a snapshot describes instead "
+            "(e.g. snapshots.ID.actors.ACTOR.arms)"
+        )
+    if head == "observations":
+        return (
+            f"a what-if may not change the observation list ({path}): the observed record is what the model is compared "
+            "with, not part of the model, so both arms keep the same record"
+        )
+    if head == "experiments":
+        return f"a what-if may not change the named experiments ({path}): name the experiment to run instead"
+    return None

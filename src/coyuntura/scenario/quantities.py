@@ -13,7 +13,7 @@ import math
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LOCATOR_PATTERN = re.compile(r"^(?P<section>.+?),\s*L(?P<start>\d+)(?:-(?P<end>\d+))?$")
 
@@ -24,12 +24,23 @@ class Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def strict_number(value: object) -> object:
+    """A number as written: an integer or a decimal, never ``true``/``false`` or quoted text (no coercion)."""
+    if isinstance(value, bool):
+        raise ValueError(f"Input should be a valid number, not the boolean {str(value).lower()}")
+    if isinstance(value, str):
+        raise ValueError(f"Input should be a valid number, not text ({value!r}); write numbers without quotes")
+    return value
+
+
 class Prior(Frozen):
     """Prior distribution of a free parameter, used by calibration."""
 
     dist: Literal["uniform", "normal", "lognormal", "beta"] = "uniform"
     low: float
     high: float
+
+    _strict_bounds = field_validator("low", "high", mode="before")(strict_number)
 
     @model_validator(mode="after")
     def _ordered(self) -> "Prior":
@@ -56,6 +67,8 @@ class Quantity(Frozen):
                 f"or {{value: {data}, assumption: '...'}}"
             )
         return data
+
+    _strict_value = field_validator("value", mode="before")(strict_number)
 
     @model_validator(mode="after")
     def _provenance(self) -> "Quantity":

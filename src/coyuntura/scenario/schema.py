@@ -44,7 +44,7 @@ class Provenance(Frozen):
 
 class SourceSection(Frozen):
     title: str
-    lines: tuple[int, int]
+    lines: tuple[StrictInt, StrictInt]
 
     @model_validator(mode="after")
     def _ordered(self) -> "SourceSection":
@@ -58,7 +58,7 @@ class SourceDocument(Frozen):
 
     title: str
     author: str
-    year: int
+    year: StrictInt
     sections: tuple[SourceSection, ...] = Field(min_length=1)
 
 
@@ -157,8 +157,8 @@ class Holding(Frozen):
     id: Identifier
     name: str
     owner: Literal["us", "foreign", "domestic"] = Field(description="Whose capital: US, other foreign, or national private capital.")
-    nationalized: bool = Field(default=False, description="Already in state hands at the scenario's start.")
-    created_by_concessions: bool = Field(
+    nationalized: StrictBool = Field(default=False, description="Already in state hands at the scenario's start.")
+    created_by_concessions: StrictBool = Field(
         default=False, description="Only exists once a government grants concessions to foreign capital (M14)."
     )
     available_from: Optional[MonthField] = Field(default=None, description="The month the holding comes into being, if after the start.")
@@ -224,7 +224,7 @@ class Snapshot(Frozen):
     government: Government
     actors: dict[ActorRef, ActorOverride] = Field(default_factory=dict)
     system: SystemOverride = Field(default_factory=SystemOverride)  # type: ignore[valid-type]
-    assembly: bool = False
+    assembly: StrictBool = False
     nationalized: tuple[Identifier, ...] = Field(default_factory=tuple, description="Holdings in state hands by this month.")
 
 
@@ -266,7 +266,7 @@ class Observation(Provenance):
     regime: Optional[RegimeKey] = Field(default=None, description="Or: the regime type observed in power.")
     month: Optional[MonthField] = Field(default=None, description="The month it happened (or held).")
     window: Optional[tuple[MonthField, MonthField]] = Field(default=None, description="Or: [first, last] month, as the record dates it.")
-    observed: bool = Field(description="true: it happened (or held); false: a quiet period, none happened (or it never held).")
+    observed: StrictBool = Field(description="true: it happened (or held); false: a quiet period, none happened (or it never held).")
     description: str
 
     @model_validator(mode="after")

@@ -15,7 +15,13 @@ API (all JSON):
 - ``POST /api/chronicle``: one run of the baseline or the intervention as dated
   sentences, each with its mechanism and source locators;
 - ``GET /api/history``, ``GET /api/history/{record}``, ``POST /api/history/{record}/open``:
-  the run store's records, and running one again (same request, same numbers).
+  the run store's records, newest first in pages (``limit``, ``offset``), and running one
+  again (same request, same numbers).
+
+No response names a file by its absolute path: the run store is named by its file name, and
+paths inside it (artifacts, report folders) are relative to its folder or reduced to a name.
+A body that is not JSON at all (invalid UTF-8, nested too deeply, a number too long to read)
+gets a 400 whose ``detail`` says so; well-formed JSON that breaks a rule gets a 422.
 """
 
 from __future__ import annotations
@@ -24,15 +30,17 @@ import math
 import re
 from contextlib import asynccontextmanager
 from importlib import resources
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, AsyncIterator, Optional, Sequence
 
-from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Request
+from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
@@ -46,6 +54,41 @@ from .models import MAX_BODY_BYTES, ChronicleRequest, ErrorView, Interventions, 
 JOB_ID = r"^[0-9a-f]{1,32}$"
 RECORD_ID = r"^[0-9a-f]{1,32}$"
 ERRORS = {404: {"model": ErrorView}, 413: {"model": ErrorView}, 422: {"model": ErrorView}}
+BODY_ERRORS = {**ERRORS, 400: {"model": ErrorView, "description": "The body is not readable JSON (invalid UTF-8, nested too deeply, a number too long)."}}
+HISTORY_PAGE_MAX = 500
+"""Most records one ``/api/history`` page holds."""
+_UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 for a body json.loads cannot read
+_WINDOWS_ABSOLUTE = re.compile(r"^[A-Za-z]:[\\/]|^\\\\")
+
+
+def _is_absolute_path(text: str) -> bool:
+    return len(text) < 4096 and "\n" not in text and (text.startswith(("/", "~")) or bool(_WINDOWS_ABSOLUTE.match(text)))
+
+
+def public_paths(value: Any, roots: Sequence[Path] = ()) -> Any:
+    """``value`` (a record, JSON-like) with every absolute path made relative to the first of ``roots``
+    (the run store's folder) it lies in, else reduced to its last part: responses never reveal where files live."""
+    if isinstance(value, dict):
+        return {key: public_paths(item, roots) for key, item in value.items()}
+    if isinstance(value, list):
+        return [public_paths(item, roots) for item in value]
+    if isinstance(value, str) and _is_absolute_path(value):
+        for root in roots:
+            try:
+                return PurePosixPath(*Path(value).relative_to(root).parts).as_posix()
+            except ValueError:
+                continue
+        return (PureWindowsPath(value) if "\\" in value else PurePosixPath(value)).name
+    return value
+
+
+def public_text(text: str, store: RunStore | None) -> str:
+    """A message with the run store's folder left out (its file then reads as its name)."""
+    if store is not None:
+        for folder in {str(store.path.parent), str(store.path.parent.resolve())}:
+            if folder not in ("", ".", "/"):
+                text = text.replace(folder.rstrip("/\\") + "/", "").replace(folder, ".")
+    return text
 
 
 class BodyLimit:
@@ -255,7 +298,7 @@ def create_app(
     @app.get("/api/health", tags=["meta"])
     def health() -> dict[str, Any]:
         """Liveness, version and the job pool's size."""
-        return {"status": "ok", "version": __version__, "workers": manager.workers, "store": str(store.path) if store else None}
+        return {"status": "ok", "version": __version__, "workers": manager.workers, "store": store.path.name if store else None}
 
     @app.get("/api/scenarios", tags=["scenarios"])
     def list_scenarios() -> list[dict[str, Any]]:
@@ -272,7 +315,7 @@ def create_app(
 
     # --- jobs ---
 
-    @app.post("/api/runs", status_code=202, tags=["runs"], responses={**ERRORS, 429: {"model": ErrorView}})
+    @app.post("/api/runs", status_code=202, tags=["runs"], responses={**BODY_ERRORS, 429: {"model": ErrorView}})
     def start_run(request: RunRequest) -> JobView:
         """Start simulating; with an intervention, baseline and intervention on common random numbers."""
         return job_view(submit(request))
@@ -292,13 +335,13 @@ def create_app(
 
     @app.post("/api/jobs/{job_id}/cancel", tags=["runs"], responses=ERRORS)
     def cancel_job(job_id: str = PathParam(..., pattern=JOB_ID)) -> JobView:
-        """Cancel a job: queued, it never starts; running, it stops after its current batch."""
+        """Cancel a job: queued, it never starts; running, it stops within a simulated month (about a second at most)."""
         try:
             return job_view(manager.cancel(job_id), with_result=False)
         except KeyError as error:
             raise HTTPException(404, str(error.args[0])) from None
 
-    @app.post("/api/chronicle", tags=["runs"], responses=ERRORS)
+    @app.post("/api/chronicle", tags=["runs"], responses=BODY_ERRORS)
     def get_chronicle(request: ChronicleRequest) -> dict[str, Any]:
         """One run told as dated sentences, each linked to its mechanism and the source passages behind it."""
         prepared = prepared_of(request)
@@ -315,30 +358,47 @@ def create_app(
         except (UnknownScenario, ScenarioError):
             return None
 
+    def store_root() -> tuple[Path, ...]:
+        return (store.path.parent.absolute(), store.path.parent.resolve()) if store is not None else ()
+
     def need_store() -> RunStore:
         if store is None:
             raise HTTPException(404, "this server keeps no run store (start it with --store PATH)")
         return store
 
     @app.get("/api/history", tags=["history"], responses=ERRORS)
-    def history(limit: int = Query(50, ge=1, le=500), kind: Optional[str] = Query(None, pattern=r"^[a-z_-]{1,32}$")) -> list[dict[str, Any]]:
-        """Records of the run store, newest first; ``reopenable`` says whether the explorer can run one again."""
-        records = need_store().records(limit=limit, kind=kind)
+    def history(
+        response: Response,
+        limit: int = Query(50, ge=1, le=HISTORY_PAGE_MAX, description="Records per page."),
+        offset: int = Query(0, ge=0, le=2**31 - 1, description="Records to skip (newest first): the next page starts at offset + limit."),
+        kind: Optional[str] = Query(None, pattern=r"^[a-z_-]{1,32}$"),
+    ) -> list[dict[str, Any]]:
+        """A page of the run store's records, newest first; ``reopenable`` says whether the explorer can run one again.
+
+        A full page sets the ``X-Next-Offset`` header to the next page's ``offset``.
+        """
+        records = need_store().records(limit=limit, kind=kind, offset=offset)
+        if len(records) == limit:
+            response.headers["X-Next-Offset"] = str(offset + limit)
+        scenarios: dict[Any, Any] = {}
         for record in records:
             try:
-                request_from_record(record, _scenario_or_none(record.get("scenario_id")))
-                record["reopenable"] = record.get("scenario_id") in catalog.ids
+                scenario_id = record.get("scenario_id")
+                if scenario_id not in scenarios:
+                    scenarios[scenario_id] = _scenario_or_none(scenario_id)
+                request_from_record(record, scenarios[scenario_id])
+                record["reopenable"] = scenarios[scenario_id] is not None
             except (ValueError, ValidationError):
                 record["reopenable"] = False
-        return records
+        return public_paths(records, store_root())
 
     @app.get("/api/history/{record_id}", tags=["history"], responses=ERRORS)
     def history_record(record_id: str = PathParam(..., pattern=RECORD_ID)) -> dict[str, Any]:
         """One record of the run store, with its artifacts."""
         try:
-            return need_store().show(record_id)
+            return public_paths(need_store().show(record_id), store_root())
         except StoreError as error:
-            raise HTTPException(404, str(error)) from None
+            raise HTTPException(404, public_text(str(error), store)) from None
 
     @app.post("/api/history/{record_id}/open", status_code=202, tags=["history"], responses={**ERRORS, 429: {"model": ErrorView}})
     def reopen(record_id: str = PathParam(..., pattern=RECORD_ID)) -> JobView:
@@ -346,7 +406,7 @@ def create_app(
         try:
             record = need_store().show(record_id)
         except StoreError as error:
-            raise HTTPException(404, str(error)) from None
+            raise HTTPException(404, public_text(str(error), store)) from None
         try:
             request = request_from_record(record, _scenario_or_none(record.get("scenario_id")))
         except (ValueError, ValidationError) as error:
@@ -369,6 +429,13 @@ def create_app(
 
     @app.exception_handler(StoreError)
     async def store_error(_: Request, error: StoreError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=503)
+        return JSONResponse({"detail": public_text(str(error), store)}, status_code=503)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        detail = error.detail
+        if error.status_code == 400 and detail == _UNREADABLE_BODY:
+            detail = "body: not readable as JSON (it must be UTF-8 JSON, nested less deeply, with numbers of at most 4,300 digits)"
+        return JSONResponse({"detail": detail}, status_code=error.status_code, headers=getattr(error, "headers", None))
 
     return app

@@ -18,7 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..engine.model import compile_scenario
-from ..engine.simulate import Ensemble, merge_ensembles, simulate
+from ..engine.simulate import Ensemble, SimulationCancelled, merge_ensembles, simulate
 from ..engine.state import REGIME_KEYS
 from ..experiments.measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
 from ..experiments.whatif import Intervention, WhatIfResult, apply_intervention, default_until, experiment_intervention, extend, record_whatif
@@ -27,7 +27,7 @@ from ..report.tables import REGIME_LABELS, Table, event_table, standard_error
 from ..scenario.calendar import format_month, parse_month
 from ..scenario.schema import Scenario
 from ..store.records import ensemble_summary, record_run
-from ..store.runstore import RunStore, StoreError
+from ..store.runstore import RunStore
 from .models import MAX_MONTHS, Interventions, RunRequest
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -35,11 +35,12 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 EXAMPLE_RUNS = 5
 """How many example run indices the result lists per outcome (to open as chronicles)."""
 WORK_PER_BATCH = 500_000
-"""Trajectory-months per batch at most, so progress moves and a cancel lands within a couple of seconds."""
+"""Trajectory-months per batch at most, so that progress moves (a cancel lands within a simulated month)."""
 
 
-class JobCancelled(Exception):
-    """Raised inside a simulation when its job has been cancelled (checked between batches)."""
+class JobCancelled(SimulationCancelled):
+    """Raised inside a simulation when its job has been cancelled (checked between batches; the engine's
+    own :class:`~coyuntura.engine.simulate.SimulationCancelled` stops it between months)."""
 
 
 @dataclass(frozen=True)
@@ -125,12 +126,19 @@ def arm_names(prepared: Prepared) -> tuple[str, ...]:
     return ("baseline", "intervention") if prepared.changed is not None else ("baseline",)
 
 
-def simulate_arm(prepared: Prepared, request: RunRequest, arm: str, progress: Callable[[int], None] | None = None) -> Arm:
+def simulate_arm(
+    prepared: Prepared,
+    request: RunRequest,
+    arm: str,
+    progress: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> Arm:
     """Simulate one arm: ``request.runs`` runs of the baseline or the changed scenario, on the request's seed.
 
     Both arms read the same random streams run for run (common random numbers), whether they
     run one after the other or side by side in two processes. ``progress(runs done)`` is
-    called after every batch and may raise :class:`JobCancelled`.
+    called after every batch and may raise :class:`JobCancelled`; ``should_stop()`` is asked once a
+    simulated month and stops the arm there with :class:`~coyuntura.engine.simulate.SimulationCancelled`.
     """
     began = time.perf_counter()
     scenario = prepared.changed if arm == "intervention" else prepared.scenario
@@ -143,7 +151,7 @@ def simulate_arm(prepared: Prepared, request: RunRequest, arm: str, progress: Ca
     for first in range(0, request.runs, size):  # chunk by chunk: only one chunk's event log is ever held
         part = simulate(
             model, min(size, request.runs - first), seed=request.seed, start=prepared.start, until=prepared.until,
-            batch_size=size, keep_events=True, first_run=first,
+            batch_size=size, keep_events=True, first_run=first, should_stop=should_stop,
         )
         outcomes.append(outcome_matrix(part, first))
         part.events = None
@@ -158,6 +166,7 @@ def run_request(
     request: RunRequest,
     progress: Callable[[int, int], None] | None = None,
     store: RunStore | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> dict[str, Any]:
     """Simulate every arm of ``request`` one after the other and :func:`assemble` the page's JSON.
 
@@ -169,7 +178,7 @@ def run_request(
     arms = []
     for position, name in enumerate(names):
         report = (lambda done, offset=position * request.runs: progress(offset + done, total)) if progress is not None else None
-        arms.append(simulate_arm(prepared, request, name, report))
+        arms.append(simulate_arm(prepared, request, name, report, should_stop))
     return assemble(prepared, request, arms, time.perf_counter() - began, store)
 
 
@@ -237,8 +246,8 @@ def assemble(prepared: Prepared, request: RunRequest, arms: list[Arm], seconds: 
     if store is not None:
         try:
             payload["record_id"] = record(prepared, request, arms, seconds, store)
-        except (StoreError, OSError) as error:  # the result still reaches the page
-            payload["store_error"] = str(error)
+        except Exception as error:  # noqa: BLE001 - any failure to record is said; the result still reaches the page
+            payload["store_error"] = f"the run store did not record this job: {error}"
     return payload
 
 

@@ -11,10 +11,13 @@ they run, so the result does not depend on how the job was split.
 
 Progress and cancel flags live in shared memory, one slot per active job (one
 counter per arm), handed to each worker when it starts: a worker writes runs done
-after every batch and checks the job's cancel flag there, so a cancelled job stops
-at its next batch (a queued one never starts). Finished jobs are kept in memory (the
-newest ``keep_finished``); results are pure functions of their request, so a job
-that is gone can be run again with the same numbers.
+after every batch, and the engine reads the job's cancel flag once every simulated
+month, so a cancelled job stops within about a second (a queued one never starts).
+A job is "done" only once its result is complete and, with a run store, its record is
+written (``record_id``) or has failed (``store_error`` in the result). Finished jobs stay
+pollable for at least :data:`KEEP_FINISHED_SECONDS` after they finish (at most
+:data:`MAX_KEPT_FINISHED` of them, oldest dropped first); results are pure functions of
+their request, so a job that is gone can be run again with the same numbers.
 
 ``processes=False`` runs jobs on threads of the server's own process instead (for
 tests and small machines): same interface, same results.
@@ -31,7 +34,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Optional
 
-from ..store.runstore import RunStore, StoreError
+from ..engine.simulate import SimulationCancelled
+from ..store.runstore import RunStore
 from .compute import Arm, JobCancelled, Prepared, arm_names, assemble, record, run_request, simulate_arm
 from .models import RunRequest
 
@@ -39,6 +43,10 @@ Status = Literal["queued", "running", "done", "failed", "cancelled"]
 
 SPLIT_WORK = 2_000_000
 """A what-if whose arms are at most this many trajectory-months each runs its two arms in parallel."""
+KEEP_FINISHED_SECONDS = 600.0
+"""A finished job (done, failed or cancelled) stays pollable at ``/api/jobs/{id}`` for at least this long."""
+MAX_KEPT_FINISHED = 1_000
+"""Most finished jobs kept in memory however recent (a bound on memory under heavy load); oldest go first."""
 
 
 class JobsFull(RuntimeError):
@@ -118,15 +126,22 @@ def _reporter(shared: tuple[Any, Any, Any] | None, slot: int, counter: int) -> C
     return progress
 
 
+def _stopper(shared: tuple[Any, Any, Any] | None, slot: int) -> Callable[[], bool]:
+    """Whether the job in ``slot`` has been cancelled: the engine asks once a simulated month."""
+    cancel = (shared if shared is not None else _SHARED)[2]  # type: ignore[index]
+    return lambda: bool(cancel[slot])
+
+
 def _execute(shared: Any, slot: int, prepared: Prepared, request: RunRequest, store: RunStore | None) -> dict[str, Any]:
     """A whole job in one task: every arm in turn, then the page's JSON (recorded in ``store``)."""
     progress = _reporter(shared, slot, 2 * slot)
-    return run_request(prepared, request, lambda done, total: progress(done), store)
+    return run_request(prepared, request, lambda done, total: progress(done), store, _stopper(shared, slot))
 
 
 def _execute_arm(shared: Any, slot: int, position: int, prepared: Prepared, request: RunRequest) -> Arm:
     """One arm of a split what-if."""
-    return simulate_arm(prepared, request, arm_names(prepared)[position], _reporter(shared, slot, 2 * slot + position))
+    progress = _reporter(shared, slot, 2 * slot + position)
+    return simulate_arm(prepared, request, arm_names(prepared)[position], progress, _stopper(shared, slot))
 
 
 # --- the manager ---------------------------------------------------------------------------------
@@ -140,7 +155,8 @@ class JobManager:
         workers: int = 2,
         max_active: int = 8,
         processes: bool = True,
-        keep_finished: int = 50,
+        keep_finished: int = MAX_KEPT_FINISHED,
+        keep_seconds: float = KEEP_FINISHED_SECONDS,
         on_done: Callable[[Job], None] | None = None,
         split_work: int = SPLIT_WORK,
     ):
@@ -152,6 +168,7 @@ class JobManager:
         self.max_active = max_active
         self.processes = processes
         self.keep_finished = keep_finished
+        self.keep_seconds = keep_seconds
         self.on_done = on_done
         self.split_work = split_work
         self._context = multiprocessing.get_context("spawn")
@@ -253,7 +270,7 @@ class JobManager:
         return [self.get(job_id) for job_id in reversed(ids)]
 
     def cancel(self, job_id: str) -> Job:
-        """Cancel a job: a queued one never starts, a running one stops at its next batch."""
+        """Cancel a job: a queued one never starts, a running one stops within a simulated month."""
         with self._lock:
             job = self.get(job_id)
             if job.status in ("queued", "running"):
@@ -289,7 +306,8 @@ class JobManager:
         self._assembler.submit(self._assemble, job, store)
 
     def _assemble(self, job: Job, store: RunStore | None) -> None:
-        """Join a split job's arms into its result, show it, then record it (the page need not wait for the store)."""
+        """Join a split job's arms into its result and record it; the job is "done" once both are (a
+        record that fails is said in ``store_error``, and the result still reaches the page)."""
         try:
             arms = [future.result() for future in job.futures]
             seconds = max(arm.seconds for arm in arms)
@@ -298,17 +316,13 @@ class JobManager:
             with self._lock:
                 self._close(job, "failed", error=f"{type(error).__name__}: {error}")
             return
-        with self._lock:
-            self._close(job, "done", result=result)
         if store is not None:
             try:
-                record_id = record(job.prepared, job.request, arms, seconds, store)
-            except (StoreError, OSError) as error:
-                job.result = dict(result, store_error=str(error))
-                return
-            with self._lock:
-                job.record_id = record_id
-                job.result = dict(result, record_id=record_id)
+                result = dict(result, record_id=record(job.prepared, job.request, arms, seconds, store))
+            except Exception as error:  # noqa: BLE001 - any failure to record is said, never lost
+                result = dict(result, record_id=None, store_error=f"the run store did not record this job: {error}")
+        with self._lock:
+            self._close(job, "done", result=result)
 
     @staticmethod
     def _failure(futures: list[Future]) -> tuple[Status, Optional[str]] | None:
@@ -316,7 +330,7 @@ class JobManager:
             if future.cancelled():
                 return "cancelled", None
             error = future.exception()
-            if isinstance(error, JobCancelled):
+            if isinstance(error, SimulationCancelled):  # JobCancelled too
                 return "cancelled", None
             if isinstance(error, BrokenProcessPool):
                 return "failed", "the worker process running this job died (out of memory?); try fewer runs or a shorter span"
@@ -340,6 +354,12 @@ class JobManager:
         self._free.append(job.slot)
 
     def _evict(self) -> None:
+        """Drop finished jobs older than ``keep_seconds``, and the oldest beyond ``keep_finished``."""
+        now = time.monotonic()
         finished = [job_id for job_id, job in self._jobs.items() if job.status in ("done", "failed", "cancelled")]
-        for job_id in finished[: max(0, len(finished) - self.keep_finished)]:
-            del self._jobs[job_id]
+        finished.sort(key=lambda job_id: self._jobs[job_id].finished or now)
+        excess = max(0, len(finished) - self.keep_finished)
+        for position, job_id in enumerate(finished):
+            job = self._jobs[job_id]
+            if position < excess or now - (job.finished or now) > self.keep_seconds:
+                del self._jobs[job_id]

@@ -1,7 +1,8 @@
 """Request and response models of the web API, with the caps every request is held to.
 
 Requests are validated by pydantic before anything runs: unknown fields, out-of-range
-numbers and malformed months or ids are refused with a 422 that names the field.
+numbers, values of the wrong type (no coercion: ``"100"`` or ``true`` is not a number of runs)
+and malformed months or ids are refused with a 422 that names the field.
 What needs the scenario (does the snapshot exist, does a value path exist, is a value
 in range) is checked next, also before any work is queued.
 """
@@ -27,7 +28,9 @@ MAX_SEED = 2**32 - 1
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 MonthText = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")]
 StartText = Annotated[str, StringConstraints(pattern=r"^([a-z][a-z0-9_-]*|\d{4}-\d{2})$", max_length=64)]
-ValuePath = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$", max_length=200)]
+VALUE_PATH_PATTERN = r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$"
+"""A value path: dot-separated keys, ids or list indices (``coyuntura sources`` lists them)."""
+ValuePath = Annotated[str, StringConstraints(pattern=VALUE_PATH_PATTERN, max_length=200)]
 Word = Annotated[str, StringConstraints(max_length=64)]
 ChangeValue = Union[StrictBool, StrictInt, StrictFloat, Word, Annotated[list[Word], Field(max_length=32)]]
 """What an intervention may set at a value path: a number, a boolean, a word or a list of words."""
@@ -45,7 +48,10 @@ class Interventions(Strict):
     until: Optional[MonthText] = Field(None, description="Last month simulated, YYYY-MM; default two years past a snapshot, else the calendar's end.")
     experiment: Optional[Identifier] = Field(None, description="A named experiment of the scenario, applied before `changes`.")
     changes: dict[ValuePath, ChangeValue] = Field(
-        default_factory=dict, max_length=MAX_CHANGES, description="Value path -> new value (e.g. mechanisms.coup.decisiveness: 2.5)."
+        default_factory=dict, max_length=MAX_CHANGES, description="Value path -> new value (e.g. mechanisms.coup.decisiveness: 2.5).",
+        # pydantic states the key rule as patternProperties only; say it of every key too, so that the
+        # schema refuses what the server refuses (a key that is not a value path).
+        json_schema_extra={"propertyNames": {"pattern": VALUE_PATH_PATTERN, "maxLength": 200}, "additionalProperties": False},
     )
     cancel_events: list[Identifier] = Field(default_factory=list, max_length=MAX_CHANGES, description="Ids of scheduled events to cancel.")
 
@@ -69,8 +75,8 @@ class RunRequest(Interventions):
         },
     )
 
-    runs: int = Field(2_000, ge=1, le=MAX_RUNS, description=f"Number of runs, 1..{MAX_RUNS:,}.")
-    seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed of the random streams.")
+    runs: StrictInt = Field(2_000, ge=1, le=MAX_RUNS, description=f"Number of runs, 1..{MAX_RUNS:,}.")
+    seed: StrictInt = Field(0, ge=0, le=MAX_SEED, description="Seed of the random streams.")
 
 
 class ChronicleRequest(Interventions):
@@ -87,8 +93,8 @@ class ChronicleRequest(Interventions):
         },
     )
 
-    run: int = Field(0, ge=0, le=MAX_RUN_INDEX, description="Index of the run (the same index in both arms of a what-if).")
-    seed: int = Field(0, ge=0, le=MAX_SEED)
+    run: StrictInt = Field(0, ge=0, le=MAX_RUN_INDEX, description="Index of the run (the same index in both arms of a what-if).")
+    seed: StrictInt = Field(0, ge=0, le=MAX_SEED)
     arm: Literal["baseline", "intervention"] = "baseline"
 
 

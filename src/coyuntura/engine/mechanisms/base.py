@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, StrictBool, ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 
 from ...scenario.quantities import Frozen
 
@@ -37,8 +37,32 @@ if TYPE_CHECKING:
 class MechanismParams(Frozen):
     """Parameters shared by every mechanism: it can be switched off, with a reason."""
 
-    enabled: bool = Field(default=True, description="Switch the mechanism off (say why in 'note').")
+    enabled: StrictBool = Field(default=True, description="Switch the mechanism off (say why in 'note').")
     note: str | None = Field(default=None, description="Free text: how this scenario reads the mechanism.")
+
+    @field_validator("*", mode="wrap")
+    @classmethod
+    def _roles(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        """A role declared with :func:`role` names at least one actor; no role names an actor twice."""
+        try:
+            result = handler(value)
+        except ValidationError as error:
+            if any(item["type"] == "too_short" and not item["loc"] for item in error.errors()):
+                field = cls.model_fields[info.field_name]
+                raise ValueError(f"the role {info.field_name!r} needs at least one actor: {field.description}") from None
+            raise
+        if isinstance(result, tuple) and all(isinstance(item, str) for item in result):
+            for position, actor in enumerate(result):
+                if actor in result[:position]:
+                    raise ValueError(f"actor {actor!r} is listed twice in the role {info.field_name!r}")
+        return result
+
+
+def role(description: str) -> Any:
+    """A role (a list of actor ids) that must name at least one actor: the mechanism averages over its
+    actors, or indexes them. ``description`` says what the mechanism does with them (in the format reference
+    and in the error an empty list gets). One declaration serves ``check``, ``whatif --set`` and the web API."""
+    return Field(min_length=1, description=description)
 
 
 @dataclass

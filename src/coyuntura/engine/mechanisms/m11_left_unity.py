@@ -37,7 +37,7 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, Outcome, actor_mask
 from ..formal import hazard_probability, log_linear_rate, logistic, relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, role
 
 NAME = "left_unity"
 TITLE = "Unity and fragmentation of the Left; the Popular Assembly"
@@ -88,9 +88,9 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    left_parties: tuple[ActorRef, ...]
-    coopted_parties: tuple[ActorRef, ...]
-    labor: tuple[ActorRef, ...]
+    left_parties: tuple[ActorRef, ...] = role("The Left parties whose unity the mechanism tracks and that may be offered the cabinet.")
+    coopted_parties: tuple[ActorRef, ...] = role("Left parties a nationalist military government co-opts: their mean support for it holds back the Left's unity.")
+    labor: tuple[ActorRef, ...] = role("Labor actors whose mean mobilization and radicalism drive a Popular Assembly.")
     mnr_unionists: ActorRef
     adjustment_speed: Unit
     intercept: Coefficient

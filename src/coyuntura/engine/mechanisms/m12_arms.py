@@ -21,7 +21,7 @@ import numpy as np
 from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, role
 
 NAME = "arms"
 TITLE = "Arms of the working class"
@@ -48,7 +48,7 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    workers: tuple[ActorRef, ...]
+    workers: tuple[ActorRef, ...] = role("Actors who arm themselves by seizure and handouts; their mean arms and loyalty decide a takeover after a defeated coup (M5).")
     arms_floor: Unit
     seizure_rate: NonNegative
     militia_decay: Unit

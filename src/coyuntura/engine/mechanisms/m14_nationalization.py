@@ -33,7 +33,7 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, role
 
 NAME = "nationalization"
 TITLE = "Nationalizations and concessions"
@@ -80,7 +80,7 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    beneficiaries: tuple[ActorRef, ...]
+    beneficiaries: tuple[ActorRef, ...] = role("Actors whose mean mobilization pushes nationalizations and who gain support from them.")
     united_states: ActorRef
     nationalization_intercept: Coefficient
     policy_coef: NonNegative

@@ -26,7 +26,7 @@ from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, role
 
 NAME = "military_institution"
 TITLE = "The army's institutional interest and purges"
@@ -59,7 +59,7 @@ EQUATIONS = (
 class Params(MechanismParams):
     right_faction: ActorRef
     loyal_faction: ActorRef
-    workers: tuple[ActorRef, ...]
+    workers: tuple[ActorRef, ...] = role("Actors whose best arms make a defeat of the plotters an armed clash, and a purge possible.")
     purge_propensity: Unit
     purge_share: Unit
     clash_arms_threshold: Unit

@@ -29,7 +29,7 @@ from ..forces import army_faction_force, political_mean
 from ..formal import contest_success_probability, hazard_probability, log_linear_rate, relax
 from ..government import install
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, role
 
 NAME = "polarization"
 TITLE = "Polarization and the two end points"
@@ -63,8 +63,8 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    workers: tuple[ActorRef, ...]
-    army_factions: tuple[ActorRef, ...]
+    workers: tuple[ActorRef, ...] = role("Actors whose mean arms and armed force make an insurrection.")
+    army_factions: tuple[ActorRef, ...] = role("Army factions whose combined force stands against a workers' seizure of power.")
     adjustment_speed: Unit
     middle_erosion: NonNegative
     insurrection_intercept: Coefficient

@@ -25,7 +25,7 @@ from ...scenario.refs import ActorRef
 from ..forces import army_faction_force
 from ..formal import relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, role
 
 NAME = "nationalist_drift"
 TITLE = "Drift of revolutionary nationalism to the Right"
@@ -59,7 +59,7 @@ EQUATIONS = (
 
 class Params(MechanismParams):
     right_faction: ActorRef
-    labor: tuple[ActorRef, ...]
+    labor: tuple[ActorRef, ...] = role("Labor actors whose mean mobilization pulls the policy to the left.")
     drift_rate: NonNegative
     dependence_coef: NonNegative
     squeeze_coef: NonNegative

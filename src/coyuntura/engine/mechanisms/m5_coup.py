@@ -53,7 +53,7 @@ from . import m12_arms as m12
 from . import m7_failed_coup as m7
 from . import m16_military_institution as m16
 from . import m17_polarization as m17
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, role
 
 NAME = "coup"
 TITLE = "Coups and the contest of force"
@@ -144,7 +144,7 @@ class Params(MechanismParams):
     right_faction: ActorRef
     loyal_faction: ActorRef
     swing_faction: ActorRef
-    backers: tuple[ActorRef, ...]
+    backers: tuple[ActorRef, ...] = role("Backers of the right's plots: the share of their organized weight against the government is the plotters' backing.")
     regional_plotter: ActorRef
     middle_peasants: ActorRef
     army_force_scale: NonNegative

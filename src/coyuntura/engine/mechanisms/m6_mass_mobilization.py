@@ -29,13 +29,14 @@ defence that fails to stop a coup.
 from __future__ import annotations
 
 import numpy as np
+from pydantic import ValidationInfo, field_validator
 
 from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import grievance
 from ..state import State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, role
 
 NAME = "mass_mobilization"
 TITLE = "Mass mobilization and general strike"
@@ -82,8 +83,8 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    popular_actors: tuple[ActorRef, ...]
-    strike_actors: tuple[ActorRef, ...]
+    popular_actors: tuple[ActorRef, ...] = role("Actors who may come out in the threshold cascade: in strikes, mass mobilizations and the defence of a government.")
+    strike_actors: tuple[ActorRef, ...] = role("Actors whose joint mobilization is a general strike; each must be one of popular_actors.")
     drive_coef: NonNegative
     pull_coef: NonNegative
     noise_scale: NonNegative
@@ -93,6 +94,20 @@ class Params(MechanismParams):
     trigger_window: NonNegative
     refractory_months: NonNegative
     failure_cost: Unit
+
+    @field_validator("strike_actors")
+    @classmethod
+    def _strikers_are_popular(cls, strikers: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        popular = info.data.get("popular_actors")
+        if popular is None:  # popular_actors is itself invalid and reported
+            return strikers
+        outside = [actor for actor in strikers if actor not in popular]
+        if outside:
+            raise ValueError(
+                f"{', '.join(repr(a) for a in outside)} {'is' if len(outside) == 1 else 'are'} not in popular_actors: "
+                "a general strike is the joint mobilization of strike actors, and only popular actors mobilize"
+            )
+        return strikers
 
 
 def cascade(

@@ -19,7 +19,7 @@ import numpy as np
 from ...scenario.quantities import Unit
 from ...scenario.refs import ActorRef
 from ..state import State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, role
 
 NAME = "failed_coup"
 TITLE = "Aftermath of a failed coup"
@@ -47,7 +47,7 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    workers: tuple[ActorRef, ...]
+    workers: tuple[ActorRef, ...] = role("Actors a failed coup radicalizes and mobilizes.")
     right_weight_loss: Unit
     backer_organization_loss: Unit
     radicalization: Unit

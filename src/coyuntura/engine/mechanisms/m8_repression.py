@@ -29,7 +29,7 @@ from ..events import EventType, actor_mask
 from ..forces import threat_from_below
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, role
 from .m6_mass_mobilization import mobilized_share
 
 NAME = "repression"
@@ -70,7 +70,7 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    targets: tuple[ActorRef, ...]
+    targets: tuple[ActorRef, ...] = role("Actors a repression wave strikes; their threat from below provokes it.")
     party: ActorRef
     intercept: Coefficient
     threat_coef: NonNegative
