@@ -307,3 +307,20 @@ def test_write_report_refuses_to_replace_a_folder_that_is_not_a_report(tmp_path)
     with pytest.raises(ValueError, match="not a coyuntura report"):
         write_report(synthetic_ensemble(), precious)
     assert (precious / "chapter1.txt").read_text() == "years of work"
+
+
+def test_write_report_keeps_other_analyses_folders_beside_it(tmp_path):
+    """A score or calibration written under the report folder survives a new run report, and a report can be
+    written into a folder that so far holds only such analyses."""
+    out = tmp_path / "report"
+    (out / "calibration").mkdir(parents=True)
+    (out / "calibration" / "posterior.json").write_text("{}", encoding="utf-8")
+    write_report(synthetic_ensemble(), out)
+    assert (out / "calibration" / "posterior.json").read_text(encoding="utf-8") == "{}"
+    write_report(synthetic_ensemble(), out)
+    assert (out / "calibration" / "posterior.json").exists() and (out / "report.json").exists()
+    stray = tmp_path / "other"
+    stray.mkdir()
+    (stray / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ValueError, match="refusing to replace it"):
+        write_report(synthetic_ensemble(), stray)

@@ -45,8 +45,8 @@ FILES = {
 def _is_report_folder(path: Path) -> bool:
     if not path.is_dir():
         return False
-    if not any(path.iterdir()):
-        return True
+    if all(entry.is_dir() for entry in path.iterdir()):
+        return True  # empty, or holding only other analyses' folders (score, calibration, ...), which are kept
     try:
         data = json.loads((path / "report.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -147,10 +147,16 @@ def write_report(
 
 
 def _swap_into_place(build: Path, out: Path) -> None:
-    """Move the finished ``build`` folder to ``out``, replacing an old report there."""
+    """Move the finished ``build`` folder to ``out``, replacing an old report there.
+
+    The report itself is files only; folders inside ``out`` belong to other analyses written beside it
+    (``score``, ``calibration``, ...) and move over to the new report untouched."""
     if not out.exists():
         os.rename(build, out)
         return
+    for entry in out.iterdir():
+        if entry.is_dir() and not (build / entry.name).exists():
+            os.rename(entry, build / entry.name)
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     os.rmdir(old)
     os.rename(out, old)
