@@ -100,9 +100,6 @@ class Params(MechanismParams):
     concession_hostility_relief: Unit
 
 
-OWNER_HOSTILITY = {"us": 1.0, "foreign": None, "domestic": 0.0}
-
-
 def apply(state: State, p, month: Month) -> None:
     model = month.model
     nationalist = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY) | (
@@ -117,22 +114,23 @@ def apply(state: State, p, month: Month) -> None:
         (p.room_coef, state.progressive_room),
         (p.mobilization_coef, left_mobilization),
     )
-    deterred = rate * np.exp(-p.us_deterrence * (1.0 - state.us_hostility))
+    # What each owner's holdings cost: a US holding is deterred, and US hostility rises with what is taken from
+    # foreign capital (fully for US owners, a share for other foreign ones, not at all for national capital).
+    probability = {"us": hazard_probability(rate * np.exp(-p.us_deterrence * (1.0 - state.us_hostility))), "other": hazard_probability(rate)}
+    hostility_share = {"us": 1.0, "foreign": p.foreign_hostility_share, "domestic": 0.0}
     for h, available_from in enumerate(model.holding_available_from):
         if available_from == month.index:  # a holding that comes into being this month, in private hands
             state.holdings[h] = True
     any_taken = np.zeros(state.n_runs, dtype=bool)
-    hostility = np.zeros(state.n_runs)
+    taken_from_foreign = np.zeros(state.n_runs)
     for h, holding_id in enumerate(model.holding_ids):
         owner = model.holding_owners[h]
-        holding_rate = deterred if owner == "us" else rate
-        taken = nationalist & state.holdings[h] & (month.draws.uniform(f"nationalization.{holding_id}") < hazard_probability(holding_rate))
+        chance = probability["us" if owner == "us" else "other"]
+        taken = nationalist & state.holdings[h] & (month.draws.uniform(f"nationalization.{holding_id}") < chance)
         state.holdings[h] &= ~taken
         any_taken |= taken
-        share = p.foreign_hostility_share if owner == "foreign" else OWNER_HOSTILITY[owner]
-        hostility += taken * share
-    count = hostility  # US hostility rises with what each nationalization takes from foreign capital
-    state.us_hostility += p.hostility_jump * count
+        taken_from_foreign += taken * hostility_share[owner]
+    state.us_hostility += p.hostility_jump * taken_from_foreign
     state.squeeze += any_taken * p.squeeze_jump
     state.hardship -= any_taken * p.hardship_relief
     state.progressive_room -= any_taken * p.room_cost
