@@ -11,9 +11,10 @@ series are kept only when asked for, so memory stays bounded for 10^6 runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..scenario.calendar import format_month
 from ..scenario.schema import Snapshot
@@ -23,6 +24,7 @@ from .mechanisms import SCHEDULE
 from .mechanisms.base import Month
 from .model import Model
 from .outcomes import OUTCOMES
+from .parameters import RunParameters, batch_params, run_parameters, set_initial_values, snapshot_overrides
 from .random import RunStreams
 from .state import REGIME_KEYS, State
 from .tally import RegimeTally
@@ -40,9 +42,11 @@ class SimulationCancelled(Exception):
     """Raised by :func:`simulate` when its ``should_stop`` callback answers true (checked once a month)."""
 
 
-def actor_strength(state: State, model: Model) -> np.ndarray:
-    """Strength of each actor, (actors, runs) in [0, 1]: organization x the M12 arms factor."""
-    floor = model.params["arms"].arms_floor
+def actor_strength(state: State, model: Model, params: dict | None = None) -> np.ndarray:
+    """Strength of each actor, (actors, runs) in [0, 1]: organization x the M12 arms factor.
+
+    ``params`` are the mechanisms' parameters of these runs (per-run values), by default the model's."""
+    floor = (params if params is not None else model.params)["arms"].arms_floor
     strength = (1.0 - floor) * state.arms
     strength += floor
     strength *= state.organization  # in place: organization x (floor + (1 - floor) x arms)
@@ -120,6 +124,7 @@ def simulate(
     resume: State | None = None,
     keep_state: bool = False,
     should_stop: Callable[[], bool] | None = None,
+    parameters: Mapping[str, ArrayLike] | RunParameters | None = None,
 ) -> Ensemble:
     """Simulate runs ``first_run .. first_run + n_runs - 1`` and summarize them.
 
@@ -131,6 +136,9 @@ def simulate(
     with random streams keyed on that month. ``keep_state`` keeps the final state.
     ``should_stop`` is called once a month of every batch; when it answers true the
     simulation stops there and raises :class:`SimulationCancelled` (it never changes results).
+    ``parameters`` gives free parameters one value per run (``path -> array of n_runs``, position
+    ``k`` for run ``first_run + k``; see :mod:`coyuntura.engine.parameters`); the others keep the
+    scenario's values, and the random streams do not depend on them.
     """
     scenario = model.scenario
     if n_runs < 1:
@@ -145,6 +153,7 @@ def simulate(
         raise ValueError("give either a snapshot to start from or a state to resume, not both")
     if resume is not None and resume.n_runs != n_runs:
         raise ValueError(f"the state to resume holds {resume.n_runs} runs, not {n_runs}")
+    per_run = run_parameters(model, parameters, n_runs)
     snapshot = scenario.snapshot(start) if start is not None else None
     start_month = snapshot.month if snapshot is not None else scenario.calendar.start
     if resume is not None:
@@ -170,10 +179,11 @@ def simulate(
     done = 0
     for batch_first in range(first_run, first_run + n_runs, batch_size):
         batch_runs = min(batch_size, first_run + n_runs - batch_first)
-        initial = resume.select(np.arange(batch_first - first_run, batch_first - first_run + batch_runs)) if resume is not None else None
+        positions = (batch_first - first_run, batch_first - first_run + batch_runs)
+        initial = resume.select(np.arange(*positions)) if resume is not None else None
         state, log, series, regime_before = _run_batch(
             model, seed, snapshot, start_month, until, batch_first, batch_runs, regime_counts, histogram, series_months, initial,
-            should_stop,
+            should_stop, per_run.slice(*positions),
         )
         unsorted = log.columns(sort=False)
         _count_outcomes(unsorted, periods, batch_first, batch_runs, outcome_counts, outcome_total)
@@ -237,12 +247,18 @@ def _run_batch(
     series_months: tuple[int, ...],
     initial: State | None = None,
     should_stop: Callable[[], bool] | None = None,
+    per_run: RunParameters | None = None,
 ) -> tuple[State, EventLog, dict[str, np.ndarray] | None, np.ndarray]:
-    state = initial.copy() if initial is not None else model.initial_state(n_runs, snapshot)
+    if initial is not None:
+        state = initial.copy()
+    else:
+        state = model.initial_state(n_runs, snapshot)
+        set_initial_values(state, model, per_run, snapshot_overrides(snapshot))
+    params = batch_params(model, per_run)
     streams = RunStreams(seed, start_month, first_run, n_runs, model.layout)
     log = EventLog(first_run)
     series: dict[str, list[np.ndarray]] = {name: [] for name in SERIES_VARIABLES + ("strength",)} if series_months else {}
-    mechanisms = [(module, model.params[module.NAME]) for module in SCHEDULE]
+    mechanisms = [(module, params[module.NAME]) for module in SCHEDULE]
     offsets = (np.arange(model.n_actors) * STRENGTH_BINS)[:, None]
     regime_before = np.empty((until - start_month + 1, n_runs), dtype=np.int8)
     for index in range(start_month, until + 1):
@@ -250,16 +266,16 @@ def _run_batch(
             raise SimulationCancelled(f"simulation cancelled before {format_month(index)} (runs {first_run}..{first_run + n_runs - 1})")
         regime_before[index - start_month] = state.regime
         state.month = index
-        month = Month(index=index, model=model, draws=streams.next_month(), log=log, scratch={})
+        month = Month(index=index, model=model, draws=streams.next_month(), log=log, scratch={}, parameters=params)
         apply_scheduled(state, month)
-        for module, params in mechanisms:
-            if params.enabled:
-                module.apply(state, params, month)
+        for module, values in mechanisms:
+            if values.enabled:
+                module.apply(state, values, month)
         state.advance_clocks()
         state.clip_to_bounds()
         row = index - start_month
         regime_counts[row] += np.bincount(state.regime, minlength=regime_counts.shape[1])
-        strength = actor_strength(state, model)
+        strength = actor_strength(state, model, params)
         bins = (strength * STRENGTH_BINS).astype(np.int64)
         np.minimum(bins, STRENGTH_BINS - 1, out=bins)
         bins += offsets  # one bincount for all actors: actor a's bins are a * STRENGTH_BINS + bin

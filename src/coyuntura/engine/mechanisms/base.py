@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import Field, StrictBool, ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 
+from pydantic.fields import FieldInfo
+
 from ...scenario.quantities import Frozen
 
 if TYPE_CHECKING:
@@ -65,18 +67,31 @@ def role(description: str) -> Any:
     return Field(min_length=1, description=description)
 
 
+def structural(description: str) -> Any:
+    """A number that sets the shape of the computation (a loop count): one value for all runs, never per run."""
+    return Field(description=description, json_schema_extra={"structural": True})
+
+
+def is_structural(field: FieldInfo) -> bool:
+    """Whether a mechanism's field was declared with :func:`structural`."""
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and bool(extra.get("structural"))
+
+
 @dataclass
 class Month:
-    """What a mechanism is handed besides the state: the model, this month's draws, the log."""
+    """What a mechanism is handed besides the state: the model, this month's draws, the log, and the
+    mechanisms' parameters for these runs (the compiled scalars, or arrays over runs where given per run)."""
 
     index: int
     model: "Model"
     draws: "Draws"
     log: "EventLog"
     scratch: dict
+    parameters: dict[str, SimpleNamespace] | None = None
 
     def params(self, mechanism: str) -> SimpleNamespace:
-        return self.model.params[mechanism]
+        return (self.parameters if self.parameters is not None else self.model.params)[mechanism]
 
     def mechanism_code(self, mechanism: str) -> int:
         return self.model.mechanism_codes[mechanism]
@@ -84,10 +99,21 @@ class Month:
     def restricted(self, positions: np.ndarray) -> "Month":
         """This month seen from the runs at ``positions`` of the batch, for a sub-state ``state.select(positions)``.
 
-        Draws, log and scratch follow those runs, so a rare branch computed on them alone gives each run
+        Draws, log, scratch and per-run parameters follow those runs, so a rare branch computed on them alone gives each run
         exactly what computing it over the whole batch would.
         """
-        return Month(self.index, self.model, self.draws.restricted(positions), self.log.restricted(positions), _restrict(self.scratch, positions))
+        parameters = None
+        if self.parameters is not None and self.parameters is not self.model.params:
+            parameters = {name: SimpleNamespace(**_restrict(vars(values), positions)) for name, values in self.parameters.items()}
+        return Month(
+            self.index, self.model, self.draws.restricted(positions), self.log.restricted(positions), _restrict(self.scratch, positions),
+            parameters,
+        )
+
+
+def at_runs(value: Any, runs: np.ndarray) -> Any:
+    """A parameter's value at some runs of the batch: a per-run array indexed there, a scalar as it is."""
+    return value[runs] if isinstance(value, np.ndarray) else value
 
 
 def _restrict(value, positions: np.ndarray):

@@ -29,7 +29,7 @@ from ..forces import army_faction_force, political_mean
 from ..formal import contest_success_probability, hazard_probability, log_linear_rate, relax
 from ..government import install
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, role
+from .base import at_runs, MechanismParams, Month, role
 
 NAME = "polarization"
 TITLE = "Polarization and the two end points"
@@ -89,9 +89,10 @@ def workers_take_power(state: State, month: Month, attempt: np.ndarray, popular_
     if runs.size == 0:
         return success
     # The contest is computed on the runs with an attempt only: per run it is the same arithmetic.
-    army = army_total_force(state.select(runs), p.army_factions, month.params("coup").army_force_scale)
-    win_probability = contest_success_probability(popular_force[runs], army, p.decisiveness)
-    success[runs] = month.draws.restricted(runs).uniform(slot) < win_probability
+    contest = month.restricted(runs)
+    army = army_total_force(state.select(runs), p.army_factions, contest.params("coup").army_force_scale)
+    win_probability = contest_success_probability(popular_force[runs], army, contest.params(NAME).decisiveness)
+    success[runs] = contest.draws.uniform(slot) < win_probability
     outcome = np.where(success, int(Outcome.SUCCESS), int(Outcome.FAILURE))
     month.log.record(month.index, attempt, EventType.WORKERS_GOVERNMENT, month.mechanism_code(NAME), actor_mask(p.workers), outcome)
     install(state, success, RegimeType.WORKERS_GOVERNMENT, month, month.mechanism_code(NAME))
@@ -103,7 +104,7 @@ def apply(state: State, p, month: Month) -> None:
     spread = political_mean(state, np.abs(state.radicalism), model.domestic_actors)
     state.polarization[:] = relax(state.polarization, spread, p.adjustment_speed)
     middle = np.flatnonzero(state.regime == RegimeType.NATIONALIST_MILITARY)  # elsewhere the erosion is 0
-    erosion = p.middle_erosion * state.polarization[middle]
+    erosion = at_runs(p.middle_erosion, middle) * state.polarization[middle]
     for actor in model.domestic_actors:
         support = state.support[actor, middle]
         state.support[actor, middle] = support - erosion * support

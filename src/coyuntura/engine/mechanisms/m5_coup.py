@@ -289,7 +289,10 @@ def apply(state: State, p, month: Month) -> None:
     # The contest is computed on the runs with an attempt only: per run it is the same arithmetic.
     runs = np.flatnonzero(attempt)
     contested = state.select(runs)
-    _contest(contested, p, month.restricted(runs), camp[runs], legitimacy[runs], backed[runs], right_force[runs], swing_force[runs])
+    contest_month = month.restricted(runs)
+    _contest(
+        contested, contest_month.params(NAME), contest_month, camp[runs], legitimacy[runs], backed[runs], right_force[runs], swing_force[runs]
+    )
     state.assign(runs, contested)
 
 

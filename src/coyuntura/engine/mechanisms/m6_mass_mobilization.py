@@ -36,7 +36,7 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import grievance
 from ..state import State
-from .base import MechanismParams, Month, role
+from .base import MechanismParams, Month, at_runs, role, structural
 
 NAME = "mass_mobilization"
 TITLE = "Mass mobilization and general strike"
@@ -88,7 +88,7 @@ class Params(MechanismParams):
     drive_coef: NonNegative
     pull_coef: NonNegative
     noise_scale: NonNegative
-    rounds: NonNegative
+    rounds: NonNegative = structural("Rounds of the threshold cascade each month (a loop count: one value for all runs).")
     mass_threshold: Unit
     trigger_strength: NonNegative
     trigger_window: NonNegative
@@ -154,7 +154,7 @@ def cascade(
             {source: state.organization[source][runs] for source in sources},
             incoming,
             model.threshold,
-            p.pull_coef,
+            at_runs(p.pull_coef, runs),
         )
         changed = np.zeros(runs.size, dtype=bool)
         for actor in popular:

@@ -29,7 +29,7 @@ from ..events import EventType, actor_mask
 from ..forces import threat_from_below
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, role
+from .base import at_runs, MechanismParams, Month, role
 from .m6_mass_mobilization import mobilized_share
 
 NAME = "repression"
@@ -118,8 +118,8 @@ def apply(state: State, p, month: Month) -> None:
     for actor in p.targets:
         hit = wave & ~state.coalition[actor]
         struck = np.flatnonzero(hit)  # multiplying the other runs by 1 would leave them as they are
-        state.organization[actor, struck] *= 1.0 - p.organization_loss
-        state.arms[actor, struck] *= 1.0 - p.arms_loss
+        state.organization[actor, struck] *= 1.0 - at_runs(p.organization_loss, struck)
+        state.arms[actor, struck] *= 1.0 - at_runs(p.arms_loss, struck)
         state.radicalism[actor] += hit * p.radicalization
         state.mobilization[actor, struck] *= 0.0
     state.organization[p.party] *= 1.0 - wave * p.party_shattering
