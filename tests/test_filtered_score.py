@@ -81,14 +81,14 @@ def test_filtered_probability_is_the_filter_from_scratch_at_the_period_start():
     filter0 = result.replications[0]
     for period in periods:  # filter 0 = simulate_histories conditioned on the cells ended before the period, same seed
         alone = simulate_histories(
-            [s], n, seed, period.until, condition=cells_before(cells, period.first), record=period.cells, extra_ends=ends
+            s, n, seed, period.until, condition=cells_before(cells, period.first), record=period.cells, extra_ends=ends
         )
         for cell in period.cells:
             assert filter0.probabilities[cell] == alone.cell_probability(cell)[0], cell.name
             assert filter0.effective_runs[cell] == alone.ess
     # and = `coyuntura forecast --as-of <period start> --horizon 6` with the same seed and runs where the segments agree
     for period in periods[1:3]:
-        table = forecast(s, period.first, 6, runs=n, seed=seed).table
+        table = forecast(s, period.first, 6, runs=n, seed=seed, replications=1).table
         coup = next(c for c in period.cells if c.key == "coup_success")
         regime = next(c for c in period.cells if c.kind == "regime")
         window = f"{period.label}"
@@ -118,7 +118,7 @@ def test_a_cell_is_never_filtered_on_itself_or_on_later_cells():
 class ChunkedSimulator(LocalSimulator):
     """In-process, but every job cut into odd chunks simulated in small batches."""
 
-    def run(self, scenarios, jobs, seed, until):
+    def run(self, scenario, jobs, seed, until):
         results = []
         for job in jobs:
             parts = []
@@ -126,8 +126,9 @@ class ChunkedSimulator(LocalSimulator):
                 count = min(7, job.n_runs - offset)
                 resume = job.resume.select(np.arange(offset, offset + count)) if job.resume is not None else None
                 parts.append(
-                    simulate(self._model(scenarios[job.draw]), count, seed=seed, until=until, first_run=job.first_run + offset,
-                             resume=resume, keep_events=True, keep_state=True, batch_size=3)
+                    simulate(self._model(scenario), count, seed=seed, until=until, first_run=job.first_run + offset,
+                             resume=resume, keep_events=True, keep_state=True, batch_size=3,
+                             parameters=job.parameters.slice(offset, offset + count) if job.parameters else None)
                 )
             results.append(merge_ensembles(parts))
         return results
@@ -151,7 +152,7 @@ def test_one_pass_simulates_about_the_record_not_a_filter_per_period():
     s = short_record()
     cells = timeline_cells(s)
     periods = score_periods(cells, s.calendar.start)
-    done = filter_pass([s], 30, 1, cells, periods, replications=2)
+    done = filter_pass(s, 30, 1, cells, periods, replications=2)
     from_scratch = sum(p.until - s.calendar.start + 1 for p in periods)  # a filter from the start for each period
     forks = sum(p.until - p.first + 1 for p in periods)  # each period's look-ahead
     assert done.record_months <= done.simulated_months <= forks + done.record_months < from_scratch

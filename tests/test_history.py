@@ -154,8 +154,8 @@ def test_filtering_on_the_1964_coup_changes_what_follows():
     s = scenario()
     coup = Cell("event", "coup_success", M("1964-01"), M("1964-12"), True, ("t",))
     later = Cell("regime", "right_military", M("1965-06"), M("1965-06"), True, ("t",))
-    free = simulate_histories([s], 400, 2, M("1965-06"), record=[coup, later])
-    filtered = simulate_histories([s], 400, 2, M("1965-06"), condition=[coup], record=[later], mismatch=0.01)
+    free = simulate_histories(s, 400, 2, M("1965-06"), record=[coup, later])
+    filtered = simulate_histories(s, 400, 2, M("1965-06"), condition=[coup], record=[later], mismatch=0.01)
     p_free, _ = free.cell_probability(later)
     p_filtered, se = filtered.cell_probability(later)
     assert filtered.resamplings >= 1 and filtered.ess <= 400
@@ -247,7 +247,7 @@ def test_run_forecast_and_calibration_agree_on_1_and_2_dask_workers(tmp_path):
 
 def test_calibration_resumes_after_an_interruption_to_the_same_posterior(tmp_path):
     s = scenario()
-    settings = CalibrationSettings(as_of="1955-01", population=4, generations=2, runs_per_particle=2, seed=1, parameters=TWO)
+    settings = CalibrationSettings(as_of="1965-01", population=4, generations=2, runs_per_particle=2, seed=1, parameters=TWO)
 
     def interrupt(t, accepted, population):
         if t == 1:
@@ -265,7 +265,7 @@ def test_calibration_resumes_after_an_interruption_to_the_same_posterior(tmp_pat
     assert [g["t"] for g in resumed.generations] == [0, 1]
     assert np.array_equal(resumed.values, straight.values) and np.allclose(resumed.weights, straight.weights)
     loaded = load_posterior(tmp_path / "cut" / "posterior.json")
-    assert loaded.paths == list(TWO) and loaded.as_of == "1955-01" and loaded.cells == len(cells_before(timeline_cells(s, M("1955-01")), M("1955-01")))
+    assert loaded.paths == list(TWO) and loaded.as_of == "1965-01" and loaded.cells == len(cells_before(timeline_cells(s, M("1965-01")), M("1965-01")))
     for p in loaded.parameters:  # posterior inside the prior
         assert p["prior"]["low"] <= p["posterior"]["q05"] <= p["posterior"]["q95"] <= p["prior"]["high"]
     assert loaded.draws(5, seed=2) == loaded.draws(5, seed=2)

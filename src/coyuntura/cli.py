@@ -33,14 +33,14 @@ from .engine.simulate import Ensemble, simulate
 from .experiments.discovery import discovery_table, run_discovery, tradeoff_chart, tradeoff_table
 from .experiments.files import write_table
 from .experiments.measures import OUTCOME_LABELS, OUTCOME_NAMES, check_outcome
-from .experiments.sensitivity import METHODS, run_sensitivity, sample, sensitivity_chart, sensitivity_table
+from .experiments.sensitivity import DEFAULT_RUNS_PER_POINT, METHODS, run_sensitivity, sample, sensitivity_chart, sensitivity_table
 from .experiments.sensitivity import free_parameters as sensitivity_parameters
 from .experiments.whatif import Intervention, apply_intervention, experiment_intervention, extend, parse_assignment, parse_event, record_whatif, run_whatif, whatif_table
 from .history.backtest import DEFAULT_HORIZON, DEFAULT_ORIGINS, backtest
 from .history.calibration import DATABASE, CalibrationSettings, Posterior, calibrate, default_as_of, free_parameters, generations_table, load_posterior, parameters_table
 from .history.charts import epsilon_chart, posterior_chart, reliability_chart
 from .history.filtered import BASELINE_TRAINING, DEFAULT_FILTERED_RUNS, filtered_score
-from .history.forecast import check_window, forecast
+from .history.forecast import DEFAULT_FORECAST_REPLICATIONS, check_window, forecast
 from .history.observations import record_end, require_observations
 from .history.particles import DaskSimulator
 from .limits import MAX_POINTS, MAX_SEED, check_count, check_seed, check_total
@@ -618,7 +618,7 @@ def sensitivity_command(
     outcome: str = typer.Option(..., "--outcome", "-o", help=f"Outcome whose probability is analysed: {', '.join(OUTCOME_NAMES)}."),
     method: str = typer.Option("sobol", "--method", "-m", help="sobol (first-order and total indices) or morris (elementary effects)."),
     samples: int = typer.Option(64, "--samples", help="Sobol: base samples N, a power of two (N (D+2) points); Morris: trajectories (N (D+1) points)."),
-    runs: int = typer.Option(500, "--runs", "-n", help="Runs simulated at each sample point."),
+    runs: int = typer.Option(DEFAULT_RUNS_PER_POINT, "--runs", "-n", help="Runs simulated at each sample point (each point has its own runs)."),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the sample and of every point's random streams."),
     start: Optional[str] = typer.Option(None, "--from", help="Start from a snapshot (its id or month YYYY-MM)."),
     until: Optional[str] = typer.Option(None, "--until", help="Last month, YYYY-MM (default: two years after a snapshot start, else the calendar's end)."),
@@ -626,7 +626,7 @@ def sensitivity_command(
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the chart and tables (default: reports/<scenario>/sensitivity)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
     store: Optional[Path] = STORE_OPTION,
-    resume: bool = typer.Option(False, "--resume", help="Finish an interrupted identical analysis: compute only the points not yet stored."),
+    resume: bool = typer.Option(False, "--resume", help="Finish an interrupted identical analysis: compute only the batches of points not yet stored."),
     scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
 ) -> None:
@@ -959,16 +959,22 @@ def _month(text: str, option: str, as_json: bool) -> int:
         return parse_month(text)
 
 
-def _parameter_draws(scenario: Scenario, posterior_file: Optional[Path], draws: int, seed: int, as_json: bool) -> tuple[Optional[list[Scenario]], str]:
-    """The scenario itself, or ``draws`` parameter vectors from a posterior file, and how to say which."""
+def _parameter_draws(
+    scenario: Scenario, posterior_file: Optional[Path], draws: Optional[int], seed: int, runs: int, as_json: bool, blocks: int = 1
+) -> tuple[Optional[dict[str, Any]], str]:
+    """The scenario's values (``None``), or per-run values drawn from a posterior file, and how to say which.
+
+    Every run gets its own draw, or with ``--draws K`` each of ``blocks`` groups of runs shares K vectors."""
     if posterior_file is None:
         return None, "the scenario's values"
     with _bad_input(as_json, "--posterior"):
-        if draws < 1:
+        if draws is not None and draws < 1:
             raise ValueError(f"--draws must be at least 1, got {draws}")
         posterior = load_posterior(posterior_file)
-        scenarios = posterior.scenarios(scenario, draws, seed)
-    return scenarios, f"{draws} draws from the posterior {posterior_file}, calibrated on the record before {posterior.as_of}"
+        runs -= runs % blocks
+        values = posterior.run_values(scenario, runs, seed, draws, blocks)
+    how = f"{draws} draws" if draws is not None else "one draw per run"
+    return values, f"{how} from the posterior {posterior_file}, calibrated on the record before {posterior.as_of}"
 
 
 def _histories_simulator(client: Any) -> Any:
@@ -1006,7 +1012,7 @@ def score_command(
         False, "--filtered", help="One step ahead: forecast each 6-month period's cells from one particle filter's cloud at its start."
     ),
     posterior: Optional[Path] = typer.Option(None, "--posterior", help="Score parameters drawn from this posterior (from `coyuntura calibrate`)."),
-    draws: int = typer.Option(16, "--draws", help="Parameter vectors drawn from the posterior."),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Parameter vectors drawn from the posterior (default: one per run)."),
     runs: Optional[int] = typer.Option(
         None, "--runs", "-n", help=f"Simulated histories (default: 4,000; with --filtered {DEFAULT_FILTERED_RUNS:,} in all, split among the filters)."
     ),
@@ -1036,7 +1042,7 @@ def score_command(
     if replications < 2:
         _fail(f"--replications must be at least 2 (the Monte Carlo error comes from their spread), got {replications}", as_json)
     runs = runs if runs is not None else (DEFAULT_FILTERED_RUNS if filtered else 4_000)
-    scenarios, parameters = _parameter_draws(loaded, posterior, draws, seed, as_json)
+    per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications if filtered else 1)
     with _bad_input(as_json):
         require_observations(loaded)
         months = record_end(loaded) - loaded.calendar.start + 1
@@ -1045,11 +1051,11 @@ def score_command(
             simulator = _histories_simulator(client)
             if filtered:
                 result: Any = filtered_score(
-                    loaded, runs, seed, scenarios, parameters, simulator=simulator, replications=replications,
+                    loaded, runs, seed, per_run, parameters, simulator=simulator, replications=replications,
                     baselines=baselines, progress=update,  # type: ignore[arg-type]
                 )
             else:
-                result = score_scenario(loaded, runs, seed, scenarios, parameters, simulator=simulator, progress=update, replicates=replications)
+                result = score_scenario(loaded, runs, seed, per_run, parameters, simulator=simulator, progress=update, replicates=replications)
     with _bad_input(as_json, "--out"):
         folder = out if out is not None else Path("reports") / loaded.id / ("score-filtered" if filtered else "score")
         what = "one step ahead (filtered)" if filtered else "in-sample"
@@ -1132,23 +1138,32 @@ def forecast_command(
     as_of: str = typer.Option(..., "--as-of", help="Vantage month YYYY-MM: condition on the observations ending before it, forecast from it."),
     horizon: int = typer.Option(..., "--horizon", help="Months forecast, the vantage month included."),
     posterior: Optional[Path] = typer.Option(None, "--posterior", help="Draw parameters from this posterior (from `coyuntura calibrate`)."),
-    draws: int = typer.Option(16, "--draws", help="Parameter vectors drawn from the posterior."),
-    runs: int = typer.Option(10_000, "--runs", "-n", help="Simulated histories (particles)."),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Parameter vectors drawn from the posterior (default: one per run)."),
+    runs: int = typer.Option(10_000, "--runs", "-n", help="Simulated histories (particles), split among the independent filters."),
+    replications: int = typer.Option(
+        DEFAULT_FORECAST_REPLICATIONS, "--replications", "-k",
+        help="Independent particle filters; the Monte Carlo errors come from their spread (1: from the effective sample size).",
+    ),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the random streams (and of the posterior draws)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
     scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (default: this process)."),
 ) -> None:
     """Forecast each outcome over the horizon from any month, conditioned on the observed timeline before it."""
-    _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS))
+    _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 1, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
     vantage = _month(as_of, "--as-of", as_json)
+    if runs < replications:
+        _fail(f"--runs ({runs}) must be at least --replications ({replications}): each filter needs runs", as_json)
     with _bad_input(as_json):
         until = check_window(loaded, vantage, horizon)
-    scenarios, parameters = _parameter_draws(loaded, posterior, draws, seed, as_json)
+    per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications)
     with _cluster(scheduler, workers, default_local=False, as_json=as_json) as client:
         with _bad_input(as_json), _progress_bar("filtering", "months", until - loaded.calendar.start + 1, as_json) as update:
-            result = forecast(loaded, vantage, horizon, runs, seed, scenarios, parameters, simulator=_histories_simulator(client), progress=update)
+            result = forecast(
+                loaded, vantage, horizon, runs, seed, per_run, parameters, simulator=_histories_simulator(client), progress=update,
+                replications=replications,
+            )
     if as_json:
         _print_json(result.to_dict())
         return
@@ -1157,7 +1172,7 @@ def forecast_command(
     console.print(f"Parameters: {parameters}", markup=False, soft_wrap=True)
     console.print(f"Conditioning: {result.conditioning}", markup=False, soft_wrap=True)
     console.print(_rich_table(result.table))
-    console.print(Text("± is the Monte Carlo standard error in percentage points (from the effective sample size).", style="dim"))
+    console.print(Text(f"± is the Monte Carlo standard error in percentage points: {result.histories.se_method}.", style="dim"))
 
 
 @app.command("backtest")
@@ -1166,7 +1181,7 @@ def backtest_command(
     origins: Optional[list[str]] = typer.Option(None, "--origins", help="Vantage months YYYY-MM (repeatable or comma-separated; default: 1963-06,1969-06,1970-09)."),
     horizon: int = typer.Option(DEFAULT_HORIZON, "--horizon", help="Months scored after each origin (cut at the end of the record)."),
     runs: int = typer.Option(4_000, "--runs", "-n", help="Simulated histories per forecast."),
-    draws: int = typer.Option(16, "--draws", help="Parameter vectors drawn from each origin's posterior."),
+    draws: Optional[int] = typer.Option(None, "--draws", help="Parameter vectors drawn from each origin's posterior (default: one per run)."),
     population: int = typer.Option(32, "--population", help="ABC-SMC population size at each origin."),
     generations: int = typer.Option(2, "--generations", help="ABC-SMC generations at each origin."),
     runs_per_particle: int = typer.Option(16, "--runs-per-particle", help="Histories simulated for each ABC particle."),

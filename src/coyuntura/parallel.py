@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .engine.model import compile_scenario
+from .engine.parameters import RunParameters
 from .engine.simulate import Ensemble, merge_ensembles, simulate
 from .engine.state import State
 from .scenario.schema import Scenario
@@ -78,20 +79,24 @@ def submit_chunks(
     chunk_runs: int = DEFAULT_CHUNK_RUNS,
     first_run: int = 0,
     resume: State | None = None,
+    parameters: RunParameters | None = None,
     **options: Any,
 ) -> list[tuple[int, Any]]:
     """Submit ``simulate`` of runs ``first_run ..`` in chunks; return (first run, future) pairs for :func:`gather_chunks`.
 
     ``scenario`` may be a future from ``client.scatter``; ``resume`` (a state of these runs)
-    is split so that each chunk gets its own runs' columns.
+    and per-run ``parameters`` are split so that each chunk gets its own runs' columns.
     """
     options = dict(options, seed=seed)
     scenario_future = client.scatter(scenario, broadcast=True) if isinstance(scenario, Scenario) else scenario
     pending = []
     for start, size in chunks(n_runs, chunk_runs, first_run):
         chunk_options = options
+        positions = (start - first_run, start - first_run + size)
         if resume is not None:
-            chunk_options = dict(options, resume=resume.select(np.arange(start - first_run, start - first_run + size)))
+            chunk_options = dict(chunk_options, resume=resume.select(np.arange(*positions)))
+        if parameters:
+            chunk_options = dict(chunk_options, parameters=parameters.slice(*positions))
         pending.append((start, client.submit(_simulate_chunk, scenario_future, size, start, chunk_options, pure=False)))
     return pending
 

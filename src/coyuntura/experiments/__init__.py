@@ -4,14 +4,15 @@
   :func:`whatif_table`, the scenario's named experiments (:func:`experiment_intervention`).
 - :mod:`.sensitivity`: :func:`run_sensitivity` (SALib Sobol or Morris over the free parameters).
 - :mod:`.discovery`: :func:`run_discovery` (PRIM boxes where an outcome is likely).
-- :mod:`.sweeps`: :class:`Sweep`, :func:`run_sweep` (many parameter points, resumable, on Dask).
+- :mod:`.sweeps`: :class:`Sweep`, :func:`run_sweep` (many parameter points, resumable, on Dask);
+  :class:`PointSweep`, :func:`run_point_sweep` (points as per-run parameters, a batch of points per simulation).
 - :mod:`.measures`: the outcomes an experiment reports.
 """
 
 from .discovery import DiscoveryResult, discovery_table, run_discovery, tradeoff_chart, tradeoff_table
 from .measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_counts, outcome_matrix
 from .sensitivity import FreeParameter, SensitivityResult, free_parameters, run_sensitivity, sensitivity_chart, sensitivity_table
-from .sweeps import Sweep, SweepResult, run_sweep
+from .sweeps import PointSweep, PointSweepResult, Sweep, SweepResult, run_point_sweep, run_sweep
 from .whatif import (
     Intervention,
     WhatIfResult,
@@ -31,6 +32,8 @@ __all__ = [
     "Intervention",
     "OUTCOME_LABELS",
     "OUTCOME_NAMES",
+    "PointSweep",
+    "PointSweepResult",
     "SensitivityResult",
     "Sweep",
     "SweepResult",
@@ -46,6 +49,7 @@ __all__ = [
     "parse_value",
     "record_whatif",
     "run_discovery",
+    "run_point_sweep",
     "run_sensitivity",
     "run_sweep",
     "run_whatif",

@@ -10,6 +10,15 @@ store at once, so a sweep killed at any moment keeps every point it finished, an
 ``resume=True`` finds the sweep by its identity (a hash of the scenario's content,
 the points and the simulation settings) and computes only the missing points. The
 store's primary key (record, point) makes a duplicate impossible.
+
+A :class:`PointSweep` does the same for points that are per-run parameters (the
+free parameters of ``coyuntura.engine.parameters``): a batch of consecutive points
+is ONE vectorized ``simulate`` call in which point i's runs carry point i's values.
+Point i owns the run indices ``i * n_runs .. (i + 1) * n_runs - 1`` of the one seed,
+so its random streams (and result) do not depend on how points are grouped into
+batches or spread over workers; unlike a :class:`Sweep`, points do not share
+random numbers. Each finished batch is committed to the run store as one item, so
+``resume=True`` recomputes only the points of unfinished batches.
 """
 
 from __future__ import annotations
@@ -22,14 +31,19 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..engine.model import compile_scenario
-from ..engine.simulate import simulate
+from ..engine.parameters import run_parameters
+from ..engine.simulate import DEFAULT_BATCH_SIZE, simulate
 from ..scenario.calendar import format_month
 from ..scenario.paths import with_values
 from ..scenario.schema import Scenario
 from ..store.runstore import Item, RunStore, canonical_json, code_version, scenario_hash
-from .measures import OUTCOME_NAMES, check_outcome, outcome_counts
+from .measures import OUTCOME_NAMES, check_outcome, outcome_counts, outcome_matrix
 
 DEFAULT_POINTS_PER_TASK = 8
+DEFAULT_RUNS_PER_BATCH = 10_240
+"""Runs (points x runs per point) one batch of a :class:`PointSweep` simulates together; any size gives the same results."""
+STORE_EVERY = 5.0
+"""Seconds between commits of a :class:`PointSweep`'s finished batches (each commit opens the store: ~0.1 s)."""
 
 
 @dataclass(frozen=True)
@@ -191,9 +205,295 @@ def default_summary(result: SweepResult) -> dict[str, Any]:
     """Each outcome's probability averaged over the points, and its range."""
     p = result.counts / result.n_runs
     return {
-        "points": len(result.points),
+        "points": int(result.counts.shape[0]),
         "outcomes": {
             name: {"mean": float(p[:, j].mean()), "min": float(p[:, j].min()), "max": float(p[:, j].max())}
             for j, name in enumerate(OUTCOME_NAMES)
         },
     }
+
+
+# --- points as per-run parameters: one simulate call per batch of points ---------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class PointSweep:
+    """A scenario simulated at the rows of ``X`` (one column per per-run parameter path in ``names``).
+
+    Point i is simulated on runs ``i * n_runs .. (i + 1) * n_runs - 1`` of ``seed``: its own random
+    streams, whatever batch it falls in.
+    """
+
+    scenario: Scenario
+    names: tuple[str, ...]
+    X: np.ndarray  # (points, len(names))
+    n_runs: int
+    seed: int = 0
+    start: str | None = None
+    until: int | None = None
+    kind: str = "sweep"
+    name: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)  # what the caller wants recorded (method, outcome, ...)
+
+    def __post_init__(self) -> None:
+        X = np.ascontiguousarray(self.X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.names):
+            raise ValueError(f"the points must be a (points, {len(self.names)}) array, one column per parameter; got shape {X.shape}")
+        if X.shape[0] < 1:
+            raise ValueError("a sweep needs at least one point")
+        if self.n_runs < 1:
+            raise ValueError(f"the number of runs per point must be at least 1, got {self.n_runs}")
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "names", tuple(self.names))
+
+    @property
+    def n_points(self) -> int:
+        return int(self.X.shape[0])
+
+    def parameters(self) -> dict[str, Any]:
+        """What identifies the sweep besides the scenario (recorded in the store)."""
+        return {
+            "points": self.n_points,
+            "runs_per_point": self.n_runs,
+            "from": self.start,
+            "until": format_month(self.until) if self.until is not None else None,
+            "streams": "point i: runs i x runs_per_point .. (i + 1) x runs_per_point - 1",
+            "parameters": list(self.names),
+            "settings": dict(self.settings),
+        }
+
+    def key(self) -> str:
+        """The sweep's identity: same scenario content, points, settings and code version, same key."""
+        identity = {
+            "kind": self.kind,
+            "design": "per-run",
+            "scenario": scenario_hash(self.scenario),
+            "names": list(self.names),
+            "points": hashlib.sha256(self.X.tobytes()).hexdigest(),
+            "shape": list(self.X.shape),
+            "n_runs": self.n_runs,
+            "seed": self.seed,
+            "start": self.start,
+            "until": self.until,
+            "settings": dict(self.settings),
+            "code": code_version(),
+        }
+        return hashlib.sha256(canonical_json(identity).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class PointSweepResult:
+    """Outcome counts of every point, in point order; ``computed`` says how many points this call simulated."""
+
+    record_id: str | None
+    n_runs: int
+    names: tuple[str, ...]
+    X: np.ndarray
+    counts: np.ndarray  # (points, outcomes) in OUTCOME_NAMES order
+    computed: int
+    wall_time: float
+    cpu_time: float = 0.0  # CPU seconds the batches took on the workers
+
+    def probability(self, outcome: str) -> np.ndarray:
+        """The outcome's probability at every point."""
+        return self.counts[:, OUTCOME_NAMES.index(check_outcome(outcome))] / self.n_runs
+
+
+_MALLOC_TUNED = False
+
+
+def _keep_freed_memory() -> None:
+    """Undo, in this process, the eager memory trimming Dask asks of its workers (``MALLOC_TRIM_THRESHOLD_``).
+
+    Dask starts workers with glibc told to hand freed memory back to the system past 64 KiB; a batch
+    allocates and frees arrays of ~10^4 runs every month, so each one page-faults afresh: a quarter
+    more CPU time, most of it in the kernel. Keeping up to 256 MiB of freed memory (and ``mmap``-ing
+    only blocks over 32 MiB) removes that. Only where that variable is set (a Dask worker), on glibc.
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED:
+        return
+    _MALLOC_TUNED = True
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 32 * 2**20)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 256 * 2**20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to undo
+        pass
+
+
+def evaluate_batch(scenario: Scenario, names: Sequence[str], X: np.ndarray, first_point: int, n_runs: int, seed: int,
+                   start: str | None, until: int | None) -> dict[str, Any]:
+    """Simulate points ``first_point ..`` (the rows of ``X``) in one call; their outcome counts, (points, outcomes)."""
+    _keep_freed_memory()
+    began, cpu = time.perf_counter(), time.process_time()
+    points = int(X.shape[0])
+    total = points * n_runs
+    first_run = first_point * n_runs
+    values = {name: np.repeat(X[:, j], n_runs) for j, name in enumerate(names)}
+    ensemble = simulate(
+        compile_scenario(scenario), total, seed=seed, start=start, until=until, first_run=first_run,
+        batch_size=min(total, DEFAULT_BATCH_SIZE), keep_events=True, parameters=values,
+    )
+    counts = outcome_matrix(ensemble, first_run).reshape(points, n_runs, len(OUTCOME_NAMES)).sum(axis=1, dtype=np.int64)
+    return {"first_point": first_point, "counts": counts, "cpu_time": time.process_time() - cpu, "wall_time": time.perf_counter() - began}
+
+
+def point_batches(missing: np.ndarray, points_per_batch: int) -> list[tuple[int, int]]:
+    """(first point, stop) of each batch: the runs of consecutive missing points, cut every ``points_per_batch``."""
+    if points_per_batch < 1:
+        raise ValueError(f"points per batch must be at least 1, got {points_per_batch}")
+    missing = np.asarray(missing, dtype=bool)
+    batches = []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], missing.astype(np.int8), [0]])))
+    for first, stop in zip(edges[::2], edges[1::2]):
+        batches += [(int(i), int(min(i + points_per_batch, stop))) for i in range(first, stop, points_per_batch)]
+    return batches
+
+
+def default_points_per_batch(n_points: int, n_runs: int, workers: int = 1) -> int:
+    """About :data:`DEFAULT_RUNS_PER_BATCH` runs a batch, and at least 4 batches per worker when the points allow."""
+    return max(1, min(DEFAULT_RUNS_PER_BATCH // n_runs, -(-n_points // (4 * max(workers, 1)))))
+
+
+def _batch_item(batch: Mapping[str, Any], n_runs: int) -> Item:
+    first, counts = int(batch["first_point"]), np.asarray(batch["counts"])
+    stop = first + counts.shape[0]
+    return Item(
+        f"{first}-{stop - 1}", first,
+        {"first_point": first, "points": stop - first, "first_run": first * n_runs, "runs": (stop - first) * n_runs},
+        {"counts": {name: counts[:, j].tolist() for j, name in enumerate(OUTCOME_NAMES)}, "cpu_time": float(batch["cpu_time"])},
+        float(batch["wall_time"]),
+    )
+
+
+def _stored_counts(store: RunStore, record_id: str, n_points: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """A record's stored batches put together: counts (points, outcomes), which points they cover, their CPU time.
+
+    Two resumes of one sweep running at once with different batch sizes may store overlapping batches;
+    a point's runs do not depend on its batch, so they must agree, and are taken once.
+    """
+    counts = np.zeros((n_points, len(OUTCOME_NAMES)), dtype=np.int64)
+    covered = np.zeros(n_points, dtype=bool)
+    cpu_time = 0.0
+    for item in store.items(record_id):
+        first, size = int(item["parameters"]["first_point"]), int(item["parameters"]["points"])
+        block = np.array([item["result"]["counts"][name] for name in OUTCOME_NAMES], dtype=np.int64).T
+        if block.shape != (size, len(OUTCOME_NAMES)) or first < 0 or first + size > n_points:
+            raise RuntimeError(f"sweep {record_id}: stored batch {item['key']} does not fit its {n_points} points")
+        rows = slice(first, first + size)
+        seen = covered[rows]
+        if not np.array_equal(counts[rows][seen], block[seen]):
+            raise RuntimeError(f"sweep {record_id}: stored batch {item['key']} disagrees with another batch on the same points")
+        counts[rows], covered[rows] = block, True
+        cpu_time += float(item["result"].get("cpu_time", 0.0))
+    return counts, covered, cpu_time
+
+
+def run_point_sweep(
+    sweep: PointSweep,
+    store: RunStore | None = None,
+    resume: bool = False,
+    client: Any = None,
+    points_per_batch: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    summarize: Callable[[PointSweepResult], Mapping[str, Any]] | None = None,
+) -> PointSweepResult:
+    """Simulate every point of ``sweep`` in batches (one ``simulate`` call each; on Dask if ``client``).
+
+    With a store, each finished batch is one item, committed within :data:`STORE_EVERY` seconds of its end
+    (so an interrupted sweep loses at most those seconds of work), and ``resume=True`` computes only the
+    points not in a stored batch; the finished record also gets a ``points`` Parquet file (each point's
+    parameter values and outcome counts). ``progress`` is called with the number of points done
+    (stored ones included); ``summarize`` builds the record's summary. The results do not depend on
+    ``points_per_batch`` nor on the number of workers.
+    """
+    began = time.perf_counter()
+    n_points, n_runs = sweep.n_points, sweep.n_runs
+    base = _runnable(sweep.scenario)
+    run_parameters(compile_scenario(base), {name: sweep.X[:, j] for j, name in enumerate(sweep.names)}, n_points)  # refuse bad values now
+    if points_per_batch is None:
+        workers = sum(client.nthreads().values()) if client is not None else 1
+        points_per_batch = default_points_per_batch(n_points, n_runs, workers)
+    record_id, previous_wall = None, 0.0
+    counts = np.zeros((n_points, len(OUTCOME_NAMES)), dtype=np.int64)
+    done = np.zeros(n_points, dtype=bool)
+    cpu_time = 0.0
+    if store is not None:
+        existing = store.find(sweep.kind, sweep.key()) if resume else None
+        if existing is not None:
+            record_id, previous_wall = existing["id"], float(existing["wall_time"] or 0.0)
+            counts, done, cpu_time = _stored_counts(store, record_id, n_points)
+        else:
+            record_id = store.begin(
+                sweep.kind, sweep.scenario, sweep.parameters(), seed=sweep.seed, n_runs=n_runs, start=sweep.start,
+                until=format_month(sweep.until) if sweep.until is not None else None, name=sweep.name, key=sweep.key(),
+            )
+    batches = point_batches(~done, points_per_batch)
+    finished = int(done.sum())
+    computed = 0
+    if progress is not None and finished:
+        progress(finished)
+    unstored: list[Item] = []
+    last_commit = time.perf_counter()
+
+    def commit() -> None:
+        nonlocal last_commit
+        if store is not None and unstored:
+            store.add_items(record_id, unstored)
+            unstored.clear()
+        last_commit = time.perf_counter()
+
+    def keep(batch: Mapping[str, Any]) -> None:
+        nonlocal finished, computed, cpu_time
+        first, block = int(batch["first_point"]), np.asarray(batch["counts"])
+        if store is not None:
+            unstored.append(_batch_item(batch, n_runs))
+            if time.perf_counter() - last_commit >= STORE_EVERY:
+                commit()
+        counts[first : first + block.shape[0]] = block
+        done[first : first + block.shape[0]] = True
+        cpu_time += float(batch["cpu_time"])
+        finished += block.shape[0]
+        computed += block.shape[0]
+        if progress is not None:
+            progress(finished)
+
+    options = (n_runs, sweep.seed, sweep.start, sweep.until)
+    try:
+        if client is None:
+            for first, stop in batches:
+                keep(evaluate_batch(base, sweep.names, sweep.X[first:stop], first, *options))
+        elif batches:
+            from distributed import as_completed
+
+            shared = client.scatter(base, broadcast=True)
+            futures = [
+                client.submit(evaluate_batch, shared, sweep.names, sweep.X[first:stop], first, *options, pure=False)
+                for first, stop in batches
+            ]
+            for future in as_completed(futures):
+                keep(future.result())
+    finally:  # keep what finished, also when a batch fails or the sweep is interrupted
+        commit()
+    if not done.all():
+        raise RuntimeError(f"sweep {record_id} holds {int(done.sum())} of {n_points} points")
+    if store is not None:  # what the store holds is the result
+        counts, covered, cpu_time = _stored_counts(store, record_id, n_points)
+        if not covered.all():
+            raise RuntimeError(f"sweep {record_id} holds {int(covered.sum())} of {n_points} points")
+    result = PointSweepResult(record_id, n_runs, sweep.names, sweep.X, counts, computed, previous_wall + time.perf_counter() - began, cpu_time)
+    if store is not None:
+        summary = dict(summarize(result)) if summarize is not None else default_summary(result)  # type: ignore[arg-type]
+        columns: dict[str, np.ndarray] = {"point": np.arange(n_points, dtype=np.int64)}
+        columns.update({name: sweep.X[:, j] for j, name in enumerate(sweep.names)})
+        columns.update({name: counts[:, j] for j, name in enumerate(OUTCOME_NAMES)})
+        store.finish(record_id, result.wall_time, summary, artifacts={"points": columns})
+    return result

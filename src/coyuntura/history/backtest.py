@@ -72,7 +72,7 @@ def backtest(
     origins: Sequence[str] = DEFAULT_ORIGINS,
     horizon: int = DEFAULT_HORIZON,
     runs: int = 4_000,
-    draws: int = 16,
+    draws: int | None = None,
     settings: CalibrationSettings | None = None,
     out_dir: str | Path = "reports/backtest",
     client: Any = None,
@@ -89,7 +89,7 @@ def backtest(
     require_observations(scenario)
     if horizon < 1:
         raise ValueError(f"--horizon must be at least 1 month, got {horizon}")
-    if runs < 1 or draws < 1:
+    if runs < 1 or (draws is not None and draws < 1):
         raise ValueError("--runs and --draws must be at least 1")
     months = sorted({parse_month(origin) for origin in origins})
     if not months:
@@ -115,10 +115,10 @@ def backtest(
             on_origin(label, "forecasting")
         constant, persistence = ConstantHazard.fit(known), Persistence.fit(known)
         calibrated = simulate_histories(
-            posterior.scenarios(scenario, draws, settings.seed), runs, settings.seed, until,
-            condition=known, record=scored, simulator=simulator, mismatch=mismatch,
+            scenario, runs, settings.seed, until, condition=known, record=scored, simulator=simulator, mismatch=mismatch,
+            parameters=posterior.run_values(scenario, runs, settings.seed, draws),
         )
-        plain = simulate_histories([scenario], runs, settings.seed, until, condition=known, record=scored, simulator=simulator, mismatch=mismatch)
+        plain = simulate_histories(scenario, runs, settings.seed, until, condition=known, record=scored, simulator=simulator, mismatch=mismatch)
         results.append(
             OriginResult(
                 vantage, until, posterior,
@@ -143,7 +143,7 @@ def _summary(scenario: Scenario, results: Sequence[OriginResult], runs: int, dra
     columns = table.columns[:4] + (Column("log scenario_values", "Log score model (scenario values)", "label"),) + table.columns[4:]
     rows = tuple(row[:4] + (round(reference[row[0]].log_score, 3),) + row[4:] for row in table.rows)
     notes = table.notes + (
-        f"Model: parameters from each origin's ABC-SMC posterior ({draws} draws), histories filtered on the record before the origin, {runs:,} runs.",
+        f"Model: parameters from each origin's ABC-SMC posterior ({f'{draws} draws' if draws else 'one draw per run'}), histories filtered on the record before the origin, {runs:,} runs.",
         "Model (scenario values): the same, with the scenario file's own parameter values.",
     )
     return Table(

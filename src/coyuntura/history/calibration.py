@@ -10,10 +10,15 @@ Summary statistics and distance. A particle (one parameter vector) simulates
 ``runs_per_particle`` histories from the scenario's start to the month before
 the vantage and summarizes them, per cell of the observed timeline before the
 vantage, as the share of histories in which the cell's outcome happened (or its
-regime held). The distance to the record is the mean log loss of the observed
-cells under those shares (each share smoothed as ``(share k + 0.5) / (k + 1)``):
-a proper scoring rule, smallest when the simulated histories put their mass on
-what happened, quiet periods included. Nothing after the vantage is ever used.
+regime held). The distance to the record is the Brier score of those shares
+(:class:`BrierDistance`): every cell weighs at most ``1 / cells``, so no few
+cells can dominate it. Nothing after the vantage is ever used.
+
+Vectorized particles. Each free parameter is given to the engine as an array
+over runs (:mod:`coyuntura.engine.parameters`), so a batch of particles - a few
+hundred parameter vectors, each with its own histories - is one ``simulate``
+call. pyabc still draws every proposal, judges every particle (distance,
+acceptance, importance weight) and sets every epsilon.
 
 Parallelism. :class:`OrderedSampler` evaluates particles in numbered batches,
 each batch seeded from ``SeedSequence(seed, spawn_key=(generation + 1, batch))``
@@ -104,6 +109,82 @@ class _TruncatedLogNormal:
         return _TruncatedLogNormal(self.low, self.high)
 
 
+class _Uniform:
+    """A uniform prior over [low, high] as a pyabc random variable, drawn from numpy's global generator.
+
+    scipy's frozen distributions cost tens of microseconds per call; a population of thousands of particles over
+    dozens of parameters calls them millions of times."""
+
+    def __init__(self, low: float, high: float):
+        self.low, self.high = low, high
+        self._density = 1.0 / (high - low)
+
+    def rvs(self, *args: Any, **kwargs: Any) -> float:
+        return self.low + (self.high - self.low) * float(np.random.random_sample())
+
+    def pdf(self, x: float, *args: Any, **kwargs: Any) -> float:
+        return self._density if self.low <= x <= self.high else 0.0
+
+    def pmf(self, x: float, *args: Any, **kwargs: Any) -> float:
+        return self.pdf(x)
+
+    def cdf(self, x: float, *args: Any, **kwargs: Any) -> float:
+        return min(max((x - self.low) * self._density, 0.0), 1.0)
+
+    def copy(self) -> "_Uniform":
+        return _Uniform(self.low, self.high)
+
+
+def to_range(z: np.ndarray | float, low: float, high: float) -> np.ndarray | float:
+    """A value on the unbounded calibration scale back in its prior's range: ``low + (high - low) Phi(z)``."""
+    from scipy.special import ndtr
+
+    return low + (high - low) * ndtr(np.asarray(z, dtype=float))
+
+
+class _Unbounded:
+    """A prior over [low, high] seen on the probit scale ``z = Phi^-1((x - low) / (high - low))``, as a pyabc random variable.
+
+    ABC-SMC perturbs particles with Gaussian kernels. In the prior's own range a proposal for dozens of parameters
+    falls outside some bound almost always and is drawn again and again; on the probit scale every proposal is
+    valid, and a uniform prior becomes a standard normal, whose tails the Gaussian kernels match (on a logit scale
+    its exponential tails would give a few far-out particles enormous importance weights). The density carries
+    the Jacobian, so the posterior in the range is the same."""
+
+    def __init__(self, variable: Any, low: float, high: float):
+        self.variable, self.low, self.high = variable, low, high
+
+    def rvs(self, *args: Any, **kwargs: Any) -> float:
+        from scipy.special import ndtri
+
+        share = (float(self.variable.rvs()) - self.low) / (self.high - self.low)
+        return float(ndtri(min(max(share, 1e-15), 1.0 - 1e-15)))
+
+    def pdf(self, z: float, *args: Any, **kwargs: Any) -> float:
+        if not -37.0 < z < 37.0:
+            return 0.0
+        share = 0.5 * math.erfc(-z / math.sqrt(2.0))
+        normal = math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi)
+        return float(self.variable.pdf(self.low + (self.high - self.low) * share)) * (self.high - self.low) * normal
+
+    def pmf(self, z: float, *args: Any, **kwargs: Any) -> float:
+        return self.pdf(z)
+
+    def cdf(self, z: float, *args: Any, **kwargs: Any) -> float:
+        return float(self.variable.cdf(float(to_range(z, self.low, self.high))))
+
+    def copy(self) -> "_Unbounded":
+        return _Unbounded(self.variable, self.low, self.high)
+
+
+def unbounded_prior(prior: Prior) -> Any:
+    """The prior as a pyabc random variable on the probit scale of its range (see :class:`_Unbounded`)."""
+    import pyabc
+
+    pyabc.random_variables.RVBase.register(_Unbounded)
+    return _Unbounded(prior_variable(prior), prior.low, prior.high)
+
+
 def prior_variable(prior: Prior) -> Any:
     """The prior as a pyabc random variable: uniform; normal (mean at the middle, sd a quarter of the range,
     truncated); beta(2, 2) over the range; log-normal truncated to the range."""
@@ -111,7 +192,8 @@ def prior_variable(prior: Prior) -> Any:
 
     low, high = prior.low, prior.high
     if prior.dist == "uniform":
-        return pyabc.RV("uniform", low, high - low)
+        pyabc.random_variables.RVBase.register(_Uniform)
+        return _Uniform(low, high)
     if prior.dist == "normal":
         return pyabc.RV("truncnorm", -2.0, 2.0, loc=0.5 * (low + high), scale=(high - low) / 4.0)
     if prior.dist == "beta":
@@ -125,36 +207,106 @@ def prior_variable(prior: Prior) -> Any:
 
 @dataclass(frozen=True)
 class TimelineModel:
-    """The pyabc model: a parameter vector -> per-cell shares of simulated histories agreeing that the cell happened."""
+    """The pyabc model: parameter vectors -> per-cell shares of simulated histories agreeing that the cell happened.
+
+    :meth:`batch` simulates many particles in one vectorized call, each particle's
+    ``runs`` histories with its own values (:mod:`coyuntura.engine.parameters`);
+    calling the model on one parameter vector (pyabc's contract) is the batch of one.
+    """
 
     scenario: Scenario
     paths: tuple[str, ...]
     cells: tuple[Cell, ...]
     runs: int
     until: int
+    bounds: tuple[tuple[float, float], ...]  # each parameter's prior range; pyabc works on the probit scale of it
+
+    def batch(self, parameters: Sequence[dict], seed: int) -> list[dict[str, np.ndarray]]:
+        """Summary statistics of each parameter vector (probit scale), all simulated together with the streams of ``seed``."""
+        if not parameters:
+            return []
+        n = len(parameters) * self.runs
+        values = {
+            path: np.repeat(to_range(np.array([float(theta[path]) for theta in parameters]), low, high), self.runs)
+            for path, (low, high) in zip(self.paths, self.bounds)
+        }
+        histories = simulate_histories(self.scenario, n, seed, self.until, record=self.cells, parameters=values)
+        happened = np.array([histories.flags[cell] for cell in self.cells], dtype=float).reshape(len(self.cells), len(parameters), self.runs)
+        shares = happened.mean(axis=2)
+        return [{"happened": shares[:, k]} for k in range(len(parameters))]
 
     def __call__(self, parameters: dict) -> dict[str, np.ndarray]:
-        changed = with_values(self.scenario, {path: float(parameters[path]) for path in self.paths}, reason="calibration draw")
-        seed = int(np.random.randint(0, 2**31 - 1))
-        histories = simulate_histories([changed], self.runs, seed, self.until, record=self.cells)
-        return {"happened": np.array([histories.flags[cell].mean() for cell in self.cells])}
+        return self.batch([parameters], int(np.random.randint(0, 2**31 - 1)))[0]
 
 
 @dataclass(frozen=True)
-class AgreementDistance:
-    """Mean log loss of the observed cells under the simulated shares (smoothed with half a run)."""
+class BrierDistance:
+    """Mean squared difference between the simulated shares and the record over the observed cells (the Brier score).
 
-    runs: int
+    Each cell adds at most ``1 / cells``, so no handful of cells can dominate the
+    distance, as they could under the log loss of a cell no simulated history
+    reproduces; with one history per particle it is the share of cells the
+    history gets wrong.
+    """
 
     def __call__(self, x: dict, x_0: dict) -> float:
         share = np.asarray(x["happened"], dtype=float)
         observed = np.asarray(x_0["happened"], dtype=float)
-        agree = np.where(observed > 0.5, share, 1.0 - share)
-        return float(np.mean(-np.log((agree * self.runs + 0.5) / (self.runs + 1.0))))
+        return float(np.mean((share - observed) ** 2))
 
 
-def _evaluate_batch(simulate_one: Any, seed: int, t: int, batch: int, size: int) -> list:
-    """Evaluate ``size`` particles with numpy's and Python's global generators seeded for (generation, batch)."""
+class _Known:
+    """A pyabc model whose summary statistics were simulated already (in a batch)."""
+
+    def __new__(cls, statistics: dict) -> Any:
+        import pyabc
+
+        class Known(pyabc.Model):
+            def sample(self, pars: Any) -> dict:
+                return statistics
+
+        return Known(name="timeline")
+
+
+def _proposals(simulate_one: Any, size: int) -> list[tuple[int, Any]]:
+    """``size`` (model, parameter) proposals drawn exactly as pyabc's ``simulate_one`` would draw them."""
+    from pyabc.inference_util import generate_valid_proposal
+
+    kw = simulate_one.keywords
+    if simulate_one.func.__name__ == "_simulate_one_from_prior":
+        proposals = []
+        for _ in range(size):
+            m = int(kw["model_prior"].rvs())
+            proposals.append((m, kw["parameter_priors"][m].rvs()))
+        return proposals
+    names = ("t", "m", "p", "model_prior", "parameter_priors", "model_perturbation_kernel", "transitions")
+    return [generate_valid_proposal(**{name: kw[name] for name in names}) for _ in range(size)]
+
+
+def _particle(simulate_one: Any, m: int, theta: Any, statistics: dict) -> Any:
+    """The particle pyabc's ``simulate_one`` would return for this proposal, given its simulated statistics."""
+    from pyabc.inference_util import evaluate_proposal, only_simulate_data_for_proposal
+    from pyabc.population import Particle
+
+    kw = simulate_one.keywords
+    models = [_Known(statistics)] * (m + 1)
+    if simulate_one.func.__name__ == "_simulate_one_from_prior":
+        result = models[m].summary_statistics(0, theta, kw["summary_statistics"])
+        return Particle(m=m, parameter=theta, weight=1.0, sum_stat=result.sum_stat, distance=np.inf, accepted=True, proposal_id=0, preliminary=False)
+    common = {"t": kw["t"], "models": models, "summary_statistics": kw["summary_statistics"], "weight_function": kw["weight_function"],
+              "proposal_id": kw["proposal_id"]}
+    if not kw["evaluate"]:
+        return only_simulate_data_for_proposal(m, theta, **common)
+    return evaluate_proposal(m, theta, distance_function=kw["distance_function"], eps=kw["eps"], acceptor=kw["acceptor"], x_0=kw["x_0"], **common)
+
+
+def _evaluate_batch(simulate_one: Any, timeline: TimelineModel, seed: int, t: int, batch: int, size: int) -> list:
+    """Propose ``size`` particles, simulate them in one vectorized call, and let pyabc judge each one.
+
+    numpy's and Python's global generators (which pyabc's proposals read) and the
+    simulation's streams are all seeded from (seed, generation, batch), so a batch's
+    particles depend on nothing else.
+    """
     import cloudpickle
 
     if isinstance(simulate_one, bytes):
@@ -165,18 +317,27 @@ def _evaluate_batch(simulate_one: Any, seed: int, t: int, batch: int, size: int)
     np.random.seed(entropy)
     random.seed(int(entropy[0]))
     try:
-        return [simulate_one() for _ in range(size)]
+        proposals = _proposals(simulate_one, size)
+        statistics = timeline.batch([theta for _, theta in proposals], int(entropy[1] >> 1))
+        return [_particle(simulate_one, m, theta, stats) for (m, theta), stats in zip(proposals, statistics)]
     finally:
         np.random.set_state(saved[0])
         random.setstate(saved[1])
 
 
-def ordered_sampler(seed: int, client: Any = None, batch_size: int = 1, progress: Callable[[int, int, int], None] | None = None) -> Any:
+DEFAULT_BATCH_PARTICLES = 500
+"""Particles proposed and simulated together in one vectorized call (one Dask task)."""
+
+
+def ordered_sampler(
+    seed: int, timeline: TimelineModel, client: Any = None, batch_size: int = DEFAULT_BATCH_PARTICLES,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> Any:
     """A pyabc sampler whose populations depend only on the seed (see :class:`OrderedSampler`)."""
     from pyabc.sampler import Sampler
 
     class OrderedSampler(Sampler):
-        """Particles in numbered, individually seeded batches, accepted in batch order; on Dask or in-process."""
+        """Particles in numbered, individually seeded batches simulated together, accepted in batch order; on Dask or in-process."""
 
         def __init__(self) -> None:
             super().__init__()
@@ -188,7 +349,7 @@ def ordered_sampler(seed: int, client: Any = None, batch_size: int = 1, progress
             if self._leftover:
                 from distributed import wait
 
-                wait(self._leftover, timeout=30)
+                wait(self._leftover, timeout=120)
                 self._leftover = []
 
         def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
@@ -213,7 +374,7 @@ def ordered_sampler(seed: int, client: Any = None, batch_size: int = 1, progress
         def _local(self, n, simulate_one, t, max_eval) -> list[list]:
             results, accepted, evaluations = [], 0, 0
             while accepted < n and evaluations < max_eval:
-                batch = _evaluate_batch(simulate_one, self.seed, t, len(results), self.batch_size)
+                batch = _evaluate_batch(simulate_one, timeline, self.seed, t, len(results), self.batch_size)
                 results.append(batch)
                 accepted += sum(int(p.accepted) for p in batch)
                 evaluations += len(batch)
@@ -225,6 +386,7 @@ def ordered_sampler(seed: int, client: Any = None, batch_size: int = 1, progress
             from distributed import wait
 
             payload = self.client.scatter(cloudpickle.dumps(simulate_one))
+            model = self.client.scatter(timeline)
             workers = max(1, len(self.client.scheduler_info().get("workers", {})))
             in_flight: dict[int, Any] = {}
             done: dict[int, list] = {}
@@ -232,9 +394,9 @@ def ordered_sampler(seed: int, client: Any = None, batch_size: int = 1, progress
             self._leftover = [f for f in self._leftover if not f.done()]
             try:
                 while accepted < n and evaluations < max_eval:
-                    while len(in_flight) < 2 * workers:
+                    while len(in_flight) < workers + 1:
                         in_flight[submitted] = self.client.submit(
-                            _evaluate_batch, payload, self.seed, t, submitted, self.batch_size, pure=False
+                            _evaluate_batch, payload, model, self.seed, t, submitted, self.batch_size, pure=False
                         )
                         submitted += 1
                     finished = wait(list(in_flight.values()), return_when="FIRST_COMPLETED").done
@@ -266,6 +428,7 @@ class CalibrationSettings:
     seed: int = 0
     parameters: tuple[str, ...] = ()
     period: int = DEFAULT_PERIOD
+    batch_particles: int = DEFAULT_BATCH_PARTICLES
 
     def check(self) -> None:
         parse_month(self.as_of)
@@ -273,6 +436,8 @@ class CalibrationSettings:
             raise ValueError(f"--population must be at least 2, got {self.population}")
         if self.generations < 1:
             raise ValueError(f"--generations must be at least 1, got {self.generations}")
+        if self.batch_particles < 1:
+            raise ValueError(f"--batch-particles must be at least 1, got {self.batch_particles}")
         if self.runs_per_particle < 1:
             raise ValueError(f"--runs-per-particle must be at least 1, got {self.runs_per_particle}")
         if self.seed < 0:
@@ -319,19 +484,36 @@ class Posterior:
             "particles": {"weights": self.weights.tolist(), "values": self.values.tolist()},
         }
 
-    def draws(self, n: int, seed: int) -> list[dict[str, float]]:
-        """``n`` parameter vectors resampled from the weighted particles (systematic, seeded)."""
-        uniform = float(np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0, 0, 2)))).random())
+    def rows(self, n: int, seed: int, stream: int = 0) -> np.ndarray:
+        """Rows of ``n`` particles resampled by weight (systematic, from stream ``stream`` of ``seed``), in particle order."""
+        uniform = float(np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0, stream, 2)))).random())
         cumulative = np.cumsum(self.weights / self.weights.sum())
         cumulative[-1] = 1.0
-        rows = np.minimum(np.searchsorted(cumulative, (uniform + np.arange(n)) / n, side="right"), len(self.weights) - 1)
-        return [dict(zip(self.paths, map(float, self.values[row]))) for row in rows]
+        return np.minimum(np.searchsorted(cumulative, (uniform + np.arange(n)) / n, side="right"), len(self.weights) - 1)
 
-    def scenarios(self, scenario: Scenario, n: int, seed: int) -> list[Scenario]:
-        """``n`` copies of the scenario with parameter vectors drawn from the posterior."""
+    def draws(self, n: int, seed: int) -> list[dict[str, float]]:
+        """``n`` parameter vectors resampled from the weighted particles (systematic, seeded)."""
+        return [dict(zip(self.paths, map(float, self.values[row]))) for row in self.rows(n, seed)]
+
+    def run_values(self, scenario: Scenario, n_runs: int, seed: int, draws: int | None = None, blocks: int = 1) -> dict[str, np.ndarray]:
+        """Per-run parameter values for ``n_runs`` runs (``simulate(parameters=...)``), drawn from the posterior.
+
+        The runs are ``blocks`` equal, independent groups (e.g. independent particle filters), each drawn from its
+        own stream. Within a group every run gets its own draw, or, with ``draws``, the group's runs share ``draws``
+        vectors in equal contiguous blocks.
+        """
         if scenario.id != self.scenario_id:
             raise ValueError(f"the posterior was calibrated for scenario {self.scenario_id!r}, not {scenario.id!r}")
-        return [with_values(scenario, draw, reason="posterior draw") for draw in self.draws(n, seed)]
+        if blocks < 1 or n_runs % blocks:
+            raise ValueError(f"{n_runs} runs cannot be split into {blocks} equal groups")
+        size = n_runs // blocks
+        chosen = []
+        for block in range(blocks):
+            count = min(draws or size, size)
+            rows = self.rows(count, seed, block)
+            chosen.append(np.repeat(rows, np.diff(np.linspace(0, size, count + 1).round().astype(int))))
+        rows = np.concatenate(chosen)
+        return {path: self.values[rows, k].copy() for k, path in enumerate(self.paths)}
 
 
 def load_posterior(path: str | Path) -> Posterior:
@@ -379,6 +561,8 @@ def calibrate(
     """
     import pyabc
 
+    from .abc_kernels import GaussianTransition
+
     _quiet_pyabc()
     settings.check()
     require_observations(scenario)
@@ -403,11 +587,14 @@ def calibrate(
     elif database.exists():
         raise ValueError(f"{database} already exists: pass --resume to continue that calibration, or choose another --out")
     out.mkdir(parents=True, exist_ok=True)
-    model = TimelineModel(scenario, tuple(p.path for p in free), cells, settings.runs_per_particle, vantage - 1)
-    prior = pyabc.Distribution(**{p.path: prior_variable(p.prior) for p in free})
+    model = TimelineModel(
+        scenario, tuple(p.path for p in free), cells, settings.runs_per_particle, vantage - 1, tuple((p.prior.low, p.prior.high) for p in free)
+    )
+    prior = pyabc.Distribution(**{p.path: unbounded_prior(p.prior) for p in free})
     abc = pyabc.ABCSMC(
-        model, prior, AgreementDistance(settings.runs_per_particle), population_size=settings.population,
-        sampler=ordered_sampler(settings.seed, client, progress=progress),
+        model, prior, BrierDistance(), population_size=settings.population,
+        transitions=GaussianTransition(),
+        sampler=ordered_sampler(settings.seed, model, client, batch_size=settings.batch_particles, progress=progress),
     )
     url = f"sqlite:///{database.resolve()}"
     if resume:
@@ -445,7 +632,7 @@ def _posterior(history: Any, scenario: Scenario, free: Sequence[FreeParameter], 
         )
     frame, weights = history.get_distribution(m=0, t=history.max_t)
     weights = np.asarray(weights, dtype=float)
-    values = frame[[p.path for p in free]].to_numpy(dtype=float)
+    values = np.column_stack([to_range(frame[p.path].to_numpy(dtype=float), p.prior.low, p.prior.high) for p in free])
     parameters = []
     for k, p in enumerate(free):
         column = values[:, k]
@@ -486,7 +673,7 @@ def generations_table(posterior: Posterior) -> Table:
         title=f"ABC-SMC generations ({posterior.scenario_id}, record before {posterior.as_of}, {posterior.cells} cells)",
         columns=columns,
         rows=rows,
-        notes=("Epsilon: acceptance threshold on the mean log loss of the observed cells; ESS: effective sample size of the weights.",),
+        notes=("Epsilon: acceptance threshold on the Brier distance to the observed cells; ESS: effective sample size of the weights.",),
     )
 
 

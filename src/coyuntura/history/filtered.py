@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
@@ -146,7 +146,7 @@ class FilterPass:
 
 
 def filter_pass(
-    scenarios: Sequence[Scenario],
+    scenario: Scenario,
     runs: int,
     seed: int,
     cells: Sequence[Cell],
@@ -155,6 +155,7 @@ def filter_pass(
     simulator: Simulator | None = None,
     mismatch: float = DEFAULT_MISMATCH,
     progress: Callable[[int, int], None] | None = None,
+    per_run: Mapping[str, np.ndarray] | None = None,
 ) -> FilterPass:
     """One pass of ``replications`` independent filters of ``runs`` runs each through the record, forecasting each
     period's cells from the clouds at its start.
@@ -162,14 +163,15 @@ def filter_pass(
     Filter ``r`` holds positions ``r * runs .. (r + 1) * runs - 1`` and resampling
     stream ``r`` (a :class:`ParticleFilter` block); filter 0 is exactly the filter
     of :func:`~coyuntura.history.particles.simulate_histories` with ``seed`` and ``runs``.
-    ``progress`` is called with (months done, months in all).
+    ``progress`` is called with (months done, months in all). ``per_run`` gives free parameters
+    one value for each of the ``runs * replications`` runs (e.g. posterior draws).
     """
-    start = scenarios[0].calendar.start
+    start = scenario.calendar.start
     ends = segment_ends(cells, periods, start)
     by_end: dict[int, list[Cell]] = {}
     for cell in cells:
         by_end.setdefault(cell.last, []).append(cell)
-    particles = ParticleFilter(scenarios, runs * replications, seed, cells, simulator, mismatch, blocks=replications)
+    particles = ParticleFilter(scenario, runs * replications, seed, cells, simulator, mismatch, blocks=replications, parameters=per_run)
     cache = SegmentCache()
     probabilities: list[dict[Cell, float]] = [{} for _ in range(replications)]
     effective: list[dict[Cell, float]] = [{} for _ in range(replications)]
@@ -288,7 +290,7 @@ def filtered_score(
     scenario: Scenario,
     runs: int = DEFAULT_FILTERED_RUNS,
     seed: int = 0,
-    scenarios: Sequence[Scenario] | None = None,
+    per_run: Mapping[str, np.ndarray] | None = None,
     parameters: str = "the scenario's values",
     simulator: Simulator | None = None,
     period: int = DEFAULT_PERIOD,
@@ -300,8 +302,9 @@ def filtered_score(
     """Score every cell of the observed timeline one step ahead: forecast from the filtered cloud at its period's start.
 
     ``runs`` are split evenly among ``replications`` independent filters
-    (:func:`filter_pass`; a remainder is dropped); ``scenarios`` are posterior
-    draws (default: the scenario itself); ``baselines`` is ``"in-sample"``
+    (:func:`filter_pass`; a remainder is dropped); ``per_run`` gives free parameters one
+    value per run (e.g. posterior draws, :meth:`Posterior.run_values` with ``blocks=replications``;
+    default: the scenario's values); ``baselines`` is ``"in-sample"``
     (fitted on the whole record) or ``"past"`` (fitted on the cells before each
     period). ``progress`` is called with (months done, months in all).
     """
@@ -316,7 +319,9 @@ def filtered_score(
     cells = timeline_cells(scenario, start, period)
     periods = score_periods(cells, start, period)
     per_filter = runs // replications
-    done = filter_pass(list(scenarios or [scenario]), per_filter, seed, cells, periods, replications, simulator, mismatch, progress)
+    if per_run is not None:
+        per_run = {path: np.asarray(values)[: per_filter * replications] for path, values in per_run.items()}
+    done = filter_pass(scenario, per_filter, seed, cells, periods, replications, simulator, mismatch, progress, per_run)
     results = done.replications
     ordered = [cell for p in periods for cell in p.cells]
     replicates = Replicates(

@@ -21,7 +21,7 @@ vantage month and the ``horizon - 1`` after it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -36,6 +36,9 @@ from .particles import DEFAULT_MISMATCH, Histories, Simulator, simulate_historie
 
 FORECAST_OUTCOMES = ("coup_success", "coup_failed", "general_strike", "repression_wave", "popular_assembly", "workers_government")
 """The events a forecast reports, besides the regime at the horizon and who makes a successful coup."""
+
+DEFAULT_FORECAST_REPLICATIONS = 8
+"""Independent particle filters a forecast's runs are split among; its Monte Carlo errors come from their spread."""
 
 
 @dataclass
@@ -69,6 +72,8 @@ class Forecast:
             "observations_used": self.observations,
             "effective_sample_size": self.ess,
             "resamplings": self.resamplings,
+            "replications": self.histories.blocks,
+            "se_method": self.histories.se_method,
             "table": to_dict(self.table),
         }
 
@@ -107,22 +112,32 @@ def forecast(
     horizon: int,
     runs: int = 10_000,
     seed: int = 0,
-    scenarios: Sequence[Scenario] | None = None,
+    per_run: Mapping[str, np.ndarray] | None = None,
     parameters: str = "the scenario's values",
     simulator: Simulator | None = None,
     period: int = DEFAULT_PERIOD,
     mismatch: float = DEFAULT_MISMATCH,
     progress: Callable[[int, int], None] | None = None,
+    replications: int = DEFAULT_FORECAST_REPLICATIONS,
 ) -> Forecast:
     """Forecast months ``vantage .. vantage + horizon - 1`` from histories filtered on the observations before ``vantage``.
 
-    ``scenarios`` are parameter draws (e.g. from a posterior); default: the scenario itself.
+    ``per_run`` gives free parameters one value per run (e.g. posterior draws); default: the scenario's values.
+    The runs are split among ``replications`` independent particle filters (a remainder is dropped); each
+    probability is their mean and its standard error comes from their spread (1: from the effective sample size).
     """
     until = check_window(scenario, vantage, horizon)
+    if replications < 1:
+        raise ValueError(f"--replications must be at least 1, got {replications}")
+    if runs < replications:
+        raise ValueError(f"--runs ({runs}) must be at least --replications ({replications}): each filter needs runs")
+    runs -= runs % replications
+    if per_run is not None:
+        per_run = {path: np.asarray(values)[:runs] for path, values in per_run.items()}
     condition = cells_before(timeline_cells(scenario, vantage, period), vantage)
     histories = simulate_histories(
-        list(scenarios or [scenario]), runs, seed, until, condition=condition, simulator=simulator,
-        mismatch=mismatch, collect_from=vantage, progress=progress,
+        scenario, runs, seed, until, condition=condition, simulator=simulator,
+        mismatch=mismatch, collect_from=vantage, progress=progress, parameters=per_run, blocks=replications,
     )
     window = f"{format_month(vantage)}..{format_month(until)}"
     columns = (Column("outcome", "Outcome key", "key"), Column("label", "Outcome", "label"), Column(f"p {window}", window, "probability", window), Column(f"se {window}", f"SE {window}", "se", window))
@@ -153,7 +168,7 @@ def forecast(
         title=f"Forecast for {window} from {format_month(vantage)} ({runs:,} runs, seed {seed}; {parameters})",
         columns=columns,
         rows=tuple(rows),
-        notes=(f"Conditioning: {conditioning}.", "SE: Monte Carlo standard error sqrt(p(1-p)/ESS), ESS the effective sample size."),
+        notes=(f"Conditioning: {conditioning}.", f"SE: Monte Carlo standard error, {histories.se_method}."),
     )
     return Forecast(
         scenario.id, vantage, until, runs, seed, parameters, conditioning, len(condition), histories.ess, histories.resamplings, table, histories

@@ -17,8 +17,8 @@ effective sample size falls below half the runs they are resampled
 systematically; the survivors continue from their own states with fresh random
 streams. What remains is a sample of the model's histories *conditional on what
 was observed*, from which the next months are forecast. Runs may use different
-parameter values (``scenarios``: draws from a posterior); positions of one draw
-stay contiguous, because systematic resampling keeps ancestors in order.
+parameter values (``parameters``: one value per run of each free parameter, e.g.
+draws from a posterior); a run's values follow it when it is resampled.
 
 The filter itself is :class:`ParticleFilter`, which advances segment by
 segment, assimilates cells as they close, can be forked (to forecast without
@@ -33,12 +33,13 @@ import copy
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
 from ..engine.model import Model, compile_scenario
 from ..engine.outcomes import runs_with_outcome
+from ..engine.parameters import RunParameters, run_parameters
 from ..engine.simulate import Ensemble, concat_states, simulate
 from ..engine.state import REGIME_KEYS, State
 from ..scenario.calendar import format_month
@@ -54,18 +55,18 @@ RESAMPLE_BELOW = 0.5
 
 @dataclass(frozen=True)
 class Job:
-    """Runs ``first_run .. first_run + n_runs - 1`` with the parameters of draw ``draw``, from ``resume`` (or the start)."""
+    """Runs ``first_run .. first_run + n_runs - 1`` with their per-run ``parameters`` (if any), from ``resume`` (or the start)."""
 
-    draw: int
     first_run: int
     n_runs: int
     resume: State | None
+    parameters: RunParameters | None = None
 
 
 class Simulator(Protocol):
     """Simulates jobs up to a month; results in job order, with event logs and final states."""
 
-    def run(self, scenarios: Sequence[Scenario], jobs: Sequence[Job], seed: int, until: int) -> list[Ensemble]: ...
+    def run(self, scenario: Scenario, jobs: Sequence[Job], seed: int, until: int) -> list[Ensemble]: ...
 
 
 class LocalSimulator:
@@ -81,11 +82,11 @@ class LocalSimulator:
             self._models[id(scenario)] = cached
         return cached[1]
 
-    def run(self, scenarios: Sequence[Scenario], jobs: Sequence[Job], seed: int, until: int) -> list[Ensemble]:
+    def run(self, scenario: Scenario, jobs: Sequence[Job], seed: int, until: int) -> list[Ensemble]:
         return [
             simulate(
-                self._model(scenarios[job.draw]), job.n_runs, seed=seed, until=until, first_run=job.first_run,
-                resume=job.resume, keep_events=True, keep_state=True, batch_size=max(job.n_runs, 1),
+                self._model(scenario), job.n_runs, seed=seed, until=until, first_run=job.first_run,
+                resume=job.resume, keep_events=True, keep_state=True, parameters=job.parameters,
             )
             for job in jobs
         ]
@@ -106,7 +107,7 @@ class DaskSimulator:
             self._scattered[id(scenario)] = cached
         return cached[1]
 
-    def run(self, scenarios: Sequence[Scenario], jobs: Sequence[Job], seed: int, until: int) -> list[Ensemble]:
+    def run(self, scenario: Scenario, jobs: Sequence[Job], seed: int, until: int) -> list[Ensemble]:
         from ..parallel import gather_chunks, submit_chunks
 
         total = sum(job.n_runs for job in jobs)
@@ -114,8 +115,8 @@ class DaskSimulator:
         chunk = self.chunk_runs or max(256, math.ceil(total / (2 * workers)))
         pending = [
             submit_chunks(
-                self.client, self._future(scenarios[job.draw]), job.n_runs, seed, chunk, first_run=job.first_run,
-                resume=job.resume, until=until, keep_events=True, keep_state=True,
+                self.client, self._future(scenario), job.n_runs, seed, chunk, first_run=job.first_run,
+                resume=job.resume, parameters=job.parameters, until=until, keep_events=True, keep_state=True,
             )
             for job in jobs
         ]
@@ -126,8 +127,8 @@ class DaskSimulator:
 class Histories:
     """Simulated histories at the end of a particle run.
 
-    ``weights`` (summing to 1) and ``draw`` (the parameter draw of each position)
-    are per run; ``flags[c]`` says whether run ``i`` agrees that cell ``c``'s
+    ``weights`` (summing to 1) and ``parameters`` (each run's values of the
+    parameters given per run, after any resampling) are per run; ``flags[c]`` says whether run ``i`` agrees that cell ``c``'s
     outcome happened (events) or its regime held (regimes). ``events`` holds the
     event log of the months from ``collect_from`` on (runs by position).
     """
@@ -135,7 +136,7 @@ class Histories:
     n_runs: int
     until: int
     weights: np.ndarray
-    draw: np.ndarray
+    parameters: RunParameters | None
     flags: dict[Cell, np.ndarray]
     final_state: State
     events: dict[str, np.ndarray] | None
@@ -143,15 +144,30 @@ class Histories:
     log_evidence: float
     resamplings: int
     ess_trace: list[tuple[int, float]] = field(default_factory=list)
+    blocks: int = 1  # independent filters side by side (equal contiguous groups of runs, weights normalized in each)
 
     @property
     def ess(self) -> float:
-        """Effective sample size of the final weights, ``1 / sum(w^2)``."""
-        return float(1.0 / np.sum(self.weights**2))
+        """Effective sample size of the final weights, ``1 / sum(w^2)`` (summed over the independent filters)."""
+        w = self.weights.reshape(self.blocks, -1)
+        return float(np.sum(1.0 / np.sum(w**2, axis=1)))
+
+    @property
+    def se_method(self) -> str:
+        """How :meth:`probability` computes its Monte Carlo error, in words."""
+        if self.blocks > 1:
+            return (f"spread of {self.blocks} independent particle filters of {self.n_runs // self.blocks:,} runs each "
+                    f"(own random streams, own resampling): SD of their probabilities / sqrt({self.blocks})")
+        return "sqrt(p(1-p)/ESS), ESS the effective sample size (one filter: optimistic when resampling has thinned the ancestry)"
 
     def probability(self, happened: np.ndarray) -> tuple[float, float]:
-        """Weighted share of runs where ``happened`` holds, and its Monte Carlo standard error ``sqrt(p(1-p)/ESS)``."""
-        p = float(np.clip(np.sum(self.weights * happened), 0.0, 1.0))
+        """Probability that ``happened`` holds, and its Monte Carlo standard error (see :attr:`se_method`).
+
+        With several independent filters: the mean of their weighted shares, and the standard error of that mean."""
+        shares = np.clip((self.weights * happened).reshape(self.blocks, -1).sum(axis=1), 0.0, 1.0)
+        p = float(np.mean(shares))
+        if self.blocks > 1:
+            return p, float(np.std(shares, ddof=1) / math.sqrt(self.blocks))
         return p, math.sqrt(p * (1.0 - p) / self.ess)
 
     def cell_probability(self, cell: Cell) -> tuple[float, float]:
@@ -162,16 +178,6 @@ class Histories:
 def _segment_ends(start: int, until: int, cells: Sequence[Cell], extra: Sequence[int]) -> list[int]:
     ends = {c.last for c in cells if start <= c.last <= until} | {m for m in extra if start <= m <= until} | {until}
     return sorted(ends)
-
-
-def _groups(draw: np.ndarray) -> list[tuple[int, int, int]]:
-    """(draw, first position, count) of each contiguous block of positions."""
-    if draw.size == 0:
-        return []
-    cuts = np.flatnonzero(np.diff(draw)) + 1
-    starts = np.concatenate([[0], cuts])
-    stops = np.concatenate([cuts, [draw.size]])
-    return [(int(draw[a]), int(a), int(b - a)) for a, b in zip(starts, stops)]
 
 
 def _merge_columns(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -243,33 +249,31 @@ class ParticleFilter:
 
     def __init__(
         self,
-        scenarios: Sequence[Scenario],
+        scenario: Scenario,
         n_runs: int,
         seed: int,
         cells: Sequence[Cell] = (),
         simulator: Simulator | None = None,
         mismatch: float = DEFAULT_MISMATCH,
         blocks: int = 1,
+        parameters: Mapping[str, np.ndarray] | RunParameters | None = None,
     ):
         if n_runs < 1:
             raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
-        if not scenarios:
-            raise ValueError("give at least one scenario (parameter draw)")
         if not 0.0 < mismatch < 0.5:
             raise ValueError(f"the mismatch probability must be in (0, 0.5), got {mismatch}")
         if blocks < 1 or n_runs % blocks:
             raise ValueError(f"{n_runs} runs cannot be split into {blocks} equal filters")
-        self.scenarios = list(scenarios)
+        self.scenario = scenario
+        self.parameters = run_parameters(compile_scenario(scenario), parameters, n_runs) if parameters else None
         self.n_runs = n_runs
         self.blocks = blocks
         self.block_runs = n_runs // blocks
         self.seed = seed
         self.simulator = simulator or LocalSimulator()
         self.mismatch = mismatch
-        self.start = self.scenarios[0].calendar.start
+        self.start = scenario.calendar.start
         self.month = self.start - 1  # the last month simulated
-        m = self.block_runs
-        self.draw = np.tile(np.repeat(np.arange(len(scenarios)), np.diff(np.linspace(0, m, len(scenarios) + 1).round().astype(int))), blocks)
         self._track(cells)
         self.log_w = np.zeros(n_runs)
         self.block_log_evidence = np.zeros(blocks)
@@ -346,12 +350,7 @@ class ParticleFilter:
         key = self.segment_key(end)
         hit = cache.get(key) if cache is not None else None
         if hit is None:
-            state = self.state
-            jobs = [
-                Job(d, offset, count, state.select(np.arange(offset, offset + count)) if state is not None else None)
-                for d, offset, count in _groups(self.draw)
-            ]
-            parts = self.simulator.run(self.scenarios, jobs, self.seed, end)
+            parts = self.simulator.run(self.scenario, [Job(0, self.n_runs, self.state, self.parameters)], self.seed, end)
             hit = (concat_states([part.final_state for part in parts]), _merge_columns([part.events for part in parts]))  # type: ignore[misc]
             if cache is not None and store:
                 cache.put(key, hit)
@@ -399,7 +398,8 @@ class ParticleFilter:
             assert self.state is not None
             self.state = self.state.select(ancestors)
             self.flags = self.flags[:, ancestors]
-            self.draw = self.draw[ancestors]
+            if self.parameters is not None:
+                self.parameters = self.parameters.take(ancestors)
             self.lineage = next(_LINEAGES)
 
     def fork(self, cells: Sequence[Cell]) -> "ParticleFilter":
@@ -414,7 +414,7 @@ class ParticleFilter:
 
 
 def simulate_histories(
-    scenarios: Sequence[Scenario],
+    scenario: Scenario,
     n_runs: int,
     seed: int,
     until: int,
@@ -425,19 +425,20 @@ def simulate_histories(
     extra_ends: Sequence[int] = (),
     collect_from: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    parameters: Mapping[str, np.ndarray] | RunParameters | None = None,
+    blocks: int = 1,
 ) -> Histories:
     """Simulate ``n_runs`` histories from the start to ``until``, filtered on ``condition`` cells, answering ``record`` cells.
 
-    ``scenarios`` are parameter draws (runs are split among them in equal
-    contiguous blocks); they must share calendar and actors. Segments end where
+    ``parameters`` gives free parameters one value per run (e.g. posterior draws;
+    :mod:`coyuntura.engine.parameters`). ``blocks`` independent filters share the runs
+    equally (a :class:`ParticleFilter` with blocks), for an honest Monte Carlo error. Segments end where
     cells end, at ``extra_ends`` and at ``until``. ``progress`` is called with
     (months done, months in all).
     """
     if n_runs < 1:
         raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
-    if not scenarios:
-        raise ValueError("give at least one scenario (parameter draw)")
-    start = scenarios[0].calendar.start
+    start = scenario.calendar.start
     if until < start:
         raise ValueError(f"{format_month(until)} is before the scenario's start {format_month(start)}")
     cells = list(dict.fromkeys(list(condition) + list(record)))
@@ -445,7 +446,7 @@ def simulate_histories(
         if collect_from is not None and cell.last >= collect_from:
             raise ValueError("conditioning cells must end before the months whose events are collected")
     ends = _segment_ends(start, until, cells, list(extra_ends) + ([collect_from - 1] if collect_from else []))
-    particles = ParticleFilter(scenarios, n_runs, seed, cells, simulator, mismatch)
+    particles = ParticleFilter(scenario, n_runs, seed, cells, simulator, mismatch, blocks=blocks, parameters=parameters)
     by_end: dict[int, list[Cell]] = {}
     for cell in condition:
         by_end.setdefault(cell.last, []).append(cell)
@@ -463,7 +464,7 @@ def simulate_histories(
         n_runs=n_runs,
         until=until,
         weights=particles.weights,
-        draw=particles.draw,
+        parameters=particles.parameters,
         flags={cell: particles.cell_flags(cell) for cell in cells},
         final_state=particles.state,
         events=_merge_columns(collected) if collected else None,
@@ -471,6 +472,7 @@ def simulate_histories(
         log_evidence=float(particles.log_evidence),
         resamplings=particles.resamplings,
         ess_trace=particles.ess_trace,
+        blocks=blocks,
     )
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -387,21 +387,21 @@ def score_scenario(
     scenario: Scenario,
     runs: int = 4_000,
     seed: int = 0,
-    scenarios: Sequence[Scenario] | None = None,
+    per_run: Mapping[str, np.ndarray] | None = None,
     parameters: str = "the scenario's values",
     simulator: Simulator | None = None,
     period: int = DEFAULT_PERIOD,
     progress: Callable[[int, int], None] | None = None,
     replicates: int = DEFAULT_REPLICATES,
 ) -> ScoreResult:
-    """Score the whole observed timeline in-sample; ``scenarios`` are posterior draws (default: the scenario itself).
+    """Score the whole observed timeline in-sample; ``per_run`` gives free parameters one value per run (posterior draws; default: the scenario's values).
 
     ``replicates`` interleaved blocks of runs give the Monte Carlo error of the totals.
     """
     require_observations(scenario)
     cells = timeline_cells(scenario, scenario.calendar.start, period)
     until = max(c.last for c in cells)
-    histories = simulate_histories(list(scenarios or [scenario]), runs, seed, until, record=cells, simulator=simulator, progress=progress)
+    histories = simulate_histories(scenario, runs, seed, until, record=cells, simulator=simulator, progress=progress, parameters=per_run)
     forecasts = cell_forecasts(cells, histories, ConstantHazard.fit(cells), Persistence.fit(cells), None)
     blocks = block_replicates(cells, histories, replicates)
     title = f"{scenario.id}: every cell of the observed timeline, in-sample ({runs:,} runs, seed {seed}; {parameters})"

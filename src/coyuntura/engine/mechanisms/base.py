@@ -89,9 +89,15 @@ class Month:
     log: "EventLog"
     scratch: dict
     parameters: dict[str, SimpleNamespace] | None = None
+    positions: np.ndarray | None = None  # the runs of ``parameters`` this month is restricted to (per-run values are cut lazily)
 
     def params(self, mechanism: str) -> SimpleNamespace:
-        return (self.parameters if self.parameters is not None else self.model.params)[mechanism]
+        values = (self.parameters if self.parameters is not None else self.model.params)[mechanism]
+        if self.positions is None or self.parameters is self.model.params:
+            return values
+        if not any(isinstance(value, np.ndarray) for value in vars(values).values()):
+            return values
+        return SimpleNamespace(**_restrict(vars(values), self.positions))
 
     def mechanism_code(self, mechanism: str) -> int:
         return self.model.mechanism_codes[mechanism]
@@ -102,12 +108,12 @@ class Month:
         Draws, log, scratch and per-run parameters follow those runs, so a rare branch computed on them alone gives each run
         exactly what computing it over the whole batch would.
         """
-        parameters = None
-        if self.parameters is not None and self.parameters is not self.model.params:
-            parameters = {name: SimpleNamespace(**_restrict(vars(values), positions)) for name, values in self.parameters.items()}
+        per_run = self.parameters is not None and self.parameters is not self.model.params
+        # Positions within positions: the per-run values stay those of the batch, cut once at the runs asked for.
+        within = positions if self.positions is None else self.positions[positions]
         return Month(
             self.index, self.model, self.draws.restricted(positions), self.log.restricted(positions), _restrict(self.scratch, positions),
-            parameters,
+            self.parameters, within if per_run else None,
         )
 
 
