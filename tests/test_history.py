@@ -353,3 +353,52 @@ def test_score_calibrate_forecast_backtest_cli_end_to_end(tmp_path):
     posterior = json.loads((tmp_path / "bt" / "1956-01" / "posterior.json").read_text())
     assert posterior["as_of"] == "1956-01"  # calibrated only on the record before the origin
     assert (tmp_path / "bt" / "reliability.png").is_file()
+
+
+# --- honest Monte Carlo errors, posterior draws per run, the shipped posterior ------------------------
+
+
+def test_forecast_errors_come_from_the_spread_of_independent_filters():
+    s = scenario()
+    result = forecast(s, M("1958-01"), 12, runs=240, seed=5, replications=4)
+    histories = result.histories
+    assert histories.blocks == 4 and "4 independent particle filters of 60 runs" in histories.se_method
+    row = result.table.row("regime:civilian_nationalist")
+    holds = histories.final_state.regime == REGIME_KEYS.index("civilian_nationalist")
+    shares = (histories.weights * holds).reshape(4, 60).sum(axis=1)
+    assert row["p 1958-01..1958-12"] == pytest.approx(np.mean(shares))
+    assert row["se 1958-01..1958-12"] == pytest.approx(np.std(shares, ddof=1) / 2.0)
+    single = forecast(s, M("1958-01"), 12, runs=240, seed=5, replications=1)
+    p = single.table.row("coup_success")["p 1958-01..1958-12"]
+    assert single.table.row("coup_success")["se 1958-01..1958-12"] == pytest.approx(math.sqrt(p * (1 - p) / single.ess))
+    assert "effective sample size" in single.histories.se_method
+    with pytest.raises(ValueError, match="must be at least --replications"):
+        forecast(s, M("1958-01"), 12, runs=3, replications=4)
+
+
+def test_posterior_run_values_give_each_filter_its_own_draws(tmp_path):
+    s = scenario()
+    posterior = calibrate(s, CalibrationSettings(as_of="1965-01", population=6, generations=1, runs_per_particle=1, seed=3, parameters=TWO), tmp_path)
+    values = posterior.run_values(s, 40, seed=1, blocks=2)
+    assert set(values) == set(TWO) and all(v.shape == (40,) for v in values.values())
+    rows = {tuple(np.round(posterior.values[k], 12)) for k in range(len(posterior.weights))}
+    assert all(tuple(np.round([values[p][i] for p in TWO], 12)) in rows for i in range(40))  # every run carries a particle
+    assert np.array_equal(values[TWO[0]][:20], posterior.run_values(s, 20, seed=1)[TWO[0]])  # block 0 = one block alone
+    shared = posterior.run_values(s, 40, seed=1, draws=2)
+    assert len(set(shared[TWO[0]][:20])) <= 1 and len(set(shared[TWO[0]][20:])) <= 1  # 2 vectors in 2 contiguous halves
+    with pytest.raises(ValueError, match="calibrated for scenario"):
+        posterior.run_values(s.model_copy(update={"id": "other"}), 10, seed=0)
+
+
+def test_forecast_cli_writes_its_report(tmp_path):
+    result = runner.invoke(
+        app, ["forecast", "bolivia-1952", "--as-of", "1958-01", "--horizon", "6", "--runs", "80", "--replications", "2",
+              "--scenario-values", "--out", str(tmp_path / "fc"), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["replications"] == 2 and "independent particle filters" in data["se_method"]
+    for name in ("forecast.csv", "forecast.md", "forecast.json", "forecast.png"):
+        assert (tmp_path / "fc" / name).stat().st_size > 0, name
+    both = runner.invoke(app, ["forecast", "bolivia-1952", "--as-of", "1958-01", "--horizon", "6", "--scenario-values", "--posterior", "x.json"])
+    assert both.exit_code == 2 and "not both" in both.output

@@ -37,10 +37,10 @@ from .experiments.sensitivity import DEFAULT_RUNS_PER_POINT, METHODS, run_sensit
 from .experiments.sensitivity import free_parameters as sensitivity_parameters
 from .experiments.whatif import Intervention, apply_intervention, experiment_intervention, extend, parse_assignment, parse_event, record_whatif, run_whatif, whatif_table
 from .history.backtest import DEFAULT_HORIZON, DEFAULT_ORIGINS, backtest
-from .history.calibration import DATABASE, CalibrationSettings, Posterior, calibrate, default_as_of, free_parameters, generations_table, load_posterior, parameters_table
+from .history.calibration import DATABASE, DEFAULT_BATCH_PARTICLES, CalibrationSettings, Posterior, bundled_posterior, calibrate, default_as_of, free_parameters, generations_table, load_posterior, parameters_table
 from .history.charts import epsilon_chart, posterior_chart, reliability_chart
 from .history.filtered import BASELINE_TRAINING, DEFAULT_FILTERED_RUNS, filtered_score
-from .history.forecast import DEFAULT_FORECAST_REPLICATIONS, check_window, forecast
+from .history.forecast import DEFAULT_FORECAST_REPLICATIONS, check_window, forecast, write_forecast_report
 from .history.observations import record_end, require_observations
 from .history.particles import DaskSimulator
 from .limits import MAX_POINTS, MAX_SEED, check_count, check_seed, check_total
@@ -960,21 +960,24 @@ def _month(text: str, option: str, as_json: bool) -> int:
 
 
 def _parameter_draws(
-    scenario: Scenario, posterior_file: Optional[Path], draws: Optional[int], seed: int, runs: int, as_json: bool, blocks: int = 1
+    scenario: Scenario, posterior_file: Optional[Path], draws: Optional[int], seed: int, runs: int, as_json: bool, blocks: int = 1,
+    shipped: Optional[Posterior] = None,
 ) -> tuple[Optional[dict[str, Any]], str]:
-    """The scenario's values (``None``), or per-run values drawn from a posterior file, and how to say which.
+    """The scenario's values (``None``), or per-run values drawn from a posterior (a file, else ``shipped``), and how to say which.
 
     Every run gets its own draw, or with ``--draws K`` each of ``blocks`` groups of runs shares K vectors."""
-    if posterior_file is None:
+    if posterior_file is None and shipped is None:
         return None, "the scenario's values"
     with _bad_input(as_json, "--posterior"):
         if draws is not None and draws < 1:
             raise ValueError(f"--draws must be at least 1, got {draws}")
-        posterior = load_posterior(posterior_file)
+        posterior = load_posterior(posterior_file) if posterior_file is not None else shipped
+        assert posterior is not None
         runs -= runs % blocks
         values = posterior.run_values(scenario, runs, seed, draws, blocks)
     how = f"{draws} draws" if draws is not None else "one draw per run"
-    return values, f"{how} from the posterior {posterior_file}, calibrated on the record before {posterior.as_of}"
+    where = f"the posterior {posterior_file}" if posterior_file is not None else "the posterior shipped with the scenario"
+    return values, f"{how} from {where}, calibrated on the record before {posterior.as_of}"
 
 
 def _histories_simulator(client: Any) -> Any:
@@ -1083,9 +1086,12 @@ def score_command(
 def calibrate_command(
     scenario: str = SCENARIO_ARGUMENT,
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Calibrate on the observations that end before this month, YYYY-MM (default: all of them)."),
-    population: int = typer.Option(48, "--population", help="ABC-SMC population size (accepted particles per generation)."),
-    generations: int = typer.Option(3, "--generations", help="ABC-SMC generations in all (with --resume: the total to reach)."),
-    runs_per_particle: int = typer.Option(16, "--runs-per-particle", help="Histories simulated for each particle."),
+    population: int = typer.Option(2000, "--population", help="ABC-SMC population size (accepted particles per generation)."),
+    generations: int = typer.Option(8, "--generations", help="ABC-SMC generations in all (with --resume: the total to reach)."),
+    runs_per_particle: int = typer.Option(2, "--runs-per-particle", help="Histories simulated for each particle."),
+    batch_particles: int = typer.Option(
+        DEFAULT_BATCH_PARTICLES, "--batch-particles", help="Particles simulated together in one vectorized call (one Dask task)."
+    ),
     params: Optional[list[str]] = typer.Option(None, "--parameters", help="Only free parameters whose path matches these glob patterns (repeatable or comma-separated)."),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed: the posterior depends on it only, not on the number of workers."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the pyabc history, posterior.json and charts (default: reports/<scenario>/calibration)."),
@@ -1097,12 +1103,14 @@ def calibrate_command(
     """ABC-SMC (pyabc) of the free parameters (numbers with a prior) on the observed timeline; writes the posterior and its diagnostics."""
     _within_limits(
         as_json, seed, ("--population", population, 2, MAX_POINTS), ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
+        ("--batch-particles", batch_particles, 1, MAX_POINTS),
         total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
     )
     loaded, _ = _load(scenario, as_json)
     with _bad_input(as_json):
         settings = CalibrationSettings(
-            as_of or default_as_of(loaded), population, generations, runs_per_particle, seed, tuple(_patterns(params) or ())
+            as_of or default_as_of(loaded), population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()),
+            batch_particles=batch_particles,
         )
         settings.check()
         free_parameters(loaded, settings.parameters)
@@ -1137,9 +1145,15 @@ def forecast_command(
     scenario: str = SCENARIO_ARGUMENT,
     as_of: str = typer.Option(..., "--as-of", help="Vantage month YYYY-MM: condition on the observations ending before it, forecast from it."),
     horizon: int = typer.Option(..., "--horizon", help="Months forecast, the vantage month included."),
-    posterior: Optional[Path] = typer.Option(None, "--posterior", help="Draw parameters from this posterior (from `coyuntura calibrate`)."),
+    posterior: Optional[Path] = typer.Option(
+        None, "--posterior",
+        help="Draw parameters from this posterior (from `coyuntura calibrate`). Default: the posterior shipped with a bundled scenario, "
+        "when it was calibrated on the record before --as-of.",
+    ),
+    scenario_values: bool = typer.Option(False, "--scenario-values", help="Use the scenario file's own parameter values, not a posterior."),
     draws: Optional[int] = typer.Option(None, "--draws", help="Parameter vectors drawn from the posterior (default: one per run)."),
     runs: int = typer.Option(10_000, "--runs", "-n", help="Simulated histories (particles), split among the independent filters."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the forecast's report here: tables (CSV, Markdown, JSON) and a chart."),
     replications: int = typer.Option(
         DEFAULT_FORECAST_REPLICATIONS, "--replications", "-k",
         help="Independent particle filters; the Monte Carlo errors come from their spread (1: from the effective sample size).",
@@ -1157,13 +1171,26 @@ def forecast_command(
         _fail(f"--runs ({runs}) must be at least --replications ({replications}): each filter needs runs", as_json)
     with _bad_input(as_json):
         until = check_window(loaded, vantage, horizon)
-    per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications)
+    if scenario_values and posterior is not None:
+        _fail("give either --posterior or --scenario-values, not both", as_json)
+    shipped, why_not = None, ""
+    if posterior is None and not scenario_values:
+        with _bad_input(as_json):
+            shipped = bundled_posterior(loaded)
+        if shipped is not None and parse_month(shipped.as_of) > vantage:
+            why_not = f" (its shipped posterior was calibrated on the record before {shipped.as_of}, after --as-of {format_month(vantage)})"
+            shipped = None
+    per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications, shipped)
+    parameters += why_not
     with _cluster(scheduler, workers, default_local=False, as_json=as_json) as client:
         with _bad_input(as_json), _progress_bar("filtering", "months", until - loaded.calendar.start + 1, as_json) as update:
             result = forecast(
                 loaded, vantage, horizon, runs, seed, per_run, parameters, simulator=_histories_simulator(client), progress=update,
                 replications=replications,
             )
+    if out is not None:
+        with _bad_input(as_json, "--out"):
+            write_forecast_report(result, out)
     if as_json:
         _print_json(result.to_dict())
         return
@@ -1173,6 +1200,8 @@ def forecast_command(
     console.print(f"Conditioning: {result.conditioning}", markup=False, soft_wrap=True)
     console.print(_rich_table(result.table))
     console.print(Text(f"± is the Monte Carlo standard error in percentage points: {result.histories.se_method}.", style="dim"))
+    if out is not None:
+        console.print(Text.assemble("Report written to ", (str(out), "bold green")), soft_wrap=True)
 
 
 @app.command("backtest")
@@ -1182,9 +1211,9 @@ def backtest_command(
     horizon: int = typer.Option(DEFAULT_HORIZON, "--horizon", help="Months scored after each origin (cut at the end of the record)."),
     runs: int = typer.Option(4_000, "--runs", "-n", help="Simulated histories per forecast."),
     draws: Optional[int] = typer.Option(None, "--draws", help="Parameter vectors drawn from each origin's posterior (default: one per run)."),
-    population: int = typer.Option(32, "--population", help="ABC-SMC population size at each origin."),
-    generations: int = typer.Option(2, "--generations", help="ABC-SMC generations at each origin."),
-    runs_per_particle: int = typer.Option(16, "--runs-per-particle", help="Histories simulated for each ABC particle."),
+    population: int = typer.Option(2000, "--population", help="ABC-SMC population size at each origin."),
+    generations: int = typer.Option(8, "--generations", help="ABC-SMC generations at each origin."),
+    runs_per_particle: int = typer.Option(2, "--runs-per-particle", help="Histories simulated for each ABC particle."),
     params: Optional[list[str]] = typer.Option(None, "--parameters", help="Only free parameters whose path matches these glob patterns."),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the calibrations and the forecasts."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the calibrations, tables and the reliability diagram (default: reports/<scenario>/backtest)."),

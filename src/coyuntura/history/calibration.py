@@ -422,9 +422,9 @@ class CalibrationSettings:
     """How to calibrate: vantage (cells ending before it), ABC-SMC sizes, parameters, seed, grid period."""
 
     as_of: str
-    population: int = 48
-    generations: int = 3
-    runs_per_particle: int = 16
+    population: int = 2000
+    generations: int = 8
+    runs_per_particle: int = 2
     seed: int = 0
     parameters: tuple[str, ...] = ()
     period: int = DEFAULT_PERIOD
@@ -467,6 +467,7 @@ class Posterior:
     settings: dict[str, Any]
     cells: int
     path: Path | None = field(default=None, compare=False)
+    scenario_hash: str | None = None  # SHA-256 of the scenario it was calibrated for (content, not name)
 
     @property
     def paths(self) -> list[str]:
@@ -476,6 +477,7 @@ class Posterior:
         return {
             POSTERIOR_MARKER: 1,
             "scenario": self.scenario_id,
+            "scenario_hash": self.scenario_hash,
             "as_of": self.as_of,
             "cells_used": self.cells,
             "settings": self.settings,
@@ -538,7 +540,22 @@ def load_posterior(path: str | Path) -> Posterior:
         settings=data["settings"],
         cells=data["cells_used"],
         path=path,
+        scenario_hash=data.get("scenario_hash"),
     )
+
+
+def bundled_posterior(scenario: Scenario) -> Posterior | None:
+    """The posterior shipped beside a bundled scenario (``scenarios/<id>.posterior.json``), if there is one and it was
+    calibrated for exactly this scenario's content (an edited copy of the scenario does not inherit it)."""
+    from importlib import resources
+
+    from ..store.runstore import scenario_hash
+
+    path = Path(str(resources.files("coyuntura") / "scenarios" / f"{scenario.id}.posterior.json"))
+    if not path.is_file():
+        return None
+    posterior = load_posterior(path)
+    return posterior if posterior.scenario_hash == scenario_hash(scenario) else None
 
 
 def write_json(path: Path, data: Any) -> Path:
@@ -651,7 +668,11 @@ def _posterior(history: Any, scenario: Scenario, free: Sequence[FreeParameter], 
                 },
             }
         )
-    return Posterior(scenario.id, settings.as_of, parameters, weights, values, generations, asdict(settings), n_cells)
+    from ..store.runstore import scenario_hash
+
+    return Posterior(
+        scenario.id, settings.as_of, parameters, weights, values, generations, asdict(settings), n_cells, scenario_hash=scenario_hash(scenario)
+    )
 
 
 def generations_table(posterior: Posterior) -> Table:

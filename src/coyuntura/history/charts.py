@@ -100,3 +100,25 @@ def epsilon_chart(posterior: Posterior, path: str | Path) -> Path:
     figure.tight_layout()
     save_figure(figure, path)
     return Path(path)
+
+
+def forecast_chart(rows: Sequence[tuple[str, float, float]], path: str | Path, title: str) -> Path:
+    """Horizontal bars of forecast probabilities with their 95% Monte Carlo intervals (rows: label, p, se)."""
+    figure = Figure(figsize=(9.0, 0.34 * len(rows) + 1.4), dpi=DPI)
+    ax = figure.subplots()
+    y = np.arange(len(rows))[::-1]
+    p = np.array([r[1] for r in rows])
+    se = np.array([r[2] for r in rows])
+    ax.barh(y, p, color=COLORS["model"], alpha=0.75, height=0.62)
+    ax.errorbar(p, y, xerr=1.96 * se, fmt="none", ecolor="#333333", elinewidth=1, capsize=2.5)
+    for yi, pi, si in zip(y, p, se):
+        ax.text(min(pi + 1.96 * si + 0.012, 0.93), yi, f"{100 * pi:.1f}%", va="center", fontsize=7.5)
+    ax.set_yticks(y)
+    ax.set_yticklabels([r[0] for r in rows], fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("probability (bars: 95% Monte Carlo interval)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, axis="x", color="#dddddd", linewidth=0.5)
+    figure.tight_layout()
+    save_figure(figure, path)
+    return Path(path)

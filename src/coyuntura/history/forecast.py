@@ -21,6 +21,7 @@ vantage month and the ``horizon - 1`` after it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -173,3 +174,30 @@ def forecast(
     return Forecast(
         scenario.id, vantage, until, runs, seed, parameters, conditioning, len(condition), histories.ess, histories.resamplings, table, histories
     )
+
+
+def _short_label(label: str) -> str:
+    """A table label short enough for a chart's axis: 'Regime: ...', and a coup's backers left out."""
+    label = label.strip()
+    if label.startswith("Regime at "):
+        label = "Regime: " + label.split(": ", 1)[1]
+    if ", backed by" in label:
+        label = label.split(", backed by")[0] + " (with backers)"
+    return label if len(label) <= 60 else label[:57] + "..."
+
+
+def write_forecast_report(result: Forecast, folder: str | Path) -> list[str]:
+    """Write a forecast's report: its table (CSV, Markdown, JSON), everything as JSON, and a chart of the probabilities."""
+    from ..experiments.files import write_table
+    from .calibration import write_json
+    from .charts import forecast_chart
+
+    folder = Path(folder)
+    files = write_table(folder, "forecast", result.table)
+    files.append(str(write_json(folder / "forecast.json", result.to_dict())))
+    window = f"{format_month(result.vantage)}..{format_month(result.until)}"
+    rows = [(_short_label(row[1]), float(row[2]), float(row[3])) for row in result.table.rows]
+    title = f"{result.scenario_id}: forecast for {window} ({result.runs:,} runs)"
+    files.append(str(forecast_chart(rows, folder / "forecast.png", title)))
+    return files
+
