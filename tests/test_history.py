@@ -402,3 +402,21 @@ def test_forecast_cli_writes_its_report(tmp_path):
         assert (tmp_path / "fc" / name).stat().st_size > 0, name
     both = runner.invoke(app, ["forecast", "bolivia-1952", "--as-of", "1958-01", "--horizon", "6", "--scenario-values", "--posterior", "x.json"])
     assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_predictive_checks_see_a_posterior_that_rules_coups_out(tmp_path):
+    import dataclasses
+
+    from coyuntura.history.checks import posterior_checks
+
+    s = scenario()
+    posterior = calibrate(s, CalibrationSettings(as_of="1965-01", population=4, generations=1, runs_per_particle=1, seed=2, parameters=TWO), tmp_path)
+    no_coups = dataclasses.replace(posterior, values=np.column_stack([np.full(4, -16.0), posterior.values[:, 1]]))  # plot intercept at its floor
+    checks = posterior_checks(s, no_coups, runs=200, seed=1)
+    assert len(checks.table.rows) == len(checks.cells) == len(cells_before(timeline_cells(s, M("1965-01")), M("1965-01")))
+    assert np.all((checks.prior >= 0) & (checks.prior <= 1) & (checks.posterior >= 0) & (checks.posterior <= 1))
+    quiet_coups = [k for k, c in enumerate(checks.cells) if c.key == "coup_success" and not c.observed]
+    coups = [k for k, c in enumerate(checks.cells) if c.key == "coup_success" and c.observed]
+    assert quiet_coups and coups
+    assert np.mean(checks.posterior[quiet_coups]) > np.mean(checks.prior[quiet_coups])  # quiet periods: likelier without coups
+    assert np.all(checks.posterior[coups] <= checks.prior[coups])  # coups that happened: less likely

@@ -39,6 +39,7 @@ from .experiments.whatif import Intervention, apply_intervention, experiment_int
 from .history.backtest import DEFAULT_HORIZON, DEFAULT_ORIGINS, backtest
 from .history.calibration import DATABASE, DEFAULT_BATCH_PARTICLES, CalibrationSettings, Posterior, bundled_posterior, calibrate, default_as_of, free_parameters, generations_table, load_posterior, parameters_table
 from .history.charts import epsilon_chart, posterior_chart, reliability_chart
+from .history.checks import DEFAULT_CHECK_RUNS, checks_chart, posterior_checks
 from .history.filtered import BASELINE_TRAINING, DEFAULT_FILTERED_RUNS, filtered_score
 from .history.forecast import DEFAULT_FORECAST_REPLICATIONS, check_window, forecast, write_forecast_report
 from .history.observations import record_end, require_observations
@@ -1092,6 +1093,9 @@ def calibrate_command(
     batch_particles: int = typer.Option(
         DEFAULT_BATCH_PARTICLES, "--batch-particles", help="Particles simulated together in one vectorized call (one Dask task)."
     ),
+    check_runs: int = typer.Option(
+        DEFAULT_CHECK_RUNS, "--check-runs", help="Runs for the prior and posterior predictive checks of every calibration cell (0: skip them)."
+    ),
     params: Optional[list[str]] = typer.Option(None, "--parameters", help="Only free parameters whose path matches these glob patterns (repeatable or comma-separated)."),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed: the posterior depends on it only, not on the number of workers."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the pyabc history, posterior.json and charts (default: reports/<scenario>/calibration)."),
@@ -1103,7 +1107,7 @@ def calibrate_command(
     """ABC-SMC (pyabc) of the free parameters (numbers with a prior) on the observed timeline; writes the posterior and its diagnostics."""
     _within_limits(
         as_json, seed, ("--population", population, 2, MAX_POINTS), ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
-        ("--batch-particles", batch_particles, 1, MAX_POINTS),
+        ("--batch-particles", batch_particles, 1, MAX_POINTS), ("--check-runs", check_runs if check_runs > 0 else None, 1, None),
         total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
     )
     loaded, _ = _load(scenario, as_json)
@@ -1125,8 +1129,16 @@ def calibrate_command(
                     soft_wrap=True,
                 )
                 raise typer.Exit(130) from None
+    checks = None
+    if check_runs > 0:
+        with _bad_input(as_json), _progress_bar("predictive checks", "steps", 1, as_json) as update:
+            checks = posterior_checks(loaded, posterior, check_runs, seed)
+            update(1)
     with _bad_input(as_json, "--out"):
         files = [str(posterior.path), *_write_posterior_outputs(posterior, folder)]
+        if checks is not None:
+            files += write_table(folder, "checks", checks.table)
+            files.append(str(checks_chart(checks, folder / "checks.png", f"{loaded.id}: predictive checks before {posterior.as_of}")))
     generations_rows, parameter_rows = generations_table(posterior), parameters_table(posterior)
     if as_json:
         _print_json({"scenario": loaded.id, "as_of": posterior.as_of, "posterior": str(posterior.path), "files": files,
@@ -1137,6 +1149,12 @@ def calibrate_command(
     _print_notes(console, generations_rows)
     console.print(_plain_rich_table(parameter_rows))
     _print_notes(console, parameter_rows)
+    if checks is not None:
+        console.print(
+            f"Predictive checks ({len(checks.cells)} cells, {checks.runs:,} runs each): mean log score of the record "
+            f"{checks.mean_log_score('prior'):.3f} with prior draws, {checks.mean_log_score('posterior'):.3f} with posterior draws "
+            "(checks.csv, checks.png)", markup=False, soft_wrap=True,
+        )
     console.print(Text.assemble("Posterior written to ", (str(posterior.path), "bold green"), " (charts and tables beside it)"), soft_wrap=True)
 
 

@@ -87,7 +87,7 @@ def epsilon_chart(posterior: Posterior, path: str | Path) -> Path:
     left, right = figure.subplots(1, 2)
     left.plot(t, [g["epsilon"] for g in generations], marker="o", color="#08306b")
     left.set_xlabel("generation")
-    left.set_ylabel("epsilon (mean log loss)")
+    left.set_ylabel("epsilon (Brier distance)")
     left.set_title("Epsilon schedule", fontsize=10)
     right.bar(t, [g["acceptance_rate"] for g in generations], color="#5f9e6e")
     right.set_xlabel("generation")
