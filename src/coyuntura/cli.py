@@ -1276,10 +1276,14 @@ def backtest_command(
         for origin in result.origins:
             files += _write_posterior_outputs(origin.posterior, folder / format_month(origin.origin))
     verdict = "the calibrated model has the best total log score" if result.model_beats_baselines() else "the calibrated model does NOT beat both baselines in total log score"
+    generations = {format_month(origin.origin): generations_table(origin.posterior) for origin in result.origins}
     if as_json:
-        _print_json({"scenario": loaded.id, "verdict": verdict, "files": files, "summary": to_dict(result.summary), "cells": to_dict(result.cells)})
+        _print_json({"scenario": loaded.id, "verdict": verdict, "files": files, "summary": to_dict(result.summary), "cells": to_dict(result.cells),
+                     "generations": {origin: to_dict(table) for origin, table in generations.items()}})
         return
     console = _stdout()
+    for table in generations.values():
+        console.print(_plain_rich_table(table))
     console.print(_plain_rich_table(result.summary))
     _print_notes(console, result.summary)
     console.print(Text(f"Verdict: {verdict}.", style="bold"))

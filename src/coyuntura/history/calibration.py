@@ -325,7 +325,7 @@ def _evaluate_batch(simulate_one: Any, timeline: TimelineModel, seed: int, t: in
         random.setstate(saved[1])
 
 
-DEFAULT_BATCH_PARTICLES = 500
+DEFAULT_BATCH_PARTICLES = 1000
 """Particles proposed and simulated together in one vectorized call (one Dask task)."""
 
 
