@@ -1107,9 +1107,10 @@ def calibrate_command(
     """ABC-SMC (pyabc) of the free parameters (numbers with a prior) on the observed timeline; writes the posterior and its diagnostics."""
     _within_limits(
         as_json, seed, ("--population", population, 2, MAX_POINTS), ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
-        ("--batch-particles", batch_particles, 1, MAX_POINTS), ("--check-runs", check_runs if check_runs > 0 else None, 1, None),
+        ("--batch-particles", batch_particles, 1, MAX_POINTS),
         total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
     )
+    _within_limits(as_json, seed, ("--check-runs", check_runs if check_runs > 0 else None, 1, None))
     loaded, _ = _load(scenario, as_json)
     with _bad_input(as_json):
         settings = CalibrationSettings(
