@@ -31,7 +31,7 @@ from ..engine.simulate import simulate
 from ..parallel import DEFAULT_CHUNK_RUNS, chunks
 from ..report.tables import Column, Table, standard_error
 from ..scenario.calendar import format_month
-from ..scenario.paths import PathError, get_value, unpaired_change, with_values
+from ..scenario.paths import PathError, get_value, relax_priors, unpaired_change, with_values
 from ..scenario.schema import Scenario
 from .measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
 
@@ -219,23 +219,9 @@ def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[
     reasons = [reason for reason in map(unpaired_change, intervention.changes) if reason is not None]
     if reasons:  # refused before anything runs: the two arms would not be paired
         raise ValueError("; ".join(reasons))
-    for path, value in intervention.changes.items():
-        get_value(scenario, path)  # a PathError listing close matches if the path does not exist
-        prior = _prior(scenario, path)
-        if prior is not None and isinstance(value, (int, float)) and not prior["low"] <= value <= prior["high"]:
-            changes[f"{path}.prior"] = None
-            notes.append(f"{path} = {value:g} lies outside its prior [{prior['low']:g}, {prior['high']:g}]; the prior is dropped for this what-if.")
-        changes[path] = value
-    changed = with_values(scenario, changes, reason=f"what-if {intervention.name}")
+    relaxed, notes = relax_priors(scenario, intervention.changes)
+    changed = with_values(scenario, {**changes, **relaxed}, reason=f"what-if {intervention.name}")
     return changed, tuple(notes)
-
-
-def _prior(scenario: Scenario, path: str) -> dict[str, Any] | None:
-    try:
-        prior = get_value(scenario, f"{path}.prior")
-    except PathError:
-        return None
-    return prior if isinstance(prior, dict) else None
 
 
 def default_until(scenario: Scenario, start: str | None) -> int:

@@ -116,6 +116,29 @@ def with_values(scenario: Scenario, changes: dict[str, Any], reason: str = "what
     return changed
 
 
+def relax_priors(scenario: Scenario, changes: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``changes`` plus, for a number set outside its prior, the removal of that prior (a what-if may leave
+    the calibration range), and a note on each. Every path must exist (a :class:`PathError` otherwise)."""
+    relaxed: dict[str, Any] = {}
+    notes: list[str] = []
+    for path, value in changes.items():
+        get_value(scenario, path)  # a PathError listing close matches if the path does not exist
+        prior = _prior(scenario, path)
+        if prior is not None and isinstance(value, (int, float)) and not isinstance(value, bool) and not prior["low"] <= value <= prior["high"]:
+            relaxed[f"{path}.prior"] = None
+            notes.append(f"{path} = {value:g} lies outside its prior [{prior['low']:g}, {prior['high']:g}]; the prior is dropped for this what-if.")
+        relaxed[path] = value
+    return relaxed, notes
+
+
+def _prior(scenario: Scenario, path: str) -> dict[str, Any] | None:
+    try:
+        prior = get_value(scenario, f"{path}.prior")
+    except PathError:
+        return None
+    return prior if isinstance(prior, dict) else None
+
+
 def _index(items: list, key: str) -> int:
     for index, item in enumerate(items):
         if isinstance(item, dict) and item.get("id") == key:
