@@ -37,7 +37,7 @@ from .experiments.sensitivity import DEFAULT_RUNS_PER_POINT, METHODS, run_sensit
 from .experiments.sensitivity import free_parameters as sensitivity_parameters
 from .experiments.whatif import Intervention, apply_intervention, experiment_intervention, extend, parse_assignment, parse_event, record_whatif, run_whatif, whatif_table
 from .history.backtest import DEFAULT_HORIZON, DEFAULT_ORIGINS, backtest
-from .history.calibration import DATABASE, DEFAULT_BATCH_PARTICLES, CalibrationSettings, Posterior, bundled_posterior, calibrate, default_as_of, free_parameters, generations_table, load_posterior, parameters_table
+from .history.calibration import DATABASE, DEFAULT_BATCH_PARTICLES, DEFAULT_EPSILON_QUANTILE, CalibrationSettings, Posterior, bundled_posterior, calibrate, default_as_of, free_parameters, generations_table, load_posterior, parameters_table
 from .history.charts import epsilon_chart, posterior_chart, reliability_chart
 from .history.checks import DEFAULT_CHECK_RUNS, checks_chart, posterior_checks
 from .history.filtered import BASELINE_TRAINING, DEFAULT_FILTERED_RUNS, filtered_score
@@ -1093,6 +1093,9 @@ def calibrate_command(
     batch_particles: int = typer.Option(
         DEFAULT_BATCH_PARTICLES, "--batch-particles", help="Particles simulated together in one vectorized call (one Dask task)."
     ),
+    epsilon_quantile: float = typer.Option(
+        DEFAULT_EPSILON_QUANTILE, "--epsilon-quantile", help="Each generation's epsilon: this quantile of the last generation's distances."
+    ),
     check_runs: int = typer.Option(
         DEFAULT_CHECK_RUNS, "--check-runs", help="Runs for the prior and posterior predictive checks of every calibration cell (0: skip them)."
     ),
@@ -1115,7 +1118,7 @@ def calibrate_command(
     with _bad_input(as_json):
         settings = CalibrationSettings(
             as_of or default_as_of(loaded), population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()),
-            batch_particles=batch_particles,
+            batch_particles=batch_particles, epsilon_quantile=epsilon_quantile,
         )
         settings.check()
         free_parameters(loaded, settings.parameters)

@@ -325,6 +325,14 @@ def _evaluate_batch(simulate_one: Any, timeline: TimelineModel, seed: int, t: in
         random.setstate(saved[1])
 
 
+DEFAULT_EPSILON_QUANTILE = 0.75
+"""Each generation's epsilon: this weighted quantile of the last generation's distances.
+
+pyabc's default, the median, halves the acceptance rate roughly every generation; with a distance measured on
+one or two simulated histories it soon chases their noise (measured on bolivia-1952 before 1971-03, 2,000
+particles: acceptance 0.51, 0.35, 0.24, 0.16, 0.09, 0.06, 0.04 in generations 0-6; generation 6 alone needed
+54,000 evaluations). The upper quartile tightens more slowly and keeps eight generations within minutes."""
+
 DEFAULT_BATCH_PARTICLES = 1000
 """Particles proposed and simulated together in one vectorized call (one Dask task)."""
 
@@ -429,6 +437,7 @@ class CalibrationSettings:
     parameters: tuple[str, ...] = ()
     period: int = DEFAULT_PERIOD
     batch_particles: int = DEFAULT_BATCH_PARTICLES
+    epsilon_quantile: float = DEFAULT_EPSILON_QUANTILE
 
     def check(self) -> None:
         parse_month(self.as_of)
@@ -436,6 +445,8 @@ class CalibrationSettings:
             raise ValueError(f"--population must be at least 2, got {self.population}")
         if self.generations < 1:
             raise ValueError(f"--generations must be at least 1, got {self.generations}")
+        if not 0.0 < self.epsilon_quantile < 1.0:
+            raise ValueError(f"--epsilon-quantile must lie strictly between 0 and 1, got {self.epsilon_quantile}")
         if self.batch_particles < 1:
             raise ValueError(f"--batch-particles must be at least 1, got {self.batch_particles}")
         if self.runs_per_particle < 1:
@@ -610,6 +621,7 @@ def calibrate(
     prior = pyabc.Distribution(**{p.path: unbounded_prior(p.prior) for p in free})
     abc = pyabc.ABCSMC(
         model, prior, BrierDistance(), population_size=settings.population,
+        eps=pyabc.epsilon.QuantileEpsilon(alpha=settings.epsilon_quantile),
         transitions=GaussianTransition(),
         sampler=ordered_sampler(settings.seed, model, client, batch_size=settings.batch_particles, progress=progress),
     )
