@@ -420,3 +420,22 @@ def test_predictive_checks_see_a_posterior_that_rules_coups_out(tmp_path):
     assert quiet_coups and coups
     assert np.mean(checks.posterior[quiet_coups]) > np.mean(checks.prior[quiet_coups])  # quiet periods: likelier without coups
     assert np.all(checks.posterior[coups] <= checks.prior[coups])  # coups that happened: less likely
+
+
+def test_the_shipped_posterior_serves_only_its_scenario_and_later_vantages():
+    from coyuntura.history.calibration import bundled_posterior
+    from coyuntura.scenario.paths import with_values
+
+    s = scenario()
+    shipped = bundled_posterior(s)
+    assert shipped is not None and shipped.as_of == "1971-03" and len(shipped.weights) >= 2000
+    assert all(path.startswith("mechanisms.") for path in shipped.paths)
+    assert len(shipped.generations) >= 8 and all(g["ess"] > 1 for g in shipped.generations)
+    edited = with_values(s, {"mechanisms.coup.decisiveness": 2.5}, reason="test")
+    assert bundled_posterior(edited) is None  # an edited copy does not inherit the calibration
+    early = runner.invoke(app, ["forecast", "bolivia-1952", "--as-of", "1958-01", "--horizon", "3", "--runs", "40", "--replications", "2", "--json"])
+    assert early.exit_code == 0, early.output
+    assert json.loads(early.stdout)["parameters"].startswith("the scenario's values (its shipped posterior was calibrated on the record before 1971-03")
+    late = runner.invoke(app, ["forecast", "bolivia-1952", "--as-of", "1971-03", "--horizon", "2", "--runs", "40", "--replications", "2", "--json"])
+    assert late.exit_code == 0, late.output
+    assert "from the posterior shipped with the scenario, calibrated on the record before 1971-03" in json.loads(late.stdout)["parameters"]
