@@ -569,6 +569,15 @@ def bundled_posterior(scenario: Scenario) -> Posterior | None:
     return posterior if posterior.scenario_hash == scenario_hash(scenario) else None
 
 
+def write_posterior(path: Path, posterior: Posterior) -> Path:
+    """Write a posterior as JSON: readable settings and summaries, the particles compact (one line each for weights and values)."""
+    data = posterior.to_dict()
+    particles = data.pop("particles")
+    head = json.dumps(data, indent=2, ensure_ascii=False)
+    compact = json.dumps(particles, separators=(",", ":"))
+    return write_text(path, head[:-2] + f',\n  "particles": {compact}\n}}\n')
+
+
 def write_json(path: Path, data: Any) -> Path:
     """Write JSON atomically (a reader sees the old file or the new one)."""
     return write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -635,7 +644,7 @@ def calibrate(
     if remaining > 0:
         history = abc.run(max_nr_populations=remaining)
     posterior = _posterior(history, scenario, free, settings, len(cells))
-    write_json(out / POSTERIOR, posterior.to_dict())
+    write_posterior(out / POSTERIOR, posterior)
     posterior.path = out / POSTERIOR
     return posterior
 
