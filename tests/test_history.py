@@ -350,6 +350,8 @@ def test_score_calibrate_forecast_backtest_cli_end_to_end(tmp_path):
     summary = json.loads(backtest.stdout)["summary"]
     row = summary["rows"][0]
     assert row["group"] == "1956-01" and row["label"] == "1956-01..1956-12" and row["cells"] > 0
+    assert row["se log model"] >= 0 and "independent particle filters" in " ".join(summary["notes"])
+    assert list(row).index("log scenario_values") == list(row).index("se log model") + 1
     posterior = json.loads((tmp_path / "bt" / "1956-01" / "posterior.json").read_text())
     assert posterior["as_of"] == "1956-01"  # calibrated only on the record before the origin
     assert (tmp_path / "bt" / "reliability.png").is_file()
@@ -439,3 +441,17 @@ def test_the_shipped_posterior_serves_only_its_scenario_and_later_vantages():
     late = runner.invoke(app, ["forecast", "bolivia-1952", "--as-of", "1971-03", "--horizon", "2", "--runs", "40", "--replications", "2", "--json"])
     assert late.exit_code == 0, late.output
     assert "from the posterior shipped with the scenario, calibrated on the record before 1971-03" in json.loads(late.stdout)["parameters"]
+
+
+def test_filter_replicates_are_the_independent_filters():
+    from coyuntura.history.scores import filter_replicates
+
+    s = scenario()
+    cells = cells_within(timeline_cells(s), M("1952-04"), M("1955-12"))
+    histories = simulate_histories(s, 80, 4, M("1955-12"), condition=cells[:3], record=cells, blocks=4)
+    replicates = filter_replicates(cells, histories)
+    assert replicates.k == 4 and replicates.probabilities.shape == (len(cells), 4)
+    for k, cell in enumerate(cells):
+        p, se = histories.cell_probability(cell)
+        assert np.mean(replicates.probabilities[k]) == pytest.approx(p)
+        assert replicates.cell_se(cell) == pytest.approx(se)  # jackknife of a mean = SD / sqrt(K)

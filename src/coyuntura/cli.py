@@ -1231,7 +1231,10 @@ def backtest_command(
     scenario: str = SCENARIO_ARGUMENT,
     origins: Optional[list[str]] = typer.Option(None, "--origins", help="Vantage months YYYY-MM (repeatable or comma-separated; default: 1963-06,1969-06,1970-09)."),
     horizon: int = typer.Option(DEFAULT_HORIZON, "--horizon", help="Months scored after each origin (cut at the end of the record)."),
-    runs: int = typer.Option(4_000, "--runs", "-n", help="Simulated histories per forecast."),
+    runs: int = typer.Option(4_000, "--runs", "-n", help="Simulated histories per forecast, split among the independent filters."),
+    replications: int = typer.Option(
+        DEFAULT_FORECAST_REPLICATIONS, "--replications", "-k", help="Independent particle filters per forecast; the totals' Monte Carlo errors come from their spread.",
+    ),
     draws: Optional[int] = typer.Option(None, "--draws", help="Parameter vectors drawn from each origin's posterior (default: one per run)."),
     population: int = typer.Option(2000, "--population", help="ABC-SMC population size at each origin."),
     generations: int = typer.Option(8, "--generations", help="ABC-SMC generations at each origin."),
@@ -1245,7 +1248,7 @@ def backtest_command(
 ) -> None:
     """Rolling-origin backtest: at each origin calibrate on the record before it, forecast what followed, score against the baselines."""
     _within_limits(
-        as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--population", population, 2, MAX_POINTS),
+        as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS), ("--population", population, 2, MAX_POINTS),
         ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
         total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
     )
@@ -1269,7 +1272,7 @@ def backtest_command(
             try:
                 result = backtest(
                     loaded, chosen, horizon, runs, draws, settings, folder, client=client, simulator=_histories_simulator(client),
-                    on_origin=stage, calibration_progress=update,
+                    replications=replications, on_origin=stage, calibration_progress=update,
                 )
             except KeyboardInterrupt:
                 _stderr().print(Text(f"interrupted: finished calibrations are kept in {folder}; run the same command again to resume", style="bold yellow"), soft_wrap=True)

@@ -22,7 +22,8 @@ from .baselines import ConstantHazard, Persistence
 from .calibration import DATABASE, CalibrationSettings, Posterior, calibrate
 from .observations import cells_before, cells_within, record_end, require_observations, timeline_cells
 from .particles import DEFAULT_MISMATCH, Simulator, simulate_histories
-from .scores import MODEL, CellForecast, cell_forecasts, cell_table, totals, totals_table
+from .forecast import DEFAULT_FORECAST_REPLICATIONS
+from .scores import MODEL, CellForecast, Replicates, cell_forecasts, cell_table, filter_replicates, join_replicates, totals, totals_table
 from ..report.tables import Table
 
 DEFAULT_ORIGINS = ("1963-06", "1969-06", "1970-09")
@@ -78,6 +79,7 @@ def backtest(
     client: Any = None,
     simulator: Simulator | None = None,
     mismatch: float = DEFAULT_MISMATCH,
+    replications: int = DEFAULT_FORECAST_REPLICATIONS,
     on_origin: Callable[[str, str], None] | None = None,
     calibration_progress: Callable[[int, int, int], None] | None = None,
 ) -> Backtest:
@@ -91,12 +93,16 @@ def backtest(
         raise ValueError(f"--horizon must be at least 1 month, got {horizon}")
     if runs < 1 or (draws is not None and draws < 1):
         raise ValueError("--runs and --draws must be at least 1")
+    if replications < 2 or runs < replications:
+        raise ValueError(f"--replications must be at least 2 and at most --runs ({runs}), got {replications}")
+    runs -= runs % replications
     months = sorted({parse_month(origin) for origin in origins})
     if not months:
         raise ValueError("give at least one origin month")
     end = record_end(scenario)
     settings = settings or CalibrationSettings(as_of=format_month(months[0]))
     results = []
+    replicates = []
     for vantage in months:
         if not scenario.calendar.start < vantage <= end:
             raise ValueError(f"origin {format_month(vantage)} must lie after the start and within the record ({format_month(scenario.calendar.start)}..{format_month(end)})")
@@ -116,9 +122,12 @@ def backtest(
         constant, persistence = ConstantHazard.fit(known), Persistence.fit(known)
         calibrated = simulate_histories(
             scenario, runs, settings.seed, until, condition=known, record=scored, simulator=simulator, mismatch=mismatch,
-            parameters=posterior.run_values(scenario, runs, settings.seed, draws),
+            parameters=posterior.run_values(scenario, runs, settings.seed, draws, blocks=replications), blocks=replications,
         )
-        plain = simulate_histories(scenario, runs, settings.seed, until, condition=known, record=scored, simulator=simulator, mismatch=mismatch)
+        plain = simulate_histories(
+            scenario, runs, settings.seed, until, condition=known, record=scored, simulator=simulator, mismatch=mismatch, blocks=replications
+        )
+        replicates.append(filter_replicates(scored, calibrated))
         results.append(
             OriginResult(
                 vantage, until, posterior,
@@ -127,21 +136,22 @@ def backtest(
                 calibrated.ess,
             )
         )
-    summary = _summary(scenario, results, runs, draws)
+    summary = _summary(scenario, results, runs, draws, join_replicates(replicates))
     cell_rows = [f for r in results for f in r.forecasts]
     cells_table = cell_table(cell_rows, f"{scenario.id}: every scored cell of the backtest (calibrated model)")
     return Backtest(scenario.id, results, summary, cells_table, runs, settings.seed, draws)
 
 
-def _summary(scenario: Scenario, results: Sequence[OriginResult], runs: int, draws: int) -> Table:
-    table = totals_table([(format_month(r.origin), r.label, r.forecasts) for r in results], "")
+def _summary(scenario: Scenario, results: Sequence[OriginResult], runs: int, draws: int | None, replicates: Replicates) -> Table:
+    table = totals_table([(format_month(r.origin), r.label, r.forecasts) for r in results], "", replicates)
     reference = {format_month(r.origin): totals(r.reference)[0] for r in results}
     everything = [f for r in results for f in r.reference]
     reference["total"] = totals(everything)[0]
     from ..report.tables import Column
 
-    columns = table.columns[:4] + (Column("log scenario_values", "Log score model (scenario values)", "label"),) + table.columns[4:]
-    rows = tuple(row[:4] + (round(reference[row[0]].log_score, 3),) + row[4:] for row in table.rows)
+    cut = 5  # after the model's log score and its SE
+    columns = table.columns[:cut] + (Column("log scenario_values", "Log score model (scenario values)", "label"),) + table.columns[cut:]
+    rows = tuple(row[:cut] + (round(reference[row[0]].log_score, 3),) + row[cut:] for row in table.rows)
     notes = table.notes + (
         f"Model: parameters from each origin's ABC-SMC posterior ({f'{draws} draws' if draws else 'one draw per run'}), histories filtered on the record before the origin, {runs:,} runs.",
         "Model (scenario values): the same, with the scenario file's own parameter values.",

@@ -188,6 +188,31 @@ def block_replicates(cells: Sequence[Cell], histories: Histories, k: int = DEFAU
     return Replicates(tuple(cells), p, ess, pool, method)
 
 
+def filter_replicates(cells: Sequence[Cell], histories: Histories) -> Replicates:
+    """Replicates from the independent particle filters of ``histories`` (its ``blocks`` equal contiguous groups of runs).
+
+    Honest for filtered histories too: each filter has its own random streams and resampling."""
+    k = histories.blocks
+    size = histories.n_runs // k
+    flags = np.stack([histories.flags[cell] for cell in cells]) if cells else np.zeros((0, histories.n_runs), dtype=bool)
+    weights = histories.weights.reshape(k, size)
+    p = np.stack([(flags[:, r * size:(r + 1) * size] * weights[r]).sum(axis=1) for r in range(k)], axis=1) if cells else np.zeros((0, k))
+    ess = np.broadcast_to(1.0 / np.sum(weights**2, axis=1), (len(cells), k)).copy()
+    method = f"delete-one jackknife over {k} independent particle filters of {size:,} runs each (own random streams, own resampling)"
+    return Replicates(tuple(cells), np.clip(p, 0.0, 1.0), ess, np.ones(k), method)
+
+
+def join_replicates(parts: Sequence[Replicates]) -> Replicates:
+    """Replicates of disjoint cell sets side by side (replicate ``r`` of each part taken together as one replicate)."""
+    return Replicates(
+        tuple(cell for part in parts for cell in part.cells),
+        np.vstack([part.probabilities for part in parts]),
+        np.vstack([part.effective_runs for part in parts]),
+        parts[0].pool,
+        parts[0].method,
+    )
+
+
 @dataclass(frozen=True)
 class Totals:
     """Summed scores of one forecaster over a set of cells."""
