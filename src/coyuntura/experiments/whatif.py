@@ -31,7 +31,7 @@ from ..engine.simulate import simulate
 from ..parallel import DEFAULT_CHUNK_RUNS, chunks
 from ..report.tables import Column, Table, standard_error
 from ..scenario.calendar import format_month
-from ..scenario.paths import PathError, get_value, relax_priors, unpaired_change, with_values
+from ..scenario.paths import relax_priors, unpaired_change, with_values
 from ..scenario.schema import Scenario
 from .measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
 

@@ -47,7 +47,6 @@ from ..experiments.files import write_text
 from ..report.tables import Column, Table
 from ..scenario.calendar import format_month, parse_month
 from ..scenario.checks import quantities
-from ..scenario.paths import with_values
 from ..scenario.quantities import Prior
 from ..scenario.schema import Scenario
 from .observations import DEFAULT_PERIOD, Cell, cells_before, record_end, require_observations, timeline_cells
@@ -255,19 +254,6 @@ class BrierDistance:
         return float(np.mean((share - observed) ** 2))
 
 
-class _Known:
-    """A pyabc model whose summary statistics were simulated already (in a batch)."""
-
-    def __new__(cls, statistics: dict) -> Any:
-        import pyabc
-
-        class Known(pyabc.Model):
-            def sample(self, pars: Any) -> dict:
-                return statistics
-
-        return Known(name="timeline")
-
-
 def _proposals(simulate_one: Any, size: int) -> list[tuple[int, Any]]:
     """``size`` (model, parameter) proposals drawn exactly as pyabc's ``simulate_one`` would draw them."""
     from pyabc.inference_util import generate_valid_proposal
@@ -288,8 +274,10 @@ def _particle(simulate_one: Any, m: int, theta: Any, statistics: dict) -> Any:
     from pyabc.inference_util import evaluate_proposal, only_simulate_data_for_proposal
     from pyabc.population import Particle
 
+    from .abc_kernels import SimulatedAlready
+
     kw = simulate_one.keywords
-    models = [_Known(statistics)] * (m + 1)
+    models = [SimulatedAlready(statistics)] * (m + 1)
     if simulate_one.func.__name__ == "_simulate_one_from_prior":
         result = models[m].summary_statistics(0, theta, kw["summary_statistics"])
         return Particle(m=m, parameter=theta, weight=1.0, sum_stat=result.sum_stat, distance=np.inf, accepted=True, proposal_id=0, preliminary=False)
