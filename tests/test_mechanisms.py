@@ -221,6 +221,32 @@ def test_m5_plot_hazard_rises_with_the_threat_from_below_and_weakness(model):
     assert rate[0] < rate[1] < rate[2]
 
 
+def test_m5_a_guerrilla_foco_in_the_field_raises_both_camps_hazard(model):
+    """Teoponte precipitated the clash between the right-wing officers and the popular forces (L383-388)."""
+    coup = P(model, "coup")
+    guerrillas = P(model, "guerrilla_foco").guerrillas
+    state = fresh_state(model, 2, "october_1970")
+    state.organization[guerrillas] = [0.0, 0.3]
+    right, nationalist = m5.plot_rates(state, make_month(model, 2), coup)
+    assert coup.foco_coef > 0
+    np.testing.assert_allclose(right[1] / right[0], np.exp(coup.foco_coef))
+    np.testing.assert_allclose(nationalist[1] / nationalist[0], np.exp(coup.foco_coef))
+
+
+def test_m6_a_general_strike_alone_is_the_masses_out(model):
+    """The COB's national strike carried Torres's first victory (Introduction, L135-139)."""
+    mm = P(model, "mass_mobilization")
+    n = 3
+    state = fresh_state(model, n, "october_1970")
+    month = make_month(model, n)
+    for actor in mm.popular_actors:  # the strike actors are a small share of the popular camp's weight
+        state.weight[actor] = 0.01 if actor in mm.strike_actors else 1.0
+    # Run 0: the strike actors all out; run 1: all but one of them; run 2: everyone.
+    mobilized = {actor: np.array([actor in mm.strike_actors, actor in mm.strike_actors[1:], True]) for actor in mm.popular_actors}
+    assert m6.mobilized_share(state, mobilized)[0] < mm.mass_threshold
+    np.testing.assert_array_equal(m6.masses_came_out(state, month, mobilized), [True, False, True])
+
+
 def test_m5_nobody_defends_a_government_that_turned_against_its_base(model):
     """1964: the MNR's anti-popular turn left no one to rise in its defence (Introduction, L62-67)."""
     coup = P(model, "coup")
@@ -369,40 +395,39 @@ def test_m8_organizations_recover_only_where_the_government_is_open(model):
 # --- M16 purges --------------------------------------------------------------------------------
 
 
-def test_m16_purge_happens_only_after_an_armed_clash_under_a_nationalist_president(model):
+def test_m16_purge_happens_only_after_a_defeat_by_the_masses_under_a_nationalist_president(model):
     mi = P(model, "military_institution")
+    workers = P(model, "arms").workers
     n = 4
     state = fresh_state(model, n, "october_1970")
     month = make_month(model, n, {"purge": ALWAYS})
-    for actor in mi.workers:
+    for actor in workers:
         state.arms[actor] = [1.0, 1.0, 0.0, 1.0]
     state.regime[3] = RegimeType.RIGHT_MILITARY
     defeated = np.array([True, False, True, True])
     before = state.copy()
     m16.purge_after_clash(state, month, defeated)
-    assert state.weight[mi.right_faction, 0] < before.weight[mi.right_faction, 0]
-    assert state.weight[mi.loyal_faction, 0] > before.weight[mi.loyal_faction, 0]
-    # no defeat by the masses / no arms / not a nationalist president: no purge
-    np.testing.assert_array_equal(state.weight[:, 1:], before.weight[:, 1:])
-    np.testing.assert_array_equal(events_of(month, EventType.PLOTTERS_PURGED)["run"], [0])
-    # a purge moves officers, it does not create them
-    np.testing.assert_allclose(state.weight[:, 0].sum(), before.weight[:, 0].sum())
+    for run in (0, 2):  # armed or not: the semi-armed masses' defeat of a coup is the confrontation (L353-356)
+        assert state.weight[mi.right_faction, run] < before.weight[mi.right_faction, run]
+        assert state.weight[mi.loyal_faction, run] > before.weight[mi.loyal_faction, run]
+        # a purge moves officers, it does not create them
+        np.testing.assert_allclose(state.weight[:, run].sum(), before.weight[:, run].sum())
+    # no defeat by the masses / not a nationalist president: no purge
+    np.testing.assert_array_equal(state.weight[:, [1, 3]], before.weight[:, [1, 3]])
+    np.testing.assert_array_equal(events_of(month, EventType.PLOTTERS_PURGED)["run"], [0, 2])
 
 
 @FAST
-@given(defeated=st.lists(st.booleans(), min_size=8, max_size=8), arms=st.lists(st.floats(0, 1), min_size=8, max_size=8))
-def test_m16_no_purge_without_defeat_by_armed_masses(defeated, arms):
+@given(defeated=st.lists(st.booleans(), min_size=8, max_size=8), draws=st.lists(st.floats(0, 0.999), min_size=8, max_size=8))
+def test_m16_no_purge_without_defeat_by_the_masses_and_purges_at_the_propensity(defeated, draws):
     model = bundled_model()
     mi = P(model, "military_institution")
-    state = fresh_state(model, 8, "october_1970")
-    month = make_month(model, 8, {"purge": ALWAYS})
-    for actor in mi.workers:
-        state.arms[actor] = arms
+    state = fresh_state(model, 8, "october_1970")  # Torres: a nationalist military president
+    month = make_month(model, 8, {"purge": np.array(draws)})
     m16.purge_after_clash(state, month, np.array(defeated))
     purged = np.zeros(8, dtype=bool)
     purged[events_of(month, EventType.PLOTTERS_PURGED)["run"]] = True
-    clash = np.array(defeated) & (np.array(arms) >= mi.clash_arms_threshold)
-    assert not np.any(purged & ~clash)
+    np.testing.assert_array_equal(purged, np.array(defeated) & (np.array(draws) < mi.purge_propensity))
 
 
 def test_m16_apply_alone_never_purges(model):

@@ -655,6 +655,7 @@ class BoliviaModel(mesa.Model):
             + p.tenure_coef * tenure
             + p.threat_coef * self.threat_from_below(self.p.mass_mobilization.popular_actors)
             + p.polarization_coef * self.polarization
+            + p.foco_coef * (self.actor(self.p.guerrilla_foco.guerrillas).organization > 0.01)  # a foco in the field
         )
         right_rate = rate(
             shared + p.pretext_coef * self.corruption + p.backing_coef * backed + p.army_coef * right_force
@@ -722,7 +723,10 @@ class BoliviaModel(mesa.Model):
             attack += third_force
         success = self.uniform() < contest(attack, defence, p.decisiveness)
         popular_share = popular / max(defence, 1e-12)
-        came_out = self.mobilized_share(out) >= self.p.mass_mobilization.mass_threshold
+        # The masses came out: the strike actors struck together (the COB's strike), or enough of the popular camp.
+        came_out = all(out[a] for a in self.p.mass_mobilization.strike_actors) or (
+            self.mobilized_share(out) >= self.p.mass_mobilization.mass_threshold
+        )
         # The masses were decisive: without their force the plotters would have been favourites.
         by_masses = not success and came_out and popular > 0.0 and contest(attack, defence - popular, p.decisiveness) > 0.5
 
@@ -793,8 +797,7 @@ class BoliviaModel(mesa.Model):
         p = self.p.military_institution
         if not p.enabled:
             return
-        arms = max(self.actor(a).arms for a in p.workers)  # the best-armed workers make it an armed clash
-        if arms >= p.clash_arms_threshold and self.regime in (NATIONALIST, CIVILIAN, ELECTED) and self.uniform() < p.purge_propensity:
+        if self.regime in (NATIONALIST, CIVILIAN, ELECTED) and self.uniform() < p.purge_propensity:
             right, loyal = self.actor(p.right_faction), self.actor(p.loyal_faction)
             moved = p.purge_share * right.weight
             right.weight -= moved

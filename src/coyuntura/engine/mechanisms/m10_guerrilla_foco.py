@@ -83,9 +83,18 @@ class Params(MechanismParams):
     new_foco_arms: Unit
 
 
+ACTIVE_ORGANIZATION = 0.01
+"""A foco is in the field while its organization is above this."""
+
+
+def active_foco(state: State, p) -> np.ndarray:
+    """Runs with a guerrilla foco in the field."""
+    return state.organization[p.guerrillas] > ACTIVE_ORGANIZATION
+
+
 def apply(state: State, p, month: Month) -> None:
     g = p.guerrillas
-    active = state.organization[g] > 0.01
+    active = active_foco(state, p)
     rate = log_linear_rate(p.defeat_intercept, (p.defeat_army_coef, state.army_capacity)) * (1.0 - p.urban_share)
     defeated = active & (month.draws.uniform("foco_defeat") < hazard_probability(rate))
     state.organization[g] = np.where(defeated, 0.0, state.organization[g])

@@ -10,7 +10,9 @@ the Barrientos police state; it was defeated by the workers' mobilization and
 general strike; the army divided once the workers' force was shown, one sector
 with the ultra-Right, the other with Torres, who took power. U.S. Imperialism,
 L359-370: the Embassy and US business backed the Miranda coup and keep in touch
-with the cabals. The Role of the Military, L342-350: the army's three factions,
+with the cabals. The Guerrilla Movement, L383-388: Teoponte, though crushed,
+raised the tensions in society and precipitated the clash between the
+right-wing officers and the popular forces. The Role of the Military, L342-350: the army's three factions,
 the young officers wanting "radical" policies that leave the army intact. The
 Guerrilla Movement, L380-383: army sectors sought a "nationalist" program to head
 off popular pressure. The Peasantry, L286-292: the Santa Cruz bourgeoisie's
@@ -22,15 +24,18 @@ government's weakness, the corruption pretext, its backers' hostility, its own
 force, its disaffection and polarization (Acemoglu & Robinson 2006); the
 nationalist camp (the young officers) by the army's nationalist current and its
 own disaffection. Both rise with the ruler's years in power (Bueno de Mesquita
-et al. 2003) and with the memory of recent attempts, the coup trap (Londregan &
-Poole 1990). No regime is exempt. The outcome is a Tullock contest ``C^m / (C^m +
+et al. 2003), with the memory of recent attempts, the coup trap (Londregan &
+Poole 1990), and while a guerrilla foco is in the field (the pretext and the
+fear it gives the officers). No regime is exempt. The outcome is a Tullock contest ``C^m / (C^m +
 D^m)``: C is the plotting faction's force times its backing; D the loyal
 faction's force times its commitment, the popular defence and the third faction
 if it sides with the government (Powell 2012). Defending a government is a
 choice: each popular actor weighs what the plotters threaten it with (their
 policy against the incumbent's, sharpened by the memory of repression), its
 support for the incumbent and its place in the coalition against the cost of
-coming out. The winners install their own kind of government (Geddes 1999).
+coming out; the masses came out when the strike actors struck together (the
+COB's general strike, Introduction, L135-139) or enough of the popular camp
+mobilized. The winners install their own kind of government (Geddes 1999).
 """
 
 from __future__ import annotations
@@ -81,10 +86,11 @@ SUMMARY = (
     "Two camps in the army may plot against any government: the right faction with its bourgeois and US "
     "backers, moved by the threat from below, the government's weakness and the corruption pretext; and the "
     "young nationalist officers, moved by the army's nationalist current. Each camp's hazard rises with its "
-    "disaffection, its force, the ruler's years in power and the memory of recent attempts (the coup trap); a "
-    "regional bourgeoisie with middle peasants may plot too. The outcome is a contest of committed force. "
+    "disaffection, its force, the ruler's years in power, the memory of recent attempts (the coup trap) and "
+    "a guerrilla foco in the field; a regional bourgeoisie with middle peasants may plot too. The outcome is a contest of committed force. "
     "Popular actors defend the incumbent only when what the plotters threaten them with, their support and "
-    "their place in the coalition outweigh the cost; the masses count as decisive only when the plotters "
+    "their place in the coalition outweigh the cost; a general strike counts as the masses out, and they "
+    "count as decisive only when the plotters "
     "would have been favourites without them. The winners install their own kind of government; a coup "
     "defeated by the masses may bring the workers to power or put a new nationalist officer in the presidency."
 )
@@ -98,7 +104,7 @@ EQUATIONS = (
     "legitimacy: see grievance_legitimacy",
     "shared = plot_intercept + weakness_coef × (1 − legitimacy) + trap_coef × coup_memory + tenure_coef × "
     "min(months_in_power / 120, 1) × [military government] + threat_coef × threat_from_below + "
-    "polarization_coef × polarization",
+    "polarization_coef × polarization + foco_coef × [a guerrilla foco in the field (M10)]",
     "rate_right = exp(shared + pretext_coef × corruption + backing_coef × backing + army_coef × "
     "army_force(right_faction) + disaffection_coef × (1 − support[right_faction]))",
     "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure + "
@@ -122,8 +128,9 @@ EQUATIONS = (
     "swing_support_coef × (support_t − 0.5)), t the army faction neither plotting nor loyal;  D = loyal + "
     "popular, plus army_force(t) if it defends (else added to C)",
     "P(coup succeeds) = C^decisiveness / (C^decisiveness + D^decisiveness)",
-    "defeated by the masses: the coup fails, the mobilized share reaches mass_threshold (M6) and without the "
-    "popular force the plotters would have been favourites: C^m / (C^m + (D − popular)^m) > 0.5",
+    "defeated by the masses: the coup fails, the masses came out (a general strike, or the mobilized share at "
+    "mass_threshold: M6) and without the popular force the plotters would have been favourites: C^m / (C^m + "
+    "(D − popular)^m) > 0.5",
     "after any attempt: coup_memory += trap_jump × (1 − coup_memory);  every month: coup_memory ×= 1 − "
     "trap_decay",
     "winners: the right camp installs a right military government; the nationalist camp a nationalist "
@@ -160,6 +167,7 @@ class Params(MechanismParams):
     nationalist_pressure_coef: NonNegative
     tenure_coef: NonNegative
     trap_coef: NonNegative
+    foco_coef: NonNegative
     trap_jump: Unit
     trap_decay: Unit
     regional_intercept: Coefficient
@@ -223,6 +231,7 @@ def _plot_rates(state: State, month: Month, p, legitimacy, backed, right_force, 
         + p.tenure_coef * _tenure(state)
         + p.threat_coef * threat_from_below(state, popular)
         + p.polarization_coef * state.polarization
+        + p.foco_coef * m10.active_foco(state, month.params(m10.NAME))
     )
     right = log_linear_rate(
         0.0,
@@ -327,7 +336,7 @@ def _contest(
     attack = attack + (~third_defends) * third_force
     success = draws.uniform("coup_outcome") < contest_success_probability(attack, defence, p.decisiveness)
     failed = ~success
-    came_out = m6.mobilized_share(state, mobilized) >= month.params(m6.NAME).mass_threshold
+    came_out = m6.masses_came_out(state, month, mobilized)
     favourites_without_masses = contest_success_probability(attack, defence - popular, p.decisiveness) > 0.5
     by_masses = failed & came_out & (popular > 0.0) & favourites_without_masses
     popular_share = popular / np.maximum(defence, 1e-12)

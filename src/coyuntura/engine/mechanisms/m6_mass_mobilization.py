@@ -183,6 +183,23 @@ def mobilized_share(state: State, mobilized: dict[int, np.ndarray]) -> np.ndarra
     return out / np.maximum(total, 1e-12)
 
 
+def general_strike(month: Month, mobilized: dict[int, np.ndarray], where: np.ndarray) -> np.ndarray:
+    """Runs (among ``where``) in which every strike actor is out: a general strike."""
+    strike = where.copy()
+    for actor in month.params(NAME).strike_actors:
+        strike &= mobilized[actor]
+    return strike
+
+
+def masses_came_out(state: State, month: Month, mobilized: dict[int, np.ndarray]) -> np.ndarray:
+    """Did the masses come out: a general strike, or a mobilized share of popular weight at ``mass_threshold``?
+
+    Introduction, L135-139: the COB's national strike alone carried Torres's first victory, so a general
+    strike counts as the masses out even when the rest of the popular camp stayed home."""
+    everywhere = np.ones(state.n_runs, dtype=bool)
+    return general_strike(month, mobilized, everywhere) | (mobilized_share(state, mobilized) >= month.params(NAME).mass_threshold)
+
+
 def record_strikes(
     state: State, month: Month, mobilized: dict[int, np.ndarray], where: np.ndarray, share: np.ndarray | None = None
 ) -> np.ndarray:
@@ -191,9 +208,7 @@ def record_strikes(
     ``share`` is ``mobilized_share(state, mobilized)`` when the caller has it already."""
     p = month.params(NAME)
     code = month.mechanism_code(NAME)
-    strike = where.copy()
-    for actor in p.strike_actors:
-        strike &= mobilized[actor]
+    strike = general_strike(month, mobilized, where)
     if share is None:
         share = mobilized_share(state, mobilized)
     mass = where & (share >= p.mass_threshold)
