@@ -35,6 +35,7 @@ bench: $(STAMP)
 
 ## Rebuild the posterior shipped with bolivia-1952 (ABC-SMC on the record before 1971-03; same seed, same file).
 posterior: $(STAMP)
+	rm -rf reports/bolivia-1952/calibration-1971-03
 	$(VENV)/bin/coyuntura calibrate bolivia-1952 --as-of 1971-03 --population 2000 --generations 8 --runs-per-particle 2 \
 		--parameters $(CALIBRATED) --seed 0 --out reports/bolivia-1952/calibration-1971-03
 	cp reports/bolivia-1952/calibration-1971-03/posterior.json src/coyuntura/scenarios/bolivia-1952.posterior.json

@@ -231,6 +231,10 @@ def test_m5_a_guerrilla_foco_in_the_field_raises_both_camps_hazard(model):
     assert coup.foco_coef > 0
     np.testing.assert_allclose(right[1] / right[0], np.exp(coup.foco_coef))
     np.testing.assert_allclose(nationalist[1] / nationalist[0], np.exp(coup.foco_coef))
+    # Fighters standing in the capital wage no guerrilla war: they join the defence instead (M10).
+    in_the_capital = with_params(model, "guerrilla_foco", urban_share=1.0)
+    right_urban, _ = m5.plot_rates(state, make_month(in_the_capital, 2), P(in_the_capital, "coup"))
+    np.testing.assert_allclose(right_urban[1], right[0])
 
 
 def test_m6_a_general_strike_alone_is_the_masses_out(model):

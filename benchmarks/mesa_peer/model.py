@@ -655,7 +655,7 @@ class BoliviaModel(mesa.Model):
             + p.tenure_coef * tenure
             + p.threat_coef * self.threat_from_below(self.p.mass_mobilization.popular_actors)
             + p.polarization_coef * self.polarization
-            + p.foco_coef * (self.actor(self.p.guerrilla_foco.guerrillas).organization > 0.01)  # a foco in the field
+            + p.foco_coef * (self.actor(self.p.guerrilla_foco.guerrillas).organization > 0.01) * (1.0 - self.p.guerrilla_foco.urban_share)  # a foco in the jungle
         )
         right_rate = rate(
             shared + p.pretext_coef * self.corruption + p.backing_coef * backed + p.army_coef * right_force

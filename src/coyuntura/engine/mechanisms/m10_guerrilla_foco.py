@@ -88,8 +88,17 @@ ACTIVE_ORGANIZATION = 0.01
 
 
 def active_foco(state: State, p) -> np.ndarray:
-    """Runs with a guerrilla foco in the field."""
+    """Runs with a guerrilla foco active (in the jungle or in the capital)."""
     return state.organization[p.guerrillas] > ACTIVE_ORGANIZATION
+
+
+def foco_in_the_field(state: State, p) -> np.ndarray:
+    """How much of a guerrilla war is under way: an active foco, by the share of its fighters in the jungle.
+
+    Teoponte's campaign in the jungle raised the tensions and precipitated the officers' clash with the
+    popular forces (The Guerrilla Movement, L383-388); fighters standing in the capital join the defence
+    instead (``urban_guerrilla_force``)."""
+    return active_foco(state, p) * (1.0 - p.urban_share)
 
 
 def apply(state: State, p, month: Month) -> None:

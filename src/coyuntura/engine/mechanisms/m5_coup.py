@@ -104,7 +104,7 @@ EQUATIONS = (
     "legitimacy: see grievance_legitimacy",
     "shared = plot_intercept + weakness_coef × (1 − legitimacy) + trap_coef × coup_memory + tenure_coef × "
     "min(months_in_power / 120, 1) × [military government] + threat_coef × threat_from_below + "
-    "polarization_coef × polarization + foco_coef × [a guerrilla foco in the field (M10)]",
+    "polarization_coef × polarization + foco_coef × [a guerrilla foco active (M10)] × (1 − urban_share)",
     "rate_right = exp(shared + pretext_coef × corruption + backing_coef × backing + army_coef × "
     "army_force(right_faction) + disaffection_coef × (1 − support[right_faction]))",
     "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure + "
@@ -231,7 +231,7 @@ def _plot_rates(state: State, month: Month, p, legitimacy, backed, right_force, 
         + p.tenure_coef * _tenure(state)
         + p.threat_coef * threat_from_below(state, popular)
         + p.polarization_coef * state.polarization
-        + p.foco_coef * m10.active_foco(state, month.params(m10.NAME))
+        + p.foco_coef * m10.foco_in_the_field(state, month.params(m10.NAME))
     )
     right = log_linear_rate(
         0.0,
