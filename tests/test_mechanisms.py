@@ -468,6 +468,20 @@ def test_m2_us_hostility_rises_with_left_policy(model):
     assert state.us_hostility[1] > state.us_hostility[0]
 
 
+def test_m2_an_expropriated_us_holding_keeps_the_us_hostile(model):
+    """After Gulf the US could not reverse the decision and pressed for compensation (U.S. Imperialism, L361-364)."""
+    us = P(model, "us_leverage")
+    gulf = model.holding_ids.index("gulf_oil")
+    state = fresh_state(model, 2, "september_1970")
+    state.holdings[gulf] = [True, False]  # run 1: Gulf's holdings in the state's hands
+    state.us_hostility[:] = 0.3
+    np.testing.assert_array_equal(m14.us_holdings_expropriated(state, model, state.month), [0.0, 1.0])
+    m2.apply(state, us, make_month(model, 2))
+    assert us.expropriation_coef > 0
+    assert state.us_hostility[1] > state.us_hostility[0]
+    assert state.support[us.united_states, 1] < state.support[us.united_states, 0]  # cooperation falls
+
+
 def test_m2_austerity_package_moves_policy_right_and_raises_hardship(model):
     us = P(model, "us_leverage")
     state = fresh_state(model, 2)

@@ -2,14 +2,17 @@
 against ``coyuntura serve`` on a free localhost port.
 
 The page loads, a control changes, a run starts, and the charts and a chronicle must show what the API returned;
-errors are shown, earlier runs reopen with the same numbers, a long run shows progress and cancels. The
+errors are shown, earlier runs reopen with the same numbers, a long run shows progress and cancels, and a run
+the run store could not record says so. The
 10,000-run what-if from 1970-10 to 1972-12 is timed from the click to its charts; the time
 (``explorer-timing.json``) and screenshots of the main view are kept under ``test-artifacts/``.
-All checks share one server and one Chromium and run one after the other in a single test.
+All checks share one server and one Chromium and run one after the other in a single test; the unrecorded run
+has a server of its own (a store that cannot be written).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -24,6 +27,7 @@ from typing import Any, Iterator
 import pytest
 
 from coyuntura.experiments.measures import OUTCOME_NAMES
+from coyuntura.store import RunStore
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -55,10 +59,10 @@ def _post(url: str, body: dict) -> Any:
         return json.loads(response.read())
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def _serving(store: Path) -> Iterator[str]:
+    """``coyuntura serve`` on a free localhost port with ``store`` as its run store; its URL once it answers."""
     port = _free_port()
-    store = tmp_path_factory.mktemp("web") / "runs.duckdb"
     process = subprocess.Popen(
         [sys.executable, "-m", "coyuntura.cli", "serve", "--port", str(port), "--store", str(store), "--workers", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -83,6 +87,29 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with _serving(tmp_path_factory.mktemp("web") / "runs.duckdb") as url:
+        yield url
+
+
+UNRECORDED_STORE_NAME = 'runs<img src=x onerror="window.__injected=1">.duckdb'
+"""A store file name that is markup: the page must show it as text, never parse it."""
+
+
+@pytest.fixture(scope="module")
+def unrecorded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose run store can be read but not written: its lock file is a folder (as a read-only
+    folder does for a user who is not root), so every record fails with the store's own error."""
+    store = tmp_path_factory.mktemp("unwritable") / UNRECORDED_STORE_NAME
+    RunStore(store).records()  # the file exists and reads, empty
+    lock = Path(str(store) + ".lock")
+    lock.unlink(missing_ok=True)
+    lock.mkdir()
+    with _serving(store) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -288,5 +315,38 @@ def test_the_explorer_in_a_browser(browser: Any, server: str) -> None:
     page = _new_page(browser, server)
     try:
         check_progress_and_cancel_from_the_page(page)
+    finally:
+        page.context.close()
+
+
+def test_a_run_the_store_could_not_record_says_so_on_the_page(browser: Any, unrecorded_server: str) -> None:
+    """A run whose record fails still shows its charts, and a warning says it was not stored and why (as text)."""
+    page = _new_page(browser, unrecorded_server)
+    try:
+        warning = page.locator("#store-warning")
+        assert warning.is_hidden()
+        _set_run(page, "march_1971", "1971-04", 50)
+        job_id, _ = _run_and_wait(page)
+        job = _get(f"{unrecorded_server}/api/jobs/{job_id}")
+        assert job["status"] == "done" and job["record_id"] is None
+        store_error = job["result"]["store_error"]
+        assert "cannot lock it" in store_error and UNRECORDED_STORE_NAME in store_error
+        assert "/tmp" not in store_error and "/unwritable" not in store_error  # the store's folder is not revealed
+
+        warning.wait_for(state="visible", timeout=10_000)
+        text = warning.inner_text()
+        assert "Not recorded in the run store" in text
+        assert store_error in text  # the server's message, whole and as text
+        assert warning.locator("img").count() == 0 and page.evaluate("window.__injected === undefined")
+        assert "not recorded" in page.inner_text("#status")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "explorer-not-recorded.png"))
+
+        # the next run starts with the warning cleared (and shows it again: this store never records)
+        page.click("#run")
+        page.wait_for_function("document.getElementById('store-warning').hidden", timeout=10_000)
+        page.wait_for_function(f"(document.body.dataset.resultJob || '') !== {json.dumps(job_id)}", timeout=60_000)
+        warning.wait_for(state="visible", timeout=10_000)
+        assert not page.errors
     finally:
         page.context.close()

@@ -336,7 +336,11 @@ class BoliviaModel(mesa.Model):
     # M2
     def us_leverage_step(self) -> None:
         p = self.p.us_leverage
-        self.us_hostility = relax(self.us_hostility, logistic(p.hostility_intercept + p.hostility_policy_coef * self.policy), p.hostility_speed)
+        # US holdings in the state's hands (existing, not created by concessions) keep Washington hostile.
+        us_held = [h for h in self.holdings if h.owner == "us" and not h.created_by_concessions and (h.available_from is None or h.available_from <= self.month)]
+        expropriated = sum(not self.private[h.id] for h in us_held) / max(len(us_held), 1)
+        target = logistic(p.hostility_intercept + p.hostility_policy_coef * self.policy + p.expropriation_coef * expropriated)
+        self.us_hostility = relax(self.us_hostility, target, p.hostility_speed)
         cooperation = 1.0 - self.us_hostility
         self.army_capacity += p.army_aid_rate * cooperation * (1.0 - self.army_capacity)
         self.dependence += p.aid_dependence_rate * cooperation * (1.0 - self.dependence)

@@ -237,6 +237,8 @@ def create_app(
     descriptions: dict[str, dict[str, Any]] = {}  # scenario id -> describe(): scenarios do not change while serving
 
     def on_done(job: Job) -> None:
+        if job.result is not None and job.result.get("store_error"):  # the store's message names its file; not its folder
+            job.result = dict(job.result, store_error=public_text(str(job.result["store_error"]), store))
         reopened = job.context.get("reopens")
         if reopened is not None and job.result is not None:
             record_id, stored = reopened

@@ -100,6 +100,20 @@ class Params(MechanismParams):
     concession_hostility_relief: Unit
 
 
+def us_holdings_expropriated(state: State, model, month_index: int) -> np.ndarray:
+    """Share of the US-owned holdings that exist and are in the state's hands: expropriations the US has not
+    accepted (U.S. Imperialism, L361-363: the Gulf decision stood, and Washington pressed for compensation)."""
+    taken = np.zeros(state.n_runs)
+    counted = 0
+    for h, owner in enumerate(model.holding_owners):
+        available = model.holding_available_from[h]
+        if owner != "us" or model.holding_from_concessions[h] or (available is not None and available > month_index):
+            continue
+        counted += 1
+        taken += ~state.holdings[h]
+    return taken / max(counted, 1)
+
+
 def apply(state: State, p, month: Month) -> None:
     model = month.model
     nationalist = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY) | (

@@ -5,11 +5,14 @@ Introduction, L11-17: US aid, assistance and training rebuilt the army after
 L27-35: under US pressure the MNR accepted the international agencies' terms:
 devaluations, wage freezes, concessions. U.S. Imperialism, L359-370: after the
 Gulf nationalization the US went on the defensive, demanded compensation and
-backed the October 1970 coup. The Miners, L250-253: Soviet and Eastern-bloc aid
+backed the October 1970 coup: an expropriation the US has not accepted keeps it
+hostile whatever the government's policy does afterwards. The Miners, L250-253: Soviet and Eastern-bloc aid
 now props up Torres.
 
 Equations: ``us_hostility`` relaxes toward ``logistic(hostility_intercept +
-hostility_policy_coef * policy)`` (nationalizations add jumps in M14); US aid
+hostility_policy_coef * policy + expropriation_coef * expropriated)``, where
+``expropriated`` is the share of US-owned holdings in the state's hands
+(nationalizations also add jumps in M14); US aid
 raises ``army_capacity`` and ``dependence`` in proportion to ``1 - us_hostility``;
 an austerity package is a hazard ``1 - exp(-rate)``, rate log-linear in
 dependence and squeeze; it moves policy right, raises hardship and uses up
@@ -25,17 +28,18 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate, logistic, relax
 from ..state import RegimeType, State
+from . import m14_nationalization as m14
 from .base import MechanismParams, Month
 
 NAME = "us_leverage"
 TITLE = "US leverage over army and policy"
 COVERS = ("M2",)
 SOURCE = ("Introduction, L11-17", "Introduction, L27-35", "U.S. Imperialism, L359-370", "The Miners, L250-253")
-READS = ("policy", "us_hostility", "dependence", "squeeze", "army_capacity", "regime", "organization")
+READS = ("policy", "us_hostility", "dependence", "squeeze", "army_capacity", "regime", "organization", "holdings")
 WRITES = ("us_hostility", "army_capacity", "dependence", "policy", "hardship", "progressive_room", "squeeze", "support")
 SLOTS = ("austerity",)
 SUMMARY = (
-    "US hostility follows the government's policy; while it cooperates, US aid rebuilds the army and deepens "
+    "US hostility follows the government's policy and stays up while a US holding remains expropriated; while it cooperates, US aid rebuilds the army and deepens "
     "dependence. Austerity packages (devaluation, wage freeze) arrive as a hazard driven by dependence and "
     "the squeeze and push policy right. Eastern-bloc aid eases the squeeze of a left-leaning government the "
     "US turns against."
@@ -44,8 +48,9 @@ SUMMARY = (
 FORMS = ("relaxation", "hazard")
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
-    "us_hostility ← relax(us_hostility, logistic(hostility_intercept + hostility_policy_coef × policy), "
-    "hostility_speed)",
+    "us_hostility ← relax(us_hostility, logistic(hostility_intercept + hostility_policy_coef × policy + "
+    "expropriation_coef × expropriated), hostility_speed);  expropriated = share of the US-owned holdings in "
+    "the state's hands (M14)",
     "cooperation = 1 − us_hostility;  support[united_states] = cooperation",
     "army_capacity += army_aid_rate × cooperation × (1 − army_capacity)",
     "dependence += aid_dependence_rate × cooperation × (1 − dependence)",
@@ -64,6 +69,7 @@ class Params(MechanismParams):
     soviet_bloc: ActorRef
     hostility_intercept: Coefficient
     hostility_policy_coef: NonNegative
+    expropriation_coef: NonNegative
     hostility_speed: Unit
     army_aid_rate: NonNegative
     aid_dependence_rate: NonNegative
@@ -77,7 +83,8 @@ class Params(MechanismParams):
 
 
 def apply(state: State, p, month: Month) -> None:
-    target = logistic(p.hostility_intercept + p.hostility_policy_coef * state.policy)
+    expropriated = m14.us_holdings_expropriated(state, month.model, month.index)
+    target = logistic(p.hostility_intercept + p.hostility_policy_coef * state.policy + p.expropriation_coef * expropriated)
     state.us_hostility[:] = relax(state.us_hostility, target, p.hostility_speed)
     cooperation = 1.0 - state.us_hostility
     state.army_capacity += p.army_aid_rate * cooperation * (1.0 - state.army_capacity)

@@ -69,6 +69,18 @@ function showError(message) {
 
 function setStatus(text) { $("status").textContent = text; }
 
+/* A finished job whose record the run store refused: say so, with the server's message (as text, never markup). */
+function showStoreWarning(message) {
+  const box = $("store-warning");
+  if (!message) { box.replaceChildren(); box.hidden = true; return; }
+  box.replaceChildren(
+    h("strong", {}, "Not recorded in the run store."),
+    " These results are shown but were not saved: they will not appear under Earlier runs and cannot be reopened.",
+    h("div", { class: "store-message" }, String(message)),
+  );
+  box.hidden = false;
+}
+
 // --- scenario --------------------------------------------------------------------------------------
 
 async function loadScenarios() {
@@ -315,6 +327,7 @@ function buildRequest() {
 async function startRun(request, path = "/api/runs") {
   const timings = (window.__coyuntura.timings = { clicked: performance.now() });
   showError("");
+  showStoreWarning("");
   try {
     const job = path === "/api/runs" ? await api("POST", path, request) : await api("POST", path);
     timings.accepted = performance.now();
@@ -351,7 +364,9 @@ async function poll(id) {
     t.shown = performance.now();
     const seconds = ((t.shown - t.clicked) / 1000).toFixed(2);
     const runs = `${job.result.runs.toLocaleString()} runs${job.result.kind === "whatif" ? " × 2 arms" : ""}`;
-    setStatus(`Done: ${runs} simulated in ${job.result.compute_seconds} s; charts shown ${seconds} s after the click.`);
+    const unrecorded = job.result.store_error ? " — not recorded in the run store (see the warning)" : "";
+    setStatus(`Done: ${runs} simulated in ${job.result.compute_seconds} s; charts shown ${seconds} s after the click${unrecorded}.`);
+    showStoreWarning(job.result.store_error);
     document.body.dataset.resultJob = job.id;
     setTimeout(loadHistory, 400);
   }
