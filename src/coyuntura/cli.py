@@ -807,13 +807,15 @@ def runs_compare_command(
 @runs_app.command("export")
 def runs_export_command(
     record: str = typer.Argument(..., help="Record id (or unique prefix)."),
-    out: Path = typer.Option(..., "--out", "-o", help="New folder to write record.json, items.csv and the Parquet files to."),
+    out: Path = typer.Option(..., "--out", "-o", help="New folder to write record.json, items.csv and the tables to."),
+    format: str = typer.Option("parquet", "--format", "-f", help="parquet or csv: the record's tables; netcdf: a run's labelled ensemble as ensemble.nc (xarray)."),
     store: Optional[Path] = STORE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON only."),
 ) -> None:
-    """Export a record to a folder: its metadata and summary as JSON, a sweep's points as CSV, its Parquet files."""
+    """Export a record to a folder: its metadata and summary as JSON, a sweep's points as CSV, and its tables
+    (Parquet, CSV) or its labelled ensemble (netCDF, readable with xarray.open_dataset)."""
     with _bad_input(as_json):
-        folder = RunStore(store).export(record, out)
+        folder = RunStore(store).export(record, out, format=format)
     if as_json:
         _print_json({"record": record, "folder": str(folder), "files": sorted(p.name for p in folder.iterdir())})
         return

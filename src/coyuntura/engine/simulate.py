@@ -11,7 +11,7 @@ series are kept only when asked for, so memory stays bounded for 10^6 runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -28,6 +28,10 @@ from .parameters import RunParameters, batch_params, run_parameters, set_initial
 from .random import RunStreams
 from .state import REGIME_KEYS, State
 from .tally import RegimeTally
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
 
 STRENGTH_BINS = 50
 """Histogram bins over [0, 1] used to stream the quantiles of actor strength."""
@@ -86,6 +90,20 @@ class Ensemble:
     def regime_probability(self, month: int) -> np.ndarray:
         """Share of runs in each regime type at the end of ``month``."""
         return self.regime_counts[month - self.start] / self.n_runs
+
+    def to_xarray(self) -> "xr.Dataset":
+        """The summaries as an xarray Dataset with named dimensions (month, regime, period, outcome, actor, run, ...)
+        and ISO months and ids as coordinates (:mod:`coyuntura.engine.labelled`)."""
+        from .labelled import ensemble_dataset
+
+        return ensemble_dataset(self)
+
+    def to_dataframe(self) -> "pd.DataFrame":
+        """The event log as a tidy table: run, month (YYYY-MM), event, outcome, mechanism, actors by id
+        (needs ``keep_events=True``)."""
+        from .labelled import events_frame
+
+        return events_frame(self)
 
     def strength_quantiles(self, quantiles: tuple[float, ...]) -> np.ndarray:
         """(months, actors, quantiles) of actor strength, from the streamed histograms."""

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
+from ..engine.labelled import STORE_PREFIX, dataset_tables
 from ..engine.simulate import Ensemble
 from ..report.tables import Column, Table, standard_error
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .runstore import RunStore, StoreError
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 def ensemble_summary(ensemble: Ensemble) -> dict[str, Any]:
@@ -24,12 +28,23 @@ def ensemble_summary(ensemble: Ensemble) -> dict[str, Any]:
     }
 
 
+def stored_dataset(ensemble: Ensemble) -> "xr.Dataset":
+    """What a run record keeps of an ensemble as labelled data: :meth:`Ensemble.to_xarray` without the per-run series
+    (kept series are for charts; a record would grow by runs x months x actors)."""
+    dataset = ensemble.to_xarray()
+    series = [name for name in dataset.data_vars if str(name).startswith("series_")]
+    return dataset.drop_vars(series + (["series_month"] if "series_month" in dataset.coords else []))
+
+
 def record_run(store: RunStore, kind: str, scenario: Scenario, ensemble: Ensemble, wall_time: float,
                parameters: Mapping[str, Any] | None = None, name: str | None = None) -> str:
-    """Record a finished simulation (``run``, ``forecast``): its summary, and each run's final regime as Parquet."""
+    """Record a finished simulation (``run``, ``forecast``): its summary, each run's final regime, and its labelled
+    summaries (:func:`stored_dataset`, as ``dataset-*`` Parquet tables that ``runs export --format netcdf`` rebuilds)."""
     artifacts = {}
     if ensemble.final_regime is not None:
         artifacts["final_regime"] = {"run": np.arange(ensemble.n_runs, dtype=np.int64), "regime": ensemble.final_regime.astype(np.int8)}
+    for table, columns in dataset_tables(stored_dataset(ensemble)).items():
+        artifacts[STORE_PREFIX + table] = columns
     return store.record(
         kind, wall_time, ensemble_summary(ensemble), artifacts, scenario=scenario, parameters=parameters, seed=ensemble.seed,
         n_runs=ensemble.n_runs, start=format_month(ensemble.start), until=format_month(ensemble.until), name=name,

@@ -44,9 +44,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 STORE_ENV = "COYUNTURA_STORE"
 """Environment variable naming the store file (overridden by an explicit path)."""
@@ -591,10 +594,24 @@ class RunStore:
         names = ", ".join(a["name"] for a in record["artifacts"]) or "none"
         raise StoreError(f"record {record['id']} has no artifact {name!r}; artifacts: {names}")
 
-    def export(self, record_id: str, out: str | Path) -> Path:
-        """Write a record to folder ``out``: ``record.json``, ``items.csv`` (sweeps) and its Parquet files."""
+    def dataset(self, record_id: str) -> "xr.Dataset":
+        """A run record's labelled ensemble (what ``Ensemble.to_xarray`` gave when it was recorded, less per-run series)."""
+        from ..engine.labelled import STORE_PREFIX, dataset_from_tables
+
+        record = self.show(record_id)
+        names = [a["name"] for a in record["artifacts"] if a["name"].startswith(STORE_PREFIX)]
+        if not names:
+            raise StoreError(f"record {record['id']} ({record['kind']}) holds no labelled ensemble; export it with --format parquet or csv")
+        return dataset_from_tables({name[len(STORE_PREFIX):]: self.read_artifact(record["id"], name) for name in names})
+
+    def export(self, record_id: str, out: str | Path, format: str = "parquet") -> Path:
+        """Write a record to folder ``out``: ``record.json``, ``items.csv`` (sweeps) and its tables, as Parquet files
+        (``parquet``), as CSV files (``csv``), or as one netCDF file ``ensemble.nc`` of its labelled ensemble (``netcdf``)."""
+        if format not in EXPORT_FORMATS:
+            raise StoreError(f"unknown export format {format!r}; formats: {', '.join(EXPORT_FORMATS)}")
         record = self.show(record_id)
         items = self.items(record["id"])
+        dataset = self.dataset(record["id"]) if format == "netcdf" else None
         out = Path(out)
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             raise StoreError(f"export folder {out} exists and is not empty")
@@ -602,16 +619,27 @@ class RunStore:
         build = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
         try:
             files = []
-            for artifact in record["artifacts"]:
-                target = build / f"{artifact['name']}.parquet"
+            exported = []
+            if dataset is not None:
+                dataset.to_netcdf(build / "ensemble.nc", engine="scipy")  # netCDF3 via scipy: no HDF5 library needed
+                files.append("ensemble.nc")
+            for artifact in record["artifacts"] if dataset is None else ():
                 if not Path(artifact["path"]).is_file():
                     raise StoreError(f"run store {self.path}: record {record['id']}'s Parquet file {artifact['path']} is missing. {self.advice()}")
-                shutil.copyfile(artifact["path"], target)
+                target = build / f"{artifact['name']}.{format}"
+                if format == "csv":
+                    import pyarrow.csv as pacsv
+                    import pyarrow.parquet as pq
+
+                    pacsv.write_csv(pq.read_table(artifact["path"]), target)
+                else:
+                    shutil.copyfile(artifact["path"], target)
                 files.append(target.name)
+                exported.append(dict(artifact, path=target.name))
             if items:
                 (build / "items.csv").write_text(_items_csv(items), encoding="utf-8")
                 files.append("items.csv")
-            meta = dict(record, artifacts=[dict(a, path=f"{a['name']}.parquet") for a in record["artifacts"]], files=files)
+            meta = dict(record, artifacts=exported, files=files, format=format)
             (build / "record.json").write_text(json.dumps(meta, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8")
             if out.exists():
                 out.rmdir()
@@ -620,6 +648,10 @@ class RunStore:
             if build.exists():
                 shutil.rmtree(build, ignore_errors=True)
         return out.absolute()
+
+
+EXPORT_FORMATS = ("parquet", "csv", "netcdf")
+"""What ``runs export`` writes: the record's tables as Parquet or CSV, or its labelled ensemble as netCDF."""
 
 
 def check_limit(limit: Any) -> int:
