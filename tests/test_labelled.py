@@ -96,3 +96,19 @@ def test_a_record_without_an_ensemble_cannot_be_exported_as_netcdf(tmp_path):
     with pytest.raises(StoreError, match="holds no labelled ensemble.*parquet or csv"):
         store.export(record, tmp_path / "out", format="netcdf")
     assert not (tmp_path / "out").exists()
+
+
+def test_result_objects_are_data_first(tmp_path, scenario):
+    """Tables and results become pandas DataFrames; results with a chart draw it."""
+    from coyuntura.experiments.whatif import Intervention, run_whatif
+    from coyuntura.report.tables import regime_table
+
+    ensemble = simulate(compile_scenario(scenario), 100, seed=1, start="march_1971", until=parse_month("1971-09"))
+    table = regime_table(ensemble)
+    frame = table.to_frame()
+    assert list(frame.columns) == [c.key for c in table.columns] and len(frame) == len(table.rows)
+    assert frame.attrs["title"] == table.title
+    result = run_whatif(scenario, Intervention(changes={"mechanisms.coup.decisiveness": 3.0}, start="march_1971",
+                                               until=parse_month("1971-09")), n_runs=60, seed=0)
+    whatif = result.to_frame()
+    assert "coup_success" in set(whatif.iloc[:, 0]) and len(whatif) == len(result.outcomes)

@@ -65,6 +65,14 @@ class DiscoveryResult:
     start: int
     until: int
 
+    def to_frame(self) -> Any:
+        """The chosen box: one row per restricted parameter with its limits (a pandas DataFrame)."""
+        return discovery_table(self).to_frame()
+
+    def plot(self, path: str) -> str:
+        """Draw PRIM's coverage-density trade-off to ``path`` (PNG); return the path."""
+        return tradeoff_chart(self, path)
+
     @property
     def of_interest(self) -> np.ndarray:
         return self.Y >= self.threshold

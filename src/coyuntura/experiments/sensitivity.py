@@ -133,6 +133,14 @@ class SensitivityResult:
     cpu_time: float = 0.0  # CPU seconds the sample points took on the workers
     noise_share: float | None = None  # Monte Carlo noise as a share of the output's variance (None: constant output)
 
+    def to_frame(self) -> Any:
+        """One row per parameter with its indices and their 95% intervals (a pandas DataFrame)."""
+        return sensitivity_table(self).to_frame()
+
+    def plot(self, path: str, top: int = 20) -> str:
+        """Draw the indices of the ``top`` parameters to ``path`` (PNG); return the path."""
+        return sensitivity_chart(self, path, top)
+
     @property
     def points(self) -> int:
         return int(self.X.shape[0])

@@ -249,6 +249,11 @@ class WhatIfResult:
     treated: np.ndarray  # (runs, outcomes) bool
     notes: tuple[str, ...] = ()
 
+    def to_frame(self) -> Any:
+        """One row per outcome: baseline and intervention probabilities, the paired difference, its SE and interval
+        (a pandas DataFrame; :func:`whatif_table`)."""
+        return whatif_table(self).to_frame()
+
     @property
     def p_baseline(self) -> np.ndarray:
         return self.baseline.mean(axis=0)

@@ -472,6 +472,16 @@ class Posterior:
     def paths(self) -> list[str]:
         return [p["path"] for p in self.parameters]
 
+    def to_frame(self) -> Any:
+        """One row per parameter: prior, file value, posterior mean, SD and 90% interval (a pandas DataFrame)."""
+        return parameters_table(self).to_frame()
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw each parameter's posterior against its prior range to ``path`` (PNG); return the path."""
+        from .charts import posterior_chart
+
+        return posterior_chart(self, path)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             POSTERIOR_MARKER: 1,

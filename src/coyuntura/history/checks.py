@@ -55,6 +55,10 @@ class PosteriorChecks:
         p = getattr(self, which)
         return float(np.mean(np.log((p * self.runs + 0.5) / (self.runs + 1.0))))
 
+    def plot(self, path: str | Path, title: str | None = None) -> Path:
+        """Draw each cell's predictive probability of the record, prior against posterior, to ``path`` (PNG)."""
+        return checks_chart(self, path, title or "Predictive checks")
+
     def to_frame(self) -> Any:
         import pandas as pd
 

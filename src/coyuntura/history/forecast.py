@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -58,6 +58,18 @@ class Forecast:
     resamplings: int
     table: Table
     histories: Histories
+
+    def to_frame(self) -> Any:
+        """One row per outcome: its probability over the window and the Monte Carlo SE (a pandas DataFrame)."""
+        return self.table.to_frame()
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw the outcomes' probabilities with their errors to ``path`` (PNG); return the path."""
+        from .charts import forecast_chart
+
+        window = f"{format_month(self.vantage)}..{format_month(self.until)}"
+        rows = [(_short_label(row[1]), float(row[2]), float(row[3])) for row in self.table.rows]
+        return forecast_chart(rows, path, f"{self.scenario_id}: forecast for {window} ({self.runs:,} runs)")
 
     def to_dict(self) -> dict:
         from ..report.tables import to_dict
@@ -190,14 +202,10 @@ def write_forecast_report(result: Forecast, folder: str | Path) -> list[str]:
     """Write a forecast's report: its table (CSV, Markdown, JSON), everything as JSON, and a chart of the probabilities."""
     from ..experiments.files import write_table
     from .calibration import write_json
-    from .charts import forecast_chart
 
     folder = Path(folder)
     files = write_table(folder, "forecast", result.table)
     files.append(str(write_json(folder / "forecast.json", result.to_dict())))
-    window = f"{format_month(result.vantage)}..{format_month(result.until)}"
-    rows = [(_short_label(row[1]), float(row[2]), float(row[3])) for row in result.table.rows]
-    title = f"{result.scenario_id}: forecast for {window} ({result.runs:,} runs)"
-    files.append(str(forecast_chart(rows, folder / "forecast.png", title)))
+    files.append(str(result.plot(folder / "forecast.png")))
     return files
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -406,6 +407,12 @@ class ScoreResult:
     def to_frame(self) -> Any:
         """One row per cell (a pandas DataFrame)."""
         return forecasts_frame(self.forecasts)
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw the reliability diagram of the model's cell probabilities to ``path`` (PNG); return the path."""
+        from .charts import reliability_chart
+
+        return reliability_chart(self.forecasts, path, f"{self.scenario_id}: reliability")
 
 
 def score_scenario(

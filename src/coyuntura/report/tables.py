@@ -13,7 +13,7 @@ import csv
 import io
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
 
 import numpy as np
 
@@ -21,6 +21,10 @@ from ..engine.outcomes import OUTCOMES
 from ..engine.simulate import Ensemble
 from ..engine.state import REGIME_KEYS
 from ..scenario.calendar import format_month
+
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REGIME_LABELS: dict[str, str] = {
     "civilian_nationalist": "Civilian revolutionary-nationalist government",
@@ -70,6 +74,14 @@ class Table:
             if row[0] == key:
                 return dict(zip((c.key for c in self.columns), row))
         raise KeyError(key)
+
+    def to_frame(self) -> "pd.DataFrame":
+        """The table as a pandas DataFrame: one column per column key; the title and notes in ``DataFrame.attrs``."""
+        import pandas as pd
+
+        frame = pd.DataFrame(list(self.rows), columns=[c.key for c in self.columns])
+        frame.attrs.update(title=self.title, notes=list(self.notes), labels={c.key: c.label for c in self.columns})
+        return frame
 
     @property
     def groups(self) -> list[str]:
