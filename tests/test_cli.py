@@ -98,6 +98,19 @@ def test_run_from_a_snapshot(tmp_path):
     data = json.loads(result.stdout)
     assert parse_month(data["start"]) == snapshot.month
     assert json.loads((tmp_path / "s" / "report.json").read_text())["start_snapshot"] == snapshot.id
+    # Without --until a snapshot run covers two years (march_1971 is the calendar's last month: not one month only).
+    last = bundled_model().scenario.snapshot("march_1971")
+    result = invoke("run", "bolivia-1952", "--runs", "20", "--from", "march_1971", "--out", str(tmp_path / "m"))
+    assert result.exit_code == 0, result.output
+    assert "24 months past the snapshot, to 1973-03" in result.stderr and "1971-03 to 1973-03" in result.stdout
+    assert last.month + 24 == parse_month("1973-03")
+
+
+def test_version_prints_the_installed_version():
+    from importlib.metadata import version
+
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"coyuntura {version('coyuntura')}"
 
 
 # --- chronicle --------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from .experiments.files import write_table
 from .experiments.measures import OUTCOME_LABELS, OUTCOME_NAMES, check_outcome
 from .experiments.sensitivity import DEFAULT_RUNS_PER_POINT, METHODS, run_sensitivity, sample, sensitivity_chart, sensitivity_table
 from .experiments.sensitivity import free_parameters as sensitivity_parameters
-from .experiments.whatif import Intervention, apply_intervention, experiment_intervention, extend, parse_assignment, parse_event, record_whatif, run_whatif, whatif_table
+from .experiments.whatif import DEFAULT_HORIZON_MONTHS, Intervention, apply_intervention, default_until, experiment_intervention, extend, parse_assignment, parse_event, record_whatif, run_whatif, whatif_table
 from .history.backtest import DEFAULT_HORIZON, DEFAULT_ORIGINS, backtest
 from .history.calibration import DATABASE, DEFAULT_BATCH_PARTICLES, DEFAULT_EPSILON_QUANTILE, CalibrationSettings, Posterior, bundled_posterior, calibrate, default_as_of, free_parameters, generations_table, load_posterior, parameters_table
 from .history.charts import epsilon_chart, posterior_chart, reliability_chart
@@ -72,6 +72,24 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"coyuntura {version('coyuntura')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+            typer.echo("coyuntura (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: bool = typer.Option(False, "--version", help="Print the version and exit.", callback=_show_version, is_eager=True),
+) -> None:
+    """Turn an analysis of a political conjuncture into a stochastic model: run it, read its runs, check its sources."""
+
 
 SCENARIO_ARGUMENT = typer.Argument(..., help="A bundled scenario's name (e.g. bolivia-1952) or a path to a scenario file.")
 STORE_OPTION_HELP = "Run store file (DuckDB; default: $COYUNTURA_STORE, else runs.duckdb in the user's data directory)."
@@ -170,7 +188,7 @@ def run_command(
     runs: int = typer.Option(10_000, "--runs", "-n", help="Number of runs."),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the random streams."),
     start: Optional[str] = typer.Option(None, "--from", help="Start from a snapshot (its id or month YYYY-MM)."),
-    until: Optional[str] = typer.Option(None, "--until", help="Last month to simulate, YYYY-MM (default: the calendar's end)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Last month to simulate, YYYY-MM (default: two years after a snapshot start, else the calendar's end)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Report folder (default: reports/<scenario id>)."),
     as_json: bool = typer.Option(False, "--json", help="Print the tables as JSON only."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Runs simulated together (default: automatic; results do not depend on it)."),
@@ -182,6 +200,11 @@ def run_command(
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--batch-size", batch_size if batch_size and batch_size > 0 else None, 1, None))
     loaded, model = _load(scenario, as_json)
     until_month = _until(until, as_json)
+    if until_month is None and start is not None:  # from a snapshot, the calendar's end may be its own month
+        with _bad_input(as_json, "--from"):
+            until_month = default_until(loaded, start)
+        if not as_json:
+            _stderr().print(Text(f"--until not given: simulating {DEFAULT_HORIZON_MONTHS} months past the snapshot, to {format_month(until_month)}.", style="dim"))
     batch = _auto_batch(runs) if batch_size is None else batch_size
     began = time.perf_counter()
     with _cluster(scheduler, workers, default_local=False, as_json=as_json) as client:
