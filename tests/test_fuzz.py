@@ -104,7 +104,7 @@ def quick_cli(tmp_path_factory: pytest.TempPathFactory, bundled: Any) -> Any:
     """The CLI with the bundled scenario read once (reading its YAML takes a second)."""
     real = cli.load_scenario
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(cli, "load_scenario", lambda name: bundled if name == BUNDLED else real(name))
+        patch.setattr(cli.common, "load_scenario", lambda name: bundled if name == BUNDLED else real(name))
         yield CliRunner(), str(tmp_path_factory.mktemp("fuzz-store") / "runs.duckdb")
 
 

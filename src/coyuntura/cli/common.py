@@ -1,0 +1,217 @@
+"""Shared pieces of the command line: the Typer app, output helpers, input checks, progress bars and Dask clusters."""
+
+from __future__ import annotations
+
+import json
+import math
+from contextlib import ExitStack, contextmanager
+from typing import Any, Iterator, NoReturn, Optional
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from ..engine.model import Model, compile_scenario
+from ..limits import check_count, check_seed, check_total
+from ..parallel import dask_client
+from ..report.tables import Table, formatted_cells
+from ..scenario.calendar import parse_month
+from ..scenario.errors import ScenarioError
+from ..scenario.loader import load_scenario
+from ..scenario.schema import Scenario
+
+EXIT_BAD_INPUT = 2
+EXIT_PROBLEMS = 1
+"""``runs verify`` / ``runs repair``: the run store has problems (listed)."""
+EXIT_NOT_RECORDED = 3
+"""The work finished and its results were printed or written, but the run store could not record it."""
+
+app = typer.Typer(
+    name="coyuntura",
+    help="Turn an analysis of a political conjuncture into a stochastic model: run it, read its runs, check its sources.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+def _show_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"coyuntura {version('coyuntura')}")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+            typer.echo("coyuntura (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: bool = typer.Option(False, "--version", help="Print the version and exit.", callback=_show_version, is_eager=True),
+) -> None:
+    """Turn an analysis of a political conjuncture into a stochastic model: run it, read its runs, check its sources."""
+
+
+SCENARIO_ARGUMENT = typer.Argument(..., help="A bundled scenario's name (e.g. bolivia-1952) or a path to a scenario file.")
+STORE_OPTION_HELP = "Run store file (DuckDB; default: $COYUNTURA_STORE, else runs.duckdb in the user's data directory)."
+STORE_OPTION = typer.Option(None, "--store", help=STORE_OPTION_HELP)
+SCHEDULER_OPTION = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port).")
+
+
+# --- output helpers ------------------------------------------------------------------------------
+
+
+def _stdout() -> Console:
+    return Console(highlight=False)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def _fail(message: str, as_json: bool = False) -> NoReturn:
+    """One red error message on stderr (and a JSON error object on stdout with --json); exit 2."""
+    if as_json:
+        typer.echo(json.dumps({"error": message}))
+    _stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@contextmanager
+def _bad_input(as_json: bool = False, what: str = "") -> Iterator[None]:
+    """Turn the library's errors about bad input into one clear message and exit code 2."""
+    prefix = f"{what}: " if what else ""
+    try:
+        yield
+    except ScenarioError as error:
+        _fail(str(error), as_json)
+    except KeyError as error:
+        _fail(prefix + str(error.args[0] if error.args else error), as_json)
+    except (ValueError, OSError) as error:
+        _fail(prefix + str(error), as_json)
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _load(scenario: str, as_json: bool) -> tuple[Scenario, Model]:
+    with _bad_input(as_json):
+        loaded = load_scenario(scenario)
+        return loaded, compile_scenario(loaded)
+
+
+def _until(text: Optional[str], as_json: bool) -> Optional[int]:
+    if text is None:
+        return None
+    with _bad_input(as_json, "--until"):
+        return parse_month(text)
+
+
+def _within_limits(as_json: bool, seed: int, *counts: tuple[str, Optional[int], int, Optional[int]], total: Optional[tuple[int, str]] = None) -> None:
+    """Refuse, before any work, a seed outside 0 <= seed < 2**63 and counts outside their caps (``coyuntura.limits``):
+    each count is (option, value or None, minimum, maximum or None for the cap on runs); ``total`` is (runs in all, what)."""
+    with _bad_input(as_json):
+        check_seed(seed)
+        for option, value, minimum, maximum in counts:
+            if value is not None:
+                check_count(value, option, minimum, maximum)
+        if total is not None:
+            check_total(*total)
+
+
+def _rich_table(table: Table, show_key: bool = False) -> RichTable:
+    headers, cells = formatted_cells(table, combine=True, compact=True)
+    rich = RichTable(title=f"{table.title}, % ± SE", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+    for index, header in enumerate(headers):
+        if index == 0:
+            rich.add_column(header, overflow="fold", min_width=16)
+        else:
+            if "(whole run)" in header:
+                header = "whole\nrun"
+            rich.add_column(header.replace("..", "\n.."), justify="right", overflow="fold")
+    for row in cells:
+        rich.add_row(*row)
+    return rich
+
+
+# --- run ------------------------------------------------------------------------------------------
+
+
+def _auto_batch(runs: int) -> int:
+    """Batches big enough to stay fast, small enough for a moving progress bar (results do not depend on it)."""
+    return min(25_000, max(5_000, math.ceil(runs / 10)))
+
+
+# --- run store, Dask and progress helpers ----------------------------------------------------------
+
+
+def _record_or_report(action: Any, what: str) -> tuple[Optional[str], Optional[str]]:
+    """Record finished work in the run store: (record id, None) once it is committed and read back, else
+    (None, why not). The caller prints its results either way, then calls :func:`_exit_if_not_recorded`."""
+    try:
+        return action(), None
+    except Exception as error:  # noqa: BLE001 - the store is a side record; its failure must not lose the printed result
+        return None, f"{what} was not recorded in the run store: {error}"
+
+
+def _exit_if_not_recorded(problem: Optional[str]) -> None:
+    """After the results are out: a record that failed is an error message and exit code 3, never a silent 0."""
+    if problem:
+        _stderr().print(Text(f"error: {problem}", style="bold red"), soft_wrap=True)
+        raise typer.Exit(EXIT_NOT_RECORDED)
+
+
+@contextmanager
+def _cluster(scheduler: Optional[str], workers: Optional[int], default_local: bool, as_json: bool) -> Iterator[Any]:
+    """A Dask client (``--scheduler``, or a LocalCluster of ``--workers`` processes), or None to work in this process."""
+    if workers is not None and workers < 0:
+        _fail(f"--workers must be 0 (this process) or more, got {workers}", as_json)
+    if scheduler is None and (workers == 0 or (workers is None and not default_local)):
+        yield None
+        return
+    stack = ExitStack()
+    try:
+        client = stack.enter_context(dask_client(scheduler, n_workers=workers))
+    except (OSError, ValueError, TimeoutError) as error:
+        _fail(f"cannot reach the Dask scheduler {scheduler}: {error}" if scheduler else f"cannot start a local Dask cluster: {error}", as_json)
+    with stack:
+        yield client
+
+
+@contextmanager
+def _progress_bar(label: str, unit: str, total: int, as_json: bool) -> Iterator[Any]:
+    """A Rich progress bar on stderr (not with --json, nor off a terminal); yields ``update(done)``."""
+    console = _stderr()
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=as_json or not console.is_terminal) as progress:
+        task = progress.add_task(label, total=max(total, 1))
+        yield lambda done, *_: progress.update(task, completed=done)
+
+
+def _plain_rich_table(table: Table, title_suffix: str = "") -> RichTable:
+    headers, cells = formatted_cells(table, combine=True, compact=True)
+    rich = RichTable(title=table.title + title_suffix, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+    for index, header in enumerate(headers):
+        rich.add_column(header, overflow="fold", justify="left" if index == 0 else "right")
+    for row in cells:
+        rich.add_row(*(Text(cell) for cell in row))
+    return rich
+
+
+def _print_notes(console: Console, table: Table) -> None:
+    for note in table.notes:
+        style = "yellow" if note.startswith("warning:") else "dim"
+        console.print(Text(note, style=style), soft_wrap=True)
+
+def _patterns(params: Optional[list[str]]) -> Optional[list[str]]:
+    return [p for text in params for p in text.split(",") if p.strip()] if params else None

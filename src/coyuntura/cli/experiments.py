@@ -1,0 +1,294 @@
+"""What-ifs, sensitivity analysis and scenario discovery."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich import box
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from ..experiments.discovery import (
+    discovery_table,
+    run_discovery,
+    tradeoff_chart,
+    tradeoff_table,
+)
+from ..experiments.files import write_table
+from ..experiments.measures import OUTCOME_NAMES, check_outcome
+from ..experiments.sensitivity import (
+    DEFAULT_RUNS_PER_POINT,
+    METHODS,
+    run_sensitivity,
+    sample,
+    sensitivity_chart,
+    sensitivity_table,
+)
+from ..experiments.sensitivity import free_parameters as sensitivity_parameters
+from ..experiments.whatif import (
+    Intervention,
+    apply_intervention,
+    experiment_intervention,
+    extend,
+    parse_assignment,
+    parse_event,
+    record_whatif,
+    run_whatif,
+    whatif_table,
+)
+from ..limits import MAX_POINTS, check_count, check_total
+from ..report.tables import format_percent, to_dict
+from ..scenario.calendar import format_month
+from ..scenario.loader import bundled_scenarios, load_scenario
+from ..scenario.schema import Scenario
+from ..store.runstore import RunStore
+from .common import (
+    SCENARIO_ARGUMENT,
+    SCHEDULER_OPTION,
+    STORE_OPTION,
+    _bad_input,
+    _cluster,
+    _exit_if_not_recorded,
+    _fail,
+    _load,
+    _patterns,
+    _plain_rich_table,
+    _print_json,
+    _print_notes,
+    _progress_bar,
+    _record_or_report,
+    _stdout,
+    _until,
+    _within_limits,
+    app,
+)
+
+# --- whatif ---------------------------------------------------------------------------------------
+
+
+def _experiment_rows(scenario: Scenario) -> list[dict[str, Any]]:
+    return [
+        {
+            "scenario": scenario.id,
+            "id": e.id,
+            "title": e.title,
+            "from": e.start,
+            "until": format_month(e.until) if e.until is not None else None,
+            "set": dict(e.changes),
+            "add_events": [event.id for event in e.add_events],
+            "cancel_events": list(e.cancel_events),
+            "source": e.provenance.source or f"assumption: {e.provenance.assumption}",
+        }
+        for e in scenario.experiments
+    ]
+
+
+def _list_experiments(scenario: Optional[str], as_json: bool) -> None:
+    with _bad_input(as_json):
+        scenarios = [load_scenario(scenario)] if scenario else [load_scenario(name) for name in sorted(bundled_scenarios())]
+    rows = [row for loaded in scenarios for row in _experiment_rows(loaded)]
+    if as_json:
+        _print_json({"experiments": rows})
+        return
+    table = RichTable(title="Named experiments (coyuntura whatif SCENARIO --experiment ID)", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for header in ("scenario", "id", "title", "from", "source"):
+        table.add_column(header, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(str(row[k] or "")) for k in ("scenario", "id", "title", "from", "source")))
+    _stdout().print(table)
+    if not rows:
+        _stdout().print(Text("No named experiments.", style="dim"))
+
+
+@app.command("whatif")
+def whatif_command(
+    scenario: Optional[str] = typer.Argument(None, help="A bundled scenario's name (e.g. bolivia-1952) or a path to a scenario file."),
+    experiment: Optional[str] = typer.Option(None, "--experiment", "-e", help="Run the scenario's named experiment ID (see --list)."),
+    list_experiments: bool = typer.Option(False, "--list", help="List the named experiments and exit."),
+    start: Optional[str] = typer.Option(None, "--from", help="Start from a snapshot (its id or month YYYY-MM)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Last month, YYYY-MM (default: two years after a snapshot start, else the calendar's end)."),
+    sets: Optional[list[str]] = typer.Option(None, "--set", help="PATH=VALUE: change the value at a value path (repeatable), e.g. mechanisms.coup.decisiveness=3."),
+    add_events: Optional[list[str]] = typer.Option(None, "--add-event", help="Add an event: ID:YYYY-MM:ACTOR.ATTRIBUTE=VALUE, or a YAML mapping in the scenario's event format (repeatable)."),
+    cancel_events: Optional[list[str]] = typer.Option(None, "--cancel-event", help="Cancel a scheduled event by id (repeatable)."),
+    name: Optional[str] = typer.Option(None, "--name", help="Name of this what-if (in the table and the run store)."),
+    runs: int = typer.Option(10_000, "--runs", "-n", help="Number of paired runs."),
+    seed: int = typer.Option(0, "--seed", "-s", help="Seed of the random streams (shared by baseline and intervention)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
+    store: Optional[Path] = STORE_OPTION,
+    scheduler: Optional[str] = SCHEDULER_OPTION,
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: this process below 50,000 runs)."),
+) -> None:
+    """Run baseline and intervention on common random numbers; print each outcome's paired difference with a 95% interval."""
+    if list_experiments:
+        _list_experiments(scenario, as_json)
+        return
+    if scenario is None:
+        _fail("give a SCENARIO (e.g. bolivia-1952), or --list to see the named experiments", as_json)
+    _within_limits(as_json, seed, ("--runs", runs, 2, None))
+    loaded, _ = _load(scenario, as_json)
+    until_month = _until(until, as_json)
+    with _bad_input(as_json):
+        base = experiment_intervention(loaded, experiment) if experiment else Intervention(name=name or "what-if")
+        changes = dict(parse_assignment(text) for text in sets or [])
+        events = [parse_event(text) for text in add_events or []]
+        intervention = extend(base, changes, events, cancel_events or [], start=start, until=until_month, name=name)
+        if not (intervention.changes or intervention.add_events or intervention.cancel_events):
+            raise ValueError("nothing to change: give --experiment, --set PATH=VALUE, --add-event or --cancel-event")
+        apply_intervention(loaded, intervention)  # refuse a bad path or value before any simulation
+        if intervention.start is not None:
+            loaded.snapshot(intervention.start)
+    began = time.perf_counter()
+    with _cluster(scheduler, workers, default_local=runs >= 50_000, as_json=as_json) as client:
+        with _bad_input(as_json), _progress_bar("what-if", "paired runs", runs, as_json) as update:
+            result = run_whatif(loaded, intervention, runs, seed=seed, client=client, progress=update)
+    table = whatif_table(result)
+    record, not_recorded = _record_or_report(lambda: record_whatif(RunStore(store), loaded, result, time.perf_counter() - began), "the what-if")
+    if as_json:
+        _print_json(
+            {
+                "scenario": loaded.id,
+                "intervention": result.intervention.to_dict(),
+                "seed": seed,
+                "runs": runs,
+                "start": format_month(result.start),
+                "until": format_month(result.until),
+                "table": to_dict(table),
+                "record": record,
+                "record_error": not_recorded,
+            }
+        )
+        _exit_if_not_recorded(not_recorded)
+        return
+    console = _stdout()
+    console.print(Text(f"{loaded.title}", style="bold"))
+    title = intervention.title or intervention.name
+    console.print(Text(f"What-if: {title}", style="bold"), soft_wrap=True)
+    if intervention.provenance:
+        console.print(Text(intervention.provenance, style="italic"), soft_wrap=True)
+    rich = RichTable(title=f"{table.title}, % ± SE", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+    for header, justify in (("Outcome", "left"), ("Baseline", "right"), ("Intervention", "right"), ("Difference", "right"), ("95% interval", "right")):
+        rich.add_column(header, justify=justify, overflow="fold")
+    for row in table.rows:
+        values = dict(zip((c.key for c in table.columns), row))
+        significant = values["low"] > 0 or values["high"] < 0
+        rich.add_row(
+            Text(values["label"]),
+            format_percent(values["p baseline"], values["se baseline"], compact=True),
+            format_percent(values["p intervention"], values["se intervention"], compact=True),
+            Text(f"{100 * values['difference']:+.1f} ±{100 * values['se difference']:.1f}", style="bold" if significant else ""),
+            f"[{100 * values['low']:+.1f}, {100 * values['high']:+.1f}]",
+        )
+    console.print(rich)
+    _print_notes(console, table)
+    if record:
+        console.print(Text.assemble("Recorded as ", (record, "bold green"), f" in {RunStore(store).path}"), soft_wrap=True)
+    _exit_if_not_recorded(not_recorded)
+
+
+# --- sensitivity and discovery --------------------------------------------------------------------
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    scenario: str = SCENARIO_ARGUMENT,
+    outcome: str = typer.Option(..., "--outcome", "-o", help=f"Outcome whose probability is analysed: {', '.join(OUTCOME_NAMES)}."),
+    method: str = typer.Option("sobol", "--method", "-m", help="sobol (first-order and total indices) or morris (elementary effects)."),
+    samples: int = typer.Option(64, "--samples", help="Sobol: base samples N, a power of two (N (D+2) points); Morris: trajectories (N (D+1) points)."),
+    runs: int = typer.Option(DEFAULT_RUNS_PER_POINT, "--runs", "-n", help="Runs simulated at each sample point (each point has its own runs)."),
+    seed: int = typer.Option(0, "--seed", "-s", help="Seed of the sample and of every point's random streams."),
+    start: Optional[str] = typer.Option(None, "--from", help="Start from a snapshot (its id or month YYYY-MM)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Last month, YYYY-MM (default: two years after a snapshot start, else the calendar's end)."),
+    params: Optional[list[str]] = typer.Option(None, "--params", help="Only free parameters whose path matches these glob patterns (repeatable or comma-separated), e.g. 'mechanisms.coup.*'."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the chart and tables (default: reports/<scenario>/sensitivity)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
+    store: Optional[Path] = STORE_OPTION,
+    resume: bool = typer.Option(False, "--resume", help="Finish an interrupted identical analysis: compute only the batches of points not yet stored."),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
+) -> None:
+    """Global sensitivity (SALib) of an outcome's probability to the free parameters: indices with 95% intervals and a bar chart."""
+    _within_limits(as_json, seed, ("--samples", samples, 2, MAX_POINTS), ("--runs", runs, 1, None))
+    loaded, _ = _load(scenario, as_json)
+    until_month = _until(until, as_json)
+    if method not in METHODS:
+        _fail(f"--method must be one of {', '.join(METHODS)}, got {method!r}", as_json)
+    with _bad_input(as_json):
+        check_outcome(outcome)
+        run_store = RunStore(store)
+        dimensions = len(sensitivity_parameters(loaded, _patterns(params)))
+        points = samples * (dimensions + (2 if method == "sobol" else 1))  # N (D + 2) or N (D + 1), before the sample is drawn
+        check_count(points, f"the sample's points ({method}: {samples:,} x {dimensions + (2 if method == 'sobol' else 1)})", 1, MAX_POINTS)
+        check_total(points * runs, f"{points:,} points x {runs:,} runs")
+        total = len(sample(sensitivity_parameters(loaded, _patterns(params)), method, samples, seed))  # validates --samples too
+    with _cluster(scheduler, workers, default_local=True, as_json=as_json) as client:
+        with _bad_input(as_json), _progress_bar("sensitivity", "points", total, as_json) as update:
+            result = run_sensitivity(
+                loaded, outcome, method, samples, runs, seed, start, until_month, _patterns(params), store=run_store,
+                resume=resume, client=client, progress=update,
+            )
+    table = sensitivity_table(result)
+    with _bad_input(as_json, "--out"):
+        folder = out if out is not None else Path("reports") / loaded.id / "sensitivity"
+        stem = f"{outcome}-{method}"
+        chart = sensitivity_chart(result, str(folder / f"{stem}.png"))
+        files = [chart, *write_table(folder, stem, table, {"summary": result.summary(), "record": result.record_id})]
+    if as_json:
+        _print_json({"scenario": loaded.id, "record": result.record_id, "wall_time": result.wall_time, "files": files,
+                     "warnings": list(result.warnings), "table": to_dict(table)})
+        return
+    console = _stdout()
+    console.print(_plain_rich_table(table))
+    _print_notes(console, table)
+    console.print(Text.assemble("Chart and tables in ", (str(Path(chart).parent), "bold green"), f"; recorded as {result.record_id} ({result.wall_time:.0f} s)"), soft_wrap=True)
+
+
+@app.command("discover")
+def discover_command(
+    scenario: str = SCENARIO_ARGUMENT,
+    outcome: str = typer.Option(..., "--outcome", "-o", help=f"Outcome to find the conditions of: {', '.join(OUTCOME_NAMES)}."),
+    samples: int = typer.Option(200, "--samples", help="Latin hypercube sample points over the free parameters' prior ranges."),
+    runs: int = typer.Option(200, "--runs", "-n", help="Runs simulated at each sample point."),
+    threshold: float = typer.Option(0.5, "--threshold", help="A point is a case of interest when the outcome's probability there reaches this."),
+    min_density: float = typer.Option(0.8, "--min-density", help="The chosen box is the widest whose density reaches this."),
+    seed: int = typer.Option(0, "--seed", "-s", help="Seed of the sample and of every point's random streams."),
+    start: Optional[str] = typer.Option(None, "--from", help="Start from a snapshot (its id or month YYYY-MM)."),
+    until: Optional[str] = typer.Option(None, "--until", help="Last month, YYYY-MM (default: two years after a snapshot start, else the calendar's end)."),
+    params: Optional[list[str]] = typer.Option(None, "--params", help="Only free parameters whose path matches these glob patterns (repeatable or comma-separated)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Folder for the trade-off chart and tables (default: reports/<scenario>/discovery)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the tables as JSON only."),
+    store: Optional[Path] = STORE_OPTION,
+    resume: bool = typer.Option(False, "--resume", help="Finish an interrupted identical analysis: compute only the points not yet stored."),
+    scheduler: Optional[str] = SCHEDULER_OPTION,
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
+) -> None:
+    """Scenario discovery with PRIM: the box of parameter ranges where the outcome is likely, its coverage and density, the trade-off curve."""
+    _within_limits(as_json, seed, ("--samples", samples, 1, MAX_POINTS), ("--runs", runs, 1, None), total=(samples * runs, f"{samples:,} points x {runs:,} runs"))
+    loaded, _ = _load(scenario, as_json)
+    until_month = _until(until, as_json)
+    with _bad_input(as_json):
+        check_outcome(outcome)
+        run_store = RunStore(store)
+        sensitivity_parameters(loaded, _patterns(params))
+    with _cluster(scheduler, workers, default_local=True, as_json=as_json) as client:
+        with _bad_input(as_json), _progress_bar("discovery", "points", samples, as_json) as update:
+            result = run_discovery(
+                loaded, outcome, samples, runs, threshold, min_density, seed, start, until_month, _patterns(params),
+                store=run_store, resume=resume, client=client, progress=update,
+            )
+    box_table, curve = discovery_table(result), tradeoff_table(result)
+    with _bad_input(as_json, "--out"):
+        folder = out if out is not None else Path("reports") / loaded.id / "discovery"
+        chart = tradeoff_chart(result, str(folder / f"{outcome}-tradeoff.png"))
+        files = [chart, *write_table(folder, f"{outcome}-box", box_table, {"summary": result.summary(), "record": result.record_id}),
+                 *write_table(folder, f"{outcome}-tradeoff", curve)]
+    if as_json:
+        _print_json({"scenario": loaded.id, "record": result.record_id, "box": result.box, "files": files,
+                     "warnings": list(result.warnings), "table": to_dict(box_table), "tradeoff": to_dict(curve)})
+        return
+    console = _stdout()
+    console.print(_plain_rich_table(box_table))
+    _print_notes(console, box_table)
+    console.print(Text.assemble("Trade-off chart and tables in ", (str(Path(chart).parent), "bold green"), f"; recorded as {result.record_id}"), soft_wrap=True)
