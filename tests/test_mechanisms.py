@@ -396,6 +396,24 @@ def test_m8_organizations_recover_only_where_the_government_is_open(model):
             assert state.organization[actor, 1] == before.organization[actor, 1]
 
 
+def test_m8_nothing_recovers_under_a_police_state(model):
+    """Ovando's opening was the workers' first chance to recover after Barrientos (Introduction, L95-98)."""
+    rep = P(model, "repression")
+    state = fresh_state(model, 2)
+    month = make_month(model, 2)  # no wave this month
+    state.policy[:] = 0.3  # the same policy under both
+    state.regime[1] = RegimeType.RIGHT_MILITARY
+    for actor in rep.targets:
+        state.organization[actor] = 0.5 * model.initial_organization[actor]
+    before = state.copy()
+    m8.apply(state, rep, month)
+    recovering = [a for a in rep.targets if model.initial_organization[a] > 0]
+    assert recovering
+    for actor in recovering:
+        assert state.organization[actor, 0] > before.organization[actor, 0]
+        assert state.organization[actor, 1] == before.organization[actor, 1]
+
+
 # --- M16 purges --------------------------------------------------------------------------------
 
 

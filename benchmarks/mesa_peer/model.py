@@ -634,8 +634,8 @@ class BoliviaModel(mesa.Model):
         if wave:
             self.mystification_urban *= 1.0 - p.demystification
             self.record(EventType.REPRESSION_WAVE, "repression", p.targets)
-        else:  # organizations recover where the government lets them organize
-            openness = clip(0.5 + 0.5 * self.policy)
+        else:  # organizations recover where the government lets them organize: never under a police state
+            openness = clip(0.5 + 0.5 * self.policy) * (self.regime != RIGHT)
             for index in p.targets:
                 a = self.actor(index)
                 a.organization += p.recovery_rate * openness * max(self.initial_organization[index] - a.organization, 0.0)

@@ -16,7 +16,9 @@ right military government represses most). A wave cuts the targets' organization
 arms, raises the movement's memory of repression, shatters the old party's
 apparatus and demystifies. Between waves, popular organizations recover toward
 their pre-repression level at a rate that grows with how open the government's
-policy is; the old party decays while out of power.
+policy is, and not at all under a police state (right military government:
+Ovando's opening was the workers' first chance after Barrientos, L95-98); the
+old party decays while out of power.
 """
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ EQUATIONS = (
     "wave: organization[party] ×= 1 − party_shattering;  repression_memory += memory_gain × (1 − "
     "repression_memory);  mystification_urban ×= 1 − demystification",
     "every month: repression_memory ×= 1 − memory_decay",
-    "no wave: organization_t += recovery_rate × clip(0.5 + 0.5 × policy, 0, 1) × max(initial organization_t −"
-    " organization_t, 0)",
+    "no wave and no police state (right military government): organization_t += recovery_rate × clip(0.5 + "
+    "0.5 × policy, 0, 1) × max(initial organization_t − organization_t, 0)",
     "party out of power (no civilian nationalist government): organization[party] ×= 1 − "
     "party_decay_out_of_power",
 )
@@ -128,8 +130,10 @@ def apply(state: State, p, month: Month) -> None:
     state.mystification_urban *= 1.0 - wave * p.demystification
     month.log.record(month.index, wave, EventType.REPRESSION_WAVE, month.mechanism_code(NAME), actor_mask(p.targets))
 
-    # Organizations recover where the government lets them organize (the right to organize, 1969).
-    openness = np.clip(0.5 + 0.5 * state.policy, 0.0, 1.0) * ~wave
+    # Organizations recover where the government lets them organize (the right to organize, 1969); a police state
+    # lets nothing recover: Ovando's was the workers' first chance after Barrientos (Introduction, L95-98).
+    police_state = state.regime == RegimeType.RIGHT_MILITARY
+    openness = np.clip(0.5 + 0.5 * state.policy, 0.0, 1.0) * ~wave * ~police_state
     initial = month.model.initial_organization
     recovery = p.recovery_rate * openness
     for actor in p.targets:
