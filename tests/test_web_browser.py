@@ -28,6 +28,7 @@ import pytest
 
 from coyuntura.experiments.measures import OUTCOME_NAMES
 from coyuntura.store import RunStore
+from coyuntura.web.models import MAX_SEED
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -325,6 +326,7 @@ def test_a_run_the_store_could_not_record_says_so_on_the_page(browser: Any, unre
     try:
         warning = page.locator("#store-warning")
         assert warning.is_hidden()
+        assert page.get_attribute("#seed", "max") == str(MAX_SEED)  # the API's cap on seeds (JavaScript-exact)
         _set_run(page, "march_1971", "1971-04", 50)
         job_id, _ = _run_and_wait(page)
         job = _get(f"{unrecorded_server}/api/jobs/{job_id}")

@@ -19,7 +19,7 @@ from ..report.tables import REGIME_LABELS
 from ..scenario.calendar import format_month
 from ..scenario.loader import bundled_scenarios, load_scenario
 from ..scenario.schema import ATTRIBUTE_NAMES, Scenario
-from .models import MAX_BODY_BYTES, MAX_MONTHS, MAX_RUNS
+from .models import MAX_BODY_BYTES, MAX_MONTHS, MAX_RUNS, MAX_SEED
 
 
 class UnknownScenario(KeyError):
@@ -188,7 +188,7 @@ def describe(scenario: Scenario) -> dict[str, Any]:
         "citations": citations,
         "regimes": [{"key": key, "label": label} for key, label in REGIME_LABELS.items()],
         "outcomes": [{"key": name, "label": OUTCOME_LABELS[name]} for name in OUTCOME_NAMES],
-        "limits": {"max_runs": MAX_RUNS, "max_months": MAX_MONTHS, "max_body_bytes": MAX_BODY_BYTES},
+        "limits": {"max_runs": MAX_RUNS, "max_months": MAX_MONTHS, "max_body_bytes": MAX_BODY_BYTES, "max_seed": MAX_SEED},
     }
 
 

@@ -24,6 +24,10 @@ MAX_CHANGES = 64
 """Most value paths one intervention may set, and most events it may cancel."""
 MAX_RUN_INDEX = 2**31 - 1
 MAX_SEED = 2**32 - 1
+"""Largest seed the API takes: lower than the library's (``coyuntura.limits.MAX_SEED``, 2**63 - 1) on purpose.
+The page holds seeds as JavaScript numbers, exact only up to 2**53 - 1: a larger seed would be rounded when
+the page reads a job back and re-sends its request (the chronicle of a run would then be told with another
+seed). Records made with larger seeds by the CLI are listed but cannot be reopened here."""
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 MonthText = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")]

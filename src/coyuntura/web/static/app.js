@@ -100,6 +100,7 @@ async function selectScenario(id) {
   $("scenario-description").textContent = scenario.description;
   const doc = scenario.source_document;
   $("runs").max = scenario.limits.max_runs;
+  $("seed").max = scenario.limits.max_seed;
   const start = $("start");
   start.replaceChildren(
     h("option", { value: "" }, `Scenario start (${scenario.calendar.start})`),
