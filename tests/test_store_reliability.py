@@ -35,7 +35,7 @@ def scenario():
 @pytest.fixture
 def fast_load(monkeypatch, scenario):
     """The bundled scenario parsed once for this module (the commands under test are about the store, not the YAML)."""
-    monkeypatch.setattr(cli, "load_scenario", lambda name: scenario if name == SCENARIO else load_scenario(name))
+    monkeypatch.setattr(cli.common, "load_scenario", lambda name: scenario if name == SCENARIO else load_scenario(name))
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_defect3_truncated_store_is_a_store_error_naming_the_file_and_the_repair
 
 def test_defect3_run_on_a_truncated_store_prints_its_tables_and_exits_non_zero_without_an_id(tmp_path, monkeypatch, fast_load, healthy):
     store = healthy
-    monkeypatch.setattr(cli, "write_report", lambda ensemble, folder, *args, **kwargs: Path(folder))  # charts are not under test
+    monkeypatch.setattr(cli.simulation, "write_report", lambda ensemble, folder, *args, **kwargs: Path(folder))  # charts are not under test
     truncate(store.path)
     result = runner.invoke(app, ["run", SCENARIO, "--from", "march_1971", "--until", "1971-04", "--runs", "20",
                                  "--out", str(tmp_path / "report"), "--store", str(store.path), "--json"])
