@@ -183,7 +183,7 @@ def run_sweep(
     elif blocks:
         from distributed import as_completed
 
-        shared = client.scatter(base, broadcast=True)
+        shared = client.scatter(base, broadcast=True, hash=False)
         futures = [client.submit(evaluate_points, shared, block, *options, pure=False) for block in blocks]
         for future in as_completed(futures):
             keep(future.result())

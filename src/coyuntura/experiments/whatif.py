@@ -345,7 +345,7 @@ def run_whatif(
     else:
         from distributed import as_completed
 
-        shared = client.scatter([scenario, changed], broadcast=True)
+        shared = client.scatter([scenario, changed], broadcast=True, hash=False)
         futures = {
             client.submit(_paired_chunk, shared[0], shared[1], size, first, options, pure=False): (first, size)
             for first, size in chunks(n_runs, chunk_runs)

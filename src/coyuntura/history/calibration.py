@@ -381,8 +381,8 @@ def ordered_sampler(
             import cloudpickle
             from distributed import wait
 
-            payload = self.client.scatter(cloudpickle.dumps(simulate_one))
-            model = self.client.scatter(timeline)
+            payload = self.client.scatter(cloudpickle.dumps(simulate_one), hash=False)
+            model = self.client.scatter(timeline, hash=False)  # unique keys: a re-scatter of equal data never races the release of the last one
             workers = max(1, len(self.client.scheduler_info().get("workers", {})))
             in_flight: dict[int, Any] = {}
             done: dict[int, list] = {}

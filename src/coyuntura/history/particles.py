@@ -103,7 +103,7 @@ class DaskSimulator:
     def _future(self, scenario: Scenario) -> Any:
         cached = self._scattered.get(id(scenario))
         if cached is None or cached[0] is not scenario:
-            cached = (scenario, self.client.scatter(scenario, broadcast=True))
+            cached = (scenario, self.client.scatter(scenario, broadcast=True, hash=False))
             self._scattered[id(scenario)] = cached
         return cached[1]
 
