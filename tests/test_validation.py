@@ -26,7 +26,7 @@ from coyuntura.experiments.whatif import Intervention, apply_intervention, parse
 from coyuntura.limits import DEFAULT_MAX_RUNS, MAX_RUNS_ENV, check_count, max_runs  # noqa: E402
 from coyuntura.scenario.errors import ScenarioError  # noqa: E402
 from coyuntura.scenario.loader import bundled_scenarios, load_scenario  # noqa: E402
-from coyuntura.scenario.paths import with_values  # noqa: E402
+from coyuntura.scenario.paths import get_value, with_values  # noqa: E402
 from coyuntura.scenario.refs import is_actor_reference  # noqa: E402
 from coyuntura.web import create_app  # noqa: E402
 
@@ -193,6 +193,19 @@ def test_defect2_defect9_check_refuses_named_experiments_that_change_the_calenda
     messages = [p.message for p in error.problems if p.path.startswith("experiments.") and p.path.endswith(".set")]
     assert any("may not change the calendar" in m for m in messages), str(error)
     assert any("snapshots.march_1971.assembly must be true or false, got 'yes'" in m for m in messages), str(error)
+
+
+def test_check_refuses_a_named_experiment_that_sets_a_number_outside_its_range(tmp_path: Path, text: str) -> None:
+    """What check accepts runs to the end: an experiment's out-of-range value is refused by check, not by whatif later."""
+    share = line_of(text, r"^      mechanisms\.guerrilla_foco\.urban_share: ")
+    error = refused(tmp_path, replace_line(text, share, "      mechanisms.guerrilla_foco.urban_share: 1.5"))
+    messages = [p.message for p in error.problems if p.path.startswith("experiments.") and p.path.endswith(".set")]
+    assert any("mechanisms.guerrilla_foco.urban_share = 1.5 is outside the allowed range [0, 1]" in m for m in messages), str(error)
+    # A value outside the prior but inside the allowed range is a legitimate what-if (the prior is dropped then):
+    # the bundled left-accepts-cabinet sets the acceptance intercept above its prior, and the file loads.
+    bundled = load_scenario(SCENARIO)
+    path = "mechanisms.left_unity.accept_intercept"
+    assert bundled.experiment("left-accepts-cabinet").changes[path] > get_value(bundled, f"{path}.prior")["high"]
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,6 @@ What can vary per run:
 
 from __future__ import annotations
 
-import math
-import typing
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Mapping
@@ -33,7 +31,7 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..scenario.quantities import Quantity, quantity_bounds
+from ..scenario.quantities import Quantity, field_bounds
 from ..scenario.schema import Actor, Government, Snapshot, SystemState
 from .mechanisms.base import is_structural
 from .state import ACTOR_VARIABLES, SYSTEM_VARIABLES, State
@@ -77,14 +75,7 @@ class RunParameters:
         return RunParameters({path: np.concatenate([p.values[path] for p in parts]) for path in paths}, sum(p.n_runs for p in parts))
 
 
-def _bounds(model_class: type, field: str) -> tuple[float, float]:
-    info = model_class.model_fields[field]
-    # pydantic keeps a bounded quantity's validator in the field's metadata (``Unit``), or inside ``Unit | None``.
-    for candidate in (SimpleNamespace(__metadata__=tuple(info.metadata)), *typing.get_args(info.annotation)):
-        bounds = quantity_bounds(candidate)
-        if bounds is not None:
-            return bounds
-    return (-math.inf, math.inf)
+_bounds = field_bounds
 
 
 def per_run_bounds(model: "Model", path: str) -> tuple[float, float]:

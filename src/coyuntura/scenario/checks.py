@@ -152,7 +152,7 @@ def _months(scenario: Scenario) -> list[Problem]:
 
 def _experiments(scenario: Scenario) -> list[Problem]:
     """Named experiments: unique ids, a known start, months in the calendar, value paths and events that exist."""
-    from .paths import PathError, get_value, type_mismatch, unpaired_change  # paths imports this module
+    from .paths import PathError, get_value, type_mismatch, unpaired_change, value_bounds  # paths imports this module
 
     calendar = scenario.calendar
     span = f"{format_month(calendar.start)}..{format_month(calendar.horizon)}"
@@ -182,6 +182,10 @@ def _experiments(scenario: Scenario) -> list[Problem]:
             mismatch = type_mismatch(current, list(value) if isinstance(value, tuple) else value)
             if mismatch is not None:
                 problems.append(Problem(f"{where}.set", f"{path} {mismatch}"))
+                continue
+            bounds = value_bounds(scenario, path) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            if bounds is not None and not bounds[0] <= value <= bounds[1]:
+                problems.append(Problem(f"{where}.set", f"{path} = {value:g} is outside the allowed range [{bounds[0]:g}, {bounds[1]:g}]"))
         for position, identifier in enumerate(experiment.cancel_events):
             if identifier not in event_ids:
                 known = ", ".join(sorted(event_ids)) or "none"

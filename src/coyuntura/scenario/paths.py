@@ -81,6 +81,38 @@ def get_value(scenario: Scenario, path: str) -> Any:
     return node
 
 
+def value_bounds(scenario: Scenario, path: str) -> tuple[float, float] | None:
+    """The allowed range of the number at ``path``, read from the schema's types without validating anything
+    (cheap: for checking what an experiment sets); None where the path does not end at a number field."""
+    from pydantic import BaseModel
+
+    from .quantities import Quantity, field_bounds
+
+    node: Any = scenario
+    parts = path.split(".")
+    for position, part in enumerate(parts):
+        if isinstance(node, BaseModel):
+            fields = type(node).model_fields
+            name = part if part in fields else next((n for n, f in fields.items() if f.alias == part), None)
+            if name is None:
+                return None
+            if position == len(parts) - 1:
+                return field_bounds(type(node), name) if isinstance(getattr(node, name), Quantity) else None
+            node = getattr(node, name)
+        elif isinstance(node, (tuple, list)):
+            if part.isdecimal() and len(part) <= 9 and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                node = next((item for item in node if getattr(item, "id", None) == part), None)
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+        if node is None:
+            return None
+    return None
+
+
 def with_values(scenario: Scenario, changes: dict[str, Any], reason: str = "what-if") -> Scenario:
     """A new scenario with the values at ``changes``' paths replaced; validated like a file."""
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -119,6 +119,20 @@ Coefficient = Annotated[Quantity, _bounded(-1e6, 1e6)]
 """A log-linear coefficient or intercept, of either sign."""
 
 
+def field_bounds(model_class: type[BaseModel], field: str) -> tuple[float, float]:
+    """The allowed range of a model's number field (infinite when it has no bounds)."""
+    import typing
+    from types import SimpleNamespace
+
+    info = model_class.model_fields[field]
+    # pydantic keeps a bounded quantity's validator in the field's metadata (``Unit``), or inside ``Unit | None``.
+    for candidate in (SimpleNamespace(__metadata__=tuple(info.metadata)), *typing.get_args(info.annotation)):
+        bounds = quantity_bounds(candidate)
+        if bounds is not None:
+            return bounds
+    return (-math.inf, math.inf)
+
+
 def quantity_bounds(annotation: object) -> tuple[float, float] | None:
     """The allowed range of a bounded quantity annotation, if it has one."""
     for meta in getattr(annotation, "__metadata__", ()):
