@@ -104,15 +104,19 @@ def events_frame(ensemble: "Ensemble") -> "pd.DataFrame":
     kinds = {int(kind): kind.key for kind in EventType}
     outcomes = {int(item): item.name.lower() for item in Outcome}
     ids = ensemble.actor_ids
-    masks = events["actors"]
-    actors = [";".join(ids[a] for a in range(len(ids)) if (int(mask) >> a) & 1) for mask in masks]
+
+    def labels(values: np.ndarray, name: Any) -> np.ndarray:
+        """Each distinct value named once, then spread back over the rows (logs have millions of rows)."""
+        distinct, position = np.unique(values, return_inverse=True)
+        return np.array([name(int(v)) for v in distinct], dtype=object)[position.reshape(-1)]
+
     return pd.DataFrame({
         "run": events["run"].astype(np.int64),
-        "month": [format_month(int(m)) for m in events["month"]],
-        "event": [kinds.get(int(e), str(int(e))) for e in events["event"]],
-        "outcome": [outcomes.get(int(o), str(int(o))) for o in events["outcome"]],
-        "mechanism": [mechanisms[int(code)] if 0 <= int(code) < len(mechanisms) else str(int(code)) for code in events["mechanism"]],
-        "actors": actors,
+        "month": labels(events["month"], format_month),
+        "event": labels(events["event"], lambda e: kinds.get(e, str(e))),
+        "outcome": labels(events["outcome"], lambda o: outcomes.get(o, str(o))),
+        "mechanism": labels(events["mechanism"], lambda c: mechanisms[c] if 0 <= c < len(mechanisms) else str(c)),
+        "actors": labels(events["actors"], lambda mask: ";".join(ids[a] for a in range(len(ids)) if (mask >> a) & 1)),
     })
 
 
