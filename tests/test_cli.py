@@ -106,6 +106,16 @@ def test_run_from_a_snapshot(tmp_path):
     assert last.month + 24 == parse_month("1973-03")
 
 
+def test_piped_tables_are_not_squeezed_to_80_columns(tmp_path):
+    """Without a terminal and without COLUMNS (a pipe, a file, CI), tables get room for their labels."""
+    args = ["run", "bolivia-1952", "--runs", "20", "--out", str(tmp_path / "r")]  # four periods: a wide table
+    piped = runner.invoke(app, args, env={"COLUMNS": None})
+    assert piped.exit_code == 0, piped.output
+    assert "Right military government / police state" in piped.stdout  # the whole label on one line
+    narrow = runner.invoke(app, args[:-1] + [str(tmp_path / "n")], env={"COLUMNS": "40"})
+    assert narrow.exit_code == 0 and "Right military government / police state" not in narrow.stdout  # an explicit width is kept
+
+
 def test_version_prints_the_installed_version():
     from importlib.metadata import version
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from contextlib import ExitStack, contextmanager
 from typing import Any, Iterator, NoReturn, Optional
 
@@ -70,8 +71,16 @@ SCHEDULER_OPTION = typer.Option(None, "--scheduler", help="Address of a running 
 # --- output helpers ------------------------------------------------------------------------------
 
 
+PIPED_WIDTH = 160
+"""Columns of the tables when standard output is not a terminal and ``COLUMNS`` is unset (a file, a pipe, CI):
+wide enough that no table is squeezed to Rich's default of 80 and its labels cut into pieces."""
+
+
 def _stdout() -> Console:
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
+        console = Console(highlight=False, width=PIPED_WIDTH)
+    return console
 
 
 def _stderr() -> Console:
