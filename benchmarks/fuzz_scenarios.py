@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import random
 import signal
@@ -38,6 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from coyuntura.executor import ProcessExecutor  # noqa: E402
 from scenario_mutations import bundled_data, bundled_text, mutate, try_mutant  # noqa: E402
 
 SLOW_SECONDS = 5.0
@@ -179,9 +179,8 @@ def main() -> None:
     began = time.perf_counter()
     tasks = [(args.seed, index, args.runs, args.months) for index in range(args.mutants)]
     results: list[dict[str, Any]] = []
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(args.workers, initializer=_warm) as pool:
-        for result in pool.imap_unordered(_one, tasks, chunksize=4):
+    with ProcessExecutor(args.workers, initializer=_warm) as pool:
+        for _, result in pool.as_completed(_one, [(task,) for task in tasks]):
             results.append(result)
             if len(results) % 500 == 0:
                 bad = sum(r["verdict"] in ("uncaught", "crashed") for r in results)

@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import time
 
+from coyuntura.executor import DaskExecutor
 from coyuntura.history.backtest import DEFAULT_ORIGINS, backtest
 from coyuntura.history.calibration import CalibrationSettings
 from coyuntura.history.forecast import forecast
-from coyuntura.history.particles import DaskSimulator
-from coyuntura.parallel import dask_client
+from coyuntura.history.particles import ExecutorSimulator
 from coyuntura.report.tables import to_markdown
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.loader import load_scenario
@@ -45,10 +45,10 @@ def main() -> None:
         runs_per_particle=args.runs_per_particle, seed=args.seed,
     )
     began = time.perf_counter()
-    with dask_client(n_workers=args.workers) as client:
+    with DaskExecutor.local(workers=args.workers) as executor:
         result = backtest(
-            scenario, DEFAULT_ORIGINS, runs=args.runs, settings=settings, out_dir=args.out, client=client,
-            simulator=DaskSimulator(client), on_origin=lambda origin, stage: print(f"{origin}: {stage}", flush=True),
+            scenario, DEFAULT_ORIGINS, runs=args.runs, settings=settings, out_dir=args.out, executor=executor,
+            simulator=ExecutorSimulator(executor), on_origin=lambda origin, stage: print(f"{origin}: {stage}", flush=True),
         )
     print(f"backtest: {time.perf_counter() - began:.0f} s")
     print(to_markdown(result.summary))

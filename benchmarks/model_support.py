@@ -1,6 +1,9 @@
 """Can the model produce the kinds of history its source describes? Its support, printed.
 
-Not a test. Usage:  .venv/bin/python benchmarks/model_support.py [--runs 20000] [--seed 0]
+Not a test. Usage:  .venv/bin/python benchmarks/model_support.py [--runs 20000] [--seed 0] [--posterior FILE|bundled]
+
+With ``--posterior`` every run draws its own parameter vector from a calibrated posterior (``bundled``: the one
+shipped beside the scenario), as the calibrated forecasts do; without it, the file's values.
 
 Prints, for the bundled scenario simulated from 1952-04 to the horizon:
 - for each regime type: runs under it, coups and exits per 1,000 months, the share of runs with a coup
@@ -21,6 +24,7 @@ import numpy as np
 from coyuntura.engine.events import EventType, Outcome
 from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import simulate
+from coyuntura.history.calibration import bundled_posterior, load_posterior
 from coyuntura.report.tables import coup_count_table, regime_dynamics_table, to_markdown
 from coyuntura.scenario.calendar import format_month, parse_month
 from coyuntura.scenario.loader import load_scenario
@@ -58,12 +62,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--posterior", default=None, help="a posterior.json, or 'bundled' (default: the file's values)")
     args = parser.parse_args()
     scenario = load_scenario("bolivia-1952")
     model = compile_scenario(scenario)
+    values = None
+    if args.posterior is not None:
+        posterior = bundled_posterior(scenario) if args.posterior == "bundled" else load_posterior(args.posterior)
+        if posterior is None:
+            raise SystemExit("no bundled posterior fits this scenario's content")
+        values = posterior.run_values(scenario, args.runs, args.seed)
     began = time.perf_counter()
-    whole = simulate(model, args.runs, seed=args.seed, until=scenario.calendar.horizon, keep_events=True)
-    print(f"# Support of the model: {args.runs:,} runs, seed {args.seed}, {format_month(whole.start)}..{format_month(whole.until)}")
+    whole = simulate(model, args.runs, seed=args.seed, until=scenario.calendar.horizon, keep_events=True, parameters=values)
+    which = f"posterior {args.posterior}" if values is not None else "the file's values"
+    print(f"# Support of the model: {args.runs:,} runs, seed {args.seed}, {format_month(whole.start)}..{format_month(whole.until)}, {which}")
     print(f"(simulated in {time.perf_counter() - began:.1f} s)\n")
     print(to_markdown(regime_dynamics_table(whole)) + "\n")
     print(to_markdown(coup_count_table(whole)) + "\n")
@@ -74,7 +86,7 @@ def main() -> None:
     share = np.unique(events["run"][assembly]).size / whole.n_runs
     print(f"Runs with a Popular Assembly before 1970-10: {share:.2%} (s.e. {np.sqrt(share * (1 - share) / whole.n_runs):.2%})\n")
 
-    snapshot = simulate(model, args.runs, seed=args.seed, start="march_1971", until=parse_month("1972-02"), keep_events=True)
+    snapshot = simulate(model, args.runs, seed=args.seed, start="march_1971", until=parse_month("1972-02"), keep_events=True, parameters=values)
     print(f"From the march_1971 snapshot ({args.runs:,} runs): successful coup within")
     print("| Plotters | within 6 months | within 12 months |")
     print("|---|---:|---:|")

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from coyuntura.executor import DaskExecutor
 from coyuntura.experiments.files import write_table
 from coyuntura.experiments.sensitivity import DEFAULT_RUNS_PER_POINT, free_parameters, run_sensitivity, sensitivity_chart, sensitivity_table
-from coyuntura.parallel import dask_client
 from coyuntura.report.tables import to_markdown
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.loader import load_scenario
@@ -48,10 +48,10 @@ def main() -> int:
           f"{args.start} .. {args.until}, {args.workers} Dask workers", flush=True)
     store_path = args.store or Path(tempfile.mkdtemp(prefix="coyuntura-bench-")) / "runs.duckdb"
     began = time.perf_counter()
-    with dask_client(n_workers=args.workers) as client:
+    with DaskExecutor.local(workers=args.workers) as executor:
         result = run_sensitivity(
             scenario, args.outcome, "sobol", args.samples, args.runs, seed=0, start=args.start, until=parse_month(args.until),
-            patterns=args.params, store=RunStore(store_path), client=client,
+            patterns=args.params, store=RunStore(store_path), executor=executor,
             progress=lambda done, total: print(f"  {done:,}/{total:,} points, {time.perf_counter() - began:.0f} s", flush=True)
             if done % 5000 < 400 or done == total else None,
         )

@@ -14,8 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coyuntura.cli import app
-from coyuntura.engine.mechanisms import SCHEDULE
-from coyuntura.engine.mechanisms import m4_mystification
+from coyuntura.engine.mechanisms import SCHEDULE, m4_mystification
 from coyuntura.report.describe import describe_scenario, render_html, render_markdown, write_description
 from coyuntura.report.mechanism_metadata import (
     FORMS,
@@ -267,4 +266,4 @@ def test_cli_describe(tmp_path):
     bad = runner.invoke(app, ["describe", "bolivia-1952", "--format", "pdf"])
     assert bad.exit_code == 2 and "--format must be md or html, got 'pdf'" in bad.output
     missing = runner.invoke(app, ["describe", "no-such-scenario"])
-    assert missing.exit_code == 2 and "not a bundled scenario" in missing.output
+    assert missing.exit_code == 1 and "not a bundled scenario" in missing.output

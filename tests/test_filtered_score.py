@@ -135,14 +135,14 @@ class ChunkedSimulator(LocalSimulator):
 
 
 def test_filtered_score_is_the_same_whatever_the_batches_and_workers():
-    from coyuntura.history.particles import DaskSimulator
-    from coyuntura.parallel import dask_client
+    from coyuntura.executor import DaskExecutor
+    from coyuntura.history.particles import ExecutorSimulator
 
     s = short_record()
     plain = filtered_score(s, runs=48, seed=2, replications=4)
     chunked = filtered_score(s, runs=48, seed=2, replications=4, simulator=ChunkedSimulator())
-    with dask_client(n_workers=2) as client:
-        on_dask = filtered_score(s, runs=48, seed=2, replications=4, simulator=DaskSimulator(client, chunk_runs=10))
+    with DaskExecutor.local(workers=2) as executor:
+        on_dask = filtered_score(s, runs=48, seed=2, replications=4, simulator=ExecutorSimulator(executor, chunk_runs=10))
     for other in (chunked, on_dask):
         assert probabilities(other) == probabilities(plain)
         assert other.cells.rows == plain.cells.rows and other.totals.rows == plain.totals.rows and other.kinds.rows == plain.kinds.rows

@@ -19,7 +19,7 @@ from coyuntura.engine.simulate import merge_ensembles, simulate
 from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.history.baselines import ConstantHazard, Persistence
-from coyuntura.history.calibration import CalibrationSettings, calibrate, load_posterior
+from coyuntura.history.calibration import CalibrationSettings, abc_distance, calibrate, generations_table, load_posterior
 from coyuntura.history.forecast import forecast
 from coyuntura.history.observations import Cell, cells_before, cells_within, grid_boundaries, record_end, timeline_cells
 from coyuntura.history.particles import LocalSimulator, simulate_histories, systematic_resample
@@ -210,8 +210,9 @@ def test_scores_are_proper_and_smoothed():
 
 
 def test_run_forecast_and_calibration_agree_on_1_and_2_dask_workers(tmp_path):
-    from coyuntura.history.particles import DaskSimulator
-    from coyuntura.parallel import dask_client, simulate_on_dask
+    from coyuntura.executor import DaskExecutor
+    from coyuntura.history.particles import ExecutorSimulator
+    from coyuntura.parallel import simulate_parallel
 
     s = scenario()
     settings = CalibrationSettings(as_of="1954-01", population=4, generations=2, runs_per_particle=2, seed=7, parameters=TWO)
@@ -219,10 +220,11 @@ def test_run_forecast_and_calibration_agree_on_1_and_2_dask_workers(tmp_path):
     local_posterior = calibrate(s, settings, tmp_path / "local")
     results = {}
     for workers in (1, 2):
-        with dask_client(n_workers=workers) as client:
-            ensemble = simulate_on_dask(client, s, 400, seed=3, chunk_runs=150, until=M("1955-12"))
-            result = forecast(s, M("1954-07"), 6, runs=300, seed=3, simulator=DaskSimulator(client, chunk_runs=120))
-            posterior = calibrate(s, settings, tmp_path / f"dask{workers}", client=client)
+        with DaskExecutor.local(workers=workers) as executor:
+            client = executor.client
+            ensemble = simulate_parallel(executor, s, 400, seed=3, chunk_runs=150, until=M("1955-12"))
+            result = forecast(s, M("1954-07"), 6, runs=300, seed=3, simulator=ExecutorSimulator(executor, chunk_runs=120))
+            posterior = calibrate(s, settings, tmp_path / f"dask{workers}", executor=executor)
             if workers == 2:  # the `run` command on this cluster gives the same tables as in-process
                 common = ["run", "bolivia-1952", "--runs", "300", "--seed", "4", "--until", "1955-12", "--json", "--store", str(tmp_path / "s.duckdb")]
                 plain = runner.invoke(app, common + ["--out", str(tmp_path / "a")])
@@ -283,6 +285,37 @@ def test_calibration_refuses_bad_settings(tmp_path):
         calibrate(s, CalibrationSettings(as_of="1952-01"), tmp_path)
     with pytest.raises(ValueError, match="nothing to resume"):
         calibrate(s, CalibrationSettings(as_of="1960-01", parameters=TWO), tmp_path / "empty", resume=True)
+    with pytest.raises(ValueError, match="--distance must be one of brier, log, got 'kl'"):
+        calibrate(s, CalibrationSettings(as_of="1960-01", parameters=TWO, distance="kl"), tmp_path / "kl")
+
+
+def test_calibration_stops_when_the_weights_collapse_and_keeps_the_generation_before(tmp_path):
+    s = scenario()
+    # With a floor equal to the population, any generation whose weights are not all equal is "collapsed".
+    settings = CalibrationSettings(as_of="1965-01", population=4, generations=3, runs_per_particle=2, seed=1, parameters=TWO, distance="log", min_ess=4)
+    posterior = calibrate(s, settings, tmp_path / "floor")
+    assert [g["t"] for g in posterior.generations] == [0, 1]  # stopped after the first collapsed generation
+    assert posterior.generations[1]["ess"] < 4 and posterior.generation == 0
+    assert np.allclose(posterior.weights, 0.25)  # generation 0: prior draws, equal weights
+    assert load_posterior(tmp_path / "floor" / "posterior.json").generation == 0
+    assert "The posterior is generation 0. Later generations fell below --min-ess 4." in generations_table(posterior).notes[1]
+    everything = calibrate(s, CalibrationSettings(**{**settings.__dict__, "min_ess": 0.0}), tmp_path / "all")
+    assert [g["t"] for g in everything.generations] == [0, 1, 2] and everything.generation == 2
+    with pytest.raises(ValueError, match=r"--min-ess must lie between 0 and --population \(4\), got 5"):
+        calibrate(s, CalibrationSettings(**{**settings.__dict__, "min_ess": 5.0}), tmp_path / "five")
+
+
+def test_the_log_distance_rewards_seeing_a_rare_event_and_stays_finite():
+    record = {"happened": np.array([1.0] + [0.0] * 99)}  # one rare event that happened, 99 quiet cells
+    blind = {"happened": np.zeros(100)}
+    seeing = {"happened": np.array([0.125] + [0.0] * 99)}  # 1 of 8 histories reproduces the event
+    noisy = {"happened": np.array([0.125] + [0.125] * 99)}  # ...at the price of false alarms everywhere
+    log, brier = abc_distance("log", 8), abc_distance("brier", 8)
+    assert log(seeing, record) < log(blind, record) < log(noisy, record)
+    assert log(blind, record) - log(seeing, record) == pytest.approx((math.log(1.5 / 9) - math.log(0.5 / 9)) / 100)
+    assert brier(seeing, record) < brier(blind, record) < brier(noisy, record)  # both proper; they weigh the cells differently
+    assert math.isfinite(log({"happened": np.ones(100)}, {"happened": np.zeros(100)}))  # half a run: never infinite
+    assert log(record, record) == pytest.approx(-math.log(8.5 / 9))
 
 
 # --- command line -----------------------------------------------------------------------------------
@@ -303,18 +336,18 @@ def test_forecast_cli_prints_every_outcome_with_errors_and_says_how_it_condition
 
 
 @pytest.mark.parametrize(
-    "args, fragment",
+    "args, fragment, code",
     [
-        (["--as-of", "1950-01", "--horizon", "12"], "must come after the scenario's start"),
-        (["--as-of", "1980-06", "--horizon", "12"], "past the scenario's horizon"),
-        (["--as-of", "1971-13", "--horizon", "12"], "--as-of"),
-        (["--as-of", "1971-03", "--horizon", "0"], "--horizon must be at least 1"),
-        (["--as-of", "1971-03", "--horizon", "12", "--posterior", "nope.json"], "does not exist"),
+        (["--as-of", "1950-01", "--horizon", "12"], "must come after the scenario's start", 2),
+        (["--as-of", "1980-06", "--horizon", "12"], "past the scenario's horizon", 2),
+        (["--as-of", "1971-13", "--horizon", "12"], "--as-of", 2),
+        (["--as-of", "1971-03", "--horizon", "0"], "--horizon must be at least 1", 2),
+        (["--as-of", "1971-03", "--horizon", "12", "--posterior", "nope.json"], "does not exist", 1),  # a missing file: a failure
     ],
 )
-def test_forecast_cli_bad_input(args, fragment):
+def test_forecast_cli_bad_input(args, fragment, code):
     result = runner.invoke(app, ["forecast", "bolivia-1952", *args])
-    assert result.exit_code == 2 and fragment in result.stderr, result.output
+    assert result.exit_code == code and fragment in result.stderr, result.output
 
 
 def test_score_calibrate_forecast_backtest_cli_end_to_end(tmp_path):
@@ -333,7 +366,7 @@ def test_score_calibrate_forecast_backtest_cli_end_to_end(tmp_path):
     for name in ("posterior.json", "posterior.png", "epsilon.png", "calibration.db", "generations.md", "parameters.csv"):
         assert (tmp_path / "cal" / name).is_file(), name
     again = runner.invoke(app, ["calibrate", "bolivia-1952", "--as-of", "1955-01", "--workers", "0", "--out", str(tmp_path / "cal")])
-    assert again.exit_code == 2 and "--resume" in again.stderr
+    assert again.exit_code == 1 and "--resume" in again.stderr
 
     with_posterior = runner.invoke(
         app, ["forecast", "bolivia-1952", "--as-of", "1956-01", "--horizon", "6", "--runs", "120", "--draws", "3",

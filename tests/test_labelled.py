@@ -87,7 +87,7 @@ def test_a_recorded_run_round_trips_through_netcdf_export(tmp_path, scenario, en
     assert csv.exit_code == 0, csv.output
     assert (tmp_path / "csv" / "final_regime.csv").read_text().splitlines()[0] == '"run","regime"'
     bad = runner.invoke(app, ["runs", "export", record, "--out", str(tmp_path / "x"), "--format", "hdf5", "--store", str(tmp_path / "runs.duckdb")])
-    assert bad.exit_code != 0 and "unknown export format 'hdf5'" in bad.stderr and not (tmp_path / "x").exists()
+    assert bad.exit_code == 2 and "unknown export format 'hdf5'" in bad.stderr and not (tmp_path / "x").exists()
 
 
 def test_a_record_without_an_ensemble_cannot_be_exported_as_netcdf(tmp_path):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from coyuntura.engine import formal
 from coyuntura.engine.events import EventType, Outcome
@@ -35,8 +37,6 @@ from coyuntura.engine.mechanisms import m16_military_institution as m16
 from coyuntura.engine.mechanisms import m17_polarization as m17
 from coyuntura.engine.state import RegimeType
 from coyuntura.scenario.schema import LeaderDeath
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from helpers import ALWAYS, NEVER, bundled_model, events_of, fresh_state, grid, make_month, with_params
 

@@ -147,11 +147,12 @@ def test_defect_5_value_paths_with_huge_indices_are_unknown_paths() -> None:
 
 
 def test_defect_10_a_local_cluster_listens_on_localhost_only_and_has_no_dashboard() -> None:
-    from coyuntura.parallel import _local_dashboard, dask_client
+    from coyuntura.executor import DaskExecutor, _local_dashboard
 
     assert _local_dashboard(None) is None
     assert _local_dashboard(":8787") == "127.0.0.1:8787" and _local_dashboard(0) == "127.0.0.1:0"
-    with dask_client(n_workers=1) as client:
+    with DaskExecutor.local(workers=1) as executor:
+        client = executor.client
         scheduler = client.cluster.scheduler
         assert scheduler.address.startswith("tcp://127.0.0.1:")
         assert all(address.startswith("tcp://127.0.0.1:") for address in client.scheduler_info()["workers"])

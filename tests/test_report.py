@@ -11,21 +11,20 @@ from functools import lru_cache
 import numpy as np
 import pytest
 
-from coyuntura import chronicle, chronicle_from_events, regime_table, event_table, simulate, sources, write_report
+from coyuntura import chronicle, chronicle_from_events, event_table, regime_table, simulate, sources, write_report
 from coyuntura.engine.events import EventType, Outcome, actor_mask
 from coyuntura.engine.mechanisms import SCHEDULE
 from coyuntura.engine.model import EVENTS_MECHANISM
 from coyuntura.engine.outcomes import OUTCOMES
 from coyuntura.engine.simulate import STRENGTH_BINS, Ensemble
 from coyuntura.engine.state import REGIME_KEYS
+from coyuntura.engine.tally import RegimeTally
 from coyuntura.report import folder as folder_module
 from coyuntura.report.chronicle import TEMPLATES, Locator, actor_phrase, sentence
 from coyuntura.report.sources import CHECKLIST
 from coyuntura.report.tables import standard_error, to_csv, to_dict, to_markdown
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.checks import quantities
-
-from coyuntura.engine.tally import RegimeTally
 
 from helpers import bundled_model
 

@@ -10,12 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from coyuntura.cli import app
-from coyuntura.experiments.measures import OUTCOME_NAMES
+from coyuntura.executor import DaskExecutor
 from coyuntura.experiments.discovery import discovery_table, run_discovery, tradeoff_table
+from coyuntura.experiments.measures import OUTCOME_NAMES
 from coyuntura.experiments.sensitivity import free_parameters, run_sensitivity, sample, sensitivity_table
 from coyuntura.experiments.sweeps import PointSweep, Sweep, point_batches, run_point_sweep, run_sweep
 from coyuntura.experiments.whatif import experiment_intervention, run_whatif
-from coyuntura.parallel import dask_client
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.loader import load_scenario
 from coyuntura.store import RunStore
@@ -137,10 +137,11 @@ def test_results_do_not_depend_on_dask_or_the_number_of_workers():
     local_sweep = run_sweep(sweep, points_per_task=5)
     point_sweep = _point_sweep()
     local_points = run_point_sweep(point_sweep, points_per_batch=9)
-    with dask_client(n_workers=2) as client:
-        remote_whatif = run_whatif(scenario(), intervention, 700, seed=2, client=client, chunk_runs=250)
-        remote_sweep = run_sweep(sweep, client=client, points_per_task=2)
-        remote_points = run_point_sweep(point_sweep, client=client)
+    with DaskExecutor.local(workers=2) as executor:
+        client = executor.client
+        remote_whatif = run_whatif(scenario(), intervention, 700, seed=2, executor=executor, chunk_runs=250)
+        remote_sweep = run_sweep(sweep, executor=client, points_per_task=2)  # a bare Dask client works too
+        remote_points = run_point_sweep(point_sweep, executor=executor)
         command = runner.invoke(app, ["whatif", "bolivia-1952", "-e", "mnr-unionists-in-assembly", "--runs", "700", "--seed", "2",
                                       "--scheduler", client.scheduler.address, "--json"])
     assert np.array_equal(local_whatif.baseline, remote_whatif.baseline) and np.array_equal(local_whatif.treated, remote_whatif.treated)

@@ -12,9 +12,9 @@ import pytest
 
 from source_ngrams import (
     FINGERPRINT,
-    N,
     REPO,
     SOURCE,
+    N,
     find_copies,
     ngram_hash,
     read_fingerprint,

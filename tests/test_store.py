@@ -189,4 +189,4 @@ def test_runs_commands_list_show_compare_and_export(tmp_path):
     files = json.loads(result.stdout)["files"]
     assert result.exit_code == 0 and "final_regime.parquet" in files and "record.json" in files
     bad = runner.invoke(app, ["runs", "show", "zzzz", "--store", store])
-    assert bad.exit_code == 2 and bad.stderr.startswith("error: no record 'zzzz'")
+    assert bad.exit_code == 1 and bad.stderr.startswith("error: no record 'zzzz'")

@@ -113,14 +113,14 @@ def test_defect3_truncated_store_is_a_store_error_naming_the_file_and_the_repair
     with pytest.raises(StoreError, match="runs repair"):
         RunStore(store.path).records()
     listed = runner.invoke(app, ["runs", "list", "--store", str(store.path)])
-    assert listed.exit_code == 2, listed.output
+    assert listed.exit_code == 1, listed.output  # a failure, not a usage error
     assert listed.exception is None or isinstance(listed.exception, SystemExit)
     assert str(store.path) in listed.stderr and "coyuntura runs repair --store" in listed.stderr and "Traceback" not in listed.output
 
 
 def test_defect3_run_on_a_truncated_store_prints_its_tables_and_exits_non_zero_without_an_id(tmp_path, monkeypatch, fast_load, healthy):
     store = healthy
-    monkeypatch.setattr(cli.simulation, "write_report", lambda ensemble, folder, *args, **kwargs: Path(folder))  # charts are not under test
+    monkeypatch.setattr("coyuntura.report.folder.write_report", lambda ensemble, folder, *args, **kwargs: Path(folder))  # charts are not under test
     truncate(store.path)
     result = runner.invoke(app, ["run", SCENARIO, "--from", "march_1971", "--until", "1971-04", "--runs", "20",
                                  "--out", str(tmp_path / "report"), "--store", str(store.path), "--json"])
@@ -233,7 +233,7 @@ def test_runs_repair_moves_a_damaged_store_aside_and_keeps_what_can_be_read(tmp_
     text = tmp_path / "notes.txt"
     text.write_text("mine\n")
     refused = runner.invoke(app, ["runs", "repair", "--store", str(text)])
-    assert refused.exit_code == 2 and "not a DuckDB file" in refused.stderr and text.read_text() == "mine\n"
+    assert refused.exit_code == 1 and "not a DuckDB file" in refused.stderr and text.read_text() == "mine\n"
 
 
 def healthy_records(folder: Path) -> list[dict]:

@@ -250,11 +250,11 @@ def test_serve_refuses_bad_options_before_starting(tmp_path) -> None:
     result = runner.invoke(app, ["serve", "--port", "0"])
     assert result.exit_code == 2 and "--port must be between 1 and 65535" in result.output
     result = runner.invoke(app, ["serve", "--scenario", str(tmp_path / "missing.yaml")])
-    assert result.exit_code == 2 and "missing.yaml" in result.output and "no such file" in result.output
+    assert result.exit_code == 1 and "missing.yaml" in result.output and "no such file" in result.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: Not An Id\n")
     result = runner.invoke(app, ["serve", "--scenario", str(bad)])
-    assert result.exit_code == 2 and "bad.yaml" in result.output
+    assert result.exit_code == 1 and "bad.yaml" in result.output
 
 
 def test_registered_scenarios_are_served_by_id_only(tmp_path) -> None:

@@ -11,6 +11,10 @@ from fastapi.testclient import TestClient  # noqa: E402
 from coyuntura.web import create_app  # noqa: E402
 
 LONG = {"scenario": "bolivia-1952", "runs": 3000, "until": "1966-12"}  # ~1-2 s of simulation each
+STALL = 5.0
+"""Seconds an answer may take while runs simulate. Generous on purpose: a busy machine (two worker processes on
+two cores, other work beside them) delays an answer by a fraction of a second, but an API that waited for a
+simulation would take about as long as the runs themselves; a 1 s bound failed by chance."""
 
 
 def test_two_runs_go_side_by_side_the_api_answers_and_cancel_stops_one() -> None:
@@ -21,7 +25,7 @@ def test_two_runs_go_side_by_side_the_api_answers_and_cancel_stops_one() -> None
         full = client.post("/api/runs", json={**LONG, "seed": 3})
         assert full.status_code == 429 and "already queued or running" in full.json()["detail"]
 
-        latencies, both_running, progress = [], False, {first: [], second: []}
+        latencies, both_running, answered_while_running, progress = [], False, 0, {first: [], second: []}
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             began = time.perf_counter()
@@ -31,12 +35,14 @@ def test_two_runs_go_side_by_side_the_api_answers_and_cancel_stops_one() -> None
             for job_id, job in jobs.items():
                 progress[job_id].append(job["progress"]["done"])
             both_running |= all(job["status"] == "running" for job in jobs.values())
+            answered_while_running += any(job["status"] == "running" for job in jobs.values())
             if all(job["status"] == "done" for job in jobs.values()):
                 break
             time.sleep(0.05)
         assert all(client.get(f"/api/jobs/{j}").json()["status"] == "done" for j in (first, second))
         assert both_running, "the second run waited for the first instead of running beside it"
-        assert max(latencies) < 1.0, f"the API stalled {max(latencies):.2f} s while two runs were simulating"
+        assert answered_while_running >= 2, "the API answered only before or after the runs, not while they simulated"
+        assert max(latencies) < STALL, f"the API stalled {max(latencies):.2f} s while two runs were simulating"
         for values in progress.values():
             assert values == sorted(values) and values[-1] == 3000
         results = [client.get(f"/api/jobs/{j}").json()["result"] for j in (first, second)]

@@ -10,6 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from coyuntura.cli import app
+from coyuntura.engine.model import compile_scenario
+from coyuntura.engine.simulate import simulate
 from coyuntura.experiments.measures import OUTCOME_NAMES, outcome_counts, outcome_matrix
 from coyuntura.experiments.whatif import (
     Intervention,
@@ -21,8 +23,6 @@ from coyuntura.experiments.whatif import (
     run_whatif,
     whatif_table,
 )
-from coyuntura.engine.model import compile_scenario
-from coyuntura.engine.simulate import simulate
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.errors import ScenarioError
 from coyuntura.scenario.loader import load_scenario, parse_scenario, resolve_scenario

@@ -36,75 +36,76 @@ Typical use::
 - :class:`ScenarioError`: a bad scenario, with file, line and field path of each problem
 """
 
+# ruff: noqa: F401  (the imports under TYPE_CHECKING are for type checkers; the program imports through _PUBLIC)
+
 from __future__ import annotations
 
-from .engine.model import Model, compile_scenario
-from .engine.simulate import Ensemble, simulate
-from .experiments.discovery import run_discovery
-from .experiments.sensitivity import run_sensitivity
-from .experiments.sweeps import Sweep, run_sweep
-from .experiments.whatif import Intervention, WhatIfResult, experiment_intervention, run_whatif, whatif_table
-from .history.backtest import backtest
-from .history.calibration import CalibrationSettings, calibrate, load_posterior
-from .history.filtered import filtered_score
-from .history.forecast import forecast
-from .history.observations import timeline_cells
-from .history.scores import score_scenario
-from .report.chronicle import ChronicleLine, Locator, chronicle, chronicle_from_events
-from .report.describe import Description, describe_scenario, render_html, render_markdown, write_description
-from .report.folder import write_report
-from .report.sources import Sources, sources
-from .report.tables import Table, event_table, regime_table, standard_error, to_csv, to_dict, to_markdown
-from .scenario.calendar import format_month, parse_month
-from .scenario.errors import ScenarioError
-from .scenario.loader import bundled_scenarios, load_scenario
-from .store import RunStore
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "ChronicleLine",
-    "Description",
-    "Ensemble",
-    "Intervention",
-    "Locator",
-    "Model",
-    "RunStore",
-    "ScenarioError",
-    "Sources",
-    "Sweep",
-    "Table",
-    "bundled_scenarios",
-    "chronicle",
-    "chronicle_from_events",
-    "compile_scenario",
-    "describe_scenario",
-    "event_table",
-    "experiment_intervention",
-    "format_month",
-    "load_scenario",
-    "parse_month",
-    "regime_table",
-    "render_html",
-    "render_markdown",
-    "run_discovery",
-    "run_sensitivity",
-    "run_sweep",
-    "run_whatif",
-    "simulate",
-    "sources",
-    "standard_error",
-    "to_csv",
-    "to_dict",
-    "to_markdown",
-    "whatif_table",
-    "WhatIfResult",
-    "write_description",
-    "write_report",
-    "CalibrationSettings",
-    "backtest",
-    "calibrate",
-    "filtered_score",
-    "forecast",
-    "load_posterior",
-    "score_scenario",
-    "timeline_cells",
-]
+_PUBLIC: dict[str, tuple[str, ...]] = {
+    "engine.model": ("Model", "compile_scenario"),
+    "engine.simulate": ("Ensemble", "simulate"),
+    "experiments.discovery": ("run_discovery",),
+    "experiments.sensitivity": ("run_sensitivity",),
+    "experiments.sweeps": ("Sweep", "run_sweep"),
+    "experiments.whatif": ("Intervention", "WhatIfResult", "experiment_intervention", "run_whatif", "whatif_table"),
+    "history.backtest": ("backtest",),
+    "history.calibration": ("CalibrationSettings", "calibrate", "load_posterior"),
+    "history.filtered": ("filtered_score",),
+    "history.forecast": ("forecast",),
+    "history.observations": ("timeline_cells",),
+    "history.scores": ("score_scenario",),
+    "report.chronicle": ("ChronicleLine", "Locator", "chronicle", "chronicle_from_events"),
+    "report.describe": ("Description", "describe_scenario", "render_html", "render_markdown", "write_description"),
+    "report.folder": ("write_report",),
+    "report.sources": ("Sources", "sources"),
+    "report.tables": ("Table", "event_table", "regime_table", "standard_error", "to_csv", "to_dict", "to_markdown"),
+    "scenario.calendar": ("format_month", "parse_month"),
+    "scenario.errors": ("ScenarioError",),
+    "scenario.loader": ("bundled_scenarios", "load_scenario"),
+    "store": ("RunStore",),
+}
+"""Where each public name lives. A module is imported the first time one of its names is used, so that
+``import coyuntura`` stays fast (no numpy, pydantic or scenario schema until they are needed)."""
+
+_MODULE_OF = {name: module for module, names in _PUBLIC.items() for name in names}
+
+__all__ = list(_MODULE_OF)
+
+if TYPE_CHECKING:  # what type checkers and editors see; _PUBLIC is the same list for the running program
+    from .engine.model import Model, compile_scenario
+    from .engine.simulate import Ensemble, simulate
+    from .experiments.discovery import run_discovery
+    from .experiments.sensitivity import run_sensitivity
+    from .experiments.sweeps import Sweep, run_sweep
+    from .experiments.whatif import Intervention, WhatIfResult, experiment_intervention, run_whatif, whatif_table
+    from .history.backtest import backtest
+    from .history.calibration import CalibrationSettings, calibrate, load_posterior
+    from .history.filtered import filtered_score
+    from .history.forecast import forecast
+    from .history.observations import timeline_cells
+    from .history.scores import score_scenario
+    from .report.chronicle import ChronicleLine, Locator, chronicle, chronicle_from_events
+    from .report.describe import Description, describe_scenario, render_html, render_markdown, write_description
+    from .report.folder import write_report
+    from .report.sources import Sources, sources
+    from .report.tables import Table, event_table, regime_table, standard_error, to_csv, to_dict, to_markdown
+    from .scenario.calendar import format_month, parse_month
+    from .scenario.errors import ScenarioError
+    from .scenario.loader import bundled_scenarios, load_scenario
+    from .store import RunStore
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562) and keep the name here."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"coyuntura.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

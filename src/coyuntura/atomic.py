@@ -19,7 +19,12 @@ def _readable(temporary: str) -> None:
     os.chmod(temporary, 0o666 & ~mask)
 
 
-def _write_via_temporary(path: str | Path, fill: Callable[[str], None], suffix: str = ".tmp") -> Path:
+def write_via(path: str | Path, fill: Callable[[str], object], suffix: str = ".tmp") -> Path:
+    """Have ``fill`` write a temporary file beside ``path``, then rename it into place; return the absolute path.
+
+    For writers that take a file name (Parquet, matplotlib): the folder is created if need be, and the
+    temporary file is removed if ``fill`` fails, whose exception then propagates.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
@@ -36,7 +41,7 @@ def _write_via_temporary(path: str | Path, fill: Callable[[str], None], suffix: 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically; return the absolute path."""
-    return _write_via_temporary(path, lambda temporary: Path(temporary).write_bytes(data))
+    return write_via(path, lambda temporary: Path(temporary).write_bytes(data))
 
 
 def write_text(path: str | Path, text: str) -> Path:
@@ -46,4 +51,4 @@ def write_text(path: str | Path, text: str) -> Path:
 
 def save_figure(figure: Any, path: str | Path) -> str:
     """Save a matplotlib figure as PNG atomically; return the path."""
-    return str(_write_via_temporary(path, lambda temporary: figure.savefig(temporary, format="png"), suffix=".png"))
+    return str(write_via(path, lambda temporary: figure.savefig(temporary, format="png"), suffix=".png"))

@@ -1,16 +1,15 @@
-"""Distributed simulation on Dask: a local cluster by default, or an existing scheduler.
+"""Simulation spread over an executor (:mod:`coyuntura.executor`) in chunks of consecutive runs.
 
-Runs are split into chunks of consecutive run indices; each chunk is one task
-that compiles the scenario on the worker and simulates its runs. Because a run's
-random stream depends only on (seed, start month, run index) and the summaries
-are integer counts, the merged result is identical for any number of workers
-and any chunk size.
+Runs are split into chunks of consecutive run indices; each chunk is one task that compiles the scenario
+where it runs and simulates its runs. Because a run's random stream depends only on (seed, start month,
+run index) and the summaries are integer counts, the merged result is identical for any executor, any
+number of workers and any chunk size.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+import math
+from typing import Any, Callable
 
 import numpy as np
 
@@ -18,50 +17,10 @@ from .engine.model import compile_scenario
 from .engine.parameters import RunParameters
 from .engine.simulate import Ensemble, merge_ensembles, simulate
 from .engine.state import State
+from .executor import Executor, as_executor
 from .scenario.schema import Scenario
 
 DEFAULT_CHUNK_RUNS = 5_000
-
-
-LOCAL_HOST = "127.0.0.1"
-"""Where a local cluster's scheduler, workers and (if asked for) dashboard listen: this machine only."""
-
-
-def _local_dashboard(dashboard: str | int | None) -> str | None:
-    """A dashboard address on :data:`LOCAL_HOST` (``None``: no dashboard); a bare port or ``:port`` stays local."""
-    if dashboard is None or dashboard is False:
-        return None
-    text = str(dashboard).strip()
-    if text.isdigit() or text.startswith(":"):
-        return f"{LOCAL_HOST}:{text.lstrip(':')}"
-    return text
-
-
-@contextmanager
-def dask_client(scheduler: str | None = None, n_workers: int | None = None, dashboard: str | int | None = None) -> Iterator[Any]:
-    """A Dask client: to ``scheduler`` if given, else to a new LocalCluster of ``n_workers`` processes.
-
-    A local cluster listens on 127.0.0.1 only and starts no dashboard unless ``dashboard`` gives
-    an address (a bare port or ``:port`` binds to 127.0.0.1 too; ``0`` picks a free port).
-    """
-    from distributed import Client, LocalCluster
-
-    if scheduler:
-        with Client(scheduler) as client:
-            yield client
-        return
-    address = _local_dashboard(dashboard)
-    # Without a dashboard the scheduler still serves /health and /metrics: on a free local port, not 8787.
-    http = {"dashboard": address is not None, "dashboard_address": address or f"{LOCAL_HOST}:0"}
-    with LocalCluster(
-        n_workers=n_workers, threads_per_worker=1, processes=True, host=LOCAL_HOST, dashboard_address=address, scheduler_kwargs=http
-    ) as cluster:
-        with Client(cluster) as client:
-            yield client
-
-
-def _simulate_chunk(scenario: Scenario, n_runs: int, first_run: int, options: dict) -> Ensemble:
-    return simulate(compile_scenario(scenario), n_runs, first_run=first_run, **options)
 
 
 def chunks(n_runs: int, chunk_runs: int, first_run: int = 0) -> list[tuple[int, int]]:
@@ -71,60 +30,64 @@ def chunks(n_runs: int, chunk_runs: int, first_run: int = 0) -> list[tuple[int, 
     return [(start, min(chunk_runs, first_run + n_runs - start)) for start in range(first_run, first_run + n_runs, chunk_runs)]
 
 
-def submit_chunks(
-    client: Any,
+def chunk_runs_for(n_runs: int, workers: int, minimum: int = 64) -> int:
+    """A chunk size giving about two chunks per worker (so a slow chunk does not hold the others up), at least ``minimum``."""
+    return max(minimum, math.ceil(n_runs / (2 * max(1, workers))))
+
+
+def simulate_chunk(scenario: Scenario, n_runs: int, first_run: int, options: dict[str, Any]) -> Ensemble:
+    """One task: compile ``scenario`` here and simulate runs ``first_run .. first_run + n_runs - 1``."""
+    return simulate(compile_scenario(scenario), n_runs, first_run=first_run, **options)
+
+
+def chunk_tasks(
     scenario: Any,
     n_runs: int,
-    seed: int = 0,
-    chunk_runs: int = DEFAULT_CHUNK_RUNS,
+    chunk_runs: int,
     first_run: int = 0,
     resume: State | None = None,
     parameters: RunParameters | None = None,
     **options: Any,
-) -> list[tuple[int, Any]]:
-    """Submit ``simulate`` of runs ``first_run ..`` in chunks; return (first run, future) pairs for :func:`gather_chunks`.
+) -> list[tuple[Any, int, int, dict[str, Any]]]:
+    """The argument tuples of :func:`simulate_chunk` for runs ``first_run ..``, in run order.
 
-    ``scenario`` may be a future from ``client.scatter``; ``resume`` (a state of these runs)
-    and per-run ``parameters`` are split so that each chunk gets its own runs' columns.
+    ``scenario`` may be a handle from :meth:`Executor.share`; ``resume`` (a state of these runs) and per-run
+    ``parameters`` are split so that each chunk gets its own runs' columns.
     """
-    options = dict(options, seed=seed)
-    scenario_future = client.scatter(scenario, broadcast=True) if isinstance(scenario, Scenario) else scenario
-    pending = []
+    tasks = []
     for start, size in chunks(n_runs, chunk_runs, first_run):
-        chunk_options = options
+        chunk_options = dict(options)
         positions = (start - first_run, start - first_run + size)
         if resume is not None:
-            chunk_options = dict(chunk_options, resume=resume.select(np.arange(*positions)))
+            chunk_options["resume"] = resume.select(np.arange(*positions))
         if parameters:
-            chunk_options = dict(chunk_options, parameters=parameters.slice(*positions))
-        pending.append((start, client.submit(_simulate_chunk, scenario_future, size, start, chunk_options, pure=False)))
-    return pending
+            chunk_options["parameters"] = parameters.slice(*positions)
+        tasks.append((scenario, size, start, chunk_options))
+    return tasks
 
 
-def gather_chunks(pending: list[tuple[int, Any]], progress: Callable[[int], None] | None = None) -> Ensemble:
-    """Wait for submitted chunks and merge them in run order (exact: the same as one process)."""
-    from distributed import as_completed
-
-    first_of = {future: start for start, future in pending}
-    parts: dict[int, Ensemble] = {}
-    done = 0
-    for future in as_completed(list(first_of)):
-        part = future.result()
-        parts[first_of[future]] = part
-        done += part.n_runs
-        if progress is not None:
-            progress(done)
-    return merge_ensembles([parts[start] for start in sorted(parts)])
-
-
-def simulate_on_dask(
-    client: Any,
+def simulate_parallel(
+    executor: Executor | Any,
     scenario: Scenario,
     n_runs: int,
     seed: int = 0,
-    chunk_runs: int = DEFAULT_CHUNK_RUNS,
+    chunk_runs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
     **options: Any,
 ) -> Ensemble:
-    """``simulate`` spread over a Dask cluster in chunks of ``chunk_runs`` runs; same result as one process."""
-    return gather_chunks(submit_chunks(client, scenario, n_runs, seed, chunk_runs, **options), progress)
+    """``simulate`` of ``scenario`` spread over ``executor`` in chunks (default: about two per worker); same result as one process.
+
+    ``progress`` is called with the number of runs done; ``cancel`` is asked between chunks.
+    """
+    executor = as_executor(executor)
+    size = chunk_runs if chunk_runs is not None else chunk_runs_for(n_runs, executor.workers)
+    tasks = chunk_tasks(executor.share(scenario), n_runs, size, seed=seed, **options)
+    parts: dict[int, Ensemble] = {}
+    done = 0
+    for index, part in executor.as_completed(simulate_chunk, tasks, cancel):
+        parts[index] = part
+        done += part.n_runs
+        if progress is not None:
+            progress(done)
+    return merge_ensembles([parts[index] for index in sorted(parts)])

@@ -4,11 +4,15 @@ One module per area, each adding its commands to the one Typer ``app``
 (:mod:`.common`): :mod:`.simulation` (run, chronicle, check, sources,
 describe), :mod:`.experiments` (whatif, sensitivity, discover), :mod:`.history`
 (score, calibrate, forecast, backtest), :mod:`.store` (the ``runs`` commands)
-and :mod:`.web` (serve). Every bad input prints one red error message and exits
-with code 2; ``--json`` prints only JSON on standard output. Work the run store
+and :mod:`.web` (serve). Every error prints one red message, and the exit code
+says which kind it is (:mod:`.common` is the one place that decides): 2 for a
+usage error (a bad option value or options that contradict each other, found
+before any work, as Click does for its own), 1 for a failure (a scenario or file
+that is missing or invalid, a missing record, a damaged store, a missing extra,
+an error while working; also ``runs verify`` and ``runs repair`` when the store
+has problems). ``--json`` prints only JSON on standard output. Work the run store
 could not record still prints its results, then the reason in red, and exits
-with code 3 (``runs verify`` and ``runs repair`` exit with 1 when the store has
-problems).
+with code 3.
 """
 
 from __future__ import annotations

@@ -1,12 +1,16 @@
-"""Shared pieces of the command line: the Typer app, output helpers, input checks, progress bars and Dask clusters."""
+"""Shared pieces of the command line: the Typer app, output helpers, input checks, progress bars and Dask clusters.
+
+The command line imports the library where a command uses it, not at start: ``coyuntura --help`` loads Typer
+and Rich only. A command that needs an optional library that is not installed says which extra to install.
+"""
 
 from __future__ import annotations
 
 import json
 import math
 import os
-from contextlib import ExitStack, contextmanager
-from typing import Any, Iterator, NoReturn, Optional
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn, Optional
 
 import typer
 from rich import box
@@ -20,23 +24,59 @@ from rich.progress import (
 )
 from rich.table import Table as RichTable
 from rich.text import Text
+from typer.core import TyperCommand
 
-from ..engine.model import Model, compile_scenario
+from ..extras import missing_extra
 from ..limits import check_count, check_seed, check_total
-from ..parallel import dask_client
-from ..report.tables import Table, formatted_cells
-from ..scenario.calendar import parse_month
+from ..scenario.calendar import format_month, parse_month
 from ..scenario.errors import ScenarioError
-from ..scenario.loader import load_scenario
-from ..scenario.schema import Scenario
 
-EXIT_BAD_INPUT = 2
-EXIT_PROBLEMS = 1
-"""``runs verify`` / ``runs repair``: the run store has problems (listed)."""
+if TYPE_CHECKING:
+    from ..engine.model import Model
+    from ..report.tables import Table
+    from ..scenario.schema import Scenario
+
+# --- exit codes -----------------------------------------------------------------------------------
+# Every error a command reports goes through _fail(), the one place that prints it and exits; _usage() and
+# _bad_option() choose the usage code, _bad_input() the failure code. Click's own usage errors (an unknown
+# option, a number that is not one) exit with 2 as well.
+
+EXIT_FAILURE = 1
+"""The command could not do its work: a scenario or file it reads is missing or invalid, a record does not exist, the
+run store is damaged, an optional library is not installed, or the work itself failed."""
+EXIT_USAGE = 2
+"""The command line is wrong: an option's value is malformed, out of range or unknown to the scenario, or options
+contradict each other. Found before any work starts."""
 EXIT_NOT_RECORDED = 3
 """The work finished and its results were printed or written, but the run store could not record it."""
+EXIT_PROBLEMS = EXIT_FAILURE
+"""``runs verify`` / ``runs repair``: the run store has problems (listed)."""
+EXIT_MISSING_EXTRA = EXIT_FAILURE
+"""The command needs an optional library that is not installed; the message names the extra to install."""
 
-app = typer.Typer(
+
+class _Command(TyperCommand):
+    """A command whose missing optional library is one message naming the extra to install, and exit code 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ImportError as error:
+            missing = missing_extra(error)
+            if missing is None:
+                raise
+            _fail(str(missing), bool(ctx.params.get("as_json")), EXIT_MISSING_EXTRA)
+
+
+class _App(typer.Typer):
+    """A Typer app whose commands are :class:`_Command` (the ``runs`` group is one too)."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+        kwargs.setdefault("cls", _Command)
+        return super().command(*args, **kwargs)
+
+
+app = _App(
     name="coyuntura",
     help="Turn an analysis of a political conjuncture into a stochastic model: run it, read its runs, check its sources.",
     no_args_is_help=True,
@@ -87,33 +127,57 @@ def _stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-def _fail(message: str, as_json: bool = False) -> NoReturn:
-    """One red error message on stderr (and a JSON error object on stdout with --json); exit 2."""
+def _fail(message: str, as_json: bool = False, code: int = EXIT_FAILURE) -> NoReturn:
+    """One red error message on stderr (and a JSON error object on stdout with --json); exit 1 unless told.
+
+    Every error a command reports ends here, so each exit code means one thing (:data:`EXIT_FAILURE`,
+    :data:`EXIT_USAGE`, :data:`EXIT_NOT_RECORDED`)."""
     if as_json:
         typer.echo(json.dumps({"error": message}))
     _stderr().print(Text(f"error: {message}", style="bold red"), soft_wrap=True)
-    raise typer.Exit(EXIT_BAD_INPUT)
+    raise typer.Exit(code)
+
+
+def _usage(message: str, as_json: bool = False) -> NoReturn:
+    """A usage error found by the command itself (a bad option value, options that contradict each other): exit 2."""
+    _fail(message, as_json, EXIT_USAGE)
 
 
 @contextmanager
-def _bad_input(as_json: bool = False, what: str = "") -> Iterator[None]:
-    """Turn the library's errors about bad input into one clear message and exit code 2."""
+def _bad_input(as_json: bool = False, what: str = "", code: int = EXIT_FAILURE) -> Iterator[None]:
+    """Turn the library's errors (bad scenario, missing file or record, failed work) into one clear message and exit 1.
+
+    ``what`` prefixes the message (the option the block reads); ``code`` is :data:`EXIT_USAGE` in :func:`_bad_option`."""
     prefix = f"{what}: " if what else ""
     try:
         yield
     except ScenarioError as error:
-        _fail(str(error), as_json)
+        _fail(str(error), as_json, code)
     except KeyError as error:
-        _fail(prefix + str(error.args[0] if error.args else error), as_json)
+        _fail(prefix + str(error.args[0] if error.args else error), as_json, code)
     except (ValueError, OSError) as error:
-        _fail(prefix + str(error), as_json)
+        _fail(prefix + str(error), as_json, code)
+
+
+def _bad_option(as_json: bool = False, what: str = "") -> AbstractContextManager[None]:
+    """Like :func:`_bad_input`, for a block that only checks values given on the command line: exit 2 (usage)."""
+    return _bad_input(as_json, what, EXIT_USAGE)
 
 
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def load_scenario(name: str) -> Scenario:
+    """A scenario by bundled name or path (:func:`coyuntura.scenario.loader.load_scenario`, imported when first used)."""
+    from ..scenario.loader import load_scenario as load
+
+    return load(name)
+
+
 def _load(scenario: str, as_json: bool) -> tuple[Scenario, Model]:
+    from ..engine.model import compile_scenario
+
     with _bad_input(as_json):
         loaded = load_scenario(scenario)
         return loaded, compile_scenario(loaded)
@@ -122,14 +186,25 @@ def _load(scenario: str, as_json: bool) -> tuple[Scenario, Model]:
 def _until(text: Optional[str], as_json: bool) -> Optional[int]:
     if text is None:
         return None
-    with _bad_input(as_json, "--until"):
+    with _bad_option(as_json, "--until"):
         return parse_month(text)
+
+
+def _check_span(scenario: Scenario, start: Optional[str], until: Optional[int], as_json: bool) -> None:
+    """Refuse, before any work, a ``--from`` snapshot the scenario lacks and an ``--until`` before the start or past
+    the horizon (usage errors; the library would find them only once it runs)."""
+    with _bad_option(as_json):
+        first = scenario.snapshot(start).month if start is not None else scenario.calendar.start
+        if until is not None and until < first:
+            raise ValueError(f"--until {format_month(until)} is before the start {format_month(first)}")
+        if until is not None and until > scenario.calendar.horizon:
+            raise ValueError(f"--until {format_month(until)} is past the scenario's horizon {format_month(scenario.calendar.horizon)}")
 
 
 def _within_limits(as_json: bool, seed: int, *counts: tuple[str, Optional[int], int, Optional[int]], total: Optional[tuple[int, str]] = None) -> None:
     """Refuse, before any work, a seed outside 0 <= seed < 2**63 and counts outside their caps (``coyuntura.limits``):
     each count is (option, value or None, minimum, maximum or None for the cap on runs); ``total`` is (runs in all, what)."""
-    with _bad_input(as_json):
+    with _bad_option(as_json):
         check_seed(seed)
         for option, value, minimum, maximum in counts:
             if value is not None:
@@ -139,6 +214,8 @@ def _within_limits(as_json: bool, seed: int, *counts: tuple[str, Optional[int], 
 
 
 def _rich_table(table: Table, show_key: bool = False) -> RichTable:
+    from ..report.tables import formatted_cells
+
     headers, cells = formatted_cells(table, combine=True, compact=True)
     rich = RichTable(title=f"{table.title}, % ± SE", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
     for index, header in enumerate(headers):
@@ -176,25 +253,28 @@ def _record_or_report(action: Any, what: str) -> tuple[Optional[str], Optional[s
 def _exit_if_not_recorded(problem: Optional[str]) -> None:
     """After the results are out: a record that failed is an error message and exit code 3, never a silent 0."""
     if problem:
-        _stderr().print(Text(f"error: {problem}", style="bold red"), soft_wrap=True)
-        raise typer.Exit(EXIT_NOT_RECORDED)
+        _fail(problem, code=EXIT_NOT_RECORDED)
 
 
 @contextmanager
 def _cluster(scheduler: Optional[str], workers: Optional[int], default_local: bool, as_json: bool) -> Iterator[Any]:
-    """A Dask client (``--scheduler``, or a LocalCluster of ``--workers`` processes), or None to work in this process."""
+    """The executor a command spreads its work on (:mod:`coyuntura.executor`): the Dask scheduler ``--scheduler``, a local
+    cluster of ``--workers`` processes (Dask when installed, else a process pool), or this process (``--workers 0``, or
+    neither option where ``default_local`` is false)."""
     if workers is not None and workers < 0:
-        _fail(f"--workers must be 0 (this process) or more, got {workers}", as_json)
+        _usage(f"--workers must be 0 (this process) or more, got {workers}", as_json)
+    from ..executor import InlineExecutor, open_executor
+
     if scheduler is None and (workers == 0 or (workers is None and not default_local)):
-        yield None
+        yield InlineExecutor()
         return
     stack = ExitStack()
     try:
-        client = stack.enter_context(dask_client(scheduler, n_workers=workers))
+        executor = stack.enter_context(open_executor(workers=workers, scheduler=scheduler))
     except (OSError, ValueError, TimeoutError) as error:
-        _fail(f"cannot reach the Dask scheduler {scheduler}: {error}" if scheduler else f"cannot start a local Dask cluster: {error}", as_json)
+        _fail(f"cannot reach the Dask scheduler {scheduler}: {error}" if scheduler else f"cannot start a local cluster: {error}", as_json)
     with stack:
-        yield client
+        yield executor
 
 
 @contextmanager
@@ -208,6 +288,8 @@ def _progress_bar(label: str, unit: str, total: int, as_json: bool) -> Iterator[
 
 
 def _plain_rich_table(table: Table, title_suffix: str = "") -> RichTable:
+    from ..report.tables import formatted_cells
+
     headers, cells = formatted_cells(table, combine=True, compact=True)
     rich = RichTable(title=table.title + title_suffix, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
     for index, header in enumerate(headers):

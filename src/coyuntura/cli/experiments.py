@@ -4,55 +4,26 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich import box
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from ..experiments.discovery import (
-    discovery_table,
-    run_discovery,
-    tradeoff_chart,
-    tradeoff_table,
-)
-from ..experiments.files import write_table
-from ..experiments.measures import OUTCOME_NAMES, check_outcome
-from ..experiments.sensitivity import (
-    DEFAULT_RUNS_PER_POINT,
-    METHODS,
-    run_sensitivity,
-    sample,
-    sensitivity_chart,
-    sensitivity_table,
-)
-from ..experiments.sensitivity import free_parameters as sensitivity_parameters
-from ..experiments.whatif import (
-    Intervention,
-    apply_intervention,
-    experiment_intervention,
-    extend,
-    parse_assignment,
-    parse_event,
-    record_whatif,
-    run_whatif,
-    whatif_table,
-)
+from ..defaults import DEFAULT_RUNS_PER_POINT
+from ..extras import require
 from ..limits import MAX_POINTS, check_count, check_total
-from ..report.tables import format_percent, to_dict
 from ..scenario.calendar import format_month
-from ..scenario.loader import bundled_scenarios, load_scenario
-from ..scenario.schema import Scenario
-from ..store.runstore import RunStore
 from .common import (
     SCENARIO_ARGUMENT,
     SCHEDULER_OPTION,
     STORE_OPTION,
     _bad_input,
+    _bad_option,
+    _check_span,
     _cluster,
     _exit_if_not_recorded,
-    _fail,
     _load,
     _patterns,
     _plain_rich_table,
@@ -62,9 +33,16 @@ from .common import (
     _record_or_report,
     _stdout,
     _until,
+    _usage,
     _within_limits,
     app,
+    load_scenario,
 )
+
+if TYPE_CHECKING:
+    from ..scenario.schema import Scenario
+
+OUTCOME_HELP = "an event outcome such as coup_success or general_strike, or end_<regime> such as end_right_military (a wrong name lists them all)"
 
 # --- whatif ---------------------------------------------------------------------------------------
 
@@ -87,6 +65,8 @@ def _experiment_rows(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def _list_experiments(scenario: Optional[str], as_json: bool) -> None:
+    from ..scenario.loader import bundled_scenarios
+
     with _bad_input(as_json):
         scenarios = [load_scenario(scenario)] if scenario else [load_scenario(name) for name in sorted(bundled_scenarios())]
     rows = [row for loaded in scenarios for row in _experiment_rows(loaded)]
@@ -119,18 +99,32 @@ def whatif_command(
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
     store: Optional[Path] = STORE_OPTION,
     scheduler: Optional[str] = SCHEDULER_OPTION,
-    workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: this process below 50,000 runs)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes, on Dask if installed (0: this process; default: this process below 50,000 runs)."),
 ) -> None:
     """Run baseline and intervention on common random numbers; print each outcome's paired difference with a 95% interval."""
+    from ..experiments.whatif import (
+        Intervention,
+        apply_intervention,
+        experiment_intervention,
+        extend,
+        parse_assignment,
+        parse_event,
+        record_whatif,
+        run_whatif,
+        whatif_table,
+    )
+    from ..report.tables import format_percent, to_dict
+    from ..store.runstore import RunStore
+
     if list_experiments:
         _list_experiments(scenario, as_json)
         return
     if scenario is None:
-        _fail("give a SCENARIO (e.g. bolivia-1952), or --list to see the named experiments", as_json)
+        _usage("give a SCENARIO (e.g. bolivia-1952), or --list to see the named experiments", as_json)
     _within_limits(as_json, seed, ("--runs", runs, 2, None))
     loaded, _ = _load(scenario, as_json)
     until_month = _until(until, as_json)
-    with _bad_input(as_json):
+    with _bad_option(as_json):
         base = experiment_intervention(loaded, experiment) if experiment else Intervention(name=name or "what-if")
         changes = dict(parse_assignment(text) for text in sets or [])
         events = [parse_event(text) for text in add_events or []]
@@ -138,12 +132,11 @@ def whatif_command(
         if not (intervention.changes or intervention.add_events or intervention.cancel_events):
             raise ValueError("nothing to change: give --experiment, --set PATH=VALUE, --add-event or --cancel-event")
         apply_intervention(loaded, intervention)  # refuse a bad path or value before any simulation
-        if intervention.start is not None:
-            loaded.snapshot(intervention.start)
+    _check_span(loaded, intervention.start, intervention.until, as_json)
     began = time.perf_counter()
-    with _cluster(scheduler, workers, default_local=runs >= 50_000, as_json=as_json) as client:
+    with _cluster(scheduler, workers, default_local=runs >= 50_000, as_json=as_json) as executor:
         with _bad_input(as_json), _progress_bar("what-if", "paired runs", runs, as_json) as update:
-            result = run_whatif(loaded, intervention, runs, seed=seed, client=client, progress=update)
+            result = run_whatif(loaded, intervention, runs, seed=seed, executor=executor, progress=update)
     table = whatif_table(result)
     record, not_recorded = _record_or_report(lambda: record_whatif(RunStore(store), loaded, result, time.perf_counter() - began), "the what-if")
     if as_json:
@@ -194,7 +187,7 @@ def whatif_command(
 @app.command("sensitivity")
 def sensitivity_command(
     scenario: str = SCENARIO_ARGUMENT,
-    outcome: str = typer.Option(..., "--outcome", "-o", help=f"Outcome whose probability is analysed: {', '.join(OUTCOME_NAMES)}."),
+    outcome: str = typer.Option(..., "--outcome", "-o", help=f"Outcome whose probability is analysed: {OUTCOME_HELP}."),
     method: str = typer.Option("sobol", "--method", "-m", help="sobol (first-order and total indices) or morris (elementary effects)."),
     samples: int = typer.Option(64, "--samples", help="Sobol: base samples N, a power of two (N (D+2) points); Morris: trajectories (N (D+1) points)."),
     runs: int = typer.Option(DEFAULT_RUNS_PER_POINT, "--runs", "-n", help="Runs simulated at each sample point (each point has its own runs)."),
@@ -207,27 +200,38 @@ def sensitivity_command(
     store: Optional[Path] = STORE_OPTION,
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted identical analysis: compute only the batches of points not yet stored."),
     scheduler: Optional[str] = SCHEDULER_OPTION,
-    workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes, on Dask if installed (0: this process; default: one per core)."),
 ) -> None:
     """Global sensitivity (SALib) of an outcome's probability to the free parameters: indices with 95% intervals and a bar chart."""
+    require("explore", "SALib")  # before any work: the sample, the indices and the chart
+    require("charts", "matplotlib")
+    from ..experiments.files import write_table
+    from ..experiments.measures import check_outcome
+    from ..experiments.sensitivity import METHODS, run_sensitivity, sample, sensitivity_chart, sensitivity_table
+    from ..experiments.sensitivity import free_parameters as sensitivity_parameters
+    from ..report.tables import to_dict
+    from ..store.runstore import RunStore
+
     _within_limits(as_json, seed, ("--samples", samples, 2, MAX_POINTS), ("--runs", runs, 1, None))
     loaded, _ = _load(scenario, as_json)
     until_month = _until(until, as_json)
     if method not in METHODS:
-        _fail(f"--method must be one of {', '.join(METHODS)}, got {method!r}", as_json)
-    with _bad_input(as_json):
+        _usage(f"--method must be one of {', '.join(METHODS)}, got {method!r}", as_json)
+    _check_span(loaded, start, until_month, as_json)
+    with _bad_option(as_json):
         check_outcome(outcome)
-        run_store = RunStore(store)
         dimensions = len(sensitivity_parameters(loaded, _patterns(params)))
         points = samples * (dimensions + (2 if method == "sobol" else 1))  # N (D + 2) or N (D + 1), before the sample is drawn
         check_count(points, f"the sample's points ({method}: {samples:,} x {dimensions + (2 if method == 'sobol' else 1)})", 1, MAX_POINTS)
         check_total(points * runs, f"{points:,} points x {runs:,} runs")
         total = len(sample(sensitivity_parameters(loaded, _patterns(params)), method, samples, seed))  # validates --samples too
-    with _cluster(scheduler, workers, default_local=True, as_json=as_json) as client:
+    with _bad_input(as_json):
+        run_store = RunStore(store)
+    with _cluster(scheduler, workers, default_local=True, as_json=as_json) as executor:
         with _bad_input(as_json), _progress_bar("sensitivity", "points", total, as_json) as update:
             result = run_sensitivity(
                 loaded, outcome, method, samples, runs, seed, start, until_month, _patterns(params), store=run_store,
-                resume=resume, client=client, progress=update,
+                resume=resume, executor=executor, progress=update,
             )
     table = sensitivity_table(result)
     with _bad_input(as_json, "--out"):
@@ -248,7 +252,7 @@ def sensitivity_command(
 @app.command("discover")
 def discover_command(
     scenario: str = SCENARIO_ARGUMENT,
-    outcome: str = typer.Option(..., "--outcome", "-o", help=f"Outcome to find the conditions of: {', '.join(OUTCOME_NAMES)}."),
+    outcome: str = typer.Option(..., "--outcome", "-o", help=f"Outcome to find the conditions of: {OUTCOME_HELP}."),
     samples: int = typer.Option(200, "--samples", help="Latin hypercube sample points over the free parameters' prior ranges."),
     runs: int = typer.Option(200, "--runs", "-n", help="Runs simulated at each sample point."),
     threshold: float = typer.Option(0.5, "--threshold", help="A point is a case of interest when the outcome's probability there reaches this."),
@@ -262,21 +266,33 @@ def discover_command(
     store: Optional[Path] = STORE_OPTION,
     resume: bool = typer.Option(False, "--resume", help="Finish an interrupted identical analysis: compute only the points not yet stored."),
     scheduler: Optional[str] = SCHEDULER_OPTION,
-    workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes, on Dask if installed (0: this process; default: one per core)."),
 ) -> None:
     """Scenario discovery with PRIM: the box of parameter ranges where the outcome is likely, its coverage and density, the trade-off curve."""
+    require("explore", "SALib")  # before any work: the sample, PRIM and the chart
+    require("explore", "ema_workbench")
+    require("charts", "matplotlib")
+    from ..experiments.discovery import discovery_table, run_discovery, tradeoff_chart, tradeoff_table
+    from ..experiments.files import write_table
+    from ..experiments.measures import check_outcome
+    from ..experiments.sensitivity import free_parameters as sensitivity_parameters
+    from ..report.tables import to_dict
+    from ..store.runstore import RunStore
+
     _within_limits(as_json, seed, ("--samples", samples, 1, MAX_POINTS), ("--runs", runs, 1, None), total=(samples * runs, f"{samples:,} points x {runs:,} runs"))
     loaded, _ = _load(scenario, as_json)
     until_month = _until(until, as_json)
-    with _bad_input(as_json):
+    _check_span(loaded, start, until_month, as_json)
+    with _bad_option(as_json):
         check_outcome(outcome)
-        run_store = RunStore(store)
         sensitivity_parameters(loaded, _patterns(params))
-    with _cluster(scheduler, workers, default_local=True, as_json=as_json) as client:
+    with _bad_input(as_json):
+        run_store = RunStore(store)
+    with _cluster(scheduler, workers, default_local=True, as_json=as_json) as executor:
         with _bad_input(as_json), _progress_bar("discovery", "points", samples, as_json) as update:
             result = run_discovery(
                 loaded, outcome, samples, runs, threshold, min_density, seed, start, until_month, _patterns(params),
-                store=run_store, resume=resume, client=client, progress=update,
+                store=run_store, resume=resume, executor=executor, progress=update,
             )
     box_table, curve = discovery_table(result), tradeoff_table(result)
     with _bad_input(as_json, "--out"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
 from rich.progress import (
@@ -16,44 +16,26 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from ..experiments.files import write_table
-from ..history.backtest import DEFAULT_HORIZON, DEFAULT_ORIGINS, backtest
-from ..history.calibration import (
-    DATABASE,
+from ..defaults import (
     DEFAULT_BATCH_PARTICLES,
+    DEFAULT_CHECK_RUNS,
     DEFAULT_EPSILON_QUANTILE,
-    CalibrationSettings,
-    Posterior,
-    bundled_posterior,
-    calibrate,
-    default_as_of,
-    free_parameters,
-    generations_table,
-    load_posterior,
-    parameters_table,
-)
-from ..history.charts import epsilon_chart, posterior_chart, reliability_chart
-from ..history.checks import DEFAULT_CHECK_RUNS, checks_chart, posterior_checks
-from ..history.filtered import BASELINE_TRAINING, DEFAULT_FILTERED_RUNS, filtered_score
-from ..history.forecast import (
+    DEFAULT_FILTERED_RUNS,
     DEFAULT_FORECAST_REPLICATIONS,
-    check_window,
-    forecast,
-    write_forecast_report,
+    DEFAULT_HORIZON,
+    DEFAULT_ORIGINS,
+    DEFAULT_REPLICATES,
+    DISTANCES,
 )
-from ..history.observations import record_end, require_observations
-from ..history.particles import DaskSimulator
-from ..history.scores import DEFAULT_REPLICATES, score_scenario
+from ..extras import require
 from ..limits import MAX_POINTS
-from ..report.tables import to_dict
 from ..scenario.calendar import format_month, parse_month
-from ..scenario.schema import Scenario
 from .common import (
     SCENARIO_ARGUMENT,
     SCHEDULER_OPTION,
     _bad_input,
+    _bad_option,
     _cluster,
-    _fail,
     _load,
     _patterns,
     _plain_rich_table,
@@ -63,15 +45,36 @@ from .common import (
     _rich_table,
     _stderr,
     _stdout,
+    _usage,
     _within_limits,
     app,
 )
 
+if TYPE_CHECKING:
+    from ..history.calibration import Posterior
+    from ..scenario.schema import Scenario
+
 # --- observed timeline: score, calibrate, forecast, backtest -----------------------------------------
+
+MIN_ESS_OPTION = typer.Option(
+    0.0, "--min-ess",
+    help="Stop when a generation's effective sample size falls below this, and keep the generation before (0: run every generation).",
+)
+DISTANCE_OPTION = typer.Option(
+    "brier", "--distance",
+    help=f"ABC distance to the record ({' or '.join(DISTANCES)}): the Brier score of the particle's shares, or their log loss (sees rare events; use more --runs-per-particle).",
+)
+
+
+def _require_calibration() -> None:
+    """Before any work: a calibration needs pyabc and scipy (the 'calibrate' extra) and draws charts."""
+    require("calibrate", "pyabc")
+    require("calibrate", "scipy")
+    require("charts", "matplotlib")
 
 
 def _month(text: str, option: str, as_json: bool) -> int:
-    with _bad_input(as_json, option):
+    with _bad_option(as_json, option):
         return parse_month(text)
 
 
@@ -84,6 +87,8 @@ def _parameter_draws(
     Every run gets its own draw, or with ``--draws K`` each of ``blocks`` groups of runs shares K vectors."""
     if posterior_file is None and shipped is None:
         return None, "the scenario's values"
+    from ..history.calibration import load_posterior
+
     with _bad_input(as_json, "--posterior"):
         if draws is not None and draws < 1:
             raise ValueError(f"--draws must be at least 1, got {draws}")
@@ -96,8 +101,10 @@ def _parameter_draws(
     return values, f"{how} from {where}, calibrated on the record before {posterior.as_of}"
 
 
-def _histories_simulator(client: Any) -> Any:
-    return DaskSimulator(client) if client is not None else None
+def _histories_simulator(executor: Any) -> Any:
+    from ..history.particles import simulator_for
+
+    return simulator_for(executor)
 
 
 @contextmanager
@@ -116,6 +123,10 @@ def _generation_bar(as_json: bool) -> Iterator[Any]:
 
 
 def _write_posterior_outputs(posterior: Posterior, folder: Path) -> list[str]:
+    from ..experiments.files import write_table
+    from ..history.calibration import generations_table, parameters_table
+    from ..history.charts import epsilon_chart, posterior_chart
+
     return [
         str(posterior_chart(posterior, folder / "posterior.png")),
         str(epsilon_chart(posterior, folder / "epsilon.png")),
@@ -148,26 +159,34 @@ def score_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the tables as JSON only."),
     scheduler: Optional[str] = SCHEDULER_OPTION,
-    workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (default: this process)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes, on Dask if installed (default: this process)."),
 ) -> None:
     """Score the model and two baselines (constant hazard, persistence) on every cell of the observed timeline: in-sample,
     or one step ahead with --filtered."""
+    require("charts", "matplotlib")  # before any work: the reliability diagram
+    from ..experiments.files import write_table
+    from ..history.charts import reliability_chart
+    from ..history.filtered import BASELINE_TRAINING, filtered_score
+    from ..history.observations import record_end, require_observations
+    from ..history.scores import score_scenario
+    from ..report.tables import to_dict
+
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
     if baselines not in BASELINE_TRAINING:
-        _fail(f"--baselines must be one of {', '.join(BASELINE_TRAINING)}, got {baselines!r}", as_json)
+        _usage(f"--baselines must be one of {', '.join(BASELINE_TRAINING)}, got {baselines!r}", as_json)
     if baselines != "in-sample" and not filtered:
-        _fail("--baselines past needs --filtered (the in-sample score fits the baselines on the whole record)", as_json)
+        _usage("--baselines past needs --filtered (the in-sample score fits the baselines on the whole record)", as_json)
     if replications < 2:
-        _fail(f"--replications must be at least 2 (the Monte Carlo error comes from their spread), got {replications}", as_json)
+        _usage(f"--replications must be at least 2 (the Monte Carlo error comes from their spread), got {replications}", as_json)
     runs = runs if runs is not None else (DEFAULT_FILTERED_RUNS if filtered else 4_000)
     per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications if filtered else 1)
     with _bad_input(as_json):
         require_observations(loaded)
         months = record_end(loaded) - loaded.calendar.start + 1
-    with _cluster(scheduler, workers, default_local=False, as_json=as_json) as client:
+    with _cluster(scheduler, workers, default_local=False, as_json=as_json) as executor:
         with _bad_input(as_json), _progress_bar("filtering" if filtered else "scoring", "months", months, as_json) as update:
-            simulator = _histories_simulator(client)
+            simulator = _histories_simulator(executor)
             if filtered:
                 result: Any = filtered_score(
                     loaded, runs, seed, per_run, parameters, simulator=simulator, replications=replications,
@@ -205,8 +224,10 @@ def calibrate_command(
     population: int = typer.Option(2000, "--population", help="ABC-SMC population size (accepted particles per generation)."),
     generations: int = typer.Option(8, "--generations", help="ABC-SMC generations in all (with --resume: the total to reach)."),
     runs_per_particle: int = typer.Option(2, "--runs-per-particle", help="Histories simulated for each particle."),
+    distance: str = DISTANCE_OPTION,
+    min_ess: float = MIN_ESS_OPTION,
     batch_particles: int = typer.Option(
-        DEFAULT_BATCH_PARTICLES, "--batch-particles", help="Particles simulated together in one vectorized call (one Dask task)."
+        DEFAULT_BATCH_PARTICLES, "--batch-particles", help="Particles simulated together in one vectorized call (one task)."
     ),
     epsilon_quantile: float = typer.Option(
         DEFAULT_EPSILON_QUANTILE, "--epsilon-quantile", help="Each generation's epsilon: this quantile of the last generation's distances."
@@ -220,9 +241,23 @@ def calibrate_command(
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted calibration in --out from its last finished generation."),
     as_json: bool = typer.Option(False, "--json", help="Print the posterior summary as JSON only."),
     scheduler: Optional[str] = SCHEDULER_OPTION,
-    workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes, on Dask if installed (0: this process; default: one per core)."),
 ) -> None:
     """ABC-SMC (pyabc) of the free parameters (numbers with a prior) on the observed timeline; writes the posterior and its diagnostics."""
+    _require_calibration()
+    from ..experiments.files import write_table
+    from ..history.calibration import (
+        DATABASE,
+        CalibrationSettings,
+        calibrate,
+        default_as_of,
+        free_parameters,
+        generations_table,
+        parameters_table,
+    )
+    from ..history.checks import checks_chart, posterior_checks
+    from ..report.tables import to_dict
+
     _within_limits(
         as_json, seed, ("--population", population, 2, MAX_POINTS), ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
         ("--batch-particles", batch_particles, 1, MAX_POINTS),
@@ -230,18 +265,18 @@ def calibrate_command(
     )
     _within_limits(as_json, seed, ("--check-runs", check_runs if check_runs > 0 else None, 1, None))
     loaded, _ = _load(scenario, as_json)
-    with _bad_input(as_json):
+    with _bad_option(as_json):
         settings = CalibrationSettings(
             as_of or default_as_of(loaded), population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()),
-            batch_particles=batch_particles, epsilon_quantile=epsilon_quantile,
+            batch_particles=batch_particles, epsilon_quantile=epsilon_quantile, distance=distance, min_ess=min_ess,
         )
         settings.check()
         free_parameters(loaded, settings.parameters)
     folder = out if out is not None else Path("reports") / loaded.id / "calibration"
-    with _cluster(scheduler, workers, default_local=True, as_json=as_json) as client:
+    with _cluster(scheduler, workers, default_local=True, as_json=as_json) as executor:
         with _bad_input(as_json), _generation_bar(as_json) as update:
             try:
-                posterior = calibrate(loaded, settings, folder, client=client, resume=resume, progress=update)
+                posterior = calibrate(loaded, settings, folder, executor=executor, resume=resume, progress=update)
             except KeyboardInterrupt:
                 _stderr().print(
                     Text(f"interrupted: finished generations are kept in {folder / DATABASE}; run the same command with --resume to continue", style="bold yellow"),
@@ -298,18 +333,23 @@ def forecast_command(
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the random streams (and of the posterior draws)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
     scheduler: Optional[str] = SCHEDULER_OPTION,
-    workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (default: this process)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes, on Dask if installed (default: this process)."),
 ) -> None:
     """Forecast each outcome over the horizon from any month, conditioned on the observed timeline before it."""
+    if out is not None:
+        require("charts", "matplotlib")  # before any work: the report's chart
+    from ..history.calibration import bundled_posterior
+    from ..history.forecast import check_window, forecast, write_forecast_report
+
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 1, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
     vantage = _month(as_of, "--as-of", as_json)
     if runs < replications:
-        _fail(f"--runs ({runs}) must be at least --replications ({replications}): each filter needs runs", as_json)
-    with _bad_input(as_json):
+        _usage(f"--runs ({runs}) must be at least --replications ({replications}): each filter needs runs", as_json)
+    with _bad_option(as_json):
         until = check_window(loaded, vantage, horizon)
     if scenario_values and posterior is not None:
-        _fail("give either --posterior or --scenario-values, not both", as_json)
+        _usage("give either --posterior or --scenario-values, not both", as_json)
     shipped, why_not = None, ""
     if posterior is None and not scenario_values:
         with _bad_input(as_json):
@@ -319,10 +359,10 @@ def forecast_command(
             shipped = None
     per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications, shipped)
     parameters += why_not
-    with _cluster(scheduler, workers, default_local=False, as_json=as_json) as client:
+    with _cluster(scheduler, workers, default_local=False, as_json=as_json) as executor:
         with _bad_input(as_json), _progress_bar("filtering", "months", until - loaded.calendar.start + 1, as_json) as update:
             result = forecast(
-                loaded, vantage, horizon, runs, seed, per_run, parameters, simulator=_histories_simulator(client), progress=update,
+                loaded, vantage, horizon, runs, seed, per_run, parameters, simulator=_histories_simulator(executor), progress=update,
                 replications=replications,
             )
     if out is not None:
@@ -354,14 +394,23 @@ def backtest_command(
     population: int = typer.Option(2000, "--population", help="ABC-SMC population size at each origin."),
     generations: int = typer.Option(8, "--generations", help="ABC-SMC generations at each origin."),
     runs_per_particle: int = typer.Option(2, "--runs-per-particle", help="Histories simulated for each ABC particle."),
+    distance: str = DISTANCE_OPTION,
+    min_ess: float = MIN_ESS_OPTION,
     params: Optional[list[str]] = typer.Option(None, "--parameters", help="Only free parameters whose path matches these glob patterns."),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the calibrations and the forecasts."),
     out: Optional[Path] = typer.Option(None, "--out", help="Folder for the calibrations, tables and the reliability diagram (default: reports/<scenario>/backtest)."),
     as_json: bool = typer.Option(False, "--json", help="Print the tables as JSON only."),
     scheduler: Optional[str] = SCHEDULER_OPTION,
-    workers: Optional[int] = typer.Option(None, "--workers", help="Local Dask worker processes (0: this process; default: one per core)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes, on Dask if installed (0: this process; default: one per core)."),
 ) -> None:
     """Rolling-origin backtest: at each origin calibrate on the record before it, forecast what followed, score against the baselines."""
+    _require_calibration()
+    from ..experiments.files import write_table
+    from ..history.backtest import backtest
+    from ..history.calibration import CalibrationSettings, free_parameters, generations_table
+    from ..history.charts import reliability_chart
+    from ..report.tables import to_dict
+
     _within_limits(
         as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS), ("--population", population, 2, MAX_POINTS),
         ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
@@ -371,8 +420,8 @@ def backtest_command(
     chosen = _patterns(origins) or list(DEFAULT_ORIGINS)
     for origin in chosen:
         _month(origin, "--origins", as_json)
-    with _bad_input(as_json):
-        settings = CalibrationSettings(chosen[0], population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()))
+    with _bad_option(as_json):
+        settings = CalibrationSettings(chosen[0], population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()), distance=distance, min_ess=min_ess)
         settings.check()
         free_parameters(loaded, settings.parameters)
     folder = out if out is not None else Path("reports") / loaded.id / "backtest"
@@ -382,11 +431,11 @@ def backtest_command(
         if not as_json:
             console.print(Text(f"{origin}: {what}", style="dim"))
 
-    with _cluster(scheduler, workers, default_local=True, as_json=as_json) as client:
+    with _cluster(scheduler, workers, default_local=True, as_json=as_json) as executor:
         with _bad_input(as_json), _generation_bar(as_json) as update:
             try:
                 result = backtest(
-                    loaded, chosen, horizon, runs, draws, settings, folder, client=client, simulator=_histories_simulator(client),
+                    loaded, chosen, horizon, runs, draws, settings, folder, executor=executor, simulator=_histories_simulator(executor),
                     replications=replications, on_origin=stage, calibration_progress=update,
                 )
             except KeyboardInterrupt:

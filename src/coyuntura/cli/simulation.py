@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich import box
@@ -20,29 +19,17 @@ from rich.progress import (
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from ..engine.model import Model
-from ..engine.simulate import Ensemble, simulate
-from ..experiments.whatif import DEFAULT_HORIZON_MONTHS, default_until
 from ..limits import MAX_SEED
-from ..parallel import simulate_on_dask
-from ..report.chronicle import chronicle
-from ..report.folder import write_report
-from ..report.sources import CHECKLIST, sources
-from ..report.tables import event_table, regime_dynamics_table, regime_table, to_dict
 from ..scenario.calendar import format_month
-from ..scenario.checks import quantities
-from ..scenario.loader import load_scenario
-from ..scenario.schema import Scenario
-from ..store.records import record_run
-from ..store.runstore import RunStore
 from .common import (
     SCENARIO_ARGUMENT,
     STORE_OPTION,
     _auto_batch,
     _bad_input,
+    _bad_option,
+    _check_span,
     _cluster,
     _exit_if_not_recorded,
-    _fail,
     _load,
     _print_json,
     _progress_bar,
@@ -51,9 +38,16 @@ from .common import (
     _stderr,
     _stdout,
     _until,
+    _usage,
     _within_limits,
     app,
+    load_scenario,
 )
+
+if TYPE_CHECKING:
+    from ..engine.model import Model
+    from ..engine.simulate import Ensemble
+    from ..scenario.schema import Scenario
 
 
 @app.command("run")
@@ -68,26 +62,34 @@ def run_command(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Runs simulated together (default: automatic; results do not depend on it)."),
     store: Optional[Path] = STORE_OPTION,
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler (tcp://host:port); same numbers as in-process."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Simulate on a local Dask cluster of this many processes (default: this process)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Simulate on this many local worker processes, on Dask if installed (default: this process)."),
 ) -> None:
     """Simulate RUNS runs, print the regime and event tables, and write a report folder."""
-    _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--batch-size", batch_size if batch_size and batch_size > 0 else None, 1, None))
+    from ..engine.simulate import simulate
+    from ..experiments.whatif import DEFAULT_HORIZON_MONTHS, default_until
+    from ..parallel import simulate_parallel
+    from ..report.folder import charts_missing, write_report
+    from ..report.tables import event_table, regime_dynamics_table, regime_table, to_dict
+    from ..store.records import record_run
+    from ..store.runstore import RunStore
+
+    _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--batch-size", batch_size, 1, None))
     loaded, model = _load(scenario, as_json)
     until_month = _until(until, as_json)
+    _check_span(loaded, start, until_month, as_json)
     if until_month is None and start is not None:  # from a snapshot, the calendar's end may be its own month
-        with _bad_input(as_json, "--from"):
+        with _bad_option(as_json, "--from"):
             until_month = default_until(loaded, start)
         if not as_json:
             _stderr().print(Text(f"--until not given: simulating {DEFAULT_HORIZON_MONTHS} months past the snapshot, to {format_month(until_month)}.", style="dim"))
     batch = _auto_batch(runs) if batch_size is None else batch_size
     began = time.perf_counter()
-    with _cluster(scheduler, workers, default_local=False, as_json=as_json) as client:
+    with _cluster(scheduler, workers, default_local=False, as_json=as_json) as executor:
         with _bad_input(as_json):
-            if client is not None:
+            if executor.parallel:
                 with _progress_bar("simulating", "runs", runs, as_json) as update:
-                    chunk = max(64, math.ceil(runs / (2 * max(1, len(client.scheduler_info().get("workers", {}))))))
-                    ensemble = simulate_on_dask(
-                        client, loaded, runs, seed=seed, chunk_runs=chunk, progress=update, start=start, until=until_month, batch_size=batch
+                    ensemble = simulate_parallel(
+                        executor, loaded, runs, seed=seed, progress=update, start=start, until=until_month, batch_size=batch
                     )
             elif as_json:
                 ensemble = simulate(model, runs, seed=seed, start=start, until=until_month, batch_size=batch)
@@ -130,12 +132,17 @@ def run_command(
     console.print(_rich_table(dynamics))
     console.print(Text("± is the Monte Carlo standard error in percentage points.", style="dim"))
     console.print(Text.assemble("Report written to ", (str(folder), "bold green")), soft_wrap=True)
+    missing = charts_missing()
+    if missing:
+        console.print(Text(f"Its charts were not drawn: {missing}", style="dim"), soft_wrap=True)
     if record:
         console.print(Text(f"Recorded as {record} in the run store (coyuntura runs show {record}).", style="dim"), soft_wrap=True)
     _exit_if_not_recorded(not_recorded)
 
 
 def _simulate_with_progress(model: Model, runs: int, seed: int, start: Optional[str], until: Optional[int], batch: int) -> Ensemble:
+    from ..engine.simulate import simulate
+
     columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"), TimeElapsedColumn())
     console = _stderr()
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
@@ -159,9 +166,12 @@ def chronicle_command(
     as_json: bool = typer.Option(False, "--json", help="Print the lines as JSON only."),
 ) -> None:
     """Tell one run as dated sentences, each naming the mechanism that produced it."""
-    _within_limits(as_json, seed, ("--run", run if run > 0 else None, 0, MAX_SEED))  # a negative index: the library says why
+    from ..report.chronicle import chronicle
+
+    _within_limits(as_json, seed, ("--run", run, 0, MAX_SEED))
     loaded, model = _load(scenario, as_json)
     until_month = _until(until, as_json)
+    _check_span(loaded, start, until_month, as_json)
     with _bad_input(as_json):
         lines = chronicle(model, run, seed=seed, start=start, until=until_month)
         first = loaded.snapshot(start).month if start else loaded.calendar.start
@@ -192,6 +202,8 @@ def chronicle_command(
 
 
 def _summary(scenario: Scenario, file: str) -> dict[str, Any]:
+    from ..scenario.checks import quantities
+
     all_quantities = [q for _, q in quantities(scenario)]
     relations = Counter(r.kind for r in scenario.relations)
     mechanisms = [(name, getattr(scenario.mechanisms, name)) for name in type(scenario.mechanisms).model_fields]
@@ -269,6 +281,8 @@ def sources_command(
     as_json: bool = typer.Option(False, "--json", help="Print everything as JSON only."),
 ) -> None:
     """Where every number and mechanism comes from, and which checklist items are covered."""
+    from ..report.sources import CHECKLIST, sources
+
     with _bad_input(as_json):
         loaded = load_scenario(scenario)
     report = sources(loaded)
@@ -337,7 +351,7 @@ def describe_command(
     )
 
     if fmt not in ("md", "html"):
-        _fail(f"--format must be md or html, got {fmt!r}")
+        _usage(f"--format must be md or html, got {fmt!r}")
     with _bad_input():
         description = describe_scenario(load_scenario(scenario))
         if out is None:

@@ -12,26 +12,24 @@ from rich import box
 from rich.table import Table as RichTable
 from rich.text import Text
 
-from ..experiments.measures import OUTCOME_LABELS
-from ..report.tables import format_percent, to_dict
-from ..store.records import compare_records, outcome_probabilities
-from ..store.runstore import MAX_LIST, RunStore, StoreError
+from ..extras import require
 from .common import (
     EXIT_PROBLEMS,
     STORE_OPTION,
+    _App,
     _bad_input,
-    _fail,
     _plain_rich_table,
     _print_json,
     _print_notes,
     _stderr,
     _stdout,
+    _usage,
     app,
 )
 
 # --- runs -----------------------------------------------------------------------------------------
 
-runs_app = typer.Typer(help="The run store: list, show, compare and export recorded runs, what-ifs and sweeps; verify and repair the store.", no_args_is_help=True)
+runs_app = _App(help="The run store: list, show, compare and export recorded runs, what-ifs and sweeps; verify and repair the store.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
 
@@ -43,8 +41,10 @@ def runs_list_command(
     as_json: bool = typer.Option(False, "--json", help="Print the records as JSON only."),
 ) -> None:
     """The newest records in the run store."""
+    from ..store.runstore import MAX_LIST, RunStore
+
     if not 1 <= limit <= MAX_LIST:
-        _fail(f"--limit must be a whole number from 1 to {MAX_LIST:,}, got {limit}", as_json)
+        _usage(f"--limit must be a whole number from 1 to {MAX_LIST:,}, got {limit}", as_json)
     with _bad_input(as_json):
         run_store = RunStore(store)
         records = run_store.records(limit=limit, kind=kind)
@@ -72,6 +72,11 @@ def runs_show_command(
     as_json: bool = typer.Option(False, "--json", help="Print the record as JSON only."),
 ) -> None:
     """One record: its scenario hash, parameters, seed, code version, wall time, summary and Parquet files."""
+    from ..experiments.measures import OUTCOME_LABELS
+    from ..report.tables import format_percent
+    from ..store.records import outcome_probabilities
+    from ..store.runstore import RunStore, StoreError
+
     with _bad_input(as_json):
         data = RunStore(store).show(record)
     if as_json:
@@ -106,6 +111,10 @@ def runs_compare_command(
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
 ) -> None:
     """Each outcome's probability in two records and their difference with its standard error."""
+    from ..report.tables import to_dict
+    from ..store.records import compare_records
+    from ..store.runstore import RunStore
+
     with _bad_input(as_json):
         run_store = RunStore(store)
         table = compare_records(run_store.show(first), run_store.show(second))
@@ -127,6 +136,13 @@ def runs_export_command(
 ) -> None:
     """Export a record to a folder: its metadata and summary as JSON, a sweep's points as CSV, and its tables
     (Parquet, CSV) or its labelled ensemble (netCDF, readable with xarray.open_dataset)."""
+    from ..store.runstore import EXPORT_FORMATS, RunStore
+
+    if format not in EXPORT_FORMATS:
+        _usage(f"unknown export format {format!r}; formats: {', '.join(EXPORT_FORMATS)}", as_json)
+    if format == "netcdf":
+        require("data", "xarray")  # before any work: netCDF export rebuilds the ensemble with xarray and writes it with scipy
+        require("data", "scipy")
     with _bad_input(as_json):
         folder = RunStore(store).export(record, out, format=format)
     if as_json:
@@ -142,6 +158,7 @@ def runs_verify_command(
 ) -> None:
     """Check the run store: every row of its tables and every Parquet file it lists. Exit 1 if anything is wrong."""
     from ..store.check import verify_store
+    from ..store.runstore import RunStore
 
     with _bad_input(as_json):
         check = verify_store(RunStore(store))
@@ -165,6 +182,7 @@ def runs_repair_command(
 ) -> None:
     """Repair a damaged run store: move its file aside (never deleted) and rebuild it from what can still be read."""
     from ..store.check import repair_store
+    from ..store.runstore import RunStore
 
     with _bad_input(as_json):
         repair = repair_store(RunStore(store))

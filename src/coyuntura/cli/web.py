@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 from rich.text import Text
 
-from .common import STORE_OPTION, _bad_input, _fail, _stderr, app
+from ..extras import require
+from .common import STORE_OPTION, _bad_input, _stderr, _usage, app
 
 # --- serve ----------------------------------------------------------------------------------------
 
@@ -22,12 +23,14 @@ def serve_command(
     scenario_files: Optional[list[Path]] = typer.Option(None, "--scenario", help="Register a scenario file besides the bundled ones (repeatable); validated now."),
 ) -> None:
     """Serve the web explorer: one page and a JSON API (its OpenAPI schema at /openapi.json), at http://HOST:PORT/."""
+    require("web", "fastapi")  # before any work: the explorer needs FastAPI and uvicorn
+    require("web", "uvicorn")
     from ..web import LOOPBACK_HOSTS, serve
 
     if not 0 < port < 65536:
-        _fail(f"--port must be between 1 and 65535, got {port}")
+        _usage(f"--port must be between 1 and 65535, got {port}")
     if workers < 1:
-        _fail(f"--workers must be at least 1, got {workers}")
+        _usage(f"--workers must be at least 1, got {workers}")
     with _bad_input():
         from ..store import RunStore
         from ..web import Catalog

@@ -118,10 +118,11 @@ class EventLog:
         return {column: values[order] for column, values in data.items()}
 
 
-def _per_run(value: int | np.ndarray, runs: np.ndarray, dtype: type) -> np.ndarray:
+def _per_run(value: int | np.ndarray, runs: np.ndarray, dtype: type[np.integer]) -> np.ndarray:
     if np.ndim(value) == 0:
         return np.full(runs.size, int(value), dtype=dtype)
-    return np.asarray(value)[runs].astype(dtype)
+    selected: np.ndarray = np.asarray(value)[runs]
+    return selected.astype(dtype)
 
 
 def actor_mask(indices: list[int] | tuple[int, ...] | np.ndarray) -> int:

@@ -6,8 +6,8 @@ import numpy as np
 
 from ..scenario.schema import ActorShock, GuerrillaArrival, LeaderDeath
 from .events import EventType, actor_mask
-from .mechanisms.m18_regime_exit import palace_succession
 from .mechanisms.base import Month
+from .mechanisms.m18_regime_exit import palace_succession
 from .model import EVENTS_MECHANISM
 from .state import REGIME_KEYS, State
 

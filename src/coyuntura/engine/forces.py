@@ -28,7 +28,8 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray, actors: Iterable[int]
 
 def political_weight(state: State) -> np.ndarray:
     """How much each actor counts in national politics now: weight x organization."""
-    return state.weight * state.organization
+    weight: np.ndarray = state.weight * state.organization
+    return weight
 
 
 def political_mean(state: State, values: np.ndarray, actors: Iterable[int]) -> np.ndarray:
@@ -66,10 +67,11 @@ def threat_from_below(state: State, popular: Iterable[int]) -> np.ndarray:
     return np.clip(force / np.maximum(norm, 1e-12), 0.0, 1.0)
 
 
-def army_faction_force(state: State, faction: int, scale: float) -> np.ndarray:
+def army_faction_force(state: State, faction: int, scale: np.ndarray | float) -> np.ndarray:
     """Force an army faction can commit: its share of the officer corps x its organization x the army's
     capacity x ``scale``, the whole army's force at full capacity in units of popular political weight."""
-    return scale * state.weight[faction] * state.organization[faction] * state.army_capacity
+    force: np.ndarray = scale * state.weight[faction] * state.organization[faction] * state.army_capacity
+    return force
 
 
 def backing(state: State, backers: Iterable[int]) -> np.ndarray:

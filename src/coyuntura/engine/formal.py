@@ -23,24 +23,26 @@ def hazard_probability(rate: Array | float) -> Array:
     return np.negative(probability, out=probability)
 
 
-def log_linear_rate(intercept: float, *terms: tuple[float, Array]) -> Array:
+def log_linear_rate(intercept: Array | float, *terms: tuple[Array | float, Array]) -> Array:
     """Hazard rate ``exp(intercept + sum(coef * driver))``: log-linear in its drivers."""
-    log_rate = intercept
+    log_rate: Array | float = intercept
     owned = False  # whether log_rate is a temporary made here (never the caller's array)
     for coefficient, driver in terms:
         term = coefficient * driver
-        if owned and np.shape(term) == log_rate.shape:
+        if owned and isinstance(log_rate, np.ndarray) and np.shape(term) == log_rate.shape:
             log_rate += term
         else:
             log_rate = log_rate + term
             owned = _scratch(log_rate)
-    if not owned:
-        return np.exp(np.minimum(log_rate, 30.0))
+    if not owned or not isinstance(log_rate, np.ndarray):  # owned implies an array; the check narrows the type
+        rate: Array = np.exp(np.minimum(log_rate, 30.0))
+        return rate
     np.minimum(log_rate, 30.0, out=log_rate)
-    return np.exp(log_rate, out=log_rate)
+    np.exp(log_rate, out=log_rate)
+    return log_rate
 
 
-def contest_success_probability(attack: Array, defence: Array, decisiveness: float) -> Array:
+def contest_success_probability(attack: Array, defence: Array, decisiveness: Array | float) -> Array:
     """Tullock (1980) / Hirshleifer (1989) contest: ``C^m / (C^m + D^m)``.
 
     ``attack`` and ``defence`` are the committed forces of the two coalitions;
@@ -66,9 +68,9 @@ def logistic(x: Array | float) -> Array:
     return half
 
 
-def relax(current: Array, target: Array | float, speed: float) -> Array:
+def relax(current: Array, target: Array | float, speed: Array | float) -> Array:
     """Move a level a fraction ``speed`` of the way toward its target (first-order adjustment)."""
-    step = target - current
+    step: Array = target - current
     if not _scratch(step) or np.shape(current) != step.shape:
         return current + speed * step
     step *= speed
@@ -87,7 +89,8 @@ def grievance(hardship: Array, legitimacy: Array) -> Array:
 
 def unit_clip(x: Array) -> Array:
     """Keep a level inside [0, 1]."""
-    return np.clip(x, 0.0, 1.0)
+    clipped: Array = np.clip(x, 0.0, 1.0)
+    return clipped
 
 
 def _scratch(value: object) -> bool:

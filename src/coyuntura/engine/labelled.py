@@ -14,10 +14,11 @@ whose variables are named ``series_<variable>``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import numpy as np
 
+from ..extras import require
 from ..scenario.calendar import format_month
 from .events import EventType, Outcome
 from .outcomes import OUTCOME_KEYS
@@ -26,6 +27,7 @@ from .state import REGIME_KEYS
 if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
+    from xarray import Dataset
 
     from .simulate import Ensemble
 
@@ -43,41 +45,59 @@ def _period_label(first: int, last: int) -> str:
     return f"{format_month(first)}..{format_month(last)}"
 
 
+Variables = dict[str, tuple[tuple[str, ...], np.ndarray, dict[str, Any]]]
+"""Each variable's dimensions, values and attributes, as :func:`_dataset_parts` gives them to xarray or to the store."""
+
+
 def ensemble_dataset(ensemble: "Ensemble") -> "xr.Dataset":
     """The ensemble's summaries with named dimensions and labelled coordinates (see the module docstring)."""
-    import xarray as xr
+    xr = require("data", "xarray")
+    variables, coords, attrs = _dataset_parts(ensemble, series=True)
+    dataset: Dataset = xr.Dataset(variables, coords=coords, attrs=attrs)
+    return dataset
 
+
+def ensemble_tables(ensemble: "Ensemble") -> dict[str, dict[str, np.ndarray]]:
+    """The flat tables of :func:`dataset_tables` for the ensemble less its per-run series, built without xarray:
+    what a run record keeps (``runs export --format netcdf`` rebuilds the dataset from them)."""
+    return _flat_tables(*_dataset_parts(ensemble, series=False))
+
+
+def _dataset_parts(ensemble: "Ensemble", series: bool) -> tuple[Variables, dict[str, np.ndarray], dict[str, Any]]:
+    """The dataset's variables, coordinates and attributes; ``series``: with the per-run series, if kept."""
     from .simulate import STRENGTH_BINS
 
     edges = np.linspace(0.0, 1.0, STRENGTH_BINS + 1)
-    data: dict[str, Any] = {
+    variables: Variables = {
         "regime_runs": (("month", "regime"), ensemble.regime_counts, {"long_name": "runs in each regime type at the end of the month"}),
         "outcome_runs": (("period", "outcome"), ensemble.outcome_counts, {"long_name": "runs with at least one occurrence in the period"}),
         "outcome_runs_total": (("outcome",), ensemble.outcome_counts_total, {"long_name": "runs with at least one occurrence in the whole span"}),
         "strength_runs": (("month", "actor", "strength_bin"), ensemble.strength_histogram,
                           {"long_name": "runs whose actor strength (organization x arms factor) falls in the bin at the end of the month"}),
-        "actor_name": (("actor",), np.array(ensemble.actor_names, dtype=object)),
+        "actor_name": (("actor",), np.array(ensemble.actor_names, dtype=object), {}),
     }
-    coords: dict[str, Any] = {
-        "month": [format_month(m) for m in ensemble.months],
-        "regime": list(REGIME_KEYS),
-        "period": [_period_label(a, b) for a, b in ensemble.periods],
-        "outcome": list(OUTCOME_KEYS),
-        "actor": list(ensemble.actor_ids),
+    coords: dict[str, np.ndarray] = {
+        "month": _labels(format_month(m) for m in ensemble.months),
+        "regime": _labels(REGIME_KEYS),
+        "period": _labels(_period_label(a, b) for a, b in ensemble.periods),
+        "outcome": _labels(OUTCOME_KEYS),
+        "actor": _labels(ensemble.actor_ids),
         "strength_bin": 0.5 * (edges[:-1] + edges[1:]),
     }
+    runs = np.arange(ensemble.first_run, ensemble.first_run + ensemble.n_runs, dtype=np.int64)
     if ensemble.final_regime is not None:
-        coords["run"] = np.arange(ensemble.first_run, ensemble.first_run + ensemble.n_runs, dtype=np.int64)
+        coords["run"] = runs
         regimes = np.array(REGIME_KEYS, dtype=object)
-        data["final_regime"] = (("run",), regimes[ensemble.final_regime], {"long_name": "regime type at the end of the last month"})
+        variables["final_regime"] = (("run",), regimes[ensemble.final_regime], {"long_name": "regime type at the end of the last month"})
     if ensemble.series is not None:
-        coords.setdefault("run", np.arange(ensemble.first_run, ensemble.first_run + ensemble.n_runs, dtype=np.int64))
-        coords["series_month"] = [format_month(m) for m in ensemble.series_months]
+        coords.setdefault("run", runs)  # kept in the record too: the run index of each run, even without its series
+    if ensemble.series is not None and series:
+        coords["series_month"] = _labels(format_month(m) for m in ensemble.series_months)
         for name, values in ensemble.series.items():
             dims = ("series_month", "run") if values.ndim == 2 else ("series_month", "actor", "run")
             if name == "regime":
                 values = np.array(REGIME_KEYS, dtype=object)[values]
-            data[f"series_{name}"] = (dims, values)
+            variables[f"series_{name}"] = (dims, values, {})
     attrs = {
         "scenario": ensemble.scenario_id,
         "seed": int(ensemble.seed),
@@ -86,13 +106,18 @@ def ensemble_dataset(ensemble: "Ensemble") -> "xr.Dataset":
         "start": format_month(ensemble.start),
         "until": format_month(ensemble.until),
     }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    return variables, coords, attrs
+
+
+def _labels(values: Iterable[str]) -> np.ndarray:
+    """String labels as xarray keeps a coordinate of strings: an object array."""
+    return np.array(list(values), dtype=object)
 
 
 def events_frame(ensemble: "Ensemble") -> "pd.DataFrame":
     """The event log as a tidy table, one row per event: run, month (YYYY-MM), event kind, outcome, mechanism,
     and the actors involved by id (``;``-separated). Needs an ensemble simulated with ``keep_events=True``."""
-    import pandas as pd
+    pd = require("data", "pandas")
 
     if ensemble.events is None:
         raise ValueError("this ensemble kept no event log: simulate with keep_events=True")
@@ -125,12 +150,21 @@ def dataset_tables(dataset: "xr.Dataset") -> dict[str, dict[str, np.ndarray]]:
 
     One table per variable in long form, coordinates as positions, numeric zeros left out (counts are sparse);
     a ``coords`` table with every dimension's labels in order; an ``attrs`` table of JSON values."""
+    variables: Variables = {str(name): (tuple(map(str, v.dims)), v.values, dict(v.attrs)) for name, v in dataset.data_vars.items()}
+    coords = {str(dim): dataset[dim].values for dim in dataset.dims}
+    attrs = dict(dataset.attrs)
+    for name, variable in dataset.coords.items():  # the data variables' attributes are in ``variables``
+        attrs.update({f"{name}/{key}": value for key, value in variable.attrs.items()})
+    return _flat_tables(variables, coords, attrs)
+
+
+def _flat_tables(variables: Variables, coords: Mapping[str, np.ndarray], attrs: Mapping[str, Any]) -> dict[str, dict[str, np.ndarray]]:
+    """:func:`dataset_tables` of the dataset these parts make (a variable's attributes become ``<variable>/<attribute>``)."""
     import json
 
     tables: dict[str, dict[str, np.ndarray]] = {}
     dims, positions, labels, kinds = [], [], [], []
-    for dim in dataset.dims:
-        values = dataset[dim].values
+    for dim, values in coords.items():
         for k, value in enumerate(values):
             dims.append(dim)
             positions.append(k)
@@ -138,17 +172,16 @@ def dataset_tables(dataset: "xr.Dataset") -> dict[str, dict[str, np.ndarray]]:
             kinds.append(str(values.dtype.kind))
     tables[COORDS_TABLE] = {"dim": np.array(dims, dtype=object), "position": np.array(positions, dtype=np.int64),
                             "label": np.array(labels, dtype=object), "kind": np.array(kinds, dtype=object)}
-    attrs = dict(dataset.attrs)
-    for name, variable in dataset.variables.items():  # a variable's attributes as "<variable>/<attribute>"
-        attrs.update({f"{name}/{key}": value for key, value in variable.attrs.items()})
-    tables[ATTRS_TABLE] = {"key": np.array(list(attrs), dtype=object),
-                           "value": np.array([json.dumps(v) for v in attrs.values()], dtype=object)}
-    for name, variable in dataset.data_vars.items():
-        values = variable.values
+    every = dict(attrs)
+    for name, (_, _, variable_attrs) in variables.items():
+        every.update({f"{name}/{key}": value for key, value in variable_attrs.items()})
+    tables[ATTRS_TABLE] = {"key": np.array(list(every), dtype=object),
+                           "value": np.array([json.dumps(v) for v in every.values()], dtype=object)}
+    for name, (variable_dims, values, _) in variables.items():
         index = np.indices(values.shape).reshape(values.ndim, -1)
         flat = values.reshape(-1)
         keep = flat != 0 if values.dtype.kind in "iuf" else np.ones(flat.size, dtype=bool)
-        columns = {f"{dim}": index[axis][keep].astype(np.int64) for axis, dim in enumerate(variable.dims)}
+        columns = {f"{dim}": index[axis][keep].astype(np.int64) for axis, dim in enumerate(variable_dims)}
         columns["value"] = flat[keep]
         tables[f"{VARIABLE_PREFIX}{name}"] = columns
     return tables
@@ -158,10 +191,9 @@ def dataset_from_tables(tables: Mapping[str, Mapping[str, np.ndarray]]) -> "xr.D
     """Rebuild the dataset :func:`dataset_tables` flattened."""
     import json
 
-    import xarray as xr
-
+    xr = require("data", "xarray")
     coords_table = tables[COORDS_TABLE]
-    coords: dict[str, list] = {}
+    coords: dict[str, list[tuple[int, Any]]] = {}
     kinds: dict[str, str] = {}
     for dim, position, label, kind in zip(coords_table["dim"], coords_table["position"], coords_table["label"], coords_table["kind"]):
         coords.setdefault(str(dim), []).append((int(position), json.loads(str(label))))
@@ -184,7 +216,7 @@ def dataset_from_tables(tables: Mapping[str, Mapping[str, np.ndarray]]) -> "xr.D
     for key, value in zip(tables[ATTRS_TABLE]["key"], tables[ATTRS_TABLE]["value"]):
         name, _, attribute = str(key).rpartition("/")
         (variable_attrs.setdefault(name, {}) if name else attrs)[attribute] = json.loads(str(value))
-    dataset = xr.Dataset(data, coords=coordinates, attrs=attrs)
+    dataset: Dataset = xr.Dataset(data, coords=coordinates, attrs=attrs)
     for name, values in variable_attrs.items():
         dataset[name].attrs.update(values)
     return dataset

@@ -14,7 +14,7 @@ from ..scenario.refs import is_actor_reference
 from ..scenario.schema import Government, Scenario, Snapshot
 from .mechanisms import SCHEDULE
 from .random import SlotLayout
-from .state import ACTOR_VARIABLES, NEVER, SYSTEM_VARIABLES, REGIME_KEYS, State
+from .state import ACTOR_VARIABLES, NEVER, REGIME_KEYS, SYSTEM_VARIABLES, State
 
 EVENTS_MECHANISM = "exogenous_events"
 """Mechanism name under which scheduled exogenous events are logged."""
@@ -107,7 +107,7 @@ class Model:
 
 def compile_params(params: BaseModel, actor_ids: tuple[str, ...]) -> SimpleNamespace:
     """Numbers for the engine: quantities become floats, actor ids become indices."""
-    compiled = {}
+    compiled: dict[str, object] = {}
     for name, field in type(params).model_fields.items():
         value = getattr(params, name)
         if isinstance(value, Quantity):

@@ -23,7 +23,7 @@ class OutcomeDefinition:
 
 def _event(kind: EventType, *outcomes: Outcome) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
     def rows(columns: dict[str, np.ndarray]) -> np.ndarray:
-        mask = columns["event"] == int(kind)
+        mask: np.ndarray = columns["event"] == int(kind)
         if outcomes:
             mask &= np.isin(columns["outcome"], [int(o) for o in outcomes])
         return mask

@@ -92,7 +92,8 @@ class Draws:
         row = self._layout.index(slot)
         if self._positions is not None:
             flat = self._offset + self._positions
-            return self._blocks[flat // BLOCK_SIZE, row, flat % BLOCK_SIZE]
+            picked: np.ndarray = self._blocks[flat // BLOCK_SIZE, row, flat % BLOCK_SIZE]
+            return picked
         if self._blocks.shape[0] == 1:
             return self._blocks[0, row, self._offset : self._offset + self._n_runs]
         return self._blocks[:, row, :].reshape(-1)[self._offset : self._offset + self._n_runs]

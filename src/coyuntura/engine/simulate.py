@@ -11,7 +11,8 @@ series are kept only when asked for, so memory stays bounded for 10^6 runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Callable, Mapping
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -46,12 +47,12 @@ class SimulationCancelled(Exception):
     """Raised by :func:`simulate` when its ``should_stop`` callback answers true (checked once a month)."""
 
 
-def actor_strength(state: State, model: Model, params: dict | None = None) -> np.ndarray:
+def actor_strength(state: State, model: Model, params: dict[str, SimpleNamespace] | None = None) -> np.ndarray:
     """Strength of each actor, (actors, runs) in [0, 1]: organization x the M12 arms factor.
 
     ``params`` are the mechanisms' parameters of these runs (per-run values), by default the model's."""
     floor = (params if params is not None else model.params)["arms"].arms_floor
-    strength = (1.0 - floor) * state.arms
+    strength: np.ndarray = (1.0 - floor) * state.arms
     strength += floor
     strength *= state.organization  # in place: organization x (floor + (1 - floor) x arms)
     return strength
@@ -89,7 +90,8 @@ class Ensemble:
 
     def regime_probability(self, month: int) -> np.ndarray:
         """Share of runs in each regime type at the end of ``month``."""
-        return self.regime_counts[month - self.start] / self.n_runs
+        share: np.ndarray = self.regime_counts[month - self.start] / self.n_runs
+        return share
 
     def to_xarray(self) -> "xr.Dataset":
         """The summaries as an xarray Dataset with named dimensions (month, regime, period, outcome, actor, run, ...)
@@ -344,9 +346,13 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         )
         if not same:
             raise ValueError("can only merge ensembles of the same scenario, seed, start, until and periods")
-    keep_events = all(part.events is not None for part in parts)
-    keep_series = all(part.series is not None for part in parts)
-    keep_state = all(part.final_state is not None for part in parts)
+    events = [part.events for part in parts if part.events is not None]
+    series = [part.series for part in parts if part.series is not None]
+    states = [part.final_state for part in parts if part.final_state is not None]
+    tallies = [part.regime_tally for part in parts if part.regime_tally is not None]
+    keep_events = len(events) == len(parts)
+    keep_series = len(series) == len(parts)
+    keep_state = len(states) == len(parts)
     return Ensemble(
         scenario_id=first.scenario_id,
         seed=first.seed,
@@ -356,19 +362,25 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         actor_ids=first.actor_ids,
         actor_names=first.actor_names,
         periods=first.periods,
-        regime_counts=sum(part.regime_counts for part in parts),
-        strength_histogram=sum(part.strength_histogram for part in parts),
-        outcome_counts=sum(part.outcome_counts for part in parts),
-        outcome_counts_total=sum(part.outcome_counts_total for part in parts),
-        events={k: np.concatenate([p.events[k] for p in parts]) for k in first.events} if keep_events else None,
-        series={k: np.concatenate([p.series[k] for p in parts], axis=-1) for k in first.series} if keep_series else None,
+        regime_counts=_sum_counts(part.regime_counts for part in parts),
+        strength_histogram=_sum_counts(part.strength_histogram for part in parts),
+        outcome_counts=_sum_counts(part.outcome_counts for part in parts),
+        outcome_counts_total=_sum_counts(part.outcome_counts_total for part in parts),
+        events={k: np.concatenate([e[k] for e in events]) for k in events[0]} if keep_events else None,
+        series={k: np.concatenate([s[k] for s in series], axis=-1) for k in series[0]} if keep_series else None,
         series_months=first.series_months,
         final_regime=np.concatenate([part.final_regime for part in parts]),
         start_regime=first.start_regime,
         first_run=first.first_run,
-        final_state=concat_states([part.final_state for part in parts]) if keep_state else None,
-        regime_tally=sum((part.regime_tally for part in parts[1:]), parts[0].regime_tally)
-        if all(part.regime_tally is not None for part in parts)
-        else None,
+        final_state=concat_states(states) if keep_state else None,
+        regime_tally=sum(tallies[1:], tallies[0]) if len(tallies) == len(parts) else None,
         split=first.split,
     )
+
+
+def _sum_counts(arrays: Iterable[np.ndarray]) -> np.ndarray:
+    """``sum(arrays)``, a new array, of a non-empty sequence of count arrays."""
+    total: np.ndarray | int = sum(arrays)
+    if isinstance(total, int):
+        raise ValueError("nothing to sum")
+    return total

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from enum import IntEnum
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,8 @@ class State:
         return int(self.regime.shape[0])
 
     def copy(self) -> "State":
-        return State(**{f.name: (getattr(self, f.name).copy() if f.name != "month" else self.month) for f in fields(self)})
+        values: dict[str, Any] = {f.name: (getattr(self, f.name).copy() if f.name != "month" else self.month) for f in fields(self)}
+        return State(**values)
 
     def select(self, runs: np.ndarray) -> "State":
         """The sub-state of some runs (boolean mask or indices)."""

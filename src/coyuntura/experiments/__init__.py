@@ -4,7 +4,7 @@
   :func:`whatif_table`, the scenario's named experiments (:func:`experiment_intervention`).
 - :mod:`.sensitivity`: :func:`run_sensitivity` (SALib Sobol or Morris over the free parameters).
 - :mod:`.discovery`: :func:`run_discovery` (PRIM boxes where an outcome is likely).
-- :mod:`.sweeps`: :class:`Sweep`, :func:`run_sweep` (many parameter points, resumable, on Dask);
+- :mod:`.sweeps`: :class:`Sweep`, :func:`run_sweep` (many parameter points, resumable, on any executor: :mod:`coyuntura.executor`);
   :class:`PointSweep`, :func:`run_point_sweep` (points as per-run parameters, a batch of points per simulation).
 - :mod:`.measures`: the outcomes an experiment reports.
 """

@@ -1,7 +1,7 @@
 """Scenario discovery: which ranges of which free parameters make an outcome likely (PRIM).
 
 The free parameters (quantities with a ``prior:``) are sampled by Latin hypercube over
-their prior ranges; every point is simulated (a resumable sweep, on Dask if given) and
+their prior ranges; every point is simulated (a resumable sweep, on any executor) and
 counts as a *case of interest* when the outcome's probability there reaches
 ``threshold``. PRIM, the Patient Rule Induction Method (Friedman & Fisher 1999; Bryant &
 Lempert 2010), as implemented by the EMA Workbench, peels the parameter space down to a
@@ -20,6 +20,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..extras import require
 from ..report.tables import Column, Table
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
@@ -100,7 +101,7 @@ class DiscoveryResult:
 
 def latin_sample(parameters: Sequence[FreeParameter], samples: int, seed: int) -> np.ndarray:
     """A Latin hypercube sample over the parameters' prior ranges, (samples, parameters)."""
-    from SALib.sample import latin
+    latin = require("explore", "SALib.sample.latin")
 
     if samples < 10:
         raise ValueError(f"discovery needs at least 10 sample points (--samples), got {samples}")
@@ -120,7 +121,7 @@ def run_discovery(
     patterns: Sequence[str] | None = None,
     store: RunStore | None = None,
     resume: bool = False,
-    client: Any = None,
+    executor: Any = None,
     points_per_task: int = DEFAULT_POINTS_PER_TASK,
     progress: Callable[[int, int], None] | None = None,
     peel_alpha: float = 0.05,
@@ -150,7 +151,7 @@ def run_discovery(
         return holder["result"].summary()
 
     swept = run_sweep(
-        sweep, store=store, resume=resume, client=client, points_per_task=points_per_task,
+        sweep, store=store, resume=resume, executor=executor, points_per_task=points_per_task,
         progress=(lambda done: progress(done, len(points))) if progress is not None else None, summarize=summarize,
     )
     if "result" not in holder:
@@ -161,11 +162,10 @@ def run_discovery(
 def _prim(scenario: Scenario, outcome: str, threshold: float, min_density: float, samples: int, n_runs: int, seed: int,
           parameters: tuple[FreeParameter, ...], X: np.ndarray, swept: SweepResult, first: int, last: int,
           peel_alpha: float, mass_min: float) -> DiscoveryResult:
-    import pandas as pd
-
+    pd = require("explore", "pandas")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from ema_workbench.analysis import prim
+        prim = require("explore", "ema_workbench.analysis.prim")
 
     Y = swept.probability(outcome)
     interest = Y >= threshold
@@ -276,8 +276,7 @@ def tradeoff_table(result: DiscoveryResult) -> Table:
 
 def tradeoff_chart(result: DiscoveryResult, path: str) -> str:
     """Coverage against density along the peeling trajectory, coloured by restricted dimensions; the chosen box marked."""
-    from matplotlib.figure import Figure
-
+    Figure = require("charts", "matplotlib.figure").Figure
     from .files import save_figure
 
     coverage = np.array([s["coverage"] for s in result.trajectory])

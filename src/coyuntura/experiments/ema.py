@@ -23,6 +23,7 @@ import numpy as np
 from ..engine.model import Model as CompiledModel
 from ..engine.model import compile_scenario
 from ..engine.simulate import simulate
+from ..extras import require
 from ..scenario.calendar import parse_month
 from ..scenario.schema import Scenario
 from .measures import check_outcome, outcome_counts
@@ -74,8 +75,7 @@ def model(
     parameter); ``start`` a snapshot id and ``until`` a month (default: two years past the snapshot, else the
     calendar's end); ``runs`` the runs behind each probability.
     """
-    from ema_workbench import CategoricalParameter, Model, RealParameter, ScalarOutcome
-
+    workbench = require("explore", "ema_workbench")
     if runs < 1:
         raise ValueError(f"the number of runs must be at least 1, got {runs}")
     chosen = tuple(check_outcome(outcome) for outcome in outcomes)
@@ -83,8 +83,8 @@ def model(
         raise ValueError("give at least one outcome")
     last = parse_month(until) if isinstance(until, str) else (until if until is not None else default_until(scenario, start))
     uncertain = free_parameters(scenario, parameters)
-    workbench_model = Model(name or "".join(c for c in scenario.id if c.isalnum()), function=_Simulator(scenario, chosen, runs, seed, start, last, uncertain))
-    workbench_model.uncertainties = [RealParameter(p.path, p.low, p.high) for p in uncertain]
-    workbench_model.levers = [CategoricalParameter("experiment", [BASELINE] + [e.id for e in scenario.experiments])]
-    workbench_model.outcomes = [ScalarOutcome(outcome) for outcome in chosen]
+    workbench_model = workbench.Model(name or "".join(c for c in scenario.id if c.isalnum()), function=_Simulator(scenario, chosen, runs, seed, start, last, uncertain))
+    workbench_model.uncertainties = [workbench.RealParameter(p.path, p.low, p.high) for p in uncertain]
+    workbench_model.levers = [workbench.CategoricalParameter("experiment", [BASELINE] + [e.id for e in scenario.experiments])]
+    workbench_model.outcomes = [workbench.ScalarOutcome(outcome) for outcome in chosen]
     return workbench_model

@@ -34,6 +34,8 @@ from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
+from ..defaults import DEFAULT_RUNS_PER_POINT
+from ..extras import require
 from ..report.tables import Column, Table
 from ..scenario.calendar import format_month
 from ..scenario.checks import quantities
@@ -50,11 +52,6 @@ MAX_INTERVAL = 0.1
 """A 95% interval half-width above this on any index means the indices are not yet stable."""
 MAX_NOISE_SHARE = 0.05
 """Monte Carlo noise above this share of the output's variance blurs the indices: it is the floor of every ST."""
-DEFAULT_RUNS_PER_POINT = 32
-"""Runs at each sample point. Sobol and Morris gain more from points than from runs per point: with 32 runs
-the noise of a point's probability is at most 0.25 / 32 ~ 0.008 in variance (about 4% of the variance of
-P(coup_success) over the priors of bolivia-1952 from March 1971), and Sobol at N = 1,024 over its 58 free
-parameters stays within 5 minutes on 2 cores."""
 MORRIS_LEVELS = 4
 
 
@@ -97,13 +94,13 @@ def sample(parameters: Sequence[FreeParameter], method: Method, samples: int, se
     """The sample points, (points, parameters): Saltelli/Sobol' for ``sobol``, Morris trajectories for ``morris``."""
     problem = salib_problem(parameters)
     if method == "sobol":
-        from SALib.sample import sobol as sobol_sample
+        sobol_sample = require("explore", "SALib.sample.sobol")
 
         if samples < 2 or samples & (samples - 1):
             raise ValueError(f"Sobol needs a power of two for --samples (e.g. 64, 128, 256), got {samples}")
         return sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
     if method == "morris":
-        from SALib.sample import morris as morris_sample
+        morris_sample = require("explore", "SALib.sample.morris")
 
         if samples < 2:
             raise ValueError(f"Morris needs at least 2 trajectories (--samples), got {samples}")
@@ -184,11 +181,12 @@ def run_sensitivity(
     patterns: Sequence[str] | None = None,
     store: RunStore | None = None,
     resume: bool = False,
-    client: Any = None,
+    executor: Any = None,
     points_per_batch: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SensitivityResult:
-    """Sample the free parameters, simulate every point (in batches, resumable, on Dask if ``client``), and compute the indices.
+    """Sample the free parameters, simulate every point (in batches, resumable, on ``executor``, by default this
+    process: :mod:`coyuntura.executor`), and compute the indices.
 
     ``points_per_batch`` points are simulated in one call (default: about 10,000 runs a batch); the
     results do not depend on it. ``progress`` is called with (points done, points in all).
@@ -214,7 +212,7 @@ def run_sensitivity(
         return holder["result"].summary()
 
     swept = run_point_sweep(
-        sweep, store=store, resume=resume, client=client, points_per_batch=points_per_batch,
+        sweep, store=store, resume=resume, executor=executor, points_per_batch=points_per_batch,
         progress=(lambda done: progress(done, total)) if progress is not None else None, summarize=summarize,
     )
     if "result" not in holder:  # no store: summarize was not called
@@ -241,7 +239,7 @@ def _analyze(scenario: Scenario, outcome: str, method: str, samples: int, n_runs
             "mu_star": nan, "mu_star_conf": nan, "sigma": nan, "mu": nan}
         notes.append(f"the probability of {outcome} is {Y[0]:.3f} at every sample point: the indices are undefined")
     elif method == "sobol":
-        from SALib.analyze import sobol as sobol_analyze
+        sobol_analyze = require("explore", "SALib.analyze.sobol")
 
         with warnings.catch_warnings():  # a Generator, not the int: SALib skips seeding for a falsy seed such as 0
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -253,7 +251,7 @@ def _analyze(scenario: Scenario, outcome: str, method: str, samples: int, n_runs
         if widest > MAX_INTERVAL:
             notes.append(f"sample too small: the widest 95% interval is ±{widest:.2f}; raise --samples")
     else:
-        from SALib.analyze import morris as morris_analyze
+        morris_analyze = require("explore", "SALib.analyze.morris")
 
         raw = morris_analyze.analyze(problem, X, Y, conf_level=0.95, num_levels=MORRIS_LEVELS, seed=np.random.default_rng(seed))
         indices = {name: np.asarray(raw[name], dtype=float) for name in ("mu_star", "mu_star_conf", "sigma", "mu")}
@@ -325,8 +323,7 @@ def sensitivity_table(result: SensitivityResult) -> Table:
 
 def sensitivity_chart(result: SensitivityResult, path: str, top: int = 20) -> str:
     """Horizontal bar chart of the indices (S1 and ST, or mu* and sigma) with 95% error bars; PNG, written atomically."""
-    from matplotlib.figure import Figure
-
+    Figure = require("charts", "matplotlib.figure").Figure
     from .files import save_figure
 
     order = result.order()[:top][::-1]
@@ -334,6 +331,7 @@ def sensitivity_chart(result: SensitivityResult, path: str, top: int = 20) -> st
     figure = Figure(figsize=(8.5, 0.9 + 0.32 * len(order)), dpi=120)
     ax = figure.add_subplot()
     y = np.arange(len(order))
+    bars: tuple[tuple[str, str | None, str, str], ...]
     if result.method == "sobol":
         bars = (("ST", "ST_conf", "total (ST)", "#4a5a78"), ("S1", "S1_conf", "first-order (S1)", "#e6a532"))
     else:

@@ -4,8 +4,8 @@ A :class:`Sweep` is a scenario, a list of points (each a mapping of value paths 
 values) and how to simulate each point (runs, seed, start, until). Every point is
 simulated with the same seed, so points differ only by their parameters and not by
 their random streams (common random numbers across points). Points are grouped
-into tasks of several points each; on a Dask client the tasks run on the cluster,
-otherwise in this process. Each finished task's points are committed to the run
+into tasks of several points each, run on an executor (:mod:`coyuntura.executor`:
+this process by default, a process pool or Dask). Each finished task's points are committed to the run
 store at once, so a sweep killed at any moment keeps every point it finished, and
 ``resume=True`` finds the sweep by its identity (a hash of the scenario's content,
 the points and the simulation settings) and computes only the missing points. The
@@ -33,6 +33,7 @@ import numpy as np
 from ..engine.model import compile_scenario
 from ..engine.parameters import run_parameters
 from ..engine.simulate import DEFAULT_BATCH_SIZE, simulate
+from ..executor import Executor, as_executor
 from ..scenario.calendar import format_month
 from ..scenario.paths import with_values
 from ..scenario.schema import Scenario
@@ -114,7 +115,7 @@ UNSIMULATED_SECTIONS = ("experiments", "observations")
 
 
 def _runnable(scenario: Scenario) -> Scenario:
-    empty = {name: [] for name in UNSIMULATED_SECTIONS if getattr(scenario, name, None)}
+    empty: dict[str, list[Any]] = {name: [] for name in UNSIMULATED_SECTIONS if getattr(scenario, name, None)}
     return with_values(scenario, empty, reason="sweep") if empty else scenario
 
 
@@ -135,15 +136,17 @@ def run_sweep(
     sweep: Sweep,
     store: RunStore | None = None,
     resume: bool = False,
-    client: Any = None,
+    executor: Executor | Any = None,
     points_per_task: int = DEFAULT_POINTS_PER_TASK,
     progress: Callable[[int], None] | None = None,
     summarize: Callable[[SweepResult], Mapping[str, Any]] | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> SweepResult:
-    """Simulate every point of ``sweep`` (only the missing ones with ``resume``), storing each task's points as it ends.
+    """Simulate every point of ``sweep`` (only the missing ones with ``resume``) on ``executor`` (default: this
+    process), storing each task's points as it ends.
 
-    ``progress`` is called with the number of points done (stored ones included).
-    ``summarize`` builds the record's summary from the finished result.
+    ``progress`` is called with the number of points done (stored ones included); ``cancel`` is asked between
+    tasks. ``summarize`` builds the record's summary from the finished result.
     """
     if points_per_task < 1:
         raise ValueError(f"points per task must be at least 1, got {points_per_task}")
@@ -169,7 +172,7 @@ def run_sweep(
 
     def keep(items: list[Item]) -> None:
         nonlocal finished
-        if store is not None:
+        if store is not None and record_id is not None:
             store.add_items(record_id, items)
         computed.update({item.position: item for item in items})
         finished += len(items)
@@ -177,17 +180,12 @@ def run_sweep(
             progress(finished)
 
     options = (sweep.n_runs, sweep.seed, sweep.start, sweep.until)
-    if client is None:
-        for block in blocks:
-            keep(evaluate_points(base, block, *options))
-    elif blocks:
-        from distributed import as_completed
-
-        shared = client.scatter(base, broadcast=True, hash=False)
-        futures = [client.submit(evaluate_points, shared, block, *options, pure=False) for block in blocks]
-        for future in as_completed(futures):
-            keep(future.result())
-    results = {item["position"]: item["result"] for item in store.items(record_id)} if store is not None else {
+    if blocks:
+        executor = as_executor(executor)
+        shared = executor.share(base)
+        for _, items in executor.as_completed(evaluate_points, [(shared, block, *options) for block in blocks], cancel):
+            keep(items)
+    results = {item["position"]: item["result"] for item in store.items(record_id)} if store is not None and record_id is not None else {
         position: item.result for position, item in computed.items()
     }
     if sorted(results) != list(range(len(sweep.points))):
@@ -195,7 +193,7 @@ def run_sweep(
     counts = np.array([[results[p]["counts"][name] for name in OUTCOME_NAMES] for p in range(len(sweep.points))], dtype=np.int64)
     cpu_time = float(sum(results[p].get("cpu_time", 0.0) for p in results))
     result = SweepResult(record_id, sweep.n_runs, sweep.points, counts, len(computed), previous_wall + time.perf_counter() - began, cpu_time)
-    if store is not None:
+    if store is not None and record_id is not None:
         summary = dict(summarize(result)) if summarize is not None else default_summary(result)
         store.finish(record_id, result.wall_time, summary)
     return result
@@ -401,27 +399,28 @@ def run_point_sweep(
     sweep: PointSweep,
     store: RunStore | None = None,
     resume: bool = False,
-    client: Any = None,
+    executor: Executor | Any = None,
     points_per_batch: int | None = None,
     progress: Callable[[int], None] | None = None,
     summarize: Callable[[PointSweepResult], Mapping[str, Any]] | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> PointSweepResult:
-    """Simulate every point of ``sweep`` in batches (one ``simulate`` call each; on Dask if ``client``).
+    """Simulate every point of ``sweep`` in batches (one ``simulate`` call each) on ``executor`` (default: this process).
 
     With a store, each finished batch is one item, committed within :data:`STORE_EVERY` seconds of its end
     (so an interrupted sweep loses at most those seconds of work), and ``resume=True`` computes only the
     points not in a stored batch; the finished record also gets a ``points`` Parquet file (each point's
     parameter values and outcome counts). ``progress`` is called with the number of points done
-    (stored ones included); ``summarize`` builds the record's summary. The results do not depend on
-    ``points_per_batch`` nor on the number of workers.
+    (stored ones included), ``cancel`` asked between batches; ``summarize`` builds the record's summary. The
+    results do not depend on ``points_per_batch``, the executor nor its number of workers.
     """
     began = time.perf_counter()
     n_points, n_runs = sweep.n_points, sweep.n_runs
     base = _runnable(sweep.scenario)
     run_parameters(compile_scenario(base), {name: sweep.X[:, j] for j, name in enumerate(sweep.names)}, n_points)  # refuse bad values now
+    executor = as_executor(executor)
     if points_per_batch is None:
-        workers = sum(client.nthreads().values()) if client is not None else 1
-        points_per_batch = default_points_per_batch(n_points, n_runs, workers)
+        points_per_batch = default_points_per_batch(n_points, n_runs, executor.workers)
     record_id, previous_wall = None, 0.0
     counts = np.zeros((n_points, len(OUTCOME_NAMES)), dtype=np.int64)
     done = np.zeros(n_points, dtype=bool)
@@ -446,7 +445,7 @@ def run_point_sweep(
 
     def commit() -> None:
         nonlocal last_commit
-        if store is not None and unstored:
+        if store is not None and record_id is not None and unstored:
             store.add_items(record_id, unstored)
             unstored.clear()
         last_commit = time.perf_counter()
@@ -468,29 +467,21 @@ def run_point_sweep(
 
     options = (n_runs, sweep.seed, sweep.start, sweep.until)
     try:
-        if client is None:
-            for first, stop in batches:
-                keep(evaluate_batch(base, sweep.names, sweep.X[first:stop], first, *options))
-        elif batches:
-            from distributed import as_completed
-
-            shared = client.scatter(base, broadcast=True)
-            futures = [
-                client.submit(evaluate_batch, shared, sweep.names, sweep.X[first:stop], first, *options, pure=False)
-                for first, stop in batches
-            ]
-            for future in as_completed(futures):
-                keep(future.result())
+        if batches:
+            shared = executor.share(base)
+            tasks = [(shared, sweep.names, sweep.X[first:stop], first, *options) for first, stop in batches]
+            for _, batch in executor.as_completed(evaluate_batch, tasks, cancel):
+                keep(batch)
     finally:  # keep what finished, also when a batch fails or the sweep is interrupted
         commit()
     if not done.all():
         raise RuntimeError(f"sweep {record_id} holds {int(done.sum())} of {n_points} points")
-    if store is not None:  # what the store holds is the result
+    if store is not None and record_id is not None:  # what the store holds is the result
         counts, covered, cpu_time = _stored_counts(store, record_id, n_points)
         if not covered.all():
             raise RuntimeError(f"sweep {record_id} holds {int(covered.sum())} of {n_points} points")
     result = PointSweepResult(record_id, n_runs, sweep.names, sweep.X, counts, computed, previous_wall + time.perf_counter() - began, cpu_time)
-    if store is not None:
+    if store is not None and record_id is not None:
         summary = dict(summarize(result)) if summarize is not None else default_summary(result)  # type: ignore[arg-type]
         columns: dict[str, np.ndarray] = {"point": np.arange(n_points, dtype=np.int64)}
         columns.update({name: sweep.X[:, j] for j, name in enumerate(sweep.names)})

@@ -28,6 +28,7 @@ from ruamel.yaml.error import YAMLError
 
 from ..engine.model import compile_scenario
 from ..engine.simulate import simulate
+from ..executor import Executor, as_executor
 from ..parallel import DEFAULT_CHUNK_RUNS, chunks
 from ..report.tables import Column, Table, standard_error
 from ..scenario.calendar import format_month
@@ -315,13 +316,15 @@ def run_whatif(
     intervention: Intervention,
     n_runs: int,
     seed: int = 0,
-    client: Any = None,
+    executor: Executor | Any = None,
     chunk_runs: int = DEFAULT_CHUNK_RUNS,
     progress: Callable[[int], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> WhatIfResult:
-    """Baseline and intervention, run k paired with run k; on a Dask ``client`` in chunks if given.
+    """Baseline and intervention, run k paired with run k, in chunks of runs on ``executor`` (default: this process).
 
-    The result does not depend on ``chunk_runs`` or the number of workers.
+    ``progress`` is called with the runs done, ``cancel`` asked between chunks. The result does not depend
+    on ``chunk_runs``, the executor or its number of workers.
     """
     if n_runs < 2:
         raise ValueError(f"a what-if needs at least 2 runs for its interval, got {n_runs}")
@@ -334,28 +337,18 @@ def run_whatif(
     if until < start_month:
         raise ValueError(f"until {format_month(until)} is before the start {format_month(start_month)}")
     options = {"seed": seed, "start": start, "until": until}
+    executor = as_executor(executor)
+    spans = chunks(n_runs, chunk_runs)
+    baseline, treated = executor.share(scenario), executor.share(changed)
+    tasks = [(baseline, treated, size, first, options) for first, size in spans]
     parts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     done = 0
-    if client is None:
-        for first, size in chunks(n_runs, chunk_runs):
-            parts[first] = _paired_chunk(scenario, changed, size, first, options)
-            done += size
-            if progress is not None:
-                progress(done)
-    else:
-        from distributed import as_completed
-
-        shared = client.scatter([scenario, changed], broadcast=True, hash=False)
-        futures = {
-            client.submit(_paired_chunk, shared[0], shared[1], size, first, options, pure=False): (first, size)
-            for first, size in chunks(n_runs, chunk_runs)
-        }
-        for future in as_completed(futures):
-            first, size = futures[future]
-            parts[first] = future.result()
-            done += size
-            if progress is not None:
-                progress(done)
+    for index, part in executor.as_completed(_paired_chunk, tasks, cancel):
+        first, size = spans[index]
+        parts[first] = part
+        done += size
+        if progress is not None:
+            progress(done)
     ordered = [parts[first] for first in sorted(parts)]
     return WhatIfResult(
         scenario_id=scenario.id,

@@ -23,11 +23,16 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from pyabc.model import Model
-from pyabc.parameters import Parameter
-from pyabc.transition import Transition
-from pyabc.transition.util import smart_cov
+
+from ..extras import require
+
+require("calibrate", "pyabc")  # this module is imported only by a calibration
+
+import pandas as pd  # noqa: E402
+from pyabc.model import Model  # noqa: E402
+from pyabc.parameters import Parameter  # noqa: E402
+from pyabc.transition import Transition  # noqa: E402
+from pyabc.transition.util import smart_cov  # noqa: E402
 
 WIDENING = 1.05
 """Proposal standard deviations are the population's times this: a little wider, so its tails cover the target's."""
@@ -61,7 +66,7 @@ class GaussianTransition(Transition):
 
     def log_pdf(self, x: np.ndarray) -> np.ndarray:
         """Log density at the rows of ``x`` (in the fitted columns' order)."""
-        from scipy.linalg import solve_triangular
+        solve_triangular = require("calibrate", "scipy.linalg").solve_triangular
 
         z = solve_triangular(self._chol, np.atleast_2d(x - self._mean).T, lower=True)
         return self._log_norm - 0.5 * np.sum(z**2, axis=0)

@@ -16,18 +16,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ..defaults import DEFAULT_HORIZON, DEFAULT_ORIGINS
+from ..report.tables import Table
 from ..scenario.calendar import format_month, parse_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
 from .calibration import DATABASE, CalibrationSettings, Posterior, calibrate
+from .forecast import DEFAULT_FORECAST_REPLICATIONS
 from .observations import cells_before, cells_within, record_end, require_observations, timeline_cells
 from .particles import DEFAULT_MISMATCH, Simulator, simulate_histories
-from .forecast import DEFAULT_FORECAST_REPLICATIONS
 from .scores import MODEL, CellForecast, Replicates, cell_forecasts, cell_table, filter_replicates, join_replicates, totals, totals_table
-from ..report.tables import Table
-
-DEFAULT_ORIGINS = ("1963-06", "1969-06", "1970-09")
-DEFAULT_HORIZON = 24
 
 
 @dataclass
@@ -56,7 +54,7 @@ class Backtest:
     cells: Table
     runs: int
     seed: int
-    draws: int
+    draws: int | None  # parameter vectors drawn per origin; None: one per run
 
     @property
     def forecasts(self) -> list[CellForecast]:
@@ -76,7 +74,7 @@ def backtest(
     draws: int | None = None,
     settings: CalibrationSettings | None = None,
     out_dir: str | Path = "reports/backtest",
-    client: Any = None,
+    executor: Any = None,
     simulator: Simulator | None = None,
     mismatch: float = DEFAULT_MISMATCH,
     replications: int = DEFAULT_FORECAST_REPLICATIONS,
@@ -114,7 +112,7 @@ def backtest(
             on_origin(label, "calibrating")
         folder = Path(out_dir) / label
         posterior = calibrate(
-            scenario, replace(settings, as_of=label), folder, client=client,
+            scenario, replace(settings, as_of=label), folder, executor=executor,
             resume=(folder / DATABASE).is_file(), progress=calibration_progress,
         )
         if on_origin:

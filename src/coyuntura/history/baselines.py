@@ -101,7 +101,8 @@ class Persistence:
             tally = counts.setdefault((cell.key, state), [0.0, 0.0])
             tally[0] += float(cell.observed)
             tally[1] += cell.months
-        recent, calm = {}, {}
+        recent: dict[str, float] = {}
+        calm: dict[str, float] = {}
         for key, base in constant.hazards.items():
             for state, target in ((True, recent), (False, calm)):
                 events, months = counts.get((key, state), [0.0, 0.0])

@@ -6,7 +6,9 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-import matplotlib
+from ..extras import require
+
+matplotlib = require("charts", "matplotlib")  # this module is imported only when a chart is drawn
 
 matplotlib.use("Agg")
 

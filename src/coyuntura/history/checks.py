@@ -18,14 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from ..defaults import DEFAULT_CHECK_RUNS
+from ..extras import require
 from ..report.tables import Column, Table
 from ..scenario.calendar import parse_month
 from ..scenario.schema import Scenario
 from .calibration import Posterior, free_parameters, prior_variable
-from .observations import Cell, cells_before, timeline_cells
+from .observations import Cell, cells_before, smoothed_probability, timeline_cells
 from .particles import simulate_histories
-
-DEFAULT_CHECK_RUNS = 1000
 
 
 def prior_values(scenario: Scenario, paths: list[str], n_runs: int, seed: int) -> dict[str, np.ndarray]:
@@ -53,14 +53,14 @@ class PosteriorChecks:
     def mean_log_score(self, which: str) -> float:
         """Mean log probability of the observed outcomes (half-run smoothing, as the scores use)."""
         p = getattr(self, which)
-        return float(np.mean(np.log((p * self.runs + 0.5) / (self.runs + 1.0))))
+        return float(np.mean(np.log(smoothed_probability(p, self.runs))))
 
     def plot(self, path: str | Path, title: str | None = None) -> Path:
         """Draw each cell's predictive probability of the record, prior against posterior, to ``path`` (PNG)."""
         return checks_chart(self, path, title or "Predictive checks")
 
     def to_frame(self) -> Any:
-        import pandas as pd
+        pd = require("data", "pandas")
 
         return pd.DataFrame(
             {"cell": [c.name for c in self.cells], "observed": [c.observed for c in self.cells], "prior": self.prior, "posterior": self.posterior}
@@ -101,8 +101,7 @@ def posterior_checks(scenario: Scenario, posterior: Posterior, runs: int = DEFAU
 
 def checks_chart(checks: PosteriorChecks, path: str | Path, title: str) -> Path:
     """Each cell's probability of what was observed: prior draws (x) against posterior draws (y)."""
-    from matplotlib.figure import Figure
-
+    Figure = require("charts", "matplotlib.figure").Figure
     from ..experiments.files import save_figure
 
     figure = Figure(figsize=(6.2, 6.0), dpi=120)

@@ -61,6 +61,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 
+from ..defaults import DEFAULT_FILTERED_RUNS
 from ..report.tables import Table, to_dict
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
@@ -79,9 +80,6 @@ from .scores import (
     kind_table,
     totals_table,
 )
-
-DEFAULT_FILTERED_RUNS = 8_000
-"""Particles in all (split among the replications) for the filtered score."""
 
 BaselineTraining = Literal["in-sample", "past"]
 BASELINE_TRAINING: tuple[str, ...] = ("in-sample", "past")

@@ -26,6 +26,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from ..defaults import DEFAULT_FORECAST_REPLICATIONS
 from ..engine.events import EventType, Outcome, actors_in_mask
 from ..engine.outcomes import outcome, runs_with_outcome
 from ..engine.state import REGIME_KEYS
@@ -38,8 +39,6 @@ from .particles import DEFAULT_MISMATCH, Histories, Simulator, simulate_historie
 FORECAST_OUTCOMES = ("coup_success", "coup_failed", "general_strike", "repression_wave", "popular_assembly", "workers_government")
 """The events a forecast reports, besides the regime at the horizon and who makes a successful coup."""
 
-DEFAULT_FORECAST_REPLICATIONS = 8
-"""Independent particle filters a forecast's runs are split among; its Monte Carlo errors come from their spread."""
 
 
 @dataclass

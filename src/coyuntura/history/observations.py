@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Literal, Sequence
 
+import numpy as np
+
 from ..engine.outcomes import outcome
 from ..report.tables import REGIME_LABELS
 from ..scenario.calendar import format_month
@@ -139,3 +141,15 @@ def require_observations(scenario: Scenario) -> None:
     """Raise a clear error when the scenario ships no observed timeline."""
     if not scenario.observations:
         raise ValueError(f"scenario {scenario.id!r} has no 'observations:' section: there is no observed timeline to use")
+
+
+def smoothed_probability(share: np.ndarray | float, runs: np.ndarray | float) -> np.ndarray:
+    """A Monte Carlo share of ``runs`` histories read as ``(share runs + 0.5) / (runs + 1)``: half a run either way,
+    so that an outcome no history reproduced still gets a finite log score (at most ``log(2 (runs + 1))`` lost)."""
+    return (np.asarray(share, dtype=float) * runs + 0.5) / (np.asarray(runs, dtype=float) + 1.0)
+
+
+def record_log_probability(share: np.ndarray, observed: np.ndarray, runs: np.ndarray | float) -> np.ndarray:
+    """Per cell, the log of the (smoothed) probability that simulated shares give to what the record observed."""
+    p = smoothed_probability(share, runs)
+    return np.where(np.asarray(observed, dtype=bool), np.log(p), np.log1p(-p))

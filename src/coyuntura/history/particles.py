@@ -6,7 +6,7 @@ answer to each cell is known as soon as the cell closes: did the outcome happen
 in the cell's window (from the event log), was the regime the observed one at
 the cell's month (from the state). Runs are numbered by position ``0..N-1``;
 each segment's random streams depend only on (seed, the segment's first month,
-position), so results do not depend on batch size or on the number of Dask workers.
+position), so results do not depend on batch size, the executor or its number of workers.
 
 With ``condition`` cells it is a particle filter, sequential importance
 resampling (Gordon, Salmond & Smith 1993): at the end of each conditioning cell
@@ -40,7 +40,7 @@ import numpy as np
 from ..engine.model import Model, compile_scenario
 from ..engine.outcomes import runs_with_outcome
 from ..engine.parameters import RunParameters, run_parameters
-from ..engine.simulate import Ensemble, concat_states, simulate
+from ..engine.simulate import Ensemble, concat_states, merge_ensembles, simulate
 from ..engine.state import REGIME_KEYS, State
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
@@ -92,35 +92,45 @@ class LocalSimulator:
         ]
 
 
-class DaskSimulator:
-    """Simulate on a Dask cluster through :mod:`coyuntura.parallel`, in chunks of runs (same numbers as in-process)."""
+class ExecutorSimulator:
+    """Simulate on an executor (a process pool, Dask: :mod:`coyuntura.executor`) in chunks of runs; same numbers as in-process."""
 
-    def __init__(self, client: Any, chunk_runs: int | None = None):
-        self.client = client
+    def __init__(self, executor: Any, chunk_runs: int | None = None):
+        from ..executor import as_executor
+
+        self.executor = as_executor(executor)
         self.chunk_runs = chunk_runs
-        self._scattered: dict[int, tuple[Scenario, Any]] = {}
+        self._shared: dict[int, tuple[Scenario, Any]] = {}
 
-    def _future(self, scenario: Scenario) -> Any:
-        cached = self._scattered.get(id(scenario))
+    def _handle(self, scenario: Scenario) -> Any:
+        cached = self._shared.get(id(scenario))
         if cached is None or cached[0] is not scenario:
-            cached = (scenario, self.client.scatter(scenario, broadcast=True, hash=False))
-            self._scattered[id(scenario)] = cached
+            cached = (scenario, self.executor.share(scenario))
+            self._shared[id(scenario)] = cached
         return cached[1]
 
     def run(self, scenario: Scenario, jobs: Sequence[Job], seed: int, until: int) -> list[Ensemble]:
-        from ..parallel import gather_chunks, submit_chunks
+        from ..parallel import chunk_runs_for, chunk_tasks, simulate_chunk
 
         total = sum(job.n_runs for job in jobs)
-        workers = max(1, len(self.client.scheduler_info().get("workers", {})))
-        chunk = self.chunk_runs or max(256, math.ceil(total / (2 * workers)))
-        pending = [
-            submit_chunks(
-                self.client, self._future(scenario), job.n_runs, seed, chunk, first_run=job.first_run,
-                resume=job.resume, parameters=job.parameters, until=until, keep_events=True, keep_state=True,
+        chunk = self.chunk_runs or chunk_runs_for(total, self.executor.workers, minimum=256)
+        tasks, owners = [], []
+        for position, job in enumerate(jobs):
+            parts = chunk_tasks(
+                self._handle(scenario), job.n_runs, chunk, first_run=job.first_run, resume=job.resume, parameters=job.parameters,
+                seed=seed, until=until, keep_events=True, keep_state=True,
             )
-            for job in jobs
-        ]
-        return [gather_chunks(parts) for parts in pending]
+            tasks += parts
+            owners += [position] * len(parts)
+        ensembles = self.executor.map(simulate_chunk, tasks)
+        return [merge_ensembles([e for e, owner in zip(ensembles, owners) if owner == position]) for position in range(len(jobs))]
+
+
+def simulator_for(executor: Any = None) -> Simulator:
+    """The simulator for ``executor``: in this process (compiled models kept) when it is None or inline, else chunks on it."""
+    if executor is None or not getattr(executor, "parallel", True):
+        return LocalSimulator()
+    return ExecutorSimulator(executor)
 
 
 @dataclass

@@ -17,7 +17,6 @@ from ..engine.simulate import Ensemble
 from ..engine.state import RegimeType
 from ..scenario.calendar import parse_month
 
-
 PATTERN_SCENARIO = "bolivia-1952"
 """The scenario whose source's account the patterns encode (their dates are that account's)."""
 

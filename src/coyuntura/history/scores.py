@@ -31,12 +31,14 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..defaults import DEFAULT_REPLICATES
 from ..engine.outcomes import outcome
+from ..extras import require
 from ..report.tables import Column, Table
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
-from .observations import DEFAULT_PERIOD, Cell, require_observations, timeline_cells
+from .observations import DEFAULT_PERIOD, Cell, record_log_probability, require_observations, smoothed_probability, timeline_cells
 from .particles import Histories, Simulator, simulate_histories
 
 MODEL = "model"
@@ -46,8 +48,6 @@ FORECASTERS = (MODEL, CONSTANT, PERSISTENCE)
 LABELS = {MODEL: "Model", CONSTANT: "Constant hazard", PERSISTENCE: "Persistence"}
 REGIME_KIND = "regime"
 """The kind of every regime cell in the breakdown by kind (events: their outcome key)."""
-DEFAULT_REPLICATES = 8
-"""Replicates for the jackknife estimate of the Monte Carlo error (blocks of runs, or independent filters)."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ class CellForecast:
         """The probability used for the log score (the model's smoothed by half a run)."""
         p = self.probabilities[forecaster]
         if forecaster == MODEL:
-            p = (p * self.model_runs + 0.5) / (self.model_runs + 1.0)
+            p = float(smoothed_probability(p, self.model_runs))
         return p
 
     def log_score(self, forecaster: str) -> float:
@@ -152,8 +152,7 @@ class Replicates:
         rows = self._rows(cells)
         p, n = p[rows], n[rows]
         y = np.array([cell.observed for cell in cells])[:, None]
-        smoothed = (p * n + 0.5) / (n + 1.0)
-        log = np.where(y, np.log(smoothed), np.log1p(-smoothed)).sum(axis=0)
+        log = record_log_probability(p, y, n).sum(axis=0)
         brier = ((p - y) ** 2).sum(axis=0)
         return _jackknife(log), _jackknife(brier)
 
@@ -303,7 +302,7 @@ def totals_table(
     if len(groups) > 1:
         rows.append(_totals_row("total", total_label, everything, replicates))
     best = {t.forecaster: t.log_score for t in totals(everything)}
-    winner = max(best, key=best.get) if everything else MODEL
+    winner = max(best, key=best.__getitem__) if everything else MODEL
     notes = (
         "Log score: sum of log(probability given to what happened); higher is better. Brier: sum of (p - observed)^2; lower is better.",
         f"Best total log score: {LABELS[winner].lower()}.",
@@ -339,7 +338,7 @@ def kind_table(forecasts: Sequence[CellForecast], title: str, replicates: Replic
 
 def forecasts_frame(forecasts: Sequence[CellForecast], **extra: Sequence[Any]) -> Any:
     """A pandas DataFrame, one row per cell: what it is, what happened, each forecaster's probability, log and Brier scores."""
-    import pandas as pd
+    pd = require("data", "pandas")
 
     rows = []
     for f in forecasts:

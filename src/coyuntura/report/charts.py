@@ -15,7 +15,9 @@ import math
 import textwrap
 from pathlib import Path
 
-import matplotlib
+from ..extras import require
+
+matplotlib = require("charts", "matplotlib")  # this module is imported only when a chart is drawn
 
 matplotlib.use("Agg")
 

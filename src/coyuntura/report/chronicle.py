@@ -179,7 +179,7 @@ def _coup(c: _Context) -> str:
         plotter = regional
     else:
         armies = [i for i in c.actors if c.model.scenario.actors[i].kind == "army"]
-        plotter = (armies or c.actors or [None])[0]
+        plotter = next(iter(armies or c.actors), None)
     backers = [i for i in order if i in c.actors and i != plotter]
     backers += [i for i in c.actors if i not in backers and i != plotter]
     subject = actor_phrase(c.model.actor_names[plotter]) if plotter is not None else "a military faction"
@@ -259,7 +259,7 @@ TEMPLATES: dict[EventType, Callable[[_Context], str]] = {
         f"A wave of repression strikes {c.who}: militants are killed and jailed, union radio and press seized."
     ),
     EventType.NATIONALIZATION: lambda c: (
-        f"The government nationalizes foreign-owned property" + (f", to the benefit of {c.names()}." if c.actors else ".")
+        "The government nationalizes foreign-owned property" + (f", to the benefit of {c.names()}." if c.actors else ".")
     ),
     EventType.AUSTERITY_PACKAGE: lambda c: (
         f"Under pressure from {c.names() or 'its creditors'}, the government adopts an austerity package: "
@@ -406,4 +406,5 @@ def chronicle(model: Model, run: int, seed: int = 0, start: str | None = None, u
     if int(run) < 0:
         raise ValueError(f"the run index must be 0 or more, got {run}")
     ensemble = simulate(model, 1, seed=seed, start=start, until=until, first_run=int(run), keep_events=True)
+    assert ensemble.events is not None  # kept: keep_events=True
     return chronicle_from_events(model, ensemble.events, int(run))

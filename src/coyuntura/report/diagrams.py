@@ -17,7 +17,9 @@ import textwrap
 from types import ModuleType
 from typing import Sequence
 
-import matplotlib
+from ..extras import require
+
+matplotlib = require("charts", "matplotlib")  # this module is imported only when a chart is drawn
 
 matplotlib.use("Agg")
 

@@ -1,5 +1,8 @@
 """Write a report folder: charts (PNG), tables (CSV and Markdown), ``report.json`` and a README index.
 
+The charts need matplotlib (the ``charts`` extra); without it the folder holds the tables and says why
+there are no charts.
+
 The folder is built in a temporary sibling directory and moved into place only
 when every file is written, so a crash never leaves a half-written report: the
 destination holds either the previous report or the new one. An existing
@@ -19,6 +22,7 @@ from typing import Any, Sequence
 
 from .. import __version__
 from ..engine.simulate import Ensemble
+from ..extras import MissingExtra
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .tables import Table, coup_count_table, event_table, regime_dynamics_table, regime_table, to_csv, to_dict, to_markdown
@@ -70,7 +74,16 @@ def _metadata(ensemble: Ensemble, scenario: Scenario | None, start: str | None) 
     }
 
 
-def _readme(meta: dict[str, Any], tables: Sequence[Table]) -> str:
+def charts_missing() -> str | None:
+    """Why a report's charts cannot be drawn (matplotlib, the ``charts`` extra, is missing), or None when they can."""
+    try:
+        from . import charts  # noqa: F401
+    except MissingExtra as missing:
+        return str(missing)
+    return None
+
+
+def _readme(meta: dict[str, Any], tables: Sequence[Table], missing: str | None = None) -> str:
     title = meta["scenario_title"] or meta["scenario"]
     lines = [
         f"# Report: {title}",
@@ -83,9 +96,12 @@ def _readme(meta: dict[str, Any], tables: Sequence[Table]) -> str:
         "## Files",
         "",
     ]
-    lines += [f"- [`{name}`]({name}): {description}" for name, description in FILES.items()]
-    lines += ["", "## Regime type over time", "", "![Regime type over time](regimes.png)", ""]
-    lines += ["## Strength of each actor", "", "![Strength of each actor](strength.png)", ""]
+    lines += [f"- [`{name}`]({name}): {description}" for name, description in FILES.items() if not (missing and name.endswith(".png"))]
+    if missing:
+        lines += ["", f"Charts not drawn: {missing}", ""]
+    else:
+        lines += ["", "## Regime type over time", "", "![Regime type over time](regimes.png)", ""]
+        lines += ["## Strength of each actor", "", "![Strength of each actor](strength.png)", ""]
     for table in tables:
         lines += [to_markdown(table).replace("### ", "## ", 1), ""]
     lines += [
@@ -121,10 +137,12 @@ def write_report(
     out.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
-        from .charts import regime_chart, strength_fan_chart  # matplotlib only when a report is written
+        missing = charts_missing()
+        if missing is None:
+            from .charts import regime_chart, strength_fan_chart  # matplotlib only when a report is written
 
-        regime_chart(ensemble, build / "regimes.png")
-        strength_fan_chart(ensemble, build / "strength.png")
+            regime_chart(ensemble, build / "regimes.png")
+            strength_fan_chart(ensemble, build / "strength.png")
         meta = _metadata(ensemble, scenario, start)
         named = {"regime_probabilities": regimes, "event_probabilities": events, "regime_dynamics": dynamics, "coup_counts": counts}
         for stem, table in ((stem, table) for stem, table in named.items() if table is not None):
@@ -134,10 +152,11 @@ def write_report(
             **meta,
             "regime_table": to_dict(regimes),
             "event_table": to_dict(events),
-            **({"regime_dynamics": to_dict(dynamics), "coup_counts": to_dict(counts)} if tallied else {}),
+            **({"regime_dynamics": to_dict(dynamics), "coup_counts": to_dict(counts)} if dynamics is not None and counts is not None else {}),
         }
         (build / "report.json").write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        (build / "README.md").write_text(_readme(meta, tuple(table for table in (regimes, events, dynamics, counts) if table is not None)), encoding="utf-8")
+        tables = tuple(table for table in (regimes, events, dynamics, counts) if table is not None)
+        (build / "README.md").write_text(_readme(meta, tables, missing), encoding="utf-8")
         os.chmod(build, 0o755)
         _swap_into_place(build, out)
     except BaseException:

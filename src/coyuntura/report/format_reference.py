@@ -21,12 +21,12 @@ from typing import Any, Iterator
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from ..atomic import write_bytes
 from ..engine.mechanisms import SCHEDULE
 from ..scenario.calendar import parse_month
 from ..scenario.quantities import Prior, Quantity
 from ..scenario.refs import ActorReference
 from ..scenario.schema import Government, Relation, Scenario, Snapshot, SystemState
-from ..atomic import write_bytes
 from .describe import state_variable_meanings
 
 REGENERATE = "make docs"

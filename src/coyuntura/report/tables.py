@@ -20,8 +20,8 @@ import numpy as np
 from ..engine.outcomes import OUTCOMES
 from ..engine.simulate import Ensemble
 from ..engine.state import REGIME_KEYS
+from ..extras import require
 from ..scenario.calendar import format_month
-
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,7 +77,7 @@ class Table:
 
     def to_frame(self) -> "pd.DataFrame":
         """The table as a pandas DataFrame: one column per column key; the title and notes in ``DataFrame.attrs``."""
-        import pandas as pd
+        pd = require("data", "pandas")
 
         frame = pd.DataFrame(list(self.rows), columns=[c.key for c in self.columns])
         frame.attrs.update(title=self.title, notes=list(self.notes), labels={c.key: c.label for c in self.columns})

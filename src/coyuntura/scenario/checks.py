@@ -184,7 +184,7 @@ def _experiments(scenario: Scenario) -> list[Problem]:
                 problems.append(Problem(f"{where}.set", f"{path} {mismatch}"))
                 continue
             bounds = value_bounds(scenario, path) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-            if bounds is not None and not bounds[0] <= value <= bounds[1]:
+            if bounds is not None and isinstance(value, (int, float)) and not bounds[0] <= value <= bounds[1]:
                 problems.append(Problem(f"{where}.set", f"{path} = {value:g} is outside the allowed range [{bounds[0]:g}, {bounds[1]:g}]"))
         for position, identifier in enumerate(experiment.cancel_events):
             if identifier not in event_ids:
@@ -210,7 +210,7 @@ def _observations(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(f"observations.{index}.{field}", f"{format_month(item.first)}..{format_month(item.last)} is outside the calendar {span}"))
     for index, item in enumerate(observations):
         if item.outcome is not None and item.observed:
-            quiet = set()
+            quiet: set[int] = set()
             for other in observations:
                 if other.outcome == item.outcome and not other.observed:
                     quiet.update(range(other.first, other.last + 1))

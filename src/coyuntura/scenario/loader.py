@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
@@ -25,6 +25,9 @@ from ruamel.yaml.scanner import RoundTripScanner
 from .checks import check_scenario
 from .errors import Problem, ScenarioError
 from .schema import Scenario
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 MAX_SCENARIO_BYTES = 2_000_000
 """Scenario files larger than this are refused before parsing."""
@@ -298,7 +301,7 @@ def _path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-def validation_message(item: dict[str, Any]) -> str:
+def validation_message(item: ErrorDetails) -> str:
     """A pydantic error item as one plain sentence."""
     message = item["msg"]
     if message.startswith("Value error, "):

@@ -10,7 +10,7 @@ unknown actor is refused with the same clear errors as a file.
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, Mapping
 
 from pydantic import ValidationError
 
@@ -148,7 +148,7 @@ def with_values(scenario: Scenario, changes: dict[str, Any], reason: str = "what
     return changed
 
 
-def relax_priors(scenario: Scenario, changes: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def relax_priors(scenario: Scenario, changes: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """``changes`` plus, for a number set outside its prior, the removal of that prior (a what-if may leave
     the calibration range), and a note on each. Every path must exist (a :class:`PathError` otherwise)."""
     relaxed: dict[str, Any] = {}
@@ -171,7 +171,7 @@ def _prior(scenario: Scenario, path: str) -> dict[str, Any] | None:
     return prior if isinstance(prior, dict) else None
 
 
-def _index(items: list, key: str) -> int:
+def _index(items: list[Any], key: str) -> int:
     for index, item in enumerate(items):
         if isinstance(item, dict) and item.get("id") == key:
             return index

@@ -95,7 +95,7 @@ class Quantity(Frozen):
         return f"assumption: {self.assumption}"
 
 
-def _bounded(low: float, high: float):
+def _bounded(low: float, high: float) -> AfterValidator:
     def check(quantity: Quantity) -> Quantity:
         if not low <= quantity.value <= high:
             raise ValueError(f"value {quantity.value} is outside the allowed range [{low:g}, {high:g}]")
@@ -137,7 +137,7 @@ def quantity_bounds(annotation: object) -> tuple[float, float] | None:
     """The allowed range of a bounded quantity annotation, if it has one."""
     for meta in getattr(annotation, "__metadata__", ()):
         func = getattr(meta, "func", None)
-        bounds = getattr(func, "bounds", None)
+        bounds: tuple[float, float] | None = getattr(func, "bounds", None)
         if bounds is not None:
             return bounds
     return None

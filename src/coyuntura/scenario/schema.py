@@ -9,7 +9,7 @@ events and snapshots of the described state at later months. Every number is a
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, cast
 
 from pydantic import BeforeValidator, Field, PlainSerializer, StrictBool, StrictFloat, StrictInt, StringConstraints, create_model, model_validator
 
@@ -147,7 +147,7 @@ class SystemState(Frozen):
 SystemOverride = create_model(  # every system variable optional, for snapshots
     "SystemOverride",
     __base__=Frozen,
-    **{name: (Optional[Annotated[(field.annotation, *field.metadata)]], None) for name, field in SystemState.model_fields.items()},
+    **cast("dict[str, Any]", {name: (Optional[Annotated[(field.annotation, *field.metadata)]], None) for name, field in SystemState.model_fields.items()}),
 )
 
 
@@ -223,7 +223,7 @@ class Snapshot(Frozen):
     description: str
     government: Government
     actors: dict[ActorRef, ActorOverride] = Field(default_factory=dict)
-    system: SystemOverride = Field(default_factory=SystemOverride)  # type: ignore[valid-type]
+    system: SystemOverride = Field(default_factory=SystemOverride)
     assembly: StrictBool = False
     nationalized: tuple[Identifier, ...] = Field(default_factory=tuple, description="Holdings in state hands by this month.")
 
@@ -262,7 +262,7 @@ class Observation(Provenance):
     """
 
     id: Identifier
-    outcome: Optional[OutcomeKey] = Field(default=None, description="The event kind observed (an outcome of the event log).")  # type: ignore[valid-type]
+    outcome: Optional[OutcomeKey] = Field(default=None, description="The event kind observed (an outcome of the event log).")
     regime: Optional[RegimeKey] = Field(default=None, description="Or: the regime type observed in power.")
     month: Optional[MonthField] = Field(default=None, description="The month it happened (or held).")
     window: Optional[tuple[MonthField, MonthField]] = Field(default=None, description="Or: [first, last] month, as the record dates it.")
@@ -302,12 +302,20 @@ class NotRepresented(Frozen):
     reason: str
 
 
-Mechanisms = create_model(
-    "Mechanisms",
-    __base__=Frozen,
-    __doc__="Parameters of every mechanism, by name (see ``coyuntura.engine.mechanisms``).",
-    **{module.NAME: (module.Params, ...) for module in SCHEDULE},
-)
+if TYPE_CHECKING:
+
+    class Mechanisms(Frozen):
+        """For type checkers: one field per mechanism, named by the schedule (each its module's ``Params``)."""
+
+        def __getattr__(self, name: str) -> Any: ...
+
+else:
+    Mechanisms = create_model(
+        "Mechanisms",
+        __base__=Frozen,
+        __doc__="Parameters of every mechanism, by name (see ``coyuntura.engine.mechanisms``).",
+        **{module.NAME: (module.Params, ...) for module in SCHEDULE},
+    )
 
 
 ScenarioId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
@@ -327,7 +335,7 @@ class Scenario(Frozen):
     system: SystemState
     holdings: tuple[Holding, ...] = Field(default_factory=tuple, description="Named holdings a government may nationalize (M14).")
     relations: tuple[Relation, ...] = Field(default_factory=tuple)
-    mechanisms: Mechanisms  # type: ignore[valid-type]
+    mechanisms: Mechanisms
     events: tuple[Event, ...] = Field(default_factory=tuple)
     snapshots: tuple[Snapshot, ...] = Field(default_factory=tuple)
     not_represented: tuple[NotRepresented, ...] = Field(default_factory=tuple)
@@ -356,7 +364,7 @@ class Scenario(Frozen):
 
     def attribute(self, actor: Actor | ActorOverride, name: str) -> Quantity:
         """An actor's attribute, falling back on ``actor_defaults``."""
-        value = getattr(actor, name)
+        value: Quantity | None = getattr(actor, name)
         if value is None:
             value = getattr(self.actor_defaults, name)
         if value is None:

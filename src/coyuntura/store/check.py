@@ -23,7 +23,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .runstore import SCHEMA, RunStore, StoreError, _first_line, is_duckdb_file
+from .errors import StoreError, first_line
+from .runstore import RunStore
+from .schema import SCHEMA, is_duckdb_file
 
 TABLES = ("records", "items", "artifacts")
 JSON_COLUMNS = {"records": ("parameters", "summary"), "items": ("parameters", "result")}
@@ -78,7 +80,7 @@ class Repair:
 
 
 def expected_columns() -> dict[str, list[str]]:
-    """Each table's columns as :data:`~coyuntura.store.runstore.SCHEMA` creates them."""
+    """Each table's columns as :data:`~coyuntura.store.schema.SCHEMA` creates them."""
     import duckdb
 
     with duckdb.connect(":memory:") as connection:
@@ -107,14 +109,14 @@ def read_table(connection: Any, table: str, columns: list[str]) -> tuple[list[di
     try:
         rowids = [row[0] for row in connection.execute(f"SELECT rowid FROM {table} ORDER BY rowid").fetchall()]
     except duckdb.Error as error:
-        return [], {column: _first_line(error) for column in columns}
+        return [], {column: first_line(error) for column in columns}
     rows = {rowid: {} for rowid in rowids}
     damaged = {}
     for column in columns:
         try:
             values = connection.execute(f"SELECT rowid, {column} FROM {table} ORDER BY rowid").fetchall()
         except duckdb.Error as error:
-            damaged[column] = _first_line(error)
+            damaged[column] = first_line(error)
             continue
         for rowid, value in values:
             if rowid in rows:
@@ -154,11 +156,11 @@ def verify_store(store: RunStore) -> StoreCheck:
         check.problems.append(f"{path} is not a DuckDB database ({size:,} bytes{', empty' if size == 0 else ''})")
         return check
     check.repairable = True  # if any problem is found below
-    with store._lock(write=False):
+    with store.lock(write=False):
         try:
             connection = duckdb.connect(str(path), read_only=True)
         except duckdb.Error as error:
-            check.problems.append(f"the database cannot be opened: {_first_line(error)}")
+            check.problems.append(f"the database cannot be opened: {first_line(error)}")
             return check
         try:
             tables = _verify_tables(connection, check)
@@ -182,7 +184,7 @@ def _verify_tables(connection: Any, check: StoreCheck) -> dict[str, list[dict[st
         ).fetchall():
             present.setdefault(table, []).append(column)
     except duckdb.Error as error:
-        check.problems.append(f"the list of tables cannot be read: {_first_line(error)}")
+        check.problems.append(f"the list of tables cannot be read: {first_line(error)}")
         return {}
     tables: dict[str, list[dict[str, Any]]] = {}
     for table in TABLES:
@@ -248,7 +250,7 @@ def _verify_links(store: RunStore, tables: dict[str, list[dict[str, Any]]], chec
         try:
             rows = _parquet_rows(where)
         except Exception as error:  # noqa: BLE001 - any failure to read the file is the problem reported
-            artifact_problems.append(f"{label}: the Parquet file cannot be read: {_first_line(error)}")
+            artifact_problems.append(f"{label}: the Parquet file cannot be read: {first_line(error)}")
             continue
         read += 1
         if row.get("rows") is not None and rows != row["rows"]:
@@ -289,7 +291,7 @@ def repair_store(store: RunStore) -> Repair:
         serial += 1
         aside = path.with_name(f"{path.name}.damaged-{stamp}-{serial}")
     expected = expected_columns()
-    with store._lock(write=True):
+    with store.lock(write=True):
         try:
             os.replace(path, aside)
             wal = Path(str(path) + ".wal")
@@ -304,7 +306,7 @@ def repair_store(store: RunStore) -> Repair:
             old = duckdb.connect(str(aside), read_only=True)
         except duckdb.Error as error:
             old = None
-            repair.unreadable = _first_line(error)
+            repair.unreadable = first_line(error)
         if old is not None:
             try:
                 present = {table for (table,) in old.execute("SELECT DISTINCT table_name FROM duckdb_columns() WHERE schema_name = 'main'").fetchall()}
@@ -312,7 +314,7 @@ def repair_store(store: RunStore) -> Repair:
                     if table in present:
                         salvaged[table], _ = read_table(old, table, expected[table])
             except duckdb.Error as error:
-                repair.unreadable = _first_line(error)
+                repair.unreadable = first_line(error)
             finally:
                 try:
                     old.close()
@@ -371,7 +373,7 @@ def _salvage(store: RunStore, salvaged: dict[str, list[dict[str, Any]]], expecte
         records[row["id"]] = row
     items: dict[tuple[str, str], dict[str, Any]] = {}
     for row in salvaged["items"]:
-        key = (row.get("record_id"), row.get("item_key"))
+        key: tuple[Any, Any] = (row.get("record_id"), row.get("item_key"))
         if None in key or key[0] not in records or key in items:
             continue
         try:

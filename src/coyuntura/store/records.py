@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
-from ..engine.labelled import STORE_PREFIX, dataset_tables
+from ..engine.labelled import STORE_PREFIX, ensemble_tables
 from ..engine.simulate import Ensemble
 from ..report.tables import Column, Table, standard_error
 from ..scenario.calendar import format_month
@@ -39,11 +39,12 @@ def stored_dataset(ensemble: Ensemble) -> "xr.Dataset":
 def record_run(store: RunStore, kind: str, scenario: Scenario, ensemble: Ensemble, wall_time: float,
                parameters: Mapping[str, Any] | None = None, name: str | None = None) -> str:
     """Record a finished simulation (``run``, ``forecast``): its summary, each run's final regime, and its labelled
-    summaries (:func:`stored_dataset`, as ``dataset-*`` Parquet tables that ``runs export --format netcdf`` rebuilds)."""
-    artifacts = {}
+    summaries (:func:`stored_dataset`, as ``dataset-*`` Parquet tables that ``runs export --format netcdf`` rebuilds;
+    written without xarray, which only the ``data`` extra installs)."""
+    artifacts: dict[str, dict[str, np.ndarray]] = {}
     if ensemble.final_regime is not None:
         artifacts["final_regime"] = {"run": np.arange(ensemble.n_runs, dtype=np.int64), "regime": ensemble.final_regime.astype(np.int8)}
-    for table, columns in dataset_tables(stored_dataset(ensemble)).items():
+    for table, columns in ensemble_tables(ensemble).items():
         artifacts[STORE_PREFIX + table] = columns
     return store.record(
         kind, wall_time, ensemble_summary(ensemble), artifacts, scenario=scenario, parameters=parameters, seed=ensemble.seed,
@@ -62,7 +63,7 @@ def outcome_probabilities(record: Mapping[str, Any]) -> dict[str, tuple[float, f
         if "p" in row:
             found[name] = (float(row["p"]), float(row["se"]))
         elif "intervention" in row and n:
-            found[name] = (float(row["intervention"]), standard_error(float(row["intervention"]), n))
+            found[name] = (float(row["intervention"]), float(standard_error(float(row["intervention"]), n)))
     if not found:
         raise StoreError(f"record {record['id']} ({record['kind']}) holds no outcome probabilities to compare")
     order = {name: position for position, name in enumerate(OUTCOME_NAMES)}

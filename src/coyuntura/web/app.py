@@ -33,9 +33,10 @@ from importlib import resources
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, AsyncIterator, Optional, Sequence
 
-from fastapi import FastAPI, HTTPException, Path as PathParam, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.trustedhost import TrustedHostMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -53,8 +54,8 @@ from .models import MAX_BODY_BYTES, ChronicleRequest, ErrorView, Interventions, 
 
 JOB_ID = r"^[0-9a-f]{1,32}$"
 RECORD_ID = r"^[0-9a-f]{1,32}$"
-ERRORS = {404: {"model": ErrorView}, 413: {"model": ErrorView}, 422: {"model": ErrorView}}
-BODY_ERRORS = {**ERRORS, 400: {"model": ErrorView, "description": "The body is not readable JSON (invalid UTF-8, nested too deeply, a number too long)."}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": ErrorView}, 413: {"model": ErrorView}, 422: {"model": ErrorView}}
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {**ERRORS, 400: {"model": ErrorView, "description": "The body is not readable JSON (invalid UTF-8, nested too deeply, a number too long)."}}
 HISTORY_PAGE_MAX = 500
 """Most records one ``/api/history`` page holds."""
 _UNREADABLE_BODY = "There was an error parsing the body"  # FastAPI's 400 for a body json.loads cannot read

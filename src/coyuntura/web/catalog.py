@@ -126,7 +126,7 @@ def describe(scenario: Scenario) -> dict[str, Any]:
         for q in report.quantities
         if q.prior is not None
     ]
-    citations = [
+    citations: list[dict[str, Any]] = [
         {"where": q.path, "locator": _locator(q.locator), "says": q.says} for q in report.quantities if q.locator is not None and q.says
     ]
     for actor in scenario.actors:

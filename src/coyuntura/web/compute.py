@@ -185,6 +185,7 @@ def run_request(
 def whatif_result(prepared: Prepared, request: RunRequest, arms: list[Arm]) -> WhatIfResult:
     """The arms of a what-if as the what-if library's paired result (differences, SEs, 95% intervals)."""
     by_name = {arm.name: arm for arm in arms}
+    assert prepared.intervention is not None  # a what-if's two arms come from an intervention
     return WhatIfResult(
         scenario_id=prepared.scenario.id,
         intervention=prepared.intervention,
@@ -292,7 +293,7 @@ def ensemble_payload(ensemble: Ensemble) -> dict[str, Any]:
             "keys": list(REGIME_KEYS),
             "labels": [REGIME_LABELS.get(k, k) for k in REGIME_KEYS],
             "p": _round(regime_p.T),
-            "se": _round(standard_error(regime_p, n).T),
+            "se": _round(np.transpose(standard_error(regime_p, n))),
         },
         "events": table_payload(event_table(ensemble)),
     }
@@ -333,7 +334,7 @@ def chronicle_payload(prepared: Prepared, run: int, seed: int, arm: str) -> dict
     """Run ``run`` of one arm told as dated sentences, each with its mechanism and source locators."""
     if arm == "intervention" and prepared.changed is None:
         raise ValueError("arm 'intervention' needs an intervention (experiment, changes or cancel_events)")
-    scenario = prepared.changed if arm == "intervention" else prepared.scenario
+    scenario = prepared.changed if arm == "intervention" and prepared.changed is not None else prepared.scenario
     lines = chronicle(compile_scenario(scenario), run, seed=seed, start=prepared.start, until=prepared.until)
     return {
         "scenario": prepared.scenario.id,

@@ -1,7 +1,8 @@
 """Jobs: simulations run off the request thread, with progress and cancellation.
 
-Jobs run in a pool of worker processes (``spawn``ed, so a worker never inherits the
-server's threads or locks): while workers simulate, the server's event loop keeps
+Jobs run in a pool of worker processes from :mod:`coyuntura.executor` (``spawn``ed, so a
+worker never inherits the server's threads or locks; a pool broken by a dead worker is
+replaced at the next submit): while workers simulate, the server's event loop keeps
 answering, and a second user's job runs on another worker instead of waiting behind
 the first. An interactive what-if (at most :data:`SPLIT_WORK` trajectory-months per
 arm) runs its baseline and its intervention as two tasks side by side, which halves
@@ -25,16 +26,15 @@ tests and small machines): same interface, same results.
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 import uuid
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Optional
 
 from ..engine.simulate import SimulationCancelled
+from ..executor import BrokenWorker, Executor, ProcessExecutor, ThreadExecutor, process_context
 from ..store.runstore import RunStore
 from .compute import Arm, JobCancelled, Prepared, arm_names, assemble, record, run_request, simulate_arm
 from .models import RunRequest
@@ -171,7 +171,7 @@ class JobManager:
         self.keep_seconds = keep_seconds
         self.on_done = on_done
         self.split_work = split_work
-        self._context = multiprocessing.get_context("spawn")
+        self._context = process_context()
         self._done = self._context.RawArray("q", 2 * max_active)
         self._started = self._context.RawArray("b", 2 * max_active)
         self._cancel = self._context.RawArray("b", max_active)
@@ -185,10 +185,8 @@ class JobManager:
 
     def _new_executor(self) -> Executor:
         if self.processes:
-            return ProcessPoolExecutor(
-                self.workers, mp_context=self._context, initializer=_init_worker, initargs=(self._done, self._started, self._cancel)
-            )
-        return ThreadPoolExecutor(self.workers, thread_name_prefix="coyuntura-job")
+            return ProcessExecutor(self.workers, initializer=_init_worker, initargs=(self._done, self._started, self._cancel))
+        return ThreadExecutor(self.workers, name="coyuntura-job")
 
     def start(self, warm: bool = True) -> None:
         """Start the pool; with ``warm``, start every worker now and wait until each has run the engine once."""
@@ -208,7 +206,7 @@ class JobManager:
                     self._cancel[job.slot] = 1
             executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+            executor.close()  # waits for the workers; jobs not started are cancelled
         self._assembler.shutdown(wait=True)
 
     # --- jobs ---
@@ -244,11 +242,7 @@ class JobManager:
     def _submit_all(self, tasks: list[tuple]) -> list[Future]:
         if self._executor is None:
             self._executor = self._new_executor()
-        try:
-            return [self._executor.submit(*task) for task in tasks]
-        except BrokenProcessPool:  # a worker died (e.g. out of memory): start a fresh pool
-            self._executor = self._new_executor()
-            return [self._executor.submit(*task) for task in tasks]
+        return [self._executor.submit(*task) for task in tasks]  # a pool broken by a dead worker is replaced here
 
     def get(self, job_id: str) -> Job:
         """The job, its status and progress brought up to date; ``KeyError`` if unknown."""
@@ -332,7 +326,7 @@ class JobManager:
             error = future.exception()
             if isinstance(error, SimulationCancelled):  # JobCancelled too
                 return "cancelled", None
-            if isinstance(error, BrokenProcessPool):
+            if isinstance(error, BrokenWorker):
                 return "failed", "the worker process running this job died (out of memory?); try fewer runs or a shorter span"
             if error is not None:
                 return "failed", f"{type(error).__name__}: {error}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from ..extras import require
+
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 """Hosts that keep the server private to this machine."""
 
@@ -24,7 +26,7 @@ def serve(
     Bound to a loopback address, the server also refuses requests whose Host header
     names another host (DNS rebinding).
     """
-    import uvicorn
+    uvicorn = require("web", "uvicorn")
 
     from ..store import RunStore
     from .app import create_app

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import Field, StrictBool, ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
-
 from pydantic.fields import FieldInfo
 
 from ...scenario.quantities import Frozen
@@ -50,6 +49,7 @@ class MechanismParams(Frozen):
             result = handler(value)
         except ValidationError as error:
             if any(item["type"] == "too_short" and not item["loc"] for item in error.errors()):
+                assert info.field_name is not None  # a field validator is always given its field's name
                 field = cls.model_fields[info.field_name]
                 raise ValueError(f"the role {info.field_name!r} needs at least one actor: {field.description}") from None
             raise
@@ -87,7 +87,7 @@ class Month:
     model: "Model"
     draws: "Draws"
     log: "EventLog"
-    scratch: dict
+    scratch: dict[str, Any]  # per-run values mechanisms hand on within the month: arrays over runs (last axis), dicts of them
     parameters: dict[str, SimpleNamespace] | None = None
     positions: np.ndarray | None = None  # the runs of ``parameters`` this month is restricted to (per-run values are cut lazily)
 
@@ -122,7 +122,7 @@ def at_runs(value: Any, runs: np.ndarray) -> Any:
     return value[runs] if isinstance(value, np.ndarray) else value
 
 
-def _restrict(value, positions: np.ndarray):
+def _restrict(value: Any, positions: np.ndarray) -> Any:
     """Per-run scratch values (arrays over runs, last axis; dicts of them) at ``positions``."""
     if isinstance(value, dict):
         return {key: _restrict(item, positions) for key, item in value.items()}

@@ -14,6 +14,8 @@ Equation: ``target_a = logistic(intercept - distance_coef |radicalism_a - policy
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import Coefficient, NonNegative, Unit
@@ -65,11 +67,12 @@ class Params(MechanismParams):
     hardship_recovery: Unit
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     speaks_nationalism = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY)
     # The terms every actor shares are computed once (the same numbers, not recomputed per actor).
     corruption_term = p.corruption_coef * state.corruption
     mystification_terms: dict[str, np.ndarray] = {}
+    mystification: np.ndarray | float
     for actor in month.model.domestic_actors:
         if actor in p.rural_actors:
             kind, mystification = "rural", state.mystification_rural

@@ -22,6 +22,8 @@ and join the popular side of a coup contest.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import Coefficient, NonNegative, Unit
@@ -87,21 +89,23 @@ ACTIVE_ORGANIZATION = 0.01
 """A foco is in the field while its organization is above this."""
 
 
-def active_foco(state: State, p) -> np.ndarray:
+def active_foco(state: State, p: SimpleNamespace) -> np.ndarray:
     """Runs with a guerrilla foco active (in the jungle or in the capital)."""
-    return state.organization[p.guerrillas] > ACTIVE_ORGANIZATION
+    active: np.ndarray = state.organization[p.guerrillas] > ACTIVE_ORGANIZATION
+    return active
 
 
-def foco_in_the_field(state: State, p) -> np.ndarray:
+def foco_in_the_field(state: State, p: SimpleNamespace) -> np.ndarray:
     """How much of a guerrilla war is under way: an active foco, by the share of its fighters in the jungle.
 
     Teoponte's campaign in the jungle raised the tensions and precipitated the officers' clash with the
     popular forces (The Guerrilla Movement, L383-388); fighters standing in the capital join the defence
     instead (``urban_guerrilla_force``)."""
-    return active_foco(state, p) * (1.0 - p.urban_share)
+    in_the_field: np.ndarray = active_foco(state, p) * (1.0 - p.urban_share)
+    return in_the_field
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     g = p.guerrillas
     active = active_foco(state, p)
     rate = log_linear_rate(p.defeat_intercept, (p.defeat_army_coef, state.army_capacity)) * (1.0 - p.urban_share)
@@ -129,7 +133,8 @@ def apply(state: State, p, month: Month) -> None:
     month.log.record(month.index, forms, EventType.GUERRILLA_FOCO, month.mechanism_code(NAME), actor_mask([g, students]))
 
 
-def urban_guerrilla_force(state: State, p) -> np.ndarray:
+def urban_guerrilla_force(state: State, p: SimpleNamespace) -> np.ndarray:
     """Armed force of the fighters who stand in the capital rather than the jungle."""
     g = p.guerrillas
-    return p.urban_share * state.weight[g] * state.organization[g] * state.arms[g]
+    force: np.ndarray = p.urban_share * state.weight[g] * state.organization[g] * state.arms[g]
+    return force

@@ -30,6 +30,8 @@ probability ``logistic(accept_intercept + accept_unity_coef x unity)``.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import Coefficient, NonNegative, Unit
@@ -118,7 +120,7 @@ class Params(MechanismParams):
     accepted_support: Unit
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     nationalist_military = state.regime == RegimeType.NATIONALIST_MILITARY
     coopted = np.zeros(state.n_runs)
     for party in p.coopted_parties:

@@ -16,6 +16,8 @@ government hands out arms at ``distribution_rate x max(policy - 0.5, 0)``.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import NonNegative, Unit
@@ -65,7 +67,7 @@ def mobilized_force(state: State, month: Month, mobilized: dict[int, np.ndarray]
     return force
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     not_workers_government = state.regime != RegimeType.WORKERS_GOVERNMENT
     handout = p.distribution_rate * np.maximum(state.policy - 0.5, 0.0)
     for actor in p.workers:

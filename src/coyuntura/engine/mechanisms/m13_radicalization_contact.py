@@ -15,6 +15,8 @@ x sum_b w_ba mobilization_b (radicalism_b - radicalism_a)``; over alliances,
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import NonNegative, Unit
@@ -52,7 +54,7 @@ class Params(MechanismParams):
     resource_rate: NonNegative
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     model = month.model
     # Everyone moves from last month's positions: keep those of the actors that move (the rest stay put).
     before = {target: state.radicalism[target].copy() for _, target, _ in model.influence}

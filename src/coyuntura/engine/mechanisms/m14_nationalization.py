@@ -26,6 +26,9 @@ the scenario dates (``available_from``) comes into private hands that month.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ...scenario.quantities import Coefficient, NonNegative, Unit
@@ -34,6 +37,9 @@ from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
 from .base import MechanismParams, Month, role
+
+if TYPE_CHECKING:
+    from ..model import Model
 
 NAME = "nationalization"
 TITLE = "Nationalizations and concessions"
@@ -100,7 +106,7 @@ class Params(MechanismParams):
     concession_hostility_relief: Unit
 
 
-def us_holdings_expropriated(state: State, model, month_index: int) -> np.ndarray:
+def us_holdings_expropriated(state: State, model: Model, month_index: int) -> np.ndarray:
     """Share of the US-owned holdings that exist and are in the state's hands: expropriations the US has not
     accepted (U.S. Imperialism, L361-363: the Gulf decision stood, and Washington pressed for compensation)."""
     taken = np.zeros(state.n_runs)
@@ -114,7 +120,7 @@ def us_holdings_expropriated(state: State, model, month_index: int) -> np.ndarra
     return taken / max(counted, 1)
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     model = month.model
     nationalist = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY) | (
         state.regime == RegimeType.WORKERS_GOVERNMENT

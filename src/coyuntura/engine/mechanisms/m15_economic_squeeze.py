@@ -14,6 +14,8 @@ which M1 reads through the squeeze (``squeeze_coef``).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import NonNegative, Unit
@@ -56,7 +58,7 @@ class Params(MechanismParams):
     capital_support_loss: NonNegative
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     target = p.base_squeeze + p.left_policy_coef * np.maximum(state.policy, 0.0)
     state.squeeze[:] = relax(state.squeeze, target, p.adjustment_speed)
     borrowing = p.foreign_loan_rate * state.squeeze * (1.0 - state.dependence)

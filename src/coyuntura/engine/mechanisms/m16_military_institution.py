@@ -23,6 +23,8 @@ president resists a Popular Assembly (read by M11).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import NonNegative, Unit
@@ -84,5 +86,5 @@ def purge_after_clash(state: State, month: Month, defeated_by_masses: np.ndarray
     month.log.record(month.index, purge, EventType.PLOTTERS_PURGED, month.mechanism_code(NAME), actor_mask([p.right_faction]))
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     """Nothing happens monthly: purges follow the confrontations the coup module reports."""

@@ -20,6 +20,8 @@ armed popular force against the army, else it fails and is logged.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import Coefficient, NonNegative, Unit
@@ -29,7 +31,7 @@ from ..forces import army_faction_force, political_mean
 from ..formal import contest_success_probability, hazard_probability, log_linear_rate, relax
 from ..government import install
 from ..state import RegimeType, State
-from .base import at_runs, MechanismParams, Month, role
+from .base import MechanismParams, Month, at_runs, role
 
 NAME = "polarization"
 TITLE = "Polarization and the two end points"
@@ -99,7 +101,7 @@ def workers_take_power(state: State, month: Month, attempt: np.ndarray, popular_
     return success
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     model = month.model
     spread = political_mean(state, np.abs(state.radicalism), model.domestic_actors)
     state.polarization[:] = relax(state.polarization, spread, p.adjustment_speed)

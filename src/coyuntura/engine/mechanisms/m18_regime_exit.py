@@ -21,6 +21,8 @@ scenario declares for the new type (``coalition_<type>``, ``policy_<type>``).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import Coefficient, NonNegative, Signed, Unit
@@ -100,7 +102,7 @@ def palace_succession(
     state.months_since_ruler_death[dies] = 0  # a trigger of strikes (M6) this month and the next
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     code = month.mechanism_code(NAME)
     military = np.isin(state.regime, [int(r) for r in MILITARY_REGIMES])
     dies = military & (state.months_in_power > 0) & (month.draws.uniform("ruler_death") < p.leader_death_rate)

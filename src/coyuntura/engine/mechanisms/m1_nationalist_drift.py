@@ -18,9 +18,11 @@ a workers' government holds a left one.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
-from ...scenario.quantities import NonNegative, Signed, Unit
+from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..forces import army_faction_force
 from ..formal import relax
@@ -69,7 +71,7 @@ class Params(MechanismParams):
     anchor_speed: Unit
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     nationalist = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY)
     left_mobilization = np.zeros(state.n_runs)
     for actor in p.labor:

@@ -21,6 +21,8 @@ progressive room. Soviet aid eases the squeeze of a left-leaning government.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import Coefficient, NonNegative, Unit
@@ -82,7 +84,7 @@ class Params(MechanismParams):
     soviet_aid_relief: NonNegative
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     expropriated = m14.us_holdings_expropriated(state, month.model, month.index)
     target = logistic(p.hostility_intercept + p.hostility_policy_coef * state.policy + p.expropriation_coef * expropriated)
     state.us_hostility[:] = relax(state.us_hostility, target, p.hostility_speed)

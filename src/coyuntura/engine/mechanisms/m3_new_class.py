@@ -14,6 +14,8 @@ raises the coup hazard (coup module).
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from ...scenario.quantities import Coefficient, NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
@@ -57,7 +59,7 @@ class Params(MechanismParams):
     split_cohesion_loss: Unit
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     governing = state.regime == RegimeType.CIVILIAN_NATIONALIST
     party = p.party
     growth = p.growth_rate * state.organization[party] * (1.0 - state.corruption)

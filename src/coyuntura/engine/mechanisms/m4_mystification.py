@@ -15,6 +15,8 @@ slower ``rural_rate``; a right military government speaking nationalism adds
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import NonNegative, Signed
@@ -51,7 +53,7 @@ class Params(MechanismParams):
     right_regime_rate: NonNegative
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     gap = np.maximum(p.promise - state.policy, 0.0)
     gap = gap + p.right_regime_rate * (state.regime == RegimeType.RIGHT_MILITARY)
     state.mystification_urban *= 1.0 - np.minimum(p.urban_rate * gap, 1.0)

@@ -40,8 +40,9 @@ mobilized. The winners install their own kind of government (Geddes 1999).
 
 from __future__ import annotations
 
-import numpy as np
+from types import SimpleNamespace
 
+import numpy as np
 from pydantic import model_validator
 
 from ...scenario.quantities import Coefficient, NonNegative, Signed, Unit
@@ -52,10 +53,10 @@ from ..formal import contest_success_probability, hazard_probability, log_linear
 from ..government import install
 from ..state import MILITARY_REGIMES, RegimeType, State
 from . import m6_mass_mobilization as m6
+from . import m7_failed_coup as m7
 from . import m10_guerrilla_foco as m10
 from . import m11_left_unity as m11
 from . import m12_arms as m12
-from . import m7_failed_coup as m7
 from . import m16_military_institution as m16
 from . import m17_polarization as m17
 from .base import MechanismParams, Month, role
@@ -198,10 +199,10 @@ class Params(MechanismParams):
         roles = {"right_faction": self.right_faction, "loyal_faction": self.loyal_faction, "swing_faction": self.swing_faction,
                  "regional_plotter": self.regional_plotter}
         seen: dict[str, str] = {}
-        for role, actor in roles.items():
+        for name, actor in roles.items():
             if actor in seen:
-                raise ValueError(f"{role} and {seen[actor]} are the same actor {actor!r}; each coup role needs its own actor")
-            seen[actor] = role
+                raise ValueError(f"{name} and {seen[actor]} are the same actor {actor!r}; each coup role needs its own actor")
+            seen[actor] = name
         return self
 
 
@@ -211,7 +212,7 @@ def _tenure(state: State) -> np.ndarray:
     return np.minimum(state.months_in_power / 120.0, 1.0) * military
 
 
-def plot_rates(state: State, month: Month, p) -> tuple[np.ndarray, np.ndarray]:
+def plot_rates(state: State, month: Month, p: SimpleNamespace) -> tuple[np.ndarray, np.ndarray]:
     """Monthly hazard rates that the right camp and the nationalist camp move against the government."""
     legitimacy = government_legitimacy(state, month.model)
     return _plot_rates(
@@ -220,7 +221,9 @@ def plot_rates(state: State, month: Month, p) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def _plot_rates(state: State, month: Month, p, legitimacy, backed, right_force, swing_force) -> tuple[np.ndarray, np.ndarray]:
+def _plot_rates(
+    state: State, month: Month, p: SimpleNamespace, legitimacy: np.ndarray, backed: np.ndarray, right_force: np.ndarray, swing_force: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     popular = month.params(m6.NAME).popular_actors
     # Both camps fear the pressure from below: the right means to crush it, the young officers to head it off
     # with a "nationalist" program (The Guerrilla Movement, L380-383).
@@ -254,13 +257,13 @@ def _plot_rates(state: State, month: Month, p, legitimacy, backed, right_force, 
 def threatened(state: State, actor: int, plotters_policy: np.ndarray, memory_coef: float) -> np.ndarray:
     """What a popular actor stands to lose if the plotters win: their policy against the incumbent's, for a leftist,
     sharpened by the memory of what a police state did (Introduction, L118-121)."""
-    loss = np.maximum(state.policy - plotters_policy, 0.0)
+    loss: np.ndarray = np.maximum(state.policy - plotters_policy, 0.0)
     loss *= np.maximum(state.radicalism[actor], 0.0)
     loss *= 1.0 + memory_coef * state.repression_memory
     return loss
 
 
-def popular_defence(state: State, month: Month, p, plotters_policy: np.ndarray) -> dict[int, np.ndarray]:
+def popular_defence(state: State, month: Month, p: SimpleNamespace, plotters_policy: np.ndarray) -> dict[int, np.ndarray]:
     """Which popular actors come out to defend the government: the M6 cascade, moved by each actor's stake only."""
     popular = month.params(m6.NAME).popular_actors
     trigger = {}
@@ -275,7 +278,7 @@ def popular_defence(state: State, month: Month, p, plotters_policy: np.ndarray) 
     return m6.cascade(state, month, trigger, "defence", grievance_drive=False)
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     draws = month.draws
     state.coup_memory *= 1.0 - p.trap_decay
     legitimacy = government_legitimacy(state, month.model)
@@ -306,12 +309,11 @@ def apply(state: State, p, month: Month) -> None:
 
 
 def _contest(
-    state: State, p, month: Month, camp: np.ndarray, legitimacy: np.ndarray, backed: np.ndarray, right_force: np.ndarray, swing_force: np.ndarray
+    state: State, p: SimpleNamespace, month: Month, camp: np.ndarray, legitimacy: np.ndarray, backed: np.ndarray, right_force: np.ndarray, swing_force: np.ndarray
 ) -> None:
     """The coup's contest of force and what follows, in runs that all have an attempt this month."""
     draws = month.draws
     code = month.mechanism_code(NAME)
-    attempt = np.ones(state.n_runs, dtype=bool)
     nationalist_plot = camp == NATIONALIST_CAMP
     regional_plot = camp == REGIONAL
     peasant_column = state.differentiation * state.weight[p.middle_peasants] * state.organization[p.middle_peasants]

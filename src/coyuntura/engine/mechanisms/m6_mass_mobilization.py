@@ -28,6 +28,9 @@ defence that fails to stop a coup.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Sequence
+
 import numpy as np
 from pydantic import ValidationInfo, field_validator
 
@@ -164,7 +167,14 @@ def cascade(
     return mobilized
 
 
-def _cascade_round(base, mobilized, organization, incoming, threshold, pull_coef) -> dict[int, np.ndarray]:
+def _cascade_round(
+    base: dict[int, np.ndarray],
+    mobilized: dict[int, np.ndarray],
+    organization: dict[int, np.ndarray],
+    incoming: Sequence[tuple[int, int, float]],
+    threshold: np.ndarray,
+    pull_coef: np.ndarray | float,
+) -> dict[int, np.ndarray]:
     """One round of the cascade: who is out, given who was out the round before and pulls them."""
     pull = {actor: np.zeros(flag.shape) for actor, flag in mobilized.items()}
     for source, target, weight in incoming:
@@ -197,7 +207,8 @@ def masses_came_out(state: State, month: Month, mobilized: dict[int, np.ndarray]
     Introduction, L135-139: the COB's national strike alone carried Torres's first victory, so a general
     strike counts as the masses out even when the rest of the popular camp stayed home."""
     everywhere = np.ones(state.n_runs, dtype=bool)
-    return general_strike(month, mobilized, everywhere) | (mobilized_share(state, mobilized) >= month.params(NAME).mass_threshold)
+    came_out: np.ndarray = general_strike(month, mobilized, everywhere) | (mobilized_share(state, mobilized) >= month.params(NAME).mass_threshold)
+    return came_out
 
 
 def record_strikes(
@@ -214,7 +225,7 @@ def record_strikes(
     mass = where & (share >= p.mass_threshold)
     month.log.record(month.index, strike, EventType.GENERAL_STRIKE, code, actor_mask(p.strike_actors))
     month.log.record(month.index, mass, EventType.MASS_MOBILIZATION, code, actor_mask(p.popular_actors))
-    happened = strike | mass
+    happened: np.ndarray = strike | mass
     state.months_since_mobilization[happened] = 0
     return happened
 
@@ -226,16 +237,16 @@ def defeat_cost(state: State, month: Month, mobilized: dict[int, np.ndarray], fa
         state.organization[actor] *= 1.0 - cost * (flag & failed)
 
 
-def triggered(state: State, month: Month, p) -> np.ndarray:
+def triggered(state: State, month: Month, p: SimpleNamespace) -> np.ndarray:
     """Runs where something this month can set off a strike wave, outside the refractory period."""
-    trigger = month.scratch.get("austerity", np.zeros(state.n_runs, dtype=bool)).copy()
+    trigger: np.ndarray = month.scratch.get("austerity", np.zeros(state.n_runs, dtype=bool)).copy()
     trigger |= state.months_since_repression <= p.trigger_window
     trigger |= state.months_since_ruler_death <= p.trigger_window
     trigger &= state.months_since_mobilization > p.refractory_months
     return trigger
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     trigger = triggered(state, month, p)
     strength = {actor: p.trigger_strength * state.organization[actor] * trigger for actor in p.popular_actors}
     mobilized = cascade(state, month, strength, "mobilization")

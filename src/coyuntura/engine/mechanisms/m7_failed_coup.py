@@ -14,6 +14,9 @@ was popular; polarization rises by ``polarization_gain``.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Sequence
+
 import numpy as np
 
 from ...scenario.quantities import Unit
@@ -56,7 +59,7 @@ class Params(MechanismParams):
 
 
 def after_failed_coup(
-    state: State, month: Month, failed: np.ndarray, plotter: np.ndarray, backers: tuple[int, ...], popular_share: np.ndarray,
+    state: State, month: Month, failed: np.ndarray, plotter: np.ndarray, backers: Sequence[int], popular_share: np.ndarray,
     right_camp: np.ndarray | bool = True,
 ) -> None:
     """Apply the aftermath to the runs in ``failed``; ``plotter`` is each run's plotting actor index.
@@ -77,5 +80,5 @@ def after_failed_coup(
     state.polarization += failed * p.polarization_gain
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     """Nothing happens monthly: the aftermath runs when the coup module reports a failure."""

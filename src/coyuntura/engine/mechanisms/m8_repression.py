@@ -23,6 +23,8 @@ old party decays while out of power.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import Coefficient, NonNegative, Unit
@@ -31,7 +33,7 @@ from ..events import EventType, actor_mask
 from ..forces import threat_from_below
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
-from .base import at_runs, MechanismParams, Month, role
+from .base import MechanismParams, Month, at_runs, role
 from .m6_mass_mobilization import mobilized_share
 
 NAME = "repression"
@@ -93,7 +95,7 @@ class Params(MechanismParams):
     party_decay_out_of_power: Unit
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     threat = threat_from_below(state, p.targets)
     mobilized = month.scratch.get("mobilized")
     share = month.scratch.get("mobilized_share")  # M6's, this month: weights and organizations have not moved since

@@ -23,6 +23,8 @@ left_unity`` per month and loosens the clientelist hold.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from ...scenario.quantities import NonNegative, Unit
@@ -84,7 +86,7 @@ class Params(MechanismParams):
     left_outreach: Unit
 
 
-def apply(state: State, p, month: Month) -> None:
+def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     peasants = p.peasantry
     # The Left winning peasants before taking power: organizing pulls them toward the miners' position
     # and loosens the clientelist hold (the source's Left thinks this hard or impossible: outreach 0).

@@ -1,0 +1,114 @@
+"""Small formatting helpers: scenario values, docstrings and mechanism metadata as the document's text."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from types import ModuleType
+from typing import Iterable
+
+from ...engine import state as engine_state
+from ...engine.events import EventType
+from ...engine.mechanisms.base import MechanismParams
+from ...scenario.quantities import Quantity
+from ...scenario.refs import is_actor_reference
+from ...scenario.schema import Scenario
+from ..mechanism_metadata import source_paraphrase
+from ..tables import REGIME_LABELS
+
+
+def plain(text: object) -> str:
+    """Scenario or docstring text as plain text: one line, no backticks of its own."""
+    return " ".join(str(text).replace("`", "'").split())
+
+
+def from_rst(text: str) -> str:
+    """A docstring's reStructuredText markup as this document's: ``x`` and :role:`x` become `x`."""
+    text = re.sub(r":\w+:`~?([^`]+)`", r"\1", text)
+    text = " ".join(text.split()).replace("``", "\x00")
+    parts = text.split("\x00")
+    return "".join(f"`{part}`" if index % 2 else part.replace("`", "'").replace("*", "") for index, part in enumerate(parts))
+
+
+def code(text: object) -> str:
+    return f"`{str(text).replace('`', '')}`"
+
+
+def number_text(value: float) -> str:
+    return f"{value:g}"
+
+
+def provenance_text(item: object) -> str:
+    source = getattr(item, "source", None)
+    if source:
+        return plain(f"{source}: {getattr(item, 'says', '')}")
+    return plain(f"assumption: {getattr(item, 'assumption', '')}")
+
+
+def prior_text(quantity: Quantity) -> str:
+    prior = quantity.prior
+    return f"{prior.dist} [{number_text(prior.low)}, {number_text(prior.high)}]" if prior is not None else ""
+
+
+def mechanism_label(module: ModuleType) -> str:
+    items = [item for item in module.COVERS if re.fullmatch(r"M\d+", item)]
+    return f"{' '.join(items)} {module.TITLE}".strip()
+
+
+def mechanism_short(module: ModuleType) -> str:
+    items = [item for item in module.COVERS if re.fullmatch(r"M\d+", item)]
+    return " ".join(items + [code(module.NAME)])
+
+
+def paraphrase_items(module: ModuleType) -> tuple[str, ...]:
+    """The docstring's paraphrase, split into one item per cited passage (at each ``Section, Lx`` it names)."""
+    titles = {locator.rsplit(", L", 1)[0] for locator in module.SOURCE}
+    pattern = "|".join(re.escape(title) for title in sorted(titles, key=len, reverse=True))
+    items = []
+    for paragraph in source_paraphrase(module):
+        pieces = re.split(rf"(?<=[.;])\s+(?=(?:{pattern}), L\d)", paragraph) if pattern else [paragraph]
+        items += [from_rst(piece) for piece in pieces if piece.strip()]
+    return tuple(items)
+
+
+def regime_text(key: str) -> str:
+    return f"{REGIME_LABELS.get(key, key)} ({code(key)})"
+
+
+def actor_list(scenario: Scenario, ids: Iterable[str]) -> str:
+    return ", ".join(code(actor_id) for actor_id in ids) or "none"
+
+
+def state_variable_meanings() -> dict[str, str]:
+    """The one-line meaning engine/state.py gives each state variable (its inline comments)."""
+    comments = {}
+    for line in inspect.getsource(engine_state).splitlines():
+        match = re.match(r'\s*"(\w+)",\s*#\s*(.+)$', line)
+        if match:
+            comments[match.group(1)] = match.group(2).strip()
+    return comments
+
+
+def events_recorded(module: ModuleType) -> list[str]:
+    keys = []
+    for name in re.findall(r"EventType\.([A-Z_]+)", inspect.getsource(module)):
+        key = EventType[name].key
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+def roles_and_numbers(params: MechanismParams) -> tuple[list[tuple[str, str]], list[tuple[str, Quantity]]]:
+    """A mechanism's actor roles (name, actors) and numeric parameters (name, quantity), in field order."""
+    roles, numbers = [], []
+    for name, info in type(params).model_fields.items():
+        if name in MechanismParams.model_fields:
+            continue
+        value = getattr(params, name)
+        if isinstance(value, Quantity):
+            numbers.append((name, value))
+        elif isinstance(value, str) and is_actor_reference(info.metadata):
+            roles.append((name, code(value)))
+        elif isinstance(value, tuple):
+            roles.append((name, ", ".join(code(item) for item in value) or "none"))
+    return roles, numbers
