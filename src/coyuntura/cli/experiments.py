@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 import typer
 from rich import box
@@ -40,6 +40,9 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+
+    from ..experiments.sensitivity import Method
     from ..scenario.schema import Scenario
 
 OUTCOME_HELP = "an event outcome such as coup_success or general_strike, or end_<regime> such as end_right_military (a wrong name lists them all)"
@@ -162,7 +165,10 @@ def whatif_command(
     if intervention.provenance:
         console.print(Text(intervention.provenance, style="italic"), soft_wrap=True)
     rich = RichTable(title=f"{table.title}, % ± SE", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
-    for header, justify in (("Outcome", "left"), ("Baseline", "right"), ("Intervention", "right"), ("Difference", "right"), ("95% interval", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
+        ("Outcome", "left"), ("Baseline", "right"), ("Intervention", "right"), ("Difference", "right"), ("95% interval", "right")
+    )
+    for header, justify in columns:
         rich.add_column(header, justify=justify, overflow="fold")
     for row in table.rows:
         values = dict(zip((c.key for c in table.columns), row))
@@ -224,13 +230,13 @@ def sensitivity_command(
         points = samples * (dimensions + (2 if method == "sobol" else 1))  # N (D + 2) or N (D + 1), before the sample is drawn
         check_count(points, f"the sample's points ({method}: {samples:,} x {dimensions + (2 if method == 'sobol' else 1)})", 1, MAX_POINTS)
         check_total(points * runs, f"{points:,} points x {runs:,} runs")
-        total = len(sample(sensitivity_parameters(loaded, _patterns(params)), method, samples, seed))  # validates --samples too
+        total = len(sample(sensitivity_parameters(loaded, _patterns(params)), cast("Method", method), samples, seed))  # validates --samples too
     with _bad_input(as_json):
         run_store = RunStore(store)
     with _cluster(scheduler, workers, default_local=True, as_json=as_json) as executor:
         with _bad_input(as_json), _progress_bar("sensitivity", "points", total, as_json) as update:
             result = run_sensitivity(
-                loaded, outcome, method, samples, runs, seed, start, until_month, _patterns(params), store=run_store,
+                loaded, outcome, cast("Method", method), samples, runs, seed, start, until_month, _patterns(params), store=run_store,
                 resume=resume, executor=executor, progress=update,
             )
     table = sensitivity_table(result)

@@ -228,6 +228,7 @@ class JobManager:
             )
             job.total = request.runs * arms
             shared = None if self.processes else (self._done, self._started, self._cancel)
+            tasks: list[tuple[Any, ...]]
             if job.split:
                 tasks = [(_execute_arm, shared, slot, position, prepared, request) for position in range(arms)]
             else:
@@ -236,7 +237,7 @@ class JobManager:
             self._jobs[job.id] = job
             self._evict()
         for future in job.futures:
-            future.add_done_callback(lambda _, job=job: self._part_finished(job, store))
+            future.add_done_callback(lambda _: self._part_finished(job, store))
         return job
 
     def _submit_all(self, tasks: list[tuple]) -> list[Future]:
