@@ -15,13 +15,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn, Optional
 import typer
 from rich import box
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table as RichTable
 from rich.text import Text
 from typer.core import TyperCommand
@@ -277,12 +270,21 @@ def _cluster(scheduler: Optional[str], workers: Optional[int], default_local: bo
         yield executor
 
 
+def _rich_progress(label: str, unit: str, as_json: bool = False) -> Any:
+    """The one Rich progress display of the CLI, on stderr: label, bar, done of total, unit, time elapsed.
+
+    Shown only on a terminal and never with --json (rich.progress is imported here, not when --help runs)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = _stderr()
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
+    return Progress(*columns, console=console, transient=True, disable=as_json or not console.is_terminal)
+
+
 @contextmanager
 def _progress_bar(label: str, unit: str, total: int, as_json: bool) -> Iterator[Any]:
     """A Rich progress bar on stderr (not with --json, nor off a terminal); yields ``update(done)``."""
-    console = _stderr()
-    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True, disable=as_json or not console.is_terminal) as progress:
+    with _rich_progress(label, unit, as_json) as progress:
         task = progress.add_task(label, total=max(total, 1))
         yield lambda done, *_: progress.update(task, completed=done)
 

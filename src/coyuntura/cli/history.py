@@ -7,13 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.text import Text
 
 from ..defaults import (
@@ -42,6 +35,7 @@ from .common import (
     _print_json,
     _print_notes,
     _progress_bar,
+    _rich_progress,
     _rich_table,
     _stderr,
     _stdout,
@@ -110,9 +104,7 @@ def _histories_simulator(executor: Any) -> Any:
 @contextmanager
 def _generation_bar(as_json: bool) -> Iterator[Any]:
     """A progress bar of accepted particles, one generation at a time; yields ``update(t, accepted, population)``."""
-    console = _stderr()
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("accepted"), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True, disable=as_json or not console.is_terminal) as progress:
+    with _rich_progress("{task.description}", "accepted", as_json) as progress:
         task = progress.add_task("calibrating", total=1)
 
         def update(t: int, accepted: int, population: int) -> None:

@@ -9,13 +9,6 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich import box
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table as RichTable
 from rich.text import Text
 
@@ -34,6 +27,7 @@ from .common import (
     _print_json,
     _progress_bar,
     _record_or_report,
+    _rich_progress,
     _rich_table,
     _stderr,
     _stdout,
@@ -143,9 +137,7 @@ def run_command(
 def _simulate_with_progress(model: Model, runs: int, seed: int, start: Optional[str], until: Optional[int], batch: int) -> Ensemble:
     from ..engine.simulate import simulate
 
-    columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TextColumn("runs"), TimeElapsedColumn())
-    console = _stderr()
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+    with _rich_progress("simulating", "runs") as progress:
         task = progress.add_task("runs", total=max(runs, 1))
         return simulate(
             model, runs, seed=seed, start=start, until=until, batch_size=batch,
