@@ -1,14 +1,16 @@
 """Bad scenario files are refused with one clear error: file, line, field path, what is wrong.
 
-Every bad input is the bundled scenario's text with one small edit, written to a
-temporary file and loaded with :func:`load_scenario`. The edits find their lines by
-content, not by number, so the tests follow changes to the bundled file; each test
-still asserts the exact line the error must name.
+Every bad input is the toy scenario's text (tests/data/toy.yaml, a shrunken copy of the
+bundled one in the same format) with one small edit, written to a temporary file and
+loaded with :func:`load_scenario`. The edits find their lines by content, not by number,
+so the tests follow changes to the file; each test still asserts the exact line the
+error must name. Loading by name is tested on the bundled scenario.
 """
 
 from __future__ import annotations
 
 import re
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,6 +18,7 @@ from typing import Callable
 import pytest
 from pydantic import ValidationError
 
+from coyuntura.engine.mechanisms import SCHEDULE
 from coyuntura.scenario.calendar import format_month
 from coyuntura.scenario.errors import ScenarioError
 from coyuntura.scenario.loader import (
@@ -24,7 +27,12 @@ from coyuntura.scenario.loader import (
     bundled_scenarios,
     load_scenario,
 )
+from coyuntura.scenario.refs import ACTOR_KINDS, is_actor_reference, role_kinds
 from coyuntura.scenario.schema import Scenario
+
+from helpers import TOY
+
+pytestmark = pytest.mark.unit
 
 BUNDLED = "bolivia-1952"
 
@@ -34,7 +42,7 @@ BUNDLED = "bolivia-1952"
 
 @dataclass
 class Doc:
-    """The bundled scenario's text, with line lookups and one-line edits (lines are 1-based)."""
+    """A scenario's text, with line lookups and one-line edits (lines are 1-based)."""
 
     text: str
     scenario: Scenario
@@ -49,12 +57,12 @@ class Doc:
         for number in range(start, end + 1):
             if re.search(pattern, self.lines[number - 1]):
                 return number
-        raise AssertionError(f"no line matches {pattern!r} in lines {start}-{end} of the bundled scenario")
+        raise AssertionError(f"no line matches {pattern!r} in lines {start}-{end} of the scenario")
 
     def find_last(self, pattern: str, start: int, end: int) -> int:
         """The last line from ``start`` to ``end`` matching the regex ``pattern``."""
         matches = [n for n in range(start, end + 1) if re.search(pattern, self.lines[n - 1])]
-        assert matches, f"no line matches {pattern!r} in lines {start}-{end} of the bundled scenario"
+        assert matches, f"no line matches {pattern!r} in lines {start}-{end} of the scenario"
         return matches[-1]
 
     def key(self, number: int) -> str:
@@ -128,8 +136,8 @@ class Case:
 
 @pytest.fixture(scope="module")
 def doc() -> Doc:
-    path = bundled_scenarios()[BUNDLED]
-    return Doc(path.read_text(encoding="utf-8"), load_scenario(path))
+    """The toy scenario's text: every edit below starts from it."""
+    return Doc(TOY.read_text(encoding="utf-8"), load_scenario(TOY))
 
 
 def write(tmp_path: Path, text: str | bytes, name: str = "bad.yaml") -> Path:
@@ -173,14 +181,16 @@ def check(tmp_path: Path, case: Case) -> None:
 # --------------------------------------------------------------------------- the good case
 
 
-def test_bundled_scenario_loads_by_name_and_by_path(doc: Doc) -> None:
+def test_bundled_scenario_loads_by_name_and_by_path() -> None:
+    path = bundled_scenarios()[BUNDLED]
     by_name = load_scenario(BUNDLED)
-    by_path = load_scenario(bundled_scenarios()[BUNDLED])
+    by_path = load_scenario(path)
+    bundled = Doc(path.read_text(encoding="utf-8"), by_path)
     assert isinstance(by_name, Scenario)
     assert by_name == by_path
-    assert by_name.id == re.search(r"^id: (\S+)$", doc.text, re.M).group(1)
-    start, end = doc.section("actors")
-    assert len(by_name.actors) == sum(line.startswith("  - id: ") for line in doc.lines[start - 1 : end])
+    assert by_name.id == re.search(r"^id: (\S+)$", bundled.text, re.M).group(1)
+    start, end = bundled.section("actors")
+    assert len(by_name.actors) == sum(line.startswith("  - id: ") for line in bundled.lines[start - 1 : end])
 
 
 def test_anchors_and_aliases_within_the_cap_are_accepted(tmp_path: Path, doc: Doc) -> None:
@@ -210,7 +220,7 @@ def test_anchors_and_aliases_within_the_cap_are_accepted(tmp_path: Path, doc: Do
     ids=["scenario.title", "calendar.start", "actor.weight", "quantity.value", "government.leader", "system.corruption.value"],
 )
 def test_loaded_scenario_is_immutable(assign: Callable[[Scenario], None]) -> None:
-    scenario = load_scenario(BUNDLED)
+    scenario = load_scenario(TOY)
     before = scenario.model_dump()
     with pytest.raises(ValidationError, match="frozen"):
         assign(scenario)
@@ -763,14 +773,84 @@ def test_calendar_start_after_end(tmp_path: Path, doc: Doc) -> None:
 
 
 def test_one_actor_in_two_coup_roles_is_refused(tmp_path: Path, doc: Doc) -> None:
-    text = doc.text.replace("    loyal_faction: army_loyalist\n    swing_faction", "    loyal_faction: army_right\n    swing_faction", 1)
-    assert text != doc.text
-    path = write(tmp_path, text)
-    error = refused(path)
-    assert any(
-        problem.path == "mechanisms.coup" and "loyal_faction and right_faction are the same actor 'army_right'" in problem.message
-        for problem in error.problems
-    ), str(error)
+    start, end = doc.section("mechanisms")
+    number = doc.find(r"^    loyal_faction: army_loyalist$", doc.find(r"^  coup:$", start, end), end)
+    text = doc.replace(number, "    loyal_faction: army_right")
+    check(tmp_path, Case(text, number, "mechanisms.coup.loyal_faction", (
+        "'army_right' already plays right_faction; right_faction, loyal_faction, swing_faction and regional_plotter face each other "
+        "and need different actors",
+    )))
+
+
+# --------------------------------------------------------------------------- roles: actor kinds and opposing roles
+
+
+def role_line(doc: Doc, mechanism: str, role: str) -> int:
+    """The line of ``role:`` in ``mechanism``'s section of the mechanisms."""
+    start, end = doc.section("mechanisms")
+    return doc.find(rf"^    {role}: ", doc.find(rf"^  {mechanism}:$", start, end), end)
+
+
+@pytest.mark.parametrize(
+    "mechanism, role, written, path, fragment",
+    [
+        ("coup", "right_faction", "miners", "right_faction", "'miners' is a 'labor' actor; this role takes army actors"),
+        ("coup", "regional_plotter", "pcb", "regional_plotter", "'pcb' is a 'party' actor; this role takes capital actors"),
+        ("us_leverage", "soviet_bloc", "pcb", "soviet_bloc", "'pcb' is a 'party' actor; this role takes foreign actors"),
+        ("military_institution", "loyal_faction", "students", "loyal_faction", "'students' is a 'students' actor; this role takes army actors"),
+        ("polarization", "army_factions", "[army_loyalist, united_states]", "army_factions.1",
+         "'united_states' is a 'foreign' actor; this role takes army actors"),
+        ("left_unity", "left_parties", "[pcb, miners]", "left_parties.1", "'miners' is a 'labor' actor; this role takes party actors"),
+    ],
+    ids=["coup-army", "coup-regional-capital", "us-leverage-foreign", "institution-army", "polarization-list-item", "left-parties"],
+)
+def test_a_role_refuses_an_actor_of_the_wrong_kind(tmp_path: Path, doc: Doc, mechanism: str, role: str, written: str, path: str, fragment: str) -> None:
+    number = role_line(doc, mechanism, role)
+    text = doc.replace(number, f"    {role}: {written}")
+    check(tmp_path, Case(text, number, f"mechanisms.{mechanism}.{path}", (fragment,)))
+
+
+@pytest.mark.parametrize(
+    "mechanism, role, written, path, fragment",
+    [
+        ("us_leverage", "soviet_bloc", "united_states", "soviet_bloc",
+         "'united_states' already plays united_states; united_states and soviet_bloc face each other and need different actors"),
+        ("military_institution", "loyal_faction", "army_right", "loyal_faction",
+         "'army_right' already plays right_faction; right_faction and loyal_faction face each other"),
+        ("coup", "backers", "[national_bourgeoisie, army_loyalist]", "backers.1",
+         "'army_loyalist' already plays loyal_faction; loyal_faction and backers face each other"),
+        ("polarization", "workers", "[miners, army_right]", "workers", None),
+    ],
+    ids=["rival-powers", "purge-factions", "loyal-backer", "workers-against-army"],
+)
+def test_roles_that_face_each_other_need_different_actors(
+    tmp_path: Path, doc: Doc, mechanism: str, role: str, written: str, path: str, fragment: str | None
+) -> None:
+    number = role_line(doc, mechanism, role)
+    text = doc.replace(number, f"    {role}: {written}")
+    if fragment is not None:
+        check(tmp_path, Case(text, number, f"mechanisms.{mechanism}.{path}", (fragment,)))
+        return
+    # workers is declared before army_factions: the actor both name is reported where army_factions names it
+    error = refused(write(tmp_path, text))
+    army = role_line(doc, mechanism, "army_factions")
+    assert_reports(error, tmp_path / "bad.yaml", army, "mechanisms.polarization.army_factions.1",
+                   "'army_right' already plays workers; workers and army_factions face each other")
+
+
+def test_role_declarations_name_roles_and_real_kinds() -> None:
+    """Every kind a role accepts is an actor kind, and every role an OPPOSING_ROLES group names is an actor role of its mechanism."""
+    for module in SCHEDULE:
+        fields = module.Params.model_fields
+        for name, info in fields.items():
+            assert set(role_kinds(info)) <= set(ACTOR_KINDS), (module.NAME, name)
+        for group in module.Params.OPPOSING_ROLES:
+            assert len(group) == len(set(group)) >= 2, (module.NAME, group)
+            for name in group:
+                assert name in fields, (module.NAME, name)
+                annotation = fields[name].annotation
+                metadata = list(fields[name].metadata) + list(getattr((typing.get_args(annotation) or (None,))[0], "__metadata__", ()))
+                assert is_actor_reference(metadata), f"{module.NAME}.{name} is not a role"
 
 
 def test_a_snapshot_naming_an_unknown_holding_is_refused(tmp_path: Path, doc: Doc) -> None:

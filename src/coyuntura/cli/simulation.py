@@ -235,10 +235,16 @@ def check_command(
     file: str = typer.Argument(..., help="Scenario file to validate (or a bundled scenario's name)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON only."),
 ) -> None:
-    """Validate a scenario file and summarize it; problems are reported with file and line."""
+    """Validate a scenario file and summarize it; problems are reported with file and line, and warnings (what a
+    valid file will not do as written: a value the engine caps or overwrites, an event that never fires, a change
+    a snapshot overrides) after the summary, without failing."""
+    from ..scenario.loader import load_with_warnings, resolve_scenario
+
     with _bad_input(as_json):
-        scenario = load_scenario(file)
+        scenario, warnings = load_with_warnings(file)
+        where = str(resolve_scenario(file))
     summary = _summary(scenario, file)
+    summary["warnings"] = [{"path": w.path, "line": w.line, "message": w.message} for w in warnings]
     if as_json:
         _print_json(summary)
         return
@@ -262,6 +268,8 @@ def check_command(
     for what, value in rows:
         table.add_row(what, Text(value))
     console.print(table)
+    for warning in warnings:
+        _stderr().print(Text.assemble(("warning: ", "bold yellow"), warning.render(where)), soft_wrap=True)
 
 
 # --- sources --------------------------------------------------------------------------------------

@@ -157,14 +157,9 @@ def batch_params(model: "Model", parameters: RunParameters | None) -> dict[str, 
 
 
 def snapshot_overrides(snapshot: Snapshot | None) -> set[str]:
-    """The starting values a snapshot sets itself (its government's, and each value it overrides)."""
-    if snapshot is None:
-        return set()
-    paths = {f"government.{name}" for name in GOVERNMENT_FIELDS}
-    for actor, override in snapshot.actors.items():
-        paths |= {f"actors.{actor}.{name}" for name in ACTOR_VARIABLES if getattr(override, name) is not None}
-    paths |= {f"system.{name}" for name in STATE_SYSTEM_VARIABLES if getattr(snapshot.system, name) is not None}
-    return paths
+    """The starting values a snapshot sets itself (its government's, and each value it overrides):
+    :meth:`~coyuntura.scenario.schema.Snapshot.overridden_paths`, the rule ``check`` and ``whatif`` warn by."""
+    return snapshot.overridden_paths() if snapshot is not None else set()
 
 
 def set_initial_values(state: State, model: "Model", parameters: RunParameters | None, snapshot_overrides: set[str]) -> None:

@@ -32,6 +32,7 @@ from ..executor import Executor, as_executor
 from ..parallel import DEFAULT_CHUNK_RUNS, chunks
 from ..report.tables import Column, Table, standard_error
 from ..scenario.calendar import format_month
+from ..scenario.checks import intervention_warnings
 from ..scenario.paths import relax_priors, unpaired_change, with_values
 from ..scenario.schema import Scenario
 from .measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
@@ -207,7 +208,9 @@ def extend(intervention: Intervention, changes: Mapping[str, Any] | None = None,
 
 
 def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[Scenario, tuple[str, ...]]:
-    """The changed scenario, validated like a file, and notes on what was relaxed (priors left behind)."""
+    """The changed scenario, validated like a file, and notes: what was relaxed (priors left behind), and warnings on
+    what the intervention will not do in its runs (``warning: ...``, :func:`~coyuntura.scenario.checks.intervention_warnings`:
+    a change the start snapshot overrides, a value the engine caps, an event outside the run)."""
     changes: dict[str, Any] = {"experiments": []}  # the changed scenario is for running, not for more experiments
     notes: list[str] = []
     known = {event.id for event in scenario.events}
@@ -222,7 +225,11 @@ def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[
         raise ValueError("; ".join(reasons))
     relaxed, notes = relax_priors(scenario, intervention.changes)
     changed = with_values(scenario, {**changes, **relaxed}, reason=f"what-if {intervention.name}")
-    return changed, tuple(notes)
+    added = [str(event.get("id")) for event in intervention.add_events]
+    warnings = intervention_warnings(
+        scenario, changed, intervention.start, intervention.until, intervention.changes, added, intervention.cancel_events
+    )
+    return changed, tuple(notes) + tuple(warning.note() for warning in warnings)
 
 
 def default_until(scenario: Scenario, start: str | None) -> int:

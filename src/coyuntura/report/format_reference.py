@@ -25,7 +25,7 @@ from ..atomic import write_bytes
 from ..engine.mechanisms import SCHEDULE
 from ..scenario.calendar import parse_month
 from ..scenario.quantities import Prior, Quantity
-from ..scenario.refs import ActorReference
+from ..scenario.refs import ActorReference, role_kinds
 from ..scenario.schema import Government, Relation, Scenario, Snapshot, SystemState
 from .describe import state_variable_meanings
 
@@ -208,6 +208,9 @@ def _field_table(model: type[BaseModel]) -> list[str]:
     for name, field in model.model_fields.items():
         key = field.alias or name
         description = _description(model, name, field)
+        kinds = role_kinds(field)
+        if kinds:
+            description = f"{description} Takes {' or '.join(f'`{kind}`' for kind in kinds)} actors."
         lines.append(f"| `{key}` | {_cell(type_text(field.annotation, field.metadata))} | {_required(field)} | {_cell(description)} |")
     return lines
 
@@ -222,6 +225,9 @@ def _mechanism_section(model: type[BaseModel]) -> list[str]:
     module = _MECHANISM_OF[model]
     lines = [f"### {section_title(model)}", "", f"**{module.TITLE}** ({', '.join(module.COVERS)}). {module.SUMMARY}", ""]
     lines += _field_table(model)
+    for group in getattr(model, "OPPOSING_ROLES", ()):
+        roles = [f"`{role}`" for role in group]
+        lines += ["", f"Roles that face each other, played by different actors: {', '.join(roles[:-1])} and {roles[-1]}."]
     lines += ["", "Equations (`coyuntura describe` prints them with this scenario's values):", "", "```text"]
     lines += list(module.EQUATIONS)
     lines += ["```", ""]
@@ -292,8 +298,10 @@ def format_reference() -> str:
                 "mechanism's roles (`actor id` fields) and gives its parameters, which its equations below use. Every "
                 "mechanism also accepts `enabled` (default `true`; to switch it off, say why in `note`) and `note` (how "
                 "this scenario reads the mechanism). A role's list names no actor twice, and a `non-empty list` "
-                "needs at least one actor (the mechanism averages over its actors or indexes them). They are listed "
-                "in the order they run each month."
+                "needs at least one actor (the mechanism averages over its actors or indexes them). A role that says "
+                "which actor kinds it takes refuses an actor of another `kind`, and roles that face each other (the "
+                "plotting and the loyal army faction, rival foreign powers) must be played by different actors. They "
+                "are listed in the order they run each month."
             )
         if doc:
             lines += [doc, ""]

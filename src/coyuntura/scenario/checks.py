@@ -1,18 +1,20 @@
-"""Checks that need the whole scenario: references, ids, locators, dates."""
+"""Checks that need the whole scenario: references, ids, locators, dates, the actors that play each role
+(:func:`check_scenario`, problems that refuse the file); and what a valid scenario will not do as written
+(:func:`scenario_warnings`, :func:`change_warnings`: warnings, which refuse nothing)."""
 
 from __future__ import annotations
 
 import typing
 from collections import Counter
-from typing import Iterator
+from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel
 
 from .calendar import format_month
-from .errors import Problem
+from .errors import Problem, ScenarioWarning
 from .quantities import LOCATOR_PATTERN, Quantity
-from .refs import is_actor_reference
-from .schema import Provenance, Scenario
+from .refs import is_actor_reference, role_kinds
+from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
@@ -32,6 +34,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     for path, value in _actor_references(scenario, ""):
         if value not in actor_ids:
             problems.append(Problem(path, f"unknown actor {value!r}; known actors: {', '.join(sorted(actor_ids))}"))
+    problems += _roles(scenario, actor_ids)
     problems += _locators(scenario)
     problems += _months(scenario)
     if not problems:  # experiments refer to the rest of the scenario: check them once it is sound, without echoing its errors
@@ -50,6 +53,51 @@ def _duplicates(where: str, ids: list[str]) -> list[Problem]:
     for position, identifier in enumerate(ids):
         if counts[identifier] > 1 and ids.index(identifier) != position:
             problems.append(Problem(f"{where}.{position}.id", f"duplicate id {identifier!r} (also at {where}.{ids.index(identifier)})"))
+    return problems
+
+
+def _role_actors(params: BaseModel, role: str, where: str) -> list[tuple[str, str]]:
+    """The actors a mechanism's role names, each with its field path (a list role's items by index)."""
+    value = getattr(params, role)
+    if isinstance(value, str):
+        return [(f"{where}.{role}", value)]
+    return [(f"{where}.{role}.{index}", actor) for index, actor in enumerate(value) if isinstance(actor, str)]
+
+
+def _words(items: Iterable[str], last: str) -> str:
+    """``a``, ``a or b``, ``a, b and c``."""
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+def _roles(scenario: Scenario, actor_ids: set[str]) -> list[Problem]:
+    """Every mechanism's roles get actors of the kinds they accept (``role(..., kinds=...)``), and roles that face
+    each other (the mechanism's ``OPPOSING_ROLES``) get different actors."""
+    kinds = {actor.id: actor.kind for actor in scenario.actors}
+    problems: list[Problem] = []
+    mechanisms = scenario.mechanisms
+    for name in type(mechanisms).model_fields:
+        params = getattr(mechanisms, name)
+        where = f"mechanisms.{name}"
+        for role, field in type(params).model_fields.items():
+            accepted = role_kinds(field)
+            if not accepted:
+                continue
+            for path, actor in _role_actors(params, role, where):
+                kind = kinds.get(actor)
+                if kind is not None and kind not in accepted:
+                    problems.append(Problem(path, f"{actor!r} is a {kind!r} actor; this role takes {_words(accepted, 'or')} actors"))
+        for group in getattr(type(params), "OPPOSING_ROLES", ()):
+            played: dict[str, str] = {}
+            for role in group:
+                for path, actor in _role_actors(params, role, where):
+                    if actor not in actor_ids:
+                        continue  # reported as an unknown actor
+                    if actor in played and played[actor] != role:
+                        problems.append(Problem(
+                            path, f"{actor!r} already plays {played[actor]}; {_words(group, 'and')} face each other and need different actors"
+                        ))
+                    played.setdefault(actor, role)
     return problems
 
 
@@ -221,3 +269,243 @@ def _observations(scenario: Scenario) -> list[Problem]:
                 if other.regime is not None and other.observed and other.regime != item.regime and other.first <= item.last and item.first <= other.last:
                     problems.append(Problem(f"observations.{index}", f"regime {item.regime!r} overlaps regime {other.regime!r} of observations.{position}"))
     return problems
+
+
+# --- warnings: what a valid scenario will not do as written ------------------------------------------
+
+NATIONALIST_REGIMES = ("civilian_nationalist", "nationalist_military")
+"""The regime types under which nationalist_drift (M1) keeps the policy at or below the progressive room."""
+
+
+def scenario_warnings(scenario: Scenario) -> list[ScenarioWarning]:
+    """What ``coyuntura check`` warns about in a valid scenario, which still runs: a starting value the engine caps
+    in the first month, a scheduled event a run from a snapshot never sees (or that overwrites the snapshot's value),
+    and a named experiment's change or event that does nothing in the runs it makes."""
+    warnings = _caps(scenario, None)
+    for snapshot in scenario.snapshots:  # a snapshot's own values (the start's are reported once, above)
+        warnings += [w for w in _caps(scenario, snapshot) if w.path.startswith("snapshots.")]
+    warnings += _events_and_snapshots(scenario)
+    for index, experiment in enumerate(scenario.experiments):
+        where = f"experiments.{index}"
+        warnings += change_warnings(scenario, experiment.start, experiment.changes, f"{where}.set")
+        added = [(f"{where}.add_events.{position}.month", event) for position, event in enumerate(experiment.add_events)]
+        cancelled = [(f"{where}.cancel_events.{position}", identifier) for position, identifier in enumerate(experiment.cancel_events)]
+        warnings += _events_outside(scenario, experiment.start, experiment.until, added, cancelled, "this experiment")
+    return warnings
+
+
+def intervention_warnings(
+    scenario: Scenario,
+    changed: Scenario,
+    start: str | None,
+    until: int | None,
+    changes: Iterable[str],
+    added: Iterable[str] = (),
+    cancelled: Iterable[str] = (),
+) -> list[ScenarioWarning]:
+    """What a what-if (``changed``, ``scenario`` with ``changes`` made, events ``added`` and ``cancelled``) will not do
+    in its runs from ``start`` to ``until``: a change the start snapshot overrides, a changed starting value the engine
+    caps in the first month, an added or cancelled event outside the run. Nothing here refuses the what-if."""
+    warnings = change_warnings(scenario, start, changes)
+    snapshot = _start_snapshot(scenario, start)
+    if start is None or snapshot is not None:
+        already = set(_caps(scenario, snapshot))
+        warnings += [w for w in _caps(changed, _start_snapshot(changed, start)) if w not in already]
+    new = set(added)
+    events = [(f"event {event.id}", event) for event in changed.events if event.id in new]
+    warnings += _events_outside(scenario, start, until, events, [(f"cancelled event {i}", i) for i in cancelled], "this what-if")
+    return warnings
+
+
+def change_warnings(scenario: Scenario, start: str | None, changes: Iterable[str], where: str = "") -> list[ScenarioWarning]:
+    """What changing the values at ``changes`` (value paths) will not do in runs from ``start`` (a snapshot's id
+    or month; ``None``: the scenario's start): a starting value the start snapshot sets itself, so the run never
+    starts from the changed one. Each warning is located at ``where`` (an experiment's ``set``), else at the path."""
+    snapshot = _start_snapshot(scenario, start)
+    if snapshot is None:
+        return []
+    warnings = []
+    for path in changes:
+        overriding = snapshot_override(scenario, snapshot, path)
+        if overriding is None:
+            continue
+        reason = (
+            f"the run starts from snapshot {snapshot.id!r}, which sets this value itself ({overriding}), so the change does not "
+            f"reach the run's start; change {overriding} instead"
+        )
+        warnings.append(ScenarioWarning(where or path, f"{path}: {reason}" if where else reason))
+    return warnings
+
+
+def snapshot_override(scenario: Scenario, snapshot: Snapshot, path: str) -> str | None:
+    """The path of the snapshot's own value that a run from ``snapshot`` starts from instead of the value at ``path``
+    (``actors.miners.arms`` -> ``snapshots.ID.actors.miners.arms``); ``None`` if the snapshot leaves it alone."""
+    parts = path.split(".")
+    if len(parts) > 1 and parts[-1] == "value":
+        parts = parts[:-1]
+    if parts[0] == "actors" and len(parts) == 3:
+        actor = _actor_id(scenario, parts[1])
+        parts = ["actors", actor if actor is not None else parts[1], parts[2]]
+    elif parts[0] == "system" and len(parts) == 2:
+        pass
+    elif parts[0] == "government" and (len(parts) == 2 or (len(parts) == 3 and parts[2].isdecimal())):  # coalition.N: a member
+        parts = parts[:2]
+    else:
+        return None  # not a starting value (a mechanism's number, a prior, a snapshot's own value...)
+    key = ".".join(parts)
+    return f"snapshots.{snapshot.id}.{key}" if key in snapshot.overridden_paths() else None
+
+
+def _start_snapshot(scenario: Scenario, start: str | None) -> Snapshot | None:
+    """The snapshot runs start from (``None`` at the scenario's start, or for an unknown one, refused elsewhere)."""
+    if start is None:
+        return None
+    try:
+        return scenario.snapshot(start)
+    except KeyError:
+        return None
+
+
+def _actor_id(scenario: Scenario, key: str) -> str | None:
+    """An actor addressed in a value path by id or by index."""
+    if any(actor.id == key for actor in scenario.actors):
+        return key
+    if key.isdecimal() and len(key) <= 9 and int(key) < len(scenario.actors):
+        return scenario.actors[int(key)].id
+    return None
+
+
+def _caps(scenario: Scenario, snapshot: Snapshot | None) -> list[ScenarioWarning]:
+    """Starting values of runs from ``snapshot`` (``None``: the scenario's start) that an enabled mechanism caps in
+    the first month, each located where it is written (the snapshot's own value, else the scenario's)."""
+    warnings = []
+    at = f"snapshots.{scenario.snapshots.index(snapshot)}" if snapshot is not None else ""
+    government = snapshot.government if snapshot is not None else scenario.government
+    if scenario.mechanisms.nationalist_drift.enabled:  # M1: policy <= progressive_room under a nationalist government
+        policy, room = government.policy.value, government.progressive_room.value
+        if government.type in NATIONALIST_REGIMES and policy > room:
+            warnings.append(ScenarioWarning(
+                _join(at, "government.policy"),
+                f"policy {policy:g} is above progressive_room {room:g}: under a {government.type} government the engine caps the "
+                f"policy at the progressive room ({room:g} or less) in the first month (nationalist_drift, M1)",
+            ))
+    agrarian = scenario.mechanisms.agrarian_structure
+    if agrarian.enabled:  # M9: organization[peasantry] <= organization_ceiling
+        ceiling = agrarian.organization_ceiling.value
+        peasantry = agrarian.peasantry
+        cap = f"above mechanisms.agrarian_structure.organization_ceiling {ceiling:g}: the engine caps it at {ceiling:g} in the first month"
+        override = snapshot.actors.get(peasantry) if snapshot is not None else None
+        if override is not None and override.organization is not None:
+            if override.organization.value > ceiling:
+                warnings.append(ScenarioWarning(
+                    f"{at}.actors.{peasantry}.organization",
+                    f"{peasantry!r} has organization {override.organization.value:g} at this snapshot, {cap} of a run that starts here "
+                    "(agrarian_structure, M9)",
+                ))
+        else:
+            for index, actor in enumerate(scenario.actors):
+                start = scenario.attribute(actor, "organization").value if actor.id == peasantry else 0.0
+                if start > ceiling:
+                    inherited = " (from actor_defaults)" if actor.organization is None else ""
+                    warnings.append(ScenarioWarning(f"actors.{index}.organization", f"{peasantry!r} starts with organization {start:g}{inherited}, {cap} (agrarian_structure, M9)"))
+    leverage = scenario.mechanisms.us_leverage
+    if leverage.enabled:  # M2 sets the foreign powers' support each month, before anything reads it
+        for role, rule in (("united_states", "1 − us_hostility"), ("soviet_bloc", "the government's leftward policy, max(policy, 0)")):
+            power = getattr(leverage, role)
+            override = snapshot.actors.get(power) if snapshot is not None else None
+            given: Quantity | None = override.support if override is not None else None
+            path = f"{at}.actors.{power}.support"
+            if given is None and snapshot is None:
+                for position, actor in enumerate(scenario.actors):
+                    if actor.id == power:
+                        given, path = actor.support, f"actors.{position}.support"  # written for the actor, not inherited
+            if given is not None:
+                warnings.append(ScenarioWarning(
+                    path,
+                    f"the support {given.value:g} of {power!r} is never used: us_leverage (M2) sets it to {rule} in the first month, "
+                    "before anything reads it",
+                ))
+    return warnings
+
+
+def _actor_values(event: object) -> list[tuple[str, str, float]]:
+    """The actor attributes a scheduled event sets: (actor, attribute, value)."""
+    if isinstance(event, ActorShock):
+        return [(event.actor, event.attribute, event.value.value)]
+    if isinstance(event, GuerrillaArrival):
+        return [(event.actor, "organization", event.organization.value), (event.actor, "arms", event.arms.value)]
+    return []
+
+
+def _restated(snapshot: Snapshot, actor: str, attribute: str) -> float | None:
+    override: ActorOverride | None = snapshot.actors.get(actor)
+    value: Quantity | None = getattr(override, attribute) if override is not None else None
+    return value.value if value is not None else None
+
+
+def _events_and_snapshots(scenario: Scenario) -> list[ScenarioWarning]:
+    """Scheduled events whose effect a run from a snapshot misses (the event comes before the snapshot, which does
+    not restate the value it sets) or that overwrite a snapshot's own value (the event fires in the snapshot's month)."""
+    warnings = []
+    for index, snapshot in enumerate(scenario.snapshots):
+        here = format_month(snapshot.month)
+        for event in scenario.events:
+            when = format_month(event.month)
+            for actor, attribute, value in _actor_values(event):
+                restated = _restated(snapshot, actor, attribute)
+                if event.month < snapshot.month and restated is None:
+                    start = scenario.attribute(scenario.actor(actor), attribute).value
+                    if start != value:
+                        warnings.append(ScenarioWarning(
+                            f"snapshots.{index}",
+                            f"event {event.id!r} ({when}) sets the {attribute} of {actor!r} to {value:g} but comes before this snapshot "
+                            f"({here}), so it never fires in a run that starts here, and the snapshot does not restate that value: such a "
+                            f"run starts from the scenario's starting value {start:g} (give snapshots.{snapshot.id}.actors.{actor}.{attribute} "
+                            "if that is not meant)",
+                        ))
+                elif event.month == snapshot.month and restated is not None and restated != value:
+                    warnings.append(ScenarioWarning(
+                        f"snapshots.{index}.actors.{actor}.{attribute}",
+                        f"event {event.id!r} fires in this snapshot's month ({here}), the first month of a run that starts here, and "
+                        f"overwrites this value {restated:g} with {value:g}",
+                    ))
+    return warnings
+
+
+def _events_outside(
+    scenario: Scenario,
+    start: str | None,
+    until: int | None,
+    added: Iterable[tuple[str, Any]],
+    cancelled: Iterable[tuple[str, str]],
+    what: str,
+) -> list[ScenarioWarning]:
+    """Events a what-if or experiment (``what``) adds that fall outside its runs and so never fire, and scheduled events
+    it cancels that would not fire in them anyway; each given with the path to locate its warning at."""
+    snapshot = _start_snapshot(scenario, start)
+    if start is not None and snapshot is None:
+        return []  # an unknown start is refused elsewhere
+    first = snapshot.month if snapshot is not None else scenario.calendar.start
+    begins = f"snapshot {snapshot.id!r} ({format_month(first)}), where {what} starts" if snapshot is not None else f"{format_month(first)}, where {what} starts"
+
+    def outside(month: int) -> str | None:
+        if month < first:
+            return f"before {begins}"
+        if until is not None and month > until:
+            return f"after {format_month(until)}, the last month of {what}"
+        return None
+
+    warnings = []
+    for path, event in added:
+        reason = outside(event.month)
+        if reason is not None:
+            warnings.append(ScenarioWarning(path, f"event {event.id!r} ({format_month(event.month)}) is {reason}: it never fires there"))
+    scheduled = {event.id: event for event in scenario.events}
+    for path, identifier in cancelled:
+        event = scheduled.get(identifier)
+        reason = outside(event.month) if event is not None else None
+        if event is not None and reason is not None:
+            warnings.append(ScenarioWarning(
+                path, f"event {identifier!r} ({format_month(event.month)}) is {reason}: it never fires there, so cancelling it changes nothing"
+            ))
+    return warnings

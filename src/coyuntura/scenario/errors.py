@@ -19,6 +19,24 @@ class Problem:
         return f"{where}{field}: {self.message}"
 
 
+@dataclass(frozen=True)
+class ScenarioWarning:
+    """Something in a valid scenario that will not do what it seems to (a value the engine caps or overwrites, an
+    event that never fires, a change a snapshot overrides): reported, never refused. Not a Python warning category:
+    :func:`coyuntura.scenario.checks.scenario_warnings` returns them and the CLI and the web print them."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def render(self, file: str) -> str:
+        return Problem(self.path, self.message, self.line).render(file)
+
+    def note(self) -> str:
+        """One line for a table's notes (a what-if's): ``warning: PATH: MESSAGE``."""
+        return f"warning: {self.path}: {self.message}" if self.path else f"warning: {self.message}"
+
+
 class ScenarioError(ValueError):
     """A scenario file could not be loaded; ``problems`` says what and where."""
 

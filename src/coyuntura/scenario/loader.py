@@ -22,8 +22,8 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 from ruamel.yaml.parser import RoundTripParser
 from ruamel.yaml.scanner import RoundTripScanner
 
-from .checks import check_scenario
-from .errors import Problem, ScenarioError
+from .checks import check_scenario, scenario_warnings
+from .errors import Problem, ScenarioError, ScenarioWarning
 from .schema import Scenario
 
 if TYPE_CHECKING:
@@ -69,6 +69,17 @@ def resolve_scenario(name_or_path: str | Path) -> Path:
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load and validate a scenario by bundled name or path; raise :class:`ScenarioError` if it is bad."""
+    return _load(name_or_path)[0]
+
+
+def load_with_warnings(name_or_path: str | Path) -> tuple[Scenario, list[ScenarioWarning]]:
+    """Load a scenario like :func:`load_scenario`, with what
+    :func:`~coyuntura.scenario.checks.scenario_warnings` says of it, each warning with its line in the file."""
+    scenario, located = _load(name_or_path)
+    return scenario, [ScenarioWarning(w.path, w.message, line_of(located, tuple(w.path.split(".")))) for w in scenario_warnings(scenario)]
+
+
+def _load(name_or_path: str | Path) -> tuple[Scenario, Any]:
     path = resolve_scenario(name_or_path)
     size = path.stat().st_size
     if size > MAX_SCENARIO_BYTES:
@@ -80,11 +91,16 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         line = raw.count(b"\n", 0, error.start) + 1
         message = f"the file is not UTF-8 text: byte 0x{raw[error.start]:02x} on line {line} cannot be decoded"
         raise ScenarioError(str(path), [Problem("", message, line)]) from None
-    return parse_scenario(text, str(path))
+    return _parse(text, str(path))
 
 
 def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     """Validate scenario YAML text; ``file`` names it in errors."""
+    return _parse(text, file)[0]
+
+
+def _parse(text: str, file: str) -> tuple[Scenario, Any]:
+    """The scenario and the round-trip YAML it was read from (for the lines of warnings)."""
     if len(text.encode("utf-8")) > MAX_SCENARIO_BYTES:
         raise ScenarioError(file, [Problem("", f"text is over the {MAX_SCENARIO_BYTES:,}-byte cap")])
     if not text.strip():
@@ -122,7 +138,7 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
         line = data.lc.line + 1 if isinstance(data, CommentedSeq) else 1
         message = f"the top level must be a mapping of sections (id:, title:, actors:, ...), got {kind}"
         raise ScenarioError(file, [Problem("", message, line)])
-    return scenario_from_data(plain, file, data)
+    return scenario_from_data(plain, file, data), data
 
 
 def scenario_from_data(plain: Any, file: str = "<scenario>", located: Any = None) -> Scenario:

@@ -3,12 +3,15 @@
 A path is dot-separated, e.g. ``mechanisms.coup.decisiveness``, ``actors.miners.arms``,
 ``snapshots.october_1970.actors.miners.arms``, ``government.policy``. List items are
 addressed by their ``id`` (or by index). A path that ends at a number's quantity sets
-its ``value``. A changed scenario is validated again, so an out-of-range value or an
-unknown actor is refused with the same clear errors as a file.
+its ``value``. An actor's attribute it takes from ``actor_defaults`` is addressed like
+one it gives itself (``actors.ID.ATTRIBUTE`` reads the default; setting it sets that
+actor's value only). A changed scenario is validated again, so an out-of-range value or
+an unknown actor is refused with the same clear errors as a file.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 from typing import Any, Mapping
 
@@ -17,7 +20,7 @@ from pydantic import ValidationError
 from .checks import check_scenario
 from .errors import Problem, ScenarioError
 from .loader import validation_message
-from .schema import Scenario
+from .schema import ATTRIBUTE_NAMES, Scenario
 
 
 class PathError(KeyError):
@@ -28,10 +31,39 @@ class PathError(KeyError):
 
 
 def all_paths(scenario: Scenario) -> list[str]:
-    """Every addressable leaf path of the scenario (numbers by the path of their quantity)."""
+    """Every addressable leaf path of the scenario (numbers by the path of their quantity), the attributes each
+    actor takes from ``actor_defaults`` included."""
     paths: list[str] = []
-    _collect(scenario.model_dump(mode="json", by_alias=True, exclude_none=True), "", paths)
+    _collect(_data(scenario), "", paths)
     return paths
+
+
+def _data(scenario: Scenario) -> Any:
+    """The scenario as plain data, as value paths address it: each actor with the attributes it inherits from
+    ``actor_defaults`` written out (for reading; :func:`with_values` writes out only the one it changes)."""
+    data: Any = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for actor in data.get("actors", []):
+        for name in ATTRIBUTE_NAMES:
+            _inherit(data, actor, name)
+    return data
+
+
+def _inherit(data: Any, actor: Any, name: str) -> None:
+    """Write out in ``actor`` (plain data) the attribute ``name`` it takes from ``actor_defaults``, if it does (a copy,
+    so that changing it changes that actor only)."""
+    defaults = data.get("actor_defaults", {})
+    if isinstance(actor, dict) and name in ATTRIBUTE_NAMES and name not in actor and name in defaults:
+        actor[name] = copy.deepcopy(defaults[name])
+
+
+def _inherit_on_path(data: Any, parts: list[str]) -> None:
+    """Before a change at ``actors.ID.ATTRIBUTE...``: write out that actor's inherited attribute, if it inherits it."""
+    if len(parts) >= 3 and parts[0] == "actors" and isinstance(data.get("actors"), list):
+        actors = data["actors"]
+        actor = next((item for item in actors if isinstance(item, dict) and item.get("id") == parts[1]), None)
+        if actor is None and parts[1].isdecimal() and len(parts[1]) <= 9 and int(parts[1]) < len(actors):
+            actor = actors[int(parts[1])]
+        _inherit(data, actor, parts[2])
 
 
 def _collect(node: Any, prefix: str, out: list[str]) -> None:
@@ -71,7 +103,7 @@ def _unknown(path: str, scenario: Scenario) -> PathError:
 
 def get_value(scenario: Scenario, path: str) -> Any:
     """The value at ``path`` (a number's ``value`` when the path ends at a quantity)."""
-    node: Any = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+    node: Any = _data(scenario)
     walked = ""
     for part in path.split("."):
         node = _step(node, part, walked, scenario)
@@ -87,6 +119,7 @@ def value_bounds(scenario: Scenario, path: str) -> tuple[float, float] | None:
     from pydantic import BaseModel
 
     from .quantities import Quantity, field_bounds
+    from .schema import Actor
 
     node: Any = scenario
     parts = path.split(".")
@@ -97,7 +130,8 @@ def value_bounds(scenario: Scenario, path: str) -> tuple[float, float] | None:
             if name is None:
                 return None
             if position == len(parts) - 1:
-                return field_bounds(type(node), name) if isinstance(getattr(node, name), Quantity) else None
+                inherited = isinstance(node, Actor) and name in ATTRIBUTE_NAMES and getattr(scenario.actor_defaults, name) is not None
+                return field_bounds(type(node), name) if isinstance(getattr(node, name), Quantity) or inherited else None
             node = getattr(node, name)
         elif isinstance(node, (tuple, list)):
             if part.isdecimal() and len(part) <= 9 and int(part) < len(node):
@@ -118,6 +152,7 @@ def with_values(scenario: Scenario, changes: dict[str, Any], reason: str = "what
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     for path, value in changes.items():
         parts = path.split(".")
+        _inherit_on_path(data, parts)
         node: Any = data
         walked = ""
         for part in parts[:-1]:

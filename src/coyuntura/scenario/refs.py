@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import StringConstraints
+from pydantic.fields import FieldInfo
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 
@@ -25,3 +26,22 @@ ActorRef = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64), 
 
 def is_actor_reference(metadata: list[object]) -> bool:
     return any(isinstance(item, ActorReference) for item in metadata)
+
+
+ActorKind = Literal["labor", "peasantry", "capital", "army", "church", "party", "students", "foreign", "guerrilla"]
+"""What kind of collective force an actor is (``actors[].kind``); a mechanism's role may accept only some kinds."""
+
+ACTOR_KINDS: tuple[str, ...] = get_args(ActorKind)
+
+ROLE_KINDS_KEY = "actor_kinds"
+"""The key, in a role field's ``json_schema_extra``, of the actor kinds the role accepts (``role(..., kinds=...)``)."""
+
+
+def role_kinds(field: FieldInfo) -> tuple[str, ...]:
+    """The actor kinds a mechanism's role accepts; empty when it takes an actor of any kind."""
+    extra: Any = field.json_schema_extra
+    if isinstance(extra, dict):
+        kinds = extra.get(ROLE_KINDS_KEY)
+        if isinstance(kinds, (list, tuple)):
+            return tuple(str(kind) for kind in kinds)
+    return ()

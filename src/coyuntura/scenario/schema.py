@@ -17,13 +17,12 @@ from ..engine.mechanisms import SCHEDULE
 from ..engine.outcomes import OUTCOME_KEYS
 from .calendar import format_month, parse_month
 from .quantities import Coefficient, Frozen, NonNegative, Quantity, Signed, Unit
-from .refs import ActorRef, Identifier
+from .refs import ActorKind, ActorRef, Identifier
 
 MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format_month, return_type=str)]
 """A calendar month written ``YYYY-MM``."""
 
 RegimeKey = Literal["civilian_nationalist", "right_military", "nationalist_military", "workers_government", "civilian_elected"]
-ActorKind = Literal["labor", "peasantry", "capital", "army", "church", "party", "students", "foreign", "guerrilla"]
 
 
 class Provenance(Frozen):
@@ -226,6 +225,16 @@ class Snapshot(Frozen):
     system: SystemOverride = Field(default_factory=SystemOverride)
     assembly: StrictBool = False
     nationalized: tuple[Identifier, ...] = Field(default_factory=tuple, description="Holdings in state hands by this month.")
+
+    def overridden_paths(self) -> set[str]:
+        """The value paths of the scenario's start (``government.policy``, ``actors.ID.ATTRIBUTE``,
+        ``system.VARIABLE``) whose values a run from this snapshot does not start from: the snapshot gives
+        its own government whole, and its own value for each actor attribute and system variable it lists."""
+        paths = {f"government.{name}" for name in Government.model_fields}
+        for actor, override in self.actors.items():
+            paths |= {f"actors.{actor}.{name}" for name in ActorOverride.model_fields if getattr(override, name) is not None}
+        paths |= {f"system.{name}" for name in type(self.system).model_fields if getattr(self.system, name) is not None}
+        return paths
 
 
 ExperimentId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]

@@ -13,7 +13,10 @@ A mechanism is a module with:
   passage of ``SOURCE`` next to its locator;
 - ``SLOTS``: named random draws it takes each month (``ACTOR_SLOTS`` for one
   draw per actor);
-- ``Params``: the pydantic model of its parameters in a scenario;
+- ``Params``: the pydantic model of its parameters in a scenario; its roles (the actors
+  it acts on) are declared with :func:`role` (a list) or :func:`actor_role` (one actor),
+  each with the actor kinds it accepts, and ``OPPOSING_ROLES`` names the roles that face
+  each other and so need different actors (``coyuntura check`` enforces both);
 - ``apply(state, params, month)``: one month of the mechanism, over all runs.
 """
 
@@ -21,13 +24,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 import numpy as np
 from pydantic import Field, StrictBool, ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 from pydantic.fields import FieldInfo
 
 from ...scenario.quantities import Frozen
+from ...scenario.refs import ROLE_KINDS_KEY, ActorKind
 
 if TYPE_CHECKING:
     from ..events import EventLog
@@ -37,6 +41,10 @@ if TYPE_CHECKING:
 
 class MechanismParams(Frozen):
     """Parameters shared by every mechanism: it can be switched off, with a reason."""
+
+    OPPOSING_ROLES: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    """Groups of roles that face each other (plotters and defenders, rival powers): within a group no actor
+    plays two roles. ``coyuntura check`` refuses a scenario that breaks it, naming the role."""
 
     enabled: StrictBool = Field(default=True, description="Switch the mechanism off (say why in 'note').")
     note: str | None = Field(default=None, description="Free text: how this scenario reads the mechanism.")
@@ -60,11 +68,22 @@ class MechanismParams(Frozen):
         return result
 
 
-def role(description: str) -> Any:
-    """A role (a list of actor ids) that must name at least one actor: the mechanism averages over its
-    actors, or indexes them. ``description`` says what the mechanism does with them (in the format reference
-    and in the error an empty list gets). One declaration serves ``check``, ``whatif --set`` and the web API."""
-    return Field(min_length=1, description=description)
+def role(description: str, kinds: Sequence[ActorKind] = (), *, min_actors: int = 1) -> Any:
+    """A role played by a list of actors, by default at least one: the mechanism averages over its actors, or
+    indexes them (``min_actors=0`` for a role that may be empty). ``description`` says what the mechanism does
+    with them (in the format reference and in the error an empty list gets); ``kinds``, the actor kinds it
+    accepts (any kind when empty). One declaration serves ``check``, ``whatif --set`` and the web API."""
+    return Field(min_length=min_actors or None, description=description, json_schema_extra=_kinds_extra(kinds))
+
+
+def actor_role(description: str, kinds: Sequence[ActorKind] = ()) -> Any:
+    """A role played by one actor (an ``ActorRef`` field): ``description`` says what the mechanism does with it,
+    ``kinds`` the actor kinds it accepts (any kind when empty)."""
+    return Field(description=description, json_schema_extra=_kinds_extra(kinds))
+
+
+def _kinds_extra(kinds: Sequence[ActorKind]) -> dict[str, Any] | None:
+    return {ROLE_KINDS_KEY: list(kinds)} if kinds else None
 
 
 def structural(description: str) -> Any:

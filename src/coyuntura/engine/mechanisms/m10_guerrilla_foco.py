@@ -31,7 +31,7 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate
 from ..state import State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, actor_role
 
 NAME = "guerrilla_foco"
 TITLE = "The guerrilla foco and its indirect effects"
@@ -68,9 +68,9 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    guerrillas: ActorRef
-    students: ActorRef
-    radical_clergy: ActorRef
+    guerrillas: ActorRef = actor_role("The guerrilla foco: active while its organization is above a threshold; the army may destroy it.", kinds=("guerrilla",))
+    students: ActorRef = actor_role("Students, whom a foco's defeat radicalizes and who may form a new foco.", kinds=("students",))
+    radical_clergy: ActorRef = actor_role("The radical clergy, whom a foco's defeat radicalizes.", kinds=("church",))
     defeat_intercept: Coefficient
     defeat_army_coef: NonNegative
     urban_share: Unit

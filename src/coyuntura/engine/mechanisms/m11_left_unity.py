@@ -39,7 +39,7 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, Outcome, actor_mask
 from ..formal import hazard_probability, log_linear_rate, logistic, relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, role
+from .base import MechanismParams, Month, actor_role, role
 
 NAME = "left_unity"
 TITLE = "Unity and fragmentation of the Left; the Popular Assembly"
@@ -90,10 +90,14 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    left_parties: tuple[ActorRef, ...] = role("The Left parties whose unity the mechanism tracks and that may be offered the cabinet.")
-    coopted_parties: tuple[ActorRef, ...] = role("Left parties a nationalist military government co-opts: their mean support for it holds back the Left's unity.")
-    labor: tuple[ActorRef, ...] = role("Labor actors whose mean mobilization and radicalism drive a Popular Assembly.")
-    mnr_unionists: ActorRef
+    left_parties: tuple[ActorRef, ...] = role("The Left parties whose unity the mechanism tracks and that may be offered the cabinet.", kinds=("party",))
+    coopted_parties: tuple[ActorRef, ...] = role(
+        "Left parties a nationalist military government co-opts: their mean support for it holds back the Left's unity.", kinds=("party",)
+    )
+    labor: tuple[ActorRef, ...] = role("Labor actors whose mean mobilization and radicalism drive a Popular Assembly.", kinds=("labor",))
+    mnr_unionists: ActorRef = actor_role(
+        "Unionists still loyal to the old governing party: their organization adds to an Assembly that includes them.", kinds=("labor",)
+    )
     adjustment_speed: Unit
     intercept: Coefficient
     threat_coef: NonNegative

@@ -36,7 +36,7 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, role
+from .base import MechanismParams, Month, actor_role, role
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -87,7 +87,7 @@ EQUATIONS = (
 
 class Params(MechanismParams):
     beneficiaries: tuple[ActorRef, ...] = role("Actors whose mean mobilization pushes nationalizations and who gain support from them.")
-    united_states: ActorRef
+    united_states: ActorRef = actor_role("The foreign power whose hostility a nationalization of its holdings raises and that receives concessions.", kinds=("foreign",))
     nationalization_intercept: Coefficient
     policy_coef: NonNegative
     room_coef: NonNegative

@@ -22,7 +22,7 @@ from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..formal import relax
 from ..state import State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, actor_role
 
 NAME = "economic_squeeze"
 TITLE = "Economic squeeze of national capital"
@@ -49,7 +49,7 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    national_capital: ActorRef
+    national_capital: ActorRef = actor_role("National capital, whose support for a left-leaning government the squeeze erodes.", kinds=("capital",))
     base_squeeze: Unit
     left_policy_coef: NonNegative
     adjustment_speed: Unit

@@ -31,7 +31,7 @@ from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, actor_role
 
 NAME = "military_institution"
 TITLE = "The army's institutional interest and purges"
@@ -61,8 +61,10 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    right_faction: ActorRef
-    loyal_faction: ActorRef
+    right_faction: ActorRef = actor_role("The plotting army faction a purge weakens.", kinds=("army",))
+    loyal_faction: ActorRef = actor_role("The army faction loyal to the president, to which a purge moves the plotters' weight.", kinds=("army",))
+
+    OPPOSING_ROLES = (("right_faction", "loyal_faction"),)
     purge_propensity: Unit
     purge_share: Unit
     assembly_resistance: NonNegative

@@ -66,7 +66,9 @@ EQUATIONS = (
 
 class Params(MechanismParams):
     workers: tuple[ActorRef, ...] = role("Actors whose mean arms and armed force make an insurrection.")
-    army_factions: tuple[ActorRef, ...] = role("Army factions whose combined force stands against a workers' seizure of power.")
+    army_factions: tuple[ActorRef, ...] = role("Army factions whose combined force stands against a workers' seizure of power.", kinds=("army",))
+
+    OPPOSING_ROLES = (("workers", "army_factions"),)
     adjustment_speed: Unit
     middle_erosion: NonNegative
     insurrection_intercept: Coefficient

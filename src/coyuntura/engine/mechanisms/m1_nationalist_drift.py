@@ -27,7 +27,7 @@ from ...scenario.refs import ActorRef
 from ..forces import army_faction_force
 from ..formal import relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, role
+from .base import MechanismParams, Month, actor_role, role
 
 NAME = "nationalist_drift"
 TITLE = "Drift of revolutionary nationalism to the Right"
@@ -60,8 +60,10 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    right_faction: ActorRef
-    labor: tuple[ActorRef, ...] = role("Labor actors whose mean mobilization pulls the policy to the left.")
+    right_faction: ActorRef = actor_role("The army faction whose force drags a nationalist government's policy to the right.", kinds=("army",))
+    labor: tuple[ActorRef, ...] = role("Labor actors whose mean mobilization pulls the policy to the left.", kinds=("labor",))
+
+    OPPOSING_ROLES = (("right_faction", "labor"),)
     drift_rate: NonNegative
     dependence_coef: NonNegative
     squeeze_coef: NonNegative

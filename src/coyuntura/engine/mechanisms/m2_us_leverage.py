@@ -31,7 +31,7 @@ from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate, logistic, relax
 from ..state import RegimeType, State
 from . import m14_nationalization as m14
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, actor_role
 
 NAME = "us_leverage"
 TITLE = "US leverage over army and policy"
@@ -67,8 +67,10 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    united_states: ActorRef
-    soviet_bloc: ActorRef
+    united_states: ActorRef = actor_role("The foreign power whose hostility and leverage (aid, conditions, austerity) the mechanism tracks.", kinds=("foreign",))
+    soviet_bloc: ActorRef = actor_role("The rival foreign power whose aid to a left-leaning government eases the squeeze.", kinds=("foreign",))
+
+    OPPOSING_ROLES = (("united_states", "soviet_bloc"),)
     hostility_intercept: Coefficient
     hostility_policy_coef: NonNegative
     expropriation_coef: NonNegative

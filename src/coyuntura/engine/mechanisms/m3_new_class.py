@@ -21,7 +21,7 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate, relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, actor_role
 
 NAME = "new_class"
 TITLE = "The party-state 'new class' and corruption"
@@ -50,7 +50,7 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    party: ActorRef
+    party: ActorRef = actor_role("The governing party whose apparatus breeds the 'new class': its organization feeds corruption, and it splits.", kinds=("party",))
     growth_rate: NonNegative
     decay_out_of_power: Unit
     cohesion_speed: Unit

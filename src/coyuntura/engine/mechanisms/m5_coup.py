@@ -43,7 +43,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-from pydantic import model_validator
 
 from ...scenario.quantities import Coefficient, NonNegative, Signed, Unit
 from ...scenario.refs import ActorRef
@@ -59,7 +58,7 @@ from . import m11_left_unity as m11
 from . import m12_arms as m12
 from . import m16_military_institution as m16
 from . import m17_polarization as m17
-from .base import MechanismParams, Month, role
+from .base import MechanismParams, Month, actor_role, role
 
 NAME = "coup"
 TITLE = "Coups and the contest of force"
@@ -149,12 +148,16 @@ RIGHT_CAMP, NATIONALIST_CAMP, REGIONAL = 0, 1, 2
 
 
 class Params(MechanismParams):
-    right_faction: ActorRef
-    loyal_faction: ActorRef
-    swing_faction: ActorRef
+    right_faction: ActorRef = actor_role("The army faction of the right camp, which plots with the backers.", kinds=("army",))
+    loyal_faction: ActorRef = actor_role("The army faction loyal to the incumbent, which defends it.", kinds=("army",))
+    swing_faction: ActorRef = actor_role(
+        "The army faction of the second plotting camp (young or nationalist officers); in another camp's coup it picks a side.", kinds=("army",)
+    )
     backers: tuple[ActorRef, ...] = role("Backers of the right's plots: the share of their organized weight against the government is the plotters' backing.")
-    regional_plotter: ActorRef
-    middle_peasants: ActorRef
+    regional_plotter: ActorRef = actor_role("The regional bourgeoisie that may plot on its own with middle peasants when the army does not.", kinds=("capital",))
+    middle_peasants: ActorRef = actor_role("The peasants the regional plotter organizes, as far as the countryside is differentiated.", kinds=("peasantry",))
+
+    OPPOSING_ROLES = (("right_faction", "loyal_faction", "swing_faction", "regional_plotter"), ("loyal_faction", "backers"))
     army_force_scale: NonNegative
     plot_intercept: Coefficient
     threat_coef: NonNegative
@@ -193,17 +196,6 @@ class Params(MechanismParams):
     takeover_unity_coef: NonNegative
     takeover_arms_coef: NonNegative
     takeover_support_coef: NonNegative
-
-    @model_validator(mode="after")
-    def _distinct_roles(self) -> "Params":
-        roles = {"right_faction": self.right_faction, "loyal_faction": self.loyal_faction, "swing_faction": self.swing_faction,
-                 "regional_plotter": self.regional_plotter}
-        seen: dict[str, str] = {}
-        for name, actor in roles.items():
-            if actor in seen:
-                raise ValueError(f"{name} and {seen[actor]} are the same actor {actor!r}; each coup role needs its own actor")
-            seen[actor] = name
-        return self
 
 
 def _tenure(state: State) -> np.ndarray:

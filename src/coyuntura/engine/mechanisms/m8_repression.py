@@ -33,7 +33,7 @@ from ..events import EventType, actor_mask
 from ..forces import threat_from_below
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, at_runs, role
+from .base import MechanismParams, Month, actor_role, at_runs, role
 from .m6_mass_mobilization import mobilized_share
 
 NAME = "repression"
@@ -75,7 +75,7 @@ EQUATIONS = (
 
 class Params(MechanismParams):
     targets: tuple[ActorRef, ...] = role("Actors a repression wave strikes; their threat from below provokes it.")
-    party: ActorRef
+    party: ActorRef = actor_role("The old governing party whose apparatus a repression wave shatters and which decays out of power.", kinds=("party",))
     intercept: Coefficient
     threat_coef: NonNegative
     mobilization_coef: NonNegative

@@ -31,7 +31,7 @@ from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..formal import relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import MechanismParams, Month, actor_role, role
 
 NAME = "agrarian_structure"
 TITLE = "Agrarian structure and clientelism"
@@ -71,10 +71,12 @@ EQUATIONS = (
 
 
 class Params(MechanismParams):
-    peasantry: ActorRef
-    agrarian_bourgeoisie: ActorRef
-    miners: ActorRef
-    left_peasant_currents: tuple[ActorRef, ...]
+    peasantry: ActorRef = actor_role("The clientelist peasantry, whose support is held and whose organization stays capped.", kinds=("peasantry",))
+    agrarian_bourgeoisie: ActorRef = actor_role("The agrarian bourgeoisie that organizes middle peasants as the countryside differentiates.", kinds=("capital",))
+    miners: ActorRef = actor_role("The actor whose position left peasant currents (and, with outreach, the peasantry) follow.")
+    left_peasant_currents: tuple[ActorRef, ...] = role("Left peasant currents that follow the miners' position.", kinds=("peasantry",), min_actors=0)
+
+    OPPOSING_ROLES = (("peasantry", "agrarian_bourgeoisie", "miners", "left_peasant_currents"),)
     clientelism: Unit
     organization_ceiling: Unit
     adjustment_speed: Unit
