@@ -1,8 +1,40 @@
-"""Every test writes to a private run store, never to the user's (``$COYUNTURA_STORE``)."""
+"""Every test writes to a private run store, never to the user's (``$COYUNTURA_STORE``), and belongs to a tier.
+
+The tiers are the markers registered in pyproject.toml: ``unit``, ``integration``, ``web`` and ``slow``.
+A test marked with none of ``integration``, ``web`` or ``slow`` is a unit test and gets the ``unit`` marker
+here, before ``-m`` selects; a test marked ``unit`` and anything else is an error. ``-m unit`` does not even
+import a module whose ``pytestmark`` puts every test in another tier (a second or more per module).
+"""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+
+OTHER_TIERS = ("integration", "web", "slow")
+NOT_UNIT_MODULE = re.compile(r"^pytestmark = \[?pytest\.mark\.(integration|web|slow)\b", re.MULTILINE)
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if config.getoption("markexpr") == "unit" and collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
+        if NOT_UNIT_MODULE.search(collection_path.read_text(encoding="utf-8")):
+            return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    mixed = []
+    for item in items:
+        others = [name for name in OTHER_TIERS if item.get_closest_marker(name) is not None]
+        if not others:
+            item.add_marker(pytest.mark.unit)
+        elif item.get_closest_marker("unit") is not None:
+            mixed.append(f"{item.nodeid}: unit and {', '.join(others)}")
+    if mixed:
+        raise pytest.UsageError("a unit test is in no other tier:\n  " + "\n  ".join(mixed))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import lru_cache
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -21,16 +22,34 @@ from coyuntura.engine.model import Model, compile_scenario
 from coyuntura.engine.random import BLOCK_SIZE, Draws
 from coyuntura.engine.state import State
 from coyuntura.scenario.loader import load_scenario
+from coyuntura.scenario.schema import Scenario
 
 NEVER = 0.999999
 ALWAYS = 0.0
 NOISE_SLOT_PREFIXES = ("mobilization.", "defence.", "unity_noise")
 
 
+TOY = Path(__file__).resolve().parent / "data" / "toy.yaml"
+"""A small scenario for unit tests: 15 of bolivia-1952's actors (same ids), 1970-09 .. 1971-03 (horizon 1973-12),
+every mechanism, the snapshots ``october_1970`` and ``march_1971``, two events, two experiments, a few observations."""
+
+
 @lru_cache(maxsize=1)
 def bundled_model() -> Model:
     """The bundled scenario, compiled once per test session (never mutate it)."""
     return compile_scenario(load_scenario("bolivia-1952"))
+
+
+@lru_cache(maxsize=1)
+def toy_scenario() -> Scenario:
+    """The toy scenario (``tests/data/toy.yaml``), loaded once per test process (scenarios are immutable)."""
+    return load_scenario(TOY)
+
+
+@lru_cache(maxsize=1)
+def toy_model() -> Model:
+    """The toy scenario, compiled once per test process (never mutate it)."""
+    return compile_scenario(toy_scenario())
 
 
 def with_params(model: Model, mechanism: str, **overrides: object) -> Model:

@@ -13,11 +13,13 @@ from coyuntura.cli import app
 from coyuntura.engine.outcomes import OUTCOMES
 from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.report.chronicle import chronicle
+from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.checks import quantities
 from coyuntura.scenario.loader import bundled_scenarios
-from coyuntura.scenario.calendar import parse_month
 
 from helpers import bundled_model
+
+pytestmark = pytest.mark.integration
 
 runner = CliRunner()
 # The bundled model as stated in the design brief and the scenario file, written out here rather than read from
@@ -122,6 +124,7 @@ def test_run_from_a_snapshot(tmp_path):
     assert last.month + 24 == parse_month("1973-03")
 
 
+@pytest.mark.slow
 def test_piped_tables_are_not_squeezed_to_80_columns(tmp_path):
     """Without a terminal and without COLUMNS (a pipe, a file, CI), tables get room for their labels."""
     args = ["run", "bolivia-1952", "--runs", "20", "--out", str(tmp_path / "r")]  # four periods: a wide table

@@ -69,6 +69,7 @@ def _fake_mechanism(name: str = "fake_mechanism", **changes) -> types.ModuleType
 # --- the bundled scenario's description -----------------------------------------------------------
 
 
+@pytest.mark.integration  # end to end: the whole document of a scenario, with its figures
 def test_description_mentions_every_actor_and_every_mechanism(scenario, markdown, html_page):
     for text in (markdown, html_page):
         for actor in scenario.actors:
@@ -85,6 +86,7 @@ def test_description_mentions_every_actor_and_every_mechanism(scenario, markdown
             assert f"| `{attribute}` | {scenario.attribute(actor, attribute).value:g} |" in section, (actor.id, attribute)
 
 
+@pytest.mark.integration
 def test_description_follows_odd_and_covers_snapshots_events_and_parameters(scenario, description, markdown):
     titles = [section.title for section in description.sections]
     assert titles[:7] == [
@@ -118,6 +120,7 @@ def test_description_follows_odd_and_covers_snapshots_events_and_parameters(scen
     assert "`coup_defeated_by_mobilization`" in markdown
 
 
+@pytest.mark.integration
 def test_html_is_self_contained_with_both_figures_embedded(html_page, description):
     images = re.findall(r'<img [^>]*src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html_page)
     assert len(images) == 2
@@ -135,10 +138,12 @@ def test_html_is_self_contained_with_both_figures_embedded(html_page, descriptio
         assert f'id="{anchor}"' in html_page
 
 
+@pytest.mark.integration
 def test_description_is_deterministic(scenario, html_page):
     assert render_html(describe_scenario(scenario)) == html_page
 
 
+@pytest.mark.integration
 def test_scenario_text_cannot_inject_markup(scenario):
     from coyuntura.scenario.paths import with_values
 
@@ -148,6 +153,7 @@ def test_scenario_text_cannot_inject_markup(scenario):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
+@pytest.mark.integration
 def test_describe_works_for_another_scenario_without_patterns():
     chile = load_scenario(EXAMPLE)
     text = render_markdown(describe_scenario(chile))
@@ -245,6 +251,7 @@ def test_state_access_sees_reads_writes_aliases_and_calls(tmp_path):
 # --- writing and the command line -----------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_write_description_markdown_with_figures_atomically(description, tmp_path):
     written = write_description(description, tmp_path / "model.md", "md")
     assert [p.name for p in written] == ["model-actor-network.png", "model-mechanism-state.png", "model.md"]
@@ -256,6 +263,7 @@ def test_write_description_markdown_with_figures_atomically(description, tmp_pat
         write_description(description, tmp_path, "html")
 
 
+@pytest.mark.integration
 def test_cli_describe(tmp_path):
     runner = CliRunner()
     out = tmp_path / "bolivia.html"

@@ -86,6 +86,7 @@ def test_field_notes_name_real_fields():
 # --- the worked example ---------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_example_scenario_passes_check():
     result = CliRunner().invoke(app, ["check", str(EXAMPLE), "--json"])
     assert result.exit_code == 0, result.output

@@ -18,6 +18,7 @@ def scenario():
     return load_scenario("bolivia-1952")
 
 
+@pytest.mark.slow  # importing the EMA Workbench alone takes seconds
 def test_the_model_declares_priors_as_uncertainties_and_experiments_as_levers(scenario):
     model = ema.model(scenario, outcomes=("coup_success", "end_right_military"), parameters=["mechanisms.coup.*"], start="march_1971")
     names = [u.name for u in model.uncertainties]
@@ -31,6 +32,8 @@ def test_the_model_declares_priors_as_uncertainties_and_experiments_as_levers(sc
         ema.model(scenario, outcomes=("coup_sucess",))
 
 
+@pytest.mark.integration  # end to end: the workbench runs 50 scenarios, then PRIM
+@pytest.mark.slow
 def test_perform_experiments_and_prim_find_where_coups_succeed(scenario):
     from ema_workbench import perform_experiments
     from ema_workbench.analysis import prim

@@ -1,8 +1,9 @@
-"""The engine as a whole: reproducibility, batch-size invariance, bounds, snapshots, errors."""
+"""The engine as a whole: reproducibility, batch-size invariance, bounds, snapshots, errors.
+
+On the toy scenario (tests/data/toy.yaml): nothing here depends on what bolivia-1952 says.
+"""
 
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import pytest
@@ -17,9 +18,11 @@ from coyuntura.engine.simulate import STRENGTH_BINS, simulate
 from coyuntura.engine.state import ACTOR_VARIABLES, REGIME_KEYS, SYSTEM_VARIABLES, RegimeType
 from coyuntura.scenario.calendar import format_month, parse_month
 from coyuntura.scenario.errors import ScenarioError
-from coyuntura.scenario.loader import parse_scenario, resolve_scenario
+from coyuntura.scenario.loader import parse_scenario
 
-from helpers import bundled_model, final_state
+from helpers import TOY, final_state, toy_model
+
+pytestmark = pytest.mark.unit
 
 FAST = settings(max_examples=25, deadline=None)
 SNAPSHOTS = ("october_1970", "march_1971")
@@ -29,7 +32,7 @@ ARRAY_FIELDS = ("regime_counts", "strength_histogram", "outcome_counts", "outcom
 
 @pytest.fixture(scope="module")
 def model():
-    return bundled_model()
+    return toy_model()
 
 
 def start_month(model, start):
@@ -81,7 +84,7 @@ def test_different_seeds_give_different_ensembles(model):
 
 def test_compiling_the_scenario_again_changes_nothing(model):
     recompiled = compile_scenario(model.scenario)
-    until = parse_month("1953-12")
+    until = model.scenario.calendar.start + 20
     assert_same_ensemble(
         simulate(model, 12, seed=5, until=until, keep_events=True),
         simulate(recompiled, 12, seed=5, until=until, keep_events=True),
@@ -100,7 +103,7 @@ def test_compiling_the_scenario_again_changes_nothing(model):
     seed=st.integers(min_value=0, max_value=2**32 - 1),
 )
 def test_results_do_not_depend_on_batch_size(n_runs, batch_size, first_run, start, seed):
-    model = bundled_model()
+    model = toy_model()
     until = start_month(model, start) + 7
     kwargs = dict(seed=seed, start=start, until=until, keep_events=True, first_run=first_run)
     whole = simulate(model, n_runs, batch_size=n_runs, **kwargs)
@@ -130,7 +133,7 @@ def test_batches_straddling_the_rng_block_boundary(model):
 
 @pytest.mark.parametrize("run", [1000, 1017, 1023, 1024, 1039])
 def test_a_run_simulated_alone_matches_it_inside_a_batch(model, run):
-    until = parse_month("1975-12")
+    until = model.scenario.calendar.horizon
     kwargs = dict(seed=7, start="october_1970", until=until, keep_events=True)
     batch = simulate(model, 40, first_run=1000, **kwargs)
     alone = simulate(model, 1, first_run=run, **kwargs)
@@ -143,7 +146,7 @@ def test_a_run_simulated_alone_matches_it_inside_a_batch(model, run):
 
 
 def test_run_zero_alone_matches_a_batch_from_the_scenario_start(model):
-    until = parse_month("1955-03")
+    until = model.scenario.calendar.end
     batch = simulate(model, 10, seed=3, until=until, keep_events=True)
     with_events = [run for run in range(10) if (batch.events["run"] == run).any()]
     # Runs without events would compare empty arrays and pass whatever the engine did: insist on some with events.
@@ -167,7 +170,7 @@ def test_run_zero_alone_matches_a_batch_from_the_scenario_start(model):
     months=st.integers(min_value=1, max_value=30),
 )
 def test_state_stays_within_its_documented_bounds(seed, start, months):
-    model = bundled_model()
+    model = toy_model()
     until = start_month(model, start) + months - 1
     state = final_state(model, 16, seed, start, until)
     for name in ACTOR_VARIABLES:
@@ -196,7 +199,7 @@ def test_state_stays_within_its_documented_bounds(seed, start, months):
 @FAST
 @given(seed=st.integers(min_value=0, max_value=2**32 - 1), start=st.sampled_from([None, *SNAPSHOTS]))
 def test_streamed_series_and_summaries_are_consistent(seed, start):
-    model = bundled_model()
+    model = toy_model()
     n = 12
     until = start_month(model, start) + 17
     ensemble = simulate(model, n, seed=seed, start=start, until=until, series_every=1, keep_events=True)
@@ -287,10 +290,10 @@ def test_unknown_snapshot_is_a_clear_error(model):
 def test_snapshots_cannot_override_the_fixed_cascade_thresholds():
     """Regression: a snapshot's 'threshold' used to be read and silently discarded (the cascade uses the
     scenario's thresholds); thresholds are now fixed traits and a snapshot that sets one is rejected."""
-    text = resolve_scenario("bolivia-1952").read_text(encoding="utf-8")
+    text = TOY.read_text(encoding="utf-8")
     anchor = "      miners: {organization: {value: 0.75,"
     assert text.count(anchor) == 1, "the october_1970 snapshot's miners override moved; update this test"
-    parse_scenario(text, "ok.yaml")  # the bundled text itself is valid
+    parse_scenario(text, "ok.yaml")  # the text itself is valid
     bad = text.replace(anchor, '      miners: {threshold: {value: 5.0, assumption: "test"}, organization: {value: 0.75,')
     with pytest.raises(ScenarioError, match="threshold"):
         parse_scenario(bad, "bad.yaml")

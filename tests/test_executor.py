@@ -75,6 +75,8 @@ def in_process(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return small_jobs(InlineExecutor(), tmp_path_factory.mktemp("inline"))
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["processes", "dask"])
 def test_the_same_work_gives_the_same_numbers_on_every_executor(kind: str, in_process: dict[str, Any], tmp_path: Path) -> None:
     with open_executor(kind, workers=2) as executor:
@@ -88,6 +90,7 @@ def test_the_same_work_gives_the_same_numbers_on_every_executor(kind: str, in_pr
             assert got == expected, name
 
 
+@pytest.mark.integration
 def test_map_reports_progress_and_keeps_task_order_on_each_kind_of_pool() -> None:
     for executor in (InlineExecutor(), ThreadExecutor(2), ProcessExecutor(2)):
         with executor:
@@ -98,6 +101,7 @@ def test_map_reports_progress_and_keeps_task_order_on_each_kind_of_pool() -> Non
                 executor.map(math.factorial, [(3,), (-1,)])
 
 
+@pytest.mark.integration
 def test_cancel_stops_the_tasks_not_yet_finished() -> None:
     ran: list[int] = []
     with pytest.raises(Cancelled):
@@ -112,6 +116,7 @@ def test_cancel_stops_the_tasks_not_yet_finished() -> None:
         assert time.monotonic() - began < 3.0  # the queued tasks were cancelled, not run
 
 
+@pytest.mark.integration
 def test_a_pool_whose_worker_died_is_replaced_at_the_next_submit() -> None:
     with ProcessExecutor(1) as executor:
         with pytest.raises(BrokenWorker):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import math
+from functools import lru_cache
 
 import numpy as np
 import pytest
@@ -29,6 +30,7 @@ M = parse_month
 SOURCE = {"description": "d", "source": "Introduction, L1-10", "says": "s"}
 
 
+@lru_cache(maxsize=None)
 def short_record_yaml(flip_early: bool = False, flip_late: bool = False) -> str:
     """The bundled scenario with a short observed timeline (1952-04..1954-09, five periods): cells ending at every
     period's end, one window longer than a period (1952-06..1953-11, ending inside a later period), and two
@@ -48,8 +50,9 @@ def short_record_yaml(flip_early: bool = False, flip_late: bool = False) -> str:
     return stream.getvalue()
 
 
+@lru_cache(maxsize=None)
 def short_record(flip_early: bool = False, flip_late: bool = False):
-    """:func:`short_record_yaml`, parsed."""
+    """:func:`short_record_yaml`, parsed (once per process: a scenario is immutable)."""
     return parse_scenario(short_record_yaml(flip_early, flip_late), "short.yaml")
 
 
@@ -70,6 +73,7 @@ def test_periods_follow_the_grid_from_the_start_and_hold_each_cell_by_its_first_
     assert long in periods[0].cells and periods[0].until == M("1953-11")  # forecast to its end from 1952-04
 
 
+@pytest.mark.integration  # end to end: filtered scores and forecasts over the record
 def test_filtered_probability_is_the_filter_from_scratch_at_the_period_start():
     s = short_record()
     cells = timeline_cells(s)
@@ -101,6 +105,7 @@ def test_filtered_probability_is_the_filter_from_scratch_at_the_period_start():
         assert f.model_se == pytest.approx(np.std(values, ddof=1) / math.sqrt(3))
 
 
+@pytest.mark.integration  # end to end: three filtered scores
 def test_a_cell_is_never_filtered_on_itself_or_on_later_cells():
     s = short_record()
     periods = score_periods(timeline_cells(s), s.calendar.start)
@@ -134,6 +139,8 @@ class ChunkedSimulator(LocalSimulator):
         return results
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_filtered_score_is_the_same_whatever_the_batches_and_workers():
     from coyuntura.executor import DaskExecutor
     from coyuntura.history.particles import ExecutorSimulator
@@ -181,6 +188,7 @@ def test_filtered_score_refuses_bad_settings():
         filtered_score(s, runs=8, replications=2, baselines="future")  # type: ignore[arg-type]
 
 
+@pytest.mark.integration  # end to end: two filtered scores and a score
 def test_baselines_stand_at_the_period_start_and_past_ones_know_only_the_past():
     s = short_record()
     cells = timeline_cells(s)
@@ -197,6 +205,7 @@ def test_baselines_stand_at_the_period_start_and_past_ones_know_only_the_past():
     assert len(frame) == len(cells) and {"period", "p_model", "se_model", "p_model_0", "p_model_1", "log_persistence"} <= set(frame.columns)
 
 
+@pytest.mark.integration
 def test_score_cli_prints_cells_totals_and_kinds_and_json_parses(tmp_path):
     scenario = tmp_path / "short.yaml"
     scenario.write_text(short_record_yaml(), encoding="utf-8")

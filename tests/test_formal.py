@@ -17,6 +17,8 @@ from coyuntura.engine.formal import (
     unit_clip,
 )
 
+pytestmark = pytest.mark.unit
+
 FAST = settings(max_examples=30, deadline=None)
 
 force = st.floats(min_value=1e-3, max_value=1e3, allow_nan=False)

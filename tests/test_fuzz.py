@@ -83,6 +83,7 @@ def _wait(client: TestClient, job_id: str) -> dict[str, Any]:
     raise AssertionError(f"job {job_id} did not finish")
 
 
+@pytest.mark.web
 @given(rng=RNGS)
 @settings(FUZZ, max_examples=15)
 def test_fuzz_api_requests_are_refused_or_run(api: TestClient, bundled: Any, scenario_paths: list[str], rng: random.Random) -> None:
@@ -108,6 +109,7 @@ def quick_cli(tmp_path_factory: pytest.TempPathFactory, bundled: Any) -> Any:
         yield CliRunner(), str(tmp_path_factory.mktemp("fuzz-store") / "runs.duckdb")
 
 
+@pytest.mark.integration
 @given(rng=RNGS)
 @settings(FUZZ, max_examples=10)
 def test_fuzz_cli_inputs_are_refused_or_run(quick_cli: Any, bundled: Any, scenario_paths: list[str], rng: random.Random) -> None:

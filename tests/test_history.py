@@ -14,21 +14,19 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from coyuntura.cli import app
-from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import merge_ensembles, simulate
-from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.history.baselines import ConstantHazard, Persistence
 from coyuntura.history.calibration import CalibrationSettings, abc_distance, calibrate, generations_table, load_posterior
 from coyuntura.history.forecast import forecast
 from coyuntura.history.observations import Cell, cells_before, cells_within, grid_boundaries, record_end, timeline_cells
-from coyuntura.history.particles import LocalSimulator, simulate_histories, systematic_resample
+from coyuntura.history.particles import simulate_histories, systematic_resample
 from coyuntura.history.scores import CONSTANT, MODEL, PERSISTENCE, CellForecast, reliability, totals
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.errors import ScenarioError
-from coyuntura.scenario.loader import load_scenario, parse_scenario
+from coyuntura.scenario.loader import parse_scenario
 
-from helpers import bundled_model
+from helpers import bundled_model, toy_scenario
 
 runner = CliRunner()
 M = parse_month
@@ -40,8 +38,8 @@ def scenario():
 
 
 def with_observations(observations: list[dict]) -> str:
-    """The bundled scenario as YAML text, its observed timeline replaced."""
-    data = scenario().model_dump(mode="json", by_alias=True, exclude_none=True)
+    """The toy scenario (tests/data/toy.yaml, 1970-09..1973-12) as YAML text, its observed timeline replaced."""
+    data = toy_scenario().model_dump(mode="json", by_alias=True, exclude_none=True)
     data["observations"] = observations
     import io
 
@@ -50,7 +48,7 @@ def with_observations(observations: list[dict]) -> str:
     return stream.getvalue()
 
 
-OK = {"id": "x", "outcome": "coup_success", "month": "1964-11", "observed": True, "description": "d", "source": "Introduction, L62-67", "says": "s"}
+OK = {"id": "x", "outcome": "coup_success", "month": "1971-01", "observed": True, "description": "d", "source": "Introduction, L62-67", "says": "s"}
 
 
 # --- the observed timeline -------------------------------------------------------------------------
@@ -86,7 +84,7 @@ def test_bad_observations_are_refused_each_with_its_path():
 
 
 def test_contradicting_and_duplicate_observations_are_refused():
-    quiet = {**OK, "id": "q", "month": None, "window": ["1964-01", "1964-12"], "observed": False}
+    quiet = {**OK, "id": "q", "month": None, "window": ["1970-10", "1971-03"], "observed": False}
     with pytest.raises(ScenarioError, match="quiet periods of the same kind cover"):
         parse_scenario(with_observations([{k: v for k, v in quiet.items() if v is not None}, OK]), "t.yaml")
     with pytest.raises(ScenarioError, match="duplicate id 'x'"):
@@ -150,6 +148,7 @@ def test_systematic_resampling_keeps_order_and_proportions():
     assert np.bincount(ancestors, minlength=4).tolist() == [2, 0, 1, 1]
 
 
+@pytest.mark.integration  # end to end: particle filters over the record from 1952
 def test_filtering_on_the_1964_coup_changes_what_follows():
     s = scenario()
     coup = Cell("event", "coup_success", M("1964-01"), M("1964-12"), True, ("t",))
@@ -209,6 +208,8 @@ def test_scores_are_proper_and_smoothed():
 # --- Dask: 1 and 2 workers give the same numbers -------------------------------------------------------
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_run_forecast_and_calibration_agree_on_1_and_2_dask_workers(tmp_path):
     from coyuntura.executor import DaskExecutor
     from coyuntura.history.particles import ExecutorSimulator
@@ -247,6 +248,8 @@ def test_run_forecast_and_calibration_agree_on_1_and_2_dask_workers(tmp_path):
 # --- calibration ------------------------------------------------------------------------------------
 
 
+@pytest.mark.integration  # end to end: four calibrations
+@pytest.mark.slow
 def test_calibration_resumes_after_an_interruption_to_the_same_posterior(tmp_path):
     s = scenario()
     settings = CalibrationSettings(as_of="1965-01", population=4, generations=2, runs_per_particle=2, seed=1, parameters=TWO)
@@ -289,6 +292,8 @@ def test_calibration_refuses_bad_settings(tmp_path):
         calibrate(s, CalibrationSettings(as_of="1960-01", parameters=TWO, distance="kl"), tmp_path / "kl")
 
 
+@pytest.mark.integration  # end to end: three calibrations
+@pytest.mark.slow
 def test_calibration_stops_when_the_weights_collapse_and_keeps_the_generation_before(tmp_path):
     s = scenario()
     # With a floor equal to the population, any generation whose weights are not all equal is "collapsed".
@@ -321,6 +326,7 @@ def test_the_log_distance_rewards_seeing_a_rare_event_and_stays_finite():
 # --- command line -----------------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_forecast_cli_prints_every_outcome_with_errors_and_says_how_it_conditioned():
     result = runner.invoke(app, ["forecast", "bolivia-1952", "--as-of", "1958-01", "--horizon", "12", "--runs", "300", "--json"])
     assert result.exit_code == 0, result.output
@@ -335,6 +341,7 @@ def test_forecast_cli_prints_every_outcome_with_errors_and_says_how_it_condition
     assert sum(by_coalition) >= rows["coup_success"][p] - 1e-9
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     "args, fragment, code",
     [
@@ -350,6 +357,8 @@ def test_forecast_cli_bad_input(args, fragment, code):
     assert result.exit_code == code and fragment in result.stderr, result.output
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_score_calibrate_forecast_backtest_cli_end_to_end(tmp_path):
     score = runner.invoke(app, ["score", "bolivia-1952", "--runs", "200", "--out", str(tmp_path / "score"), "--json"])
     assert score.exit_code == 0, score.output
@@ -411,6 +420,7 @@ def test_forecast_errors_come_from_the_spread_of_independent_filters():
         forecast(s, M("1958-01"), 12, runs=3, replications=4)
 
 
+@pytest.mark.integration  # end to end: a calibration
 def test_posterior_run_values_give_each_filter_its_own_draws(tmp_path):
     s = scenario()
     posterior = calibrate(s, CalibrationSettings(as_of="1965-01", population=6, generations=1, runs_per_particle=1, seed=3, parameters=TWO), tmp_path)
@@ -425,6 +435,7 @@ def test_posterior_run_values_give_each_filter_its_own_draws(tmp_path):
         posterior.run_values(s.model_copy(update={"id": "other"}), 10, seed=0)
 
 
+@pytest.mark.integration
 def test_forecast_cli_writes_its_report(tmp_path):
     result = runner.invoke(
         app, ["forecast", "bolivia-1952", "--as-of", "1958-01", "--horizon", "6", "--runs", "80", "--replications", "2",
@@ -439,6 +450,8 @@ def test_forecast_cli_writes_its_report(tmp_path):
     assert both.exit_code == 2 and "not both" in both.output
 
 
+@pytest.mark.integration  # end to end: a calibration and its predictive checks
+@pytest.mark.slow
 def test_predictive_checks_see_a_posterior_that_rules_coups_out(tmp_path):
     import dataclasses
 
@@ -457,6 +470,7 @@ def test_predictive_checks_see_a_posterior_that_rules_coups_out(tmp_path):
     assert np.all(checks.posterior[coups] <= checks.prior[coups])  # coups that happened: less likely
 
 
+@pytest.mark.integration
 def test_the_shipped_posterior_serves_only_its_scenario_and_later_vantages():
     from coyuntura.history.calibration import bundled_posterior
     from coyuntura.scenario.paths import with_values

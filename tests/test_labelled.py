@@ -1,4 +1,7 @@
-"""Results as labelled data: the ensemble as an xarray Dataset, its events as a tidy table, and both through the store."""
+"""Results as labelled data: the ensemble as an xarray Dataset, its events as a tidy table, and both through the store.
+
+On the toy scenario (tests/data/toy.yaml): nothing here depends on what bolivia-1952 says.
+"""
 
 from __future__ import annotations
 
@@ -16,16 +19,17 @@ from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import simulate
 from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.scenario.calendar import parse_month
-from coyuntura.scenario.loader import load_scenario
 from coyuntura.store import RunStore, StoreError
 from coyuntura.store.records import record_run, stored_dataset
+
+from helpers import toy_scenario
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def scenario():
-    return load_scenario("bolivia-1952")
+    return toy_scenario()
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +64,7 @@ def test_the_event_table_is_tidy_and_complete(ensemble):
     assert frame["month"].str.fullmatch(r"19\d\d-\d\d").all()
     assert attempts["actors"].str.split(";").map(lambda ids: set(ids) <= set(ensemble.actor_ids)).all()
     with pytest.raises(ValueError, match="keep_events=True"):
-        simulate(compile_scenario(load_scenario("bolivia-1952")), 5, seed=0, start="march_1971", until=parse_month("1971-05")).to_dataframe()
+        simulate(compile_scenario(toy_scenario()), 5, seed=0, start="march_1971", until=parse_month("1971-05")).to_dataframe()
 
 
 def test_the_flat_tables_rebuild_the_dataset_exactly(ensemble):
@@ -71,6 +75,7 @@ def test_the_flat_tables_rebuild_the_dataset_exactly(ensemble):
     xr.testing.assert_identical(dataset_from_tables(tables), data)
 
 
+@pytest.mark.integration
 def test_a_recorded_run_round_trips_through_netcdf_export(tmp_path, scenario, ensemble):
     store = RunStore(tmp_path / "runs.duckdb")
     record = record_run(store, "run", scenario, ensemble, 1.0)
@@ -82,7 +87,7 @@ def test_a_recorded_run_round_trips_through_netcdf_export(tmp_path, scenario, en
     assert json.loads(result.stdout)["files"] == ["ensemble.nc", "record.json"]
     with xr.open_dataset(tmp_path / "nc" / "ensemble.nc", engine="scipy") as written:
         xr.testing.assert_equal(written.load(), expected)
-        assert written.attrs["scenario"] == "bolivia-1952" and int(written.attrs["seed"]) == 3
+        assert written.attrs["scenario"] == "toy" and int(written.attrs["seed"]) == 3
     csv = runner.invoke(app, ["runs", "export", record, "--out", str(tmp_path / "csv"), "--format", "csv", "--store", str(tmp_path / "runs.duckdb")])
     assert csv.exit_code == 0, csv.output
     assert (tmp_path / "csv" / "final_regime.csv").read_text().splitlines()[0] == '"run","regime"'

@@ -31,15 +31,18 @@ def loaded_after(code: str) -> list[str]:
     return sorted({name.split(".")[0] for name in json.loads(done.stdout.strip().splitlines()[-1])})
 
 
+@pytest.mark.integration
 def test_import_coyuntura_loads_no_optional_library_nor_numpy():
     assert loaded_after("import coyuntura") == []
 
 
+@pytest.mark.integration
 def test_the_command_line_app_loads_no_optional_library_nor_numpy():
     # `coyuntura --help` stays fast only while the CLI imports the library inside its commands
     assert loaded_after("from coyuntura.cli import app") == []
 
 
+@pytest.mark.integration
 def test_the_core_modules_load_no_optional_library():
     """Every module but the optional parts (charts, the pyabc kernels, the web explorer) imports without them."""
     optional_parts = ("coyuntura.report.charts", "coyuntura.history.charts", "coyuntura.report.diagrams", "coyuntura.history.abc_kernels",
@@ -68,6 +71,8 @@ def test_the_public_api_is_the_same_list_for_the_program_and_for_type_checkers()
 
 def test_require_names_the_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "SALib", None)
+    for name in [name for name in sys.modules if name.startswith("SALib.")]:  # imported by an earlier test in this process
+        monkeypatch.delitem(sys.modules, name)
     with pytest.raises(MissingExtra) as caught:
         require("explore", "SALib")
     assert caught.value.extra == "explore" and "pip install 'coyuntura[explore]'" in str(caught.value)
@@ -100,6 +105,7 @@ def test_every_extra_is_in_pyproject():
 # --- commands whose extra is missing -------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_a_command_whose_extra_is_missing_says_which_and_exits_1(monkeypatch):
     monkeypatch.setitem(sys.modules, "SALib", None)
     result = runner.invoke(app, ["sensitivity", "bolivia-1952", "--outcome", "coup_success"])
@@ -108,6 +114,7 @@ def test_a_command_whose_extra_is_missing_says_which_and_exits_1(monkeypatch):
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
 
 
+@pytest.mark.integration
 def test_with_json_the_missing_extra_is_a_json_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "fastapi", None)
     result = runner.invoke(app, ["serve", "--port", "8123"])
@@ -117,6 +124,7 @@ def test_with_json_the_missing_extra_is_a_json_error(monkeypatch):
     assert result.exit_code == 1 and "coyuntura[explore]" in json.loads(result.stdout)["error"]
 
 
+@pytest.mark.integration
 def test_run_without_matplotlib_writes_the_tables_and_says_why_there_are_no_charts(monkeypatch, tmp_path):
     import coyuntura.report
 

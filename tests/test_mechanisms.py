@@ -40,6 +40,8 @@ from coyuntura.scenario.schema import LeaderDeath
 
 from helpers import ALWAYS, NEVER, bundled_model, events_of, fresh_state, grid, make_month, with_params
 
+pytestmark = pytest.mark.unit
+
 FAST = settings(max_examples=25, deadline=None)
 
 

@@ -61,6 +61,7 @@ def test_the_peer_is_reproducible_and_its_runs_differ():
     assert len({tuple(row) for row in a.regimes}) > 1
 
 
+@pytest.mark.integration  # end to end: two whole implementations over 4,500 runs
 def test_engine_and_mesa_peer_agree_within_monte_carlo_error(engine_ensemble):
     peer = simulate_peer(bundled_model(), PEER_RUNS, seed=3, start=START, until=UNTIL)
     table = agreement_table(engine_ensemble, peer, SNAPSHOT_MEASURES, "agreement")
@@ -70,6 +71,7 @@ def test_engine_and_mesa_peer_agree_within_monte_carlo_error(engine_ensemble):
     assert abs(worst[-1]) < BOUND, f"engine and peer disagree on {worst[0]}: {worst[2]:.3f} vs {worst[4]:.3f} (z={worst[-1]:.2f})"
 
 
+@pytest.mark.integration
 def test_the_check_catches_a_peer_with_a_changed_rule(engine_ensemble):
     # The peer's coups plotted twice as readily (log-rate + ln 2): the check must see it.
     model = bundled_model()

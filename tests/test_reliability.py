@@ -146,6 +146,7 @@ def test_defect_5_value_paths_with_huge_indices_are_unknown_paths() -> None:
 # --- 10: the Dask dashboard -----------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_defect_10_a_local_cluster_listens_on_localhost_only_and_has_no_dashboard() -> None:
     from coyuntura.executor import DaskExecutor, _local_dashboard
 

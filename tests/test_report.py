@@ -26,7 +26,9 @@ from coyuntura.report.tables import standard_error, to_csv, to_dict, to_markdown
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.checks import quantities
 
-from helpers import bundled_model
+from helpers import bundled_model, toy_model
+
+pytestmark = pytest.mark.unit
 
 
 def synthetic_ensemble(n_runs: int = 10) -> Ensemble:
@@ -60,7 +62,9 @@ def synthetic_ensemble(n_runs: int = 10) -> Ensemble:
 
 @lru_cache(maxsize=1)
 def small_ensemble() -> Ensemble:
-    return simulate(bundled_model(), 60, seed=11, keep_events=True, batch_size=25)
+    """The toy scenario's runs to its horizon (tests/data/toy.yaml: 1970-09..1973-12)."""
+    model = toy_model()
+    return simulate(model, 60, seed=11, until=model.scenario.calendar.horizon, keep_events=True, batch_size=25)
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -159,9 +163,9 @@ def test_coup_sentence_names_plotter_backers_and_outcome():
 
 
 def test_chronicle_lines_are_dated_and_name_their_mechanism():
-    model = bundled_model()
+    model = toy_model()
     lines = chronicle_from_events(model, small_ensemble().events, 3)
-    assert lines, "a run of twenty years records events"
+    assert lines, "a run of three years in a crisis records events"
     months = [line.month for line in lines]
     assert months == sorted(months)
     known = set(model.mechanism_names)
@@ -182,8 +186,8 @@ def test_chronicle_lines_are_dated_and_name_their_mechanism():
 
 
 def test_chronicle_of_run_k_is_the_same_alone_and_in_a_batch():
-    model = bundled_model()
-    until = parse_month("1962-12")
+    model = toy_model()
+    until = model.scenario.calendar.horizon
     batch = simulate(model, 12, seed=9, until=until, keep_events=True, batch_size=5)
     for run in (7, 11):  # in the second and the third batch
         inside = chronicle_from_events(model, batch.events, run)
@@ -195,12 +199,12 @@ def test_chronicle_of_run_k_is_the_same_alone_and_in_a_batch():
 
 
 def test_exogenous_events_cite_the_scenario_event():
-    model = bundled_model()
+    model = toy_model()
     deaths = [e for e in model.scenario.events if e.kind == "leader_death"]
     ensemble = small_ensemble()
     lines = [line for run in range(ensemble.n_runs) for line in chronicle_from_events(model, ensemble.events, run)]
     deaths_logged = [line for line in lines if line.event == "leader_death" and line.month == deaths[0].month]
-    assert deaths, "the bundled scenario schedules a leader's death"
+    assert deaths, "the toy scenario schedules a leader's death"
     if not deaths_logged:
         pytest.skip("no run was under the regime the death applies to")
     line = deaths_logged[0]
@@ -265,7 +269,7 @@ EXPECTED_FILES = {
 
 def test_write_report_writes_every_file(tmp_path):
     ensemble = small_ensemble()
-    out = write_report(ensemble, tmp_path / "report", bundled_model().scenario)
+    out = write_report(ensemble, tmp_path / "report", toy_model().scenario)
     assert {p.name for p in out.iterdir()} == EXPECTED_FILES
     for png in ("regimes.png", "strength.png"):
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,4 +1,7 @@
-"""Per-run parameters: arrays over runs that equal the scalar change nothing; each run is the scalar run of its values."""
+"""Per-run parameters: arrays over runs that equal the scalar change nothing; each run is the scalar run of its values.
+
+On the toy scenario (tests/data/toy.yaml): nothing here depends on what bolivia-1952 says.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,9 @@ from coyuntura.history.calibration import free_parameters
 from coyuntura.scenario.paths import with_values
 from coyuntura.scenario.quantities import Quantity
 
-from helpers import bundled_model
+from helpers import toy_model
+
+pytestmark = pytest.mark.unit
 
 
 def _every_mechanism_number(model) -> dict[str, float]:
@@ -41,7 +46,7 @@ def _same_ensemble(a, b) -> None:
 
 
 def test_equal_per_run_values_are_bit_identical_to_the_scalars():
-    model = bundled_model()
+    model = toy_model()
     numbers = _every_mechanism_number(model)
     assert len(numbers) > 150  # every mechanism number except the structural ones
     n = 500
@@ -56,12 +61,12 @@ def test_equal_per_run_values_are_bit_identical_to_the_scalars():
 
 def test_each_run_is_the_scalar_run_of_its_own_values():
     """Different values per run: run k equals a one-run simulation of the scenario with run k's values (common random numbers)."""
-    model = bundled_model()
+    model = toy_model()
     free = free_parameters(model.scenario)
     n = 40
     rng = np.random.default_rng(5)
     arrays = {p.path: rng.uniform(p.prior.low, p.prior.high, n) for p in free}
-    until = model.scenario.calendar.start + 150
+    until = model.scenario.calendar.horizon
     together = simulate(model, n, seed=4, until=until, keep_events=True, batch_size=16, parameters=arrays)
     columns = together.events
     for run in (3, 17, 38):
@@ -74,7 +79,7 @@ def test_each_run_is_the_scalar_run_of_its_own_values():
 
 
 def test_per_run_starting_values_apply_at_the_start_but_not_over_a_snapshot():
-    model = bundled_model()
+    model = toy_model()
     values = np.linspace(0.0, 1.0, 10)
     start = simulate(model, 10, seed=0, until=model.scenario.calendar.start, keep_state=True, parameters={"system.corruption": values})
     assert not np.allclose(start.final_state.corruption, start.final_state.corruption[0])  # each run kept its own
@@ -86,7 +91,7 @@ def test_per_run_starting_values_apply_at_the_start_but_not_over_a_snapshot():
 
 
 def test_a_higher_coup_intercept_per_run_means_more_coups_in_those_runs():
-    model = bundled_model()
+    model = toy_model()
     n = 4000
     intercept = np.where(np.arange(n) % 2 == 0, -16.0, -10.0)
     ensemble = simulate(model, n, seed=2, keep_events=True, parameters={"mechanisms.coup.plot_intercept": intercept})
@@ -113,6 +118,6 @@ def test_a_higher_coup_intercept_per_run_means_more_coups_in_those_runs():
 )
 def test_bad_per_run_values_are_refused_naming_the_path(parameters, message):
     with pytest.raises(ParameterError) as error:
-        simulate(bundled_model(), 5, seed=0, until=bundled_model().scenario.calendar.start, parameters=parameters)
+        simulate(toy_model(), 5, seed=0, until=toy_model().scenario.calendar.start, parameters=parameters)
     assert message in str(error.value)
     assert next(iter(parameters)) in str(error.value)

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from coyuntura.cli import app
@@ -191,6 +192,7 @@ def test_an_event_in_a_snapshots_month_overwrites_its_value(tmp_path: Path) -> N
 # --- named experiments ---------------------------------------------------------------------------------
 
 
+@pytest.mark.integration  # runs `check`
 def test_an_experiment_set_that_its_start_snapshot_overrides_is_warned_of(tmp_path: Path) -> None:
     number = line_of(r"^      snapshots\.march_1971\.assembly: true$", after=r"^  - id: united-left-assembly$")
     added = "\n".join([TEXT.splitlines()[number - 1], "      actors.miners.arms: 0.9", "      system.left_unity: 0.9",
@@ -246,6 +248,7 @@ def test_whatif_set_of_a_value_the_start_snapshot_overrides_says_so() -> None:
                       "government the engine caps the policy at the progressive room (0.5 or less) in the first month (nationalist_drift, M1)",)
 
 
+@pytest.mark.integration
 def test_cli_whatif_prints_the_warning(tmp_path: Path) -> None:
     args = ["whatif", str(TOY), "--from", "march_1971", "--until", "1971-05", "--runs", "8", "--set", "system.left_unity=0.9",
             "--store", str(tmp_path / "runs.duckdb")]

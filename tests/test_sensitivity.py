@@ -109,6 +109,8 @@ def test_an_interrupted_point_sweep_resumes_with_the_batches_it_stored(tmp_path)
     assert again.computed == 0 and np.array_equal(again.counts, whole.counts)
 
 
+@pytest.mark.integration  # end to end: 48 sample points, then PRIM
+@pytest.mark.slow
 def test_prim_finds_the_plotting_intercept_behind_successful_coups():
     result = run_discovery(scenario(), "coup_success", samples=48, n_runs=60, threshold=0.6, start="march_1971", until=UNTIL, patterns=PARAMS)
     box = result.box
@@ -129,6 +131,8 @@ def test_prim_finds_the_plotting_intercept_behind_successful_coups():
         run_discovery(scenario(), "workers_government", samples=12, n_runs=20, threshold=0.999, start="march_1971", until=UNTIL, patterns=PARAMS)
 
 
+@pytest.mark.integration
+@pytest.mark.slow
 def test_results_do_not_depend_on_dask_or_the_number_of_workers():
     intervention = experiment_intervention(scenario(), "mnr-unionists-in-assembly")
     points = tuple({"mechanisms.coup.decisiveness": 1.0 + 0.5 * i} for i in range(5))
@@ -152,6 +156,7 @@ def test_results_do_not_depend_on_dask_or_the_number_of_workers():
     assert rows["popular_assembly"]["difference"] == pytest.approx(float(local_whatif.difference[OUTCOME_NAMES.index("popular_assembly")]))
 
 
+@pytest.mark.integration
 def test_sensitivity_command_writes_chart_tables_and_record(tmp_path):
     store = tmp_path / "runs.duckdb"
     args = ["sensitivity", "bolivia-1952", "--outcome", "coup_success", "--samples", "4", "--runs", "30", "--from", "march_1971",

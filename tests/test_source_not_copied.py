@@ -25,6 +25,8 @@ from source_ngrams import (
     tokens,
 )
 
+pytestmark = pytest.mark.unit
+
 HAVE_SOURCE = SOURCE.is_file()
 
 

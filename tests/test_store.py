@@ -98,6 +98,7 @@ def test_items_are_stored_once_whatever_is_written_twice(tmp_path):
         store.add_items("missing", [Item("0", 0, {}, {})])
 
 
+@pytest.mark.integration
 def test_two_processes_writing_at_once_do_not_corrupt_the_store(tmp_path):
     path = tmp_path / "runs.duckdb"
     script = textwrap.dedent(
@@ -121,6 +122,7 @@ def test_two_processes_writing_at_once_do_not_corrupt_the_store(tmp_path):
         assert connection.execute("SELECT count(*), count(DISTINCT record_id || '/' || item_key) FROM items").fetchone() == (48, 48)
 
 
+@pytest.mark.integration
 def test_a_sweep_killed_midway_resumes_without_losing_or_repeating_a_point(tmp_path):
     path = tmp_path / "runs.duckdb"
     sweep = make_sweep()
@@ -169,6 +171,7 @@ def test_a_sweep_killed_midway_resumes_without_losing_or_repeating_a_point(tmp_p
     assert fresh.record_id != record["id"] and fresh.computed == len(sweep.points)
 
 
+@pytest.mark.integration
 def test_runs_commands_list_show_compare_and_export(tmp_path):
     store = str(tmp_path / "runs.duckdb")
     result = runner.invoke(app, ["run", "bolivia-1952", "--from", "march_1971", "--until", "1971-12", "--runs", "100", "--seed", "1",

@@ -107,6 +107,7 @@ def unwritable(kind: str, folder: Path, monkeypatch, healthy: RunStore) -> Path:
 # --- item 3: a truncated store -------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_defect3_truncated_store_is_a_store_error_naming_the_file_and_the_repair(healthy):
     store = healthy
     truncate(store.path)
@@ -118,6 +119,7 @@ def test_defect3_truncated_store_is_a_store_error_naming_the_file_and_the_repair
     assert str(store.path) in listed.stderr and "coyuntura runs repair --store" in listed.stderr and "Traceback" not in listed.output
 
 
+@pytest.mark.integration
 def test_defect3_run_on_a_truncated_store_prints_its_tables_and_exits_non_zero_without_an_id(tmp_path, monkeypatch, fast_load, healthy):
     store = healthy
     monkeypatch.setattr("coyuntura.report.folder.write_report", lambda ensemble, folder, *args, **kwargs: Path(folder))  # charts are not under test
@@ -130,6 +132,7 @@ def test_defect3_run_on_a_truncated_store_prints_its_tables_and_exits_non_zero_w
     assert "not recorded" in result.stderr and str(store.path) in result.stderr
 
 
+@pytest.mark.integration
 def test_defect3_a_record_id_is_given_only_once_the_record_reads_back(tmp_path, monkeypatch, fast_load):
     store = RunStore(tmp_path / "runs.duckdb")
     store.records()  # the file and its tables exist
@@ -146,6 +149,7 @@ def test_defect3_a_record_id_is_given_only_once_the_record_reads_back(tmp_path, 
 # --- item 6: runs list --limit --------------------------------------------------------------------
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("limit", ["-1", "0", str(2**63)])
 def test_defect6_runs_list_refuses_a_negative_or_huge_limit(tmp_path, limit):
     result = runner.invoke(app, ["runs", "list", "--limit", limit, "--store", str(tmp_path / "runs.duckdb")])
@@ -158,6 +162,7 @@ def test_defect6_runs_list_refuses_a_negative_or_huge_limit(tmp_path, limit):
 # --- item 8: a store that cannot be written -------------------------------------------------------
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("kind", ["folder", "text file", "read-only folder", "truncated file"])
 def test_defect8_an_unwritable_store_prints_the_results_then_exits_non_zero(tmp_path, monkeypatch, fast_load, healthy, kind):
     path = unwritable(kind, tmp_path, monkeypatch, healthy)
@@ -177,6 +182,7 @@ def test_defect8_a_store_in_a_read_only_folder_can_still_be_listed(tmp_path, mon
         RunStore(store.path).begin("run")
 
 
+@pytest.mark.web
 def test_defect8_web_a_record_that_fails_is_not_reported_as_saved(tmp_path, monkeypatch, scenario):
     from coyuntura.web.compute import prepare, run_request
     from coyuntura.web.models import RunRequest
@@ -194,6 +200,7 @@ def test_defect8_web_a_record_that_fails_is_not_reported_as_saved(tmp_path, monk
 # --- runs verify and runs repair ------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_runs_verify_checks_the_tables_and_the_parquet_files(tmp_path, healthy):
     store = healthy
     ok = runner.invoke(app, ["runs", "verify", "--store", str(store.path)])
@@ -212,6 +219,7 @@ def test_runs_verify_checks_the_tables_and_the_parquet_files(tmp_path, healthy):
     assert missing.exit_code == 1 and "no run store" in missing.stdout
 
 
+@pytest.mark.integration
 def test_runs_repair_moves_a_damaged_store_aside_and_keeps_what_can_be_read(tmp_path, healthy):
     from coyuntura.store.check import repair_store, verify_store
 

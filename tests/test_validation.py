@@ -143,11 +143,13 @@ def test_defect1_empty_lists_compile_as_lists_and_roles_that_may_be_empty_run(sc
     assert ensemble.n_runs == 64
 
 
+@pytest.mark.integration
 def test_defect1_whatif_set_of_an_empty_role_is_refused_before_simulating() -> None:
     result = cli("whatif", SCENARIO, "--runs", "20", "--set", "mechanisms.left_unity.labor=[]")
     assert_refused(result, "mechanisms.left_unity.labor", "needs at least one actor")
 
 
+@pytest.mark.web
 def test_defect1_api_refuses_an_empty_role_before_queueing(client: TestClient) -> None:
     for changes, fragment in (({"mechanisms.left_unity.labor": []}, "needs at least one actor"),
                               ({"mechanisms.mass_mobilization.strike_actors": ["miners", "army_right"]}, "not in popular_actors")):
@@ -182,6 +184,7 @@ def test_defect2_what_a_snapshot_describes_may_still_change(scenario) -> None:
     assert changed.snapshot("october_1970").actors["miners"].arms.value == 0.7
 
 
+@pytest.mark.integration
 def test_defect2_cli_whatif_refuses_a_calendar_change() -> None:
     assert_refused(cli("whatif", SCENARIO, "--runs", "20", "--set", "calendar.start=1960-01"), "may not change the calendar")
 
@@ -208,6 +211,7 @@ def test_check_refuses_a_named_experiment_that_sets_a_number_outside_its_range(t
     assert bundled.experiment("left-accepts-cabinet").changes[path] > get_value(bundled, f"{path}.prior")["high"]
 
 
+@pytest.mark.web
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
@@ -230,6 +234,7 @@ def test_defect2_api_refuses_unpaired_whatifs_before_queueing(client: TestClient
 SHORT_RUN = ("--until", "1952-06")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
@@ -257,6 +262,7 @@ def test_defect7_run_counts_and_seeds_are_capped_before_any_work(tmp_path: Path,
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.integration
 def test_defect7_the_default_cap_and_a_bad_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(MAX_RUNS_ENV, raising=False)
     assert max_runs() == DEFAULT_MAX_RUNS == 10_000_000
@@ -301,6 +307,7 @@ def test_defect9_integer_values_stay_accepted(scenario) -> None:
     assert changed.mechanisms.mass_mobilization.rounds.value == 2
 
 
+@pytest.mark.integration
 def test_defect9_whatif_set_values_are_not_coerced(scenario) -> None:
     assert_refused(cli("whatif", SCENARIO, "--runs", "20", "--set", "actors.miners.arms=true"), "actors.miners.arms", "must be a number, got true")
     for assignment, fragment in (('actors.miners.arms="0.7"', "must be a number, got '0.7'"), ("mechanisms.coup.enabled=1", "valid boolean"),
@@ -309,6 +316,7 @@ def test_defect9_whatif_set_values_are_not_coerced(scenario) -> None:
             apply_intervention(scenario, Intervention(changes=dict([parse_assignment(assignment)])))
 
 
+@pytest.mark.web
 @pytest.mark.parametrize(
     ("body", "field"),
     [({"runs": "100"}, "runs"), ({"runs": True}, "runs"), ({"seed": False}, "seed"), ({"runs": 100.0}, "runs"), ({"seed": "1"}, "seed")],

@@ -21,6 +21,8 @@ from coyuntura.store import RunStore  # noqa: E402
 from coyuntura.web import create_app  # noqa: E402
 from coyuntura.web.models import MAX_BODY_BYTES, MAX_RUNS  # noqa: E402
 
+pytestmark = pytest.mark.web
+
 SCENARIO = "bolivia-1952"
 SHORT = {"scenario": SCENARIO, "start": "october_1970", "until": "1971-09"}
 

@@ -30,6 +30,8 @@ from coyuntura.experiments.measures import OUTCOME_NAMES
 from coyuntura.store import RunStore
 from coyuntura.web.models import MAX_SEED
 
+pytestmark = pytest.mark.web
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 WHATIF_DEADLINE_S = float(os.environ.get("COYUNTURA_WHATIF_DEADLINE_S", "5"))
@@ -299,6 +301,7 @@ def check_errors_are_shown_and_earlier_runs_reopen_with_the_same_numbers(page: A
     assert not page.errors
 
 
+@pytest.mark.slow
 def test_the_explorer_in_a_browser(browser: Any, server: str) -> None:
     """One server and one Chromium for every check, one after the other (so the timing is not shared with
     another browser check running on a second test worker)."""
@@ -320,6 +323,7 @@ def test_the_explorer_in_a_browser(browser: Any, server: str) -> None:
         page.context.close()
 
 
+@pytest.mark.slow
 def test_a_run_the_store_could_not_record_says_so_on_the_page(browser: Any, unrecorded_server: str) -> None:
     """A run whose record fails still shows its charts, and a warning says it was not stored and why (as text)."""
     page = _new_page(browser, unrecorded_server)

@@ -5,10 +5,14 @@ from __future__ import annotations
 import time
 import warnings
 
+import pytest
+
 warnings.filterwarnings("ignore", message=".*httpx.*")
 from fastapi.testclient import TestClient  # noqa: E402
 
 from coyuntura.web import create_app  # noqa: E402
+
+pytestmark = pytest.mark.web
 
 LONG = {"scenario": "bolivia-1952", "runs": 3000, "until": "1966-12"}  # ~1-2 s of simulation each
 STALL = 5.0
@@ -17,6 +21,7 @@ two cores, other work beside them) delays an answer by a fraction of a second, b
 simulation would take about as long as the runs themselves; a 1 s bound failed by chance."""
 
 
+@pytest.mark.slow
 def test_two_runs_go_side_by_side_the_api_answers_and_cancel_stops_one() -> None:
     app = create_app(store=None, processes=True, workers=2, max_active=2)
     with TestClient(app) as client:

@@ -27,6 +27,8 @@ from coyuntura.web.models import RunRequest  # noqa: E402
 
 from helpers import bundled_model  # noqa: E402
 
+pytestmark = pytest.mark.web
+
 SCENARIO = "bolivia-1952"
 WHATIF = {"scenario": SCENARIO, "start": "october_1970", "until": "1971-03", "runs": 20, "seed": 3, "changes": {"mechanisms.coup.decisiveness": 2.5}}
 

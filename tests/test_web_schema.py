@@ -41,6 +41,8 @@ from schemathesis.engine import events, from_schema  # noqa: E402
 from coyuntura.store import RunStore  # noqa: E402
 from coyuntura.web import create_app  # noqa: E402
 
+pytestmark = pytest.mark.web
+
 EXAMPLES = int(os.environ.get("COYUNTURA_FUZZ_EXAMPLES", "4"))
 SECONDS = int(os.environ.get("COYUNTURA_FUZZ_SECONDS", "0"))
 """0: one pass of every phase (the fast test); more: then keep generating until that many seconds are spent."""
@@ -180,6 +182,7 @@ def _explain(report: dict[str, Any]) -> str:
     return f"seed {report['seed']}; {len(report['findings'])} finding(s):\n\n" + "\n\n".join(lines)
 
 
+@pytest.mark.slow
 def test_no_input_gets_a_server_error_and_every_response_conforms(tmp_path: Path) -> None:
     # Thread workers and a low run cap keep each accepted job cheap; everything else is the real app.
     app = create_app(store=RunStore(tmp_path / "runs.duckdb"), processes=False, max_runs=20, warm=False)

@@ -141,6 +141,7 @@ def test_an_intervention_that_changes_nothing_has_exactly_zero_effect_in_every_r
     assert np.all(result.difference == 0) and np.all(result.difference_se == 0)
 
 
+@pytest.mark.integration  # end to end: 6,000 paired runs of a named experiment
 def test_paired_runs_shrink_the_error_and_arming_the_workers_defeats_coups():
     intervention = experiment_intervention(scenario(), "armed-workers")
     result = run_whatif(scenario(), intervention, 1500, seed=1, chunk_runs=600)
@@ -158,6 +159,7 @@ def test_paired_runs_shrink_the_error_and_arming_the_workers_defeats_coups():
 # --- command line -----------------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_whatif_command_prints_the_paired_table_and_records_it(tmp_path):
     store = tmp_path / "runs.duckdb"
     result = runner.invoke(app, ["whatif", "bolivia-1952", "-e", "torres-purges-plotters", "--runs", "300", "--json", "--store", str(store)])
@@ -171,6 +173,7 @@ def test_whatif_command_prints_the_paired_table_and_records_it(tmp_path):
     assert shown["kind"] == "whatif" and shown["n_runs"] == 300 and shown["artifacts"][0]["name"] == "paired_outcomes"
 
 
+@pytest.mark.integration
 def test_whatif_command_rejects_bad_input_clearly():
     for args, fragment in (
         (["whatif", "bolivia-1952", "--set", "mechanisms.coup.decisivenes=3"], "did you mean: mechanisms.coup.decisiveness"),
@@ -187,6 +190,7 @@ def test_whatif_command_rejects_bad_input_clearly():
         assert "Traceback" not in result.output
 
 
+@pytest.mark.integration
 def test_whatif_list_shows_the_named_experiments():
     result = runner.invoke(app, ["whatif", "--list", "--json"])
     assert result.exit_code == 0, result.output
