@@ -1,4 +1,4 @@
-"""Shared helpers: the bundled model, parameter overrides, and months with chosen draws.
+"""Shared helpers: the bundled model, the toy model (tests/data/toy.yaml), parameter overrides, and months with chosen draws.
 
 A test controls randomness by handing a mechanism a :class:`Draws` built from a
 blocks array of chosen uniforms. ``NEVER`` (0.999999) keeps every hazard from
@@ -31,7 +31,7 @@ NOISE_SLOT_PREFIXES = ("mobilization.", "defence.", "unity_noise")
 
 TOY = Path(__file__).resolve().parent / "data" / "toy.yaml"
 """A small scenario for unit tests: 15 of bolivia-1952's actors (same ids), 1970-09 .. 1971-03 (horizon 1973-12),
-every mechanism, the snapshots ``october_1970`` and ``march_1971``, two events, two experiments, a few observations."""
+every mechanism, the snapshots ``october_1970`` and ``march_1971``, two events, two experiments, 18 observations."""
 
 
 @lru_cache(maxsize=1)

@@ -477,7 +477,7 @@ def test_the_shipped_posterior_serves_only_its_scenario_and_later_vantages():
 
     s = scenario()
     shipped = bundled_posterior(s)
-    assert shipped is not None and shipped.as_of == "1971-03" and len(shipped.weights) >= 2000
+    assert shipped is not None and shipped.as_of == "1971-03" and len(shipped.weights) == shipped.settings["population"] >= 1000
     assert all(path.startswith("mechanisms.") for path in shipped.paths)
     assert len(shipped.generations) >= 8 and all(g["ess"] > 1 for g in shipped.generations)
     edited = with_values(s, {"mechanisms.coup.decisiveness": 2.5}, reason="test")
