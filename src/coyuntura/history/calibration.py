@@ -252,10 +252,9 @@ def calibrate(
     # One generation at a time, each continued as a resumed calibration (a fresh ABCSMC loaded from the database:
     # the same numbers as one uninterrupted run), so that a collapsed generation stops the calibration.
     while history.max_t + 1 < settings.generations and (history.max_t < 0 or _ess(history, history.max_t) >= settings.min_ess):
-        if history.max_t >= 0:
-            abc = smc()
-            history = abc.load(url, 1)
-        history = abc.run(max_nr_populations=1)
+        abc.run(max_nr_populations=1)
+        abc = smc()
+        history = abc.load(url, 1)
     posterior = posterior_from_history(history, scenario, free, settings, len(cells), _last_healthy(history, settings.min_ess))
     write_posterior(out / POSTERIOR, posterior)
     posterior.path = out / POSTERIOR
