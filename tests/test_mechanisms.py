@@ -303,6 +303,21 @@ def test_m5_the_masses_count_as_decisive_only_when_they_were(model):
     assert not (strong["outcome"] == int(Outcome.DEFEATED_BY_MOBILIZATION)).any()
 
 
+
+def test_m5_only_a_defeat_by_the_masses_shows_their_power(model):
+    n = 400
+    everyone = with_params(model, "coup", defence_intercept=5.0)
+    state, month = _coup_everywhere(everyone, n, outcome=grid(n))
+    state.weight[P(model, "coup").loyal_faction] = 0.05
+    state.popular_power[:] = 0.0
+    m5.apply(state, P(everyone, "coup"), month)
+    rows = events_of(month, EventType.COUP_ATTEMPT)
+    by_masses = np.zeros(n, dtype=bool)
+    by_masses[rows["run"][rows["outcome"] == int(Outcome.DEFEATED_BY_MOBILIZATION)]] = True
+    assert by_masses.any() and not by_masses.all()
+    np.testing.assert_array_equal(state.popular_power, np.where(by_masses, 1.0, 0.0))
+
+
 # --- M7 failed coup ----------------------------------------------------------------------------
 
 
@@ -801,6 +816,7 @@ def test_m11_higher_left_unity_raises_the_popular_assembly_hazard(model):
     lu = P(tuned, "left_unity")
     state = fresh_state(tuned, 2 * n)
     state.regime[:] = RegimeType.NATIONALIST_MILITARY
+    state.popular_power[:] = 1.0
     state.mystification_urban[:] = 0.0
     for actor in lu.labor:
         state.mobilization[actor] = 0.0
@@ -821,9 +837,23 @@ def test_m11_no_assembly_under_the_mnr_or_a_right_military_government_or_without
     state = fresh_state(model, 4)
     state.regime[:] = [RegimeType.RIGHT_MILITARY, RegimeType.CIVILIAN_NATIONALIST, RegimeType.NATIONALIST_MILITARY, RegimeType.NATIONALIST_MILITARY]
     state.left_unity[:] = [1.0, 1.0, 0.0, 1.0]
+    state.popular_power[:] = 1.0  # the workers have just shown their power
     month = make_month(model, 4, {"assembly": ALWAYS})
     m11.apply(state, lu, month)
     assert state.assembly.tolist() == [False, False, False, True]
+
+
+def test_m11_no_assembly_without_power_recently_shown_in_the_streets(model):
+    lu = P(model, "left_unity")
+    state = fresh_state(model, 3)
+    state.regime[:] = RegimeType.NATIONALIST_MILITARY
+    state.left_unity[:] = 1.0
+    # Never shown; shown long ago (below the threshold after this month's fading); shown just now.
+    state.popular_power[:] = [0.0, lu.assembly_power_threshold, 1.0]
+    month = make_month(model, 3, {"assembly": ALWAYS})
+    m11.apply(state, lu, month)
+    assert state.assembly.tolist() == [False, False, True]
+    np.testing.assert_allclose(state.popular_power, [0.0, lu.assembly_power_threshold * (1 - lu.power_decay), 1 - lu.power_decay])
 
 
 def test_m11_unity_rises_under_threat_and_with_an_opening(model):

@@ -63,6 +63,7 @@ SYSTEM_VARIABLES: tuple[str, ...] = (
     "nationalist_pressure",  # pull of a "nationalist" program inside the army (M10)
     "coup_memory",  # politicization of the officer corps after recent coup attempts (the coup trap, M5)
     "polarization",  # polarization of the political field (M17)
+    "popular_power",  # the power the masses showed by defeating a coup in the streets, fading (M5, M11)
     "guerrilla_defeats",  # guerrilla focos defeated so far (M10)
 )
 
@@ -112,6 +113,7 @@ class State:
     nationalist_pressure: np.ndarray
     coup_memory: np.ndarray
     polarization: np.ndarray
+    popular_power: np.ndarray
     guerrilla_defeats: np.ndarray
 
     @property

@@ -140,6 +140,7 @@ class SystemState(Frozen):
     nationalist_pressure: Unit
     coup_memory: Unit = Field(description="Politicization of the officer corps after recent coup attempts (the coup trap), 0..1.")
     polarization: Unit
+    popular_power: Unit = Field(description="The power the masses have shown by defeating a coup in the streets, fading with time, 0..1.")
     guerrilla_defeats: NonNegative
 
 

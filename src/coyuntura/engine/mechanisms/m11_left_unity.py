@@ -18,8 +18,13 @@ government opens room for them (The Miners, L253-259: tactical unity against the
 coups; whether the POR can unite with the others is the open question), and drift
 apart when their parties are co-opted by a nationalist military government; plus
 noise. Crossings of ``unity_threshold`` and ``split_threshold`` are logged. A
-Popular Assembly needs a united Left and an opening - a nationalist military or
-elected civilian government, not the MNR's apparatus or a police state - and then
+Popular Assembly needs a united Left, an opening - a nationalist military or
+elected civilian government, not the MNR's apparatus or a police state - and
+power the workers have recently shown in the streets: it institutionalizes the
+strength they displayed in defeating a coup (Introduction, L118-124: the defeat of
+the October coup marked the recovery of working-class solidarity; Popular
+Assembly, L198-203: the Assembly would give that power legislative form). The
+memory of such a victory (``popular_power``, set by M5) fades each month. Then it
 forms with hazard ``1 - exp(-rate)``, rate log-linear in labour mobilization and
 radicalism, minus the old party's hegemony over labour (urban mystification, M4)
 and the president's resistance (M16), plus the mass base that including MNR
@@ -47,14 +52,15 @@ COVERS = ("M11",)
 SOURCE = ("Introduction, L118-133", "Popular Assembly, L198-224", "The Miners, L238-273")
 READS = (
     "left_unity", "coup_memory", "months_since_repression", "polarization", "support", "mobilization", "regime", "assembly",
-    "radicalism", "mystification_urban", "organization", "policy",
+    "radicalism", "mystification_urban", "organization", "policy", "popular_power",
 )
-WRITES = ("left_unity", "assembly", "organization", "policy", "polarization", "progressive_room", "support")
+WRITES = ("left_unity", "assembly", "organization", "policy", "polarization", "progressive_room", "support", "popular_power")
 SLOTS = ("unity_noise", "assembly", "cabinet")
 SUMMARY = (
     "The Left's unity moves toward a target raised by threats (recent coup attempts and repression), by a "
     "government's opening and by polarization, and lowered when its parties are co-opted by a nationalist "
-    "military government. A Popular Assembly needs a united Left and an opening; it then forms as a hazard "
+    "military government. A Popular Assembly needs a united Left, an opening and a recent show of the "
+    "workers' power (a coup they defeated in the streets, a memory that fades); it then forms as a hazard "
     "driven by labour's mobilization and radicalism, held back by the old party's hegemony and the "
     "president's resistance. An officer carried to power by the masses offers the Left part of the cabinet, "
     "which a united Left is likelier to accept."
@@ -79,6 +85,8 @@ EQUATIONS = (
     "[nationalist military government] + include_mnr_unionists × mnr_unionist_base_coef × "
     "organization[mnr_unionists])), only where left_unity ≥ unity_threshold under a nationalist-military or "
     "elected civilian government with no Assembly   (assembly_resistance: M16)",
+    "popular_power ×= 1 − power_decay every month (M5 sets it to 1 when the masses defeat a coup);  the "
+    "Assembly needs popular_power ≥ assembly_power_threshold",
     "Assembly formed: polarization += assembly_polarization;  organization_l += assembly_organization_gain × "
     "(1 − organization_l) for every labor actor l",
     "cabinet offer (to an officer carried to power by the masses, M5): P(accept) = logistic(accept_intercept "
@@ -117,6 +125,8 @@ class Params(MechanismParams):
     mnr_unionist_base_coef: NonNegative
     assembly_polarization: Unit
     assembly_organization_gain: Unit
+    power_decay: Unit
+    assembly_power_threshold: Unit
     cabinet_share: Unit
     accept_intercept: Coefficient
     accept_unity_coef: NonNegative
@@ -164,7 +174,9 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         (-resistance, nationalist_military.astype(float)),
         (1.0, mnr_base),
     )
-    can_form = opening_regime & (state.left_unity >= p.unity_threshold) & ~state.assembly
+    state.popular_power *= 1.0 - p.power_decay
+    shown_power = state.popular_power >= p.assembly_power_threshold
+    can_form = opening_regime & (state.left_unity >= p.unity_threshold) & shown_power & ~state.assembly
     forms = can_form & (month.draws.uniform("assembly") < hazard_probability(rate))
     state.assembly |= forms
     state.polarization += forms * p.assembly_polarization

@@ -79,7 +79,7 @@ READS = (
 )
 WRITES = (
     "regime", "policy", "weight", "organization", "radicalism", "mobilization", "polarization", "assembly", "support",
-    "progressive_room", "coup_memory", "coalition", "months_in_power", "months_since_mobilization",
+    "progressive_room", "coup_memory", "coalition", "months_in_power", "months_since_mobilization", "popular_power",
 )
 SLOTS = ("coup_plot", "plot_camp", "regional_plot", "swing", "coup_outcome", "installation", "takeover", "takeover_outcome")
 SUMMARY = (
@@ -131,7 +131,8 @@ EQUATIONS = (
     "defeated by the masses: the coup fails, the masses came out (a general strike, or the mobilized share at "
     "mass_threshold: M6) and without the popular force the plotters would have been favourites: C^m / (C^m + "
     "(D − popular)^m) > 0.5",
-    "after any attempt: coup_memory += trap_jump × (1 − coup_memory);  every month: coup_memory ×= 1 − "
+    "after a defeat by the masses: popular_power ← 1 (read by M11's Assembly);  after any attempt: "
+    "coup_memory += trap_jump × (1 − coup_memory);  every month: coup_memory ×= 1 − "
     "trap_decay",
     "winners: the right camp installs a right military government; the nationalist camp a nationalist "
     "military one with policy installation_policy",
@@ -359,6 +360,8 @@ def _contest(
     install(state, success & nationalist_plot, RegimeType.NATIONALIST_MILITARY, month, code, policy=p.installation_policy)
     m7.after_failed_coup(state, month, failed, plotter, backers, popular_share, right_camp=~nationalist_plot)
     m16.purge_after_clash(state, month, by_masses)
+    # The workers have shown their power in the streets (Introduction, L118-124): the ground of a Popular Assembly (M11).
+    state.popular_power[by_masses] = 1.0
 
     # After a defeat by the masses: the workers take power if armed and united enough (M12, M11, M17);
     # otherwise the officer who led the defence may take the presidency and offer the Left the cabinet.
