@@ -44,7 +44,7 @@ sys.path.insert(0, str(BENCHMARKS))
 from coyuntura.engine.model import compile_scenario  # noqa: E402
 from coyuntura.engine.random import BLOCK_SIZE  # noqa: E402
 from coyuntura.engine.simulate import DEFAULT_BATCH_SIZE, simulate  # noqa: E402
-from coyuntura.report.tables import Column, Table, to_dict, to_markdown  # noqa: E402
+from coyuntura.engine.tables import Column, Table, to_dict, to_markdown  # noqa: E402
 from coyuntura.scenario.loader import load_scenario  # noqa: E402
 
 SCENARIO = "bolivia-1952"

@@ -25,7 +25,7 @@ from typing import Any, Callable
 from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import Ensemble, simulate
 from coyuntura.scenario.errors import ScenarioError
-from coyuntura.scenario.loader import _plain, _yaml, bundled_scenarios, parse_scenario, scenario_from_data
+from coyuntura.scenario.loader import _read, bundled_scenarios, parse_scenario, scenario_from_data
 from coyuntura.scenario.schema import Scenario
 
 BUNDLED = "bolivia-1952"
@@ -42,7 +42,7 @@ def bundled_text() -> str:
 
 @lru_cache(maxsize=1)
 def _bundled_data() -> dict[str, Any]:
-    return _plain(_yaml().load(bundled_text()))
+    return _read(bundled_text(), "bundled.yaml")[1]
 
 
 def bundled_data() -> dict[str, Any]:

@@ -105,8 +105,8 @@ def test_a_record_without_an_ensemble_cannot_be_exported_as_netcdf(tmp_path):
 
 def test_result_objects_are_data_first(tmp_path, scenario):
     """Tables and results become pandas DataFrames; results with a chart draw it."""
+    from coyuntura.engine.tables import regime_table
     from coyuntura.experiments.whatif import Intervention, run_whatif
-    from coyuntura.report.tables import regime_table
 
     ensemble = simulate(compile_scenario(scenario), 100, seed=1, start="march_1971", until=parse_month("1971-09"))
     table = regime_table(ensemble)

@@ -67,13 +67,17 @@ def test_defect_4_tags_and_aliases_are_screened_in_the_one_parse() -> None:
 
 
 def test_defect_4_the_bundled_scenario_is_read_once() -> None:
-    """Its text holds '&', which used to cost a second parse for the screen."""
+    """Its text holds '&', which used to cost a second parse for the screen. It is read once, by
+    libyaml (the fast reader) where PyYAML has it, else by ruamel; the same holds for ruamel alone."""
     from ruamel.yaml.events import StreamStartEvent
 
     from coyuntura.scenario import loader
+    from coyuntura.scenario.fast_yaml import fast_reader_available
 
-    streams = []
+    streams: list[object] = []
+    fast_reads: list[bool] = []
     original = loader._ScreeningParser.get_event
+    original_fast = loader.read_fast
 
     def counting(self):  # type: ignore[no-untyped-def]
         event = original(self)
@@ -81,10 +85,24 @@ def test_defect_4_the_bundled_scenario_is_read_once() -> None:
             streams.append(event)
         return event
 
+    def counting_fast(*args):  # type: ignore[no-untyped-def]
+        read = original_fast(*args)
+        fast_reads.append(read is not None)
+        return read
+
+    assert "&" in bundled_text()
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(loader._ScreeningParser, "get_event", counting)
-        assert "&" in bundled_text()
+        patch.setattr(loader, "read_fast", counting_fast)
         parse_scenario(bundled_text(), "bundled.yaml")
+    assert fast_reads == [fast_reader_available()], "the fast reader left the bundled scenario to ruamel"
+    assert len(streams) == (0 if fast_reader_available() else 1), "the text was parsed more than once"
+    streams.clear()
+    with pytest.MonkeyPatch.context() as patch:  # ruamel alone reads text with '&' once too
+        patch.setattr(loader._ScreeningParser, "get_event", counting)
+        patch.setattr(loader, "read_fast", lambda *args: None)
+        with pytest.raises(ScenarioError, match="required field is missing"):
+            parse_scenario("id: x\ntitle: 'Petras & the MNR'\n", "small.yaml")
     assert len(streams) == 1, "the text was parsed more than once"
 
 

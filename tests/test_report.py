@@ -18,11 +18,11 @@ from coyuntura.engine.model import EVENTS_MECHANISM
 from coyuntura.engine.outcomes import OUTCOMES
 from coyuntura.engine.simulate import STRENGTH_BINS, Ensemble
 from coyuntura.engine.state import REGIME_KEYS
+from coyuntura.engine.tables import standard_error, to_csv, to_dict, to_markdown
 from coyuntura.engine.tally import RegimeTally
 from coyuntura.report import folder as folder_module
 from coyuntura.report.chronicle import TEMPLATES, Locator, actor_phrase, sentence
 from coyuntura.report.sources import CHECKLIST
-from coyuntura.report.tables import standard_error, to_csv, to_dict, to_markdown
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.checks import quantities
 

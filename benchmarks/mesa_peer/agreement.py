@@ -29,7 +29,7 @@ from coyuntura.engine.model import Model, compile_scenario
 from coyuntura.engine.outcomes import outcome, runs_with_outcome
 from coyuntura.engine.simulate import Ensemble, simulate
 from coyuntura.engine.state import REGIME_KEYS
-from coyuntura.report.tables import REGIME_LABELS, Column, Table, standard_error, to_markdown
+from coyuntura.engine.tables import REGIME_LABELS, Column, Table, standard_error, to_markdown
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.loader import load_scenario
 

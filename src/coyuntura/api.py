@@ -16,7 +16,7 @@ Typical use::
 - :func:`load_scenario` (name or path) -> :class:`~coyuntura.scenario.schema.Scenario`
 - :func:`compile_scenario` (scenario) -> :class:`~coyuntura.engine.model.Model`
 - :func:`simulate` (model, n_runs, seed, start=snapshot id, until=month index, ...) -> :class:`Ensemble`
-- :func:`regime_table`, :func:`event_table` (ensemble) -> :class:`~coyuntura.report.tables.Table`
+- :func:`regime_table`, :func:`event_table` (ensemble) -> :class:`~coyuntura.engine.tables.Table`
   (write it with :func:`to_csv`, :func:`to_markdown`, :func:`to_dict`)
 - :func:`chronicle` (model, run, seed, start, until) -> list of :class:`ChronicleLine`
 - :func:`sources` (scenario) -> :class:`~coyuntura.report.sources.Sources`
@@ -60,7 +60,7 @@ _PUBLIC: dict[str, tuple[str, ...]] = {
     "report.describe": ("Description", "describe_scenario", "render_html", "render_markdown", "write_description"),
     "report.folder": ("write_report",),
     "report.sources": ("Sources", "sources"),
-    "report.tables": ("Table", "event_table", "regime_table", "standard_error", "to_csv", "to_dict", "to_markdown"),
+    "engine.tables": ("Table", "event_table", "regime_table", "standard_error", "to_csv", "to_dict", "to_markdown"),
     "scenario.calendar": ("format_month", "parse_month"),
     "scenario.errors": ("ScenarioError",),
     "scenario.loader": ("bundled_scenarios", "load_scenario"),
@@ -76,6 +76,7 @@ __all__ = list(_MODULE_OF)
 if TYPE_CHECKING:  # what type checkers and editors see; _PUBLIC is the same list for the running program
     from .engine.model import Model, compile_scenario
     from .engine.simulate import Ensemble, simulate
+    from .engine.tables import Table, event_table, regime_table, standard_error, to_csv, to_dict, to_markdown
     from .experiments.discovery import run_discovery
     from .experiments.sensitivity import run_sensitivity
     from .experiments.sweeps import Sweep, run_sweep
@@ -90,7 +91,6 @@ if TYPE_CHECKING:  # what type checkers and editors see; _PUBLIC is the same lis
     from .report.describe import Description, describe_scenario, render_html, render_markdown, write_description
     from .report.folder import write_report
     from .report.sources import Sources, sources
-    from .report.tables import Table, event_table, regime_table, standard_error, to_csv, to_dict, to_markdown
     from .scenario.calendar import format_month, parse_month
     from .scenario.errors import ScenarioError
     from .scenario.loader import bundled_scenarios, load_scenario

@@ -26,7 +26,7 @@ from ..scenario.errors import ScenarioError
 
 if TYPE_CHECKING:
     from ..engine.model import Model
-    from ..report.tables import Table
+    from ..engine.tables import Table
     from ..scenario.schema import Scenario
 
 # --- exit codes -----------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ def _within_limits(as_json: bool, seed: int, *counts: tuple[str, Optional[int], 
 
 
 def _rich_table(table: Table, show_key: bool = False) -> RichTable:
-    from ..report.tables import formatted_cells
+    from ..engine.tables import formatted_cells
 
     headers, cells = formatted_cells(table, combine=True, compact=True)
     rich = RichTable(title=f"{table.title}, % ± SE", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
@@ -291,7 +291,7 @@ def _progress_bar(label: str, unit: str, total: int, as_json: bool) -> Iterator[
 
 
 def _plain_rich_table(table: Table, title_suffix: str = "") -> RichTable:
-    from ..report.tables import formatted_cells
+    from ..engine.tables import formatted_cells
 
     headers, cells = formatted_cells(table, combine=True, compact=True)
     rich = RichTable(title=table.title + title_suffix, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)

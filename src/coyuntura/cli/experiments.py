@@ -105,6 +105,7 @@ def whatif_command(
     workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes, on Dask if installed (0: this process; default: this process below 50,000 runs)."),
 ) -> None:
     """Run baseline and intervention on common random numbers; print each outcome's paired difference with a 95% interval."""
+    from ..engine.tables import format_percent, to_dict
     from ..experiments.whatif import (
         Intervention,
         apply_intervention,
@@ -116,7 +117,6 @@ def whatif_command(
         run_whatif,
         whatif_table,
     )
-    from ..report.tables import format_percent, to_dict
     from ..store.runstore import RunStore
 
     if list_experiments:
@@ -211,11 +211,11 @@ def sensitivity_command(
     """Global sensitivity (SALib) of an outcome's probability to the free parameters: indices with 95% intervals and a bar chart."""
     require("explore", "SALib")  # before any work: the sample, the indices and the chart
     require("charts", "matplotlib")
+    from ..engine.tables import to_dict
     from ..experiments.files import write_table
     from ..experiments.measures import check_outcome
     from ..experiments.sensitivity import METHODS, run_sensitivity, sample, sensitivity_chart, sensitivity_table
     from ..experiments.sensitivity import free_parameters as sensitivity_parameters
-    from ..report.tables import to_dict
     from ..store.runstore import RunStore
 
     _within_limits(as_json, seed, ("--samples", samples, 2, MAX_POINTS), ("--runs", runs, 1, None))
@@ -278,11 +278,11 @@ def discover_command(
     require("explore", "SALib")  # before any work: the sample, PRIM and the chart
     require("explore", "ema_workbench")
     require("charts", "matplotlib")
+    from ..engine.tables import to_dict
     from ..experiments.discovery import discovery_table, run_discovery, tradeoff_chart, tradeoff_table
     from ..experiments.files import write_table
     from ..experiments.measures import check_outcome
     from ..experiments.sensitivity import free_parameters as sensitivity_parameters
-    from ..report.tables import to_dict
     from ..store.runstore import RunStore
 
     _within_limits(as_json, seed, ("--samples", samples, 1, MAX_POINTS), ("--runs", runs, 1, None), total=(samples * runs, f"{samples:,} points x {runs:,} runs"))

@@ -156,12 +156,12 @@ def score_command(
     """Score the model and two baselines (constant hazard, persistence) on every cell of the observed timeline: in-sample,
     or one step ahead with --filtered."""
     require("charts", "matplotlib")  # before any work: the reliability diagram
+    from ..engine.tables import to_dict
     from ..experiments.files import write_table
     from ..history.charts import reliability_chart
     from ..history.filtered import BASELINE_TRAINING, filtered_score
     from ..history.observations import record_end, require_observations
     from ..history.scores import score_scenario
-    from ..report.tables import to_dict
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
@@ -237,6 +237,7 @@ def calibrate_command(
 ) -> None:
     """ABC-SMC (pyabc) of the free parameters (numbers with a prior) on the observed timeline; writes the posterior and its diagnostics."""
     _require_calibration()
+    from ..engine.tables import to_dict
     from ..experiments.files import write_table
     from ..history.calibration import (
         DATABASE,
@@ -248,7 +249,6 @@ def calibrate_command(
         parameters_table,
     )
     from ..history.checks import checks_chart, posterior_checks
-    from ..report.tables import to_dict
 
     _within_limits(
         as_json, seed, ("--population", population, 2, MAX_POINTS), ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
@@ -397,11 +397,11 @@ def backtest_command(
 ) -> None:
     """Rolling-origin backtest: at each origin calibrate on the record before it, forecast what followed, score against the baselines."""
     _require_calibration()
+    from ..engine.tables import to_dict
     from ..experiments.files import write_table
     from ..history.backtest import backtest
     from ..history.calibration import CalibrationSettings, free_parameters, generations_table
     from ..history.charts import reliability_chart
-    from ..report.tables import to_dict
 
     _within_limits(
         as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS), ("--population", population, 2, MAX_POINTS),

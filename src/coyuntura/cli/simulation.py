@@ -60,10 +60,10 @@ def run_command(
 ) -> None:
     """Simulate RUNS runs, print the regime and event tables, and write a report folder."""
     from ..engine.simulate import simulate
+    from ..engine.tables import event_table, regime_dynamics_table, regime_table, to_dict
     from ..experiments.whatif import DEFAULT_HORIZON_MONTHS, default_until
     from ..parallel import simulate_parallel
     from ..report.folder import charts_missing, write_report
-    from ..report.tables import event_table, regime_dynamics_table, regime_table, to_dict
     from ..store.records import record_run
     from ..store.runstore import RunStore
 
@@ -198,7 +198,7 @@ def _summary(scenario: Scenario, file: str) -> dict[str, Any]:
 
     all_quantities = [q for _, q in quantities(scenario)]
     relations = Counter(r.kind for r in scenario.relations)
-    mechanisms = [(name, getattr(scenario.mechanisms, name)) for name in type(scenario.mechanisms).model_fields]
+    mechanisms = [(name, scenario.mechanisms.get(name)) for name in scenario.mechanisms.names()]
     return {
         "file": file,
         "valid": True,

@@ -72,8 +72,8 @@ def runs_show_command(
     as_json: bool = typer.Option(False, "--json", help="Print the record as JSON only."),
 ) -> None:
     """One record: its scenario hash, parameters, seed, code version, wall time, summary and Parquet files."""
+    from ..engine.tables import format_percent
     from ..experiments.measures import OUTCOME_LABELS
-    from ..report.tables import format_percent
     from ..store.records import outcome_probabilities
     from ..store.runstore import RunStore, StoreError
 
@@ -111,7 +111,7 @@ def runs_compare_command(
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
 ) -> None:
     """Each outcome's probability in two records and their difference with its standard error."""
-    from ..report.tables import to_dict
+    from ..engine.tables import to_dict
     from ..store.records import compare_records
     from ..store.runstore import RunStore
 

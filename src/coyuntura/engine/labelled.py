@@ -122,10 +122,7 @@ def events_frame(ensemble: "Ensemble") -> "pd.DataFrame":
     if ensemble.events is None:
         raise ValueError("this ensemble kept no event log: simulate with keep_events=True")
     events = ensemble.events
-    from .mechanisms import SCHEDULE
-    from .model import EVENTS_MECHANISM
-
-    mechanisms = tuple(module.NAME for module in SCHEDULE) + (EVENTS_MECHANISM,)  # the codes compile_scenario gives
+    mechanisms = ensemble.mechanism_names  # the codes compile_scenario gave
     kinds = {int(kind): kind.key for kind in EventType}
     outcomes = {int(item): item.name.lower() for item in Outcome}
     ids = ensemble.actor_ids

@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from ..scenario.quantities import Quantity
 from ..scenario.refs import is_actor_reference
 from ..scenario.schema import Government, Scenario, Snapshot
-from .mechanisms import SCHEDULE
 from .random import SlotLayout
 from .state import ACTOR_VARIABLES, NEVER, REGIME_KEYS, SYSTEM_VARIABLES, State
 
@@ -129,10 +128,11 @@ def compile_params(params: BaseModel, actor_ids: tuple[str, ...]) -> SimpleNames
 def compile_scenario(scenario: Scenario) -> Model:
     """Compile a validated scenario into a :class:`Model`."""
     actor_ids = tuple(actor.id for actor in scenario.actors)
-    params = {module.NAME: compile_params(getattr(scenario.mechanisms, module.NAME), actor_ids) for module in SCHEDULE}
-    mechanism_names = tuple(module.NAME for module in SCHEDULE) + (EVENTS_MECHANISM,)
+    schedule = scenario.mechanism_schedule()
+    params = {module.NAME: compile_params(scenario.mechanisms.get(module.NAME), actor_ids) for module in schedule}
+    mechanism_names = tuple(module.NAME for module in schedule) + (EVENTS_MECHANISM,)
     slots: list[str] = []
-    for module in SCHEDULE:
+    for module in schedule:
         slots += list(module.SLOTS)
         for slot in getattr(module, "ACTOR_SLOTS", ()):
             slots += [f"{slot}.{actor_id}" for actor_id in actor_ids]

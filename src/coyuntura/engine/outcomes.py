@@ -11,6 +11,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..scenario.vocabulary import OUTCOME_KEYS as OUTCOME_KEYS  # re-exported: the engine's outcome list
+from ..scenario.vocabulary import OUTCOME_LABELS
 from .events import EventType, Outcome
 
 
@@ -31,36 +33,36 @@ def _event(kind: EventType, *outcomes: Outcome) -> Callable[[dict[str, np.ndarra
     return rows
 
 
-OUTCOMES: tuple[OutcomeDefinition, ...] = (
-    OutcomeDefinition("coup_attempt", "Coup attempt", _event(EventType.COUP_ATTEMPT)),
-    OutcomeDefinition("coup_success", "Successful coup", _event(EventType.COUP_ATTEMPT, Outcome.SUCCESS)),
-    OutcomeDefinition(
-        "coup_failed", "Failed coup", _event(EventType.COUP_ATTEMPT, Outcome.FAILURE, Outcome.DEFEATED_BY_MOBILIZATION)
-    ),
-    OutcomeDefinition(
-        "coup_defeated_by_mobilization", "Coup defeated by mass mobilization", _event(EventType.COUP_ATTEMPT, Outcome.DEFEATED_BY_MOBILIZATION)
-    ),
-    OutcomeDefinition("general_strike", "General strike", _event(EventType.GENERAL_STRIKE)),
-    OutcomeDefinition("mass_mobilization", "Mass mobilization", _event(EventType.MASS_MOBILIZATION)),
-    OutcomeDefinition("repression_wave", "Repression wave", _event(EventType.REPRESSION_WAVE)),
-    OutcomeDefinition("nationalization", "Nationalization", _event(EventType.NATIONALIZATION)),
-    OutcomeDefinition("austerity_package", "Austerity package", _event(EventType.AUSTERITY_PACKAGE)),
-    OutcomeDefinition("foreign_concession", "Concession to foreign capital", _event(EventType.FOREIGN_CONCESSION)),
-    OutcomeDefinition("party_split", "Governing party splits", _event(EventType.PARTY_SPLIT)),
-    OutcomeDefinition("army_split", "Army splits in a coup", _event(EventType.ARMY_SPLIT)),
-    OutcomeDefinition("plotters_purged", "Plotters purged", _event(EventType.PLOTTERS_PURGED)),
-    OutcomeDefinition("guerrilla_foco", "Guerrilla foco", _event(EventType.GUERRILLA_FOCO)),
-    OutcomeDefinition("guerrilla_defeated", "Guerrilla defeated", _event(EventType.GUERRILLA_DEFEATED)),
-    OutcomeDefinition("left_unity", "Left unites", _event(EventType.LEFT_UNITY)),
-    OutcomeDefinition("left_split", "Left splits", _event(EventType.LEFT_SPLIT)),
-    OutcomeDefinition("cabinet_accepted", "Left accepts cabinet posts", _event(EventType.CABINET_OFFER, Outcome.ACCEPTED)),
-    OutcomeDefinition("popular_assembly", "Popular Assembly formed", _event(EventType.POPULAR_ASSEMBLY)),
-    OutcomeDefinition("workers_government", "Workers' government", _event(EventType.WORKERS_GOVERNMENT, Outcome.SUCCESS)),
-    OutcomeDefinition("government_change", "Change of government (any cause)", _event(EventType.GOVERNMENT_CHANGE)),
-    OutcomeDefinition("handover", "Military hands power to civilians", _event(EventType.HANDOVER)),
-)
+_ROWS: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
+    "coup_attempt": _event(EventType.COUP_ATTEMPT),
+    "coup_success": _event(EventType.COUP_ATTEMPT, Outcome.SUCCESS),
+    "coup_failed": _event(EventType.COUP_ATTEMPT, Outcome.FAILURE, Outcome.DEFEATED_BY_MOBILIZATION),
+    "coup_defeated_by_mobilization": _event(EventType.COUP_ATTEMPT, Outcome.DEFEATED_BY_MOBILIZATION),
+    "general_strike": _event(EventType.GENERAL_STRIKE),
+    "mass_mobilization": _event(EventType.MASS_MOBILIZATION),
+    "repression_wave": _event(EventType.REPRESSION_WAVE),
+    "nationalization": _event(EventType.NATIONALIZATION),
+    "austerity_package": _event(EventType.AUSTERITY_PACKAGE),
+    "foreign_concession": _event(EventType.FOREIGN_CONCESSION),
+    "party_split": _event(EventType.PARTY_SPLIT),
+    "army_split": _event(EventType.ARMY_SPLIT),
+    "plotters_purged": _event(EventType.PLOTTERS_PURGED),
+    "guerrilla_foco": _event(EventType.GUERRILLA_FOCO),
+    "guerrilla_defeated": _event(EventType.GUERRILLA_DEFEATED),
+    "left_unity": _event(EventType.LEFT_UNITY),
+    "left_split": _event(EventType.LEFT_SPLIT),
+    "cabinet_accepted": _event(EventType.CABINET_OFFER, Outcome.ACCEPTED),
+    "popular_assembly": _event(EventType.POPULAR_ASSEMBLY),
+    "workers_government": _event(EventType.WORKERS_GOVERNMENT, Outcome.SUCCESS),
+    "government_change": _event(EventType.GOVERNMENT_CHANGE),
+    "handover": _event(EventType.HANDOVER),
+}
+"""Which rows of the event log each outcome of the vocabulary is."""
 
-OUTCOME_KEYS = tuple(outcome.key for outcome in OUTCOMES)
+if tuple(_ROWS) != OUTCOME_KEYS:  # the format's words and the engine's meanings are one list
+    raise ImportError(f"engine outcomes {tuple(_ROWS)} differ from the vocabulary's {OUTCOME_KEYS}")
+
+OUTCOMES: tuple[OutcomeDefinition, ...] = tuple(OutcomeDefinition(key, OUTCOME_LABELS[key], rows) for key, rows in _ROWS.items())
 
 
 def outcome(key: str) -> OutcomeDefinition:

@@ -86,7 +86,7 @@ def per_run_bounds(model: "Model", path: str) -> tuple[float, float]:
         _, mechanism, field = parts
         if mechanism not in model.params:
             raise ParameterError(f"{path}: unknown mechanism {mechanism!r}; mechanisms: {', '.join(model.params)}")
-        params_model = getattr(scenario.mechanisms, mechanism)
+        params_model = scenario.mechanisms.get(mechanism)
         fields = type(params_model).model_fields
         if field not in fields or not isinstance(getattr(params_model, field), Quantity):
             numbers = [name for name in fields if isinstance(getattr(params_model, name), Quantity)]

@@ -21,7 +21,6 @@ from ..scenario.calendar import format_month
 from ..scenario.schema import Snapshot
 from .events import EventLog
 from .exogenous import apply_scheduled
-from .mechanisms import SCHEDULE
 from .mechanisms.base import Month
 from .model import Model
 from .outcomes import OUTCOMES
@@ -51,7 +50,8 @@ def actor_strength(state: State, model: Model, params: dict[str, SimpleNamespace
     """Strength of each actor, (actors, runs) in [0, 1]: organization x the M12 arms factor.
 
     ``params`` are the mechanisms' parameters of these runs (per-run values), by default the model's."""
-    floor = (params if params is not None else model.params)["arms"].arms_floor
+    arms = (params if params is not None else model.params).get("arms")
+    floor = arms.arms_floor if arms is not None else 1.0  # without the arms mechanism strength is organization alone
     strength: np.ndarray = (1.0 - floor) * state.arms
     strength += floor
     strength *= state.organization  # in place: organization x (floor + (1 - floor) x arms)
@@ -83,6 +83,7 @@ class Ensemble:
     final_state: State | None = None  # the state at the end of ``until``, when kept (``keep_state=True``)
     regime_tally: RegimeTally | None = None  # what happened under each regime type (coups, exits, strikes)
     split: int = 0  # the month after which per-run coup counts go to the second part of the tally (calendar end)
+    mechanism_names: tuple[str, ...] = ()  # the names of the log's mechanism codes (code i is mechanism_names[i])
 
     @property
     def months(self) -> np.ndarray:
@@ -226,6 +227,7 @@ def simulate(
         until=until,
         actor_ids=model.actor_ids,
         actor_names=model.actor_names,
+        mechanism_names=model.mechanism_names,
         periods=periods,
         regime_counts=regime_counts,
         strength_histogram=histogram,
@@ -278,7 +280,7 @@ def _run_batch(
     streams = RunStreams(seed, start_month, first_run, n_runs, model.layout)
     log = EventLog(first_run)
     series: dict[str, list[np.ndarray]] = {name: [] for name in SERIES_VARIABLES + ("strength",)} if series_months else {}
-    mechanisms = [(module, params[module.NAME]) for module in SCHEDULE]
+    mechanisms = [(module, params[module.NAME]) for module in model.scenario.mechanism_schedule()]
     offsets = (np.arange(model.n_actors) * STRENGTH_BINS)[:, None]
     regime_before = np.empty((until - start_month + 1, n_runs), dtype=np.int8)
     for index in range(start_month, until + 1):
@@ -361,6 +363,7 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         until=first.until,
         actor_ids=first.actor_ids,
         actor_names=first.actor_names,
+        mechanism_names=first.mechanism_names,
         periods=first.periods,
         regime_counts=_sum_counts(part.regime_counts for part in parts),
         strength_histogram=_sum_counts(part.strength_histogram for part in parts),

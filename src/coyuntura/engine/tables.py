@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any, Iterable, Literal, Sequence
 
 import numpy as np
 
-from ..engine.outcomes import OUTCOMES
-from ..engine.simulate import Ensemble
-from ..engine.state import REGIME_KEYS
 from ..extras import require
 from ..scenario.calendar import format_month
+from .outcomes import OUTCOMES
+from .simulate import Ensemble
+from .state import REGIME_KEYS
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -20,8 +20,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..engine.tables import Column, Table
 from ..extras import require
-from ..report.tables import Column, Table
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from ..store.runstore import RunStore

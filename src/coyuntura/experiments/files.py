@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import save_figure, write_text
-from ..report.tables import Table, to_csv, to_dict, to_markdown
+from ..engine.tables import Table, to_csv, to_dict, to_markdown
 
 __all__ = ["save_figure", "write_table", "write_text"]
 

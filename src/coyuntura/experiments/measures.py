@@ -15,7 +15,7 @@ import numpy as np
 from ..engine.outcomes import OUTCOME_KEYS, OUTCOMES, runs_with_outcome
 from ..engine.simulate import Ensemble
 from ..engine.state import REGIME_KEYS
-from ..report.tables import REGIME_LABELS
+from ..engine.tables import REGIME_LABELS
 
 END_PREFIX = "end_"
 

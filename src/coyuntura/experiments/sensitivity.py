@@ -35,8 +35,8 @@ from typing import Any, Callable, Literal, Sequence
 import numpy as np
 
 from ..defaults import DEFAULT_RUNS_PER_POINT
+from ..engine.tables import Column, Table
 from ..extras import require
-from ..report.tables import Column, Table
 from ..scenario.calendar import format_month
 from ..scenario.checks import quantities
 from ..scenario.schema import Scenario

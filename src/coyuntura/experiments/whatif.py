@@ -28,9 +28,9 @@ from ruamel.yaml.error import YAMLError
 
 from ..engine.model import compile_scenario
 from ..engine.simulate import simulate
+from ..engine.tables import Column, Table, standard_error
 from ..executor import Executor, as_executor
 from ..parallel import DEFAULT_CHUNK_RUNS, chunks
-from ..report.tables import Column, Table, standard_error
 from ..scenario.calendar import format_month
 from ..scenario.checks import intervention_warnings
 from ..scenario.paths import relax_priors, unpaired_change, with_values

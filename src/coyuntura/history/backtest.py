@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ..defaults import DEFAULT_HORIZON, DEFAULT_ORIGINS
-from ..report.tables import Table
+from ..engine.tables import Table
 from ..scenario.calendar import format_month, parse_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
@@ -145,7 +145,7 @@ def _summary(scenario: Scenario, results: Sequence[OriginResult], runs: int, dra
     reference = {format_month(r.origin): totals(r.reference)[0] for r in results}
     everything = [f for r in results for f in r.reference]
     reference["total"] = totals(everything)[0]
-    from ..report.tables import Column
+    from ..engine.tables import Column
 
     cut = 5  # after the model's log score and its SE
     columns = table.columns[:cut] + (Column("log scenario_values", "Log score model (scenario values)", "label"),) + table.columns[cut:]

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ..defaults import DEFAULT_CHECK_RUNS
+from ..engine.tables import Column, Table
 from ..extras import require
-from ..report.tables import Column, Table
 from ..scenario.calendar import parse_month
 from ..scenario.schema import Scenario
 from .calibration import Posterior, free_parameters, prior_variable

@@ -62,7 +62,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 import numpy as np
 
 from ..defaults import DEFAULT_FILTERED_RUNS
-from ..report.tables import Table, to_dict
+from ..engine.tables import Table, to_dict
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence

@@ -30,7 +30,7 @@ from ..defaults import DEFAULT_FORECAST_REPLICATIONS
 from ..engine.events import EventType, Outcome, actors_in_mask
 from ..engine.outcomes import outcome, runs_with_outcome
 from ..engine.state import REGIME_KEYS
-from ..report.tables import REGIME_LABELS, Column, Table
+from ..engine.tables import REGIME_LABELS, Column, Table
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .observations import DEFAULT_PERIOD, cells_before, timeline_cells
@@ -71,7 +71,7 @@ class Forecast:
         return forecast_chart(rows, path, f"{self.scenario_id}: forecast for {window} ({self.runs:,} runs)")
 
     def to_dict(self) -> dict:
-        from ..report.tables import to_dict
+        from ..engine.tables import to_dict
 
         return {
             "scenario": self.scenario_id,
@@ -109,7 +109,9 @@ def check_window(scenario: Scenario, vantage: int, horizon: int) -> int:
 def _coalition(mask: int, scenario: Scenario) -> str:
     """Who made a coup: the plotter (the army's right faction, else the young officers, else the regional plotter)
     and its backers."""
-    coup = scenario.mechanisms.coup
+    coup = scenario.mechanisms.get("coup")
+    if coup is None:  # a scenario without the coup mechanism logs no coups
+        return "no coup mechanism"
     ids = [actor.id for actor in scenario.actors]
     members = [ids[i] for i in actors_in_mask(mask)]
     plotter = next((f for f in (coup.right_faction, coup.swing_faction) if f in members), coup.regional_plotter)

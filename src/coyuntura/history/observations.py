@@ -27,7 +27,7 @@ from typing import Iterable, Literal, Sequence
 import numpy as np
 
 from ..engine.outcomes import outcome
-from ..report.tables import REGIME_LABELS
+from ..engine.tables import REGIME_LABELS
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 

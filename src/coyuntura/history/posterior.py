@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
+from ..engine.tables import Column, Table
 from ..experiments.files import write_text
-from ..report.tables import Column, Table
 from ..scenario.schema import Scenario
 from .priors import FreeParameter, to_range
 

@@ -33,8 +33,8 @@ import numpy as np
 
 from ..defaults import DEFAULT_REPLICATES
 from ..engine.outcomes import outcome
+from ..engine.tables import Column, Table
 from ..extras import require
-from ..report.tables import Column, Table
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence

@@ -27,8 +27,8 @@ from matplotlib.ticker import FormatStrFormatter, MaxNLocator, PercentFormatter 
 
 from ..engine.simulate import Ensemble  # noqa: E402
 from ..engine.state import REGIME_KEYS  # noqa: E402
+from ..engine.tables import REGIME_LABELS  # noqa: E402
 from ..scenario.calendar import format_month  # noqa: E402
-from .tables import REGIME_LABELS  # noqa: E402
 
 DPI = 120
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)

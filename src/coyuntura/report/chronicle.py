@@ -25,10 +25,10 @@ from typing import Any, Callable
 import numpy as np
 
 from ..engine.events import EventType, Outcome, actors_in_mask
-from ..engine.mechanisms import BY_NAME
 from ..engine.model import EVENTS_MECHANISM, Model
 from ..engine.simulate import simulate
 from ..scenario.calendar import format_month
+from ..scenario.plugins import MechanismRegistry, installed_mechanisms
 from ..scenario.quantities import LOCATOR_PATTERN
 from ..scenario.schema import GuerrillaArrival, LeaderDeath
 
@@ -320,11 +320,13 @@ def _locators(texts: tuple[str, ...] | list[str]) -> tuple[Locator, ...]:
     return tuple(locator for locator in (Locator.parse(text) for text in texts) if locator is not None)
 
 
-def mechanism_info(name: str) -> MechanismInfo:
-    """Title, checklist items and source locators of a mechanism, by name."""
+def mechanism_info(name: str, registry: MechanismRegistry | None = None) -> MechanismInfo:
+    """Title, checklist items and source locators of a mechanism, by name (from ``registry``: by default the
+    installed mechanisms)."""
     if name == EVENTS_MECHANISM:
         return MechanismInfo(name, EXOGENOUS_TITLE, (), ())
-    module = BY_NAME.get(name)
+    registry = registry if registry is not None else installed_mechanisms()
+    module = registry.mechanisms.get(name)
     if module is None:
         return MechanismInfo(name, name.replace("_", " "), (), ())
     return MechanismInfo(
@@ -361,7 +363,7 @@ def chronicle_from_events(model: Model, events: dict[str, np.ndarray], run: int)
     for row in rows:
         code = int(events["mechanism"][row])
         name = model.mechanism_names[code] if 0 <= code < len(model.mechanism_names) else f"mechanism_{code}"
-        info = infos.setdefault(code, mechanism_info(name))
+        info = infos.setdefault(code, mechanism_info(name, model.scenario.mechanism_registry()))
         month = int(events["month"][row])
         event, outcome, actors = int(events["event"][row]), int(events["outcome"][row]), int(events["actors"][row])
         text = sentence(model, event, outcome, actors, name, month)

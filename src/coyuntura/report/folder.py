@@ -22,10 +22,10 @@ from typing import Any, Sequence
 
 from .. import __version__
 from ..engine.simulate import Ensemble
+from ..engine.tables import Table, coup_count_table, event_table, regime_dynamics_table, regime_table, to_csv, to_dict, to_markdown
 from ..extras import MissingExtra
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
-from .tables import Table, coup_count_table, event_table, regime_dynamics_table, regime_table, to_csv, to_dict, to_markdown
 
 REPORT_MARKER = "coyuntura_report"
 """Key in ``report.json`` that marks a folder as a coyuntura report (safe to replace)."""

@@ -26,7 +26,7 @@ from ..engine.mechanisms import SCHEDULE
 from ..scenario.calendar import parse_month
 from ..scenario.quantities import Prior, Quantity
 from ..scenario.refs import ActorReference, role_kinds
-from ..scenario.schema import Government, Relation, Scenario, Snapshot, SystemState
+from ..scenario.schema import Government, Mechanisms, Relation, Scenario, Snapshot, SystemState
 from .describe import state_variable_meanings
 
 REGENERATE = "make docs"
@@ -177,6 +177,8 @@ def schema_models(root: type[BaseModel] = Scenario) -> list[type[BaseModel]]:
         order.append(model)
         for field in model.model_fields.values():
             pending.extend(_nested_models(field.annotation))
+        if model is Mechanisms:  # its entries are the mechanisms, found by name: the built-in ones
+            pending.extend(module.Params for module in SCHEDULE)
     return order
 
 
@@ -215,6 +217,16 @@ def _field_table(model: type[BaseModel]) -> list[str]:
     return lines
 
 
+def _mechanism_table() -> list[str]:
+    """The built-in mechanisms as the fields of ``mechanisms:``, each optional, with the ones it needs."""
+    lines = ["| field | type | required | description |", "|---|---|---|---|"]
+    for module in SCHEDULE:
+        needs = getattr(module, "REQUIRES", ())
+        required = "optional" + (f"; needs {', '.join(f'`{name}`' for name in needs)}" if needs else "")
+        lines.append(f"| `{module.NAME}` | [mechanisms.{module.NAME}](#mechanisms{module.NAME}) | {required} | {_cell(module.TITLE)} |")
+    return lines
+
+
 def _doc(model: type) -> str:
     doc = inspect.getdoc(model) or ""
     inherited = doc in {inspect.getdoc(base) for base in model.__mro__[1:] if base is not object}
@@ -244,7 +256,8 @@ def format_reference() -> str:
         "",
         "A scenario file is YAML holding one mapping whose keys are the fields of [Scenario](#scenario) below. "
         "Every mapping is closed: a key the format does not define is an error, reported with file, line and "
-        "field path by `coyuntura check FILE`. Nothing in a file is evaluated as code: YAML tags are refused. "
+        "field path by `coyuntura check FILE`. Nothing in a file is evaluated as code (YAML tags are refused), "
+        "except the Python files of mechanisms it names in `mechanism_modules`. "
         "This page is generated from the typed schema, so it lists every field the loader accepts; "
         f"regenerate it with `{REGENERATE}` after changing the schema (a test fails until you do).",
         "",
@@ -294,7 +307,10 @@ def format_reference() -> str:
         doc = _doc(model)
         if title == "Mechanisms":
             doc = (
-                "Parameters of every mechanism, by name; all are required. Each entry names the actors that play the "
+                "Parameters of each mechanism the scenario uses, by name: only the mechanisms listed run, and a "
+                "mechanism that needs another (below, *needs*) is refused without it. Besides the built-in mechanisms "
+                "listed here, a scenario may use any registered under the entry-point group `coyuntura.mechanisms` or "
+                "defined in a file it names in `mechanism_modules` (see the guide). Each entry names the actors that play the "
                 "mechanism's roles (`actor id` fields) and gives its parameters, which its equations below use. Every "
                 "mechanism also accepts `enabled` (default `true`; to switch it off, say why in `note`) and `note` (how "
                 "this scenario reads the mechanism). A role's list names no actor twice, and a `non-empty list` "
@@ -305,7 +321,7 @@ def format_reference() -> str:
             )
         if doc:
             lines += [doc, ""]
-        lines += _field_table(model)
+        lines += _field_table(model) if title != "Mechanisms" else _mechanism_table()
         lines.append("")
         if title == "Mechanisms":
             for module in SCHEDULE:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..engine.mechanisms import SCHEDULE
 from ..scenario.checks import quantities
 from ..scenario.schema import Scenario
 from .chronicle import Locator
@@ -119,8 +118,8 @@ def sources(scenario: Scenario) -> Sources:
             )
         )
     mechanisms = []
-    for module in SCHEDULE:
-        params = getattr(scenario.mechanisms, module.NAME, None)
+    for module in scenario.mechanism_schedule():
+        params = scenario.mechanisms.get(module.NAME)
         source = tuple(getattr(module, "SOURCE", ()))
         mechanisms.append(
             MechanismSource(

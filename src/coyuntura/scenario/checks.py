@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any, Iterable, Iterator
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from .calendar import format_month
 from .errors import Problem, ScenarioWarning
@@ -76,8 +77,8 @@ def _roles(scenario: Scenario, actor_ids: set[str]) -> list[Problem]:
     kinds = {actor.id: actor.kind for actor in scenario.actors}
     problems: list[Problem] = []
     mechanisms = scenario.mechanisms
-    for name in type(mechanisms).model_fields:
-        params = getattr(mechanisms, name)
+    for name in mechanisms.names():
+        params = mechanisms.get(name)
         where = f"mechanisms.{name}"
         for role, field in type(params).model_fields.items():
             accepted = role_kinds(field)
@@ -105,11 +106,18 @@ def _join(prefix: str, name: object) -> str:
     return f"{prefix}.{name}" if prefix else str(name)
 
 
+def _members(model: BaseModel) -> Iterator[tuple[str, FieldInfo, Any]]:
+    """A model's fields (by the name a file writes: the alias, else the name) with their values, then its extras
+    (``mechanisms`` keeps each mechanism's parameters as one)."""
+    for name, field in type(model).model_fields.items():
+        yield field.alias or name, field, getattr(model, name)
+    for name, value in (model.model_extra or {}).items():
+        yield name, FieldInfo(annotation=type(value)), value
+
+
 def _actor_references(model: BaseModel, prefix: str) -> Iterator[tuple[str, str]]:
     """Every actor id the model refers to, with its field path."""
-    for name, field in type(model).model_fields.items():
-        value = getattr(model, name)
-        key = field.alias or name
+    for key, field, value in _members(model):
         path = _join(prefix, key)
         if is_actor_reference(field.metadata):
             yield path, value
@@ -135,9 +143,8 @@ def _actor_references(model: BaseModel, prefix: str) -> Iterator[tuple[str, str]
 
 def _walk(model: BaseModel, prefix: str) -> Iterator[tuple[str, BaseModel]]:
     yield prefix, model
-    for name, field in type(model).model_fields.items():
-        value = getattr(model, name)
-        path = _join(prefix, field.alias or name)
+    for key, _, value in _members(model):
+        path = _join(prefix, key)
         if isinstance(value, BaseModel):
             yield from _walk(value, path)
         elif isinstance(value, (list, tuple)):
@@ -381,7 +388,8 @@ def _caps(scenario: Scenario, snapshot: Snapshot | None) -> list[ScenarioWarning
     warnings = []
     at = f"snapshots.{scenario.snapshots.index(snapshot)}" if snapshot is not None else ""
     government = snapshot.government if snapshot is not None else scenario.government
-    if scenario.mechanisms.nationalist_drift.enabled:  # M1: policy <= progressive_room under a nationalist government
+    drift = scenario.mechanisms.get("nationalist_drift")
+    if drift is not None and drift.enabled:  # M1: policy <= progressive_room under a nationalist government
         policy, room = government.policy.value, government.progressive_room.value
         if government.type in NATIONALIST_REGIMES and policy > room:
             warnings.append(ScenarioWarning(
@@ -389,8 +397,8 @@ def _caps(scenario: Scenario, snapshot: Snapshot | None) -> list[ScenarioWarning
                 f"policy {policy:g} is above progressive_room {room:g}: under a {government.type} government the engine caps the "
                 f"policy at the progressive room ({room:g} or less) in the first month (nationalist_drift, M1)",
             ))
-    agrarian = scenario.mechanisms.agrarian_structure
-    if agrarian.enabled:  # M9: organization[peasantry] <= organization_ceiling
+    agrarian = scenario.mechanisms.get("agrarian_structure")
+    if agrarian is not None and agrarian.enabled:  # M9: organization[peasantry] <= organization_ceiling
         ceiling = agrarian.organization_ceiling.value
         peasantry = agrarian.peasantry
         cap = f"above mechanisms.agrarian_structure.organization_ceiling {ceiling:g}: the engine caps it at {ceiling:g} in the first month"
@@ -408,8 +416,8 @@ def _caps(scenario: Scenario, snapshot: Snapshot | None) -> list[ScenarioWarning
                 if start > ceiling:
                     inherited = " (from actor_defaults)" if actor.organization is None else ""
                     warnings.append(ScenarioWarning(f"actors.{index}.organization", f"{peasantry!r} starts with organization {start:g}{inherited}, {cap} (agrarian_structure, M9)"))
-    leverage = scenario.mechanisms.us_leverage
-    if leverage.enabled:  # M2 sets the foreign powers' support each month, before anything reads it
+    leverage = scenario.mechanisms.get("us_leverage")
+    if leverage is not None and leverage.enabled:  # M2 sets the foreign powers' support each month, before anything reads it
         for role, rule in (("united_states", "1 − us_hostility"), ("soviet_bloc", "the government's leftward policy, max(policy, 0)")):
             power = getattr(leverage, role)
             override = snapshot.actors.get(power) if snapshot is not None else None

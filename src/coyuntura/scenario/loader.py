@@ -3,7 +3,13 @@
 Nothing in a scenario is evaluated as code: the YAML is parsed by ruamel.yaml's
 round-trip loader (no Python object construction) into plain mappings, which the
 pydantic schema validates. Every problem is reported with file, line and field
-path, and nothing runs.
+path, and nothing runs. The one exception is a mechanism of the scenario's own:
+the Python files it names in ``mechanism_modules`` (beside the scenario file) are
+imported, as an installed plug-in would be (:mod:`coyuntura.scenario.plugins`).
+
+Ordinary text is first read by :func:`~coyuntura.scenario.fast_yaml.read_fast` (libyaml's C
+parser, building exactly what ruamel would, lines included); whatever it is unsure of (tags,
+anchors, duplicate keys, YAML 1.1-only or unusual scalars, errors) is read by ruamel as before.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from ruamel.yaml.scanner import RoundTripScanner
 
 from .checks import check_scenario, scenario_warnings
 from .errors import Problem, ScenarioError, ScenarioWarning
-from .schema import Scenario
+from .fast_yaml import LocatedMap, LocatedSeq, read_fast
+from .plugins import MechanismError, load_module_file, registry_with_files
+from .schema import REGISTRY_CONTEXT, Scenario
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -91,7 +99,7 @@ def _load(name_or_path: str | Path) -> tuple[Scenario, Any]:
         line = raw.count(b"\n", 0, error.start) + 1
         message = f"the file is not UTF-8 text: byte 0x{raw[error.start]:02x} on line {line} cannot be decoded"
         raise ScenarioError(str(path), [Problem("", message, line)]) from None
-    return _parse(text, str(path))
+    return _parse(text, str(path), path.parent)
 
 
 def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
@@ -99,12 +107,42 @@ def parse_scenario(text: str, file: str = "<scenario>") -> Scenario:
     return _parse(text, file)[0]
 
 
-def _parse(text: str, file: str) -> tuple[Scenario, Any]:
-    """The scenario and the round-trip YAML it was read from (for the lines of warnings)."""
+def _parse(text: str, file: str, base: Path | None = None) -> tuple[Scenario, Any]:
+    """The scenario and the round-trip YAML it was read from (for the lines of warnings); ``base``, the folder of
+    the file, against which ``mechanism_modules`` are found."""
     if len(text.encode("utf-8")) > MAX_SCENARIO_BYTES:
         raise ScenarioError(file, [Problem("", f"text is over the {MAX_SCENARIO_BYTES:,}-byte cap")])
     if not text.strip():
         raise ScenarioError(file, [Problem("", "the file is empty")])
+    data, plain = _read(text, file)
+    return scenario_from_data(plain, file, data, base), data
+
+
+def _read(text: str, file: str) -> tuple[Any, dict[str, Any]]:
+    """Scenario YAML text as located YAML (round-trip YAML, or the fast reader's :class:`LocatedMap`:
+    where its keys and items are) and as plain data; a :class:`ScenarioError` if it is not YAML a
+    scenario may be written in, or not a mapping.
+
+    libyaml reads it where :func:`~coyuntura.scenario.fast_yaml.read_fast` is sure to build what
+    ruamel would (the bundled scenarios, and nearly every file); ruamel reads everything else."""
+    fast = read_fast(text, MAX_SCENARIO_DEPTH, MAX_SCENARIO_NODES)
+    if fast is not None:
+        plain, located = fast
+        return located, plain
+    data, plain = _read_yaml(text, file)
+    if data is None:
+        raise ScenarioError(file, [Problem("", "the file holds no data")])
+    if not isinstance(data, CommentedMap):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        line = data.lc.line + 1 if isinstance(data, CommentedSeq) else 1
+        message = f"the top level must be a mapping of sections (id:, title:, actors:, ...), got {kind}"
+        raise ScenarioError(file, [Problem("", message, line)])
+    return data, plain
+
+
+def _read_yaml(text: str, file: str) -> tuple[Any, Any]:
+    """The text read by ruamel's round-trip loader (with the depth limit, the screen and the locating
+    constructor), and the same as plain data; every problem raised as a :class:`ScenarioError`."""
     yaml = _yaml()
     try:
         # One pass: the scanner refuses nesting past MAX_SCENARIO_DEPTH and the parser screens every
@@ -131,31 +169,56 @@ def _parse(text: str, file: str) -> tuple[Scenario, Any]:
         raise ScenarioError(file, [Problem("", f"the YAML is nested too deeply to read (at most {MAX_SCENARIO_DEPTH} levels)")]) from None
     except ValueError as error:  # a scalar the constructor cannot read (the screen should have caught it)
         raise ScenarioError(file, [Problem("", f"malformed YAML: {error}")]) from None
-    if data is None:
-        raise ScenarioError(file, [Problem("", "the file holds no data")])
-    if not isinstance(data, CommentedMap):
-        kind = "a list" if isinstance(data, list) else "a single value"
-        line = data.lc.line + 1 if isinstance(data, CommentedSeq) else 1
-        message = f"the top level must be a mapping of sections (id:, title:, actors:, ...), got {kind}"
-        raise ScenarioError(file, [Problem("", message, line)])
-    return scenario_from_data(plain, file, data), data
+    return data, plain
 
 
-def scenario_from_data(plain: Any, file: str = "<scenario>", located: Any = None) -> Scenario:
+def scenario_from_data(plain: Any, file: str = "<scenario>", located: Any = None, base: Path | None = None) -> Scenario:
     """Validate a scenario given as plain data (what a scenario file reads as); ``located``, the
-    round-trip YAML it was read from, gives problems their lines. Raises :class:`ScenarioError`."""
+    round-trip YAML it was read from, gives problems their lines; ``base``, the folder its
+    ``mechanism_modules`` are in (a scenario not read from a file cannot name any). Raises :class:`ScenarioError`."""
+    files = _mechanism_files(plain, file, located, base)
     try:
-        scenario = Scenario.model_validate(plain)
+        scenario = Scenario.model_validate(plain, context={REGISTRY_CONTEXT: registry_with_files(files)})
     except ValidationError as error:
         problems = []
         for item in error.errors(include_url=False):
             loc = _file_loc(located, item["loc"])
             problems.append(Problem(_path(loc), validation_message(item), line_of(located, loc)))
         raise ScenarioError(file, problems) from None
+    scenario._mechanism_files = files
     problems = check_scenario(scenario)
     if problems:
         raise ScenarioError(file, [Problem(p.path, p.message, line_of(located, tuple(p.path.split(".")))) for p in problems])
     return scenario
+
+
+def _mechanism_files(plain: Any, file: str, located: Any, base: Path | None) -> tuple[str, ...]:
+    """The Python files named in ``mechanism_modules``, resolved against the scenario's folder and imported (each
+    must keep the mechanism contract); the scenario is refused, naming the entry, where one cannot be used."""
+    entries = plain.get("mechanism_modules") if isinstance(plain, dict) else None
+    if entries is None:
+        return ()
+    if not isinstance(entries, list) or not all(isinstance(entry, str) for entry in entries):
+        raise ScenarioError(file, [Problem("mechanism_modules", "must be a list of paths to Python files", line_of(located, ("mechanism_modules",)))])
+    files = []
+    for index, entry in enumerate(entries):
+        where = ("mechanism_modules", index)
+        if base is None:
+            message = "a scenario not read from a file cannot name mechanism files: save it beside them and load the file"
+            raise ScenarioError(file, [Problem(f"mechanism_modules.{index}", message, line_of(located, where))])
+        path = (base / entry).resolve()
+        if path.suffix != ".py":
+            raise ScenarioError(file, [Problem(f"mechanism_modules.{index}", f"{entry!r} is not a Python file (.py)", line_of(located, where))])
+        try:
+            load_module_file(path)
+        except MechanismError as error:
+            raise ScenarioError(file, [Problem(f"mechanism_modules.{index}", str(error), line_of(located, where))]) from None
+        files.append(str(path))
+    try:
+        registry_with_files(tuple(files))
+    except MechanismError as error:
+        raise ScenarioError(file, [Problem("mechanism_modules", str(error), line_of(located, ("mechanism_modules",)))]) from None
+    return tuple(files)
 
 
 class _Refused(Exception):
@@ -281,7 +344,16 @@ def _file_loc(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     node = data
     kept = []
     for position, part in enumerate(loc):
-        if isinstance(node, CommentedMap):
+        if isinstance(node, LocatedMap):
+            if part in node.keys or str(part) in node.keys:
+                node = node.children.get(part if part in node.keys else str(part))
+            elif position < len(loc) - 1:
+                continue
+            else:
+                node = None
+        elif isinstance(node, LocatedSeq) and isinstance(part, int) and 0 <= part < len(node.items):
+            node = node.children.get(part)
+        elif isinstance(node, CommentedMap):
             if part in node or str(part) in node:
                 node = node[part] if part in node else node[str(part)]
             elif position < len(loc) - 1:
@@ -330,10 +402,25 @@ def validation_message(item: ErrorDetails) -> str:
 
 
 def line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
-    """Best line number (1-based) for a field path in the parsed YAML."""
+    """Best line number (1-based) for a field path in the parsed YAML (round-trip YAML, or the fast reader's)."""
     node = data
     line = None
     for part in loc:
+        if isinstance(node, LocatedMap):  # the fast reader's (a scalar value has no entry in children)
+            key = str(part)
+            if key in node.keys:
+                line = node.keys[key][0] + 1
+                node = node.children.get(key)
+            continue
+        if isinstance(node, LocatedSeq):
+            try:
+                index = int(part)
+            except (TypeError, ValueError):
+                continue
+            if 0 <= index < len(node.items):
+                line = node.items[index][0] + 1
+                node = node.children.get(index)
+            continue
         if isinstance(node, CommentedMap):
             key = str(part)
             if key in node:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from .checks import check_scenario
 from .errors import Problem, ScenarioError
 from .loader import validation_message
-from .schema import ATTRIBUTE_NAMES, Scenario
+from .schema import ATTRIBUTE_NAMES, REGISTRY_CONTEXT, Scenario
 
 
 class PathError(KeyError):
@@ -124,7 +124,9 @@ def value_bounds(scenario: Scenario, path: str) -> tuple[float, float] | None:
     node: Any = scenario
     parts = path.split(".")
     for position, part in enumerate(parts):
-        if isinstance(node, BaseModel):
+        if isinstance(node, BaseModel) and node.model_extra and part in node.model_extra and position < len(parts) - 1:
+            node = node.model_extra[part]  # a mechanism's parameters, kept as extras of ``mechanisms``
+        elif isinstance(node, BaseModel):
             fields = type(node).model_fields
             name = part if part in fields else next((n for n, f in fields.items() if f.alias == part), None)
             if name is None:
@@ -173,7 +175,8 @@ def with_values(scenario: Scenario, changes: dict[str, Any], reason: str = "what
         else:
             node[_index(node, last)] = value
     try:
-        changed = Scenario.model_validate(data)
+        changed = Scenario.model_validate(data, context={REGISTRY_CONTEXT: scenario.mechanism_registry()})
+        changed._mechanism_files = scenario._mechanism_files  # the same files, wherever the scenario came from
     except ValidationError as error:
         problems = [Problem(".".join(str(p) for p in item["loc"]), validation_message(item)) for item in error.errors(include_url=False)]
         raise ScenarioError(f"{scenario.id} ({reason})", problems) from None

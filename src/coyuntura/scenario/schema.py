@@ -9,15 +9,33 @@ events and snapshots of the described state at later months. Every number is a
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, cast
 
-from pydantic import BeforeValidator, Field, PlainSerializer, StrictBool, StrictFloat, StrictInt, StringConstraints, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PrivateAttr,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    create_model,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ..engine.mechanisms import SCHEDULE
-from ..engine.outcomes import OUTCOME_KEYS
 from .calendar import format_month, parse_month
+from .plugins import MechanismRegistry, installed_mechanisms, registry_with_files
 from .quantities import Coefficient, Frozen, NonNegative, Quantity, Signed, Unit
 from .refs import ActorKind, ActorRef, Identifier
+from .vocabulary import OUTCOME_KEYS
 
 MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format_month, return_type=str)]
 """A calendar month written ``YYYY-MM``."""
@@ -312,20 +330,72 @@ class NotRepresented(Frozen):
     reason: str
 
 
-if TYPE_CHECKING:
+REGISTRY_CONTEXT = "mechanism_registry"
+"""Validation context key: the :class:`~coyuntura.scenario.plugins.MechanismRegistry` a scenario's mechanisms come from
+(default: the installed mechanisms)."""
 
-    class Mechanisms(Frozen):
-        """For type checkers: one field per mechanism, named by the schedule (each its module's ``Params``)."""
 
-        def __getattr__(self, name: str) -> Any: ...
+class Mechanisms(BaseModel):
+    """The parameters of each mechanism the scenario uses, by name (each its mechanism's ``Params``).
 
-else:
-    Mechanisms = create_model(
-        "Mechanisms",
-        __base__=Frozen,
-        __doc__="Parameters of every mechanism, by name (see ``coyuntura.engine.mechanisms``).",
-        **{module.NAME: (module.Params, ...) for module in SCHEDULE},
-    )
+    A scenario lists only the mechanisms it uses; ``scenario.mechanisms.coup`` is the coup's parameters, and
+    :meth:`get` answers ``None`` for a mechanism the scenario does not use."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _by_registry(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        if isinstance(value, Mechanisms):
+            return value
+        registry = _registry(info)
+        if not isinstance(value, dict):
+            raise ValueError(f"mechanisms must be a mapping of mechanism names to their parameters, not {type(value).__name__}")
+        for name in value:
+            if name not in registry:
+                _refuse(name, value[name], "unknown_mechanism", f"no mechanism is called {name!r}; known: {', '.join(registry.names())}")
+        typed = _typed_model(registry).model_validate(value, context=info.context)
+        used = {name: getattr(typed, name) for name in value}
+        for name in used:
+            for needed in getattr(registry.get(name), "REQUIRES", ()):
+                if needed not in used:
+                    _refuse(name, value[name], "missing_mechanism", f"the mechanism {name!r} needs the mechanism {needed!r}: add mechanisms.{needed}")
+        return handler(used)
+
+    def names(self) -> tuple[str, ...]:
+        """The mechanisms the scenario uses, in the order it lists them."""
+        return tuple(self.__pydantic_extra__ or {})
+
+    def get(self, name: str) -> Any:
+        """A mechanism's parameters, or ``None`` where the scenario does not use it."""
+        return (self.__pydantic_extra__ or {}).get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in (self.__pydantic_extra__ or {})
+
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            """``scenario.mechanisms.coup``: pydantic keeps the values as extras and answers attribute access."""
+
+
+def _refuse(name: str, value: Any, kind: str, message: str) -> None:
+    """Fail validation at ``mechanisms.<name>`` (so the error names the mechanism's line)."""
+    error = PydanticCustomError(kind, message)
+    raise ValidationError.from_exception_data("Mechanisms", [InitErrorDetails(type=error, loc=(name,), input=value)])
+
+
+def _registry(info: ValidationInfo) -> MechanismRegistry:
+    context = info.context if isinstance(info.context, dict) else {}
+    registry = context.get(REGISTRY_CONTEXT)
+    return registry if isinstance(registry, MechanismRegistry) else installed_mechanisms()
+
+
+@lru_cache(maxsize=8)
+def _typed_model(registry: MechanismRegistry) -> type[BaseModel]:
+    """A model with one optional field per mechanism of the registry, to validate blocks with located errors."""
+    fields: dict[str, Any] = {name: (Optional[registry.get(name).Params], None) for name in registry.names()}
+    return create_model("Mechanisms", __base__=Frozen, **fields)
 
 
 ScenarioId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
@@ -345,12 +415,27 @@ class Scenario(Frozen):
     system: SystemState
     holdings: tuple[Holding, ...] = Field(default_factory=tuple, description="Named holdings a government may nationalize (M14).")
     relations: tuple[Relation, ...] = Field(default_factory=tuple)
+    mechanism_modules: Optional[tuple[str, ...]] = Field(
+        default=None,
+        description="Python files defining mechanisms of the scenario's own, relative to the scenario file (see coyuntura.scenario.plugins).",
+    )
     mechanisms: Mechanisms
     events: tuple[Event, ...] = Field(default_factory=tuple)
     snapshots: tuple[Snapshot, ...] = Field(default_factory=tuple)
     not_represented: tuple[NotRepresented, ...] = Field(default_factory=tuple)
     experiments: tuple[Experiment, ...] = Field(default_factory=tuple)
     observations: tuple[Observation, ...] = Field(default_factory=tuple)
+
+    _mechanism_files: tuple[str, ...] = PrivateAttr(default=())
+    """Absolute paths of the files named in ``mechanism_modules`` (set by the loader, which knows where the file is)."""
+
+    def mechanism_registry(self) -> MechanismRegistry:
+        """Where this scenario's mechanisms come from: the installed ones, plus its own files."""
+        return registry_with_files(self._mechanism_files)
+
+    def mechanism_schedule(self) -> tuple[Any, ...]:
+        """The mechanisms this scenario uses, in the order they run each month."""
+        return self.mechanism_registry().schedule(self.mechanisms.names())
 
     def actor(self, actor_id: str) -> Actor:
         for actor in self.actors:

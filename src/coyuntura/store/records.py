@@ -9,7 +9,7 @@ import numpy as np
 
 from ..engine.labelled import STORE_PREFIX, ensemble_tables
 from ..engine.simulate import Ensemble
-from ..report.tables import Column, Table, standard_error
+from ..engine.tables import Column, Table, standard_error
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .runstore import RunStore, StoreError

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..engine.state import ACTOR_VARIABLES
+from ..engine.tables import REGIME_LABELS
 from ..experiments.measures import OUTCOME_LABELS, OUTCOME_NAMES
 from ..report.chronicle import Locator
 from ..report.sources import sources
-from ..report.tables import REGIME_LABELS
 from ..scenario.calendar import format_month
 from ..scenario.loader import bundled_scenarios, load_scenario
 from ..scenario.schema import ATTRIBUTE_NAMES, Scenario

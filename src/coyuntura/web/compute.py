@@ -3,7 +3,7 @@
 Everything here is a pure function of (scenario, request): the same request gives the
 same numbers, whichever worker runs it and however it is batched. The work itself is
 the library's - ``simulate`` for ensembles, :mod:`coyuntura.experiments.whatif` for
-interventions and their paired differences, ``report.tables`` for probabilities with
+interventions and their paired differences, ``engine.tables`` for probabilities with
 their standard errors, ``report.chronicle`` for single trajectories; this module only
 chooses batches, reports progress, honours cancellation and shapes results for the page.
 """
@@ -20,10 +20,10 @@ import numpy as np
 from ..engine.model import compile_scenario
 from ..engine.simulate import Ensemble, SimulationCancelled, merge_ensembles, simulate
 from ..engine.state import REGIME_KEYS
+from ..engine.tables import REGIME_LABELS, Table, event_table, standard_error
 from ..experiments.measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
 from ..experiments.whatif import Intervention, WhatIfResult, apply_intervention, default_until, experiment_intervention, extend, record_whatif
 from ..report.chronicle import chronicle
-from ..report.tables import REGIME_LABELS, Table, event_table, standard_error
 from ..scenario.calendar import format_month, parse_month
 from ..scenario.schema import Scenario
 from ..store.records import ensemble_summary, record_run

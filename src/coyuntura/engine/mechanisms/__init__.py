@@ -1,8 +1,10 @@
-"""The mechanisms, one module each, in the order they run within a month.
+"""The built-in mechanisms, one module each; each declares its place in the month (``STAGE``).
 
 The order is the model's schedule: the economy and outside pressure first,
 then the government's drift and legitimacy, then how the actors move, then the
-contests of force, then what follows from them.
+contests of force, then what follows from them. A scenario runs the mechanisms
+it lists, found by name through :mod:`coyuntura.scenario.plugins` (these and
+any installed or local plug-in).
 """
 
 from __future__ import annotations
@@ -31,27 +33,31 @@ from . import (
     m18_regime_exit,
 )
 
-SCHEDULE: tuple[ModuleType, ...] = (
-    m15_economic_squeeze,
+BUILTIN: tuple[ModuleType, ...] = (
     grievance_legitimacy,
-    m2_us_leverage,
-    m14_nationalization,
     m1_nationalist_drift,
+    m2_us_leverage,
     m3_new_class,
     m4_mystification,
+    m5_coup,
+    m6_mass_mobilization,
+    m7_failed_coup,
+    m8_repression,
     m9_agrarian_structure,
-    m13_radicalization_contact,
     m10_guerrilla_foco,
     m11_left_unity,
-    m6_mass_mobilization,
-    m8_repression,
-    m5_coup,
-    m7_failed_coup,
-    m16_military_institution,
-    m18_regime_exit,
     m12_arms,
+    m13_radicalization_contact,
+    m14_nationalization,
+    m15_economic_squeeze,
+    m16_military_institution,
     m17_polarization,
+    m18_regime_exit,
 )
-"""Every mechanism, in the order it runs each month."""
+"""The built-in mechanisms (Petras's model). Each is registered under the entry-point group
+``coyuntura.mechanisms`` in pyproject.toml, as a third-party mechanism would be."""
+
+SCHEDULE: tuple[ModuleType, ...] = tuple(sorted(BUILTIN, key=lambda module: (module.STAGE, module.NAME)))
+"""The built-in mechanisms in the order they run each month (by ``STAGE``)."""
 
 BY_NAME: dict[str, ModuleType] = {module.NAME: module for module in SCHEDULE}

@@ -4,6 +4,9 @@ A mechanism is a module with:
 
 - ``NAME`` (its key in a scenario's ``mechanisms:``), ``TITLE`` and ``COVERS``
   (the DESIGN checklist items it encodes, e.g. ``("M5",)``);
+- ``STAGE``: its place in the month (mechanisms run in order of stage, then name);
+  ``REQUIRES`` (optional): the mechanisms it cannot run without; a mechanism it only
+  calls into when present is asked for with :meth:`Month.active`;
 - ``SOURCE``: the locators of the passages it encodes;
 - ``READS`` / ``WRITES``: the state variables it uses and changes (a test checks
   them against the code, :func:`coyuntura.report.mechanism_metadata.state_access`);
@@ -18,11 +21,17 @@ A mechanism is a module with:
   each with the actor kinds it accepts, and ``OPPOSING_ROLES`` names the roles that face
   each other and so need different actors (``coyuntura check`` enforces both);
 - ``apply(state, params, month)``: one month of the mechanism, over all runs.
+
+The contract is :class:`coyuntura.scenario.plugins.MechanismContract`, checked when a
+mechanism is registered; a plug-in module outside the package (an installed entry
+point, or a file a scenario names) keeps the same contract.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
@@ -30,6 +39,7 @@ import numpy as np
 from pydantic import Field, StrictBool, ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 from pydantic.fields import FieldInfo
 
+from ...scenario.plugins import LOCAL_MODULE_PREFIX, load_module_file
 from ...scenario.quantities import Frozen
 from ...scenario.refs import ROLE_KINDS_KEY, ActorKind
 
@@ -47,6 +57,14 @@ class MechanismParams(Frozen):
     plays two roles. ``coyuntura check`` refuses a scenario that breaks it, naming the role."""
 
     enabled: StrictBool = Field(default=True, description="Switch the mechanism off (say why in 'note').")
+
+    def __reduce__(self) -> Any:
+        """Parameters of a mechanism loaded from a scenario's own file pickle by that file (a worker process
+        imports it again), since the module exists only where the scenario was loaded; others by reference."""
+        module = sys.modules.get(type(self).__module__)
+        if type(self).__module__.startswith(LOCAL_MODULE_PREFIX) and module is not None and module.__file__:
+            return (_rebuild_local_params, (module.__file__, type(self).__qualname__, self.__getstate__()))
+        return super().__reduce__()
     note: str | None = Field(default=None, description="Free text: how this scenario reads the mechanism.")
 
     @field_validator("*", mode="wrap")
@@ -66,6 +84,13 @@ class MechanismParams(Frozen):
                 if actor in result[:position]:
                     raise ValueError(f"actor {actor!r} is listed twice in the role {info.field_name!r}")
         return result
+
+
+def _rebuild_local_params(path: str, qualname: str, state: Any) -> "MechanismParams":
+    cls = getattr(load_module_file(Path(path)), qualname)
+    params: MechanismParams = cls.__new__(cls)
+    params.__setstate__(state)
+    return params
 
 
 def role(description: str, kinds: Sequence[ActorKind] = (), *, min_actors: int = 1) -> Any:
@@ -117,6 +142,12 @@ class Month:
         if not any(isinstance(value, np.ndarray) for value in vars(values).values()):
             return values
         return SimpleNamespace(**_restrict(vars(values), self.positions))
+
+    def active(self, mechanism: str) -> bool:
+        """Whether the scenario uses ``mechanism`` and has it switched on: a mechanism that calls into another
+        one it does not require asks this first, and does without it otherwise."""
+        values = (self.parameters if self.parameters is not None else self.model.params).get(mechanism)
+        return values is not None and bool(values.enabled)
 
     def mechanism_code(self, mechanism: str) -> int:
         return self.model.mechanism_codes[mechanism]

@@ -27,6 +27,8 @@ from .base import MechanismParams, Month
 NAME = "grievance_legitimacy"
 TITLE = "Legitimacy and grievance"
 COVERS = ("legitimacy",)
+STAGE = 20
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("Introduction, L36-46", "Introduction, L47-67")
 READS = ("policy", "radicalism", "corruption", "mystification_urban", "mystification_rural", "regime", "hardship", "coalition")
 WRITES = ("support", "hardship")

@@ -36,6 +36,8 @@ from .base import MechanismParams, Month, actor_role
 NAME = "guerrilla_foco"
 TITLE = "The guerrilla foco and its indirect effects"
 COVERS = ("M10",)
+STAGE = 100
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("The Guerrilla Movement, L371-398", "University and Church, L303-316")
 READS = ("organization", "army_capacity", "radicalism", "guerrilla_defeats", "weight", "arms")
 WRITES = ("organization", "arms", "radicalism", "nationalist_pressure", "polarization", "guerrilla_defeats")

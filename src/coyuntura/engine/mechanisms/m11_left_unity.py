@@ -49,6 +49,8 @@ from .base import MechanismParams, Month, actor_role, role
 NAME = "left_unity"
 TITLE = "Unity and fragmentation of the Left; the Popular Assembly"
 COVERS = ("M11",)
+STAGE = 110
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("Introduction, L118-133", "Popular Assembly, L198-224", "The Miners, L238-273")
 READS = (
     "left_unity", "coup_memory", "months_since_repression", "polarization", "support", "mobilization", "regime", "assembly",
@@ -163,7 +165,8 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     for actor in p.labor:
         labor_mobilization += state.mobilization[actor] / len(p.labor)
         labor_radicalism += np.maximum(state.radicalism[actor], 0.0) / len(p.labor)
-    resistance = month.params("military_institution").assembly_resistance
+    # The president's resistance to the Assembly is the army's institutional interest (M16), where the scenario has it.
+    resistance = month.params("military_institution").assembly_resistance if month.active("military_institution") else 0.0
     mnr_base = p.include_mnr_unionists * p.mnr_unionist_base_coef * state.organization[p.mnr_unionists]
     rate = log_linear_rate(
         p.assembly_intercept,

@@ -28,6 +28,8 @@ from .base import MechanismParams, Month, role
 NAME = "arms"
 TITLE = "Arms of the working class"
 COVERS = ("M12",)
+STAGE = 180
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("Introduction, L6-9", "Introduction, L128-133", "President Torres and the Miners, L163-180")
 READS = ("arms", "mobilization", "policy", "regime", "weight", "organization")
 WRITES = ("arms",)

@@ -26,6 +26,8 @@ from .base import MechanismParams, Month
 NAME = "radicalization_contact"
 TITLE = "Radicalization through contact"
 COVERS = ("M13",)
+STAGE = 90
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("University and Church, L303-329", "University and Church, L330-341", "The Miners, L225-237")
 READS = ("radicalism", "mobilization", "organization")
 WRITES = ("radicalism", "organization")

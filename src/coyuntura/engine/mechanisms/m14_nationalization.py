@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 NAME = "nationalization"
 TITLE = "Nationalizations and concessions"
 COVERS = ("M14",)
+STAGE = 40
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = (
     "Introduction, L6-9",
     "Introduction, L27-30",

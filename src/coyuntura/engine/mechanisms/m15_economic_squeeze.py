@@ -27,6 +27,8 @@ from .base import MechanismParams, Month, actor_role
 NAME = "economic_squeeze"
 TITLE = "Economic squeeze of national capital"
 COVERS = ("M15",)
+STAGE = 10
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("Torres: National Capitalism, L399-430", "Introduction, L27-35")
 READS = ("policy", "squeeze", "dependence", "support")
 WRITES = ("squeeze", "dependence", "support")

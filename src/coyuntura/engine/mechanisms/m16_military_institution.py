@@ -36,6 +36,8 @@ from .base import MechanismParams, Month, actor_role
 NAME = "military_institution"
 TITLE = "The army's institutional interest and purges"
 COVERS = ("M16",)
+STAGE = 160
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("The Role of the Military, L342-358", "Introduction, L147-151", "Popular Assembly, L198-204")
 READS = ("regime",)
 WRITES = ("weight",)

@@ -36,6 +36,10 @@ from .base import MechanismParams, Month, at_runs, role
 NAME = "polarization"
 TITLE = "Polarization and the two end points"
 COVERS = ("M17",)
+STAGE = 190
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+REQUIRES = ("coup", "arms", "military_institution", "regime_exit")
+"""Mechanisms it cannot run without: it reads their parameters or hands them its results."""
 SOURCE = ("Introduction, L151-162", "Torres: National Capitalism, L430-443", "The Miners, L263-273")
 READS = ("radicalism", "organization", "weight", "assembly", "left_unity", "arms", "army_capacity")
 WRITES = ("polarization", "support", "regime", "policy", "assembly")

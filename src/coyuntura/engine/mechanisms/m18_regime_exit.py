@@ -37,6 +37,10 @@ from .base import MechanismParams, Month
 NAME = "regime_exit"
 TITLE = "Exits from military rule and successor governments"
 COVERS = ("M16", "M17")
+STAGE = 170
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+REQUIRES = ("mass_mobilization", "military_institution")
+"""Mechanisms it cannot run without: it reads their parameters or hands them its results."""
 SOURCE = ("Introduction, L95-100", "Introduction, L107-117", "The Role of the Military, L346-351", "Introduction, L158-162")
 READS = ("regime", "nationalist_pressure", "coup_memory", "support", "weight", "organization", "radicalism", "mobilization", "arms")
 WRITES = ("regime", "policy", "months_in_power", "progressive_room", "assembly", "coalition", "support", "months_since_ruler_death")

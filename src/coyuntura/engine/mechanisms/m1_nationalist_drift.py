@@ -32,6 +32,10 @@ from .base import MechanismParams, Month, actor_role, role
 NAME = "nationalist_drift"
 TITLE = "Drift of revolutionary nationalism to the Right"
 COVERS = ("M1",)
+STAGE = 50
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+REQUIRES = ("coup", "regime_exit")
+"""Mechanisms it cannot run without: it reads their parameters or hands them its results."""
 SOURCE = ("Introduction, L11-17", "Introduction, L107-117", "Torres: National Capitalism, L420-430")
 READS = ("policy", "dependence", "squeeze", "progressive_room", "mobilization", "regime", "weight", "organization", "army_capacity")
 WRITES = ("policy", "progressive_room")

@@ -36,6 +36,8 @@ from .base import MechanismParams, Month, actor_role
 NAME = "us_leverage"
 TITLE = "US leverage over army and policy"
 COVERS = ("M2",)
+STAGE = 30
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("Introduction, L11-17", "Introduction, L27-35", "U.S. Imperialism, L359-370", "The Miners, L250-253")
 READS = ("policy", "us_hostility", "dependence", "squeeze", "army_capacity", "regime", "organization", "holdings")
 WRITES = ("us_hostility", "army_capacity", "dependence", "policy", "hardship", "progressive_room", "squeeze", "support")

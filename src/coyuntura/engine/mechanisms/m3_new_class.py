@@ -26,6 +26,8 @@ from .base import MechanismParams, Month, actor_role
 NAME = "new_class"
 TITLE = "The party-state 'new class' and corruption"
 COVERS = ("M3",)
+STAGE = 60
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("Introduction, L36-46",)
 READS = ("corruption", "organization", "regime")
 WRITES = ("corruption", "cohesion")

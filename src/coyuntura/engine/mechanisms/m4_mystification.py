@@ -26,6 +26,8 @@ from .base import MechanismParams, Month
 NAME = "mystification"
 TITLE = "Mystification by nationalist rhetoric"
 COVERS = ("M4",)
+STAGE = 70
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("Introduction, L55-61", "Introduction, L84-90", "President Torres and the Miners, L190-197")
 READS = ("policy", "regime", "mystification_urban", "mystification_rural")
 WRITES = ("mystification_urban", "mystification_rural")

@@ -63,6 +63,10 @@ from .base import MechanismParams, Month, actor_role, role
 NAME = "coup"
 TITLE = "Coups and the contest of force"
 COVERS = ("M5",)
+STAGE = 140
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+REQUIRES = ("mass_mobilization", "arms", "military_institution", "regime_exit")
+"""Mechanisms it cannot run without: it reads their parameters or hands them its results."""
 SOURCE = (
     "Introduction, L62-67",
     "Introduction, L36-46",
@@ -227,8 +231,9 @@ def _plot_rates(
         + p.tenure_coef * _tenure(state)
         + p.threat_coef * threat_from_below(state, popular)
         + p.polarization_coef * state.polarization
-        + p.foco_coef * m10.foco_in_the_field(state, month.params(m10.NAME))
     )
+    if month.active(m10.NAME):
+        shared = shared + p.foco_coef * m10.foco_in_the_field(state, month.params(m10.NAME))
     right = log_linear_rate(
         0.0,
         (1.0, shared),
@@ -319,7 +324,9 @@ def _contest(
     right_policy = month.params("regime_exit").policy_right_military
     plotters_policy = np.where(nationalist_plot, p.installation_policy, right_policy)
     mobilized = popular_defence(state, month, p, plotters_policy)
-    popular = m12.mobilized_force(state, month, mobilized) + m10.urban_guerrilla_force(state, month.params(m10.NAME))
+    popular = m12.mobilized_force(state, month, mobilized)
+    if month.active(m10.NAME):
+        popular = popular + m10.urban_guerrilla_force(state, month.params(m10.NAME))
 
     # The third faction: the young officers when the right plots, the right faction when the young officers do.
     third_force = np.where(nationalist_plot, right_force, swing_force)
@@ -358,7 +365,8 @@ def _contest(
 
     install(state, success & ~nationalist_plot, RegimeType.RIGHT_MILITARY, month, code)
     install(state, success & nationalist_plot, RegimeType.NATIONALIST_MILITARY, month, code, policy=p.installation_policy)
-    m7.after_failed_coup(state, month, failed, plotter, backers, popular_share, right_camp=~nationalist_plot)
+    if month.active(m7.NAME):
+        m7.after_failed_coup(state, month, failed, plotter, backers, popular_share, right_camp=~nationalist_plot)
     m16.purge_after_clash(state, month, by_masses)
     # The workers have shown their power in the streets (Introduction, L118-124): the ground of a Popular Assembly (M11).
     state.popular_power[by_masses] = 1.0
@@ -378,11 +386,12 @@ def _contest(
         - p.takeover_support_coef * loyalty
     )
     takeover = by_masses & (state.regime != RegimeType.WORKERS_GOVERNMENT) & (draws.uniform("takeover") < takeover_probability)
-    seized = m17.workers_take_power(state, month, takeover, popular, "takeover_outcome")
+    seized = m17.workers_take_power(state, month, takeover, popular, "takeover_outcome") if month.active(m17.NAME) else np.zeros_like(takeover)
     weak_incumbent = state.regime == RegimeType.NATIONALIST_MILITARY
     installation_probability = logistic(p.installation_intercept + p.installation_popular_coef * popular_share - p.installation_legitimacy_coef * legitimacy)
     installed = by_masses & ~seized & weak_incumbent & (draws.uniform("installation") < installation_probability)
     new_policy = np.maximum(state.policy, p.installation_policy)
     month.log.record(month.index, installed, EventType.SUCCESSION, code, actor_mask([p.swing_faction, p.loyal_faction]), int(Outcome.TO_NATIONALIST))
     install(state, installed, RegimeType.NATIONALIST_MILITARY, month, code, policy=new_policy)
-    m11.offer_cabinet(state, month, installed)
+    if month.active(m11.NAME):
+        m11.offer_cabinet(state, month, installed)

@@ -44,6 +44,8 @@ from .base import MechanismParams, Month, at_runs, role, structural
 NAME = "mass_mobilization"
 TITLE = "Mass mobilization and general strike"
 COVERS = ("M6",)
+STAGE = 120
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = (
     "Introduction, L118-139",
     "President Torres and the Miners, L163-197",

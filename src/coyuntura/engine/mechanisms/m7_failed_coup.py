@@ -27,6 +27,8 @@ from .base import MechanismParams, Month, role
 NAME = "failed_coup"
 TITLE = "Aftermath of a failed coup"
 COVERS = ("M7",)
+STAGE = 150
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("Introduction, L151-153", "The Role of the Military, L353-356")
 READS = ("weight", "organization")
 WRITES = ("weight", "organization", "radicalism", "mobilization", "polarization")

@@ -39,6 +39,8 @@ from .m6_mass_mobilization import mobilized_share
 NAME = "repression"
 TITLE = "Repression of the workers' movement"
 COVERS = ("M8",)
+STAGE = 130
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = ("Introduction, L77-83", "Introduction, L84-94", "Introduction, L95-104")
 READS = ("regime", "organization", "radicalism", "mobilization", "arms", "policy", "weight", "coalition")
 WRITES = ("organization", "arms", "repression_memory", "mystification_urban", "radicalism", "mobilization", "months_since_repression")

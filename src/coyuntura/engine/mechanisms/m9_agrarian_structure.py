@@ -36,6 +36,8 @@ from .base import MechanismParams, Month, actor_role, role
 NAME = "agrarian_structure"
 TITLE = "Agrarian structure and clientelism"
 COVERS = ("M9",)
+STAGE = 80
+"""Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE = (
     "Introduction, L21-26",
     "Introduction, L57-61",

@@ -5,7 +5,7 @@ The ODD protocol (Overview, Design concepts, Details; Grimm et al. 2006, updated
 human decision-making. A hand-written description drifts from the code, so
 :func:`describe_scenario` writes it from what the code declares: the scenario's
 actors, relations, values and their provenance; the schedule of mechanisms
-(``coyuntura.engine.mechanisms.SCHEDULE``); each mechanism's ``SUMMARY``,
+(the mechanisms the scenario uses, by stage); each mechanism's ``SUMMARY``,
 ``FORMS``, ``EQUATIONS``, ``SOURCE`` and docstring paraphrase, ``READS`` /
 ``WRITES`` and random ``SLOTS``; the random-number scheme (``engine/random.py``);
 the observed outcomes (``engine/outcomes.py``) and the pattern checks

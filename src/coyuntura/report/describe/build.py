@@ -6,7 +6,6 @@ from types import ModuleType
 from typing import Sequence
 
 from ... import __version__
-from ...engine.mechanisms import SCHEDULE
 from ...scenario.schema import Scenario
 from ..mechanism_metadata import check_mechanisms
 from .concepts import design_section
@@ -16,8 +15,10 @@ from .overview import entities_section, process_section, purpose_section
 from .text import code, plain
 
 
-def describe_scenario(scenario: Scenario, mechanisms: Sequence[ModuleType] = SCHEDULE) -> Description:
-    """The ODD+D description of ``scenario``; raise :class:`MechanismMetadataError` if a mechanism lacks its metadata."""
+def describe_scenario(scenario: Scenario, mechanisms: Sequence[ModuleType] | None = None) -> Description:
+    """The ODD+D description of ``scenario`` (by default of the mechanisms it uses, in schedule order); raise
+    :class:`MechanismMetadataError` if a mechanism lacks its metadata."""
+    mechanisms = tuple(scenario.mechanism_schedule()) if mechanisms is None else tuple(mechanisms)
     check_mechanisms(mechanisms)
     from ..diagrams import actor_network_png, mechanism_state_png  # matplotlib only when a description is built
 

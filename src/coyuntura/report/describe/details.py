@@ -157,7 +157,7 @@ def _shared_terms() -> Section:
 
 
 def _submodel(number: str, scenario: Scenario, module: ModuleType) -> Section:
-    params = getattr(scenario.mechanisms, module.NAME)
+    params = scenario.mechanisms.get(module.NAME)
     roles, numbers = roles_and_numbers(params)
     blocks: list[Block] = [Paragraph(plain(module.SUMMARY))]
     if not params.enabled:

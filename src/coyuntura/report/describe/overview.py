@@ -198,7 +198,7 @@ def entities_section(scenario: Scenario) -> Section:
 def process_section(scenario: Scenario, mechanisms: Sequence[ModuleType]) -> Section:
     rows = []
     for position, module in enumerate(mechanisms, start=1):
-        params = getattr(scenario.mechanisms, module.NAME, None)
+        params = scenario.mechanisms.get(module.NAME)
         enabled = getattr(params, "enabled", True)
         note = "" if enabled else " (switched off in this scenario)"
         through = " (acts when other mechanisms call it)" if acts_only_through_others(module) else ""
@@ -216,7 +216,7 @@ def process_section(scenario: Scenario, mechanisms: Sequence[ModuleType]) -> Sec
         Bullets(
             (
                 "the scenario's scheduled exogenous events of that month, in the order the file lists them (engine/exogenous.py);",
-                f"the {len(mechanisms)} mechanisms in the order below (coyuntura.engine.mechanisms.SCHEDULE): the economy and "
+                f"the {len(mechanisms)} mechanisms the scenario uses, in the order below (each declares its stage in the month): the economy and "
                 "outside pressure first, then the government's drift and legitimacy, then how the actors move, then the "
                 "contests of force, then what follows from them; a mechanism switched off in the scenario is skipped;",
                 "the clock of months in power advances and every level is clipped to its range (State.clip_to_bounds);",

@@ -10,11 +10,11 @@ from typing import Iterable
 from ...engine import state as engine_state
 from ...engine.events import EventType
 from ...engine.mechanisms.base import MechanismParams
+from ...engine.tables import REGIME_LABELS
 from ...scenario.quantities import Quantity
 from ...scenario.refs import is_actor_reference
 from ...scenario.schema import Scenario
 from ..mechanism_metadata import source_paraphrase
-from ..tables import REGIME_LABELS
 
 
 def plain(text: object) -> str:

@@ -1,0 +1,198 @@
+"""Where a scenario's mechanisms come from: plug-ins, found by name.
+
+A mechanism is a module (or any object) that declares what :class:`MechanismContract`
+lists: its name, its place in the month, the state it reads and writes, its
+parameters as a pydantic model, its random draws, its equations and the passages
+it encodes, and ``apply``, one month of it over all runs. Installed packages
+register mechanisms under the entry-point group ``coyuntura.mechanisms``
+(coyuntura's own are registered the same way, in its ``pyproject.toml``); a
+scenario may also name Python files of its own (``mechanism_modules:``, paths
+relative to the scenario file) for local work.
+
+The scenario format sits below the engine: it finds mechanisms through this
+registry, by name, and never imports them. Loading a plug-in runs its code, as
+installing a package does: only files a scenario names beside itself and installed
+packages are ever loaded, never anything sent over the network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any, Iterable, Mapping, Protocol
+
+from pydantic import BaseModel
+
+ENTRY_POINT_GROUP = "coyuntura.mechanisms"
+"""The entry-point group under which packages register mechanisms (name = module)."""
+
+LOCAL_MODULE_PREFIX = "coyuntura_local_mechanisms."
+"""Module names given to mechanism files a scenario names (one per file content)."""
+
+BUILTIN_PACKAGE = "coyuntura.engine.mechanisms"
+"""Where the built-in mechanisms live, for a source checkout that was never installed (no entry points)."""
+
+
+class MechanismContract(Protocol):
+    """What a mechanism declares (a module satisfies it with module-level names).
+
+    Optional besides: ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
+    (draws taken once per actor / holding) and ``REFERENCES`` (the literature its functional form comes from).
+    """
+
+    NAME: str  # its key under the scenario's ``mechanisms:``
+    TITLE: str
+    STAGE: int  # its place in the month: mechanisms run in order of stage, then name
+    COVERS: tuple[str, ...]  # the checklist items it encodes, if any
+    SOURCE: tuple[str, ...]  # locators of the passages it encodes
+    READS: tuple[str, ...]  # state variables it uses
+    WRITES: tuple[str, ...]  # state variables it changes
+    SLOTS: tuple[str, ...]  # named random draws it takes each month
+    SUMMARY: str  # what it does, in plain words
+    FORMS: tuple[str, ...]  # the established functional forms it is built from
+    EQUATIONS: tuple[str, ...]  # one readable line each, naming every numeric parameter
+    Params: type[BaseModel]  # its parameters and roles in a scenario (a MechanismParams)
+
+    def apply(self, state: Any, p: SimpleNamespace, month: Any) -> None:
+        """One month of the mechanism, over all runs."""
+
+
+_DECLARED: dict[str, type | tuple[type, ...]] = {
+    "NAME": str, "TITLE": str, "STAGE": int, "COVERS": tuple, "SOURCE": tuple, "READS": tuple, "WRITES": tuple, "SLOTS": tuple,
+    "SUMMARY": str, "FORMS": tuple, "EQUATIONS": tuple,
+}
+_OPTIONAL: dict[str, type] = {"REQUIRES": tuple, "ACTOR_SLOTS": tuple, "HOLDING_SLOTS": tuple, "REFERENCES": tuple}
+
+
+class MechanismError(ValueError):
+    """A plug-in that does not keep the mechanism contract, or a name that no plug-in provides."""
+
+
+def check_contract(mechanism: Any, origin: str) -> None:
+    """Refuse, naming each fault, a mechanism that does not declare what :class:`MechanismContract` asks."""
+    faults = []
+    for name, kind in {**_DECLARED, **_OPTIONAL}.items():
+        if not hasattr(mechanism, name):
+            if name in _DECLARED:
+                faults.append(f"{name} is missing")
+            continue
+        value = getattr(mechanism, name)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            expected = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            faults.append(f"{name} should be a {expected}, not {type(value).__name__}")
+        elif isinstance(value, tuple) and not all(isinstance(item, str) for item in value):
+            faults.append(f"{name} should hold strings only")
+    params = getattr(mechanism, "Params", None)
+    if not (isinstance(params, type) and issubclass(params, BaseModel) and "enabled" in params.model_fields):
+        faults.append("Params should be a pydantic model derived from coyuntura.engine.mechanisms.base.MechanismParams")
+    if not callable(getattr(mechanism, "apply", None)):
+        faults.append("apply(state, params, month) is missing")
+    name = getattr(mechanism, "NAME", "")
+    if isinstance(name, str) and name and not (name.isidentifier() and name.islower()):
+        faults.append(f"NAME {name!r} should be a lower-case identifier")
+    if faults:
+        raise MechanismError(f"the mechanism from {origin} does not keep the mechanism contract: " + "; ".join(faults))
+
+
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: a registry is built once and reused
+class MechanismRegistry:
+    """The mechanisms a scenario may use, by name, with where each came from."""
+
+    mechanisms: Mapping[str, Any]
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.mechanisms
+
+    def __len__(self) -> int:
+        return len(self.mechanisms)
+
+    def names(self) -> tuple[str, ...]:
+        """Every name, in schedule order."""
+        return tuple(module.NAME for module in self.schedule(self.mechanisms))
+
+    def get(self, name: str) -> Any:
+        """The mechanism registered as ``name``; a clear error naming the known ones otherwise."""
+        try:
+            return self.mechanisms[name]
+        except KeyError:
+            raise MechanismError(f"no mechanism is called {name!r}; known: {', '.join(self.names())}") from None
+
+    def schedule(self, names: Iterable[str]) -> tuple[Any, ...]:
+        """The mechanisms named, in the order they run each month (by stage, then name)."""
+        chosen = [self.get(name) for name in names]
+        return tuple(sorted(chosen, key=lambda module: (module.STAGE, module.NAME)))
+
+    def origin(self, name: str) -> str:
+        return self.origins.get(name, "")
+
+    def with_files(self, paths: Iterable[Path]) -> "MechanismRegistry":
+        """This registry plus the mechanisms defined in these Python files (a file may not reuse a taken name)."""
+        mechanisms = dict(self.mechanisms)
+        origins = dict(self.origins)
+        for path in paths:
+            module = load_module_file(path)
+            name = module.NAME
+            if name in mechanisms and mechanisms[name] is not module:
+                raise MechanismError(f"{path} defines the mechanism {name!r}, which {origins.get(name) or 'another module'} already provides")
+            mechanisms[name] = module
+            origins[name] = str(path)
+        return MechanismRegistry(mechanisms, origins)
+
+
+@lru_cache(maxsize=1)
+def installed_mechanisms() -> MechanismRegistry:
+    """Every mechanism installed packages register under ``coyuntura.mechanisms``, coyuntura's own included."""
+    mechanisms: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        module = entry.load()
+        origin = f"entry point {entry.name} = {entry.value}"
+        check_contract(module, origin)
+        if module.NAME != entry.name:
+            raise MechanismError(f"the {origin} declares NAME {module.NAME!r}: the entry point must carry the mechanism's name")
+        mechanisms[module.NAME] = module
+        origins[module.NAME] = origin
+    if not any(getattr(module, "__name__", "").startswith(BUILTIN_PACKAGE + ".") for module in mechanisms.values()):
+        # A source checkout run without installing: no entry points, so take the built-in package's own list.
+        for module in importlib.import_module(BUILTIN_PACKAGE).BUILTIN:
+            check_contract(module, module.__name__)
+            mechanisms.setdefault(module.NAME, module)
+            origins.setdefault(module.NAME, module.__name__)
+    return MechanismRegistry(mechanisms, origins)
+
+
+@lru_cache(maxsize=32)
+def registry_with_files(files: tuple[str, ...]) -> MechanismRegistry:
+    """The installed mechanisms plus those defined in these files (absolute paths), built once per set of files."""
+    return installed_mechanisms().with_files(Path(file) for file in files) if files else installed_mechanisms()
+
+
+def load_module_file(path: Path) -> ModuleType:
+    """Import a mechanism from a Python file (once per file content) and check it keeps the contract."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise MechanismError(f"mechanism module {path} does not exist")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    module_name = f"{LOCAL_MODULE_PREFIX}{path.stem}_{digest}"
+    module = sys.modules.get(module_name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise MechanismError(f"mechanism module {path} cannot be imported (is it a .py file?)")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:
+            del sys.modules[module_name]
+            raise MechanismError(f"mechanism module {path} failed to import: {type(error).__name__}: {error}") from error
+    check_contract(module, str(path))
+    return module
