@@ -9,9 +9,16 @@ import a module whose ``pytestmark`` puts every test in another tier (a second o
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
+
+# Where PYTHONDONTWRITEBYTECODE is set (as on the project's machines), every test process would compile
+# coyuntura's modules anew and pytest would rewrite the asserts of every test module and of hypothesis's 70
+# modules again, uncached: about 5 s of each xdist worker's start, half the collection. From here on (the
+# test modules, the package they import) the caches are kept, in __pycache__ folders that git ignores.
+sys.dont_write_bytecode = False
 
 OTHER_TIERS = ("integration", "web", "slow")
 NOT_UNIT_MODULE = re.compile(r"^pytestmark = \[?pytest\.mark\.(integration|web|slow)\b", re.MULTILINE)

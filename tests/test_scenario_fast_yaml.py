@@ -269,3 +269,18 @@ def test_random_documents_read_alike() -> None:
     rng = random.Random(1952)
     taken = sum(assert_same_as_ruamel(random_document(rng)) for _ in range(300))
     assert taken > 50  # the check means something only if the fast reader takes many of them
+
+
+def test_ruamel_giving_up_on_a_comment_is_a_clear_error_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ruamel's round-trip reader raises NotImplementedError ("overlap in comment") on some comment placements.
+    from ruamel.yaml import YAML
+
+    def give_up(self: object, text: str) -> None:
+        raise NotImplementedError("overlap in comment")
+
+    monkeypatch.setattr(YAML, "load", give_up)
+    with pytest.raises(ScenarioError) as caught:
+        loader._read_yaml("a: 1\n", "x.yaml")
+    assert caught.value.problems[0].message == (
+        "YAML this reader cannot place comments in (overlap in comment): move the comment to its own line"
+    )

@@ -169,6 +169,8 @@ def _read_yaml(text: str, file: str) -> tuple[Any, Any]:
         raise ScenarioError(file, [Problem("", f"the YAML is nested too deeply to read (at most {MAX_SCENARIO_DEPTH} levels)")]) from None
     except ValueError as error:  # a scalar the constructor cannot read (the screen should have caught it)
         raise ScenarioError(file, [Problem("", f"malformed YAML: {error}")]) from None
+    except NotImplementedError as error:  # ruamel's round-trip reader gives up on some comment placements
+        raise ScenarioError(file, [Problem("", f"YAML this reader cannot place comments in ({error}): move the comment to its own line")]) from None
     return data, plain
 
 
