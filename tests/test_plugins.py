@@ -156,3 +156,15 @@ def test_worker_processes_run_a_scenario_with_its_own_mechanism_to_the_same_numb
         spread = simulate_parallel(executor, scenario, 300, seed=4, chunk_runs=100)
     np.testing.assert_array_equal(spread.outcome_counts, inline.outcome_counts)
     np.testing.assert_array_equal(spread.regime_counts, inline.regime_counts)
+
+
+@pytest.mark.unit
+def test_an_edited_mechanism_file_is_imported_again(tmp_path: Path) -> None:
+    (tmp_path / "land_seizures.py").write_text(PLUGIN.read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "countryside.yaml"
+    path.write_text(COUNTRYSIDE.read_text(encoding="utf-8"), encoding="utf-8")
+    first = load_scenario(path).mechanism_registry().get("land_seizures")
+    edited = PLUGIN.read_text(encoding="utf-8").replace('TITLE = "Land seizures by organized peasants"', 'TITLE = "Tomas de tierras"')
+    (tmp_path / "land_seizures.py").write_text(edited, encoding="utf-8")
+    second = load_scenario(path).mechanism_registry().get("land_seizures")
+    assert (first.TITLE, second.TITLE) == ("Land seizures by organized peasants", "Tomas de tierras")

@@ -169,10 +169,24 @@ def installed_mechanisms() -> MechanismRegistry:
     return MechanismRegistry(mechanisms, origins)
 
 
-@lru_cache(maxsize=32)
 def registry_with_files(files: tuple[str, ...]) -> MechanismRegistry:
-    """The installed mechanisms plus those defined in these files (absolute paths), built once per set of files."""
-    return installed_mechanisms().with_files(Path(file) for file in files) if files else installed_mechanisms()
+    """The installed mechanisms plus those defined in these files (absolute paths), built once per set of files and
+    their contents (a file edited since is imported again)."""
+    if not files:
+        return installed_mechanisms()
+    return _registry_for(tuple((file, _digest(Path(file))) for file in files))
+
+
+@lru_cache(maxsize=32)
+def _registry_for(files: tuple[tuple[str, str], ...]) -> MechanismRegistry:
+    return installed_mechanisms().with_files(Path(file) for file, _ in files)
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return ""  # load_module_file says the file is missing
 
 
 def load_module_file(path: Path) -> ModuleType:
@@ -180,8 +194,7 @@ def load_module_file(path: Path) -> ModuleType:
     path = Path(path).resolve()
     if not path.is_file():
         raise MechanismError(f"mechanism module {path} does not exist")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    module_name = f"{LOCAL_MODULE_PREFIX}{path.stem}_{digest}"
+    module_name = f"{LOCAL_MODULE_PREFIX}{path.stem}_{_digest(path)}"
     module = sys.modules.get(module_name)
     if module is None:
         spec = importlib.util.spec_from_file_location(module_name, path)
