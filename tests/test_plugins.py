@@ -168,3 +168,23 @@ def test_an_edited_mechanism_file_is_imported_again(tmp_path: Path) -> None:
     (tmp_path / "land_seizures.py").write_text(edited, encoding="utf-8")
     second = load_scenario(path).mechanism_registry().get("land_seizures")
     assert (first.TITLE, second.TITLE) == ("Land seizures by organized peasants", "Tomas de tierras")
+
+
+PETRAS_SECTIONS = ("Introduction", "President Torres and the Miners", "Popular Assembly", "The Miners", "The Peasantry", "University and Church",
+                   "The Role of the Military", "U.S. Imperialism", "The Guerrilla Movement", "Torres: National Capitalism")
+
+
+@pytest.mark.unit
+def test_reports_of_another_analysis_cite_none_of_the_bolivian_passages() -> None:
+    chile = load_scenario(DOCS / "chile-1970.yaml")
+    cited = re.compile(rf"(?:{'|'.join(re.escape(title) for title in PETRAS_SECTIONS)}), L\d")
+    text = render_markdown(describe_scenario(chile))
+    assert not cited.findall(text)
+    assert "It was written from another analysis (Bolivia: Between the Army and the Miners" in text
+    assert all(m.source == () and m.locators == () for m in sources(chile).mechanisms)
+    lines = chronicle(compile_scenario(chile), 0)
+    assert lines and all(not line.locators for line in lines if line.mechanism != "exogenous_events")
+    # The bundled scenario encodes that analysis: its reports cite the passages.
+    bolivia = load_scenario("bolivia-1952")
+    coup = next(m for m in sources(bolivia).mechanisms if m.name == "coup")
+    assert "Introduction, L62-67" in coup.source

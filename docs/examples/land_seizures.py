@@ -33,6 +33,7 @@ NAME = "land_seizures"
 TITLE = "Land seizures by organized peasants"
 STAGE = 95  # after radicalization by contact (90), before the guerrilla foco (100)
 COVERS = ()
+SOURCE_TITLE = "Notes for a worked example: Chile under the Popular Unity government, 1970-1973"  # the analysis SOURCE cites
 SOURCE = ("The Countryside, L35-37",)
 READS = ("organization", "radicalism", "policy", "support")
 WRITES = ("mobilization", "polarization", "support")

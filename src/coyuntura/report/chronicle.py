@@ -28,7 +28,7 @@ from ..engine.events import EventType, Outcome, actors_in_mask
 from ..engine.model import EVENTS_MECHANISM, Model
 from ..engine.simulate import simulate
 from ..scenario.calendar import format_month
-from ..scenario.plugins import MechanismRegistry, installed_mechanisms
+from ..scenario.plugins import MechanismRegistry, cited_passages, installed_mechanisms
 from ..scenario.quantities import LOCATOR_PATTERN
 from ..scenario.schema import GuerrillaArrival, LeaderDeath
 
@@ -320,9 +320,9 @@ def _locators(texts: tuple[str, ...] | list[str]) -> tuple[Locator, ...]:
     return tuple(locator for locator in (Locator.parse(text) for text in texts) if locator is not None)
 
 
-def mechanism_info(name: str, registry: MechanismRegistry | None = None) -> MechanismInfo:
+def mechanism_info(name: str, registry: MechanismRegistry | None = None, source_title: str | None = None) -> MechanismInfo:
     """Title, checklist items and source locators of a mechanism, by name (from ``registry``: by default the
-    installed mechanisms)."""
+    installed mechanisms); with ``source_title`` (the scenario's analysis), locators only into that analysis."""
     if name == EVENTS_MECHANISM:
         return MechanismInfo(name, EXOGENOUS_TITLE, (), ())
     registry = registry if registry is not None else installed_mechanisms()
@@ -333,7 +333,7 @@ def mechanism_info(name: str, registry: MechanismRegistry | None = None) -> Mech
         name,
         getattr(module, "TITLE", name),
         tuple(getattr(module, "COVERS", ())),
-        _locators(tuple(getattr(module, "SOURCE", ()))),
+        _locators(cited_passages(module, source_title) if source_title is not None else tuple(getattr(module, "SOURCE", ()))),
     )
 
 
@@ -363,7 +363,7 @@ def chronicle_from_events(model: Model, events: dict[str, np.ndarray], run: int)
     for row in rows:
         code = int(events["mechanism"][row])
         name = model.mechanism_names[code] if 0 <= code < len(model.mechanism_names) else f"mechanism_{code}"
-        info = infos.setdefault(code, mechanism_info(name, model.scenario.mechanism_registry()))
+        info = infos.setdefault(code, mechanism_info(name, model.scenario.mechanism_registry(), model.scenario.source_document.title))
         month = int(events["month"][row])
         event, outcome, actors = int(events["event"][row]), int(events["outcome"][row]), int(events["actors"][row])
         text = sentence(model, event, outcome, actors, name, month)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ..scenario.checks import quantities
+from ..scenario.plugins import cited_passages
 from ..scenario.schema import Scenario
 from .chronicle import Locator
 
@@ -120,7 +121,7 @@ def sources(scenario: Scenario) -> Sources:
     mechanisms = []
     for module in scenario.mechanism_schedule():
         params = scenario.mechanisms.get(module.NAME)
-        source = tuple(getattr(module, "SOURCE", ()))
+        source = cited_passages(module, scenario.source_document.title)
         mechanisms.append(
             MechanismSource(
                 name=module.NAME,

@@ -44,7 +44,9 @@ class MechanismContract(Protocol):
     """What a mechanism declares (a module satisfies it with module-level names).
 
     Optional besides: ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
-    (draws taken once per actor / holding) and ``REFERENCES`` (the literature its functional form comes from).
+    (draws taken once per actor / holding), ``REFERENCES`` (the literature its functional form comes from) and
+    ``SOURCE_TITLE`` (the title of the analysis its ``SOURCE`` cites: reports cite those passages only for a
+    scenario that encodes that analysis).
     """
 
     NAME: str  # its key under the scenario's ``mechanisms:``
@@ -68,7 +70,7 @@ _DECLARED: dict[str, type | tuple[type, ...]] = {
     "NAME": str, "TITLE": str, "STAGE": int, "COVERS": tuple, "SOURCE": tuple, "READS": tuple, "WRITES": tuple, "SLOTS": tuple,
     "SUMMARY": str, "FORMS": tuple, "EQUATIONS": tuple,
 }
-_OPTIONAL: dict[str, type] = {"REQUIRES": tuple, "ACTOR_SLOTS": tuple, "HOLDING_SLOTS": tuple, "REFERENCES": tuple}
+_OPTIONAL: dict[str, type] = {"REQUIRES": tuple, "ACTOR_SLOTS": tuple, "HOLDING_SLOTS": tuple, "REFERENCES": tuple, "SOURCE_TITLE": str}
 
 
 class MechanismError(ValueError):
@@ -209,3 +211,11 @@ def load_module_file(path: Path) -> ModuleType:
             raise MechanismError(f"mechanism module {path} failed to import: {type(error).__name__}: {error}") from error
     check_contract(module, str(path))
     return module
+
+
+def cited_passages(mechanism: Any, source_title: str) -> tuple[str, ...]:
+    """The passages a mechanism encodes (its ``SOURCE``) when the scenario encodes the analysis they cite
+    (``source_title``, the scenario's ``source_document.title``); none for a scenario of another analysis, whose
+    reports must not cite another text's line numbers."""
+    own = getattr(mechanism, "SOURCE_TITLE", None)
+    return tuple(getattr(mechanism, "SOURCE", ())) if own is None or own == source_title else ()

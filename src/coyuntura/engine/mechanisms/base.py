@@ -49,6 +49,10 @@ if TYPE_CHECKING:
     from ..random import Draws
 
 
+PETRAS_1971 = "Bolivia: Between the Army and the Miners (analysis of the political system, 1952-1971)"
+"""The analysis the built-in mechanisms were written from: their ``SOURCE_TITLE`` (their locators cite its lines)."""
+
+
 class MechanismParams(Frozen):
     """Parameters shared by every mechanism: it can be switched off, with a reason."""
 

@@ -22,13 +22,14 @@ from ...scenario.quantities import Coefficient, NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..formal import logistic, relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import PETRAS_1971, MechanismParams, Month
 
 NAME = "grievance_legitimacy"
 TITLE = "Legitimacy and grievance"
 COVERS = ("legitimacy",)
 STAGE = 20
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L36-46", "Introduction, L47-67")
 READS = ("policy", "radicalism", "corruption", "mystification_urban", "mystification_rural", "regime", "hardship", "coalition")
 WRITES = ("support", "hardship")

@@ -31,13 +31,14 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate
 from ..state import State
-from .base import MechanismParams, Month, actor_role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role
 
 NAME = "guerrilla_foco"
 TITLE = "The guerrilla foco and its indirect effects"
 COVERS = ("M10",)
 STAGE = 100
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("The Guerrilla Movement, L371-398", "University and Church, L303-316")
 READS = ("organization", "army_capacity", "radicalism", "guerrilla_defeats", "weight", "arms")
 WRITES = ("organization", "arms", "radicalism", "nationalist_pressure", "polarization", "guerrilla_defeats")

@@ -44,13 +44,14 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, Outcome, actor_mask
 from ..formal import hazard_probability, log_linear_rate, logistic, relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, actor_role, role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role, role
 
 NAME = "left_unity"
 TITLE = "Unity and fragmentation of the Left; the Popular Assembly"
 COVERS = ("M11",)
 STAGE = 110
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L118-133", "Popular Assembly, L198-224", "The Miners, L238-273")
 READS = (
     "left_unity", "coup_memory", "months_since_repression", "polarization", "support", "mobilization", "regime", "assembly",

@@ -23,13 +23,14 @@ import numpy as np
 from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, role
+from .base import PETRAS_1971, MechanismParams, Month, role
 
 NAME = "arms"
 TITLE = "Arms of the working class"
 COVERS = ("M12",)
 STAGE = 180
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L6-9", "Introduction, L128-133", "President Torres and the Miners, L163-180")
 READS = ("arms", "mobilization", "policy", "regime", "weight", "organization")
 WRITES = ("arms",)

@@ -21,13 +21,14 @@ import numpy as np
 
 from ...scenario.quantities import NonNegative, Unit
 from ..state import State
-from .base import MechanismParams, Month
+from .base import PETRAS_1971, MechanismParams, Month
 
 NAME = "radicalization_contact"
 TITLE = "Radicalization through contact"
 COVERS = ("M13",)
 STAGE = 90
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("University and Church, L303-329", "University and Church, L330-341", "The Miners, L225-237")
 READS = ("radicalism", "mobilization", "organization")
 WRITES = ("radicalism", "organization")

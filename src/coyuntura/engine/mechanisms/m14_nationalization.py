@@ -36,7 +36,7 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, actor_role, role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role, role
 
 if TYPE_CHECKING:
     from ..model import Model
@@ -46,6 +46,7 @@ TITLE = "Nationalizations and concessions"
 COVERS = ("M14",)
 STAGE = 40
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = (
     "Introduction, L6-9",
     "Introduction, L27-30",

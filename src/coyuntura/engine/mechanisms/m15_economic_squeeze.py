@@ -22,13 +22,14 @@ from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..formal import relax
 from ..state import State
-from .base import MechanismParams, Month, actor_role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role
 
 NAME = "economic_squeeze"
 TITLE = "Economic squeeze of national capital"
 COVERS = ("M15",)
 STAGE = 10
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Torres: National Capitalism, L399-430", "Introduction, L27-35")
 READS = ("policy", "squeeze", "dependence", "support")
 WRITES = ("squeeze", "dependence", "support")

@@ -31,13 +31,14 @@ from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, actor_role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role
 
 NAME = "military_institution"
 TITLE = "The army's institutional interest and purges"
 COVERS = ("M16",)
 STAGE = 160
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("The Role of the Military, L342-358", "Introduction, L147-151", "Popular Assembly, L198-204")
 READS = ("regime",)
 WRITES = ("weight",)

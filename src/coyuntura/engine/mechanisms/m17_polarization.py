@@ -31,7 +31,7 @@ from ..forces import army_faction_force, political_mean
 from ..formal import contest_success_probability, hazard_probability, log_linear_rate, relax
 from ..government import install
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, at_runs, role
+from .base import PETRAS_1971, MechanismParams, Month, at_runs, role
 
 NAME = "polarization"
 TITLE = "Polarization and the two end points"
@@ -40,6 +40,7 @@ STAGE = 190
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 REQUIRES = ("coup", "arms", "military_institution", "regime_exit")
 """Mechanisms it cannot run without: it reads their parameters or hands them its results."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L151-162", "Torres: National Capitalism, L430-443", "The Miners, L263-273")
 READS = ("radicalism", "organization", "weight", "assembly", "left_unity", "arms", "army_capacity")
 WRITES = ("polarization", "support", "regime", "policy", "assembly")

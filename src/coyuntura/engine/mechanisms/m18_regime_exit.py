@@ -32,7 +32,7 @@ from ..forces import government_legitimacy, threat_from_below
 from ..formal import hazard_probability, log_linear_rate, logistic
 from ..government import install
 from ..state import MILITARY_REGIMES, RegimeType, State
-from .base import MechanismParams, Month
+from .base import PETRAS_1971, MechanismParams, Month
 
 NAME = "regime_exit"
 TITLE = "Exits from military rule and successor governments"
@@ -41,6 +41,7 @@ STAGE = 170
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 REQUIRES = ("mass_mobilization", "military_institution")
 """Mechanisms it cannot run without: it reads their parameters or hands them its results."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L95-100", "Introduction, L107-117", "The Role of the Military, L346-351", "Introduction, L158-162")
 READS = ("regime", "nationalist_pressure", "coup_memory", "support", "weight", "organization", "radicalism", "mobilization", "arms")
 WRITES = ("regime", "policy", "months_in_power", "progressive_room", "assembly", "coalition", "support", "months_since_ruler_death")

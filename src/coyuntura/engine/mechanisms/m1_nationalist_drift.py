@@ -27,7 +27,7 @@ from ...scenario.refs import ActorRef
 from ..forces import army_faction_force
 from ..formal import relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, actor_role, role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role, role
 
 NAME = "nationalist_drift"
 TITLE = "Drift of revolutionary nationalism to the Right"
@@ -36,6 +36,7 @@ STAGE = 50
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 REQUIRES = ("coup", "regime_exit")
 """Mechanisms it cannot run without: it reads their parameters or hands them its results."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L11-17", "Introduction, L107-117", "Torres: National Capitalism, L420-430")
 READS = ("policy", "dependence", "squeeze", "progressive_room", "mobilization", "regime", "weight", "organization", "army_capacity")
 WRITES = ("policy", "progressive_room")

@@ -31,13 +31,14 @@ from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate, logistic, relax
 from ..state import RegimeType, State
 from . import m14_nationalization as m14
-from .base import MechanismParams, Month, actor_role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role
 
 NAME = "us_leverage"
 TITLE = "US leverage over army and policy"
 COVERS = ("M2",)
 STAGE = 30
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L11-17", "Introduction, L27-35", "U.S. Imperialism, L359-370", "The Miners, L250-253")
 READS = ("policy", "us_hostility", "dependence", "squeeze", "army_capacity", "regime", "organization", "holdings")
 WRITES = ("us_hostility", "army_capacity", "dependence", "policy", "hardship", "progressive_room", "squeeze", "support")

@@ -21,13 +21,14 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import hazard_probability, log_linear_rate, relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, actor_role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role
 
 NAME = "new_class"
 TITLE = "The party-state 'new class' and corruption"
 COVERS = ("M3",)
 STAGE = 60
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L36-46",)
 READS = ("corruption", "organization", "regime")
 WRITES = ("corruption", "cohesion")

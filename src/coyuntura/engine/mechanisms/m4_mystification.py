@@ -21,13 +21,14 @@ import numpy as np
 
 from ...scenario.quantities import NonNegative, Signed
 from ..state import RegimeType, State
-from .base import MechanismParams, Month
+from .base import PETRAS_1971, MechanismParams, Month
 
 NAME = "mystification"
 TITLE = "Mystification by nationalist rhetoric"
 COVERS = ("M4",)
 STAGE = 70
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L55-61", "Introduction, L84-90", "President Torres and the Miners, L190-197")
 READS = ("policy", "regime", "mystification_urban", "mystification_rural")
 WRITES = ("mystification_urban", "mystification_rural")

@@ -58,7 +58,7 @@ from . import m11_left_unity as m11
 from . import m12_arms as m12
 from . import m16_military_institution as m16
 from . import m17_polarization as m17
-from .base import MechanismParams, Month, actor_role, role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role, role
 
 NAME = "coup"
 TITLE = "Coups and the contest of force"
@@ -67,6 +67,7 @@ STAGE = 140
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 REQUIRES = ("mass_mobilization", "arms", "military_institution", "regime_exit")
 """Mechanisms it cannot run without: it reads their parameters or hands them its results."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = (
     "Introduction, L62-67",
     "Introduction, L36-46",

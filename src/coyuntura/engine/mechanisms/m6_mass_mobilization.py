@@ -39,13 +39,14 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask
 from ..formal import grievance
 from ..state import State
-from .base import MechanismParams, Month, at_runs, role, structural
+from .base import PETRAS_1971, MechanismParams, Month, at_runs, role, structural
 
 NAME = "mass_mobilization"
 TITLE = "Mass mobilization and general strike"
 COVERS = ("M6",)
 STAGE = 120
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = (
     "Introduction, L118-139",
     "President Torres and the Miners, L163-197",

@@ -22,13 +22,14 @@ import numpy as np
 from ...scenario.quantities import Unit
 from ...scenario.refs import ActorRef
 from ..state import State
-from .base import MechanismParams, Month, role
+from .base import PETRAS_1971, MechanismParams, Month, role
 
 NAME = "failed_coup"
 TITLE = "Aftermath of a failed coup"
 COVERS = ("M7",)
 STAGE = 150
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L151-153", "The Role of the Military, L353-356")
 READS = ("weight", "organization")
 WRITES = ("weight", "organization", "radicalism", "mobilization", "polarization")

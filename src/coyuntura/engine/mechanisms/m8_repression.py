@@ -33,7 +33,7 @@ from ..events import EventType, actor_mask
 from ..forces import threat_from_below
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, actor_role, at_runs, role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role, at_runs, role
 from .m6_mass_mobilization import mobilized_share
 
 NAME = "repression"
@@ -41,6 +41,7 @@ TITLE = "Repression of the workers' movement"
 COVERS = ("M8",)
 STAGE = 130
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L77-83", "Introduction, L84-94", "Introduction, L95-104")
 READS = ("regime", "organization", "radicalism", "mobilization", "arms", "policy", "weight", "coalition")
 WRITES = ("organization", "arms", "repression_memory", "mystification_urban", "radicalism", "mobilization", "months_since_repression")

@@ -31,13 +31,14 @@ from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..formal import relax
 from ..state import RegimeType, State
-from .base import MechanismParams, Month, actor_role, role
+from .base import PETRAS_1971, MechanismParams, Month, actor_role, role
 
 NAME = "agrarian_structure"
 TITLE = "Agrarian structure and clientelism"
 COVERS = ("M9",)
 STAGE = 80
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
+SOURCE_TITLE = PETRAS_1971
 SOURCE = (
     "Introduction, L21-26",
     "Introduction, L57-61",

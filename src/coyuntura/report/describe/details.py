@@ -10,6 +10,7 @@ from ... import __version__
 from ...engine import forces, formal
 from ...scenario.calendar import format_month
 from ...scenario.checks import quantities
+from ...scenario.plugins import cited_passages
 from ...scenario.quantities import Quantity
 from ...scenario.schema import Government, Scenario, Snapshot
 from ..mechanism_metadata import FORMS, acts_only_through_others
@@ -188,15 +189,24 @@ def _submodel(number: str, scenario: Scenario, module: ModuleType) -> Section:
             tuple((code(name), number_text(q.value), prior_text(q), provenance_text(q)) for name, q in numbers),
         )
     )
-    passages = [f"{code(locator)}" for locator in module.SOURCE]
-    blocks.append(
-        Paragraph("The passages of the analysis it encodes (the module's SOURCE): " + ", ".join(passages) + ". As the module paraphrases them:")
-    )
-    blocks.append(Bullets(paraphrase_items(module)))
-    cited = sum(1 for _, quantity in numbers if quantity.source is not None)
+    cited = cited_passages(module, scenario.source_document.title)
+    if cited:
+        passages = [f"{code(locator)}" for locator in cited]
+        blocks.append(
+            Paragraph("The passages of the analysis it encodes (the module's SOURCE): " + ", ".join(passages) + ". As the module paraphrases them:")
+        )
+        blocks.append(Bullets(paraphrase_items(module)))
+    elif module.SOURCE:
+        blocks.append(
+            Paragraph(
+                f"It was written from another analysis ({plain(getattr(module, 'SOURCE_TITLE', ''))}), whose passages this scenario's "
+                "source does not contain; its form rests on the references above, and this scenario's values on the provenance below."
+            )
+        )
+    sourced = sum(1 for _, quantity in numbers if quantity.source is not None)
     blocks.append(
         Paragraph(
-            f"In this scenario {cited} of its {len(numbers)} parameters cite the source; the provenance column above "
+            f"In this scenario {sourced} of its {len(numbers)} parameters cite the source; the provenance column above "
             "gives each locator with the scenario's paraphrase, or the modeller's assumption."
         )
     )
