@@ -68,7 +68,7 @@ BAD = [
     ({"outcome": "coup"}, "coup_success"),
     ({"month": None, "window": ["1965-01", "1964-01"]}, "window must run forward"),
     ({"window": ["1964-01", "1964-12"]}, "exactly one of 'month'"),
-    ({"source": None, "assumption": "guess"}, "needs 'source'"),
+    ({"source": None}, "exactly one of 'source'"),
 ]
 
 
@@ -81,6 +81,13 @@ def test_bad_observations_are_refused_each_with_its_path():
         assert any(f"observations.{index}" in line and fragment in line for line in lines), (index, fragment, lines)
     with pytest.raises(ScenarioError, match=r"observations\.0\.month: 1990-01\.\.1990-01 is outside the calendar"):
         parse_scenario(with_observations([{**OK, "month": "1990-01"}]), "t.yaml")
+
+
+def test_an_observation_may_rest_on_an_assumption_instead_of_the_analysis():
+    item = {k: v for k, v in {**OK, "source": None, "says": None, "assumption": "A failed coup the analysis does not mention, from another history."}.items() if v is not None}
+    parsed = parse_scenario(with_observations([item]), "t.yaml")
+    [observation] = [o for o in parsed.observations if o.id == OK["id"]]
+    assert observation.source is None and observation.assumption.startswith("A failed coup")
 
 
 def test_contradicting_and_duplicate_observations_are_refused():

@@ -287,6 +287,9 @@ class Observation(Provenance):
     (``observed: false`` records a quiet period: none of that kind happened), or
     whether a ``regime`` type governed at the end of every month of it (``false``:
     at none). Dates are as the record gives them: a year is a 12-month window.
+    Like every statement it cites the analysis (``source``) or says where else it
+    comes from (``assumption``: another history, a data set), so a record may hold
+    facts the analysis does not state.
     """
 
     id: Identifier
@@ -305,8 +308,6 @@ class Observation(Provenance):
             raise ValueError("give exactly one of 'month' (YYYY-MM) or 'window' ([first, last])")
         if self.window is not None and self.window[0] > self.window[1]:
             raise ValueError(f"window must run forward, got {format_month(self.window[0])}..{format_month(self.window[1])}")
-        if self.source is None:
-            raise ValueError("an observation needs 'source': the locator of the passage that records it")
         return self
 
     @property
