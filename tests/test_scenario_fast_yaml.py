@@ -35,6 +35,18 @@ def fast(text: str) -> tuple[dict[str, Any], LocatedMap] | None:
     return read_fast(text, MAX_SCENARIO_DEPTH, MAX_SCENARIO_NODES)
 
 
+def refused_alike(text: str) -> list[Any]:
+    """The problems the loader reports for ``text``, checked to be exactly those it reports with ruamel alone."""
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "text.yaml")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loader, "read_fast", lambda *args: None)
+        with pytest.raises(ScenarioError) as by_ruamel:
+            parse_scenario(text, "text.yaml")
+    assert caught.value.problems == by_ruamel.value.problems
+    return list(caught.value.problems)
+
+
 def ruamel(text: str) -> tuple[Any, Any]:
     """ruamel's reading of the text (round-trip YAML, plain data), as the loader did before the fast reader."""
     return loader._read_yaml(text, "text.yaml")
@@ -122,13 +134,7 @@ def test_yaml_1_1_scalars_keep_their_yaml_1_2_meaning() -> None:
     data, plain = ruamel(text)
     expected = {"id": "x", "yes_": "yes", "on_": "on", "octal": 10, "sexagesimal": "1:30", "exponent": 1000.0, "explicit": 8, "flag": True}
     assert repr(plain) == repr(expected)
-    with pytest.raises(ScenarioError) as caught:
-        parse_scenario(text, "text.yaml")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "read_fast", lambda *args: None)
-        with pytest.raises(ScenarioError) as by_ruamel:
-            parse_scenario(text, "text.yaml")
-    assert caught.value.problems == by_ruamel.value.problems
+    refused_alike(text)
 
 
 # Texts the fast reader must leave to ruamel (each an error, or read only by ruamel's rules), and a few it reads.
@@ -181,17 +187,11 @@ def test_the_loader_says_what_ruamel_alone_says(name: str) -> None:
     """Same problems (message, path, line) with the fast reader as with ruamel alone; the risky texts are ruamel's."""
     text = TEXTS[name]
     assert (fast(text) is None) == (name in LEFT_TO_RUAMEL)
-    with pytest.raises(ScenarioError) as caught:
-        parse_scenario(text, "text.yaml")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "read_fast", lambda *args: None)
-        with pytest.raises(ScenarioError) as by_ruamel:
-            parse_scenario(text, "text.yaml")
-    assert caught.value.problems == by_ruamel.value.problems
+    problems = refused_alike(text)
     if name.startswith("duplicate"):
-        assert "duplicate key" in caught.value.problems[0].message
+        assert "duplicate key" in problems[0].message
     if "tag" in name:
-        assert "is not allowed" in caught.value.problems[0].message
+        assert "is not allowed" in problems[0].message
 
 
 def test_validation_problems_get_the_same_lines_from_both_readers() -> None:
@@ -201,14 +201,8 @@ def test_validation_problems_get_the_same_lines_from_both_readers() -> None:
         "  - {id: b, kind: 3}\n  -\n    id: c\n    \"quoted\": 'q'\ncalendar: {start: \"1970-01\", horizon: 12}\n"
     )
     assert fast(text) is not None
-    with pytest.raises(ScenarioError) as caught:
-        parse_scenario(text, "text.yaml")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "read_fast", lambda *args: None)
-        with pytest.raises(ScenarioError) as by_ruamel:
-            parse_scenario(text, "text.yaml")
-    assert caught.value.problems == by_ruamel.value.problems
-    lines = {problem.path: problem.line for problem in caught.value.problems}
+    problems = refused_alike(text)
+    lines = {problem.path: problem.line for problem in problems}
     assert lines.get("unknown_section") == 3 and lines.get("actors.0.bogus") == 7, lines
 
 

@@ -172,16 +172,25 @@ def installed_mechanisms() -> MechanismRegistry:
 
 
 def registry_with_files(files: tuple[str, ...]) -> MechanismRegistry:
-    """The installed mechanisms plus those defined in these files (absolute paths), built once per set of files and
-    their contents (a file edited since is imported again)."""
+    """The installed mechanisms plus those defined in these files (absolute paths), built once per set of files as
+    they stand (a file edited since is imported again). Cheap to call again: each file is only looked up, not read."""
     if not files:
         return installed_mechanisms()
-    return _registry_for(tuple((file, _digest(Path(file))) for file in files))
+    return _registry_for(tuple((file, _stamp(Path(file))) for file in files))
 
 
 @lru_cache(maxsize=32)
-def _registry_for(files: tuple[tuple[str, str], ...]) -> MechanismRegistry:
+def _registry_for(files: tuple[tuple[str, tuple[int, int]], ...]) -> MechanismRegistry:
     return installed_mechanisms().with_files(Path(file) for file, _ in files)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """A file's modification time and size: they change when it is edited."""
+    try:
+        status = path.stat()
+    except OSError:
+        return (0, 0)  # load_module_file says the file is missing
+    return (status.st_mtime_ns, status.st_size)
 
 
 def _digest(path: Path) -> str:
