@@ -29,7 +29,7 @@ from coyuntura.report.mechanism_metadata import (
 )
 from coyuntura.scenario.loader import load_scenario
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "chile-1970.yaml"
+EXAMPLE = Path(__file__).resolve().parents[1] / "src" / "coyuntura" / "scenarios" / "chile-1970.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +158,9 @@ def test_describe_works_for_another_scenario_without_patterns():
     chile = load_scenario(EXAMPLE)
     text = render_markdown(describe_scenario(chile))
     assert "No pattern checks are declared for this scenario" in text
-    assert "Switched off in this scenario" in text  # the example switches new_class off, with its reason
+    # It lists only the mechanisms it uses (none switched off), and says why it leaves the others out.
+    assert "Switched off in this scenario" not in text
+    assert "Repression waves (repression, M8)" in text and "A guerrilla foco (guerrilla_foco, M10)" in text
     for actor in chile.actors:
         assert f"`{actor.id}`" in text
 

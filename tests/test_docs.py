@@ -26,8 +26,9 @@ from coyuntura.scenario.schema import Mechanisms, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-EXAMPLE = DOCS / "examples" / "chile-1970.yaml"
-NOTES = DOCS / "examples" / "chile-1970-notes.txt"
+SCENARIOS = ROOT / "src" / "coyuntura" / "scenarios"
+EXAMPLE = SCENARIOS / "chile-1970.yaml"  # the guide's running example is the bundled chile-1970
+NOTES = SCENARIOS / "chile-1970-notes.txt"
 
 
 def _models_in(annotation: object) -> list[type[BaseModel]]:

@@ -18,7 +18,7 @@ from coyuntura.report.chronicle import chronicle
 from coyuntura.report.describe import describe_scenario, render_markdown
 from coyuntura.report.sources import sources
 from coyuntura.scenario.errors import ScenarioError
-from coyuntura.scenario.loader import load_scenario, parse_scenario
+from coyuntura.scenario.loader import bundled_scenarios, load_scenario, parse_scenario
 from coyuntura.scenario.plugins import MechanismError, check_contract, installed_mechanisms
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "examples"
@@ -170,13 +170,30 @@ def test_an_edited_mechanism_file_is_imported_again(tmp_path: Path) -> None:
     assert (first.TITLE, second.TITLE) == ("Land seizures by organized peasants", "Tomas de tierras")
 
 
+LEFT_OUT_OF_CHILE = ("nationalist_drift", "new_class", "mystification", "repression", "guerrilla_foco")
+
+
+@pytest.mark.unit
+def test_chile_is_bundled_with_only_the_mechanisms_its_notes_give_ground_for() -> None:
+    assert {"bolivia-1952", "chile-1970"} <= set(bundled_scenarios())
+    assert (bundled_scenarios()["chile-1970"].parent / "chile-1970-notes.txt").exists()  # the text it cites ships beside it
+    chile = load_scenario("chile-1970")
+    names = set(chile.mechanisms.names())
+    assert len(names) == 14 and not names & set(LEFT_OUT_OF_CHILE)
+    assert {"coup", "mass_mobilization", "left_unity", "nationalization", "us_leverage", "polarization"} <= names
+    left_out = " ".join(item.item for item in chile.not_represented)
+    assert all(f"({name}, M" in left_out for name in LEFT_OUT_OF_CHILE), left_out
+    ensemble = simulate(compile_scenario(chile), 200, seed=1)
+    assert ensemble.n_runs == 200 and ensemble.regime_counts[-1].sum() == 200
+
+
 PETRAS_SECTIONS = ("Introduction", "President Torres and the Miners", "Popular Assembly", "The Miners", "The Peasantry", "University and Church",
                    "The Role of the Military", "U.S. Imperialism", "The Guerrilla Movement", "Torres: National Capitalism")
 
 
 @pytest.mark.unit
 def test_reports_of_another_analysis_cite_none_of_the_bolivian_passages() -> None:
-    chile = load_scenario(DOCS / "chile-1970.yaml")
+    chile = load_scenario("chile-1970")
     cited = re.compile(rf"(?:{'|'.join(re.escape(title) for title in PETRAS_SECTIONS)}), L\d")
     text = render_markdown(describe_scenario(chile))
     assert not cited.findall(text)

@@ -62,7 +62,9 @@ def run(client: TestClient, **body) -> dict:
 
 def test_scenarios_and_their_description(client: TestClient) -> None:
     listed = client.get("/api/scenarios").json()
-    assert [s["id"] for s in listed] == [SCENARIO]
+    assert [s["id"] for s in listed] == ["bolivia-1952", "chile-1970"]  # every bundled scenario, by name
+    chile = client.get("/api/scenarios/chile-1970").json()
+    assert len(chile["actors"]) == len(load_scenario("chile-1970").actors) and chile["experiments"] == []
     detail = client.get(f"/api/scenarios/{SCENARIO}").json()
     scenario = load_scenario(SCENARIO)
     assert [a["id"] for a in detail["actors"]] == [a.id for a in scenario.actors]
@@ -267,7 +269,7 @@ def test_registered_scenarios_are_served_by_id_only(tmp_path) -> None:
     path = tmp_path / "copy.yaml"
     path.write_text(text, encoding="utf-8")
     with TestClient(create_app(Catalog([path]), processes=False)) as local:
-        assert [s["id"] for s in local.get("/api/scenarios").json()] == ["bolivia-1952", "bolivia-copy"]
+        assert [s["id"] for s in local.get("/api/scenarios").json()] == ["bolivia-1952", "bolivia-copy", "chile-1970"]
         assert local.get("/api/scenarios/bolivia-copy").json()["title"]
         # the file's path is not a way in: only ids are accepted
         assert local.post("/api/runs", json={"scenario": str(path)}).status_code == 422
