@@ -233,6 +233,14 @@ def test_sources_lists_every_mechanism_and_the_coverage():
     assert set(data["coverage"]["checklist"]) == {f"A{i}" for i in range(1, 18)} | {f"M{i}" for i in range(1, 18)}
 
 
+def test_sources_of_another_analysis_reports_no_checklist_coverage():
+    result = invoke("sources", "chile-1970")
+    assert result.exit_code == 0, result.output
+    assert "Checklist coverage: no checklist is declared for this scenario's analysis." in result.stdout
+    assert "/34 items" not in result.stdout and "Not covered:" not in result.stdout
+    assert json.loads(invoke("sources", "chile-1970", "--json").stdout)["coverage"]["checklist"] == []
+
+
 # --- bad input --------------------------------------------------------------------------------
 
 

@@ -179,7 +179,7 @@ def test_chile_is_bundled_with_only_the_mechanisms_its_notes_give_ground_for() -
     assert (bundled_scenarios()["chile-1970"].parent / "chile-1970-notes.txt").exists()  # the text it cites ships beside it
     chile = load_scenario("chile-1970")
     names = set(chile.mechanisms.names())
-    assert len(names) == 14 and not names & set(LEFT_OUT_OF_CHILE)
+    assert len(names) == 15 and not names & set(LEFT_OUT_OF_CHILE)  # 14 bundled ones and its own, shortages
     assert {"coup", "mass_mobilization", "left_unity", "nationalization", "us_leverage", "polarization"} <= names
     left_out = " ".join(item.item for item in chile.not_represented)
     assert all(f"({name}, M" in left_out for name in LEFT_OUT_OF_CHILE), left_out
@@ -198,10 +198,55 @@ def test_reports_of_another_analysis_cite_none_of_the_bolivian_passages() -> Non
     text = render_markdown(describe_scenario(chile))
     assert not cited.findall(text)
     assert "It was written from another analysis (Bolivia: Between the Army and the Miners" in text
-    assert all(m.source == () and m.locators == () for m in sources(chile).mechanisms)
+    cited_for_chile = {m.name: m.source for m in sources(chile).mechanisms if m.source or m.locators}
+    # Only its own mechanism, written from its notes, cites passages: those of the notes.
+    assert cited_for_chile == {"shortages": ("Business, the Opposition and the United States, L56-58", "The Crisis of 1972-1973, L70-71", "The Copper Miners, L20-21")}
+    assert "The Crisis of 1972-1973, L70-71" in text
     lines = chronicle(compile_scenario(chile), 0)
     assert lines and all(not line.locators for line in lines if line.mechanism != "exogenous_events")
     # The bundled scenario encodes that analysis: its reports cite the passages.
     bolivia = load_scenario("bolivia-1952")
     coup = next(m for m in sources(bolivia).mechanisms if m.name == "coup")
     assert "Introduction, L62-67" in coup.source
+
+
+@pytest.mark.unit
+def test_describe_names_a_scenario_s_own_mechanism_by_its_file(tmp_path: Path) -> None:
+    # The bundled example, its file beside it: named as the scenario lists it, never by its import name.
+    text = render_markdown(describe_scenario(load_scenario(COUNTRYSIDE)))
+    assert "The scenario's own file `land_seizures.py`; built from:" in text  # its submodel (COVERS is empty: no "covers")
+    assert "Module `coyuntura.engine.mechanisms.m6_mass_mobilization`; covers M6; built from:" in text  # a built-in keeps its module
+    assert "covers ;" not in text and "coyuntura_local_mechanisms" not in text and "land_seizures_" not in text
+    assert (
+        "The mechanisms are the modules `m6_mass_mobilization`, `m8_repression` of `coyuntura.engine.mechanisms` "
+        "and the scenario's own file `land_seizures.py` (as the scenario lists it, relative to its file)."
+    ) in text
+    # A file in a folder below the scenario's: the path the scenario gives, relative to it.
+    (tmp_path / "mechs").mkdir()
+    (tmp_path / "mechs" / "land_seizures.py").write_text(PLUGIN.read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "countryside.yaml"
+    path.write_text(COUNTRYSIDE.read_text(encoding="utf-8").replace("[land_seizures.py]", "[mechs/land_seizures.py]"), encoding="utf-8")
+    text = render_markdown(describe_scenario(load_scenario(path)))
+    assert "The scenario's own file `mechs/land_seizures.py`; built from:" in text
+    assert "the scenario's own file `mechs/land_seizures.py`" in text and "land_seizures_" not in text
+
+
+@pytest.mark.unit
+def test_chile_s_own_shortages_mechanism_moves_hardship_the_middle_and_the_wage_earners() -> None:
+    from coyuntura.experiments.whatif import Intervention, apply_intervention
+
+    chile = load_scenario("chile-1970")
+    assert "shortages" in chile.mechanisms.names() and chile.mechanism_registry().get("shortages").SOURCE_TITLE == chile.source_document.title
+    off, _ = apply_intervention(
+        chile,
+        Intervention(changes={f"mechanisms.shortages.{name}": 0.0 for name in ("inflation_rate", "rightward_drift", "support_erosion")}),
+    )
+    until = chile.calendar.start + 18
+    with_shortages = simulate(compile_scenario(chile), 400, seed=2, until=until, keep_state=True).final_state
+    without = simulate(compile_scenario(off), 400, seed=2, until=until, keep_state=True).final_state
+    assert with_shortages is not None and without is not None
+    actor = {actor.id: index for index, actor in enumerate(chile.actors)}
+    # Same runs, same random numbers: shortages raise hardship, move the middle right and cost the wage earners' support.
+    assert with_shortages.hardship.mean() > without.hardship.mean() + 0.05
+    assert with_shortages.radicalism[actor["christian_democrats"]].mean() < without.radicalism[actor["christian_democrats"]].mean()
+    assert with_shortages.support[actor["copper_miners"]].mean() < without.support[actor["copper_miners"]].mean()

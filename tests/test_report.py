@@ -7,6 +7,7 @@ import io
 import json
 import math
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,9 +23,10 @@ from coyuntura.engine.tables import standard_error, to_csv, to_dict, to_markdown
 from coyuntura.engine.tally import RegimeTally
 from coyuntura.report import folder as folder_module
 from coyuntura.report.chronicle import TEMPLATES, Locator, actor_phrase, sentence
-from coyuntura.report.sources import CHECKLIST
+from coyuntura.report.sources import CHECKLIST, CHECKLIST_ANALYSIS, declares_checklist
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.checks import quantities
+from coyuntura.scenario.loader import load_scenario
 
 from helpers import bundled_model, toy_model
 
@@ -247,6 +249,22 @@ def test_coverage_finds_what_is_missing():
     changed = sources(scenario.model_copy(update={"actors": actors, "mechanisms": mechanisms}))
     assert "A1" in changed.coverage.missing and "M5" in changed.coverage.missing
     assert not changed.coverage.complete
+
+
+def test_checklist_coverage_is_counted_only_for_the_analysis_the_checklist_belongs_to():
+    bolivia = bundled_model().scenario
+    assert declares_checklist(bolivia.source_document.title) and bolivia.source_document.title == CHECKLIST_ANALYSIS
+    report = sources(bolivia)
+    assert report.coverage.declared and report.coverage.checklist == CHECKLIST and report.coverage.complete
+    countryside = Path(__file__).resolve().parents[1] / "docs" / "examples" / "countryside-1971.yaml"
+    for scenario in (load_scenario("chile-1970"), load_scenario(countryside)):
+        assert not declares_checklist(scenario.source_document.title)
+        coverage = sources(scenario).coverage
+        # Another analysis: no items of the Bolivian checklist counted as covered or missing, and never "complete".
+        assert not coverage.declared and coverage.checklist == () and coverage.covered == {} and coverage.missing == ()
+        assert not coverage.complete
+        data = sources(scenario).to_dict()["coverage"]
+        assert data["checklist"] == [] and data["declared"] is False and data["complete"] is False
 
 
 # --- report folder ----------------------------------------------------------------------------

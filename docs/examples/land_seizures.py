@@ -8,7 +8,7 @@ keeps the same contract as the built-in ones (coyuntura.scenario.plugins.Mechani
 The Countryside, L35-37: in the south, peasants and indigenous communities
 seized land, often led by the far left's rural front, while landowners
 organized and in places resisted by force. (Locators cite the Chile notes,
-docs/examples/chile-1970-notes.txt.)
+src/coyuntura/scenarios/chile-1970-notes.txt.)
 
 Equations: a seizure wave is a monthly hazard log-linear in the peasants'
 organization and radicalism and in the government's leftward policy (a
