@@ -52,9 +52,39 @@ def test_the_contract_names_every_fault() -> None:
         check_contract(broken, "test.py")
     message = str(caught.value)
     assert message.startswith("the mechanism from test.py does not keep the mechanism contract: ")
-    for fault in ("STAGE is missing", "EQUATIONS should hold strings only", "Params should be a pydantic model", "apply(state, params, month) is missing",
-                  "NAME 'Bad Name' should be a lower-case identifier"):
+    for fault in ("STAGE is missing", "EVENTS is missing", "EQUATIONS should hold strings only", "Params should be a pydantic model",
+                  "apply(state, params, month) is missing", "NAME 'Bad Name' should be a lower-case identifier"):
         assert fault in message
+    broken.EVENTS = ("coup_attempt", "soldiers_committee")
+    with pytest.raises(MechanismError, match="EVENTS names unknown event kinds 'soldiers_committee'; known: coup_attempt, general_strike"):
+        check_contract(broken, "test.py")
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name", ["bolivia-1952", "chile-1970"])
+def test_every_event_is_of_a_kind_its_mechanism_declares(name: str) -> None:
+    from coyuntura.engine.events import EventType
+
+    model = compile_scenario(load_scenario(name))
+    events = simulate(model, 300, seed=5, until=model.scenario.calendar.horizon, keep_events=True).events
+    assert events is not None
+    recorded = {(model.mechanism_names[code], EventType(kind).key) for code, kind in zip(events["mechanism"], events["event"])}
+    undeclared = {(mechanism, kind) for mechanism, kind in recorded if kind not in model.mechanism_events[mechanism]}
+    assert len(recorded) > 10 and undeclared == set()
+
+
+@pytest.mark.unit
+def test_the_event_table_leaves_out_what_no_mechanism_of_the_scenario_records() -> None:
+    from coyuntura.engine.outcomes import OUTCOME_KEYS
+    from coyuntura.engine.tables import event_table
+
+    chile = simulate(compile_scenario(load_scenario("chile-1970")), 100, seed=1)
+    shown = [row[0] for row in event_table(chile).rows]
+    assert {"repression_wave", "guerrilla_foco", "guerrilla_defeated", "party_split"}.isdisjoint(shown)
+    assert {"coup_success", "general_strike", "popular_assembly"} <= set(shown)
+    assert "Left out, as no mechanism of this scenario records them: Repression wave, Governing party splits, Guerrilla foco" in " ".join(event_table(chile).notes)
+    bolivia = simulate(compile_scenario(load_scenario("bolivia-1952")), 50, seed=1)
+    assert [row[0] for row in event_table(bolivia).rows] == list(OUTCOME_KEYS) and not any("Left out" in n for n in event_table(bolivia).notes)
 
 
 @pytest.mark.unit

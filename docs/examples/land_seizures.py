@@ -38,6 +38,7 @@ SOURCE = ("The Countryside, L35-37",)
 READS = ("organization", "radicalism", "policy", "support")
 WRITES = ("mobilization", "polarization", "support")
 SLOTS = ("land_seizure",)
+EVENTS = ("mass_mobilization",)  # the kinds of event it records in the log
 SUMMARY = (
     "Organized, radical peasants seize estates, likelier the further left the government leans (it will not "
     "send the police). A wave of seizures mobilizes them, sharpens polarization and turns the landowners "

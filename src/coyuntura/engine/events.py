@@ -11,6 +11,8 @@ from enum import IntEnum
 
 import numpy as np
 
+from ..scenario.vocabulary import EVENT_KINDS
+
 
 class EventType(IntEnum):
     COUP_ATTEMPT = 0
@@ -38,6 +40,10 @@ class EventType(IntEnum):
     @property
     def key(self) -> str:
         return self.name.lower()
+
+
+if tuple(kind.key for kind in EventType) != EVENT_KINDS:  # the format's words and the log's codes are one list
+    raise ImportError(f"event types {[kind.key for kind in EventType]} differ from the vocabulary's {EVENT_KINDS}")
 
 
 class Outcome(IntEnum):

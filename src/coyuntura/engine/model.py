@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 from ..scenario.quantities import Quantity
 from ..scenario.refs import is_actor_reference
-from ..scenario.schema import Government, Scenario, Snapshot
+from ..scenario.schema import Government, GuerrillaArrival, LeaderDeath, Scenario, Snapshot
+from ..scenario.vocabulary import EVENT_KINDS
 from .random import SlotLayout
 from .state import ACTOR_VARIABLES, NEVER, REGIME_KEYS, SYSTEM_VARIABLES, State
 
@@ -42,6 +43,13 @@ class Model:
     mechanism_codes: dict[str, int]
     mechanism_names: tuple[str, ...]
     layout: SlotLayout
+    mechanism_events: dict[str, tuple[str, ...]]  # the kinds of event each mechanism (and the scheduled events) records
+
+    @property
+    def event_kinds(self) -> tuple[str, ...]:
+        """The kinds of event a run of this scenario can record, in the vocabulary's order."""
+        recorded = {kind for kinds in self.mechanism_events.values() for kind in kinds}
+        return tuple(kind for kind in EVENT_KINDS if kind in recorded)
 
     def index(self, actor_id: str) -> int:
         try:
@@ -162,5 +170,18 @@ def compile_scenario(scenario: Scenario) -> Model:
         mechanism_codes={name: code for code, name in enumerate(mechanism_names)},
         mechanism_names=mechanism_names,
         layout=SlotLayout(tuple(slots)),
+        mechanism_events={**{module.NAME: tuple(module.EVENTS) for module in schedule}, EVENTS_MECHANISM: scheduled_event_kinds(scenario)},
     )
+
+
+def scheduled_event_kinds(scenario: Scenario) -> tuple[str, ...]:
+    """The kinds of event the scenario's scheduled events record: a ruler's death brings a palace succession
+    and a new government (M18), a guerrilla's arrival a foco; a shock to an attribute records nothing."""
+    kinds: set[str] = set()
+    for event in scenario.events:
+        if isinstance(event, LeaderDeath):
+            kinds |= {"leader_death", "succession", "government_change"}
+        elif isinstance(event, GuerrillaArrival):
+            kinds.add("guerrilla_foco")
+    return tuple(kind for kind in EVENT_KINDS if kind in kinds)
 

@@ -21,6 +21,7 @@ class OutcomeDefinition:
     key: str
     label: str
     rows: Callable[[dict[str, np.ndarray]], np.ndarray]
+    event: str  # the kind of event it is a reading of (coyuntura.scenario.vocabulary.EVENT_KINDS)
 
 
 def _event(kind: EventType, *outcomes: Outcome) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
@@ -33,36 +34,43 @@ def _event(kind: EventType, *outcomes: Outcome) -> Callable[[dict[str, np.ndarra
     return rows
 
 
-_ROWS: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
-    "coup_attempt": _event(EventType.COUP_ATTEMPT),
-    "coup_success": _event(EventType.COUP_ATTEMPT, Outcome.SUCCESS),
-    "coup_failed": _event(EventType.COUP_ATTEMPT, Outcome.FAILURE, Outcome.DEFEATED_BY_MOBILIZATION),
-    "coup_defeated_by_mobilization": _event(EventType.COUP_ATTEMPT, Outcome.DEFEATED_BY_MOBILIZATION),
-    "general_strike": _event(EventType.GENERAL_STRIKE),
-    "mass_mobilization": _event(EventType.MASS_MOBILIZATION),
-    "repression_wave": _event(EventType.REPRESSION_WAVE),
-    "nationalization": _event(EventType.NATIONALIZATION),
-    "austerity_package": _event(EventType.AUSTERITY_PACKAGE),
-    "foreign_concession": _event(EventType.FOREIGN_CONCESSION),
-    "party_split": _event(EventType.PARTY_SPLIT),
-    "army_split": _event(EventType.ARMY_SPLIT),
-    "plotters_purged": _event(EventType.PLOTTERS_PURGED),
-    "guerrilla_foco": _event(EventType.GUERRILLA_FOCO),
-    "guerrilla_defeated": _event(EventType.GUERRILLA_DEFEATED),
-    "left_unity": _event(EventType.LEFT_UNITY),
-    "left_split": _event(EventType.LEFT_SPLIT),
-    "cabinet_accepted": _event(EventType.CABINET_OFFER, Outcome.ACCEPTED),
-    "popular_assembly": _event(EventType.POPULAR_ASSEMBLY),
-    "workers_government": _event(EventType.WORKERS_GOVERNMENT, Outcome.SUCCESS),
-    "government_change": _event(EventType.GOVERNMENT_CHANGE),
-    "handover": _event(EventType.HANDOVER),
+_READINGS: dict[str, tuple[EventType, tuple[Outcome, ...]]] = {
+    "coup_attempt": (EventType.COUP_ATTEMPT, ()),
+    "coup_success": (EventType.COUP_ATTEMPT, (Outcome.SUCCESS,)),
+    "coup_failed": (EventType.COUP_ATTEMPT, (Outcome.FAILURE, Outcome.DEFEATED_BY_MOBILIZATION)),
+    "coup_defeated_by_mobilization": (EventType.COUP_ATTEMPT, (Outcome.DEFEATED_BY_MOBILIZATION,)),
+    "general_strike": (EventType.GENERAL_STRIKE, ()),
+    "mass_mobilization": (EventType.MASS_MOBILIZATION, ()),
+    "repression_wave": (EventType.REPRESSION_WAVE, ()),
+    "nationalization": (EventType.NATIONALIZATION, ()),
+    "austerity_package": (EventType.AUSTERITY_PACKAGE, ()),
+    "foreign_concession": (EventType.FOREIGN_CONCESSION, ()),
+    "party_split": (EventType.PARTY_SPLIT, ()),
+    "army_split": (EventType.ARMY_SPLIT, ()),
+    "plotters_purged": (EventType.PLOTTERS_PURGED, ()),
+    "guerrilla_foco": (EventType.GUERRILLA_FOCO, ()),
+    "guerrilla_defeated": (EventType.GUERRILLA_DEFEATED, ()),
+    "left_unity": (EventType.LEFT_UNITY, ()),
+    "left_split": (EventType.LEFT_SPLIT, ()),
+    "cabinet_accepted": (EventType.CABINET_OFFER, (Outcome.ACCEPTED,)),
+    "popular_assembly": (EventType.POPULAR_ASSEMBLY, ()),
+    "workers_government": (EventType.WORKERS_GOVERNMENT, (Outcome.SUCCESS,)),
+    "government_change": (EventType.GOVERNMENT_CHANGE, ()),
+    "handover": (EventType.HANDOVER, ()),
 }
-"""Which rows of the event log each outcome of the vocabulary is."""
+"""Which rows of the event log each outcome of the vocabulary is: its kind of event, and the outcomes of it that count."""
 
-if tuple(_ROWS) != OUTCOME_KEYS:  # the format's words and the engine's meanings are one list
-    raise ImportError(f"engine outcomes {tuple(_ROWS)} differ from the vocabulary's {OUTCOME_KEYS}")
+if tuple(_READINGS) != OUTCOME_KEYS:  # the format's words and the engine's meanings are one list
+    raise ImportError(f"engine outcomes {tuple(_READINGS)} differ from the vocabulary's {OUTCOME_KEYS}")
 
-OUTCOMES: tuple[OutcomeDefinition, ...] = tuple(OutcomeDefinition(key, OUTCOME_LABELS[key], rows) for key, rows in _ROWS.items())
+OUTCOMES: tuple[OutcomeDefinition, ...] = tuple(
+    OutcomeDefinition(key, OUTCOME_LABELS[key], _event(kind, *outcomes), kind.key) for key, (kind, outcomes) in _READINGS.items()
+)
+
+
+def possible_outcomes(event_kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The outcomes a scenario whose mechanisms record ``event_kinds`` can produce at all, in report order."""
+    return tuple(definition.key for definition in OUTCOMES if definition.event in event_kinds)
 
 
 def outcome(key: str) -> OutcomeDefinition:

@@ -84,6 +84,7 @@ class Ensemble:
     regime_tally: RegimeTally | None = None  # what happened under each regime type (coups, exits, strikes)
     split: int = 0  # the month after which per-run coup counts go to the second part of the tally (calendar end)
     mechanism_names: tuple[str, ...] = ()  # the names of the log's mechanism codes (code i is mechanism_names[i])
+    event_kinds: tuple[str, ...] = ()  # the kinds of event the scenario's mechanisms can record (empty: not known)
 
     @property
     def months(self) -> np.ndarray:
@@ -228,6 +229,7 @@ def simulate(
         actor_ids=model.actor_ids,
         actor_names=model.actor_names,
         mechanism_names=model.mechanism_names,
+        event_kinds=model.event_kinds,
         periods=periods,
         regime_counts=regime_counts,
         strength_histogram=histogram,
@@ -364,6 +366,7 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         actor_ids=first.actor_ids,
         actor_names=first.actor_names,
         mechanism_names=first.mechanism_names,
+        event_kinds=first.event_kinds,
         periods=first.periods,
         regime_counts=_sum_counts(part.regime_counts for part in parts),
         strength_histogram=_sum_counts(part.strength_histogram for part in parts),

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..extras import require
 from ..scenario.calendar import format_month
-from .outcomes import OUTCOMES
+from .outcomes import OUTCOMES, possible_outcomes
 from .simulate import Ensemble
 from .state import REGIME_KEYS
 
@@ -166,7 +166,10 @@ def event_table(ensemble: Ensemble) -> Table:
     groups = [period_label(p) for p in ensemble.periods] + [whole]
     columns = (Column("outcome", "Outcome key", "key"), Column("label", "Outcome", "label"), *_probability_columns(groups))
     rows = []
+    possible = possible_outcomes(ensemble.event_kinds) if ensemble.event_kinds else tuple(o.key for o in OUTCOMES)
     for j, definition in enumerate(OUTCOMES):
+        if definition.key not in possible:
+            continue
         row: list[Any] = [definition.key, definition.label]
         for value in list(counts[:, j]) + [totals[j]]:
             p = float(value) / n
@@ -176,8 +179,16 @@ def event_table(ensemble: Ensemble) -> Table:
         title=f"Probability of at least one occurrence ({n:,} runs, seed {ensemble.seed})",
         columns=columns,
         rows=tuple(rows),
-        notes=(f"SE: Monte Carlo standard error sqrt(p(1-p)/N), N = {n:,} runs.",),
+        notes=(f"SE: Monte Carlo standard error sqrt(p(1-p)/N), N = {n:,} runs.",) + _left_out_note(possible),
     )
+
+
+def _left_out_note(possible: tuple[str, ...]) -> tuple[str, ...]:
+    """A note naming the outcomes no mechanism of the scenario can produce, which the table leaves out."""
+    left_out = [definition.label for definition in OUTCOMES if definition.key not in possible]
+    if not left_out:
+        return ()
+    return (f"Left out, as no mechanism of this scenario records them: {', '.join(left_out)}.",)
 
 
 def regime_dynamics_table(ensemble: Ensemble) -> Table:

@@ -30,6 +30,8 @@ from typing import Any, Iterable, Mapping, Protocol
 
 from pydantic import BaseModel
 
+from .vocabulary import EVENT_KINDS
+
 ENTRY_POINT_GROUP = "coyuntura.mechanisms"
 """The entry-point group under which packages register mechanisms (name = module)."""
 
@@ -57,6 +59,7 @@ class MechanismContract(Protocol):
     READS: tuple[str, ...]  # state variables it uses
     WRITES: tuple[str, ...]  # state variables it changes
     SLOTS: tuple[str, ...]  # named random draws it takes each month
+    EVENTS: tuple[str, ...]  # the kinds of event it records in the log (coyuntura.scenario.vocabulary.EVENT_KINDS)
     SUMMARY: str  # what it does, in plain words
     FORMS: tuple[str, ...]  # the established functional forms it is built from
     EQUATIONS: tuple[str, ...]  # one readable line each, naming every numeric parameter
@@ -68,7 +71,7 @@ class MechanismContract(Protocol):
 
 _DECLARED: dict[str, type | tuple[type, ...]] = {
     "NAME": str, "TITLE": str, "STAGE": int, "COVERS": tuple, "SOURCE": tuple, "READS": tuple, "WRITES": tuple, "SLOTS": tuple,
-    "SUMMARY": str, "FORMS": tuple, "EQUATIONS": tuple,
+    "EVENTS": tuple, "SUMMARY": str, "FORMS": tuple, "EQUATIONS": tuple,
 }
 _OPTIONAL: dict[str, type] = {"REQUIRES": tuple, "ACTOR_SLOTS": tuple, "HOLDING_SLOTS": tuple, "REFERENCES": tuple, "SOURCE_TITLE": str}
 
@@ -96,6 +99,10 @@ def check_contract(mechanism: Any, origin: str) -> None:
         faults.append("Params should be a pydantic model derived from coyuntura.engine.mechanisms.base.MechanismParams")
     if not callable(getattr(mechanism, "apply", None)):
         faults.append("apply(state, params, month) is missing")
+    events = getattr(mechanism, "EVENTS", ())
+    unknown = [kind for kind in events if isinstance(kind, str) and kind not in EVENT_KINDS] if isinstance(events, tuple) else []
+    if unknown:
+        faults.append(f"EVENTS names unknown event kinds {', '.join(repr(k) for k in unknown)}; known: {', '.join(EVENT_KINDS)}")
     name = getattr(mechanism, "NAME", "")
     if isinstance(name, str) and name and not (name.isidentifier() and name.islower()):
         faults.append(f"NAME {name!r} should be a lower-case identifier")

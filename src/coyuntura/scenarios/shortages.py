@@ -54,6 +54,7 @@ SOURCE = (
 READS = ("squeeze", "policy", "hardship", "support", "radicalism")
 WRITES = ("hardship", "support", "radicalism")
 SLOTS: tuple[str, ...] = ()
+EVENTS: tuple[str, ...] = ()  # it records no event: it moves hardship, positions and support
 SUMMARY = (
     "A private sector squeezed by a left government's controls and takeovers produces shortages and "
     "inflation: hardship rises with the squeeze times the government's leftward policy. Lasting hardship "

@@ -34,6 +34,8 @@ SOURCE = ("Introduction, L36-46", "Introduction, L47-67")
 READS = ("policy", "radicalism", "corruption", "mystification_urban", "mystification_rural", "regime", "hardship", "coalition")
 WRITES = ("support", "hardship")
 SLOTS: tuple[str, ...] = ()
+EVENTS: tuple[str, ...] = ()
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "Each domestic actor's support for the government moves toward a legitimacy target that falls with the "
     "distance between the government's policy and the actor's position and with corruption, and rises with "

@@ -43,6 +43,8 @@ SOURCE = ("The Guerrilla Movement, L371-398", "University and Church, L303-316")
 READS = ("organization", "army_capacity", "radicalism", "guerrilla_defeats", "weight", "arms")
 WRITES = ("organization", "arms", "radicalism", "nationalist_pressure", "polarization", "guerrilla_defeats")
 SLOTS = ("foco_defeat", "foco_formation")
+EVENTS = ("guerrilla_foco", "guerrilla_defeated")
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "An active guerrilla foco is destroyed by the army as a hazard; its defeat radicalizes students and "
     "clergy, raises nationalist pressure inside the army and polarization. Radicalized students may form a "

@@ -59,6 +59,8 @@ READS = (
 )
 WRITES = ("left_unity", "assembly", "organization", "policy", "polarization", "progressive_room", "support", "popular_power")
 SLOTS = ("unity_noise", "assembly", "cabinet")
+EVENTS = ("left_unity", "left_split", "cabinet_offer", "popular_assembly")
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "The Left's unity moves toward a target raised by threats (recent coup attempts and repression), by a "
     "government's opening and by polarization, and lowered when its parties are co-opted by a nationalist "

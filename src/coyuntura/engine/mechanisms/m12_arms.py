@@ -35,6 +35,8 @@ SOURCE = ("Introduction, L6-9", "Introduction, L128-133", "President Torres and 
 READS = ("arms", "mobilization", "policy", "regime", "weight", "organization")
 WRITES = ("arms",)
 SLOTS: tuple[str, ...] = ()
+EVENTS: tuple[str, ...] = ()
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "A mobilized actor's force in a contest is its weight times its organization times an arms factor, so "
     "unarmed masses count for only a fraction; workers gain arms by seizing them while mobilized and from a "

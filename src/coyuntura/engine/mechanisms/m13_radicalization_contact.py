@@ -33,6 +33,8 @@ SOURCE = ("University and Church, L303-329", "University and Church, L330-341", 
 READS = ("radicalism", "mobilization", "organization")
 WRITES = ("radicalism", "organization")
 SLOTS: tuple[str, ...] = ()
+EVENTS: tuple[str, ...] = ()
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "Over the influence network actors pull each other's positions together, more strongly when the "
     "influencing actor is mobilized; over alliances radical actors lend organizational resources (radio, "

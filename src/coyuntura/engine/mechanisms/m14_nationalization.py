@@ -59,6 +59,8 @@ SOURCE = (
 READS = ("holdings", "policy", "progressive_room", "mobilization", "regime", "dependence", "us_hostility")
 WRITES = ("holdings", "us_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence")
 SLOTS = ("concession",)
+EVENTS = ("nationalization", "foreign_concession")
+"""The kinds of event it records in the log."""
 HOLDING_SLOTS = ("nationalization",)
 """One draw per named holding each month."""
 SUMMARY = (

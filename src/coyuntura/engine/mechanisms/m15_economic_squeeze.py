@@ -34,6 +34,8 @@ SOURCE = ("Torres: National Capitalism, L399-430", "Introduction, L27-35")
 READS = ("policy", "squeeze", "dependence", "support")
 WRITES = ("squeeze", "dependence", "support")
 SLOTS: tuple[str, ...] = ()
+EVENTS: tuple[str, ...] = ()
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "National capital's financial distress (the squeeze) tracks a base level that left policy raises; a "
     "squeezed government borrows abroad, which eases the squeeze but deepens dependence, and squeezed "

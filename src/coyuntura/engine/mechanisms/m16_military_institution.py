@@ -43,6 +43,8 @@ SOURCE = ("The Role of the Military, L342-358", "Introduction, L147-151", "Popul
 READS = ("regime",)
 WRITES = ("weight",)
 SLOTS = ("purge",)
+EVENTS = ("plotters_purged",)
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "The army's institutional interest shields the plotters: a nationalist president purges them only after a"
     " coup the masses defeated, moving part of the plotting faction's weight to the loyal faction; the"

@@ -45,6 +45,8 @@ SOURCE = ("Introduction, L151-162", "Torres: National Capitalism, L430-443", "Th
 READS = ("radicalism", "organization", "weight", "assembly", "left_unity", "arms", "army_capacity")
 WRITES = ("polarization", "support", "regime", "policy", "assembly")
 SLOTS = ("insurrection", "insurrection_outcome")
+EVENTS = ("workers_government", "government_change")
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "Polarization tracks the weighted spread of the actors' positions; under a nationalist military "
     "government it erodes everyone's support for the middle way. Where a Popular Assembly sits, the workers "

@@ -46,6 +46,8 @@ SOURCE = ("Introduction, L95-100", "Introduction, L107-117", "The Role of the Mi
 READS = ("regime", "nationalist_pressure", "coup_memory", "support", "weight", "organization", "radicalism", "mobilization", "arms")
 WRITES = ("regime", "policy", "months_in_power", "progressive_room", "assembly", "coalition", "support", "months_since_ruler_death")
 SLOTS = ("ruler_death", "palace_succession", "handover")
+EVENTS = ("leader_death", "succession", "handover", "government_change")
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "A military ruler may die in office; the officer corps then picks a nationalist successor when the army's "
     "nationalist current is strong, otherwise one from the right. Officers hand power to an elected civilian "

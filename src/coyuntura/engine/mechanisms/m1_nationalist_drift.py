@@ -41,6 +41,8 @@ SOURCE = ("Introduction, L11-17", "Introduction, L107-117", "Torres: National Ca
 READS = ("policy", "dependence", "squeeze", "progressive_room", "mobilization", "regime", "weight", "organization", "army_capacity")
 WRITES = ("policy", "progressive_room")
 SLOTS: tuple[str, ...] = ()
+EVENTS: tuple[str, ...] = ()
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "Under a revolutionary-nationalist government (civilian or military) policy drifts right under "
     "dependence, the squeeze and the right army faction's force, and is pulled left by labour's mobilization "

@@ -43,6 +43,8 @@ SOURCE = ("Introduction, L11-17", "Introduction, L27-35", "U.S. Imperialism, L35
 READS = ("policy", "us_hostility", "dependence", "squeeze", "army_capacity", "regime", "organization", "holdings")
 WRITES = ("us_hostility", "army_capacity", "dependence", "policy", "hardship", "progressive_room", "squeeze", "support")
 SLOTS = ("austerity",)
+EVENTS = ("austerity_package",)
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "US hostility follows the government's policy and stays up while a US holding remains expropriated; while it cooperates, US aid rebuilds the army and deepens "
     "dependence. Austerity packages (devaluation, wage freeze) arrive as a hazard driven by dependence and "

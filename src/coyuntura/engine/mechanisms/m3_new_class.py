@@ -33,6 +33,8 @@ SOURCE = ("Introduction, L36-46",)
 READS = ("corruption", "organization", "regime")
 WRITES = ("corruption", "cohesion")
 SLOTS = ("party_split",)
+EVENTS = ("party_split",)
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "While the civilian nationalist party governs, corruption grows with the party apparatus's organization "
     "and erodes its cohesion; factional splits come as a hazard that corruption raises. Out of power, "

@@ -33,6 +33,8 @@ SOURCE = ("Introduction, L55-61", "Introduction, L84-90", "President Torres and 
 READS = ("policy", "regime", "mystification_urban", "mystification_rural")
 WRITES = ("mystification_urban", "mystification_rural")
 SLOTS: tuple[str, ...] = ()
+EVENTS: tuple[str, ...] = ()
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "The gap between the revolution's promise and current policy erodes the hold of nationalist rhetoric, "
     "fast in the cities and slowly in the countryside; a right military government speaking nationalism "

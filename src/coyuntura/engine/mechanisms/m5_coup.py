@@ -87,6 +87,8 @@ WRITES = (
     "progressive_room", "coup_memory", "coalition", "months_in_power", "months_since_mobilization", "popular_power",
 )
 SLOTS = ("coup_plot", "plot_camp", "regional_plot", "swing", "coup_outcome", "installation", "takeover", "takeover_outcome")
+EVENTS = ("coup_attempt", "army_split", "succession", "government_change", "general_strike", "mass_mobilization")
+"""The kinds of event it records in the log (strikes and mobilizations through M6, a new government through install)."""
 SUMMARY = (
     "Two camps in the army may plot against any government: the right faction with its bourgeois and US "
     "backers, moved by the threat from below, the government's weakness and the corruption pretext; and the "

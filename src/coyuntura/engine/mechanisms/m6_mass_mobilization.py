@@ -58,6 +58,8 @@ READS = (
 )
 WRITES = ("mobilization", "organization", "months_since_mobilization")
 SLOTS: tuple[str, ...] = ()
+EVENTS = ("general_strike", "mass_mobilization")
+"""The kinds of event it records in the log."""
 ACTOR_SLOTS = ("mobilization", "defence")
 SUMMARY = (
     "When something triggers it - an austerity package, a recent repression wave, the ruler's death - each "

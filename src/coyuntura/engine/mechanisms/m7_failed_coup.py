@@ -34,6 +34,8 @@ SOURCE = ("Introduction, L151-153", "The Role of the Military, L353-356")
 READS = ("weight", "organization")
 WRITES = ("weight", "organization", "radicalism", "mobilization", "polarization")
 SLOTS: tuple[str, ...] = ()
+EVENTS: tuple[str, ...] = ()
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "In the month a coup fails, the plotters lose weight and their backers organization, the workers "
     "radicalize and mobilize in proportion to how much of the defence was popular, and polarization rises."

@@ -46,6 +46,8 @@ SOURCE = ("Introduction, L77-83", "Introduction, L84-94", "Introduction, L95-104
 READS = ("regime", "organization", "radicalism", "mobilization", "arms", "policy", "weight", "coalition")
 WRITES = ("organization", "arms", "repression_memory", "mystification_urban", "radicalism", "mobilization", "months_since_repression")
 SLOTS = ("repression",)
+EVENTS = ("repression_wave",)
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "A repression wave comes as a hazard driven by the threat from below and the mobilized share, likelier "
     "the further right the government stands and highest under a right military government. A wave cuts the "

@@ -49,6 +49,8 @@ SOURCE = (
 READS = ("regime", "differentiation", "radicalism", "organization", "left_unity")
 WRITES = ("support", "organization", "differentiation", "radicalism")
 SLOTS: tuple[str, ...] = ()
+EVENTS: tuple[str, ...] = ()
+"""The kinds of event it records in the log."""
 SUMMARY = (
     "The peasantry's support is held by clientelism whoever governs and its organization stays capped; "
     "capitalist differentiation grows, faster under a right military government, and feeds the agrarian "
