@@ -167,7 +167,7 @@ def test_m5_the_winning_camp_chooses_the_successor(model):
     m5.apply(state, P(model, "coup"), month)
     assert state.regime.tolist() == [RegimeType.RIGHT_MILITARY, RegimeType.NATIONALIST_MILITARY]
     assert state.policy[1] == pytest.approx(P(model, "coup").installation_policy)
-    exits = P(model, "regime_exit")
+    exits = P(model, "regimes")
     assert [model.actor_ids[a] for a in np.flatnonzero(state.coalition[:, 1])] == [model.actor_ids[a] for a in sorted(exits.coalition_nationalist_military)]
     changes = events_of(month, EventType.GOVERNMENT_CHANGE)
     assert sorted(changes["outcome"].tolist()) == sorted([int(Outcome.TO_RIGHT), int(Outcome.TO_NATIONALIST)])
@@ -266,7 +266,7 @@ def test_m5_nobody_defends_a_government_that_turned_against_its_base(model):
     for actor in popular:
         state.support[actor] = [0.8, 0.1]
     state.coalition[:, 1] = False
-    defenders = m5.popular_defence(state, month, coup, np.full(n, P(model, "regime_exit").policy_right_military))
+    defenders = m5.popular_defence(state, month, coup, np.full(n, P(model, "regimes").policy_right_military))
     out = np.array([[defenders[a][k] for a in popular] for k in range(n)])
     assert out[0].any() and not out[1].any()
 
@@ -661,7 +661,7 @@ def test_m1_right_and_workers_governments_hold_their_anchors(model):
     state.regime[:] = [RegimeType.RIGHT_MILITARY, RegimeType.WORKERS_GOVERNMENT]
     state.policy[:] = 0.0
     m1.apply(state, drift, make_month(model, 2))
-    anchors = P(model, "regime_exit")
+    anchors = P(model, "regimes")
     assert state.policy[0] < 0.0 or anchors.policy_right_military >= 0.0
     assert state.policy[1] > 0.0 or anchors.policy_workers_government <= 0.0
     assert abs(state.policy[0] - anchors.policy_right_military) < abs(0.0 - anchors.policy_right_military) or drift.anchor_speed == 0
@@ -812,7 +812,7 @@ def test_m11_no_cabinet_offer_no_change(model):
 def test_m11_higher_left_unity_raises_the_popular_assembly_hazard(model):
     n = 400
     # A mid-range intercept so the unity effect shows on a grid of uniforms.
-    tuned = with_params(model, "left_unity", assembly_intercept=-1.0, include_mnr_unionists=0.0, adjustment_speed=0.0, noise_scale=0.0)
+    tuned = with_params(model, "left_unity", assembly_intercept=-1.0, include_party_unionists=0.0, adjustment_speed=0.0, noise_scale=0.0)
     lu = P(tuned, "left_unity")
     state = fresh_state(tuned, 2 * n)
     state.regime[:] = RegimeType.NATIONALIST_MILITARY

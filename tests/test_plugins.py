@@ -280,3 +280,19 @@ def test_chile_s_own_shortages_mechanism_moves_hardship_the_middle_and_the_wage_
     assert with_shortages.hardship.mean() > without.hardship.mean() + 0.05
     assert with_shortages.radicalism[actor["christian_democrats"]].mean() < without.radicalism[actor["christian_democrats"]].mean()
     assert with_shortages.support[actor["copper_miners"]].mean() < without.support[actor["copper_miners"]].mean()
+
+
+@pytest.mark.unit
+def test_a_mechanism_that_fails_is_named_with_its_file_and_month(tmp_path: Path) -> None:
+    from coyuntura.engine.simulate import MechanismFailed, trial_run
+
+    broken = PLUGIN.read_text(encoding="utf-8").replace("EventType.MASS_MOBILIZATION", "EventType.SOLDIERS_COMMITTEE")
+    (tmp_path / "land_seizures.py").write_text(broken, encoding="utf-8")
+    path = tmp_path / "countryside.yaml"
+    path.write_text(COUNTRYSIDE.read_text(encoding="utf-8"), encoding="utf-8")
+    model = compile_scenario(load_scenario(path))  # the file keeps the contract: only running it shows the fault
+    expected = rf"mechanism 'land_seizures' \({re.escape(str(tmp_path / 'land_seizures.py'))}\) failed in \d{{4}}-\d\d: AttributeError: SOLDIERS_COMMITTEE"
+    with pytest.raises(MechanismFailed, match=expected) as caught:
+        trial_run(model)
+    assert isinstance(caught.value.__cause__, AttributeError)
+    trial_run(compile_scenario(load_scenario(COUNTRYSIDE)))  # the example itself runs its trial months

@@ -12,6 +12,7 @@ from coyuntura.engine.events import EventType
 from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.parameters import ParameterError, per_run_bounds
 from coyuntura.engine.simulate import simulate
+from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.history.calibration import free_parameters
 from coyuntura.scenario.paths import with_values
 from coyuntura.scenario.quantities import Quantity
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.unit
 
 def _every_mechanism_number(model) -> dict[str, float]:
     numbers = {}
-    for name in model.params:
+    for name in model.scenario.mechanisms.names():
         params = getattr(model.scenario.mechanisms, name)
         for field in type(params).model_fields:
             value = getattr(params, field)
@@ -53,6 +54,8 @@ def test_equal_per_run_values_are_bit_identical_to_the_scalars():
     arrays = {path: np.full(n, value) for path, value in numbers.items()}
     arrays["actors.miners.arms"] = np.full(n, model.scenario.attribute(model.scenario.actor("miners"), "arms").value)
     arrays["system.corruption"] = np.full(n, model.scenario.system.corruption.value)
+    for key in REGIME_KEYS:  # what each regime type starts from may vary per run too
+        arrays[f"regimes.{key}.policy"] = np.full(n, getattr(model.scenario.regimes, key).policy.value)
     scalar = simulate(model, n, seed=11, keep_events=True, batch_size=200)
     per_run = simulate(model, n, seed=11, keep_events=True, batch_size=200, parameters=arrays)
     assert len(scalar.events["run"]) > 1000

@@ -138,7 +138,7 @@ def test_defect1_empty_lists_compile_as_lists_and_roles_that_may_be_empty_run(sc
     assert compiled.labor == [] and isinstance(compiled.left_parties, list)
     assert compiled.labor + compiled.left_parties == compiled.left_parties  # was: tuple + list, a TypeError
     changed = with_values(scenario, {"experiments": [], "mechanisms.agrarian_structure.left_peasant_currents": [],
-                                     "mechanisms.regime_exit.coalition_workers_government": [], "mechanisms.grievance_legitimacy.rural_actors": []})
+                                     "regimes.workers_government.coalition": [], "mechanisms.grievance_legitimacy.rural_actors": []})
     ensemble = simulate(compile_scenario(changed), 64, seed=3, start="march_1971", until=changed.snapshot("march_1971").month + 36)
     assert ensemble.n_runs == 64
 

@@ -252,7 +252,7 @@ class BoliviaModel(mesa.Model):
     def install(self, regime: int, mechanism: str, policy: float | None = None) -> None:
         """A new government: its anchor policy (or the founders'), the clock, a new balancing round for a
         nationalist or civilian one, the coalition declared for its type, the loyal faction behind it."""
-        exits = self.p.regime_exit
+        exits = self.p.regimes
         key = REGIME_KEYS[regime]
         self.regime = regime
         self.policy = getattr(exits, f"policy_{key}") if policy is None else policy
@@ -344,7 +344,7 @@ class BoliviaModel(mesa.Model):
         cooperation = 1.0 - self.us_hostility
         self.army_capacity += p.army_aid_rate * cooperation * (1.0 - self.army_capacity)
         self.dependence += p.aid_dependence_rate * cooperation * (1.0 - self.dependence)
-        self.actor(p.united_states).support = cooperation
+        self.actor(p.foreign_patron).support = cooperation
         not_workers = self.regime != WORKERS
         log_rate = p.austerity_intercept + p.austerity_dependence_coef * self.dependence + p.austerity_squeeze_coef * self.squeeze
         package = not_workers and self.uniform() < hazard(log_rate)
@@ -352,10 +352,10 @@ class BoliviaModel(mesa.Model):
             self.policy -= p.austerity_policy_shift
             self.hardship += p.austerity_hardship
             self.progressive_room -= p.austerity_room_cost
-            self.record(EventType.AUSTERITY_PACKAGE, "us_leverage", (p.united_states,))
+            self.record(EventType.AUSTERITY_PACKAGE, "us_leverage", (p.foreign_patron,))
         self.scratch["austerity"] = package  # sets off a strike wave this month (M6)
         left_lean = max(self.policy, 0.0) if not_workers else 0.0
-        soviet = self.actor(p.soviet_bloc)
+        soviet = self.actor(p.rival_patron)
         soviet.support = left_lean
         self.squeeze -= p.soviet_aid_relief * soviet.organization * left_lean * self.us_hostility
 
@@ -394,12 +394,12 @@ class BoliviaModel(mesa.Model):
             for holding in self.holdings:
                 if holding.created_by_concessions:
                     self.private[holding.id] = True
-            self.record(EventType.FOREIGN_CONCESSION, "nationalization", (p.united_states,))
+            self.record(EventType.FOREIGN_CONCESSION, "nationalization", (p.foreign_patron,))
 
     # M1
     def nationalist_drift_step(self) -> None:
         p = self.p.nationalist_drift
-        anchors = self.p.regime_exit
+        anchors = self.p.regimes
         if self.regime in (CIVILIAN, NATIONALIST):
             left_mobilization = sum(self.actor(a).mobilization for a in p.labor) / len(p.labor)
             rightward = p.drift_rate * (p.dependence_coef * self.dependence + p.squeeze_coef * self.squeeze + p.army_coef * self.army_force(p.right_faction))
@@ -437,7 +437,7 @@ class BoliviaModel(mesa.Model):
     # M9
     def agrarian_structure_step(self) -> None:
         p = self.p.agrarian_structure
-        peasants, miners = self.actor(p.peasantry), self.actor(p.miners)
+        peasants, miners = self.actor(p.peasantry), self.actor(p.vanguard_workers)
         peasants.radicalism = relax(peasants.radicalism, miners.radicalism, p.left_outreach * self.left_unity)
         hold = p.clientelism * (1.0 - p.left_outreach * max(peasants.radicalism, 0.0))
         peasants.support = relax(peasants.support, hold, p.adjustment_speed)
@@ -449,7 +449,7 @@ class BoliviaModel(mesa.Model):
         bourgeoisie.organization = relax(bourgeoisie.organization, target, p.adjustment_speed)
         for current in p.left_peasant_currents:
             a = self.actor(current)
-            a.radicalism = relax(a.radicalism, miners.radicalism, p.miner_influence_on_left_peasants)
+            a.radicalism = relax(a.radicalism, miners.radicalism, p.vanguard_influence_on_left_peasants)
 
     # M13
     def radicalization_contact_step(self) -> None:
@@ -519,7 +519,7 @@ class BoliviaModel(mesa.Model):
             + p.assembly_radicalism_coef * sum(max(a.radicalism, 0.0) for a in labor) / len(labor)
             - p.assembly_hegemony_coef * self.mystification_urban
             - (self.p.military_institution.assembly_resistance if nationalist_military else 0.0)
-            + p.include_mnr_unionists * p.mnr_unionist_base_coef * self.actor(p.mnr_unionists).organization
+            + p.include_party_unionists * p.party_unionist_base_coef * self.actor(p.party_unionists).organization
         )
         if self.uniform() < hazard(log_rate):
             self.assembly = True
@@ -700,7 +700,7 @@ class BoliviaModel(mesa.Model):
         loyal = self.army_force(p.loyal_faction) * logistic(p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy)
 
         # Who comes out to defend the government: each popular actor's stake, support and place in the coalition.
-        plotters_policy = p.installation_policy if nationalist_plot else self.p.regime_exit.policy_right_military
+        plotters_policy = p.installation_policy if nationalist_plot else self.p.regimes.policy_right_military
         trigger = {}
         for index in self.p.mass_mobilization.popular_actors:
             a = self.actor(index)

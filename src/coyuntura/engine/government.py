@@ -21,8 +21,9 @@ NEW_GOVERNMENT_OUTCOME: dict[RegimeType, Outcome] = {
 }
 """The outcome a ``government_change`` event is logged with: the type of the new government."""
 
-COALITION_FIELDS: dict[RegimeType, str] = {regime: f"coalition_{regime.key}" for regime in RegimeType}
-"""The ``regime_exit`` parameter naming the actors a new government of each type governs with."""
+REGIMES = "regimes"
+"""Where a model's parameters keep the scenario's ``regimes`` block: ``policy_<type>`` (a number, or one per run) and
+``coalition_<type>`` (actor indices) for each regime type."""
 
 
 def install(
@@ -35,19 +36,19 @@ def install(
 ) -> None:
     """Install a government of type ``regime`` in the runs ``where`` and log the change.
 
-    Each type starts from its own anchor policy (``regime_exit``'s ``policy_<type>``)
+    Each type starts from its own anchor policy (the scenario's ``regimes.<type>.policy``)
     unless the winners bring theirs (``policy``); a nationalist government opens a
     new balancing round whose progressive room is what its policy claims (M1: the
     room only shrinks from there); a right military government dissolves any Popular
     Assembly. The governing coalition becomes the one the scenario declares for that
-    type, the clock of months in power restarts, and the army faction loyal to the
-    president follows the new incumbent.
+    type (``regimes.<type>.coalition``), the clock of months in power restarts, and the
+    army faction loyal to the president (where the scenario has one) follows the new incumbent.
     """
     if not np.any(where):
         return
-    exits = month.params("regime_exit")
+    declared = month.params(REGIMES)
     if policy is None:
-        policy = getattr(exits, f"policy_{regime.key}")
+        policy = getattr(declared, f"policy_{regime.key}")
     state.regime[where] = int(regime)
     state.policy[:] = np.where(where, policy, state.policy)
     state.months_in_power[where] = 0
@@ -55,10 +56,11 @@ def install(
         state.progressive_room[:] = np.where(where, np.maximum(state.policy, 0.0), state.progressive_room)
     if regime == RegimeType.RIGHT_MILITARY:
         state.assembly[where] = False
-    members = getattr(exits, COALITION_FIELDS[regime])
+    members = getattr(declared, f"coalition_{regime.key}")
     state.coalition[:, where] = False
     for actor in members:
         state.coalition[actor, where] = True
-    loyal = month.params("military_institution").loyal_faction
-    state.support[loyal] = np.where(where, 1.0, state.support[loyal])
+    if month.active("military_institution"):
+        loyal = month.params("military_institution").loyal_faction
+        state.support[loyal] = np.where(where, 1.0, state.support[loyal])
     month.log.record(month.index, where, EventType.GOVERNMENT_CHANGE, mechanism, 0, int(NEW_GOVERNMENT_OUTCOME[regime]))

@@ -13,6 +13,7 @@ from ..scenario.quantities import Quantity
 from ..scenario.refs import is_actor_reference
 from ..scenario.schema import Government, GuerrillaArrival, LeaderDeath, Scenario, Snapshot
 from ..scenario.vocabulary import EVENT_KINDS
+from .government import REGIMES
 from .random import SlotLayout
 from .state import ACTOR_VARIABLES, NEVER, REGIME_KEYS, SYSTEM_VARIABLES, State
 
@@ -138,6 +139,7 @@ def compile_scenario(scenario: Scenario) -> Model:
     actor_ids = tuple(actor.id for actor in scenario.actors)
     schedule = scenario.mechanism_schedule()
     params = {module.NAME: compile_params(scenario.mechanisms.get(module.NAME), actor_ids) for module in schedule}
+    params[REGIMES] = compile_regimes(scenario, actor_ids)
     mechanism_names = tuple(module.NAME for module in schedule) + (EVENTS_MECHANISM,)
     slots: list[str] = []
     for module in schedule:
@@ -172,6 +174,18 @@ def compile_scenario(scenario: Scenario) -> Model:
         layout=SlotLayout(tuple(slots)),
         mechanism_events={**{module.NAME: tuple(module.EVENTS) for module in schedule}, EVENTS_MECHANISM: scheduled_event_kinds(scenario)},
     )
+
+
+def compile_regimes(scenario: Scenario, actor_ids: tuple[str, ...]) -> SimpleNamespace:
+    """The scenario's regimes block as the engine reads it (``coyuntura.engine.government.install``): for each regime type,
+    ``policy_<type>`` and ``coalition_<type>`` (actor indices). Empty for a scenario that never changes governments."""
+    values: dict[str, object] = {"enabled": True}
+    if scenario.regimes is not None:
+        for key in REGIME_KEYS:
+            regime = getattr(scenario.regimes, key)
+            values[f"policy_{key}"] = float(regime.policy.value)
+            values[f"coalition_{key}"] = tuple(actor_ids.index(actor) for actor in regime.coalition)
+    return SimpleNamespace(**values)
 
 
 def scheduled_event_kinds(scenario: Scenario) -> tuple[str, ...]:

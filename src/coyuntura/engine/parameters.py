@@ -32,9 +32,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..scenario.quantities import Quantity, field_bounds
-from ..scenario.schema import Actor, Government, Snapshot, SystemState
+from ..scenario.schema import Actor, Government, Regime, Snapshot, SystemState
+from .government import REGIMES
 from .mechanisms.base import is_structural
-from .state import ACTOR_VARIABLES, SYSTEM_VARIABLES, State
+from .state import ACTOR_VARIABLES, REGIME_KEYS, SYSTEM_VARIABLES, State
 
 if TYPE_CHECKING:
     from .model import Model
@@ -84,8 +85,8 @@ def per_run_bounds(model: "Model", path: str) -> tuple[float, float]:
     scenario = model.scenario
     if len(parts) == 3 and parts[0] == "mechanisms":
         _, mechanism, field = parts
-        if mechanism not in model.params:
-            raise ParameterError(f"{path}: unknown mechanism {mechanism!r}; mechanisms: {', '.join(model.params)}")
+        if mechanism not in scenario.mechanisms:
+            raise ParameterError(f"{path}: unknown mechanism {mechanism!r}; mechanisms: {', '.join(scenario.mechanisms.names())}")
         params_model = scenario.mechanisms.get(mechanism)
         fields = type(params_model).model_fields
         if field not in fields or not isinstance(getattr(params_model, field), Quantity):
@@ -105,9 +106,12 @@ def per_run_bounds(model: "Model", path: str) -> tuple[float, float]:
         return _bounds(SystemState, parts[1])
     if len(parts) == 2 and parts[0] == "government" and parts[1] in GOVERNMENT_FIELDS:
         return _bounds(Government, parts[1])
+    if len(parts) == 3 and parts[0] == "regimes" and parts[1] in REGIME_KEYS and parts[2] == "policy" and scenario.regimes is not None:
+        return _bounds(Regime, "policy")
     raise ParameterError(
         f"{path} cannot vary per run: per-run values are for mechanisms.<mechanism>.<number>, actors.<id>.<attribute>, "
-        "system.<variable> and government.policy / government.progressive_room; give other values one per scenario"
+        "system.<variable>, government.policy / government.progressive_room and regimes.<type>.policy; "
+        "give other values one per scenario"
     )
 
 
@@ -148,6 +152,8 @@ def batch_params(model: "Model", parameters: RunParameters | None) -> dict[str, 
         parts = path.split(".")
         if parts[0] == "mechanisms":
             by_mechanism.setdefault(parts[1], {})[parts[2]] = array
+        elif parts[0] == "regimes":  # regimes.<type>.policy: the compiled block's policy_<type>
+            by_mechanism.setdefault(REGIMES, {})[f"policy_{parts[1]}"] = array
     if not by_mechanism:
         return model.params
     result = dict(model.params)
@@ -168,7 +174,7 @@ def set_initial_values(state: State, model: "Model", parameters: RunParameters |
         return
     for path, array in parameters.values.items():
         parts = path.split(".")
-        if parts[0] == "mechanisms" or path in snapshot_overrides:
+        if parts[0] in ("mechanisms", "regimes") or path in snapshot_overrides:
             continue
         if parts[0] == "actors":
             getattr(state, parts[2])[model.index(parts[1])] = array

@@ -42,6 +42,26 @@ DEFAULT_BATCH_SIZE = 25_000
 SERIES_VARIABLES = ("regime", "policy", "left_unity", "polarization", "army_capacity")
 
 
+class MechanismFailed(ValueError):
+    """A mechanism's month raised an error: the message names the mechanism, where it comes from, the month and the
+    error (the original is chained). A ValueError, as a scenario's own mechanism file is input like the rest."""
+
+
+def _mechanism_failed(model: Model, name: str, index: int, error: Exception) -> MechanismFailed:
+    origin = model.scenario.mechanism_registry().origin(name)
+    where = f" ({origin})" if origin else ""
+    return MechanismFailed(f"mechanism {name!r}{where} failed in {format_month(index)}: {type(error).__name__}: {error}")
+
+
+def trial_run(model: Model, months: int = 2, n_runs: int = 8) -> None:
+    """Run a few runs for a few months from the start and from every snapshot, so that a mechanism that cannot
+    run (a misspelt name in its code, a wrong shape) is reported by ``check``, not by the first real run."""
+    starts: list[str | None] = [None, *(snapshot.id for snapshot in model.scenario.snapshots)]
+    for start in starts:
+        first = model.scenario.snapshot(start).month if start is not None else model.scenario.calendar.start
+        simulate(model, n_runs, seed=0, start=start, until=first + months - 1)
+
+
 class SimulationCancelled(Exception):
     """Raised by :func:`simulate` when its ``should_stop`` callback answers true (checked once a month)."""
 
@@ -294,7 +314,10 @@ def _run_batch(
         apply_scheduled(state, month)
         for module, values in mechanisms:
             if values.enabled:
-                module.apply(state, values, month)
+                try:
+                    module.apply(state, values, month)
+                except Exception as error:
+                    raise _mechanism_failed(model, module.NAME, index, error) from error
         state.advance_clocks()
         state.clip_to_bounds()
         row = index - start_month

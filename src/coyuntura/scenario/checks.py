@@ -15,7 +15,7 @@ from .calendar import format_month
 from .errors import Problem, ScenarioWarning
 from .quantities import LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference, role_kinds
-from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot
+from .schema import ActorOverride, ActorShock, GuerrillaArrival, LeaderDeath, Provenance, Scenario, Snapshot
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
@@ -36,6 +36,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
         if value not in actor_ids:
             problems.append(Problem(path, f"unknown actor {value!r}; known actors: {', '.join(sorted(actor_ids))}"))
     problems += _roles(scenario, actor_ids)
+    problems += _regimes_declared(scenario)
     problems += _locators(scenario)
     problems += _months(scenario)
     if not problems:  # experiments refer to the rest of the scenario: check them once it is sound, without echoing its errors
@@ -46,6 +47,21 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
             if getattr(actor, name) is None and getattr(scenario.actor_defaults, name) is None:
                 problems.append(Problem(f"actors.{index}.{name}", f"actor {actor.id!r} has no {name} and actor_defaults gives none"))
     return problems
+
+
+def _regimes_declared(scenario: Scenario) -> list[Problem]:
+    """A scenario whose mechanisms or scheduled events change governments says what each regime type stands for."""
+    if scenario.regimes is not None:
+        return []
+    changers = [f"the mechanism {module.NAME!r}" for module in scenario.mechanism_schedule() if "government_change" in module.EVENTS]
+    if any(isinstance(event, LeaderDeath) for event in scenario.events):
+        changers.append("a scheduled ruler's death")
+    if not changers:
+        return []
+    return [Problem("regimes", (
+        f"required, as {_words(changers, 'and')} can change the government: declare, for each regime type, the coalition "
+        "a new government of that type governs with and the policy it starts from"
+    ))]
 
 
 def _duplicates(where: str, ids: list[str]) -> list[Problem]:
@@ -418,7 +434,7 @@ def _caps(scenario: Scenario, snapshot: Snapshot | None) -> list[ScenarioWarning
                     warnings.append(ScenarioWarning(f"actors.{index}.organization", f"{peasantry!r} starts with organization {start:g}{inherited}, {cap} (agrarian_structure, M9)"))
     leverage = scenario.mechanisms.get("us_leverage")
     if leverage is not None and leverage.enabled:  # M2 sets the foreign powers' support each month, before anything reads it
-        for role, rule in (("united_states", "1 − us_hostility"), ("soviet_bloc", "the government's leftward policy, max(policy, 0)")):
+        for role, rule in (("foreign_patron", "1 − us_hostility"), ("rival_patron", "the government's leftward policy, max(policy, 0)")):
             power = getattr(leverage, role)
             override = snapshot.actors.get(power) if snapshot is not None else None
             given: Quantity | None = override.support if override is not None else None

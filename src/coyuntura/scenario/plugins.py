@@ -76,6 +76,10 @@ _DECLARED: dict[str, type | tuple[type, ...]] = {
 _OPTIONAL: dict[str, type] = {"REQUIRES": tuple, "ACTOR_SLOTS": tuple, "HOLDING_SLOTS": tuple, "REFERENCES": tuple, "SOURCE_TITLE": str}
 
 
+RESERVED_NAMES: dict[str, str] = {"regimes": "the scenario's regimes block", "exogenous_events": "the scheduled events"}
+"""Names no mechanism may take: the engine uses them beside the mechanisms' own."""
+
+
 class MechanismError(ValueError):
     """A plug-in that does not keep the mechanism contract, or a name that no plug-in provides."""
 
@@ -104,6 +108,8 @@ def check_contract(mechanism: Any, origin: str) -> None:
     if unknown:
         faults.append(f"EVENTS names unknown event kinds {', '.join(repr(k) for k in unknown)}; known: {', '.join(EVENT_KINDS)}")
     name = getattr(mechanism, "NAME", "")
+    if name in RESERVED_NAMES:
+        faults.append(f"NAME {name!r} is reserved (the engine keeps {RESERVED_NAMES[name]} under it)")
     if isinstance(name, str) and name and not (name.isidentifier() and name.islower()):
         faults.append(f"NAME {name!r} should be a lower-case identifier")
     if faults:

@@ -10,7 +10,7 @@ events and snapshots of the described state at later months. Every number is a
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, cast, get_args
 
 from pydantic import (
     BaseModel,
@@ -160,6 +160,29 @@ class SystemState(Frozen):
     polarization: Unit
     popular_power: Unit = Field(description="The power the masses have shown by defeating a coup in the streets, fading with time, 0..1.")
     guerrilla_defeats: NonNegative
+
+
+class Regime(Frozen):
+    """What a government of one regime type stands for in this scenario: whom it governs with, and the policy it
+    starts from. Every change of government (a coup, a ruler's death, a handover, an insurrection) installs them."""
+
+    coalition: tuple[ActorRef, ...] = Field(description="The actors a new government of this type governs with, whatever brought it in.")
+    policy: Signed = Field(description="The policy a new government of this type starts from, unless its founders bring their own.")
+    note: Optional[str] = Field(default=None, description="How the scenario reads this type (who would govern, and why).")
+
+
+class Regimes(Frozen):
+    """One entry per regime type of the engine: a run may reach any of them, even those the period never saw."""
+
+    civilian_nationalist: Regime
+    right_military: Regime
+    nationalist_military: Regime
+    workers_government: Regime
+    civilian_elected: Regime
+
+
+if tuple(Regimes.model_fields) != get_args(RegimeKey):  # one list of regime types
+    raise ImportError(f"Regimes declares {tuple(Regimes.model_fields)}, not the regime types {get_args(RegimeKey)}")
 
 
 SystemOverride = create_model(  # every system variable optional, for snapshots
@@ -415,6 +438,10 @@ class Scenario(Frozen):
     government: Government
     system: SystemState
     holdings: tuple[Holding, ...] = Field(default_factory=tuple, description="Named holdings a government may nationalize (M14).")
+    regimes: Optional[Regimes] = Field(
+        default=None,
+        description="Whom each regime type governs with and the policy it starts from: needed when a mechanism or event changes governments.",
+    )
     relations: tuple[Relation, ...] = Field(default_factory=tuple)
     mechanism_modules: Optional[tuple[str, ...]] = Field(
         default=None,

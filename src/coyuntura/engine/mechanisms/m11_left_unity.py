@@ -87,8 +87,8 @@ EQUATIONS = (
     "unity_threshold) + "
     "assembly_mobilization_coef × mean_labor(mobilization) + assembly_radicalism_coef × "
     "mean_labor(max(radicalism, 0)) − assembly_hegemony_coef × mystification_urban − assembly_resistance × "
-    "[nationalist military government] + include_mnr_unionists × mnr_unionist_base_coef × "
-    "organization[mnr_unionists])), only where left_unity ≥ unity_threshold under a nationalist-military or "
+    "[nationalist military government] + include_party_unionists × party_unionist_base_coef × "
+    "organization[party_unionists])), only where left_unity ≥ unity_threshold under a nationalist-military or "
     "elected civilian government with no Assembly   (assembly_resistance: M16)",
     "popular_power ×= 1 − power_decay every month (M5 sets it to 1 when the masses defeat a coup);  the "
     "Assembly needs popular_power ≥ assembly_power_threshold",
@@ -108,7 +108,7 @@ class Params(MechanismParams):
         "Left parties a nationalist military government co-opts: their mean support for it holds back the Left's unity.", kinds=("party",)
     )
     labor: tuple[ActorRef, ...] = role("Labor actors whose mean mobilization and radicalism drive a Popular Assembly.", kinds=("labor",))
-    mnr_unionists: ActorRef = actor_role(
+    party_unionists: ActorRef = actor_role(
         "Unionists still loyal to the old governing party: their organization adds to an Assembly that includes them.", kinds=("labor",)
     )
     adjustment_speed: Unit
@@ -126,8 +126,8 @@ class Params(MechanismParams):
     assembly_mobilization_coef: NonNegative
     assembly_radicalism_coef: NonNegative
     assembly_hegemony_coef: NonNegative
-    include_mnr_unionists: Unit
-    mnr_unionist_base_coef: NonNegative
+    include_party_unionists: Unit
+    party_unionist_base_coef: NonNegative
     assembly_polarization: Unit
     assembly_organization_gain: Unit
     power_decay: Unit
@@ -170,7 +170,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         labor_radicalism += np.maximum(state.radicalism[actor], 0.0) / len(p.labor)
     # The president's resistance to the Assembly is the army's institutional interest (M16), where the scenario has it.
     resistance = month.params("military_institution").assembly_resistance if month.active("military_institution") else 0.0
-    mnr_base = p.include_mnr_unionists * p.mnr_unionist_base_coef * state.organization[p.mnr_unionists]
+    party_base = p.include_party_unionists * p.party_unionist_base_coef * state.organization[p.party_unionists]
     rate = log_linear_rate(
         p.assembly_intercept,
         (p.assembly_unity_coef, state.left_unity - p.unity_threshold),
@@ -178,7 +178,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         (p.assembly_radicalism_coef, labor_radicalism),
         (-p.assembly_hegemony_coef, state.mystification_urban),
         (-resistance, nationalist_military.astype(float)),
-        (1.0, mnr_base),
+        (1.0, party_base),
     )
     state.popular_power *= 1.0 - p.power_decay
     shown_power = state.popular_power >= p.assembly_power_threshold

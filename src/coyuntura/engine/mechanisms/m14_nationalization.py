@@ -92,7 +92,7 @@ EQUATIONS = (
 
 class Params(MechanismParams):
     beneficiaries: tuple[ActorRef, ...] = role("Actors whose mean mobilization pushes nationalizations and who gain support from them.")
-    united_states: ActorRef = actor_role("The foreign power whose hostility a nationalization of its holdings raises and that receives concessions.", kinds=("foreign",))
+    foreign_patron: ActorRef = actor_role("The foreign power whose hostility a nationalization of its holdings raises and that receives concessions.", kinds=("foreign",))
     nationalization_intercept: Coefficient
     policy_coef: NonNegative
     room_coef: NonNegative
@@ -177,4 +177,4 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     for h in range(len(model.holding_ids)):
         if model.holding_from_concessions[h]:
             state.holdings[h] |= concede
-    month.log.record(month.index, concede, EventType.FOREIGN_CONCESSION, month.mechanism_code(NAME), actor_mask([p.united_states]))
+    month.log.record(month.index, concede, EventType.FOREIGN_CONCESSION, month.mechanism_code(NAME), actor_mask([p.foreign_patron]))

@@ -38,7 +38,7 @@ TITLE = "Polarization and the two end points"
 COVERS = ("M17",)
 STAGE = 190
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
-REQUIRES = ("coup", "arms", "military_institution", "regime_exit")
+REQUIRES = ("coup", "arms", "military_institution")
 """Mechanisms it cannot run without: it reads their parameters or hands them its results."""
 SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L151-162", "Torres: National Capitalism, L430-443", "The Miners, L263-273")

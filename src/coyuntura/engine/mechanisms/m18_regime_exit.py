@@ -16,7 +16,7 @@ may hand power to civilians and call elections when pressure from below is high,
 the government has lost legitimacy and recent coups have split the corps: the
 institution's interest in its own unity outweighs ruling. Every change of
 government, whatever its cause, installs the coalition and the anchor policy the
-scenario declares for the new type (``coalition_<type>``, ``policy_<type>``).
+scenario declares for the new type (its ``regimes`` block: coyuntura.engine.government.install).
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from ...scenario.quantities import Coefficient, NonNegative, Signed, Unit
-from ...scenario.refs import ActorRef
+from ...scenario.quantities import Coefficient, NonNegative, Unit
 from ..events import EventType, Outcome
 from ..forces import government_legitimacy, threat_from_below
 from ..formal import hazard_probability, log_linear_rate, logistic
@@ -65,25 +64,13 @@ EQUATIONS = (
     "P(handover) = 1 − exp(−exp(handover_intercept + handover_pressure_coef × threat_from_below + "
     "handover_legitimacy_coef × (1 − legitimacy) + handover_split_coef × coup_memory)), under a military "
     "government: an elected civilian government takes office",
-    "any new government of type T: policy ← policy_T (unless its founders bring theirs), coalition ← "
-    "coalition_T, for T in civilian_nationalist, right_military, nationalist_military, workers_government, "
-    "civilian_elected: policy_civilian_nationalist, policy_right_military, policy_nationalist_military, "
-    "policy_workers_government, policy_civilian_elected",
+    "any new government of type T: policy ← regimes.T.policy (unless its founders bring theirs), coalition ← "
+    "regimes.T.coalition (the scenario's regimes block)",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):
-    coalition_civilian_nationalist: tuple[ActorRef, ...]
-    coalition_right_military: tuple[ActorRef, ...]
-    coalition_nationalist_military: tuple[ActorRef, ...]
-    coalition_workers_government: tuple[ActorRef, ...]
-    coalition_civilian_elected: tuple[ActorRef, ...]
-    policy_civilian_nationalist: Signed
-    policy_right_military: Signed
-    policy_nationalist_military: Signed
-    policy_workers_government: Signed
-    policy_civilian_elected: Signed
     leader_death_rate: Unit
     succession_intercept: Coefficient
     succession_pressure_coef: NonNegative

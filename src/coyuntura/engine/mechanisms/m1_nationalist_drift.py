@@ -26,6 +26,7 @@ from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..forces import army_faction_force
 from ..formal import relax
+from ..government import REGIMES
 from ..state import RegimeType, State
 from .base import PETRAS_1971, MechanismParams, Month, actor_role, role
 
@@ -34,7 +35,7 @@ TITLE = "Drift of revolutionary nationalism to the Right"
 COVERS = ("M1",)
 STAGE = 50
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
-REQUIRES = ("coup", "regime_exit")
+REQUIRES = ("coup",)
 """Mechanisms it cannot run without: it reads their parameters or hands them its results."""
 SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L11-17", "Introduction, L107-117", "Torres: National Capitalism, L420-430")
@@ -60,8 +61,8 @@ EQUATIONS = (
     "+ squeeze_coef × squeeze + army_coef × army_force(right_faction)), under a revolutionary-nationalist "
     "government",
     "policy += Δpolicy;  progressive_room −= room_use × max(−Δpolicy, 0);  policy ≤ progressive_room",
-    "right military government: policy ← relax(policy, policy_right_military (regime_exit), anchor_speed)",
-    "workers' government: policy ← relax(policy, policy_workers_government (regime_exit), anchor_speed)",
+    "right military government: policy ← relax(policy, regimes.right_military.policy, anchor_speed)",
+    "workers' government: policy ← relax(policy, regimes.workers_government.policy, anchor_speed)",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
@@ -99,6 +100,6 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
 
     right = state.regime == RegimeType.RIGHT_MILITARY
     workers = state.regime == RegimeType.WORKERS_GOVERNMENT
-    anchors = month.params("regime_exit")
+    anchors = month.params(REGIMES)
     state.policy[:] = np.where(right, relax(state.policy, anchors.policy_right_military, p.anchor_speed), state.policy)
     state.policy[:] = np.where(workers, relax(state.policy, anchors.policy_workers_government, p.anchor_speed), state.policy)

@@ -58,24 +58,24 @@ EQUATIONS = (
     "us_hostility ← relax(us_hostility, logistic(hostility_intercept + hostility_policy_coef × policy + "
     "expropriation_coef × expropriated), hostility_speed);  expropriated = share of the US-owned holdings in "
     "the state's hands (M14)",
-    "cooperation = 1 − us_hostility;  support[united_states] = cooperation",
+    "cooperation = 1 − us_hostility;  support[foreign_patron] = cooperation",
     "army_capacity += army_aid_rate × cooperation × (1 − army_capacity)",
     "dependence += aid_dependence_rate × cooperation × (1 − dependence)",
     "P(austerity package) = 1 − exp(−exp(austerity_intercept + austerity_dependence_coef × dependence + "
     "austerity_squeeze_coef × squeeze)), except under a workers' government",
     "austerity package: policy −= austerity_policy_shift;  hardship += austerity_hardship;  progressive_room "
     "−= austerity_room_cost",
-    "left_lean = max(policy, 0) (0 under a workers' government);  support[soviet_bloc] = left_lean",
-    "squeeze −= soviet_aid_relief × organization[soviet_bloc] × left_lean × us_hostility",
+    "left_lean = max(policy, 0) (0 under a workers' government);  support[rival_patron] = left_lean",
+    "squeeze −= soviet_aid_relief × organization[rival_patron] × left_lean × us_hostility",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):
-    united_states: ActorRef = actor_role("The foreign power whose hostility and leverage (aid, conditions, austerity) the mechanism tracks.", kinds=("foreign",))
-    soviet_bloc: ActorRef = actor_role("The rival foreign power whose aid to a left-leaning government eases the squeeze.", kinds=("foreign",))
+    foreign_patron: ActorRef = actor_role("The foreign power whose hostility and leverage (aid, conditions, austerity) the mechanism tracks.", kinds=("foreign",))
+    rival_patron: ActorRef = actor_role("The rival foreign power whose aid to a left-leaning government eases the squeeze.", kinds=("foreign",))
 
-    OPPOSING_ROLES = (("united_states", "soviet_bloc"),)
+    OPPOSING_ROLES = (("foreign_patron", "rival_patron"),)
     hostility_intercept: Coefficient
     hostility_policy_coef: NonNegative
     expropriation_coef: NonNegative
@@ -98,7 +98,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     cooperation = 1.0 - state.us_hostility
     state.army_capacity += p.army_aid_rate * cooperation * (1.0 - state.army_capacity)
     state.dependence += p.aid_dependence_rate * cooperation * (1.0 - state.dependence)
-    state.support[p.united_states] = cooperation
+    state.support[p.foreign_patron] = cooperation
 
     not_workers = state.regime != RegimeType.WORKERS_GOVERNMENT
     rate = log_linear_rate(
@@ -111,10 +111,10 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     state.hardship += package * p.austerity_hardship
     state.progressive_room -= package * p.austerity_room_cost
     month.scratch["austerity"] = package  # a trigger of strikes this month (M6)
-    month.log.record(month.index, package, EventType.AUSTERITY_PACKAGE, month.mechanism_code(NAME), actor_mask([p.united_states]))
+    month.log.record(month.index, package, EventType.AUSTERITY_PACKAGE, month.mechanism_code(NAME), actor_mask([p.foreign_patron]))
 
     # Eastern-bloc aid props up a left-leaning government the US turns against.
     left_lean = np.maximum(state.policy, 0.0) * not_workers
-    soviet = p.soviet_bloc
+    soviet = p.rival_patron
     state.support[soviet] = left_lean
     state.squeeze -= p.soviet_aid_relief * state.organization[soviet] * left_lean * state.us_hostility

@@ -49,7 +49,7 @@ from ...scenario.refs import ActorRef
 from ..events import EventType, Outcome, actor_mask
 from ..forces import army_faction_force, backing, government_legitimacy, threat_from_below
 from ..formal import contest_success_probability, hazard_probability, log_linear_rate, logistic
-from ..government import install
+from ..government import REGIMES, install
 from ..state import MILITARY_REGIMES, RegimeType, State
 from . import m6_mass_mobilization as m6
 from . import m7_failed_coup as m7
@@ -65,7 +65,7 @@ TITLE = "Coups and the contest of force"
 COVERS = ("M5",)
 STAGE = 140
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
-REQUIRES = ("mass_mobilization", "arms", "military_institution", "regime_exit")
+REQUIRES = ("mass_mobilization", "arms", "military_institution")
 """Mechanisms it cannot run without: it reads their parameters or hands them its results."""
 SOURCE_TITLE = PETRAS_1971
 SOURCE = (
@@ -126,7 +126,7 @@ EQUATIONS = (
     "regional_army_share × army_force(right_faction)) × (1 + backing_multiplier × backing))",
     "loyal = army_force(loyal_faction) × logistic(loyal_intercept + loyal_legitimacy_coef × legitimacy)",
     "threatened_a = max(policy − plotters' policy, 0) × max(radicalism_a, 0) × (1 + defence_memory_coef × "
-    "repression_memory), the plotters' policy being regime_exit's policy_right_military (right and regional "
+    "repression_memory), the plotters' policy being regimes.right_military.policy (right and regional "
     "plots) or installation_policy (nationalist plots)",
     "popular defence: the M6 cascade without grievance, with trigger_a = organization_a × (defence_intercept + "
     "defence_stake_coef × threatened_a + defence_support_coef × (support_a − 0.5) + defence_coalition_coef × "
@@ -324,7 +324,7 @@ def _contest(
     attack = np.where(nationalist_plot, swing_force * (1.0 + p.backing_multiplier * state.nationalist_pressure), attack)
 
     loyal = army_faction_force(state, p.loyal_faction, p.army_force_scale) * logistic(p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy)
-    right_policy = month.params("regime_exit").policy_right_military
+    right_policy = month.params(REGIMES).policy_right_military
     plotters_policy = np.where(nationalist_plot, p.installation_policy, right_policy)
     mobilized = popular_defence(state, month, p, plotters_policy)
     popular = m12.mobilized_force(state, month, mobilized)

@@ -61,7 +61,7 @@ SUMMARY = (
 FORMS = ("relaxation",)
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
-    "radicalism[peasantry] ← relax(radicalism[peasantry], radicalism[miners], left_outreach × left_unity)",
+    "radicalism[peasantry] ← relax(radicalism[peasantry], radicalism[vanguard_workers], left_outreach × left_unity)",
     "hold = clientelism × (1 − left_outreach × max(radicalism[peasantry], 0));  support[peasantry] ← "
     "relax(support[peasantry], hold, adjustment_speed)",
     "organization[peasantry] ← min(organization[peasantry], organization_ceiling)",
@@ -69,7 +69,7 @@ EQUATIONS = (
     "military government, differentiation_rate otherwise",
     "organization[agrarian_bourgeoisie] ← relax(organization[agrarian_bourgeoisie], "
     "min(bourgeoisie_base_organization + middle_peasant_pull × differentiation, 1), adjustment_speed)",
-    "radicalism_c ← relax(radicalism_c, radicalism[miners], miner_influence_on_left_peasants), for every left"
+    "radicalism_c ← relax(radicalism_c, radicalism[vanguard_workers], vanguard_influence_on_left_peasants), for every left"
     " peasant current c",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
@@ -78,10 +78,10 @@ EQUATIONS = (
 class Params(MechanismParams):
     peasantry: ActorRef = actor_role("The clientelist peasantry, whose support is held and whose organization stays capped.", kinds=("peasantry",))
     agrarian_bourgeoisie: ActorRef = actor_role("The agrarian bourgeoisie that organizes middle peasants as the countryside differentiates.", kinds=("capital",))
-    miners: ActorRef = actor_role("The actor whose position left peasant currents (and, with outreach, the peasantry) follow.")
+    vanguard_workers: ActorRef = actor_role("The actor whose position left peasant currents (and, with outreach, the peasantry) follow.")
     left_peasant_currents: tuple[ActorRef, ...] = role("Left peasant currents that follow the miners' position.", kinds=("peasantry",), min_actors=0)
 
-    OPPOSING_ROLES = (("peasantry", "agrarian_bourgeoisie", "miners", "left_peasant_currents"),)
+    OPPOSING_ROLES = (("peasantry", "agrarian_bourgeoisie", "vanguard_workers", "left_peasant_currents"),)
     clientelism: Unit
     organization_ceiling: Unit
     adjustment_speed: Unit
@@ -89,7 +89,7 @@ class Params(MechanismParams):
     right_differentiation_rate: NonNegative
     bourgeoisie_base_organization: Unit
     middle_peasant_pull: NonNegative
-    miner_influence_on_left_peasants: Unit
+    vanguard_influence_on_left_peasants: Unit
     left_outreach: Unit
 
 
@@ -97,7 +97,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     peasants = p.peasantry
     # The Left winning peasants before taking power: organizing pulls them toward the miners' position
     # and loosens the clientelist hold (the source's Left thinks this hard or impossible: outreach 0).
-    state.radicalism[peasants] = relax(state.radicalism[peasants], state.radicalism[p.miners], p.left_outreach * state.left_unity)
+    state.radicalism[peasants] = relax(state.radicalism[peasants], state.radicalism[p.vanguard_workers], p.left_outreach * state.left_unity)
     hold = p.clientelism * (1.0 - p.left_outreach * np.maximum(state.radicalism[peasants], 0.0))
     state.support[peasants] = relax(state.support[peasants], hold, p.adjustment_speed)
     np.minimum(state.organization[peasants], p.organization_ceiling, out=state.organization[peasants])
@@ -107,4 +107,4 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     bourgeoisie_target = np.minimum(p.bourgeoisie_base_organization + p.middle_peasant_pull * state.differentiation, 1.0)
     state.organization[p.agrarian_bourgeoisie] = relax(state.organization[p.agrarian_bourgeoisie], bourgeoisie_target, p.adjustment_speed)
     for current in p.left_peasant_currents:
-        state.radicalism[current] = relax(state.radicalism[current], state.radicalism[p.miners], p.miner_influence_on_left_peasants)
+        state.radicalism[current] = relax(state.radicalism[current], state.radicalism[p.vanguard_workers], p.vanguard_influence_on_left_peasants)

@@ -1,0 +1,73 @@
+"""The scenario's regimes block: whom each regime type governs with and the policy it starts from."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coyuntura.engine.model import compile_scenario
+from coyuntura.engine.parameters import ParameterError
+from coyuntura.engine.simulate import simulate
+from coyuntura.scenario.errors import ScenarioError
+from coyuntura.scenario.loader import bundled_scenarios, load_scenario, parse_scenario
+
+pytestmark = pytest.mark.unit
+
+TOY = Path(__file__).resolve().parent / "data" / "toy.yaml"
+
+
+def _without_regimes(text: str) -> str:
+    """The scenario's text with its regimes block cut out."""
+    return re.sub(r"\nregimes:\n(?:  .*\n|\n)*?(?=\S)", "\n", text, count=1)
+
+
+def test_a_scenario_whose_mechanisms_change_governments_must_declare_its_regimes() -> None:
+    text = _without_regimes(TOY.read_text(encoding="utf-8"))
+    assert "\nregimes:" not in text
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "toy.yaml")
+    assert (
+        "toy.yaml at regimes: required, as the mechanism 'coup', the mechanism 'regime_exit', the mechanism 'polarization' and a "
+        "scheduled ruler's death can change the government: declare, for each regime type, the coalition a new government of that "
+        "type governs with and the policy it starts from"
+    ) in str(caught.value)
+
+
+def test_a_scenario_that_never_changes_governments_needs_no_regimes() -> None:
+    countryside = load_scenario(Path(__file__).resolve().parents[1] / "docs" / "examples" / "countryside-1971.yaml")
+    assert countryside.regimes is None
+    assert "government_change" not in compile_scenario(countryside).event_kinds
+
+
+def test_a_new_government_installs_the_coalition_and_policy_its_type_declares() -> None:
+    scenario = load_scenario("chile-1970")
+    model = compile_scenario(scenario)
+    declared = scenario.regimes
+    assert declared is not None
+    compiled = model.params["regimes"]
+    assert compiled.policy_right_military == declared.right_military.policy.value == -0.6
+    assert [model.actor_ids[i] for i in compiled.coalition_civilian_elected] == list(declared.civilian_elected.coalition)
+
+
+def test_a_regime_s_policy_may_vary_per_run_and_moves_what_follows_a_coup() -> None:
+    model = compile_scenario(load_scenario(TOY))
+    n = 400
+    until = model.scenario.calendar.start + 24
+    low = simulate(model, n, seed=3, until=until, keep_state=True, parameters={"regimes.right_military.policy": np.full(n, -0.9)})
+    high = simulate(model, n, seed=3, until=until, keep_state=True, parameters={"regimes.right_military.policy": np.full(n, 0.0)})
+    assert low.final_state is not None and high.final_state is not None
+    right = (low.final_state.regime == 1) & (high.final_state.regime == 1)  # same runs, same coups: under the right in both
+    assert right.sum() > 10
+    assert low.final_state.policy[right].mean() < high.final_state.policy[right].mean()
+    with pytest.raises(ParameterError, match="regimes.junta.policy cannot vary per run"):
+        simulate(model, 4, seed=0, until=until, parameters={"regimes.junta.policy": np.zeros(4)})
+
+
+def test_the_bundled_scenarios_declare_every_regime_type() -> None:
+    for path in bundled_scenarios().values():
+        scenario = load_scenario(path)
+        assert scenario.regimes is not None, path.name
+        assert all(getattr(scenario.regimes, key).coalition for key in type(scenario.regimes).model_fields), path.name
