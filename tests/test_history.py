@@ -509,3 +509,28 @@ def test_filter_replicates_are_the_independent_filters():
         p, se = histories.cell_probability(cell)
         assert np.mean(replicates.probabilities[k]) == pytest.approx(p)
         assert replicates.cell_se(cell) == pytest.approx(se)  # jackknife of a mean = SD / sqrt(K)
+
+
+@pytest.mark.unit
+def test_runs_that_do_not_divide_among_the_filters_are_announced():
+    from coyuntura.history.forecast import runs_used, uneven_runs_notice
+
+    assert runs_used(500, 8) == 496 and runs_used(496, 8) == 496
+    assert uneven_runs_notice(496, 8) is None and uneven_runs_notice(7, 1) is None
+    assert uneven_runs_notice(500, 8) == (
+        "note: using 496 of the 500 runs asked for: they are shared evenly among 8 independent filters (--replications) "
+        "of 62 runs each; give a multiple of 8 to use them all"
+    )
+
+
+@pytest.mark.integration
+def test_forecast_cli_says_when_it_uses_fewer_runs_than_asked():
+    args = ["forecast", "bolivia-1952", "--as-of", "1958-01", "--horizon", "3", "--replications", "3", "--scenario-values", "--json"]
+    uneven = runner.invoke(app, [*args, "--runs", "20"])
+    assert uneven.exit_code == 0, uneven.output
+    assert "note: using 18 of the 20 runs asked for" in uneven.stderr and "6 runs each" in uneven.stderr
+    assert json.loads(uneven.stdout)["runs"] == 18  # the notice is on standard error: the JSON stays whole
+    even = runner.invoke(app, [*args, "--runs", "18"])
+    assert even.exit_code == 0 and "note:" not in even.stderr
+    # The same numbers as the 18 runs the 20 asked for came to: nothing but the notice changed.
+    assert json.loads(even.stdout)["table"] == json.loads(uneven.stdout)["table"]

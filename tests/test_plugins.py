@@ -296,3 +296,19 @@ def test_a_mechanism_that_fails_is_named_with_its_file_and_month(tmp_path: Path)
         trial_run(model)
     assert isinstance(caught.value.__cause__, AttributeError)
     trial_run(compile_scenario(load_scenario(COUNTRYSIDE)))  # the example itself runs its trial months
+
+
+@pytest.mark.integration
+def test_check_runs_the_mechanisms_and_names_one_that_fails(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from coyuntura.cli import app
+
+    broken = PLUGIN.read_text(encoding="utf-8").replace("EventType.MASS_MOBILIZATION", "EventType.SOLDIERS_COMMITTEE")
+    (tmp_path / "land_seizures.py").write_text(broken, encoding="utf-8")
+    path = tmp_path / "countryside.yaml"
+    path.write_text(COUNTRYSIDE.read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "error: mechanism 'land_seizures'" in result.output and "AttributeError: SOLDIERS_COMMITTEE" in result.output
+    assert CliRunner().invoke(app, ["check", str(COUNTRYSIDE)]).exit_code == 0

@@ -331,7 +331,7 @@ def forecast_command(
     if out is not None:
         require("charts", "matplotlib")  # before any work: the report's chart
     from ..history.calibration import bundled_posterior
-    from ..history.forecast import check_window, forecast, write_forecast_report
+    from ..history.forecast import check_window, forecast, uneven_runs_notice, write_forecast_report
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 1, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
@@ -342,6 +342,9 @@ def forecast_command(
         until = check_window(loaded, vantage, horizon)
     if scenario_values and posterior is not None:
         _usage("give either --posterior or --scenario-values, not both", as_json)
+    notice = uneven_runs_notice(runs, replications)
+    if notice is not None:  # on standard error, so that --json output stays one JSON document
+        _stderr().print(Text(notice, style="yellow"), soft_wrap=True)
     shipped, why_not = None, ""
     if posterior is None and not scenario_values:
         with _bad_input(as_json):
@@ -402,6 +405,7 @@ def backtest_command(
     from ..history.backtest import backtest
     from ..history.calibration import CalibrationSettings, free_parameters, generations_table
     from ..history.charts import reliability_chart
+    from ..history.forecast import uneven_runs_notice
 
     _within_limits(
         as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS), ("--population", population, 2, MAX_POINTS),
@@ -418,6 +422,9 @@ def backtest_command(
         free_parameters(loaded, settings.parameters)
     folder = out if out is not None else Path("reports") / loaded.id / "backtest"
     console = _stderr()
+    notice = uneven_runs_notice(runs, replications)
+    if notice is not None:  # on standard error, so that --json output stays one JSON document
+        console.print(Text(notice, style="yellow"), soft_wrap=True)
 
     def stage(origin: str, what: str) -> None:
         if not as_json:

@@ -237,12 +237,16 @@ def check_command(
 ) -> None:
     """Validate a scenario file and summarize it; problems are reported with file and line, and warnings (what a
     valid file will not do as written: a value the engine caps or overwrites, an event that never fires, a change
-    a snapshot overrides) after the summary, without failing."""
+    a snapshot overrides) after the summary, without failing. A few runs of two months from the start and from each
+    snapshot then show that every mechanism runs (a mechanism file's mistake is named here, not in the first real run)."""
+    from ..engine.model import compile_scenario
+    from ..engine.simulate import trial_run
     from ..scenario.loader import load_with_warnings, resolve_scenario
 
     with _bad_input(as_json):
         scenario, warnings = load_with_warnings(file)
         where = str(resolve_scenario(file))
+        trial_run(compile_scenario(scenario))
     summary = _summary(scenario, file)
     summary["warnings"] = [{"path": w.path, "line": w.line, "message": w.message} for w in warnings]
     if as_json:
@@ -281,7 +285,7 @@ def sources_command(
     as_json: bool = typer.Option(False, "--json", help="Print everything as JSON only."),
 ) -> None:
     """Where every number and mechanism comes from, and which checklist items are covered."""
-    from ..report.sources import CHECKLIST, sources
+    from ..report.sources import sources
 
     with _bad_input(as_json):
         loaded = load_scenario(scenario)
@@ -311,16 +315,19 @@ def sources_command(
     console.print(actors)
 
     coverage = report.coverage
-    covered = sum(1 for item in CHECKLIST if item in coverage.covered)
-    console.print(Text(f"Checklist coverage: {covered}/{len(CHECKLIST)} items (A1-A17, M1-M17)", style="bold"))
-    if coverage.missing:
-        missing = Text("Not covered: ", style="bold red")
-        for index, item in enumerate(coverage.missing):
-            reason = coverage.not_represented.get(item)
-            missing.append(("" if index == 0 else ", ") + item + (f" ({reason})" if reason else ""))
-        console.print(missing)
+    if not coverage.declared:
+        console.print(Text("Checklist coverage: no checklist is declared for this scenario's analysis.", style="bold"))
     else:
-        console.print(Text("Every checklist item is covered.", style="green"))
+        covered = sum(1 for item in coverage.checklist if item in coverage.covered)
+        console.print(Text(f"Checklist coverage: {covered}/{len(coverage.checklist)} items (A1-A17, M1-M17)", style="bold"))
+        if coverage.missing:
+            missing = Text("Not covered: ", style="bold red")
+            for index, item in enumerate(coverage.missing):
+                reason = coverage.not_represented.get(item)
+                missing.append(("" if index == 0 else ", ") + item + (f" ({reason})" if reason else ""))
+            console.print(missing)
+        else:
+            console.print(Text("Every checklist item is covered.", style="green"))
 
     numbers = RichTable(title=f"Quantities ({len(report.quantities)})", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     numbers.add_column("path", overflow="fold")

@@ -22,7 +22,7 @@ from ..scenario.calendar import format_month, parse_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
 from .calibration import DATABASE, CalibrationSettings, Posterior, calibrate
-from .forecast import DEFAULT_FORECAST_REPLICATIONS
+from .forecast import DEFAULT_FORECAST_REPLICATIONS, runs_used
 from .observations import cells_before, cells_within, record_end, require_observations, timeline_cells
 from .particles import DEFAULT_MISMATCH, Simulator, simulate_histories
 from .scores import MODEL, CellForecast, Replicates, cell_forecasts, cell_table, filter_replicates, join_replicates, totals, totals_table
@@ -93,7 +93,7 @@ def backtest(
         raise ValueError("--runs and --draws must be at least 1")
     if replications < 2 or runs < replications:
         raise ValueError(f"--replications must be at least 2 and at most --runs ({runs}), got {replications}")
-    runs -= runs % replications
+    runs = runs_used(runs, replications)  # uneven_runs_notice says so
     months = sorted({parse_month(origin) for origin in origins})
     if not months:
         raise ValueError("give at least one origin month")

@@ -90,6 +90,22 @@ class Forecast:
         }
 
 
+def runs_used(runs: int, replications: int) -> int:
+    """The runs a forecast simulates: ``runs`` shared evenly among ``replications`` filters, any remainder dropped."""
+    return runs - runs % replications
+
+
+def uneven_runs_notice(runs: int, replications: int) -> str | None:
+    """One line saying how many runs a forecast uses when ``runs`` does not divide evenly among the filters; else None."""
+    used = runs_used(runs, replications)
+    if used == runs:
+        return None
+    return (
+        f"note: using {used:,} of the {runs:,} runs asked for: they are shared evenly among {replications} independent filters "
+        f"(--replications) of {used // replications:,} runs each; give a multiple of {replications} to use them all"
+    )
+
+
 def check_window(scenario: Scenario, vantage: int, horizon: int) -> int:
     """The forecast's last month; raise a clear error if the window leaves the scenario's calendar."""
     if horizon < 1:
@@ -145,7 +161,7 @@ def forecast(
         raise ValueError(f"--replications must be at least 1, got {replications}")
     if runs < replications:
         raise ValueError(f"--runs ({runs}) must be at least --replications ({replications}): each filter needs runs")
-    runs -= runs % replications
+    runs = runs_used(runs, replications)  # uneven_runs_notice says so
     if per_run is not None:
         per_run = {path: np.asarray(values)[:runs] for path, values in per_run.items()}
     condition = cells_before(timeline_cells(scenario, vantage, period), vantage)

@@ -9,6 +9,12 @@
 - every actor with its checklist items (``A1`` .. ``A17``);
 - the coverage of the checklist: which of A1..A17 and M1..M17 are covered, by
   whom, and which are not (with the scenario's ``not_represented`` reasons).
+
+The checklist belongs to the analysis the built-in mechanisms were written from
+(Petras 1971, :data:`CHECKLIST_ANALYSIS`): coverage is counted only for a scenario
+of that analysis (:func:`declares_checklist`, the test :func:`cited_passages`
+applies to a mechanism's passages). A scenario of another analysis declares no
+checklist: its coverage is empty, and reports say so.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..engine.mechanisms.base import PETRAS_1971
 from ..scenario.checks import quantities
 from ..scenario.plugins import cited_passages
 from ..scenario.schema import Scenario
@@ -26,6 +33,15 @@ ACTOR_ITEMS: tuple[str, ...] = tuple(f"A{i}" for i in range(1, 18))
 MECHANISM_ITEMS: tuple[str, ...] = tuple(f"M{i}" for i in range(1, 18))
 """The DESIGN checklist's mechanisms."""
 CHECKLIST: tuple[str, ...] = ACTOR_ITEMS + MECHANISM_ITEMS
+"""The DESIGN checklist of :data:`CHECKLIST_ANALYSIS`."""
+CHECKLIST_ANALYSIS = PETRAS_1971
+"""The title of the analysis the checklist belongs to (the built-in mechanisms' ``SOURCE_TITLE``)."""
+
+
+def declares_checklist(source_title: str) -> bool:
+    """Whether a scenario whose ``source_document.title`` is ``source_title`` has the DESIGN checklist: only a
+    scenario of the analysis it belongs to, as :func:`cited_passages` cites a mechanism's passages only for one."""
+    return source_title == CHECKLIST_ANALYSIS
 
 
 @dataclass(frozen=True)
@@ -68,15 +84,23 @@ class ActorSource:
 
 @dataclass(frozen=True)
 class Coverage:
-    """Which checklist items are covered, by whom, and which are not."""
+    """Which checklist items are covered, by whom, and which are not; all empty for a scenario whose analysis
+    declares no checklist (``checklist`` empty)."""
 
     covered: dict[str, tuple[str, ...]]  # item -> actor ids / mechanism names covering it
     missing: tuple[str, ...]
     not_represented: dict[str, str]  # item -> the scenario's reason
+    checklist: tuple[str, ...] = CHECKLIST  # the items of the scenario's analysis's checklist; () when it declares none
+
+    @property
+    def declared(self) -> bool:
+        """Whether the scenario's analysis has a checklist to cover."""
+        return bool(self.checklist)
 
     @property
     def complete(self) -> bool:
-        return not self.missing
+        """Every item of a declared checklist covered (never for a scenario with no checklist)."""
+        return self.declared and not self.missing
 
 
 @dataclass(frozen=True)
@@ -93,7 +117,8 @@ class Sources:
         """JSON-able form."""
         data = asdict(self)
         data["coverage"]["complete"] = self.coverage.complete
-        data["coverage"]["checklist"] = list(CHECKLIST)
+        data["coverage"]["declared"] = self.coverage.declared
+        data["coverage"]["checklist"] = list(self.coverage.checklist)
         return data
 
 
@@ -136,16 +161,22 @@ def sources(scenario: Scenario) -> Sources:
         ActorSource(actor.id, actor.name, actor.kind, tuple(actor.checklist), _provenance_line(actor.provenance))
         for actor in scenario.actors
     )
-    covered: dict[str, list[str]] = {}
-    for actor in actors:
-        for item in actor.checklist:
-            covered.setdefault(item, []).append(actor.id)
-    for mechanism in mechanisms:
-        if mechanism.enabled:
-            for item in mechanism.covers:
-                covered.setdefault(item, []).append(mechanism.name)
-    ordered = {item: tuple(covered[item]) for item in CHECKLIST if item in covered}
-    ordered.update({item: tuple(who) for item, who in covered.items() if item not in ordered})
+    not_represented = {entry.item: entry.reason for entry in scenario.not_represented}
+    if not declares_checklist(scenario.source_document.title):
+        coverage = Coverage(covered={}, missing=(), not_represented=not_represented, checklist=())
+    else:
+        covered: dict[str, list[str]] = {}
+        for actor in actors:
+            for item in actor.checklist:
+                covered.setdefault(item, []).append(actor.id)
+        for mechanism in mechanisms:
+            if mechanism.enabled:
+                for item in mechanism.covers:
+                    covered.setdefault(item, []).append(mechanism.name)
+        ordered = {item: tuple(covered[item]) for item in CHECKLIST if item in covered}
+        ordered.update({item: tuple(who) for item, who in covered.items() if item not in ordered})
+        missing = tuple(item for item in CHECKLIST if item not in covered)
+        coverage = Coverage(covered=ordered, missing=missing, not_represented=not_represented, checklist=CHECKLIST)
     return Sources(
         scenario_id=scenario.id,
         title=scenario.title,
@@ -153,9 +184,5 @@ def sources(scenario: Scenario) -> Sources:
         quantities=tuple(rows),
         mechanisms=tuple(mechanisms),
         actors=actors,
-        coverage=Coverage(
-            covered=ordered,
-            missing=tuple(item for item in CHECKLIST if item not in covered),
-            not_represented={entry.item: entry.reason for entry in scenario.not_represented},
-        ),
+        coverage=coverage,
     )

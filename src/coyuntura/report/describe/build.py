@@ -56,6 +56,6 @@ def describe_scenario(scenario: Scenario, mechanisms: Sequence[ModuleType] | Non
         input_data_section(scenario),
         submodels_section(scenario, mechanisms),
         limits_section(scenario),
-        implementation_section(mechanisms),
+        implementation_section(scenario, mechanisms),
     )
     return Description(scenario.id, f"Model description (ODD+D): {plain(scenario.title)}", intro, sections, figures)

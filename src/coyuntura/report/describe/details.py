@@ -19,7 +19,9 @@ from .document import Block, Bullets, Equations, Grid, Paragraph, Section
 from .text import (
     code,
     from_rst,
+    implementation_modules_text,
     mechanism_label,
+    mechanism_module_text,
     number_text,
     paraphrase_items,
     plain,
@@ -166,9 +168,11 @@ def _submodel(number: str, scenario: Scenario, module: ModuleType) -> Section:
     elif params.note:
         blocks.append(Paragraph(f"How this scenario reads it: {plain(params.note)}"))
     forms = [FORMS[key].name + f" ({FORMS[key].reference})" for key in module.FORMS]
+    where = mechanism_module_text(scenario, module)
+    covers = f"; covers {', '.join(module.COVERS)}" if module.COVERS else ""
     blocks.append(
         Paragraph(
-            f"Module {code(module.__name__)}; covers {', '.join(module.COVERS)}; built from: {'; '.join(forms) or 'direct updates'}. "
+            f"{where[0].upper()}{where[1:]}{covers}; built from: {'; '.join(forms) or 'direct updates'}. "
             f"Reads {', '.join(code(v) for v in module.READS) or 'nothing'}; writes {', '.join(code(v) for v in module.WRITES) or 'nothing'}; "
             f"random draws {', '.join(code(s) for s in module.SLOTS) or 'none'}"
             + ("".join(f", {code(s)} per actor" for s in getattr(module, "ACTOR_SLOTS", ())))
@@ -232,7 +236,7 @@ def submodels_section(scenario: Scenario, mechanisms: Sequence[ModuleType]) -> S
 def limits_section(scenario: Scenario) -> Section:
     blocks: list[Block] = []
     coverage = scenario_sources(scenario).coverage
-    if any(actor.checklist for actor in scenario.actors):
+    if coverage.declared and any(actor.checklist for actor in scenario.actors):
         covered = [f"{item}: {', '.join(who)}" for item, who in coverage.covered.items()]
         blocks.append(Paragraph(f"Checklist items covered ({len(covered)}):"))
         blocks.append(Bullets(tuple(plain(c) for c in covered)))
@@ -246,15 +250,14 @@ def limits_section(scenario: Scenario) -> Section:
     return Section("8", "Coverage and what is not represented", tuple(blocks))
 
 
-def implementation_section(mechanisms: Sequence[ModuleType]) -> Section:
+def implementation_section(scenario: Scenario, mechanisms: Sequence[ModuleType]) -> Section:
     return Section(
         "9",
         "Implementation details",
         (
             Paragraph(
                 f"coyuntura {__version__} (Python; numpy arrays over runs, actor attributes stored actors x runs). The mechanisms "
-                "are the modules " + ", ".join(code(m.__name__.rsplit('.', 1)[-1]) for m in mechanisms) + " of "
-                "`coyuntura.engine.mechanisms`. Simulate with `coyuntura run SCENARIO`, tell one run with `coyuntura chronicle`, "
+                f"are {implementation_modules_text(scenario, mechanisms)}. Simulate with `coyuntura run SCENARIO`, tell one run with `coyuntura chronicle`, "
                 "check the provenance of every number with `coyuntura sources`, and regenerate this description with "
                 "`coyuntura describe SCENARIO --format md|html`."
             ),

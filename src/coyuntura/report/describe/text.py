@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+from pathlib import Path
 from types import ModuleType
 from typing import Iterable
 
@@ -11,6 +12,7 @@ from ...engine import state as engine_state
 from ...engine.events import EventType
 from ...engine.mechanisms.base import MechanismParams
 from ...engine.tables import REGIME_LABELS
+from ...scenario.plugins import BUILTIN_PACKAGE, LOCAL_MODULE_PREFIX
 from ...scenario.quantities import Quantity
 from ...scenario.refs import is_actor_reference
 from ...scenario.schema import Scenario
@@ -58,6 +60,55 @@ def mechanism_label(module: ModuleType) -> str:
 def mechanism_short(module: ModuleType) -> str:
     items = [item for item in module.COVERS if re.fullmatch(r"M\d+", item)]
     return " ".join(items + [code(module.NAME)])
+
+
+def own_mechanism_file(scenario: Scenario, module: ModuleType) -> str | None:
+    """The file a mechanism of the scenario's own was loaded from, as the scenario's ``mechanism_modules`` lists it
+    (relative to the scenario file); None for a mechanism of an installed package (coyuntura's own included)."""
+    files = dict(zip(scenario._mechanism_files, scenario.mechanism_modules or ()))  # absolute path -> the scenario's entry
+    registry = scenario.mechanism_registry()
+    name = getattr(module, "NAME", None)
+    # Where the registry loaded it from (a file's module is shared by every file of the same content, so its own
+    # __file__ may name another copy), else where the module says it is.
+    origin = registry.origin(name) if isinstance(name, str) and name in registry and registry.get(name) is module else ""
+    location = getattr(module, "__file__", None)
+    for path in (origin, str(Path(location).resolve()) if location else ""):
+        if path in files:
+            return files[path]
+    if location and getattr(module, "__name__", "").startswith(LOCAL_MODULE_PREFIX):
+        return Path(location).name
+    return None
+
+
+def mechanism_module_text(scenario: Scenario, module: ModuleType) -> str:
+    """Where a mechanism's code is: the scenario's own file, by the name the scenario gives it, or the installed module."""
+    own = own_mechanism_file(scenario, module)
+    return f"the scenario's own file {code(own)}" if own is not None else f"module {code(module.__name__)}"
+
+
+def implementation_modules_text(scenario: Scenario, mechanisms: Iterable[ModuleType]) -> str:
+    """The mechanisms' code, as one clause: the built-in modules (by short name) of the built-in package, the
+    scenario's own files (as it lists them) and any other installed plug-in's modules (by full name)."""
+    builtin, own, installed = [], [], []
+    for module in mechanisms:
+        file = own_mechanism_file(scenario, module)
+        if file is not None:
+            own.append(code(file))
+        elif module.__name__.startswith(BUILTIN_PACKAGE + "."):
+            builtin.append(code(module.__name__.rsplit(".", 1)[-1]))
+        else:
+            installed.append(code(module.__name__))
+    parts = []
+    if builtin:
+        parts.append(f"the module{'s' if len(builtin) > 1 else ''} {', '.join(builtin)} of {code(BUILTIN_PACKAGE)}")
+    if own:
+        many = len(own) > 1
+        parts.append(f"the scenario's own file{'s' if many else ''} {', '.join(own)} (as the scenario lists {'them' if many else 'it'}, relative to its file)")
+    if installed:
+        parts.append(f"the installed plug-in module{'s' if len(installed) > 1 else ''} {', '.join(installed)}")
+    if not parts:
+        return "none"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def paraphrase_items(module: ModuleType) -> tuple[str, ...]:
