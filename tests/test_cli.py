@@ -290,3 +290,14 @@ def test_run_refuses_to_overwrite_a_folder_that_is_not_a_report(tmp_path):
     assert_clean_failure(result, "not a coyuntura report")
     assert json.loads(result.stdout)["error"]
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_describe_chile_1970_cites_no_passage_of_the_bolivian_analysis(tmp_path):
+    """The second bundled scenario's model description cites its own notes, never the Bolivian source's sections."""
+    result = invoke("describe", "chile-1970", "--out", str(tmp_path / "chile.md"))
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "chile.md").read_text(encoding="utf-8")
+    bolivian = ("Introduction", "President Torres and the Miners", "Popular Assembly", "The Miners", "The Peasantry", "University and Church",
+                "The Role of the Military", "U.S. Imperialism", "The Guerrilla Movement", "Torres: National Capitalism")
+    assert not re.findall(rf"(?:{'|'.join(re.escape(title) for title in bolivian)}), L\d", text)
+    assert "The Crisis of 1972-1973, L70-71" in text  # its own mechanism cites the notes
