@@ -37,7 +37,7 @@ def camp_of(mask: int, model) -> str:
         return "right-wing army faction and its backers"
     if (mask >> coup.swing_faction) & 1:
         return "young nationalist officers"
-    if (mask >> coup.regional_plotter) & 1:
+    if (mask >> coup.regional_elite) & 1:
         return "regional bourgeoisie and middle peasants"
     return "other"
 

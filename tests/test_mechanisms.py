@@ -491,7 +491,7 @@ def test_m2_us_aid_builds_the_army_more_when_us_hostility_is_low(model):
     gain = state.army_capacity - 0.3
     assert gain[0] > gain[1] >= 0.0
     assert state.dependence[0] > state.dependence[1]
-    assert state.support[us.united_states, 0] > state.support[us.united_states, 1]
+    assert state.support[us.foreign_patron, 0] > state.support[us.foreign_patron, 1]
 
 
 def test_m2_us_hostility_rises_with_left_policy(model):
@@ -514,7 +514,7 @@ def test_m2_an_expropriated_us_holding_keeps_the_us_hostile(model):
     m2.apply(state, us, make_month(model, 2))
     assert us.expropriation_coef > 0
     assert state.us_hostility[1] > state.us_hostility[0]
-    assert state.support[us.united_states, 1] < state.support[us.united_states, 0]  # cooperation falls
+    assert state.support[us.foreign_patron, 1] < state.support[us.foreign_patron, 0]  # cooperation falls
 
 
 def test_m2_austerity_package_moves_policy_right_and_raises_hardship(model):
@@ -758,7 +758,7 @@ def test_m10_guerrilla_defeat_radicalizes_students_and_pushes_the_army_nationali
     before = state.copy()
     m10.apply(state, gf, month)
     assert state.radicalism[gf.students, 0] > state.radicalism[gf.students, 1] == before.radicalism[gf.students, 1]
-    assert state.radicalism[gf.radical_clergy, 0] > state.radicalism[gf.radical_clergy, 1]
+    assert state.radicalism[gf.religious_left, 0] > state.radicalism[gf.religious_left, 1]
     assert state.nationalist_pressure[0] > state.nationalist_pressure[1]
     assert state.guerrilla_defeats[0] == before.guerrilla_defeats[0] + 1
     assert state.organization[gf.guerrillas, 0] == 0.0

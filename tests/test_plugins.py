@@ -26,7 +26,7 @@ COUNTRYSIDE = DOCS / "countryside-1971.yaml"
 PLUGIN = DOCS / "land_seizures.py"
 
 # Roles named after the Bolivian case (the issue that asked for generic ones lists these).
-BOLIVIAN_ROLE_NAMES = {"miners", "mnr_unionists", "regional_plotter", "middle_peasants", "radical_clergy"}
+BOLIVIAN_ROLE_NAMES = {"miners", "mnr_unionists", "regional_plotter", "middle_peasants", "radical_clergy", "united_states", "soviet_bloc"}
 
 
 @pytest.mark.unit
@@ -85,6 +85,13 @@ def test_the_event_table_leaves_out_what_no_mechanism_of_the_scenario_records() 
     assert "Left out, as no mechanism of this scenario records them: Repression wave, Governing party splits, Guerrilla foco" in " ".join(event_table(chile).notes)
     bolivia = simulate(compile_scenario(load_scenario("bolivia-1952")), 50, seed=1)
     assert [row[0] for row in event_table(bolivia).rows] == list(OUTCOME_KEYS) and not any("Left out" in n for n in event_table(bolivia).notes)
+
+
+@pytest.mark.unit
+def test_no_built_in_mechanism_names_a_role_or_number_after_one_case() -> None:
+    fields = {name for module in BUILTIN for name in module.Params.model_fields}
+    assert len(fields) > 150 and not fields & BOLIVIAN_ROLE_NAMES
+    assert [name for name in fields if any(word in name for word in ("mnr", "miner", "soviet", "santa_cruz"))] == []
 
 
 @pytest.mark.unit

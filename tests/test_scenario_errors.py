@@ -777,7 +777,7 @@ def test_one_actor_in_two_coup_roles_is_refused(tmp_path: Path, doc: Doc) -> Non
     number = doc.find(r"^    loyal_faction: army_loyalist$", doc.find(r"^  coup:$", start, end), end)
     text = doc.replace(number, "    loyal_faction: army_right")
     check(tmp_path, Case(text, number, "mechanisms.coup.loyal_faction", (
-        "'army_right' already plays right_faction; right_faction, loyal_faction, swing_faction and regional_plotter face each other "
+        "'army_right' already plays right_faction; right_faction, loyal_faction, swing_faction and regional_elite face each other "
         "and need different actors",
     )))
 
@@ -795,7 +795,7 @@ def role_line(doc: Doc, mechanism: str, role: str) -> int:
     "mechanism, role, written, path, fragment",
     [
         ("coup", "right_faction", "miners", "right_faction", "'miners' is a 'labor' actor; this role takes army actors"),
-        ("coup", "regional_plotter", "pcb", "regional_plotter", "'pcb' is a 'party' actor; this role takes capital actors"),
+        ("coup", "regional_elite", "pcb", "regional_elite", "'pcb' is a 'party' actor; this role takes capital actors"),
         ("us_leverage", "rival_patron", "pcb", "rival_patron", "'pcb' is a 'party' actor; this role takes foreign actors"),
         ("military_institution", "loyal_faction", "students", "loyal_faction", "'students' is a 'students' actor; this role takes army actors"),
         ("polarization", "army_factions", "[army_loyalist, united_states]", "army_factions.1",

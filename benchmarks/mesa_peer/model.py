@@ -357,7 +357,7 @@ class BoliviaModel(mesa.Model):
         left_lean = max(self.policy, 0.0) if not_workers else 0.0
         soviet = self.actor(p.rival_patron)
         soviet.support = left_lean
-        self.squeeze -= p.soviet_aid_relief * soviet.organization * left_lean * self.us_hostility
+        self.squeeze -= p.rival_aid_relief * soviet.organization * left_lean * self.us_hostility
 
     # M14
     def nationalization_step(self) -> None:
@@ -474,7 +474,7 @@ class BoliviaModel(mesa.Model):
             g.arms = 0.0
             self.guerrilla_defeats += 1.0
             students.radicalism += p.student_radicalization
-            self.actor(p.radical_clergy).radicalism += p.clergy_radicalization
+            self.actor(p.religious_left).radicalism += p.clergy_radicalization
             self.nationalist_pressure += p.nationalist_push
             self.polarization += p.polarization_push
             self.record(EventType.GUERRILLA_DEFEATED, "guerrilla_foco", (p.guerrillas,))
@@ -673,7 +673,7 @@ class BoliviaModel(mesa.Model):
         if self.uniform() < chance(total):
             camp = RIGHT_CAMP if self.uniform() * total < right_rate else NATIONALIST_CAMP
         else:
-            regional = self.actor(p.regional_plotter)
+            regional = self.actor(p.regional_elite)
             regional_log_rate = p.regional_intercept + p.regional_coef * self.differentiation * regional.organization * max(self.policy, 0.0)
             if not self.uniform() < hazard(regional_log_rate):
                 return
@@ -687,10 +687,10 @@ class BoliviaModel(mesa.Model):
     def contest(self, p, camp: str, legitimacy: float, backed: float, right_force: float, swing_force: float) -> None:
         nationalist_plot = camp == NATIONALIST_CAMP
         if camp == REGIONAL:
-            regional, middle = self.actor(p.regional_plotter), self.actor(p.middle_peasants)
+            regional, middle = self.actor(p.regional_elite), self.actor(p.rural_followers)
             attack = regional.weight * regional.organization + self.differentiation * middle.weight * middle.organization + p.regional_army_share * right_force
             attack *= 1.0 + p.backing_multiplier * backed
-            plotter = p.regional_plotter
+            plotter = p.regional_elite
         elif nationalist_plot:
             attack = swing_force * (1.0 + p.backing_multiplier * self.nationalist_pressure)
             plotter = p.swing_faction
@@ -737,7 +737,7 @@ class BoliviaModel(mesa.Model):
         outcome = Outcome.SUCCESS if success else Outcome.DEFEATED_BY_MOBILIZATION if by_masses else Outcome.FAILURE
         for plotter_index, involved in (
             (p.right_faction, [p.right_faction] + list(p.backers)),
-            (p.regional_plotter, [p.regional_plotter] + list(p.backers)),
+            (p.regional_elite, [p.regional_elite] + list(p.backers)),
             (p.swing_faction, [p.swing_faction]),
         ):
             if plotter == plotter_index:

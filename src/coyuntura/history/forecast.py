@@ -130,7 +130,7 @@ def _coalition(mask: int, scenario: Scenario) -> str:
         return "no coup mechanism"
     ids = [actor.id for actor in scenario.actors]
     members = [ids[i] for i in actors_in_mask(mask)]
-    plotter = next((f for f in (coup.right_faction, coup.swing_faction) if f in members), coup.regional_plotter)
+    plotter = next((f for f in (coup.right_faction, coup.swing_faction) if f in members), coup.regional_elite)
     name = {actor.id: actor.name.split(" (")[0] for actor in scenario.actors}
     backers = [name[m] for m in members if m != plotter]
     return name[plotter] + (f", backed by {', '.join(backers)}" if backers else "")

@@ -171,7 +171,7 @@ def _params(model: Model, mechanism: str) -> Any:
 def _coup(c: _Context) -> str:
     p = _params(c.model, "coup")
     right = getattr(p, "right_faction", None)
-    regional = getattr(p, "regional_plotter", None)
+    regional = getattr(p, "regional_elite", None)
     order = list(getattr(p, "backers", []) or [])
     if right in c.actors:
         plotter = right

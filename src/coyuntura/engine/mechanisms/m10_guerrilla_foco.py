@@ -59,7 +59,7 @@ EQUATIONS = (
     "P(foco defeated) = 1 − exp(−(1 − urban_share) × exp(defeat_intercept + defeat_army_coef × "
     "army_capacity))",
     "defeat: organization[guerrillas] ← 0;  arms[guerrillas] ← 0;  guerrilla_defeats += 1;  "
-    "radicalism[students] += student_radicalization;  radicalism[radical_clergy] += clergy_radicalization;  "
+    "radicalism[students] += student_radicalization;  radicalism[religious_left] += clergy_radicalization;  "
     "nationalist_pressure += nationalist_push;  polarization += polarization_push",
     "P(new foco) = 1 − exp(−exp(formation_intercept + formation_radicalism_coef × max(radicalism[students], "
     "0) × organization[students] − formation_defeats_coef × max(guerrilla_defeats − 1, 0))), when no foco is "
@@ -75,7 +75,7 @@ EQUATIONS = (
 class Params(MechanismParams):
     guerrillas: ActorRef = actor_role("The guerrilla foco: active while its organization is above a threshold; the army may destroy it.", kinds=("guerrilla",))
     students: ActorRef = actor_role("Students, whom a foco's defeat radicalizes and who may form a new foco.", kinds=("students",))
-    radical_clergy: ActorRef = actor_role("The radical clergy, whom a foco's defeat radicalizes.", kinds=("church",))
+    religious_left: ActorRef = actor_role("The religious left (radical clergy), whom a foco's defeat radicalizes.", kinds=("church",))
     defeat_intercept: Coefficient
     defeat_army_coef: NonNegative
     urban_share: Unit
@@ -119,7 +119,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     state.arms[g] = np.where(defeated, 0.0, state.arms[g])
     state.guerrilla_defeats += defeated
     state.radicalism[p.students] += defeated * p.student_radicalization
-    state.radicalism[p.radical_clergy] += defeated * p.clergy_radicalization
+    state.radicalism[p.religious_left] += defeated * p.clergy_radicalization
     state.nationalist_pressure += defeated * p.nationalist_push
     state.polarization += defeated * p.polarization_push
     month.log.record(month.index, defeated, EventType.GUERRILLA_DEFEATED, month.mechanism_code(NAME), actor_mask([g]))

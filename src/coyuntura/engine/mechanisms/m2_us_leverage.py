@@ -66,7 +66,7 @@ EQUATIONS = (
     "austerity package: policy −= austerity_policy_shift;  hardship += austerity_hardship;  progressive_room "
     "−= austerity_room_cost",
     "left_lean = max(policy, 0) (0 under a workers' government);  support[rival_patron] = left_lean",
-    "squeeze −= soviet_aid_relief × organization[rival_patron] × left_lean × us_hostility",
+    "squeeze −= rival_aid_relief × organization[rival_patron] × left_lean × us_hostility",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
@@ -88,7 +88,7 @@ class Params(MechanismParams):
     austerity_policy_shift: Unit
     austerity_hardship: Unit
     austerity_room_cost: Unit
-    soviet_aid_relief: NonNegative
+    rival_aid_relief: NonNegative
 
 
 def apply(state: State, p: SimpleNamespace, month: Month) -> None:
@@ -117,4 +117,4 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     left_lean = np.maximum(state.policy, 0.0) * not_workers
     soviet = p.rival_patron
     state.support[soviet] = left_lean
-    state.squeeze -= p.soviet_aid_relief * state.organization[soviet] * left_lean * state.us_hostility
+    state.squeeze -= p.rival_aid_relief * state.organization[soviet] * left_lean * state.us_hostility

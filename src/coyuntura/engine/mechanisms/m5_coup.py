@@ -119,10 +119,10 @@ EQUATIONS = (
     "P(army plot) = 1 − exp(−(rate_right + rate_nationalist));  the right camp plots with probability "
     "rate_right / (rate_right + rate_nationalist)",
     "P(regional plot) = 1 − exp(−exp(regional_intercept + regional_coef × differentiation × "
-    "organization[regional_plotter] × max(policy, 0))), when the army does not plot",
+    "organization[regional_elite] × max(policy, 0))), when the army does not plot",
     "C = (right plot: army_force(right_faction) × (1 + backing_multiplier × backing);  nationalist plot: "
     "army_force(swing_faction) × (1 + backing_multiplier × nationalist_pressure);  regional plot: (weight × "
-    "organization of regional_plotter + differentiation × weight × organization of middle_peasants + "
+    "organization of regional_elite + differentiation × weight × organization of rural_followers + "
     "regional_army_share × army_force(right_faction)) × (1 + backing_multiplier × backing))",
     "loyal = army_force(loyal_faction) × logistic(loyal_intercept + loyal_legitimacy_coef × legitimacy)",
     "threatened_a = max(policy − plotters' policy, 0) × max(radicalism_a, 0) × (1 + defence_memory_coef × "
@@ -162,10 +162,10 @@ class Params(MechanismParams):
         "The army faction of the second plotting camp (young or nationalist officers); in another camp's coup it picks a side.", kinds=("army",)
     )
     backers: tuple[ActorRef, ...] = role("Backers of the right's plots: the share of their organized weight against the government is the plotters' backing.")
-    regional_plotter: ActorRef = actor_role("The regional bourgeoisie that may plot on its own with middle peasants when the army does not.", kinds=("capital",))
-    middle_peasants: ActorRef = actor_role("The peasants the regional plotter organizes, as far as the countryside is differentiated.", kinds=("peasantry",))
+    regional_elite: ActorRef = actor_role("A regional elite (a regional bourgeoisie) that may plot on its own with the peasants it organizes when the army does not.", kinds=("capital",))
+    rural_followers: ActorRef = actor_role("The peasants the regional elite organizes (middle peasants), as far as the countryside is differentiated.", kinds=("peasantry",))
 
-    OPPOSING_ROLES = (("right_faction", "loyal_faction", "swing_faction", "regional_plotter"), ("loyal_faction", "backers"))
+    OPPOSING_ROLES = (("right_faction", "loyal_faction", "swing_faction", "regional_elite"), ("loyal_faction", "backers"))
     army_force_scale: NonNegative
     plot_intercept: Coefficient
     threat_coef: NonNegative
@@ -292,7 +292,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     right_camp = draws.uniform("plot_camp") * total < right_rate
     regional_rate = log_linear_rate(
         p.regional_intercept,
-        (p.regional_coef, state.differentiation * state.organization[p.regional_plotter] * np.maximum(state.policy, 0.0)),
+        (p.regional_coef, state.differentiation * state.organization[p.regional_elite] * np.maximum(state.policy, 0.0)),
     )
     regional_plot = ~army_plot & (draws.uniform("regional_plot") < hazard_probability(regional_rate))
     attempt = army_plot | regional_plot
@@ -317,8 +317,8 @@ def _contest(
     code = month.mechanism_code(NAME)
     nationalist_plot = camp == NATIONALIST_CAMP
     regional_plot = camp == REGIONAL
-    peasant_column = state.differentiation * state.weight[p.middle_peasants] * state.organization[p.middle_peasants]
-    regional_attack = state.weight[p.regional_plotter] * state.organization[p.regional_plotter] + peasant_column
+    peasant_column = state.differentiation * state.weight[p.rural_followers] * state.organization[p.rural_followers]
+    regional_attack = state.weight[p.regional_elite] * state.organization[p.regional_elite] + peasant_column
     regional_attack += p.regional_army_share * right_force
     attack = np.where(regional_plot, regional_attack, right_force) * (1.0 + p.backing_multiplier * backed)
     attack = np.where(nationalist_plot, swing_force * (1.0 + p.backing_multiplier * state.nationalist_pressure), attack)
@@ -346,12 +346,12 @@ def _contest(
     by_masses = failed & came_out & (popular > 0.0) & favourites_without_masses
     popular_share = popular / np.maximum(defence, 1e-12)
 
-    plotter = np.where(nationalist_plot, p.swing_faction, np.where(regional_plot, p.regional_plotter, p.right_faction))
+    plotter = np.where(nationalist_plot, p.swing_faction, np.where(regional_plot, p.regional_elite, p.right_faction))
     backers = list(p.backers)
     outcome = np.where(success, int(Outcome.SUCCESS), np.where(by_masses, int(Outcome.DEFEATED_BY_MOBILIZATION), int(Outcome.FAILURE)))
     for plotter_index, involved in (
         (p.right_faction, actor_mask([p.right_faction] + backers)),
-        (p.regional_plotter, actor_mask([p.regional_plotter] + backers)),
+        (p.regional_elite, actor_mask([p.regional_elite] + backers)),
         (p.swing_faction, actor_mask([p.swing_faction])),
     ):
         month.log.record(month.index, plotter == plotter_index, EventType.COUP_ATTEMPT, code, involved, outcome)

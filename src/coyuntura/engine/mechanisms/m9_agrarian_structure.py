@@ -54,7 +54,8 @@ EVENTS: tuple[str, ...] = ()
 SUMMARY = (
     "The peasantry's support is held by clientelism whoever governs and its organization stays capped; "
     "capitalist differentiation grows, faster under a right military government, and feeds the agrarian "
-    "bourgeoisie's organization of middle peasants; the left peasant currents follow the miners. Left "
+    "bourgeoisie's organization of middle peasants; the left peasant currents follow the vanguard workers "
+    "(in Bolivia the miners). Left "
     "outreach before taking power loosens the clientelist hold."
 )
 """What the mechanism does, in plain words (for the model description)."""
@@ -79,7 +80,7 @@ class Params(MechanismParams):
     peasantry: ActorRef = actor_role("The clientelist peasantry, whose support is held and whose organization stays capped.", kinds=("peasantry",))
     agrarian_bourgeoisie: ActorRef = actor_role("The agrarian bourgeoisie that organizes middle peasants as the countryside differentiates.", kinds=("capital",))
     vanguard_workers: ActorRef = actor_role("The actor whose position left peasant currents (and, with outreach, the peasantry) follow.")
-    left_peasant_currents: tuple[ActorRef, ...] = role("Left peasant currents that follow the miners' position.", kinds=("peasantry",), min_actors=0)
+    left_peasant_currents: tuple[ActorRef, ...] = role("Left peasant currents that follow the vanguard workers' position.", kinds=("peasantry",), min_actors=0)
 
     OPPOSING_ROLES = (("peasantry", "agrarian_bourgeoisie", "vanguard_workers", "left_peasant_currents"),)
     clientelism: Unit
@@ -95,7 +96,7 @@ class Params(MechanismParams):
 
 def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     peasants = p.peasantry
-    # The Left winning peasants before taking power: organizing pulls them toward the miners' position
+    # The Left winning peasants before taking power: organizing pulls them toward the vanguard workers' position
     # and loosens the clientelist hold (the source's Left thinks this hard or impossible: outreach 0).
     state.radicalism[peasants] = relax(state.radicalism[peasants], state.radicalism[p.vanguard_workers], p.left_outreach * state.left_unity)
     hold = p.clientelism * (1.0 - p.left_outreach * np.maximum(state.radicalism[peasants], 0.0))
