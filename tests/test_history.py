@@ -513,7 +513,7 @@ def test_filter_replicates_are_the_independent_filters():
 
 @pytest.mark.unit
 def test_runs_that_do_not_divide_among_the_filters_are_announced():
-    from coyuntura.history.forecast import runs_used, uneven_runs_notice
+    from coyuntura.history.particles import runs_used, uneven_runs_notice
 
     assert runs_used(500, 8) == 496 and runs_used(496, 8) == 496
     assert uneven_runs_notice(496, 8) is None and uneven_runs_notice(7, 1) is None

@@ -71,3 +71,25 @@ def test_the_bundled_scenarios_declare_every_regime_type() -> None:
         scenario = load_scenario(path)
         assert scenario.regimes is not None, path.name
         assert all(getattr(scenario.regimes, key).coalition for key in type(scenario.regimes).model_fields), path.name
+
+
+def test_an_observation_no_mechanism_can_produce_is_warned_of(tmp_path: Path) -> None:
+    from coyuntura.scenario.checks import scenario_warnings
+
+    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    countryside = examples / "countryside-1971.yaml"
+    (tmp_path / "land_seizures.py").write_text((examples / "land_seizures.py").read_text(encoding="utf-8"), encoding="utf-8")
+    text = countryside.read_text(encoding="utf-8") + (
+        "\nobservations:\n"
+        '  - {id: no_coup, outcome: coup_success, window: ["1971-01", "1971-12"], observed: false, description: "No coup.", '
+        'assumption: "A test observation."}\n'
+        '  - {id: a_strike, outcome: general_strike, month: "1971-05", observed: true, description: "A strike.", '
+        'assumption: "A test observation."}\n'
+    )
+    (tmp_path / "countryside.yaml").write_text(text, encoding="utf-8")
+    warned = [w for w in scenario_warnings(load_scenario(tmp_path / "countryside.yaml")) if w.path.startswith("observations.")]
+    assert [(w.path, w.message) for w in warned] == [(
+        "observations.0.outcome",
+        "observation 'no_coup' scores 'coup_success', which no mechanism or scheduled event of this scenario records "
+        "(coup_attempt): the model gives it probability 0",
+    )]

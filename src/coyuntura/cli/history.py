@@ -127,6 +127,16 @@ def _write_posterior_outputs(posterior: Posterior, folder: Path) -> list[str]:
     ]
 
 
+def _announce_uneven_runs(runs: int, replications: int) -> None:
+    """Say, on standard error (so that --json output stays one JSON document), when the runs asked for do not divide
+    evenly among the independent filters and some are left out."""
+    from ..history.particles import uneven_runs_notice
+
+    notice = uneven_runs_notice(runs, replications)
+    if notice is not None:
+        _stderr().print(Text(notice, style="yellow"), soft_wrap=True)
+
+
 @app.command("score")
 def score_command(
     scenario: str = SCENARIO_ARGUMENT,
@@ -172,6 +182,8 @@ def score_command(
     if replications < 2:
         _usage(f"--replications must be at least 2 (the Monte Carlo error comes from their spread), got {replications}", as_json)
     runs = runs if runs is not None else (DEFAULT_FILTERED_RUNS if filtered else 4_000)
+    if filtered and runs >= replications:
+        _announce_uneven_runs(runs, replications)
     per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications if filtered else 1)
     with _bad_input(as_json):
         require_observations(loaded)
@@ -330,8 +342,8 @@ def forecast_command(
     """Forecast each outcome over the horizon from any month, conditioned on the observed timeline before it."""
     if out is not None:
         require("charts", "matplotlib")  # before any work: the report's chart
-    from ..history.calibration import bundled_posterior
-    from ..history.forecast import check_window, forecast, uneven_runs_notice, write_forecast_report
+    from ..history.forecast import check_window, forecast, write_forecast_report
+    from ..history.posterior import shipped_posterior
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 1, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
@@ -342,13 +354,13 @@ def forecast_command(
         until = check_window(loaded, vantage, horizon)
     if scenario_values and posterior is not None:
         _usage("give either --posterior or --scenario-values, not both", as_json)
-    notice = uneven_runs_notice(runs, replications)
-    if notice is not None:  # on standard error, so that --json output stays one JSON document
-        _stderr().print(Text(notice, style="yellow"), soft_wrap=True)
+    _announce_uneven_runs(runs, replications)
     shipped, why_not = None, ""
     if posterior is None and not scenario_values:
         with _bad_input(as_json):
-            shipped = bundled_posterior(loaded)
+            shipped, mismatch = shipped_posterior(loaded)
+        if mismatch:
+            _stderr().print(Text(f"note: {mismatch}; using the scenario's own values", style="yellow"), soft_wrap=True)
         if shipped is not None and parse_month(shipped.as_of) > vantage:
             why_not = f" (its shipped posterior was calibrated on the record before {shipped.as_of}, after --as-of {format_month(vantage)})"
             shipped = None
@@ -405,7 +417,6 @@ def backtest_command(
     from ..history.backtest import backtest
     from ..history.calibration import CalibrationSettings, free_parameters, generations_table
     from ..history.charts import reliability_chart
-    from ..history.forecast import uneven_runs_notice
 
     _within_limits(
         as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS), ("--population", population, 2, MAX_POINTS),
@@ -422,9 +433,8 @@ def backtest_command(
         free_parameters(loaded, settings.parameters)
     folder = out if out is not None else Path("reports") / loaded.id / "backtest"
     console = _stderr()
-    notice = uneven_runs_notice(runs, replications)
-    if notice is not None:  # on standard error, so that --json output stays one JSON document
-        console.print(Text(notice, style="yellow"), soft_wrap=True)
+    if runs >= replications:  # fewer runs than filters is refused by backtest itself, with its reason
+        _announce_uneven_runs(runs, replications)
 
     def stage(origin: str, what: str) -> None:
         if not as_json:

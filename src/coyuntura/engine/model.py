@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from ..scenario.quantities import Quantity
 from ..scenario.refs import is_actor_reference
-from ..scenario.schema import Government, GuerrillaArrival, LeaderDeath, Scenario, Snapshot
+from ..scenario.schema import Government, Scenario, Snapshot
 from ..scenario.vocabulary import EVENT_KINDS
 from .government import REGIMES
 from .random import SlotLayout
@@ -172,7 +172,10 @@ def compile_scenario(scenario: Scenario) -> Model:
         mechanism_codes={name: code for code, name in enumerate(mechanism_names)},
         mechanism_names=mechanism_names,
         layout=SlotLayout(tuple(slots)),
-        mechanism_events={**{module.NAME: tuple(module.EVENTS) for module in schedule}, EVENTS_MECHANISM: scheduled_event_kinds(scenario)},
+        mechanism_events={
+            **{module.NAME: tuple(module.EVENTS) if params[module.NAME].enabled else () for module in schedule},
+            EVENTS_MECHANISM: scenario.scheduled_event_kinds(),
+        },
     )
 
 
@@ -186,16 +189,3 @@ def compile_regimes(scenario: Scenario, actor_ids: tuple[str, ...]) -> SimpleNam
             values[f"policy_{key}"] = float(regime.policy.value)
             values[f"coalition_{key}"] = tuple(actor_ids.index(actor) for actor in regime.coalition)
     return SimpleNamespace(**values)
-
-
-def scheduled_event_kinds(scenario: Scenario) -> tuple[str, ...]:
-    """The kinds of event the scenario's scheduled events record: a ruler's death brings a palace succession
-    and a new government (M18), a guerrilla's arrival a foco; a shock to an attribute records nothing."""
-    kinds: set[str] = set()
-    for event in scenario.events:
-        if isinstance(event, LeaderDeath):
-            kinds |= {"leader_death", "succession", "government_change"}
-        elif isinstance(event, GuerrillaArrival):
-            kinds.add("guerrilla_foco")
-    return tuple(kind for kind in EVENT_KINDS if kind in kinds)
-

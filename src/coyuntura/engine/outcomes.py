@@ -11,8 +11,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..scenario.vocabulary import OUTCOME_EVENTS, OUTCOME_LABELS
 from ..scenario.vocabulary import OUTCOME_KEYS as OUTCOME_KEYS  # re-exported: the engine's outcome list
-from ..scenario.vocabulary import OUTCOME_LABELS
 from .events import EventType, Outcome
 
 
@@ -60,8 +60,8 @@ _READINGS: dict[str, tuple[EventType, tuple[Outcome, ...]]] = {
 }
 """Which rows of the event log each outcome of the vocabulary is: its kind of event, and the outcomes of it that count."""
 
-if tuple(_READINGS) != OUTCOME_KEYS:  # the format's words and the engine's meanings are one list
-    raise ImportError(f"engine outcomes {tuple(_READINGS)} differ from the vocabulary's {OUTCOME_KEYS}")
+if tuple(_READINGS) != OUTCOME_KEYS or any(kind.key != OUTCOME_EVENTS[key] for key, (kind, _) in _READINGS.items()):
+    raise ImportError(f"engine outcomes {tuple(_READINGS)} differ from the vocabulary's {OUTCOME_KEYS} or their kinds of event")
 
 OUTCOMES: tuple[OutcomeDefinition, ...] = tuple(
     OutcomeDefinition(key, OUTCOME_LABELS[key], _event(kind, *outcomes), kind.key) for key, (kind, outcomes) in _READINGS.items()

@@ -106,7 +106,9 @@ def per_run_bounds(model: "Model", path: str) -> tuple[float, float]:
         return _bounds(SystemState, parts[1])
     if len(parts) == 2 and parts[0] == "government" and parts[1] in GOVERNMENT_FIELDS:
         return _bounds(Government, parts[1])
-    if len(parts) == 3 and parts[0] == "regimes" and parts[1] in REGIME_KEYS and parts[2] == "policy" and scenario.regimes is not None:
+    if len(parts) == 3 and parts[0] == "regimes" and parts[1] in REGIME_KEYS and parts[2] == "policy":
+        if scenario.regimes is None:
+            raise ParameterError(f"{path}: scenario {scenario.id!r} declares no regimes block (none of its mechanisms changes the government)")
         return _bounds(Regime, "policy")
     raise ParameterError(
         f"{path} cannot vary per run: per-run values are for mechanisms.<mechanism>.<number>, actors.<id>.<attribute>, "

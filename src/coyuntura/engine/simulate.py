@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ..scenario.calendar import format_month
+from ..scenario.plugins import BUILTIN_PACKAGE
 from ..scenario.schema import Snapshot
 from .events import EventLog
 from .exogenous import apply_scheduled
@@ -43,8 +44,9 @@ SERIES_VARIABLES = ("regime", "policy", "left_unity", "polarization", "army_capa
 
 
 class MechanismFailed(ValueError):
-    """A mechanism's month raised an error: the message names the mechanism, where it comes from, the month and the
-    error (the original is chained). A ValueError, as a scenario's own mechanism file is input like the rest."""
+    """A plug-in mechanism's month raised an error: the message names the mechanism, where it comes from, the month and
+    the error (the original is chained). A ValueError, as a scenario's own mechanism file is input like the rest; the
+    built-in mechanisms' errors keep their tracebacks."""
 
 
 def _mechanism_failed(model: Model, name: str, index: int, error: Exception) -> MechanismFailed:
@@ -59,7 +61,7 @@ def trial_run(model: Model, months: int = 2, n_runs: int = 8) -> None:
     starts: list[str | None] = [None, *(snapshot.id for snapshot in model.scenario.snapshots)]
     for start in starts:
         first = model.scenario.snapshot(start).month if start is not None else model.scenario.calendar.start
-        simulate(model, n_runs, seed=0, start=start, until=first + months - 1)
+        simulate(model, n_runs, seed=0, start=start, until=min(first + months - 1, model.scenario.calendar.horizon))
 
 
 class SimulationCancelled(Exception):
@@ -104,7 +106,7 @@ class Ensemble:
     regime_tally: RegimeTally | None = None  # what happened under each regime type (coups, exits, strikes)
     split: int = 0  # the month after which per-run coup counts go to the second part of the tally (calendar end)
     mechanism_names: tuple[str, ...] = ()  # the names of the log's mechanism codes (code i is mechanism_names[i])
-    event_kinds: tuple[str, ...] = ()  # the kinds of event the scenario's mechanisms can record (empty: not known)
+    event_kinds: tuple[str, ...] | None = None  # the kinds of event the scenario's mechanisms can record (None: not known)
 
     @property
     def months(self) -> np.ndarray:
@@ -317,6 +319,8 @@ def _run_batch(
                 try:
                     module.apply(state, values, month)
                 except Exception as error:
+                    if module.__name__.startswith(BUILTIN_PACKAGE + "."):
+                        raise  # a fault of coyuntura's own mechanisms, not of the scenario's input: keep the traceback
                     raise _mechanism_failed(model, module.NAME, index, error) from error
         state.advance_clocks()
         state.clip_to_bounds()

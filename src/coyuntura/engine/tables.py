@@ -166,7 +166,7 @@ def event_table(ensemble: Ensemble) -> Table:
     groups = [period_label(p) for p in ensemble.periods] + [whole]
     columns = (Column("outcome", "Outcome key", "key"), Column("label", "Outcome", "label"), *_probability_columns(groups))
     rows = []
-    possible = possible_outcomes(ensemble.event_kinds) if ensemble.event_kinds else tuple(o.key for o in OUTCOMES)
+    possible = possible_outcomes(ensemble.event_kinds) if ensemble.event_kinds is not None else tuple(o.key for o in OUTCOMES)
     for j, definition in enumerate(OUTCOMES):
         if definition.key not in possible:
             continue

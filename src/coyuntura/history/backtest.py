@@ -22,9 +22,9 @@ from ..scenario.calendar import format_month, parse_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
 from .calibration import DATABASE, CalibrationSettings, Posterior, calibrate
-from .forecast import DEFAULT_FORECAST_REPLICATIONS, runs_used
+from .forecast import DEFAULT_FORECAST_REPLICATIONS
 from .observations import cells_before, cells_within, record_end, require_observations, timeline_cells
-from .particles import DEFAULT_MISMATCH, Simulator, simulate_histories
+from .particles import DEFAULT_MISMATCH, Simulator, runs_used, simulate_histories
 from .scores import MODEL, CellForecast, Replicates, cell_forecasts, cell_table, filter_replicates, join_replicates, totals, totals_table
 
 

@@ -67,7 +67,7 @@ from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
 from .observations import DEFAULT_PERIOD, Cell, cells_before, grid_boundaries, require_observations, timeline_cells
-from .particles import DEFAULT_MISMATCH, ParticleFilter, SegmentCache, Simulator
+from .particles import DEFAULT_MISMATCH, ParticleFilter, SegmentCache, Simulator, runs_used
 from .scores import (
     CONSTANT,
     DEFAULT_REPLICATES,
@@ -316,7 +316,7 @@ def filtered_score(
     start = scenario.calendar.start
     cells = timeline_cells(scenario, start, period)
     periods = score_periods(cells, start, period)
-    per_filter = runs // replications
+    per_filter = runs_used(runs, replications) // replications  # uneven_runs_notice says when some are left out
     if per_run is not None:
         per_run = {path: np.asarray(values)[: per_filter * replications] for path, values in per_run.items()}
     done = filter_pass(scenario, per_filter, seed, cells, periods, replications, simulator, mismatch, progress, per_run)

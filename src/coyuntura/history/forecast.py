@@ -34,7 +34,7 @@ from ..engine.tables import REGIME_LABELS, Column, Table
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .observations import DEFAULT_PERIOD, cells_before, timeline_cells
-from .particles import DEFAULT_MISMATCH, Histories, Simulator, simulate_histories
+from .particles import DEFAULT_MISMATCH, Histories, Simulator, runs_used, simulate_histories
 
 FORECAST_OUTCOMES = ("coup_success", "coup_failed", "general_strike", "repression_wave", "popular_assembly", "workers_government")
 """The events a forecast reports, besides the regime at the horizon and who makes a successful coup."""
@@ -88,22 +88,6 @@ class Forecast:
             "se_method": self.histories.se_method,
             "table": to_dict(self.table),
         }
-
-
-def runs_used(runs: int, replications: int) -> int:
-    """The runs a forecast simulates: ``runs`` shared evenly among ``replications`` filters, any remainder dropped."""
-    return runs - runs % replications
-
-
-def uneven_runs_notice(runs: int, replications: int) -> str | None:
-    """One line saying how many runs a forecast uses when ``runs`` does not divide evenly among the filters; else None."""
-    used = runs_used(runs, replications)
-    if used == runs:
-        return None
-    return (
-        f"note: using {used:,} of the {runs:,} runs asked for: they are shared evenly among {replications} independent filters "
-        f"(--replications) of {used // replications:,} runs each; give a multiple of {replications} to use them all"
-    )
 
 
 def check_window(scenario: Scenario, vantage: int, horizon: int) -> int:

@@ -494,3 +494,19 @@ def _log_sum(log_w: np.ndarray) -> float:
 def _normalized(log_w: np.ndarray) -> np.ndarray:
     w = np.exp(log_w - np.max(log_w))
     return w / np.sum(w)
+
+
+def runs_used(runs: int, replications: int) -> int:
+    """The runs a forecast simulates: ``runs`` shared evenly among ``replications`` filters, any remainder dropped."""
+    return runs - runs % replications
+
+
+def uneven_runs_notice(runs: int, replications: int) -> str | None:
+    """One line saying how many runs a forecast uses when ``runs`` does not divide evenly among the filters; else None."""
+    used = runs_used(runs, replications)
+    if used == runs:
+        return None
+    return (
+        f"note: using {used:,} of the {runs:,} runs asked for: they are shared evenly among {replications} independent filters "
+        f"(--replications) of {used // replications:,} runs each; give a multiple of {replications} to use them all"
+    )

@@ -127,15 +127,25 @@ def load_posterior(path: str | Path) -> Posterior:
 def bundled_posterior(scenario: Scenario) -> Posterior | None:
     """The posterior shipped beside a bundled scenario (``scenarios/<id>.posterior.json``), if there is one and it was
     calibrated for exactly this scenario's content (an edited copy of the scenario does not inherit it)."""
+    return shipped_posterior(scenario)[0]
+
+
+def shipped_posterior(scenario: Scenario) -> tuple[Posterior | None, str]:
+    """The posterior shipped for the scenario's id and, when there is one that does not serve it, why not."""
     from importlib import resources
 
     from ..store.runstore import scenario_hash
 
     path = Path(str(resources.files("coyuntura") / "scenarios" / f"{scenario.id}.posterior.json"))
     if not path.is_file():
-        return None
+        return None, ""
     posterior = load_posterior(path)
-    return posterior if posterior.scenario_hash == scenario_hash(scenario) else None
+    if posterior.scenario_hash != scenario_hash(scenario):
+        return None, (
+            f"the posterior shipped for {scenario.id} was calibrated for other content of the scenario "
+            f"(hash {(posterior.scenario_hash or "none")[:16]}, not {scenario_hash(scenario)[:16]}): recalibrate it (make posterior) or give --posterior"
+        )
+    return posterior, ""
 
 
 def write_posterior(path: Path, posterior: Posterior) -> Path:

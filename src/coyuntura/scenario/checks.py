@@ -15,7 +15,8 @@ from .calendar import format_month
 from .errors import Problem, ScenarioWarning
 from .quantities import LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference, role_kinds
-from .schema import ActorOverride, ActorShock, GuerrillaArrival, LeaderDeath, Provenance, Scenario, Snapshot
+from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot
+from .vocabulary import OUTCOME_EVENTS
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
@@ -53,8 +54,9 @@ def _regimes_declared(scenario: Scenario) -> list[Problem]:
     """A scenario whose mechanisms or scheduled events change governments says what each regime type stands for."""
     if scenario.regimes is not None:
         return []
-    changers = [f"the mechanism {module.NAME!r}" for module in scenario.mechanism_schedule() if "government_change" in module.EVENTS]
-    if any(isinstance(event, LeaderDeath) for event in scenario.events):
+    enabled = [module for module in scenario.mechanism_schedule() if scenario.mechanisms.get(module.NAME).enabled]
+    changers = [f"the mechanism {module.NAME!r}" for module in enabled if "government_change" in module.EVENTS]
+    if "government_change" in scenario.scheduled_event_kinds():
         changers.append("a scheduled ruler's death")
     if not changers:
         return []
@@ -308,6 +310,7 @@ def scenario_warnings(scenario: Scenario) -> list[ScenarioWarning]:
     for snapshot in scenario.snapshots:  # a snapshot's own values (the start's are reported once, above)
         warnings += [w for w in _caps(scenario, snapshot) if w.path.startswith("snapshots.")]
     warnings += _events_and_snapshots(scenario)
+    warnings += _observations_that_cannot_happen(scenario)
     for index, experiment in enumerate(scenario.experiments):
         where = f"experiments.{index}"
         warnings += change_warnings(scenario, experiment.start, experiment.changes, f"{where}.set")
@@ -315,6 +318,29 @@ def scenario_warnings(scenario: Scenario) -> list[ScenarioWarning]:
         cancelled = [(f"{where}.cancel_events.{position}", identifier) for position, identifier in enumerate(experiment.cancel_events)]
         warnings += _events_outside(scenario, experiment.start, experiment.until, added, cancelled, "this experiment")
     return warnings
+
+
+def recorded_event_kinds(scenario: Scenario) -> set[str]:
+    """The kinds of event the scenario's enabled mechanisms and scheduled events can record."""
+    kinds = set(scenario.scheduled_event_kinds())
+    for module in scenario.mechanism_schedule():
+        if scenario.mechanisms.get(module.NAME).enabled:
+            kinds |= set(module.EVENTS)
+    return kinds
+
+
+def _observations_that_cannot_happen(scenario: Scenario) -> list[ScenarioWarning]:
+    """An observation of an outcome that no mechanism of the scenario records: the model gives it probability 0."""
+    recorded = recorded_event_kinds(scenario)
+    return [
+        ScenarioWarning(
+            f"observations.{index}.outcome",
+            f"observation {observation.id!r} scores {observation.outcome!r}, which no mechanism or scheduled event of this "
+            f"scenario records ({OUTCOME_EVENTS[observation.outcome]}): the model gives it probability 0",
+        )
+        for index, observation in enumerate(scenario.observations)
+        if observation.outcome is not None and OUTCOME_EVENTS[observation.outcome] not in recorded
+    ]
 
 
 def intervention_warnings(

@@ -108,7 +108,7 @@ def check_contract(mechanism: Any, origin: str) -> None:
     if unknown:
         faults.append(f"EVENTS names unknown event kinds {', '.join(repr(k) for k in unknown)}; known: {', '.join(EVENT_KINDS)}")
     name = getattr(mechanism, "NAME", "")
-    if name in RESERVED_NAMES:
+    if isinstance(name, str) and name in RESERVED_NAMES:
         faults.append(f"NAME {name!r} is reserved (the engine keeps {RESERVED_NAMES[name]} under it)")
     if isinstance(name, str) and name and not (name.isidentifier() and name.islower()):
         faults.append(f"NAME {name!r} should be a lower-case identifier")

@@ -35,7 +35,7 @@ from .calendar import format_month, parse_month
 from .plugins import MechanismRegistry, installed_mechanisms, registry_with_files
 from .quantities import Coefficient, Frozen, NonNegative, Quantity, Signed, Unit
 from .refs import ActorKind, ActorRef, Identifier
-from .vocabulary import OUTCOME_KEYS
+from .vocabulary import EVENT_KINDS, OUTCOME_KEYS
 
 MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format_month, return_type=str)]
 """A calendar month written ``YYYY-MM``."""
@@ -460,6 +460,17 @@ class Scenario(Frozen):
     def mechanism_registry(self) -> MechanismRegistry:
         """Where this scenario's mechanisms come from: the installed ones, plus its own files."""
         return registry_with_files(self._mechanism_files)
+
+    def scheduled_event_kinds(self) -> tuple[str, ...]:
+        """The kinds of event the scheduled events record: a ruler's death brings a palace succession and a new
+        government (regime_exit's succession rule), a guerrilla's arrival a foco; a shock to an attribute records nothing."""
+        kinds: set[str] = set()
+        for event in self.events:
+            if isinstance(event, LeaderDeath):
+                kinds |= {"leader_death", "succession", "government_change"}
+            elif isinstance(event, GuerrillaArrival):
+                kinds.add("guerrilla_foco")
+        return tuple(kind for kind in EVENT_KINDS if kind in kinds)
 
     def mechanism_schedule(self) -> tuple[Any, ...]:
         """The mechanisms this scenario uses, in the order they run each month."""

@@ -34,6 +34,17 @@ OUTCOME_LABELS: dict[str, str] = {
 
 OUTCOME_KEYS: tuple[str, ...] = tuple(OUTCOME_LABELS)
 
+OUTCOME_EVENTS: dict[str, str] = {
+    "coup_attempt": "coup_attempt", "coup_success": "coup_attempt", "coup_failed": "coup_attempt",
+    "coup_defeated_by_mobilization": "coup_attempt", "general_strike": "general_strike", "mass_mobilization": "mass_mobilization",
+    "repression_wave": "repression_wave", "nationalization": "nationalization", "austerity_package": "austerity_package",
+    "foreign_concession": "foreign_concession", "party_split": "party_split", "army_split": "army_split",
+    "plotters_purged": "plotters_purged", "guerrilla_foco": "guerrilla_foco", "guerrilla_defeated": "guerrilla_defeated",
+    "left_unity": "left_unity", "left_split": "left_split", "cabinet_accepted": "cabinet_offer", "popular_assembly": "popular_assembly",
+    "workers_government": "workers_government", "government_change": "government_change", "handover": "handover",
+}
+"""The kind of event each outcome is a reading of: an outcome can happen only in a scenario that records its kind."""
+
 EVENT_KINDS: tuple[str, ...] = (
     "coup_attempt", "general_strike", "mass_mobilization", "repression_wave", "nationalization", "austerity_package",
     "foreign_concession", "left_unity", "left_split", "popular_assembly", "workers_government", "guerrilla_foco",

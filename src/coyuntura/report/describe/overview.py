@@ -149,7 +149,22 @@ def _government_and_system(scenario: Scenario) -> Section:
                 f"({provenance_text(government.provenance)})."
             ),
             Grid(("variable", "meaning", "start", "provenance"), rows),
+            *_regimes_blocks(scenario),
         ),
+    )
+
+
+def _regimes_blocks(scenario: Scenario) -> tuple[Paragraph | Grid, ...]:
+    """What each regime type stands for in the scenario: the coalition and starting policy every change of government installs."""
+    if scenario.regimes is None:
+        return (Paragraph("No mechanism or event of this scenario changes the government, so it declares no regime types' coalitions."),)
+    rows = []
+    for key in REGIME_KEYS:
+        regime = getattr(scenario.regimes, key)
+        rows.append((regime_text(key), actor_list(scenario, regime.coalition), number_text(regime.policy.value), provenance_text(regime.policy), plain(regime.note or "")))
+    return (
+        Paragraph("A new government of each type, whatever brings it in, governs with the coalition and starts from the policy the scenario declares:"),
+        Grid(("regime type", "coalition", "starting policy", "provenance", "note"), tuple(rows)),
     )
 
 
