@@ -319,3 +319,29 @@ def test_check_runs_the_mechanisms_and_names_one_that_fails(tmp_path: Path) -> N
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "error: mechanism 'land_seizures'" in result.output and "AttributeError: SOLDIERS_COMMITTEE" in result.output
     assert CliRunner().invoke(app, ["check", str(COUNTRYSIDE)]).exit_code == 0
+
+
+@pytest.mark.unit
+def test_names_the_engine_keeps_for_itself_are_refused() -> None:
+    from coyuntura.engine.mechanisms import m15_economic_squeeze
+
+    taken = SimpleNamespace(**{name: getattr(m15_economic_squeeze, name) for name in dir(m15_economic_squeeze) if name.isupper() or name in ("Params", "apply")})
+    taken.NAME = "regimes"
+    with pytest.raises(MechanismError, match="NAME 'regimes' is reserved"):
+        check_contract(taken, "test.py")
+    taken.NAME = ["not", "a", "name"]
+    with pytest.raises(MechanismError, match="NAME should be a str, not list"):
+        check_contract(taken, "test.py")
+
+
+@pytest.mark.unit
+def test_a_switched_off_mechanism_records_nothing_and_its_outcomes_leave_the_table() -> None:
+    from coyuntura.engine.tables import event_table
+    from coyuntura.scenario.paths import with_values
+
+    bolivia = load_scenario("bolivia-1952")
+    off = with_values(bolivia, {"mechanisms.repression.enabled": False}, reason="test")
+    model = compile_scenario(off)
+    assert "repression_wave" not in model.event_kinds and "repression_wave" in compile_scenario(bolivia).event_kinds
+    shown = [row[0] for row in event_table(simulate(model, 50, seed=1)).rows]
+    assert "repression_wave" not in shown and "coup_success" in shown
