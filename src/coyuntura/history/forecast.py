@@ -28,10 +28,11 @@ import numpy as np
 
 from ..defaults import DEFAULT_FORECAST_REPLICATIONS
 from ..engine.events import EventType, Outcome, actors_in_mask
-from ..engine.outcomes import outcome, runs_with_outcome
+from ..engine.outcomes import outcome, possible_outcomes, runs_with_outcome
 from ..engine.state import REGIME_KEYS
 from ..engine.tables import REGIME_LABELS, Column, Table
 from ..scenario.calendar import format_month
+from ..scenario.checks import recorded_event_kinds
 from ..scenario.schema import Scenario
 from .observations import DEFAULT_PERIOD, cells_before, timeline_cells
 from .particles import DEFAULT_MISMATCH, Histories, Simulator, runs_used, simulate_histories
@@ -161,7 +162,8 @@ def forecast(
         rows.append((f"regime:{key}", f"Regime at {format_month(until)}: {REGIME_LABELS[key]}", p, se))
     events = histories.events
     assert events is not None
-    for key in FORECAST_OUTCOMES:
+    possible = possible_outcomes(tuple(sorted(recorded_event_kinds(scenario))))
+    for key in (k for k in FORECAST_OUTCOMES if k in possible):  # not those no mechanism of the scenario records
         p, se = histories.probability(runs_with_outcome(events, key, runs, 0, (vantage, until)))
         rows.append((key, outcome(key).label, p, se))
         if key == "coup_success":

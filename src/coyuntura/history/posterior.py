@@ -140,10 +140,12 @@ def shipped_posterior(scenario: Scenario) -> tuple[Posterior | None, str]:
     if not path.is_file():
         return None, ""
     posterior = load_posterior(path)
-    if posterior.scenario_hash != scenario_hash(scenario):
+    expected = scenario_hash(scenario)
+    if posterior.scenario_hash != expected:
+        shipped_for = (posterior.scenario_hash or "none")[:16]
         return None, (
             f"the posterior shipped for {scenario.id} was calibrated for other content of the scenario "
-            f"(hash {(posterior.scenario_hash or "none")[:16]}, not {scenario_hash(scenario)[:16]}): recalibrate it (make posterior) or give --posterior"
+            f"(hash {shipped_for}, not {expected[:16]}): recalibrate it (make posterior) or give --posterior"
         )
     return posterior, ""
 
