@@ -171,3 +171,11 @@ def test_relative_links_in_docs_resolve(page):
 def test_readme_links_the_user_guide():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "docs/README.md" in readme
+
+
+def test_the_guide_lists_the_bundled_mechanisms_stages_as_they_are():
+    from coyuntura.engine.mechanisms import BUILTIN
+
+    guide = " ".join((DOCS / "writing-a-scenario.md").read_text(encoding="utf-8").split())
+    listed = ", ".join(f"`{m.NAME}` {m.STAGE}" for m in sorted(BUILTIN, key=lambda m: m.STAGE))
+    assert "The bundled ones' stages: " + listed + ";" in guide

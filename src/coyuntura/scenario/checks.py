@@ -311,6 +311,7 @@ def scenario_warnings(scenario: Scenario) -> list[ScenarioWarning]:
         warnings += [w for w in _caps(scenario, snapshot) if w.path.startswith("snapshots.")]
     warnings += _events_and_snapshots(scenario)
     warnings += _observations_that_cannot_happen(scenario)
+    warnings += _untriggered_mobilization(scenario)
     for index, experiment in enumerate(scenario.experiments):
         where = f"experiments.{index}"
         warnings += change_warnings(scenario, experiment.start, experiment.changes, f"{where}.set")
@@ -327,6 +328,23 @@ def recorded_event_kinds(scenario: Scenario) -> set[str]:
         if scenario.mechanisms.get(module.NAME).enabled:
             kinds |= set(module.EVENTS)
     return kinds
+
+
+MOBILIZATION_TRIGGERS = ("austerity_package", "repression_wave", "leader_death")
+"""What sets off mass_mobilization's monthly cascade (its ``triggered``): an austerity package, a repression wave, a ruler's death."""
+
+
+def _untriggered_mobilization(scenario: Scenario) -> list[ScenarioWarning]:
+    """mass_mobilization's monthly cascade needs a trigger some mechanism or event of the scenario records."""
+    mobilization = scenario.mechanisms.get("mass_mobilization")
+    if mobilization is None or not mobilization.enabled or set(MOBILIZATION_TRIGGERS) & recorded_event_kinds(scenario):
+        return []
+    return [ScenarioWarning(
+        "mechanisms.mass_mobilization",
+        "nothing in this scenario sets off mass_mobilization's monthly cascade (an austerity package, from us_leverage; a "
+        "repression wave, from repression; a ruler's death, from regime_exit or a scheduled event): crowds come out only "
+        "to defend a government against a coup",
+    )]
 
 
 def _observations_that_cannot_happen(scenario: Scenario) -> list[ScenarioWarning]:

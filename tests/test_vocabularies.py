@@ -1,4 +1,4 @@
-"""The scenario's regimes block: whom each regime type governs with and the policy it starts from."""
+"""Declared vocabularies: the regime types a scenario declares, and the kinds of event its mechanisms can record."""
 
 from __future__ import annotations
 
@@ -93,3 +93,17 @@ def test_an_observation_no_mechanism_can_produce_is_warned_of(tmp_path: Path) ->
         "observation 'no_coup' scores 'coup_success', which no mechanism or scheduled event of this scenario records "
         "(coup_attempt): the model gives it probability 0",
     )]
+
+
+def test_a_mobilization_nothing_can_trigger_is_warned_of(tmp_path: Path) -> None:
+    from coyuntura.scenario.checks import scenario_warnings
+
+    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    (tmp_path / "land_seizures.py").write_text((examples / "land_seizures.py").read_text(encoding="utf-8"), encoding="utf-8")
+    text = (examples / "countryside-1971.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "countryside.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert not [w for w in scenario_warnings(load_scenario(path)) if w.path == "mechanisms.mass_mobilization"]  # repression triggers it
+    path.write_text(text.replace("\n  repression:\n", "\n  repression:\n    enabled: false\n    note: test\n", 1), encoding="utf-8")
+    warned = [w.message for w in scenario_warnings(load_scenario(path)) if w.path == "mechanisms.mass_mobilization"]
+    assert warned and warned[0].startswith("nothing in this scenario sets off mass_mobilization's monthly cascade")
