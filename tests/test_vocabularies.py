@@ -107,3 +107,21 @@ def test_a_mobilization_nothing_can_trigger_is_warned_of(tmp_path: Path) -> None
     path.write_text(text.replace("\n  repression:\n", "\n  repression:\n    enabled: false\n    note: test\n", 1), encoding="utf-8")
     warned = [w.message for w in scenario_warnings(load_scenario(path)) if w.path == "mechanisms.mass_mobilization"]
     assert warned and warned[0].startswith("nothing in this scenario sets off mass_mobilization's monthly cascade")
+
+
+def test_a_scenario_names_its_regime_types_in_its_own_words() -> None:
+    from coyuntura.engine.tables import REGIME_LABELS, regime_table
+
+    chile = load_scenario("chile-1970")
+    assert chile.regime_labels()[:2] == ("Popular Unity government (elected, of the left)", "Military junta")
+    assert chile.regime_labels()[2] == REGIME_LABELS["nationalist_military"]  # no label: the engine's name
+    table = regime_table(simulate(compile_scenario(chile), 50, seed=0))
+    assert [row[1] for row in table.rows][:2] == ["Popular Unity government (elected, of the left)", "Military junta"]
+    bolivia = load_scenario("bolivia-1952")
+    assert bolivia.regime_labels() == tuple(REGIME_LABELS.values()) and bolivia.regime_colours() == (None,) * 5
+
+
+def test_a_regime_colour_must_be_hex() -> None:
+    text = TOY.read_text(encoding="utf-8").replace("\nregimes:\n  civilian_nationalist:\n", "\nregimes:\n  civilian_nationalist:\n    colour: red\n", 1)
+    with pytest.raises(ScenarioError, match=r"regimes\.civilian_nationalist\.colour"):
+        parse_scenario(text, "toy.yaml")

@@ -20,6 +20,7 @@ from numpy.typing import ArrayLike
 from ..scenario.calendar import format_month
 from ..scenario.plugins import BUILTIN_PACKAGE
 from ..scenario.schema import Snapshot
+from ..scenario.vocabulary import REGIME_LABELS
 from .events import EventLog
 from .exogenous import apply_scheduled
 from .mechanisms.base import Month
@@ -107,6 +108,8 @@ class Ensemble:
     split: int = 0  # the month after which per-run coup counts go to the second part of the tally (calendar end)
     mechanism_names: tuple[str, ...] = ()  # the names of the log's mechanism codes (code i is mechanism_names[i])
     event_kinds: tuple[str, ...] | None = None  # the kinds of event the scenario's mechanisms can record (None: not known)
+    regime_labels: tuple[str, ...] = tuple(REGIME_LABELS.values())  # the scenario's names of the regime types (REGIME_KEYS order)
+    regime_colours: tuple[str | None, ...] = (None,) * len(REGIME_LABELS)  # their chart colours (None: the engine's)
 
     @property
     def months(self) -> np.ndarray:
@@ -252,6 +255,8 @@ def simulate(
         actor_names=model.actor_names,
         mechanism_names=model.mechanism_names,
         event_kinds=model.event_kinds,
+        regime_labels=scenario.regime_labels(),
+        regime_colours=scenario.regime_colours(),
         periods=periods,
         regime_counts=regime_counts,
         strength_histogram=histogram,
@@ -394,6 +399,8 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         actor_names=first.actor_names,
         mechanism_names=first.mechanism_names,
         event_kinds=first.event_kinds,
+        regime_labels=first.regime_labels,
+        regime_colours=first.regime_colours,
         periods=first.periods,
         regime_counts=_sum_counts(part.regime_counts for part in parts),
         strength_histogram=_sum_counts(part.strength_histogram for part in parts),

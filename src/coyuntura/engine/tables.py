@@ -26,14 +26,7 @@ from .state import REGIME_KEYS
 if TYPE_CHECKING:
     import pandas as pd
 
-REGIME_LABELS: dict[str, str] = {
-    "civilian_nationalist": "Civilian revolutionary-nationalist government",
-    "right_military": "Right military government / police state",
-    "nationalist_military": "Nationalist military government",
-    "workers_government": "Workers' government",
-    "civilian_elected": "Elected civilian government",
-}
-"""Human labels of the regime types in :data:`coyuntura.engine.state.REGIME_KEYS`."""
+from ..scenario.vocabulary import REGIME_LABELS as REGIME_LABELS  # re-exported: the engine's names of the regime types
 
 ColumnKind = Literal["key", "label", "probability", "se", "number"]
 
@@ -139,7 +132,7 @@ def regime_table(ensemble: Ensemble, months: Sequence[int] | None = None) -> Tab
     probabilities = np.stack([ensemble.regime_probability(m) for m in months])  # (months, regimes)
     rows = []
     for r, key in enumerate(REGIME_KEYS):
-        row: list[Any] = [key, REGIME_LABELS.get(key, key.replace("_", " ").capitalize())]
+        row: list[Any] = [key, ensemble.regime_labels[r]]
         for k in range(len(months)):
             p = float(probabilities[k, r])
             row += [p, standard_error(p, n)]
@@ -224,7 +217,7 @@ def regime_dynamics_table(ensemble: Ensemble) -> Table:
         exit_, exit_se = per_month(int(tally.exit_months[r]))
         rows.append((
             key,
-            REGIME_LABELS.get(key, key.replace("_", " ").capitalize()),
+            ensemble.regime_labels[REGIME_KEYS.index(key)],
             runs_in / ensemble.n_runs,
             int(round(exposure / 12.0)),
             round(coup, 3),

@@ -30,7 +30,7 @@ from ..defaults import DEFAULT_FORECAST_REPLICATIONS
 from ..engine.events import EventType, Outcome, actors_in_mask
 from ..engine.outcomes import outcome, possible_outcomes, runs_with_outcome
 from ..engine.state import REGIME_KEYS
-from ..engine.tables import REGIME_LABELS, Column, Table
+from ..engine.tables import Column, Table
 from ..scenario.calendar import format_month
 from ..scenario.checks import recorded_event_kinds
 from ..scenario.schema import Scenario
@@ -159,7 +159,7 @@ def forecast(
     rows = []
     for r, key in enumerate(REGIME_KEYS):
         p, se = histories.probability(histories.final_state.regime == r)
-        rows.append((f"regime:{key}", f"Regime at {format_month(until)}: {REGIME_LABELS[key]}", p, se))
+        rows.append((f"regime:{key}", f"Regime at {format_month(until)}: {scenario.regime_labels()[r]}", p, se))
     events = histories.events
     assert events is not None
     possible = possible_outcomes(tuple(sorted(recorded_event_kinds(scenario))))

@@ -27,7 +27,6 @@ from matplotlib.ticker import FormatStrFormatter, MaxNLocator, PercentFormatter 
 
 from ..engine.simulate import Ensemble  # noqa: E402
 from ..engine.state import REGIME_KEYS  # noqa: E402
-from ..engine.tables import REGIME_LABELS  # noqa: E402
 from ..scenario.calendar import format_month  # noqa: E402
 
 DPI = 120
@@ -108,8 +107,10 @@ def regime_chart(ensemble: Ensemble, path: str | Path) -> Path:
     shares = np.asarray(ensemble.regime_counts, dtype=float) / ensemble.n_runs  # (months, regimes)
     figure = Figure(figsize=(10, 5), dpi=DPI)
     ax = figure.subplots()
-    colors = [REGIME_COLORS.get(key, _FALLBACK_COLORS[i % len(_FALLBACK_COLORS)]) for i, key in enumerate(REGIME_KEYS)]
-    labels = [REGIME_LABELS.get(key, key) for key in REGIME_KEYS]
+    colors = [
+        ensemble.regime_colours[i] or REGIME_COLORS.get(key, _FALLBACK_COLORS[i % len(_FALLBACK_COLORS)]) for i, key in enumerate(REGIME_KEYS)
+    ]
+    labels = list(ensemble.regime_labels)
     ax.stackplot(years, shares.T, labels=labels, colors=colors, alpha=0.9, linewidth=0)
     ax.set_xlim(years[0], years[-1])
     _year_axis(ax, 10)

@@ -35,7 +35,7 @@ from .calendar import format_month, parse_month
 from .plugins import MechanismRegistry, installed_mechanisms, registry_with_files
 from .quantities import Coefficient, Frozen, NonNegative, Quantity, Signed, Unit
 from .refs import ActorKind, ActorRef, Identifier
-from .vocabulary import EVENT_KINDS, OUTCOME_KEYS
+from .vocabulary import EVENT_KINDS, OUTCOME_KEYS, REGIME_LABELS
 
 MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format_month, return_type=str)]
 """A calendar month written ``YYYY-MM``."""
@@ -166,6 +166,12 @@ class Regime(Frozen):
     """What a government of one regime type stands for in this scenario: whom it governs with, and the policy it
     starts from. Every change of government (a coup, a ruler's death, a handover, an insurrection) installs them."""
 
+    label: Optional[Annotated[str, StringConstraints(min_length=1, max_length=80)]] = Field(
+        default=None, description="How reports name this type in the scenario (default: the engine's name, e.g. 'Right military government / police state')."
+    )
+    colour: Optional[Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]] = Field(
+        default=None, description="Its colour in charts, as #rrggbb (default: the engine's)."
+    )
     coalition: tuple[ActorRef, ...] = Field(description="The actors a new government of this type governs with, whatever brought it in.")
     policy: Signed = Field(description="The policy a new government of this type starts from, unless its founders bring their own.")
     note: Optional[str] = Field(default=None, description="How the scenario reads this type (who would govern, and why).")
@@ -460,6 +466,16 @@ class Scenario(Frozen):
     def mechanism_registry(self) -> MechanismRegistry:
         """Where this scenario's mechanisms come from: the installed ones, plus its own files."""
         return registry_with_files(self._mechanism_files)
+
+    def regime_labels(self) -> tuple[str, ...]:
+        """The name of each regime type (in ``REGIME_KEYS`` order) in this scenario: its own label, else the engine's."""
+        keys = get_args(RegimeKey)
+        declared = [getattr(self.regimes, key).label if self.regimes is not None else None for key in keys]
+        return tuple(label or REGIME_LABELS[key] for key, label in zip(keys, declared))
+
+    def regime_colours(self) -> tuple[Optional[str], ...]:
+        """The chart colour each regime type (in ``REGIME_KEYS`` order) is given by this scenario, or None for the engine's."""
+        return tuple(getattr(self.regimes, key).colour if self.regimes is not None else None for key in get_args(RegimeKey))
 
     def scheduled_event_kinds(self) -> tuple[str, ...]:
         """The kinds of event the scheduled events record: a ruler's death brings a palace succession and a new

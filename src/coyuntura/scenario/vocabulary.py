@@ -34,6 +34,16 @@ OUTCOME_LABELS: dict[str, str] = {
 
 OUTCOME_KEYS: tuple[str, ...] = tuple(OUTCOME_LABELS)
 
+REGIME_LABELS: dict[str, str] = {
+    "civilian_nationalist": "Civilian revolutionary-nationalist government",
+    "right_military": "Right military government / police state",
+    "nationalist_military": "Nationalist military government",
+    "workers_government": "Workers' government",
+    "civilian_elected": "Elected civilian government",
+}
+"""The engine's names of the regime types (``coyuntura.engine.state.REGIME_KEYS``); a scenario may name them its own way
+(``regimes.<type>.label``)."""
+
 OUTCOME_EVENTS: dict[str, str] = {
     "coup_attempt": "coup_attempt", "coup_success": "coup_attempt", "coup_failed": "coup_attempt",
     "coup_defeated_by_mobilization": "coup_attempt", "general_strike": "general_strike", "mass_mobilization": "mass_mobilization",

@@ -11,8 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..engine.state import ACTOR_VARIABLES
-from ..engine.tables import REGIME_LABELS
+from ..engine.state import ACTOR_VARIABLES, REGIME_KEYS
 from ..experiments.measures import OUTCOME_LABELS, OUTCOME_NAMES
 from ..report.chronicle import Locator
 from ..report.sources import sources
@@ -105,7 +104,7 @@ def describe(scenario: Scenario) -> dict[str, Any]:
             "id": snapshot.id,
             "month": format_month(snapshot.month),
             "description": snapshot.description,
-            "government": _government(snapshot.government),
+            "government": _government(snapshot.government, scenario),
             "assembly": snapshot.assembly,
             "actors": {
                 actor_id: {name: getattr(override, name).value for name in ACTOR_VARIABLES if getattr(override, name) is not None}
@@ -150,7 +149,7 @@ def describe(scenario: Scenario) -> dict[str, Any]:
             "sections": [{"title": s.title, "lines": list(s.lines)} for s in scenario.source_document.sections],
         },
         "calendar": _calendar(scenario),
-        "government": _government(scenario.government),
+        "government": _government(scenario.government, scenario),
         "actors": actors,
         "relations": [
             {"from": r.source, "to": r.target, "kind": r.kind, "weight": r.weight.value} for r in scenario.relations
@@ -186,16 +185,16 @@ def describe(scenario: Scenario) -> dict[str, Any]:
             for e in scenario.experiments
         ],
         "citations": citations,
-        "regimes": [{"key": key, "label": label} for key, label in REGIME_LABELS.items()],
+        "regimes": [{"key": key, "label": label} for key, label in zip(REGIME_KEYS, scenario.regime_labels())],
         "outcomes": [{"key": name, "label": OUTCOME_LABELS[name]} for name in OUTCOME_NAMES],
         "limits": {"max_runs": MAX_RUNS, "max_months": MAX_MONTHS, "max_body_bytes": MAX_BODY_BYTES, "max_seed": MAX_SEED},
     }
 
 
-def _government(government: Any) -> dict[str, Any]:
+def _government(government: Any, scenario: Scenario) -> dict[str, Any]:
     return {
         "type": government.type,
-        "label": REGIME_LABELS.get(government.type, government.type),
+        "label": scenario.regime_labels()[REGIME_KEYS.index(government.type)],
         "leader": government.leader,
         "coalition": list(government.coalition),
         "policy": government.policy.value,

@@ -20,7 +20,7 @@ import numpy as np
 from ..engine.model import compile_scenario
 from ..engine.simulate import Ensemble, SimulationCancelled, merge_ensembles, simulate
 from ..engine.state import REGIME_KEYS
-from ..engine.tables import REGIME_LABELS, Table, event_table, standard_error
+from ..engine.tables import Table, event_table, standard_error
 from ..experiments.measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
 from ..experiments.whatif import Intervention, WhatIfResult, apply_intervention, default_until, experiment_intervention, extend, record_whatif
 from ..report.chronicle import chronicle
@@ -291,7 +291,8 @@ def ensemble_payload(ensemble: Ensemble) -> dict[str, Any]:
         "strength": {"quantiles": list(QUANTILES), "values": _round(np.transpose(quantiles, (1, 0, 2)), 3)},
         "regimes": {
             "keys": list(REGIME_KEYS),
-            "labels": [REGIME_LABELS.get(k, k) for k in REGIME_KEYS],
+            "labels": list(ensemble.regime_labels),
+            "colours": list(ensemble.regime_colours),  # the scenario's own, or null for the page's
             "p": _round(regime_p.T),
             "se": _round(np.transpose(standard_error(regime_p, n))),
         },

@@ -411,7 +411,7 @@ function renderResult(request, result) {
   // regimes, side by side
   $("regimes").replaceChildren(...arms.map((arm) => {
     const data = result[arm];
-    const rows = data.regimes.keys.map((key, r) => ({ key, label: data.regimes.labels[r], p: data.regimes.p[r], se: data.regimes.se[r], color: REGIME_COLORS[key] || "#777" }));
+    const rows = data.regimes.keys.map((key, r) => ({ key, label: data.regimes.labels[r], p: data.regimes.p[r], se: data.regimes.se[r], color: (data.regimes.colours && data.regimes.colours[r]) || REGIME_COLORS[key] || "#777" }));
     const wrap = h("div", { class: "chart", "data-arm": arm });
     wrap.appendChild(Charts.probabilityLines(data.months, rows, { arm, title: whatif ? (arm === "baseline" ? "Baseline" : "Intervention") : "All runs", titleColor: ARM_COLORS[arm] }));
     wrap.appendChild(h("div", { class: "legend" }, ...rows.map((r) => h("span", {}, h("i", { style: `background:${r.color}` }), r.label))));
