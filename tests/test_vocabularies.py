@@ -30,8 +30,8 @@ def test_a_scenario_whose_mechanisms_change_governments_must_declare_its_regimes
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(text, "toy.yaml")
     assert (
-        "toy.yaml at regimes: required, as the mechanism 'coup', the mechanism 'regime_exit', the mechanism 'polarization' and a "
-        "scheduled ruler's death can change the government: declare, for each regime type, the coalition a new government of that "
+        "toy.yaml at regimes: required, as the mechanism 'coup', the mechanism 'regime_exit', the mechanism 'polarization' and the "
+        "scheduled event 'military_president_dies' can change the government: declare, for each regime type, the coalition a new government of that "
         "type governs with and the policy it starts from"
     ) in str(caught.value)
 
@@ -125,3 +125,29 @@ def test_a_regime_colour_must_be_hex() -> None:
     text = TOY.read_text(encoding="utf-8").replace("\nregimes:\n  civilian_nationalist:\n", "\nregimes:\n  civilian_nationalist:\n    colour: red\n", 1)
     with pytest.raises(ScenarioError, match=r"regimes\.civilian_nationalist\.colour"):
         parse_scenario(text, "toy.yaml")
+
+
+def test_a_scheduled_government_change_and_system_shock_act_in_every_run() -> None:
+    from coyuntura.engine.events import EventType
+    from coyuntura.report.chronicle import chronicle
+
+    text = TOY.read_text(encoding="utf-8").replace("\nevents:\n", (
+        "\nevents:\n"
+        '  - {id: election, kind: government_change, month: "1971-01", regime: civilian_elected, description: "An election.", '
+        'assumption: "A test event."}\n'
+        '  - {id: price_collapse, kind: system_shock, month: "1971-01", variable: hardship, value: {value: 0.9, assumption: "A test."}, '
+        'description: "Export prices collapse.", assumption: "A test event."}\n'
+    ), 1)
+    scenario = parse_scenario(text, "toy.yaml")
+    model = compile_scenario(scenario)
+    assert {"government_change"} <= set(scenario.scheduled_event_kinds())
+    month = next(e.month for e in scenario.events if e.id == "election")
+    ensemble = simulate(model, 40, seed=1, until=month, keep_events=True, keep_state=True)
+    state = ensemble.final_state
+    assert state is not None and np.all(state.regime == 4)  # civilian_elected, in every run
+    assert np.all(state.hardship >= 0.85)  # set to 0.9 at the start of the month; mechanisms move it a little after
+    events = ensemble.events
+    assert events is not None
+    changes = (events["event"] == int(EventType.GOVERNMENT_CHANGE)) & (events["month"] == month)
+    assert len(set(events["run"][changes].tolist())) == 40
+    assert any("election" in line.text.lower() or "elected" in line.text.lower() for line in chronicle(model, 0, until=month))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scenario.schema import ActorShock, GuerrillaArrival, LeaderDeath
+from ..scenario.schema import ActorShock, GovernmentChange, GuerrillaArrival, LeaderDeath, SystemShock
 from .events import EventType, actor_mask
+from .government import install
 from .mechanisms.base import Month
 from .mechanisms.m18_regime_exit import palace_succession
 from .model import EVENTS_MECHANISM
-from .state import REGIME_KEYS, State
+from .state import REGIME_KEYS, RegimeType, State
 
 
 def apply_scheduled(state: State, month: Month) -> None:
@@ -33,3 +34,9 @@ def apply_scheduled(state: State, month: Month) -> None:
             month.log.record(month.index, everywhere, EventType.GUERRILLA_FOCO, code, actor_mask([actor]))
         elif isinstance(event, ActorShock):
             getattr(state, event.attribute)[model.index(event.actor)] = event.value.value
+        elif isinstance(event, SystemShock):
+            getattr(state, event.variable)[:] = event.value.value
+        elif isinstance(event, GovernmentChange):
+            everywhere = np.ones(state.n_runs, dtype=bool)
+            policy = event.policy.value if event.policy is not None else None
+            install(state, everywhere, RegimeType[event.regime.upper()], month, code, policy=policy)

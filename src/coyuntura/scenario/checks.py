@@ -15,7 +15,7 @@ from .calendar import format_month
 from .errors import Problem, ScenarioWarning
 from .quantities import LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference, role_kinds
-from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot
+from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot, recorded_kinds
 from .vocabulary import OUTCOME_EVENTS
 
 
@@ -56,8 +56,7 @@ def _regimes_declared(scenario: Scenario) -> list[Problem]:
         return []
     enabled = [module for module in scenario.mechanism_schedule() if scenario.mechanisms.get(module.NAME).enabled]
     changers = [f"the mechanism {module.NAME!r}" for module in enabled if "government_change" in module.EVENTS]
-    if "government_change" in scenario.scheduled_event_kinds():
-        changers.append("a scheduled ruler's death")
+    changers += [f"the scheduled event {event.id!r}" for event in scenario.events if "government_change" in recorded_kinds(event)]
     if not changers:
         return []
     return [Problem("regimes", (

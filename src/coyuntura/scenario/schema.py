@@ -255,7 +255,40 @@ class ActorShock(EventBase):
     value: Quantity
 
 
-Event = Annotated[Union[LeaderDeath, GuerrillaArrival, ActorShock], Field(discriminator="kind")]
+class SystemShock(EventBase):
+    """Set one system variable in every run (a collapse of export prices, a cut-off of foreign credit, a war's hardship)."""
+
+    kind: Literal["system_shock"]
+    variable: Literal[
+        "corruption", "mystification_urban", "mystification_rural", "army_capacity", "dependence", "squeeze", "hardship",
+        "left_unity", "repression_memory", "differentiation", "us_hostility", "nationalist_pressure", "coup_memory",
+        "polarization", "popular_power",
+    ]
+    value: Unit
+
+
+class GovernmentChange(EventBase):
+    """A change of government the model's mechanisms do not make (an election's result, a government imposed from
+    abroad): in every run a government of type ``regime`` takes office with the coalition the scenario declares for that
+    type (``regimes``), from its declared policy or the ``policy`` given here."""
+
+    kind: Literal["government_change"]
+    regime: RegimeKey
+    policy: Optional[Signed] = None
+
+
+Event = Annotated[Union[LeaderDeath, GuerrillaArrival, ActorShock, SystemShock, GovernmentChange], Field(discriminator="kind")]
+
+
+def recorded_kinds(event: Any) -> tuple[str, ...]:
+    """The kinds of event a scheduled event records in the log (coyuntura.engine.exogenous applies it)."""
+    if isinstance(event, LeaderDeath):
+        return ("leader_death", "succession", "government_change")
+    if isinstance(event, GuerrillaArrival):
+        return ("guerrilla_foco",)
+    if isinstance(event, GovernmentChange):
+        return ("government_change",)
+    return ()
 
 
 class ActorOverride(ActorState):
@@ -479,13 +512,9 @@ class Scenario(Frozen):
 
     def scheduled_event_kinds(self) -> tuple[str, ...]:
         """The kinds of event the scheduled events record: a ruler's death brings a palace succession and a new
-        government (regime_exit's succession rule), a guerrilla's arrival a foco; a shock to an attribute records nothing."""
-        kinds: set[str] = set()
-        for event in self.events:
-            if isinstance(event, LeaderDeath):
-                kinds |= {"leader_death", "succession", "government_change"}
-            elif isinstance(event, GuerrillaArrival):
-                kinds.add("guerrilla_foco")
+        government (regime_exit's succession rule), a guerrilla's arrival a foco, a government change a new government;
+        a shock to an attribute or a system variable records nothing."""
+        kinds = {kind for event in self.events for kind in recorded_kinds(event)}
         return tuple(kind for kind in EVENT_KINDS if kind in kinds)
 
     def mechanism_schedule(self) -> tuple[Any, ...]:
