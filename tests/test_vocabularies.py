@@ -11,6 +11,7 @@ import pytest
 from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.parameters import ParameterError
 from coyuntura.engine.simulate import simulate
+from coyuntura.scenario.calendar import format_month
 from coyuntura.scenario.errors import ScenarioError
 from coyuntura.scenario.loader import bundled_scenarios, load_scenario, parse_scenario
 
@@ -151,3 +152,32 @@ def test_a_scheduled_government_change_and_system_shock_act_in_every_run() -> No
     changes = (events["event"] == int(EventType.GOVERNMENT_CHANGE)) & (events["month"] == month)
     assert len(set(events["run"][changes].tolist())) == 40
     assert any("election" in line.text.lower() or "elected" in line.text.lower() for line in chronicle(model, 0, until=month))
+
+
+def test_a_foreign_intervention_tips_the_contests_it_joins() -> None:
+    from coyuntura.engine.outcomes import runs_with_outcome
+
+    base = TOY.read_text(encoding="utf-8")
+    scenario = parse_scenario(base, "toy.yaml")
+    start, end = scenario.calendar.start, scenario.calendar.start + 23
+
+    def successes(side: str | None) -> int:
+        text = base
+        if side is not None:
+            text = base.replace("\nevents:\n", (
+                "\nevents:\n"
+                f'  - {{id: intervention, kind: foreign_intervention, month: "{format_month(start)}", until: "{format_month(end)}", '
+                f'side: {side}, force: {{value: 5.0, assumption: "A test."}}, description: "Troops.", assumption: "A test event."}}\n'
+            ), 1)
+        model = compile_scenario(parse_scenario(text, "toy.yaml"))
+        ensemble = simulate(model, 400, seed=2, until=end, keep_events=True)
+        assert ensemble.events is not None
+        return int(runs_with_outcome(ensemble.events, "coup_success", 400).sum())
+
+    alone, for_plotters, for_government = successes(None), successes("plotters"), successes("government")
+    assert for_government < alone < for_plotters, (for_government, alone, for_plotters)
+    with pytest.raises(ScenarioError, match="until .* is before the intervention's month"):
+        parse_scenario(base.replace("\nevents:\n", (
+            '\nevents:\n  - {id: back, kind: foreign_intervention, month: "1971-05", until: "1971-01", side: government, '
+            'force: {value: 1.0, assumption: "A test."}, description: "x", assumption: "A test event."}\n'
+        ), 1), "toy.yaml")

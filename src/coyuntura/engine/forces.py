@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 
+from ..scenario.schema import ForeignIntervention, Scenario
 from .state import State
 
 if TYPE_CHECKING:
@@ -84,3 +85,16 @@ def backing(state: State, backers: Iterable[int]) -> np.ndarray:
         total += weight * (1.0 - state.support[actor])
         norm += weight
     return total / np.maximum(norm, 1e-12)
+
+
+def foreign_forces(scenario: Scenario, month: int) -> tuple[float, float]:
+    """Force foreign powers commit this month (scheduled ``foreign_intervention`` events): (for the government, for
+    the plotters), in the units of the army factions' forces."""
+    for_government = for_plotters = 0.0
+    for event in scenario.events:
+        if isinstance(event, ForeignIntervention) and event.month <= month <= event.until:
+            if event.side == "government":
+                for_government += float(event.force.value)
+            else:
+                for_plotters += float(event.force.value)
+    return for_government, for_plotters

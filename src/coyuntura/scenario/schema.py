@@ -277,7 +277,26 @@ class GovernmentChange(EventBase):
     policy: Optional[Signed] = None
 
 
-Event = Annotated[Union[LeaderDeath, GuerrillaArrival, ActorShock, SystemShock, GovernmentChange], Field(discriminator="kind")]
+class ForeignIntervention(EventBase):
+    """A foreign power commits force to one side of any coup fought from ``month`` to ``until`` (troops, air cover, an
+    invasion force, or a blockade of the plotters): the force is added to that side in the contest (M5), in units of
+    the popular camp's political weight, as the army factions' forces are."""
+
+    kind: Literal["foreign_intervention"]
+    until: MonthField
+    side: Literal["government", "plotters"]
+    force: NonNegative
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> "ForeignIntervention":
+        if self.until < self.month:
+            raise ValueError(f"until ({format_month(self.until)}) is before the intervention's month ({format_month(self.month)})")
+        return self
+
+
+Event = Annotated[
+    Union[LeaderDeath, GuerrillaArrival, ActorShock, SystemShock, GovernmentChange, ForeignIntervention], Field(discriminator="kind")
+]
 
 
 def recorded_kinds(event: Any) -> tuple[str, ...]:

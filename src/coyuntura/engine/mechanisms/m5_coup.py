@@ -47,7 +47,7 @@ import numpy as np
 from ...scenario.quantities import Coefficient, NonNegative, Signed, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, Outcome, actor_mask
-from ..forces import army_faction_force, backing, government_legitimacy, threat_from_below
+from ..forces import army_faction_force, backing, foreign_forces, government_legitimacy, threat_from_below
 from ..formal import contest_success_probability, hazard_probability, log_linear_rate, logistic
 from ..government import REGIMES, install
 from ..state import MILITARY_REGIMES, RegimeType, State
@@ -134,6 +134,7 @@ EQUATIONS = (
     "P(third faction defends) = logistic(swing_slope × (popular + loyal − C) / (popular + loyal + C) + "
     "swing_support_coef × (support_t − 0.5)), t the army faction neither plotting nor loyal;  D = loyal + "
     "popular, plus army_force(t) if it defends (else added to C)",
+    "a scheduled foreign intervention adds its force to the loyal side or to C while it lasts",
     "P(coup succeeds) = C^decisiveness / (C^decisiveness + D^decisiveness)",
     "defeated by the masses: the coup fails, the masses came out (a general strike, or the mobilized share at "
     "mass_threshold: M6) and without the popular force the plotters would have been favourites: C^m / (C^m + "
@@ -334,6 +335,11 @@ def _contest(
     # The third faction: the young officers when the right plots, the right faction when the young officers do.
     third_force = np.where(nationalist_plot, right_force, swing_force)
     third_support = np.where(nationalist_plot, state.support[p.right_faction], state.support[p.swing_faction])
+    # A foreign power's force committed to one side (a scheduled foreign_intervention) counts like an army faction's.
+    for_government, for_plotters = foreign_forces(month.model.scenario, month.index)
+    if for_government or for_plotters:
+        loyal = loyal + for_government
+        attack = attack + for_plotters
     balance = (popular + loyal - attack) / np.maximum(popular + loyal + attack, 1e-12)
     join_defence_probability = logistic(p.swing_slope * balance + p.swing_support_coef * (third_support - 0.5))
     third_defends = draws.uniform("swing") < join_defence_probability
