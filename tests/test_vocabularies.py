@@ -181,3 +181,28 @@ def test_a_foreign_intervention_tips_the_contests_it_joins() -> None:
             '\nevents:\n  - {id: back, kind: foreign_intervention, month: "1971-05", until: "1971-01", side: government, '
             'force: {value: 1.0, assumption: "A test."}, description: "x", assumption: "A test event."}\n'
         ), 1), "toy.yaml")
+
+
+def test_an_election_turns_out_an_incumbent_as_its_legitimacy_decides() -> None:
+    base = TOY.read_text(encoding="utf-8")
+    start = parse_scenario(base, "toy.yaml").calendar.start
+
+    def lost(intercept: float) -> tuple[int, int]:
+        text = base.replace("\nevents:\n", (
+            "\nevents:\n"
+            f'  - {{id: vote, kind: election, month: "{format_month(start + 2)}", applies_to: [nationalist_military], '
+            f'challenger: civilian_elected, incumbent_intercept: {{value: {intercept}, assumption: "A test."}}, '
+            'legitimacy_coef: {value: 2.0, assumption: "A test."}, description: "An election.", assumption: "A test event."}\n'
+        ), 1)
+        model = compile_scenario(parse_scenario(text, "toy.yaml"))
+        assert "election" in model.layout.names
+        before = simulate(model, 300, seed=4, until=start + 1, keep_state=True).final_state
+        after = simulate(model, 300, seed=4, until=start + 2, keep_state=True).final_state
+        assert before is not None and after is not None
+        held = before.regime == 2  # nationalist_military going into the election month
+        return int(held.sum()), int((held & (after.regime == 4)).sum())
+
+    held, kept_out = lost(-12.0)
+    assert held > 100 and kept_out >= held - 5  # nearly every incumbent loses (a coup may come first in a few runs)
+    assert lost(12.0)[1] == 0  # and none does
+    assert "election" not in compile_scenario(parse_scenario(base, "toy.yaml")).layout.names  # no election, no draw

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scenario.schema import ActorShock, GovernmentChange, GuerrillaArrival, LeaderDeath, SystemShock
+from ..scenario.schema import ActorShock, Election, GovernmentChange, GuerrillaArrival, LeaderDeath, SystemShock
 from .events import EventType, actor_mask
+from .forces import government_legitimacy
+from .formal import logistic
 from .government import install
 from .mechanisms.base import Month
 from .mechanisms.m18_regime_exit import palace_succession
@@ -36,6 +38,12 @@ def apply_scheduled(state: State, month: Month) -> None:
             getattr(state, event.attribute)[model.index(event.actor)] = event.value.value
         elif isinstance(event, SystemShock):
             getattr(state, event.variable)[:] = event.value.value
+        elif isinstance(event, Election):
+            held = np.isin(state.regime, [REGIME_KEYS.index(key) for key in event.applies_to])
+            legitimacy = government_legitimacy(state, model)
+            keeps = logistic(event.incumbent_intercept.value + event.legitimacy_coef.value * (legitimacy - 0.5))
+            loses = held & (month.draws.uniform("election") >= keeps)
+            install(state, loses, RegimeType[event.challenger.upper()], month, code)
         elif isinstance(event, GovernmentChange):
             everywhere = np.ones(state.n_runs, dtype=bool)
             policy = event.policy.value if event.policy is not None else None

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from ..scenario.quantities import Quantity
 from ..scenario.refs import is_actor_reference
-from ..scenario.schema import Government, Scenario, Snapshot
+from ..scenario.schema import Election, Government, Scenario, Snapshot
 from ..scenario.vocabulary import EVENT_KINDS
 from .government import REGIMES
 from .random import SlotLayout
@@ -21,6 +21,8 @@ EVENTS_MECHANISM = "exogenous_events"
 """Mechanism name under which scheduled exogenous events are logged."""
 
 EVENT_SLOTS = ("succession",)
+ELECTION_SLOT = "election"
+"""The draw of a scheduled election's outcome, in the layout only of scenarios that schedule one."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ def compile_scenario(scenario: Scenario) -> Model:
         for slot in getattr(module, "HOLDING_SLOTS", ()):
             slots += [f"{slot}.{holding.id}" for holding in scenario.holdings]
     slots += list(EVENT_SLOTS)
+    if any(isinstance(event, Election) for event in scenario.events):
+        slots.append(ELECTION_SLOT)  # only then: a scenario without elections keeps its random streams as they were
     initial = scenario.actors
     return Model(
         scenario=scenario,

@@ -294,8 +294,22 @@ class ForeignIntervention(EventBase):
         return self
 
 
+class Election(EventBase):
+    """A scheduled election, held where the government in office is of a type in ``applies_to``: the incumbent keeps
+    office with probability logistic(incumbent_intercept + legitimacy_coef x (legitimacy - 0.5)), legitimacy being the
+    government's support across civil society (weighted by organized weight); otherwise a government of type
+    ``challenger`` takes office, with the coalition and policy the scenario declares for it."""
+
+    kind: Literal["election"]
+    applies_to: tuple[RegimeKey, ...] = Field(default=("civilian_nationalist", "civilian_elected"), min_length=1)
+    challenger: RegimeKey
+    incumbent_intercept: Coefficient
+    legitimacy_coef: NonNegative
+
+
 Event = Annotated[
-    Union[LeaderDeath, GuerrillaArrival, ActorShock, SystemShock, GovernmentChange, ForeignIntervention], Field(discriminator="kind")
+    Union[LeaderDeath, GuerrillaArrival, ActorShock, SystemShock, GovernmentChange, ForeignIntervention, Election],
+    Field(discriminator="kind"),
 ]
 
 
@@ -305,7 +319,7 @@ def recorded_kinds(event: Any) -> tuple[str, ...]:
         return ("leader_death", "succession", "government_change")
     if isinstance(event, GuerrillaArrival):
         return ("guerrilla_foco",)
-    if isinstance(event, GovernmentChange):
+    if isinstance(event, (GovernmentChange, Election)):
         return ("government_change",)
     return ()
 
