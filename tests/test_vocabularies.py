@@ -151,7 +151,9 @@ def test_a_scheduled_government_change_and_system_shock_act_in_every_run() -> No
     assert events is not None
     changes = (events["event"] == int(EventType.GOVERNMENT_CHANGE)) & (events["month"] == month)
     assert len(set(events["run"][changes].tolist())) == 40
-    assert any("election" in line.text.lower() or "elected" in line.text.lower() for line in chronicle(model, 0, until=month))
+    told = chronicle(model, 0, until=month)
+    assert any("election" in line.text.lower() or "elected" in line.text.lower() for line in told)
+    assert any(line.text == "Export prices collapse." and line.event == "shock" for line in told)  # a shock is told too
 
 
 def test_a_foreign_intervention_tips_the_contests_it_joins() -> None:

@@ -36,6 +36,8 @@ class EventType(IntEnum):
     ARMY_SPLIT = 18
     GOVERNMENT_CHANGE = 19
     HANDOVER = 20
+    SHOCK = 21
+    FOREIGN_INTERVENTION = 22
 
     @property
     def key(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scenario.schema import ActorShock, Election, GovernmentChange, GuerrillaArrival, LeaderDeath, SystemShock
+from ..scenario.schema import ActorShock, Election, ForeignIntervention, GovernmentChange, GuerrillaArrival, LeaderDeath, SystemShock
 from .events import EventType, actor_mask
 from .forces import government_legitimacy
 from .formal import logistic
@@ -35,9 +35,14 @@ def apply_scheduled(state: State, month: Month) -> None:
             everywhere = np.ones(state.n_runs, dtype=bool)
             month.log.record(month.index, everywhere, EventType.GUERRILLA_FOCO, code, actor_mask([actor]))
         elif isinstance(event, ActorShock):
-            getattr(state, event.attribute)[model.index(event.actor)] = event.value.value
+            actor = model.index(event.actor)
+            getattr(state, event.attribute)[actor] = event.value.value
+            month.log.record(month.index, np.ones(state.n_runs, dtype=bool), EventType.SHOCK, code, actor_mask([actor]))
         elif isinstance(event, SystemShock):
             getattr(state, event.variable)[:] = event.value.value
+            month.log.record(month.index, np.ones(state.n_runs, dtype=bool), EventType.SHOCK, code)
+        elif isinstance(event, ForeignIntervention):  # its force joins the contests in M5 until it ends; logged as it begins
+            month.log.record(month.index, np.ones(state.n_runs, dtype=bool), EventType.FOREIGN_INTERVENTION, code)
         elif isinstance(event, Election):
             held = np.isin(state.regime, [REGIME_KEYS.index(key) for key in event.applies_to])
             legitimacy = government_legitimacy(state, model)

@@ -30,7 +30,7 @@ from ..engine.simulate import simulate
 from ..scenario.calendar import format_month
 from ..scenario.plugins import MechanismRegistry, cited_passages, installed_mechanisms
 from ..scenario.quantities import LOCATOR_PATTERN
-from ..scenario.schema import GuerrillaArrival, LeaderDeath
+from ..scenario.schema import ActorShock, ForeignIntervention, GuerrillaArrival, LeaderDeath, SystemShock
 
 EXOGENOUS_TITLE = "Scheduled exogenous events"
 
@@ -287,8 +287,15 @@ TEMPLATES: dict[EventType, Callable[[_Context], str]] = {
     EventType.ARMY_SPLIT: lambda c: f"The army splits: {c.names() or 'part of the officer corps'} side against the plotters.",
     EventType.GOVERNMENT_CHANGE: _government_change,
     EventType.HANDOVER: _handover,
+    # Told in the scenario's own words (the scheduled event's description) where it has one:
+    EventType.SHOCK: lambda c: "A shock from outside the system" + (f" strikes {c.names()}." if c.actors else " changes the conditions of all."),
+    EventType.FOREIGN_INTERVENTION: lambda c: "A foreign power commits its forces to one side of any coup.",
 }
 """A sentence for each event type; the outcome, actors and mechanism fill it in."""
+
+
+SCHEDULED_TOLD_BY_DESCRIPTION = (EventType.LEADER_DEATH, EventType.GUERRILLA_FOCO, EventType.SHOCK, EventType.FOREIGN_INTERVENTION)
+"""Scheduled events the chronicle tells in the scenario's own words (their ``description``)."""
 
 
 def sentence(model: Model, event: int, outcome: int, actors: int, mechanism: str, month: int) -> str:
@@ -339,13 +346,16 @@ def mechanism_info(name: str, registry: MechanismRegistry | None = None, source_
 
 def _scheduled_event(model: Model, kind: EventType, month: int) -> Any:
     """The scenario's scheduled event behind an ``exogenous_events`` row, if one matches."""
-    wanted = {
-        EventType.LEADER_DEATH: LeaderDeath,
-        EventType.SUCCESSION: LeaderDeath,
-        EventType.GUERRILLA_FOCO: GuerrillaArrival,
-    }.get(kind)
+    wanted: dict[EventType, tuple[type, ...]] = {
+        EventType.LEADER_DEATH: (LeaderDeath,),
+        EventType.SUCCESSION: (LeaderDeath,),
+        EventType.GUERRILLA_FOCO: (GuerrillaArrival,),
+        EventType.SHOCK: (ActorShock, SystemShock),
+        EventType.FOREIGN_INTERVENTION: (ForeignIntervention,),
+    }
+    kinds = wanted.get(kind)
     for event in model.scenario.events:
-        if event.month == month and (wanted is None or isinstance(event, wanted)):
+        if event.month == month and (kinds is None or isinstance(event, kinds)):
             return event
     return None
 
@@ -375,7 +385,7 @@ def chronicle_from_events(model: Model, events: dict[str, np.ndarray], run: int)
                 kind = None
             scheduled = _scheduled_event(model, kind, month) if kind is not None else None
             if scheduled is not None:
-                if kind in (EventType.LEADER_DEATH, EventType.GUERRILLA_FOCO) and scheduled.description:
+                if kind in SCHEDULED_TOLD_BY_DESCRIPTION and scheduled.description:
                     text = scheduled.description.strip()
                     if not text.endswith("."):
                         text += "."

@@ -321,6 +321,10 @@ def recorded_kinds(event: Any) -> tuple[str, ...]:
         return ("guerrilla_foco",)
     if isinstance(event, (GovernmentChange, Election)):
         return ("government_change",)
+    if isinstance(event, (ActorShock, SystemShock)):
+        return ("shock",)
+    if isinstance(event, ForeignIntervention):
+        return ("foreign_intervention",)
     return ()
 
 

@@ -59,6 +59,6 @@ EVENT_KINDS: tuple[str, ...] = (
     "coup_attempt", "general_strike", "mass_mobilization", "repression_wave", "nationalization", "austerity_package",
     "foreign_concession", "left_unity", "left_split", "popular_assembly", "workers_government", "guerrilla_foco",
     "guerrilla_defeated", "plotters_purged", "leader_death", "succession", "cabinet_offer", "party_split", "army_split",
-    "government_change", "handover",
+    "government_change", "handover", "shock", "foreign_intervention",
 )
 """The kinds of event the engine's log records, in code order: a mechanism declares those it records (``EVENTS``)."""
