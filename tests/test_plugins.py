@@ -108,7 +108,9 @@ def test_a_scenario_with_three_mechanisms_one_its_own_checks_and_runs() -> None:
     events = ensemble.events
     assert events is not None
     by_plugin = events["mechanism"] == model.mechanism_codes["land_seizures"]
-    assert by_plugin.any() and np.all(events["event"][by_plugin] == int(EventType.MASS_MOBILIZATION))
+    assert model.event_codes["land_seizure"] == len(EventType)  # the first code after the engine's
+    assert by_plugin.any() and np.all(events["event"][by_plugin] == model.event_codes["land_seizure"])
+    assert model.event_kinds[-1] == "land_seizure" and model.outcomes[-1].label == "Wave of land seizures"
     # Same seed, same numbers, whatever the batch size.
     again = simulate(model, 200, seed=0, keep_events=True, batch_size=64)
     np.testing.assert_array_equal(ensemble.outcome_counts, again.outcome_counts)
@@ -293,7 +295,8 @@ def test_chile_s_own_shortages_mechanism_moves_hardship_the_middle_and_the_wage_
 def test_a_mechanism_that_fails_is_named_with_its_file_and_month(tmp_path: Path) -> None:
     from coyuntura.engine.simulate import MechanismFailed, trial_run
 
-    broken = PLUGIN.read_text(encoding="utf-8").replace("EventType.MASS_MOBILIZATION", "EventType.SOLDIERS_COMMITTEE")
+    broken = PLUGIN.read_text(encoding="utf-8").replace('month.event_code("land_seizure")', "EventType.SOLDIERS_COMMITTEE")
+    broken = broken.replace("from coyuntura.engine.events import actor_mask", "from coyuntura.engine.events import EventType, actor_mask")
     (tmp_path / "land_seizures.py").write_text(broken, encoding="utf-8")
     path = tmp_path / "countryside.yaml"
     path.write_text(COUNTRYSIDE.read_text(encoding="utf-8"), encoding="utf-8")
@@ -311,7 +314,8 @@ def test_check_runs_the_mechanisms_and_names_one_that_fails(tmp_path: Path) -> N
 
     from coyuntura.cli import app
 
-    broken = PLUGIN.read_text(encoding="utf-8").replace("EventType.MASS_MOBILIZATION", "EventType.SOLDIERS_COMMITTEE")
+    broken = PLUGIN.read_text(encoding="utf-8").replace('month.event_code("land_seizure")', "EventType.SOLDIERS_COMMITTEE")
+    broken = broken.replace("from coyuntura.engine.events import actor_mask", "from coyuntura.engine.events import EventType, actor_mask")
     (tmp_path / "land_seizures.py").write_text(broken, encoding="utf-8")
     path = tmp_path / "countryside.yaml"
     path.write_text(COUNTRYSIDE.read_text(encoding="utf-8"), encoding="utf-8")
@@ -345,3 +349,22 @@ def test_a_switched_off_mechanism_records_nothing_and_its_outcomes_leave_the_tab
     assert "repression_wave" not in model.event_kinds and "repression_wave" in compile_scenario(bolivia).event_kinds
     shown = [row[0] for row in event_table(simulate(model, 50, seed=1)).rows]
     assert "repression_wave" not in shown and "coup_success" in shown
+
+
+@pytest.mark.unit
+def test_a_plug_in_s_own_kinds_of_event_must_be_new_and_its_own() -> None:
+    from coyuntura.engine.mechanisms import m15_economic_squeeze
+    from coyuntura.engine.model import new_event_kinds
+
+    module = SimpleNamespace(**{name: getattr(m15_economic_squeeze, name) for name in dir(m15_economic_squeeze) if name.isupper() or name in ("Params", "apply")})
+    module.NEW_EVENTS = {"coup_attempt": "A coup"}
+    with pytest.raises(MechanismError, match="NEW_EVENTS declares 'coup_attempt', which is already a kind of event or an outcome"):
+        check_contract(module, "test.py")
+    module.NEW_EVENTS, module.EVENTS = {"bread_riot": "Bread riot"}, ("bread_riot", "soldiers_committee")
+    with pytest.raises(MechanismError, match=r"EVENTS names unknown event kinds 'soldiers_committee'.*declare a kind of its own in NEW_EVENTS"):
+        check_contract(module, "test.py")
+    other = SimpleNamespace(NAME="other", NEW_EVENTS={"bread_riot": "Riot"})
+    module.NAME = "first"
+    assert new_event_kinds((module,))["bread_riot"] == (len(EventType), "Bread riot")
+    with pytest.raises(ValueError, match="the mechanisms 'first' and 'other' both declare the kind of event 'bread_riot'"):
+        new_event_kinds((module, other))

@@ -13,7 +13,9 @@ src/coyuntura/scenarios/chile-1970-notes.txt.)
 Equations: a seizure wave is a monthly hazard log-linear in the peasants'
 organization and radicalism and in the government's leftward policy (a
 government of the left will not send the police); a wave mobilizes the peasants,
-sharpens polarization and turns the landowners against the government.
+sharpens polarization and turns the landowners against the government. A wave is
+logged as a kind of event of its own, ``land_seizure`` (declared in NEW_EVENTS), so
+the scenario's tables, forecasts and chronicles count and tell it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from coyuntura.engine.events import EventType, actor_mask
+from coyuntura.engine.events import actor_mask
 from coyuntura.engine.formal import hazard_probability, log_linear_rate
 from coyuntura.engine.mechanisms.base import MechanismParams, Month, actor_role, role
 from coyuntura.engine.state import State
@@ -38,7 +40,8 @@ SOURCE = ("The Countryside, L35-37",)
 READS = ("organization", "radicalism", "policy", "support")
 WRITES = ("mobilization", "polarization", "support")
 SLOTS = ("land_seizure",)
-EVENTS = ("mass_mobilization",)  # the kinds of event it records in the log
+NEW_EVENTS = {"land_seizure": "Wave of land seizures"}  # a kind of event of its own: an outcome of the scenarios using it
+EVENTS = ("land_seizure",)  # the kinds of event it records in the log
 SUMMARY = (
     "Organized, radical peasants seize estates, likelier the further left the government leans (it will not "
     "send the police). A wave of seizures mobilizes them, sharpens polarization and turns the landowners "
@@ -89,4 +92,4 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     state.polarization += wave * p.polarization_jump
     owners = p.landowners
     state.support[owners] -= wave * p.support_loss * state.support[owners]
-    month.log.record(month.index, wave, EventType.MASS_MOBILIZATION, month.mechanism_code(NAME), actor_mask(list(p.peasants)))
+    month.log.record(month.index, wave, month.event_code("land_seizure"), month.mechanism_code(NAME), actor_mask(list(p.peasants)))

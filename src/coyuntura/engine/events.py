@@ -92,7 +92,7 @@ class EventLog:
         self,
         month: int,
         happened: np.ndarray,
-        event: EventType,
+        event: EventType | int,
         mechanism: int,
         actors: int | np.ndarray = 0,
         outcome: int | np.ndarray = Outcome.NONE,

@@ -21,7 +21,6 @@ import numpy as np
 from ..extras import require
 from ..scenario.calendar import format_month
 from .events import EventType, Outcome
-from .outcomes import OUTCOME_KEYS
 from .state import REGIME_KEYS
 
 if TYPE_CHECKING:
@@ -80,7 +79,7 @@ def _dataset_parts(ensemble: "Ensemble", series: bool) -> tuple[Variables, dict[
         "month": _labels(format_month(m) for m in ensemble.months),
         "regime": _labels(REGIME_KEYS),
         "period": _labels(_period_label(a, b) for a, b in ensemble.periods),
-        "outcome": _labels(OUTCOME_KEYS),
+        "outcome": _labels(ensemble.outcome_keys),
         "actor": _labels(ensemble.actor_ids),
         "strength_bin": 0.5 * (edges[:-1] + edges[1:]),
     }

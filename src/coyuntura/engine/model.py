@@ -14,6 +14,7 @@ from ..scenario.refs import is_actor_reference
 from ..scenario.schema import Election, Government, Scenario, Snapshot
 from ..scenario.vocabulary import EVENT_KINDS
 from .government import REGIMES
+from .outcomes import OUTCOMES, OutcomeDefinition, new_outcome
 from .random import SlotLayout
 from .state import ACTOR_VARIABLES, NEVER, REGIME_KEYS, SYSTEM_VARIABLES, State
 
@@ -47,12 +48,30 @@ class Model:
     mechanism_names: tuple[str, ...]
     layout: SlotLayout
     mechanism_events: dict[str, tuple[str, ...]]  # the kinds of event each mechanism (and the scheduled events) records
+    new_events: dict[str, tuple[int, str]]  # the kinds of event the scenario's plug-ins declare: name -> (log code, label)
+
+    @property
+    def event_codes(self) -> dict[str, int]:
+        """The log code of every kind of event a run may record: the engine's, then the plug-ins' own."""
+        return {**{kind: code for code, kind in enumerate(EVENT_KINDS)}, **{kind: code for kind, (code, _) in self.new_events.items()}}
+
+    def event_kind(self, code: int) -> str:
+        """The name of the kind of event logged with ``code`` (``event <code>`` for a code no kind has)."""
+        for kind, known in self.event_codes.items():
+            if known == code:
+                return kind
+        return f"event {code}"
+
+    @property
+    def outcomes(self) -> tuple[OutcomeDefinition, ...]:
+        """The outcomes a run is summarized by: the engine's, then one for each plug-in kind of event."""
+        return OUTCOMES + tuple(new_outcome(kind, label, code) for kind, (code, label) in self.new_events.items())
 
     @property
     def event_kinds(self) -> tuple[str, ...]:
-        """The kinds of event a run of this scenario can record, in the vocabulary's order."""
+        """The kinds of event a run of this scenario can record, in code order (the engine's, then the plug-ins')."""
         recorded = {kind for kinds in self.mechanism_events.values() for kind in kinds}
-        return tuple(kind for kind in EVENT_KINDS if kind in recorded)
+        return tuple(kind for kind in self.event_codes if kind in recorded)
 
     def index(self, actor_id: str) -> int:
         try:
@@ -176,11 +195,25 @@ def compile_scenario(scenario: Scenario) -> Model:
         mechanism_codes={name: code for code, name in enumerate(mechanism_names)},
         mechanism_names=mechanism_names,
         layout=SlotLayout(tuple(slots)),
+        new_events=new_event_kinds(schedule),
         mechanism_events={
             **{module.NAME: tuple(module.EVENTS) if params[module.NAME].enabled else () for module in schedule},
             EVENTS_MECHANISM: scenario.scheduled_event_kinds(),
         },
     )
+
+
+def new_event_kinds(schedule: tuple[typing.Any, ...]) -> dict[str, tuple[int, str]]:
+    """The plug-ins' own kinds of event (``NEW_EVENTS``), each with a log code after the engine's, in schedule order."""
+    kinds: dict[str, tuple[int, str]] = {}
+    owners: dict[str, str] = {}
+    for module in schedule:
+        for kind, label in getattr(module, "NEW_EVENTS", {}).items():
+            if kind in kinds:
+                raise ValueError(f"the mechanisms {owners[kind]!r} and {module.NAME!r} both declare the kind of event {kind!r}")
+            kinds[kind] = (len(EVENT_KINDS) + len(kinds), label)
+            owners[kind] = module.NAME
+    return kinds
 
 
 def compile_regimes(scenario: Scenario, actor_ids: tuple[str, ...]) -> SimpleNamespace:

@@ -24,7 +24,7 @@ class OutcomeDefinition:
     event: str  # the kind of event it is a reading of (coyuntura.scenario.vocabulary.EVENT_KINDS)
 
 
-def _event(kind: EventType, *outcomes: Outcome) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+def _event(kind: EventType | int, *outcomes: Outcome) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
     def rows(columns: dict[str, np.ndarray]) -> np.ndarray:
         mask: np.ndarray = columns["event"] == int(kind)
         if outcomes:
@@ -66,6 +66,11 @@ if tuple(_READINGS) != OUTCOME_KEYS or any(kind.key != OUTCOME_EVENTS[key] for k
 OUTCOMES: tuple[OutcomeDefinition, ...] = tuple(
     OutcomeDefinition(key, OUTCOME_LABELS[key], _event(kind, *outcomes), kind.key) for key, (kind, outcomes) in _READINGS.items()
 )
+
+
+def new_outcome(kind: str, label: str, code: int) -> OutcomeDefinition:
+    """The outcome of a plug-in's own kind of event (``NEW_EVENTS``): at least one event of that kind, logged with ``code``."""
+    return OutcomeDefinition(kind, label, _event(code), kind)
 
 
 def possible_outcomes(event_kinds: tuple[str, ...]) -> tuple[str, ...]:

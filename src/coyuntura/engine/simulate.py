@@ -25,7 +25,7 @@ from .events import EventLog
 from .exogenous import apply_scheduled
 from .mechanisms.base import Month
 from .model import Model
-from .outcomes import OUTCOMES
+from .outcomes import OUTCOMES, OutcomeDefinition
 from .parameters import RunParameters, batch_params, run_parameters, set_initial_values, snapshot_overrides
 from .random import RunStreams
 from .state import REGIME_KEYS, State
@@ -109,6 +109,8 @@ class Ensemble:
     mechanism_names: tuple[str, ...] = ()  # the names of the log's mechanism codes (code i is mechanism_names[i])
     event_kinds: tuple[str, ...] | None = None  # the kinds of event the scenario's mechanisms can record (None: not known)
     regime_labels: tuple[str, ...] = tuple(REGIME_LABELS.values())  # the scenario's names of the regime types (REGIME_KEYS order)
+    outcome_keys: tuple[str, ...] = tuple(o.key for o in OUTCOMES)  # the outcomes of outcome_counts: the engine's, then the plug-ins'
+    outcome_labels: tuple[str, ...] = tuple(o.label for o in OUTCOMES)
     regime_colours: tuple[str | None, ...] = (None,) * len(REGIME_LABELS)  # their chart colours (None: the engine's)
 
     @property
@@ -214,8 +216,9 @@ def simulate(
     n_months = until - start_month + 1
     regime_counts = np.zeros((n_months, len(REGIME_KEYS)), dtype=np.int64)
     histogram = np.zeros((n_months, model.n_actors, STRENGTH_BINS), dtype=np.int64)
-    outcome_counts = np.zeros((len(periods), len(OUTCOMES)), dtype=np.int64)
-    outcome_total = np.zeros(len(OUTCOMES), dtype=np.int64)
+    outcomes = model.outcomes
+    outcome_counts = np.zeros((len(periods), len(outcomes)), dtype=np.int64)
+    outcome_total = np.zeros(len(outcomes), dtype=np.int64)
     series_months = tuple(range(start_month, until + 1, series_every)) if series_every else ()
     event_chunks: list[dict[str, np.ndarray]] = []
     series_chunks: list[dict[str, np.ndarray]] = []
@@ -233,7 +236,7 @@ def simulate(
             should_stop, per_run.slice(*positions),
         )
         unsorted = log.columns(sort=False)
-        _count_outcomes(unsorted, periods, batch_first, batch_runs, outcome_counts, outcome_total)
+        _count_outcomes(unsorted, periods, batch_first, batch_runs, outcome_counts, outcome_total, outcomes)
         tally.add_batch(regime_before, unsorted, start_month, batch_first, split)
         final_regimes.append(state.regime.copy())
         if keep_state:
@@ -257,6 +260,8 @@ def simulate(
         event_kinds=model.event_kinds,
         regime_labels=scenario.regime_labels(),
         regime_colours=scenario.regime_colours(),
+        outcome_keys=tuple(o.key for o in outcomes),
+        outcome_labels=tuple(o.label for o in outcomes),
         periods=periods,
         regime_counts=regime_counts,
         strength_histogram=histogram,
@@ -351,6 +356,7 @@ def _count_outcomes(
     n_runs: int,
     outcome_counts: np.ndarray,
     outcome_total: np.ndarray,
+    outcomes: tuple[OutcomeDefinition, ...] = OUTCOMES,
 ) -> None:
     # Row k of ``seen`` marks the runs with the outcome in period k; the last row, rows outside every period.
     n_periods = len(periods)
@@ -359,7 +365,7 @@ def _count_outcomes(
         period_of[(columns["month"] >= first) & (columns["month"] <= last)] = k
     runs_of = columns["run"] - first_run
     seen = np.zeros((n_periods + 1, n_runs), dtype=bool)
-    for j, definition in enumerate(OUTCOMES):
+    for j, definition in enumerate(outcomes):
         rows = np.flatnonzero(definition.rows(columns))
         seen[:] = False
         seen[period_of[rows], runs_of[rows]] = True
@@ -401,6 +407,8 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         event_kinds=first.event_kinds,
         regime_labels=first.regime_labels,
         regime_colours=first.regime_colours,
+        outcome_keys=first.outcome_keys,
+        outcome_labels=first.outcome_labels,
         periods=first.periods,
         regime_counts=_sum_counts(part.regime_counts for part in parts),
         strength_histogram=_sum_counts(part.strength_histogram for part in parts),

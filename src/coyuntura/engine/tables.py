@@ -150,20 +150,22 @@ def event_table(ensemble: Ensemble) -> Table:
     n = ensemble.n_runs
     counts = np.asarray(ensemble.outcome_counts)  # (periods, outcomes)
     totals = np.asarray(ensemble.outcome_counts_total)  # (outcomes,)
-    if counts.shape != (len(ensemble.periods), len(OUTCOMES)) or totals.shape != (len(OUTCOMES),):
+    keys, labels = ensemble.outcome_keys, ensemble.outcome_labels
+    if counts.shape != (len(ensemble.periods), len(keys)) or totals.shape != (len(keys),):
         raise ValueError(
             f"outcome counts of shape {counts.shape} and {totals.shape} do not match "
-            f"{len(ensemble.periods)} periods x {len(OUTCOMES)} outcomes"
+            f"{len(ensemble.periods)} periods x {len(keys)} outcomes"
         )
     whole = f"{format_month(ensemble.start)}..{format_month(ensemble.until)} (whole run)"
     groups = [period_label(p) for p in ensemble.periods] + [whole]
     columns = (Column("outcome", "Outcome key", "key"), Column("label", "Outcome", "label"), *_probability_columns(groups))
     rows = []
-    possible = possible_outcomes(ensemble.event_kinds) if ensemble.event_kinds is not None else tuple(o.key for o in OUTCOMES)
-    for j, definition in enumerate(OUTCOMES):
-        if definition.key not in possible:
+    built_in = possible_outcomes(ensemble.event_kinds) if ensemble.event_kinds is not None else tuple(o.key for o in OUTCOMES)
+    possible = built_in + keys[len(OUTCOMES):]  # a plug-in's own kinds of event are outcomes of the scenarios that use it
+    for j, (key, label) in enumerate(zip(keys, labels)):
+        if key not in possible:
             continue
-        row: list[Any] = [definition.key, definition.label]
+        row: list[Any] = [key, label]
         for value in list(counts[:, j]) + [totals[j]]:
             p = float(value) / n
             row += [p, standard_error(p, n)]

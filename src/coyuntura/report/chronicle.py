@@ -311,8 +311,9 @@ def sentence(model: Model, event: int, outcome: int, actors: int, mechanism: str
     indices = [i for i in actors_in_mask(int(actors)) if i < model.n_actors]
     context = _Context(model, indices, result, mechanism, month)
     template = TEMPLATES.get(kind) if kind is not None else None
+    new = {code: label for code, label in model.new_events.values()}
     if template is None:
-        label = kind.key.replace("_", " ") if kind is not None else f"event {int(event)}"
+        label = kind.key.replace("_", " ") if kind is not None else new.get(int(event), model.event_kind(int(event)))
         text = f"{_capitalize(label)}" + (f" involving {context.names()}" if indices else "") + "."
         if result != Outcome.NONE:
             text = text[:-1] + f" ({result.name.lower().replace('_', ' ')})."
@@ -395,7 +396,7 @@ def chronicle_from_events(model: Model, events: dict[str, np.ndarray], run: int)
             ChronicleLine(
                 run=int(run),
                 month=month,
-                event=EventType(event).key if event in EventType._value2member_map_ else str(event),
+                event=model.event_kind(event),
                 outcome=Outcome(outcome).name.lower() if outcome in Outcome._value2member_map_ else str(outcome),
                 actors=tuple(model.actor_ids[i] for i in actors_in_mask(actors) if i < model.n_actors),
                 text=text,

@@ -30,7 +30,7 @@ from typing import Any, Iterable, Mapping, Protocol
 
 from pydantic import BaseModel
 
-from .vocabulary import EVENT_KINDS
+from .vocabulary import EVENT_KINDS, OUTCOME_KEYS
 
 ENTRY_POINT_GROUP = "coyuntura.mechanisms"
 """The entry-point group under which packages register mechanisms (name = module)."""
@@ -45,7 +45,8 @@ BUILTIN_PACKAGE = "coyuntura.engine.mechanisms"
 class MechanismContract(Protocol):
     """What a mechanism declares (a module satisfies it with module-level names).
 
-    Optional besides: ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
+    Optional besides: ``NEW_EVENTS`` (kinds of event of its own, name -> label: each is also an outcome of the
+    scenarios that use it), ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
     (draws taken once per actor / holding), ``REFERENCES`` (the literature its functional form comes from) and
     ``SOURCE_TITLE`` (the title of the analysis its ``SOURCE`` cites: reports cite those passages only for a
     scenario that encodes that analysis).
@@ -73,7 +74,9 @@ _DECLARED: dict[str, type | tuple[type, ...]] = {
     "NAME": str, "TITLE": str, "STAGE": int, "COVERS": tuple, "SOURCE": tuple, "READS": tuple, "WRITES": tuple, "SLOTS": tuple,
     "EVENTS": tuple, "SUMMARY": str, "FORMS": tuple, "EQUATIONS": tuple,
 }
-_OPTIONAL: dict[str, type] = {"REQUIRES": tuple, "ACTOR_SLOTS": tuple, "HOLDING_SLOTS": tuple, "REFERENCES": tuple, "SOURCE_TITLE": str}
+_OPTIONAL: dict[str, type] = {
+    "REQUIRES": tuple, "ACTOR_SLOTS": tuple, "HOLDING_SLOTS": tuple, "REFERENCES": tuple, "SOURCE_TITLE": str, "NEW_EVENTS": dict,
+}
 
 
 RESERVED_NAMES: dict[str, str] = {"regimes": "the scenario's regimes block", "exogenous_events": "the scheduled events"}
@@ -103,10 +106,22 @@ def check_contract(mechanism: Any, origin: str) -> None:
         faults.append("Params should be a pydantic model derived from coyuntura.engine.mechanisms.base.MechanismParams")
     if not callable(getattr(mechanism, "apply", None)):
         faults.append("apply(state, params, month) is missing")
+    new_events = getattr(mechanism, "NEW_EVENTS", {})
+    if isinstance(new_events, dict):
+        for kind, label in new_events.items():
+            if not (isinstance(kind, str) and kind.isidentifier() and kind.islower()) or not isinstance(label, str) or not label:
+                faults.append(f"NEW_EVENTS should map lower-case identifiers to labels, not {kind!r}: {label!r}")
+            elif kind in EVENT_KINDS or kind in OUTCOME_KEYS:
+                faults.append(f"NEW_EVENTS declares {kind!r}, which is already a kind of event or an outcome of the engine")
+    else:
+        new_events = {}
     events = getattr(mechanism, "EVENTS", ())
-    unknown = [kind for kind in events if isinstance(kind, str) and kind not in EVENT_KINDS] if isinstance(events, tuple) else []
+    unknown = [kind for kind in events if isinstance(kind, str) and kind not in EVENT_KINDS and kind not in new_events] if isinstance(events, tuple) else []
     if unknown:
-        faults.append(f"EVENTS names unknown event kinds {', '.join(repr(k) for k in unknown)}; known: {', '.join(EVENT_KINDS)}")
+        faults.append(
+            f"EVENTS names unknown event kinds {', '.join(repr(k) for k in unknown)}; known: {', '.join(EVENT_KINDS)} "
+            "(declare a kind of its own in NEW_EVENTS)"
+        )
     name = getattr(mechanism, "NAME", "")
     if isinstance(name, str) and name in RESERVED_NAMES:
         faults.append(f"NAME {name!r} is reserved (the engine keeps {RESERVED_NAMES[name]} under it)")

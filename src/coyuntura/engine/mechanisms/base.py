@@ -156,6 +156,10 @@ class Month:
     def mechanism_code(self, mechanism: str) -> int:
         return self.model.mechanism_codes[mechanism]
 
+    def event_code(self, kind: str) -> int:
+        """The log code of a kind of event: the engine's (``EventType``) or one a plug-in declares in ``NEW_EVENTS``."""
+        return self.model.event_codes[kind]
+
     def restricted(self, positions: np.ndarray) -> "Month":
         """This month seen from the runs at ``positions`` of the batch, for a sub-state ``state.select(positions)``.
 
