@@ -179,3 +179,16 @@ def test_the_guide_lists_the_bundled_mechanisms_stages_as_they_are():
     guide = " ".join((DOCS / "writing-a-scenario.md").read_text(encoding="utf-8").split())
     listed = ", ".join(f"`{m.NAME}` {m.STAGE}" for m in sorted(BUILTIN, key=lambda m: m.STAGE))
     assert "The bundled ones' stages: " + listed + ";" in guide
+
+
+def test_the_guide_names_engine_functions_that_exist():
+    import importlib
+
+    guide = " ".join((DOCS / "writing-a-scenario.md").read_text(encoding="utf-8").split())
+    named = re.findall(r"`(coyuntura\.engine\.[a-z_.]+)` \(([^)]*)\)", guide)
+    assert len(named) >= 2
+    for module_name, functions in named:
+        module = importlib.import_module(module_name)
+        for function in re.findall(r"`([a-z_]+)`", functions):
+            assert callable(getattr(module, function, None)), f"the guide names {module_name}.{function}, which does not exist"
+    assert callable(importlib.import_module("coyuntura.engine.events").actor_mask)
