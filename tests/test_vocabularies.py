@@ -135,7 +135,7 @@ def test_a_scheduled_government_change_and_system_shock_act_in_every_run() -> No
     text = TOY.read_text(encoding="utf-8").replace("\nevents:\n", (
         "\nevents:\n"
         '  - {id: election, kind: government_change, month: "1971-01", regime: civilian_elected, description: "An election.", '
-        'assumption: "A test event."}\n'
+        'source: "Introduction, L1-5", says: "A test event."}\n'
         '  - {id: price_collapse, kind: system_shock, month: "1971-01", variable: hardship, value: {value: 0.9, assumption: "A test."}, '
         'description: "Export prices collapse.", assumption: "A test event."}\n'
     ), 1)
@@ -152,7 +152,8 @@ def test_a_scheduled_government_change_and_system_shock_act_in_every_run() -> No
     changes = (events["event"] == int(EventType.GOVERNMENT_CHANGE)) & (events["month"] == month)
     assert len(set(events["run"][changes].tolist())) == 40
     told = chronicle(model, 0, until=month)
-    assert any("election" in line.text.lower() or "elected" in line.text.lower() for line in told)
+    change = [line for line in told if line.event == "government_change" and line.month == month]
+    assert change and [locator.text for locator in change[0].locators] == ["Introduction, L1-5"]  # it cites the event's own source
     assert any(line.text == "Export prices collapse." and line.event == "shock" for line in told)  # a shock is told too
 
 
@@ -208,3 +209,37 @@ def test_an_election_turns_out_an_incumbent_as_its_legitimacy_decides() -> None:
     assert held > 100 and kept_out >= held - 5  # nearly every incumbent loses (a coup may come first in a few runs)
     assert lost(12.0)[1] == 0  # and none does
     assert "election" not in compile_scenario(parse_scenario(base, "toy.yaml")).layout.names  # no election, no draw
+
+
+def test_an_intervention_that_began_before_the_start_but_lasts_into_the_runs_is_not_warned_of() -> None:
+    from coyuntura.scenario.checks import intervention_warnings
+    from coyuntura.scenario.schema import ForeignIntervention
+
+    scenario = load_scenario(TOY)
+    snapshot = scenario.snapshots[-1]
+    event = ForeignIntervention.model_validate({
+        "id": "troops", "kind": "foreign_intervention", "month": format_month(snapshot.month - 3), "until": format_month(snapshot.month + 6),
+        "side": "government", "force": {"value": 1.0, "assumption": "A test."}, "description": "Troops.", "assumption": "A test.",
+    })
+    changed = scenario.model_copy(update={"events": (*scenario.events, event)})
+    warned = intervention_warnings(scenario, changed, snapshot.id, None, (), added=("troops",))
+    assert not [w for w in warned if "troops" in w.message], warned
+    short = event.model_copy(update={"until": snapshot.month - 1})
+    changed = scenario.model_copy(update={"events": (*scenario.events, short)})
+    assert [w for w in intervention_warnings(scenario, changed, snapshot.id, None, (), added=("troops",)) if "never fires" in w.message]
+
+
+def test_ensembles_with_different_outcomes_do_not_merge_and_a_switched_off_plug_in_shows_no_row(tmp_path: Path) -> None:
+    from coyuntura.engine.simulate import merge_ensembles
+    from coyuntura.engine.tables import event_table
+
+    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    (tmp_path / "land_seizures.py").write_text((examples / "land_seizures.py").read_text(encoding="utf-8"), encoding="utf-8")
+    text = (examples / "countryside-1971.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "countryside.yaml"
+    path.write_text(text.replace("\n  land_seizures:\n", "\n  land_seizures:\n    enabled: false\n    note: test\n", 1), encoding="utf-8")
+    off = simulate(compile_scenario(load_scenario(path)), 50, seed=1)
+    assert "land_seizure" in off.outcome_keys and "land_seizure" not in [row[0] for row in event_table(off).rows]
+    toy = simulate(compile_scenario(load_scenario(TOY)), 50, seed=1)
+    with pytest.raises(ValueError, match="same scenario, seed, start, until, periods and outcomes"):
+        merge_ensembles([off, toy])

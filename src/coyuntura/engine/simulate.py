@@ -383,11 +383,11 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         raise ValueError("nothing to merge")
     first = parts[0]
     for part in parts[1:]:
-        same = (part.scenario_id, part.seed, part.start, part.until, part.periods) == (
-            first.scenario_id, first.seed, first.start, first.until, first.periods
+        same = (part.scenario_id, part.seed, part.start, part.until, part.periods, part.outcome_keys) == (
+            first.scenario_id, first.seed, first.start, first.until, first.periods, first.outcome_keys
         )
         if not same:
-            raise ValueError("can only merge ensembles of the same scenario, seed, start, until and periods")
+            raise ValueError("can only merge ensembles of the same scenario, seed, start, until, periods and outcomes")
     events = [part.events for part in parts if part.events is not None]
     series = [part.series for part in parts if part.series is not None]
     states = [part.final_state for part in parts if part.final_state is not None]

@@ -161,7 +161,9 @@ def event_table(ensemble: Ensemble) -> Table:
     columns = (Column("outcome", "Outcome key", "key"), Column("label", "Outcome", "label"), *_probability_columns(groups))
     rows = []
     built_in = possible_outcomes(ensemble.event_kinds) if ensemble.event_kinds is not None else tuple(o.key for o in OUTCOMES)
-    possible = built_in + keys[len(OUTCOMES):]  # a plug-in's own kinds of event are outcomes of the scenarios that use it
+    # A plug-in's own kinds of event are outcomes of the scenarios that use it (and have it switched on).
+    own = tuple(key for key in keys[len(OUTCOMES):] if ensemble.event_kinds is None or key in ensemble.event_kinds)
+    possible = built_in + own
     for j, (key, label) in enumerate(zip(keys, labels)):
         if key not in possible:
             continue

@@ -232,6 +232,23 @@ def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[
     return changed, tuple(notes) + tuple(warning.note() for warning in warnings)
 
 
+def check_same_draws(scenario: Scenario, changed: Scenario) -> None:
+    """Refuse, saying which draws differ, an intervention whose runs would not read the baseline's random numbers."""
+    before, after = compile_scenario(scenario).layout.names, compile_scenario(changed).layout.names
+    if before == after:
+        return
+    added = [name for name in after if name not in before]
+    removed = [name for name in before if name not in after]
+    what = "; ".join(part for part in (
+        f"it adds the draws {', '.join(repr(n) for n in added)}" if added else "",
+        f"it removes the draws {', '.join(repr(n) for n in removed)}" if removed else "",
+    ) if part) or "it reorders the draws"
+    raise ValueError(
+        f"the intervention changes the model's random draws ({what}), so its runs cannot be paired with the baseline's: "
+        "an election, a mechanism or an actor can only be added or removed in the scenario itself, not by a what-if"
+    )
+
+
 def default_until(scenario: Scenario, start: str | None) -> int:
     """Two years past a start snapshot (within the horizon), else the calendar's end."""
     if start is None:
@@ -336,8 +353,7 @@ def run_whatif(
     if n_runs < 2:
         raise ValueError(f"a what-if needs at least 2 runs for its interval, got {n_runs}")
     changed, notes = apply_intervention(scenario, intervention)
-    if compile_scenario(scenario).layout != compile_scenario(changed).layout:
-        raise ValueError("the intervention changes the model's random slots, so its runs cannot be paired with the baseline's")
+    check_same_draws(scenario, changed)
     start = intervention.start
     start_month = scenario.snapshot(start).month if start is not None else scenario.calendar.start
     until = intervention.until if intervention.until is not None else default_until(scenario, start)

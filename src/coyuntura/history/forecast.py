@@ -163,7 +163,7 @@ def forecast(
         rows.append((f"regime:{key}", f"Regime at {format_month(until)}: {scenario.regime_labels()[r]}", p, se))
     events = histories.events
     assert events is not None
-    possible = possible_outcomes(tuple(sorted(recorded_event_kinds(scenario))))
+    possible = possible_outcomes(tuple(sorted(recorded_event_kinds(scenario))))  # the engine's outcomes it can produce
     for key in (k for k in FORECAST_OUTCOMES if k in possible):  # not those no mechanism of the scenario records
         p, se = histories.probability(runs_with_outcome(events, key, runs, 0, (vantage, until)))
         rows.append((key, outcome(key).label, p, se))
@@ -174,7 +174,10 @@ def forecast(
                 happened[events["run"][success & (events["actors"] == mask)]] = True
                 p, se = histories.probability(happened)
                 rows.append((f"coup_success:{mask}", f"  by {_coalition(mask, scenario)}", p, se))
+    recorded = recorded_event_kinds(scenario)
     for kind, (code, label) in new_event_kinds(scenario.mechanism_schedule()).items():  # the plug-ins' own kinds of event
+        if kind not in recorded:
+            continue
         happened = np.zeros(runs, dtype=bool)
         happened[events["run"][(events["event"] == code) & (events["month"] >= vantage) & (events["month"] <= until)]] = True
         p, se = histories.probability(happened)

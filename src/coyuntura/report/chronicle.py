@@ -30,7 +30,7 @@ from ..engine.simulate import simulate
 from ..scenario.calendar import format_month
 from ..scenario.plugins import MechanismRegistry, cited_passages, installed_mechanisms
 from ..scenario.quantities import LOCATOR_PATTERN
-from ..scenario.schema import ActorShock, ForeignIntervention, GuerrillaArrival, LeaderDeath, SystemShock
+from ..scenario.schema import ActorShock, Election, ForeignIntervention, GovernmentChange, GuerrillaArrival, LeaderDeath, SystemShock
 
 EXOGENOUS_TITLE = "Scheduled exogenous events"
 
@@ -353,6 +353,7 @@ def _scheduled_event(model: Model, kind: EventType, month: int) -> Any:
         EventType.GUERRILLA_FOCO: (GuerrillaArrival,),
         EventType.SHOCK: (ActorShock, SystemShock),
         EventType.FOREIGN_INTERVENTION: (ForeignIntervention,),
+        EventType.GOVERNMENT_CHANGE: (GovernmentChange, Election, LeaderDeath),
     }
     kinds = wanted.get(kind)
     for event in model.scenario.events:

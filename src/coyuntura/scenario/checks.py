@@ -342,7 +342,7 @@ def _untriggered_mobilization(scenario: Scenario) -> list[ScenarioWarning]:
         "mechanisms.mass_mobilization",
         "nothing in this scenario sets off mass_mobilization's monthly cascade (an austerity package, from us_leverage; a "
         "repression wave, from repression; a ruler's death, from regime_exit or a scheduled event): crowds come out only "
-        "to defend a government against a coup",
+        "to defend a government against a coup; add one of those mechanisms or a leader_death event, or leave it so on purpose",
     )]
 
 
@@ -555,8 +555,9 @@ def _events_outside(
     first = snapshot.month if snapshot is not None else scenario.calendar.start
     begins = f"snapshot {snapshot.id!r} ({format_month(first)}), where {what} starts" if snapshot is not None else f"{format_month(first)}, where {what} starts"
 
-    def outside(month: int) -> str | None:
-        if month < first:
+    def outside(month: int, last: int | None = None) -> str | None:
+        """Why an event from ``month`` (lasting to ``last``, for an intervention) never acts in the runs, if it does not."""
+        if (last if last is not None else month) < first:
             return f"before {begins}"
         if until is not None and month > until:
             return f"after {format_month(until)}, the last month of {what}"
@@ -564,13 +565,13 @@ def _events_outside(
 
     warnings = []
     for path, event in added:
-        reason = outside(event.month)
+        reason = outside(event.month, getattr(event, "until", None))
         if reason is not None:
             warnings.append(ScenarioWarning(path, f"event {event.id!r} ({format_month(event.month)}) is {reason}: it never fires there"))
     scheduled = {event.id: event for event in scenario.events}
     for path, identifier in cancelled:
         event = scheduled.get(identifier)
-        reason = outside(event.month) if event is not None else None
+        reason = outside(event.month, getattr(event, "until", None)) if event is not None else None
         if event is not None and reason is not None:
             warnings.append(ScenarioWarning(
                 path, f"event {identifier!r} ({format_month(event.month)}) is {reason}: it never fires there, so cancelling it changes nothing"

@@ -549,8 +549,8 @@ class Scenario(Frozen):
 
     def scheduled_event_kinds(self) -> tuple[str, ...]:
         """The kinds of event the scheduled events record: a ruler's death brings a palace succession and a new
-        government (regime_exit's succession rule), a guerrilla's arrival a foco, a government change a new government;
-        a shock to an attribute or a system variable records nothing."""
+        government (regime_exit's succession rule), a guerrilla's arrival a foco, a government change or a lost election
+        a new government, a shock a shock, a foreign intervention its start (``recorded_kinds``)."""
         kinds = {kind for event in self.events for kind in recorded_kinds(event)}
         return tuple(kind for kind in EVENT_KINDS if kind in kinds)
 

@@ -22,7 +22,16 @@ from ..engine.simulate import Ensemble, SimulationCancelled, merge_ensembles, si
 from ..engine.state import REGIME_KEYS
 from ..engine.tables import Table, event_table, standard_error
 from ..experiments.measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
-from ..experiments.whatif import Intervention, WhatIfResult, apply_intervention, default_until, experiment_intervention, extend, record_whatif
+from ..experiments.whatif import (
+    Intervention,
+    WhatIfResult,
+    apply_intervention,
+    check_same_draws,
+    default_until,
+    experiment_intervention,
+    extend,
+    record_whatif,
+)
 from ..report.chronicle import chronicle
 from ..scenario.calendar import format_month, parse_month
 from ..scenario.schema import Scenario
@@ -88,8 +97,7 @@ def prepare(scenario: Scenario, request: Interventions) -> Prepared:
         base = intervention if intervention is not None else Intervention(name="web", title="What-if from the web explorer")
         intervention = replace(extend(base, changes=dict(request.changes), cancel_events=tuple(request.cancel_events)), start=start, until=until)
         changed, notes = apply_intervention(scenario, intervention)
-        if compile_scenario(changed).layout != compile_scenario(scenario).layout:
-            raise ValueError("the intervention changes the model's random slots (its actors), so its runs cannot be paired with the baseline's")
+        check_same_draws(scenario, changed)
         return Prepared(scenario, changed, intervention, start, start_month, until, notes)
     return Prepared(scenario, None, None, start, start_month, until, ())
 

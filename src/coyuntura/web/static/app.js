@@ -455,7 +455,8 @@ function renderEventTable(result, arms) {
     const cell = h("td", { class: "cell", "data-group": g });
     const texts = [];
     for (const arm of arms) {
-      const r = result[arm].events.rows[j];
+      const r = result[arm].events.rows.find((other) => other.key === row.key);  // by key: an arm may show fewer outcomes
+      if (!r) { texts.push("—"); continue; }
       cell.appendChild(Charts.bar(r.p[k], r.se[k], max, ARM_COLORS[arm], `${row.label}, ${g}, ${arm}: ${pct(r.p[k])}% ± ${pct(r.se[k])}`, { arm }));
       texts.push(`${pct(r.p[k])} ±${pct(r.se[k])}`);
     }
