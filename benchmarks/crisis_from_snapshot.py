@@ -19,7 +19,7 @@ import numpy as np
 from coyuntura.engine.events import EventType, Outcome
 from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import simulate
-from coyuntura.history.posterior import bundled_posterior
+from coyuntura.history.posterior import shipped_posterior
 from coyuntura.scenario.loader import load_scenario
 
 SNAPSHOT = "september_1970"
@@ -52,10 +52,12 @@ def main() -> None:
     scenario = load_scenario("bolivia-1952")
     model = compile_scenario(scenario)
     until = scenario.snapshot(SNAPSHOT).month + args.months - 1
-    posterior = bundled_posterior(scenario)
+    posterior, why_not = shipped_posterior(scenario)
     columns = {"the file's values": None}
     if posterior is not None:
         columns["posterior"] = posterior.run_values(scenario, args.runs, args.seed)
+    else:
+        print(f"(no posterior column: {why_not or 'no posterior is shipped for the scenario'})")
     rows: dict[str, dict[str, float]] = {}
     for label, parameters in columns.items():
         ensemble = simulate(model, args.runs, seed=args.seed, start=SNAPSHOT, until=until, keep_events=True, parameters=parameters)

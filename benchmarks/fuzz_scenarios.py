@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from coyuntura.executor import ProcessExecutor  # noqa: E402
+
 from scenario_mutations import bundled_data, bundled_text, mutate, try_mutant  # noqa: E402
 
 SLOW_SECONDS = 5.0

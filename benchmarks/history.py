@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import time
 
+from coyuntura.engine.tables import to_markdown
 from coyuntura.executor import DaskExecutor
 from coyuntura.history.backtest import DEFAULT_ORIGINS, backtest
 from coyuntura.history.calibration import CalibrationSettings
 from coyuntura.history.forecast import forecast
 from coyuntura.history.particles import ExecutorSimulator
-from coyuntura.engine.tables import to_markdown
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.loader import load_scenario
 

@@ -24,8 +24,8 @@ import numpy as np
 from coyuntura.engine.events import EventType, Outcome
 from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import simulate
-from coyuntura.history.calibration import bundled_posterior, load_posterior
 from coyuntura.engine.tables import coup_count_table, regime_dynamics_table, to_markdown
+from coyuntura.history.calibration import bundled_posterior, load_posterior
 from coyuntura.scenario.calendar import format_month, parse_month
 from coyuntura.scenario.loader import load_scenario
 

@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from coyuntura.engine.tables import to_markdown
 from coyuntura.executor import DaskExecutor
 from coyuntura.experiments.files import write_table
 from coyuntura.experiments.sensitivity import DEFAULT_RUNS_PER_POINT, free_parameters, run_sensitivity, sensitivity_chart, sensitivity_table
-from coyuntura.engine.tables import to_markdown
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.loader import load_scenario
 from coyuntura.store import RunStore

@@ -243,3 +243,21 @@ def test_ensembles_with_different_outcomes_do_not_merge_and_a_switched_off_plug_
     toy = simulate(compile_scenario(load_scenario(TOY)), 50, seed=1)
     with pytest.raises(ValueError, match="same scenario, seed, start, until, periods and outcomes"):
         merge_ensembles([off, toy])
+
+
+def test_a_system_shock_a_snapshot_start_never_sees_is_warned_of() -> None:
+    from coyuntura.scenario.checks import scenario_warnings
+
+    base = TOY.read_text(encoding="utf-8")
+    scenario = parse_scenario(base, "toy.yaml")
+    snapshot = scenario.snapshots[-1]
+    text = base.replace("\nevents:\n", (
+        "\nevents:\n"
+        f'  - {{id: price_collapse, kind: system_shock, month: "{format_month(snapshot.month - 1)}", variable: hardship, '
+        'value: {value: 0.95, assumption: "A test."}, description: "Prices collapse.", assumption: "A test event."}\n'
+    ), 1)
+    warned = [w.message for w in scenario_warnings(parse_scenario(text, "toy.yaml")) if "price_collapse" in w.message]
+    restated = getattr(snapshot.system, "hardship") is not None
+    assert bool(warned) != restated, warned
+    if warned:
+        assert "sets hardship to 0.95 but comes before this snapshot" in warned[0] and f"snapshots.{snapshot.id}.system.hardship" in warned[0]

@@ -15,7 +15,7 @@ from .calendar import format_month
 from .errors import Problem, ScenarioWarning
 from .quantities import LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference, role_kinds
-from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot, recorded_kinds
+from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot, SystemShock, recorded_kinds
 from .vocabulary import OUTCOME_EVENTS
 
 
@@ -535,6 +535,16 @@ def _events_and_snapshots(scenario: Scenario) -> list[ScenarioWarning]:
                         f"snapshots.{index}.actors.{actor}.{attribute}",
                         f"event {event.id!r} fires in this snapshot's month ({here}), the first month of a run that starts here, and "
                         f"overwrites this value {restated:g} with {value:g}",
+                    ))
+            if isinstance(event, SystemShock) and event.month < snapshot.month and getattr(snapshot.system, event.variable) is None:
+                start_value = getattr(scenario.system, event.variable).value
+                if start_value != event.value.value:
+                    warnings.append(ScenarioWarning(
+                        f"snapshots.{index}",
+                        f"event {event.id!r} ({when}) sets {event.variable} to {event.value.value:g} but comes before this snapshot "
+                        f"({here}), so it never fires in a run that starts here, and the snapshot does not restate that value: such a "
+                        f"run starts from the scenario's starting value {start_value:g} (give snapshots.{snapshot.id}.system."
+                        f"{event.variable} if that is not meant)",
                     ))
     return warnings
 
