@@ -261,3 +261,17 @@ def test_a_system_shock_a_snapshot_start_never_sees_is_warned_of() -> None:
     assert bool(warned) != restated, warned
     if warned:
         assert "sets hardship to 0.95 but comes before this snapshot" in warned[0] and f"snapshots.{snapshot.id}.system.hardship" in warned[0]
+
+
+def test_a_what_if_and_the_run_summary_count_a_plug_in_s_own_outcome(tmp_path: Path) -> None:
+    from coyuntura.experiments.measures import outcome_counts
+    from coyuntura.experiments.whatif import Intervention, run_whatif, whatif_table
+
+    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
+    countryside = load_scenario(examples / "countryside-1971.yaml")
+    result = run_whatif(countryside, Intervention(changes={"mechanisms.land_seizures.intercept": -9.0}), n_runs=200, seed=3)
+    rows = {row[0]: row for row in whatif_table(result).rows}
+    assert rows["land_seizure"][1] == "Wave of land seizures"
+    assert rows["land_seizure"][6] < -0.3  # far fewer waves when they are far less likely, on the same runs
+    counts = outcome_counts(simulate(compile_scenario(countryside), 100, seed=1))
+    assert counts["land_seizure"] > 50  # the run store's summary keeps it beside the engine's outcomes

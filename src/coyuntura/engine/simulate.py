@@ -111,6 +111,7 @@ class Ensemble:
     regime_labels: tuple[str, ...] = tuple(REGIME_LABELS.values())  # the scenario's names of the regime types (REGIME_KEYS order)
     outcome_keys: tuple[str, ...] = tuple(o.key for o in OUTCOMES)  # the outcomes of outcome_counts: the engine's, then the plug-ins'
     outcome_labels: tuple[str, ...] = tuple(o.label for o in OUTCOMES)
+    new_event_codes: tuple[tuple[str, int], ...] = ()  # the plug-ins' own kinds of event and their log codes
     regime_colours: tuple[str | None, ...] = (None,) * len(REGIME_LABELS)  # their chart colours (None: the engine's)
 
     @property
@@ -262,6 +263,7 @@ def simulate(
         regime_colours=scenario.regime_colours(),
         outcome_keys=tuple(o.key for o in outcomes),
         outcome_labels=tuple(o.label for o in outcomes),
+        new_event_codes=tuple((kind, code) for kind, (code, _) in model.new_events.items()),
         periods=periods,
         regime_counts=regime_counts,
         strength_histogram=histogram,
@@ -409,6 +411,7 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         regime_colours=first.regime_colours,
         outcome_keys=first.outcome_keys,
         outcome_labels=first.outcome_labels,
+        new_event_codes=first.new_event_codes,
         periods=first.periods,
         regime_counts=_sum_counts(part.regime_counts for part in parts),
         strength_histogram=_sum_counts(part.strength_histogram for part in parts),

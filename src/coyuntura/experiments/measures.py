@@ -39,18 +39,35 @@ def check_outcome(name: str) -> str:
     return name
 
 
+def outcome_names(ensemble: Ensemble) -> tuple[str, ...]:
+    """The outcomes of this ensemble's scenario, in :func:`outcome_matrix` order: the engine's, its plug-ins' own kinds
+    of event, then the regime at the end."""
+    return OUTCOME_KEYS + tuple(kind for kind, _ in ensemble.new_event_codes) + tuple(END_PREFIX + regime for regime in REGIME_KEYS)
+
+
+def outcome_labels(ensemble: Ensemble) -> dict[str, str]:
+    """Labels of :func:`outcome_names`, the plug-ins' own among them."""
+    return {**OUTCOME_LABELS, **dict(zip(ensemble.outcome_keys, ensemble.outcome_labels))}
+
+
 def outcome_counts(ensemble: Ensemble) -> dict[str, int]:
-    """Number of runs with each outcome (whole run; regime at the end)."""
-    counts = {key: int(count) for key, count in zip(OUTCOME_KEYS, ensemble.outcome_counts_total)}
+    """Number of runs with each outcome (whole run, the plug-ins' own kinds of event included; regime at the end)."""
+    counts = {key: int(count) for key, count in zip(ensemble.outcome_keys, ensemble.outcome_counts_total)}
     final = ensemble.regime_counts[-1]
     counts.update({END_PREFIX + regime: int(final[r]) for r, regime in enumerate(REGIME_KEYS)})
     return counts
 
 
-def outcome_matrix(ensemble: Ensemble, first_run: int = 0) -> np.ndarray:
-    """Boolean (runs, outcomes) in :data:`OUTCOME_NAMES` order; needs ``simulate(..., keep_events=True)``."""
+def outcome_matrix(ensemble: Ensemble, first_run: int = 0, own: bool = False) -> np.ndarray:
+    """Boolean (runs, outcomes) in :data:`OUTCOME_NAMES` order, or with ``own`` in :func:`outcome_names` order (the
+    plug-ins' own kinds of event too); needs ``simulate(..., keep_events=True)``."""
     if ensemble.events is None or ensemble.final_regime is None:
         raise ValueError("per-run outcomes need the event log: simulate with keep_events=True")
-    columns = [runs_with_outcome(ensemble.events, key, ensemble.n_runs, first_run) for key in OUTCOME_KEYS]
+    events = ensemble.events
+    columns = [runs_with_outcome(events, key, ensemble.n_runs, first_run) for key in OUTCOME_KEYS]
+    for _, code in ensemble.new_event_codes if own else ():
+        happened = np.zeros(ensemble.n_runs, dtype=bool)
+        happened[np.asarray(events["run"])[np.asarray(events["event"]) == code] - first_run] = True
+        columns.append(happened)
     columns += [ensemble.final_regime == r for r in range(len(REGIME_KEYS))]
     return np.stack(columns, axis=1)

@@ -35,7 +35,7 @@ from ..scenario.calendar import format_month
 from ..scenario.checks import intervention_warnings
 from ..scenario.paths import relax_priors, unpaired_change, with_values
 from ..scenario.schema import Scenario
-from .measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
+from .measures import OUTCOME_LABELS, outcome_labels, outcome_matrix, outcome_names
 
 CLI_ASSUMPTION = "what-if intervention given on the command line"
 Z95 = 1.959963984540054
@@ -273,6 +273,7 @@ class WhatIfResult:
     baseline: np.ndarray  # (runs, outcomes) bool
     treated: np.ndarray  # (runs, outcomes) bool
     notes: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)  # labels of the outcomes the engine's list lacks (plug-ins' own)
 
     def to_frame(self) -> Any:
         """One row per outcome: baseline and intervention probabilities, the paired difference, its SE and interval
@@ -326,13 +327,16 @@ class WhatIfResult:
         return {"intervention": self.intervention.to_dict(), "outcomes": rows, "notes": list(self.notes)}
 
 
-def _paired_chunk(baseline: Scenario, treated: Scenario, n_runs: int, first_run: int, options: dict) -> tuple[np.ndarray, np.ndarray]:
-    """Simulate runs ``first_run ..`` of both scenarios on the same streams; their (runs, outcomes) indicators."""
+def _paired_chunk(
+    baseline: Scenario, treated: Scenario, n_runs: int, first_run: int, options: dict
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...], dict[str, str]]:
+    """Simulate runs ``first_run ..`` of both scenarios on the same streams; their (runs, outcomes) indicators, with
+    the outcomes' names and labels (the plug-ins' own kinds of event among them)."""
     matrices = []
     for scenario in (baseline, treated):
         ensemble = simulate(compile_scenario(scenario), n_runs, first_run=first_run, keep_events=True, **options)
-        matrices.append(outcome_matrix(ensemble, first_run))
-    return matrices[0], matrices[1]
+        matrices.append(outcome_matrix(ensemble, first_run, own=True))
+    return matrices[0], matrices[1], outcome_names(ensemble), outcome_labels(ensemble)
 
 
 def run_whatif(
@@ -364,7 +368,7 @@ def run_whatif(
     spans = chunks(n_runs, chunk_runs)
     baseline, treated = executor.share(scenario), executor.share(changed)
     tasks = [(baseline, treated, size, first, options) for first, size in spans]
-    parts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    parts: dict[int, tuple[np.ndarray, np.ndarray, tuple[str, ...], dict[str, str]]] = {}
     done = 0
     for index, part in executor.as_completed(_paired_chunk, tasks, cancel):
         first, size = spans[index]
@@ -380,10 +384,11 @@ def run_whatif(
         n_runs=n_runs,
         start=start_month,
         until=until,
-        outcomes=OUTCOME_NAMES,
-        baseline=np.concatenate([b for b, _ in ordered]),
-        treated=np.concatenate([t for _, t in ordered]),
+        outcomes=ordered[0][2],
+        baseline=np.concatenate([part[0] for part in ordered]),
+        treated=np.concatenate([part[1] for part in ordered]),
         notes=notes,
+        labels=ordered[0][3],
     )
 
 
@@ -407,7 +412,7 @@ def whatif_table(result: WhatIfResult) -> Table:
     for j, name in enumerate(result.outcomes):
         pb, pt = float(result.p_baseline[j]), float(result.p_treated[j])
         rows.append((
-            name, OUTCOME_LABELS[name], pb, standard_error(pb, n), pt, standard_error(pt, n),
+            name, result.labels.get(name, OUTCOME_LABELS.get(name, name)), pb, standard_error(pb, n), pt, standard_error(pt, n),
             float(result.difference[j]), float(result.difference_se[j]), float(low[j]), float(high[j]),
         ))
     span = f"{format_month(result.start)}..{format_month(result.until)}"
