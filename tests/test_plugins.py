@@ -20,6 +20,7 @@ from coyuntura.report.sources import sources
 from coyuntura.scenario.errors import ScenarioError
 from coyuntura.scenario.loader import bundled_scenarios, load_scenario, parse_scenario
 from coyuntura.scenario.plugins import MechanismError, check_contract, installed_mechanisms
+from plugin_example import countryside_copy, misspelt_event
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "examples"
 COUNTRYSIDE = DOCS / "countryside-1971.yaml"
@@ -295,11 +296,7 @@ def test_chile_s_own_shortages_mechanism_moves_hardship_the_middle_and_the_wage_
 def test_a_mechanism_that_fails_is_named_with_its_file_and_month(tmp_path: Path) -> None:
     from coyuntura.engine.simulate import MechanismFailed, trial_run
 
-    broken = PLUGIN.read_text(encoding="utf-8").replace('month.event_code("land_seizure")', "EventType.SOLDIERS_COMMITTEE")
-    broken = broken.replace("from coyuntura.engine.events import actor_mask", "from coyuntura.engine.events import EventType, actor_mask")
-    (tmp_path / "land_seizures.py").write_text(broken, encoding="utf-8")
-    path = tmp_path / "countryside.yaml"
-    path.write_text(COUNTRYSIDE.read_text(encoding="utf-8"), encoding="utf-8")
+    path = countryside_copy(tmp_path, plugin=misspelt_event)
     model = compile_scenario(load_scenario(path))  # the file keeps the contract: only running it shows the fault
     expected = rf"mechanism 'land_seizures' \({re.escape(str(tmp_path / 'land_seizures.py'))}\) failed in \d{{4}}-\d\d: AttributeError: SOLDIERS_COMMITTEE"
     with pytest.raises(MechanismFailed, match=expected) as caught:
@@ -314,11 +311,7 @@ def test_check_runs_the_mechanisms_and_names_one_that_fails(tmp_path: Path) -> N
 
     from coyuntura.cli import app
 
-    broken = PLUGIN.read_text(encoding="utf-8").replace('month.event_code("land_seizure")', "EventType.SOLDIERS_COMMITTEE")
-    broken = broken.replace("from coyuntura.engine.events import actor_mask", "from coyuntura.engine.events import EventType, actor_mask")
-    (tmp_path / "land_seizures.py").write_text(broken, encoding="utf-8")
-    path = tmp_path / "countryside.yaml"
-    path.write_text(COUNTRYSIDE.read_text(encoding="utf-8"), encoding="utf-8")
+    path = countryside_copy(tmp_path, plugin=misspelt_event)
     result = CliRunner().invoke(app, ["check", str(path)])
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "error: mechanism 'land_seizures'" in result.output and "AttributeError: SOLDIERS_COMMITTEE" in result.output

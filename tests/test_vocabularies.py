@@ -14,6 +14,7 @@ from coyuntura.engine.simulate import simulate
 from coyuntura.scenario.calendar import format_month
 from coyuntura.scenario.errors import ScenarioError
 from coyuntura.scenario.loader import bundled_scenarios, load_scenario, parse_scenario
+from plugin_example import countryside_copy
 
 pytestmark = pytest.mark.unit
 
@@ -77,18 +78,15 @@ def test_the_bundled_scenarios_declare_every_regime_type() -> None:
 def test_an_observation_no_mechanism_can_produce_is_warned_of(tmp_path: Path) -> None:
     from coyuntura.scenario.checks import scenario_warnings
 
-    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
-    countryside = examples / "countryside-1971.yaml"
-    (tmp_path / "land_seizures.py").write_text((examples / "land_seizures.py").read_text(encoding="utf-8"), encoding="utf-8")
-    text = countryside.read_text(encoding="utf-8") + (
+    observations = (
         "\nobservations:\n"
         '  - {id: no_coup, outcome: coup_success, window: ["1971-01", "1971-12"], observed: false, description: "No coup.", '
         'assumption: "A test observation."}\n'
         '  - {id: a_strike, outcome: general_strike, month: "1971-05", observed: true, description: "A strike.", '
         'assumption: "A test observation."}\n'
     )
-    (tmp_path / "countryside.yaml").write_text(text, encoding="utf-8")
-    warned = [w for w in scenario_warnings(load_scenario(tmp_path / "countryside.yaml")) if w.path.startswith("observations.")]
+    path = countryside_copy(tmp_path, scenario=lambda text: text + observations)
+    warned = [w for w in scenario_warnings(load_scenario(path)) if w.path.startswith("observations.")]
     assert [(w.path, w.message) for w in warned] == [(
         "observations.0.outcome",
         "observation 'no_coup' scores 'coup_success', which no mechanism or scheduled event of this scenario records "
@@ -99,13 +97,9 @@ def test_an_observation_no_mechanism_can_produce_is_warned_of(tmp_path: Path) ->
 def test_a_mobilization_nothing_can_trigger_is_warned_of(tmp_path: Path) -> None:
     from coyuntura.scenario.checks import scenario_warnings
 
-    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
-    (tmp_path / "land_seizures.py").write_text((examples / "land_seizures.py").read_text(encoding="utf-8"), encoding="utf-8")
-    text = (examples / "countryside-1971.yaml").read_text(encoding="utf-8")
-    path = tmp_path / "countryside.yaml"
-    path.write_text(text, encoding="utf-8")
+    path = countryside_copy(tmp_path)
     assert not [w for w in scenario_warnings(load_scenario(path)) if w.path == "mechanisms.mass_mobilization"]  # repression triggers it
-    path.write_text(text.replace("\n  repression:\n", "\n  repression:\n    enabled: false\n    note: test\n", 1), encoding="utf-8")
+    countryside_copy(tmp_path, scenario=lambda text: text.replace("\n  repression:\n", "\n  repression:\n    enabled: false\n    note: test\n", 1))
     warned = [w.message for w in scenario_warnings(load_scenario(path)) if w.path == "mechanisms.mass_mobilization"]
     assert warned and warned[0].startswith("nothing in this scenario sets off mass_mobilization's monthly cascade")
 
@@ -233,11 +227,7 @@ def test_ensembles_with_different_outcomes_do_not_merge_and_a_switched_off_plug_
     from coyuntura.engine.simulate import merge_ensembles
     from coyuntura.engine.tables import event_table
 
-    examples = Path(__file__).resolve().parents[1] / "docs" / "examples"
-    (tmp_path / "land_seizures.py").write_text((examples / "land_seizures.py").read_text(encoding="utf-8"), encoding="utf-8")
-    text = (examples / "countryside-1971.yaml").read_text(encoding="utf-8")
-    path = tmp_path / "countryside.yaml"
-    path.write_text(text.replace("\n  land_seizures:\n", "\n  land_seizures:\n    enabled: false\n    note: test\n", 1), encoding="utf-8")
+    path = countryside_copy(tmp_path, scenario=lambda text: text.replace("\n  land_seizures:\n", "\n  land_seizures:\n    enabled: false\n    note: test\n", 1))
     off = simulate(compile_scenario(load_scenario(path)), 50, seed=1)
     assert "land_seizure" in off.outcome_keys and "land_seizure" not in [row[0] for row in event_table(off).rows]
     toy = simulate(compile_scenario(load_scenario(TOY)), 50, seed=1)

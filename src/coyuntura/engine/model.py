@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 from pydantic import BaseModel
 
+from ..scenario.checks import recorded_event_kinds
 from ..scenario.quantities import Quantity
 from ..scenario.refs import is_actor_reference
 from ..scenario.schema import Election, Government, Scenario, Snapshot
@@ -47,13 +48,9 @@ class Model:
     mechanism_codes: dict[str, int]
     mechanism_names: tuple[str, ...]
     layout: SlotLayout
-    mechanism_events: dict[str, tuple[str, ...]]  # the kinds of event each mechanism (and the scheduled events) records
+    mechanism_events: dict[str, tuple[str, ...]]  # the kinds of event each mechanism (and the scheduled events) declares
     new_events: dict[str, tuple[int, str]]  # the kinds of event the scenario's plug-ins declare: name -> (log code, label)
-
-    @property
-    def event_codes(self) -> dict[str, int]:
-        """The log code of every kind of event a run may record: the engine's, then the plug-ins' own."""
-        return {**{kind: code for code, kind in enumerate(EVENT_KINDS)}, **{kind: code for kind, (code, _) in self.new_events.items()}}
+    event_codes: dict[str, int]  # the log code of every kind of event a run may record: the engine's, then the plug-ins'
 
     def event_kind(self, code: int) -> str:
         """The name of the kind of event logged with ``code`` (``event <code>`` for a code no kind has)."""
@@ -69,8 +66,8 @@ class Model:
 
     @property
     def event_kinds(self) -> tuple[str, ...]:
-        """The kinds of event a run of this scenario can record, in code order (the engine's, then the plug-ins')."""
-        recorded = {kind for kinds in self.mechanism_events.values() for kind in kinds}
+        """The kinds of event a run of this scenario can record (its enabled mechanisms and scheduled events), in code order."""
+        recorded = recorded_event_kinds(self.scenario)
         return tuple(kind for kind in self.event_codes if kind in recorded)
 
     def index(self, actor_id: str) -> int:
@@ -161,6 +158,7 @@ def compile_scenario(scenario: Scenario) -> Model:
     schedule = scenario.mechanism_schedule()
     params = {module.NAME: compile_params(scenario.mechanisms.get(module.NAME), actor_ids) for module in schedule}
     params[REGIMES] = compile_regimes(scenario, actor_ids)
+    new_events = new_event_kinds(schedule)
     mechanism_names = tuple(module.NAME for module in schedule) + (EVENTS_MECHANISM,)
     slots: list[str] = []
     for module in schedule:
@@ -195,11 +193,9 @@ def compile_scenario(scenario: Scenario) -> Model:
         mechanism_codes={name: code for code, name in enumerate(mechanism_names)},
         mechanism_names=mechanism_names,
         layout=SlotLayout(tuple(slots)),
-        new_events=new_event_kinds(schedule),
-        mechanism_events={
-            **{module.NAME: tuple(module.EVENTS) if params[module.NAME].enabled else () for module in schedule},
-            EVENTS_MECHANISM: scenario.scheduled_event_kinds(),
-        },
+        new_events=new_events,
+        event_codes={**{kind: code for code, kind in enumerate(EVENT_KINDS)}, **{kind: code for kind, (code, _) in new_events.items()}},
+        mechanism_events={**{module.NAME: tuple(module.EVENTS) for module in schedule}, EVENTS_MECHANISM: scenario.scheduled_event_kinds()},
     )
 
 

@@ -85,9 +85,12 @@ def outcome(key: str) -> OutcomeDefinition:
     raise KeyError(f"unknown outcome {key!r}; outcomes: {', '.join(OUTCOME_KEYS)}")
 
 
-def runs_with_outcome(columns: dict[str, np.ndarray], key: str, n_runs: int, first_run: int = 0, window: tuple[int, int] | None = None) -> np.ndarray:
-    """Boolean per run: did the outcome happen (within ``window``, inclusive months)?"""
-    rows = outcome(key).rows(columns)
+def runs_with_outcome(
+    columns: dict[str, np.ndarray], key: str | OutcomeDefinition, n_runs: int, first_run: int = 0, window: tuple[int, int] | None = None
+) -> np.ndarray:
+    """Boolean per run: did the outcome (an engine outcome's key, or a plug-in's ``new_outcome``) happen (within ``window``,
+    inclusive months)?"""
+    rows = (outcome(key) if isinstance(key, str) else key).rows(columns)
     if window is not None:
         rows &= (columns["month"] >= window[0]) & (columns["month"] <= window[1])
     happened = np.zeros(n_runs, dtype=bool)

@@ -25,7 +25,7 @@ from .events import EventLog
 from .exogenous import apply_scheduled
 from .mechanisms.base import Month
 from .model import Model
-from .outcomes import OUTCOMES, OutcomeDefinition
+from .outcomes import OUTCOMES, OutcomeDefinition, new_outcome
 from .parameters import RunParameters, batch_params, run_parameters, set_initial_values, snapshot_overrides
 from .random import RunStreams
 from .state import REGIME_KEYS, State
@@ -109,10 +109,22 @@ class Ensemble:
     mechanism_names: tuple[str, ...] = ()  # the names of the log's mechanism codes (code i is mechanism_names[i])
     event_kinds: tuple[str, ...] | None = None  # the kinds of event the scenario's mechanisms can record (None: not known)
     regime_labels: tuple[str, ...] = tuple(REGIME_LABELS.values())  # the scenario's names of the regime types (REGIME_KEYS order)
-    outcome_keys: tuple[str, ...] = tuple(o.key for o in OUTCOMES)  # the outcomes of outcome_counts: the engine's, then the plug-ins'
-    outcome_labels: tuple[str, ...] = tuple(o.label for o in OUTCOMES)
-    new_event_codes: tuple[tuple[str, int], ...] = ()  # the plug-ins' own kinds of event and their log codes
+    new_events: tuple[tuple[str, int, str], ...] = ()  # the plug-ins' own kinds of event (name, log code, label), plain data to pickle
     regime_colours: tuple[str | None, ...] = (None,) * len(REGIME_LABELS)  # their chart colours (None: the engine's)
+
+    @property
+    def own_outcomes(self) -> tuple[OutcomeDefinition, ...]:
+        """The outcomes of the plug-ins' own kinds of event, counted after the engine's."""
+        return tuple(new_outcome(kind, label, code) for kind, code, label in self.new_events)
+
+    @property
+    def outcome_keys(self) -> tuple[str, ...]:
+        """The outcomes of ``outcome_counts``, in order: the engine's, then the plug-ins' own."""
+        return tuple(o.key for o in OUTCOMES + self.own_outcomes)
+
+    @property
+    def outcome_labels(self) -> tuple[str, ...]:
+        return tuple(o.label for o in OUTCOMES + self.own_outcomes)
 
     @property
     def months(self) -> np.ndarray:
@@ -261,9 +273,7 @@ def simulate(
         event_kinds=model.event_kinds,
         regime_labels=scenario.regime_labels(),
         regime_colours=scenario.regime_colours(),
-        outcome_keys=tuple(o.key for o in outcomes),
-        outcome_labels=tuple(o.label for o in outcomes),
-        new_event_codes=tuple((kind, code) for kind, (code, _) in model.new_events.items()),
+        new_events=tuple((kind, code, label) for kind, (code, label) in model.new_events.items()),
         periods=periods,
         regime_counts=regime_counts,
         strength_histogram=histogram,
@@ -385,8 +395,8 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         raise ValueError("nothing to merge")
     first = parts[0]
     for part in parts[1:]:
-        same = (part.scenario_id, part.seed, part.start, part.until, part.periods, part.outcome_keys) == (
-            first.scenario_id, first.seed, first.start, first.until, first.periods, first.outcome_keys
+        same = (part.scenario_id, part.seed, part.start, part.until, part.periods, part.new_events) == (
+            first.scenario_id, first.seed, first.start, first.until, first.periods, first.new_events
         )
         if not same:
             raise ValueError("can only merge ensembles of the same scenario, seed, start, until, periods and outcomes")
@@ -409,9 +419,7 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         event_kinds=first.event_kinds,
         regime_labels=first.regime_labels,
         regime_colours=first.regime_colours,
-        outcome_keys=first.outcome_keys,
-        outcome_labels=first.outcome_labels,
-        new_event_codes=first.new_event_codes,
+        new_events=first.new_events,
         periods=first.periods,
         regime_counts=_sum_counts(part.regime_counts for part in parts),
         strength_histogram=_sum_counts(part.strength_histogram for part in parts),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..engine.outcomes import OUTCOME_KEYS, OUTCOMES, runs_with_outcome
+from ..engine.outcomes import OUTCOME_KEYS, OUTCOMES, OutcomeDefinition, runs_with_outcome
 from ..engine.simulate import Ensemble
 from ..engine.state import REGIME_KEYS
 from ..engine.tables import REGIME_LABELS
@@ -42,7 +42,7 @@ def check_outcome(name: str) -> str:
 def outcome_names(ensemble: Ensemble) -> tuple[str, ...]:
     """The outcomes of this ensemble's scenario, in :func:`outcome_matrix` order: the engine's, its plug-ins' own kinds
     of event, then the regime at the end."""
-    return OUTCOME_KEYS + tuple(kind for kind, _ in ensemble.new_event_codes) + tuple(END_PREFIX + regime for regime in REGIME_KEYS)
+    return ensemble.outcome_keys + tuple(END_PREFIX + regime for regime in REGIME_KEYS)
 
 
 def outcome_labels(ensemble: Ensemble) -> dict[str, str]:
@@ -63,11 +63,7 @@ def outcome_matrix(ensemble: Ensemble, first_run: int = 0, own: bool = False) ->
     plug-ins' own kinds of event too); needs ``simulate(..., keep_events=True)``."""
     if ensemble.events is None or ensemble.final_regime is None:
         raise ValueError("per-run outcomes need the event log: simulate with keep_events=True")
-    events = ensemble.events
-    columns = [runs_with_outcome(events, key, ensemble.n_runs, first_run) for key in OUTCOME_KEYS]
-    for _, code in ensemble.new_event_codes if own else ():
-        happened = np.zeros(ensemble.n_runs, dtype=bool)
-        happened[np.asarray(events["run"])[np.asarray(events["event"]) == code] - first_run] = True
-        columns.append(happened)
+    definitions: tuple[str | OutcomeDefinition, ...] = (*OUTCOME_KEYS, *(ensemble.own_outcomes if own else ()))
+    columns = [runs_with_outcome(ensemble.events, definition, ensemble.n_runs, first_run) for definition in definitions]
     columns += [ensemble.final_regime == r for r in range(len(REGIME_KEYS))]
     return np.stack(columns, axis=1)

@@ -29,7 +29,7 @@ import numpy as np
 from ..defaults import DEFAULT_FORECAST_REPLICATIONS
 from ..engine.events import EventType, Outcome, actors_in_mask
 from ..engine.model import new_event_kinds
-from ..engine.outcomes import outcome, possible_outcomes, runs_with_outcome
+from ..engine.outcomes import new_outcome, outcome, possible_outcomes, runs_with_outcome
 from ..engine.state import REGIME_KEYS
 from ..engine.tables import Column, Table
 from ..scenario.calendar import format_month
@@ -176,12 +176,9 @@ def forecast(
                 rows.append((f"coup_success:{mask}", f"  by {_coalition(mask, scenario)}", p, se))
     recorded = recorded_event_kinds(scenario)
     for kind, (code, label) in new_event_kinds(scenario.mechanism_schedule()).items():  # the plug-ins' own kinds of event
-        if kind not in recorded:
-            continue
-        happened = np.zeros(runs, dtype=bool)
-        happened[events["run"][(events["event"] == code) & (events["month"] >= vantage) & (events["month"] <= until)]] = True
-        p, se = histories.probability(happened)
-        rows.append((kind, label, p, se))
+        if kind in recorded:
+            p, se = histories.probability(runs_with_outcome(events, new_outcome(kind, label, code), runs, 0, (vantage, until)))
+            rows.append((kind, label, p, se))
     if condition:
         conditioning = (
             f"filtered (sequential importance resampling) on {len(condition)} cells of the observed timeline ending by "
