@@ -295,7 +295,8 @@ def sources_command(
         return
     console = _stdout()
     console.print(Text(f"{report.title}", style="bold"))
-    console.print(Text(f"Source: {report.document}", style="dim"))
+    for index, cited in enumerate(report.cited):
+        console.print(Text(("Sources: " if len(report.cited) > 1 else "Source: ") * (index == 0) + cited, style="dim"))
 
     mechanisms = RichTable(title="Mechanisms", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     mechanisms.add_column("name", no_wrap=True)
@@ -319,12 +320,17 @@ def sources_command(
         console.print(Text("Checklist coverage: no checklist is declared for this scenario's analysis.", style="bold"))
     else:
         covered = sum(1 for item in coverage.checklist if item in coverage.covered)
-        console.print(Text(f"Checklist coverage: {covered}/{len(coverage.checklist)} items (A1-A17, M1-M17)", style="bold"))
+        span = "the scenario's own" if coverage.labels else "A1-A17, M1-M17"
+        console.print(Text(f"Checklist coverage: {covered}/{len(coverage.checklist)} items ({span})", style="bold"))
+        if coverage.labels:  # a checklist of the scenario's own: say what each item asks for and what covers it
+            for item, who in coverage.covered.items():
+                console.print(Text(f"  {item} {coverage.labels[item]}: {', '.join(who)}"), soft_wrap=True)
         if coverage.missing:
             missing = Text("Not covered: ", style="bold red")
             for index, item in enumerate(coverage.missing):
                 reason = coverage.not_represented.get(item)
-                missing.append(("" if index == 0 else ", ") + item + (f" ({reason})" if reason else ""))
+                label = f" {coverage.labels[item]}" if item in coverage.labels else ""
+                missing.append(("" if index == 0 else ", ") + item + label + (f" ({reason})" if reason else ""))
             console.print(missing)
         else:
             console.print(Text("Every checklist item is covered.", style="green"))

@@ -29,7 +29,7 @@ from ..engine.model import EVENTS_MECHANISM, Model
 from ..engine.simulate import simulate
 from ..scenario.calendar import format_month
 from ..scenario.plugins import MechanismRegistry, cited_passages, installed_mechanisms
-from ..scenario.quantities import LOCATOR_PATTERN
+from ..scenario.quantities import CITATION_PATTERN, LOCATOR_PATTERN
 from ..scenario.schema import ActorShock, Election, ForeignIntervention, GovernmentChange, GuerrillaArrival, LeaderDeath, SystemShock
 
 EXOGENOUS_TITLE = "Scheduled exogenous events"
@@ -50,8 +50,8 @@ class Locator:
     @classmethod
     def parse(cls, text: str) -> "Locator | None":
         match = LOCATOR_PATTERN.match(text.strip())
-        if match is None:
-            return None
+        if match is None or CITATION_PATTERN.match(text.split(",")[0].strip()) and ":" in text.split(",")[0]:
+            return None  # not a passage of the analysis (a further source's place, 'id: where', is not one)
         start = int(match.group("start"))
         return cls(match.group("section"), start, int(match.group("end") or start), text.strip())
 
@@ -375,7 +375,7 @@ def chronicle_from_events(model: Model, events: dict[str, np.ndarray], run: int)
     for row in rows:
         code = int(events["mechanism"][row])
         name = model.mechanism_names[code] if 0 <= code < len(model.mechanism_names) else f"mechanism_{code}"
-        info = infos.setdefault(code, mechanism_info(name, model.scenario.mechanism_registry(), model.scenario.source_document.title))
+        info = infos.setdefault(code, mechanism_info(name, model.scenario.mechanism_registry(), model.scenario.analysis_title))
         month = int(events["month"][row])
         event, outcome, actors = int(events["event"][row]), int(events["outcome"][row]), int(events["actors"][row])
         text = sentence(model, event, outcome, actors, name, month)

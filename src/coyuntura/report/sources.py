@@ -10,16 +10,19 @@
 - the coverage of the checklist: which of A1..A17 and M1..M17 are covered, by
   whom, and which are not (with the scenario's ``not_represented`` reasons).
 
-The checklist belongs to the analysis the built-in mechanisms were written from
-(Petras 1971, :data:`CHECKLIST_ANALYSIS`): coverage is counted only for a scenario
-of that analysis (:func:`declares_checklist`, the test :func:`cited_passages`
-applies to a mechanism's passages). A scenario of another analysis declares no
-checklist: its coverage is empty, and reports say so.
+A scenario may declare its own checklist (``checklist:``, items covered by its
+actors' ``checklist`` entries and by the mechanisms each item names or that name it
+in ``COVERS``). Otherwise the DESIGN checklist applies, which belongs to the analysis
+the built-in mechanisms were written from (Petras 1971, :data:`CHECKLIST_ANALYSIS`):
+coverage is counted against it only for a scenario of that analysis
+(:func:`declares_checklist`, the test :func:`cited_passages` applies to a
+mechanism's passages). A scenario of another analysis with no checklist of its own
+has an empty coverage, and reports say so.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..engine.mechanisms.base import PETRAS_1971
@@ -36,6 +39,16 @@ CHECKLIST: tuple[str, ...] = ACTOR_ITEMS + MECHANISM_ITEMS
 """The DESIGN checklist of :data:`CHECKLIST_ANALYSIS`."""
 CHECKLIST_ANALYSIS = PETRAS_1971
 """The title of the analysis the checklist belongs to (the built-in mechanisms' ``SOURCE_TITLE``)."""
+
+
+def scenario_checklist(scenario: Scenario) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The checklist a scenario's coverage is counted against, with each item's label: its own (``checklist:``),
+    else the DESIGN checklist for a scenario of that analysis, else none."""
+    if scenario.checklist is not None:
+        return tuple(item.id for item in scenario.checklist), {item.id: item.label for item in scenario.checklist}
+    if declares_checklist(scenario.analysis_title):
+        return CHECKLIST, {}
+    return (), {}
 
 
 def declares_checklist(source_title: str) -> bool:
@@ -91,6 +104,7 @@ class Coverage:
     missing: tuple[str, ...]
     not_represented: dict[str, str]  # item -> the scenario's reason
     checklist: tuple[str, ...] = CHECKLIST  # the items of the scenario's analysis's checklist; () when it declares none
+    labels: dict[str, str] = field(default_factory=dict)  # item -> what it asks for (a scenario's own checklist)
 
     @property
     def declared(self) -> bool:
@@ -107,7 +121,8 @@ class Coverage:
 class Sources:
     scenario_id: str
     title: str
-    document: str
+    document: str  # the sources cited, on one line
+    cited: tuple[str, ...]  # one line per source: the analysis, then the further sources
     quantities: tuple[QuantitySource, ...]
     mechanisms: tuple[MechanismSource, ...]
     actors: tuple[ActorSource, ...]
@@ -146,7 +161,7 @@ def sources(scenario: Scenario) -> Sources:
     mechanisms = []
     for module in scenario.mechanism_schedule():
         params = scenario.mechanisms.get(module.NAME)
-        source = cited_passages(module, scenario.source_document.title)
+        source = cited_passages(module, scenario.analysis_title)
         mechanisms.append(
             MechanismSource(
                 name=module.NAME,
@@ -162,25 +177,27 @@ def sources(scenario: Scenario) -> Sources:
         for actor in scenario.actors
     )
     not_represented = {entry.item: entry.reason for entry in scenario.not_represented}
-    if not declares_checklist(scenario.source_document.title):
-        coverage = Coverage(covered={}, missing=(), not_represented=not_represented, checklist=())
-    else:
-        covered: dict[str, list[str]] = {}
-        for actor in actors:
-            for item in actor.checklist:
-                covered.setdefault(item, []).append(actor.id)
-        for mechanism in mechanisms:
-            if mechanism.enabled:
-                for item in mechanism.covers:
-                    covered.setdefault(item, []).append(mechanism.name)
-        ordered = {item: tuple(covered[item]) for item in CHECKLIST if item in covered}
-        ordered.update({item: tuple(who) for item, who in covered.items() if item not in ordered})
-        missing = tuple(item for item in CHECKLIST if item not in covered)
-        coverage = Coverage(covered=ordered, missing=missing, not_represented=not_represented, checklist=CHECKLIST)
+    checklist, labels = scenario_checklist(scenario)
+    covered: dict[str, list[str]] = {}
+    for actor in actors:
+        for item in actor.checklist:
+            covered.setdefault(item, []).append(actor.id)
+    for mechanism in mechanisms:
+        if mechanism.enabled:
+            for item in mechanism.covers:
+                covered.setdefault(item, []).append(mechanism.name)
+    for entry in scenario.checklist or ():
+        for name in entry.mechanisms:
+            if name not in covered.get(entry.id, []) and bool(getattr(scenario.mechanisms.get(name), "enabled", False)):
+                covered.setdefault(entry.id, []).append(name)
+    ordered = {item: tuple(covered[item]) for item in checklist if item in covered}
+    missing = tuple(item for item in checklist if item not in covered)
+    coverage = Coverage(covered=ordered, missing=missing, not_represented=not_represented, checklist=checklist, labels=labels)
     return Sources(
         scenario_id=scenario.id,
         title=scenario.title,
-        document=f"{scenario.source_document.author} ({scenario.source_document.year}), {scenario.source_document.title}",
+        document="; ".join(scenario.cited_sources()),
+        cited=scenario.cited_sources(),
         quantities=tuple(rows),
         mechanisms=tuple(mechanisms),
         actors=actors,

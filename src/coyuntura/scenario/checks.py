@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from collections import Counter
 from typing import Any, Iterable, Iterator
@@ -13,9 +14,9 @@ from pydantic.fields import FieldInfo
 
 from .calendar import format_month
 from .errors import Problem, ScenarioWarning
-from .quantities import LOCATOR_PATTERN, Quantity
+from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference, role_kinds
-from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot, SystemShock, recorded_kinds
+from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot, Source, SystemShock, recorded_kinds
 from .vocabulary import OUTCOME_EVENTS
 
 
@@ -39,6 +40,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     problems += _roles(scenario, actor_ids)
     problems += _regimes_declared(scenario)
     problems += _locators(scenario)
+    problems += _checklist(scenario)
     problems += _months(scenario)
     if not problems:  # experiments refer to the rest of the scenario: check them once it is sound, without echoing its errors
         problems += _experiments(scenario)
@@ -182,30 +184,96 @@ def quantities(scenario: Scenario) -> Iterator[tuple[str, Quantity]]:
 
 
 def _locators(scenario: Scenario) -> list[Problem]:
-    sections = {section.title: section.lines for section in scenario.source_document.sections}
-    problems = []
+    """Every ``source:`` resolves: a passage inside a section of the analysis, or a place in a declared further source."""
+    problems = _duplicates("sources", [source.id for source in scenario.sources or ()])
     for path, model in _walk(scenario, ""):
-        if not isinstance(model, (Quantity, Provenance)) or model.source is None:
-            continue
-        match = LOCATOR_PATTERN.match(model.source)
-        if match is None:
-            problems.append(Problem(_join(path, "source"), f"{model.source!r} is not a locator like 'The Miners, L226-237'"))
-            continue
-        title = match.group("section")
-        digits = max(len(match.group("start")), len(match.group("end") or ""))
-        if digits > 9:  # int() of a long digit string is slow, and past 4,300 digits a bare ValueError
-            problems.append(Problem(_join(path, "source"), f"a line number of {digits:,} digits in {title[:60]!r}'s locator; lines are numbered below a billion"))
-            continue
-        start = int(match.group("start"))
-        end = int(match.group("end") or start)
-        if title not in sections:
-            problems.append(Problem(_join(path, "source"), f"unknown section {title!r}; sections: {', '.join(sections)}"))
-            continue
-        first, last = sections[title]
-        if not first <= start <= end <= last:
-            problems.append(
-                Problem(_join(path, "source"), f"lines L{start}-{end} fall outside section {title!r} (L{first}-{last})")
-            )
+        if isinstance(model, (Quantity, Provenance)) and model.source is not None:
+            why = locator_problem(scenario, model.source)
+            if why is not None:
+                problems.append(Problem(_join(path, "source"), why))
+    return problems
+
+
+PAGES_PATTERN = re.compile(r"^pp?\.\s*(?P<first>\d{1,6})(?:\s*-\s*(?P<last>\d{1,6}))?$")
+"""A place in a book: ``p. 12`` or ``pp. 12-14``."""
+
+
+def locator_problem(scenario: Scenario, text: str) -> str | None:
+    """Why ``text`` is not a place in one of the scenario's sources, or None when it is."""
+    citation = CITATION_PATTERN.match(text)
+    declared = {source.id: source for source in scenario.sources or ()}
+    if citation is not None and citation.group("source") in declared:
+        return _citation_problem(declared[citation.group("source")], citation.group("where"))
+    passage = LOCATOR_PATTERN.match(text)
+    if passage is None:
+        if citation is not None:
+            known = ", ".join(declared) or "none declared"
+            return f"unknown source {citation.group('source')!r}; sources: {known}"
+        return f"{text!r} is not {LOCATOR_FORMS}"
+    if scenario.source_document is None:
+        return f"{text!r} cites the analysis, but the scenario declares no 'source_document'; cite a source of 'sources' as '<id>: <where>'"
+    return _passage_problem(scenario.source_document.sections, text)
+
+
+def _passage_problem(sections: Iterable[Any], text: str, source_id: str | None = None) -> str | None:
+    """Why ``text`` ('Section, Lx-y') is not a passage inside one of ``sections`` (of the analysis, or of the further
+    source ``source_id``), or None."""
+    of = f" of source {source_id!r}" if source_id else ""
+    match = LOCATOR_PATTERN.match(text)
+    if match is None:
+        return f"{text!r} is not a passage like 'Section title, L12-14'{of}"
+    lines = {section.title: section.lines for section in sections}
+    title = match.group("section")
+    digits = max(len(match.group("start")), len(match.group("end") or ""))
+    if digits > 9:  # int() of a long digit string is slow, and past 4,300 digits a bare ValueError
+        return f"a line number of {digits:,} digits in {title[:60]!r}'s locator; lines are numbered below a billion"
+    start = int(match.group("start"))
+    end = int(match.group("end") or start)
+    if title not in lines:
+        return f"unknown section {title!r}{of}; sections: {', '.join(lines)}"
+    first, last = lines[title]
+    if not first <= start <= end <= last:
+        return f"lines L{start}-{end} fall outside section {title!r} (L{first}-{last}){of}"
+    return None
+
+
+def _citation_problem(source: Source, where: str | None) -> str | None:
+    """Why ``where`` is not a place in ``source`` as its kind is cited, or None."""
+    if source.kind == "text":
+        return _passage_problem(source.sections or (), where or "", source.id)
+    if source.kind == "book":
+        pages = PAGES_PATTERN.match(where or "")
+        if pages is None:
+            return f"cite the book {source.id!r} by page: '{source.id}: p. 12' or '{source.id}: pp. 12-14'"
+        first = int(pages.group("first"))
+        last = int(pages.group("last") or first)
+        if first > last:
+            return f"pages {first}-{last} run backwards"
+        if source.pages is not None and not source.pages[0] <= first <= last <= source.pages[1]:
+            return f"pages {first}-{last} fall outside the book {source.id!r} (pp. {source.pages[0]}-{source.pages[1]})"
+    return None
+
+
+def _checklist(scenario: Scenario) -> list[Problem]:
+    """With a checklist of its own, the scenario's actors, mechanisms and ``not_represented`` entries name its items."""
+    if scenario.checklist is None:
+        return []
+    items = [item.id for item in scenario.checklist]
+    problems = _duplicates("checklist", items)
+    known = ", ".join(items) or "none"
+    for index, item in enumerate(scenario.checklist):
+        for m_index, name in enumerate(item.mechanisms):
+            if name not in scenario.mechanisms:
+                problems.append(Problem(
+                    f"checklist.{index}.mechanisms.{m_index}", f"the scenario uses no mechanism {name!r}; it uses {', '.join(scenario.mechanisms.names())}"
+                ))
+    for index, actor in enumerate(scenario.actors):
+        for c_index, listed in enumerate(actor.checklist):
+            if listed not in items:
+                problems.append(Problem(f"actors.{index}.checklist.{c_index}", f"{listed!r} is not an item of the scenario's checklist ({known})"))
+    for index, left_out in enumerate(scenario.not_represented):
+        if left_out.item not in items:
+            problems.append(Problem(f"not_represented.{index}.item", f"{left_out.item!r} is not an item of the scenario's checklist ({known})"))
     return problems
 
 

@@ -16,6 +16,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 LOCATOR_PATTERN = re.compile(r"^(?P<section>.+?),\s*L(?P<start>\d+)(?:-(?P<end>\d+))?$")
+"""A passage of the analysis (``source_document``): ``'Section title, Lstart-end'``."""
+CITATION_PATTERN = re.compile(r"^(?P<source>[a-z][a-z0-9_]*)(?::\s*(?P<where>\S.*))?$")
+"""A place in a further source (``sources``): ``'<id>'`` or ``'<id>: <where>'``, e.g. ``'drake: pp. 12-14'``."""
+LOCATOR_FORMS = "a locator like 'The Miners, L226-237' (the analysis) or '<source id>: <where>' (a further source)"
+
+
+def is_locator(text: str) -> bool:
+    """Whether ``text`` has the form of a locator (the scenario's checks resolve it against its sources)."""
+    return bool(LOCATOR_PATTERN.match(text) or CITATION_PATTERN.match(text))
 
 
 class Frozen(BaseModel):
@@ -53,7 +62,7 @@ class Quantity(Frozen):
     """A number with its provenance: ``source`` + ``says``, or ``assumption``."""
 
     value: float
-    source: str | None = Field(default=None, description="Locator: 'Section title, Lstart-end'.")
+    source: str | None = Field(default=None, description="Locator: 'Section title, Lstart-end', or '<source id>: <where>'.")
     says: str | None = Field(default=None, description="What the source says there, in our own words.")
     assumption: str | None = Field(default=None, description="Why this value, when the source gives none.")
     prior: Prior | None = None
@@ -77,8 +86,8 @@ class Quantity(Frozen):
         if (self.source is None) == (self.assumption is None):
             raise ValueError("give exactly one of 'source' (with 'says') or 'assumption'")
         if self.source is not None:
-            if not LOCATOR_PATTERN.match(self.source):
-                raise ValueError(f"source {self.source!r} is not a locator like 'The Miners, L226-237'")
+            if not is_locator(self.source):
+                raise ValueError(f"source {self.source!r} is not {LOCATOR_FORMS}")
             if not self.says or not self.says.strip():
                 raise ValueError("a 'source' needs 'says': what the source states there, in your own words")
         if self.assumption is not None and not self.assumption.strip():

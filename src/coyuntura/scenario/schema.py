@@ -79,6 +79,55 @@ class SourceDocument(Frozen):
     sections: tuple[SourceSection, ...] = Field(min_length=1)
 
 
+SourceKind = Literal["text", "book", "url", "dataset"]
+
+
+class Source(Frozen):
+    """A further source the scenario cites as ``'<id>: <where>'``: a line-numbered text (cited by section and
+    lines, like the analysis), a book (by page), a web page or a data set (by any words that find the place)."""
+
+    id: Identifier
+    kind: SourceKind = Field(description="text (sections with line ranges), book (pages), url, or dataset.")
+    title: str
+    author: Optional[str] = None
+    year: Optional[StrictInt] = None
+    sections: Optional[tuple[SourceSection, ...]] = Field(default=None, description="text: its sections and their line ranges.")
+    pages: Optional[tuple[StrictInt, StrictInt]] = Field(default=None, description="book: its first and last page, to check page numbers.")
+    url: Optional[str] = Field(default=None, description="url: the address (required); dataset: where to get it.")
+    version: Optional[str] = Field(default=None, description="dataset: the version or release cited.")
+
+    @model_validator(mode="after")
+    def _fits_its_kind(self) -> "Source":
+        given = {name for name in ("sections", "pages", "url", "version") if getattr(self, name) is not None}
+        allowed = {"text": {"sections"}, "book": {"pages"}, "url": {"url"}, "dataset": {"url", "version"}}[self.kind]
+        if given - allowed:
+            raise ValueError(f"a {self.kind} source takes no {', '.join(sorted(given - allowed))}")
+        if self.kind == "text" and not self.sections:
+            raise ValueError("a text source needs 'sections' (title and [first, last] line of each), to check its locators")
+        if self.kind == "url" and not (self.url and self.url.strip()):
+            raise ValueError("a url source needs 'url'")
+        if self.pages is not None and not 1 <= self.pages[0] <= self.pages[1]:
+            raise ValueError(f"pages must be [first, last] with 1 <= first <= last, got {list(self.pages)}")
+        return self
+
+    def describe(self) -> str:
+        """One line naming the source: author (year), title, and where to find it."""
+        who = f"{self.author} ({self.year}), " if self.author and self.year else f"{self.author}, " if self.author else ""
+        where = f" <{self.url}>" if self.url else ""
+        version = f", version {self.version}" if self.version else ""
+        return f"{who}{self.title}{version}{where}"
+
+
+class ChecklistItem(Frozen):
+    """An item of the scenario's own checklist: something its analysis says the model must contain. Actors cover
+    items by listing them (``checklist:``), mechanisms by name here or in their ``COVERS``; ``not_represented``
+    says why an item is left out."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$", max_length=32)]
+    label: str
+    mechanisms: tuple[str, ...] = Field(default_factory=tuple, description="Mechanisms of the scenario that cover the item.")
+
+
 class Calendar(Frozen):
     """One step is one month. ``start``..``end`` is the period the source describes;
     runs may continue up to ``horizon``."""
@@ -507,7 +556,15 @@ class Scenario(Frozen):
     id: ScenarioId
     title: str
     description: str
-    source_document: SourceDocument
+    source_document: Optional[SourceDocument] = Field(
+        default=None, description="The analysis encoded (a line-numbered text); a scenario needs it, or `sources`, or both."
+    )
+    sources: Optional[tuple[Source, ...]] = Field(
+        default=None, description="Further sources, cited as '<id>: <where>' (e.g. 'drake: pp. 12-14'); a scenario may also cite only these."
+    )
+    checklist: Optional[tuple[ChecklistItem, ...]] = Field(
+        default=None, description="The scenario's own checklist: what its analysis says the model must contain (`sources` reports its coverage)."
+    )
     calendar: Calendar
     actor_defaults: ActorAttributes
     actors: tuple[Actor, ...] = Field(min_length=1)
@@ -532,6 +589,34 @@ class Scenario(Frozen):
 
     _mechanism_files: tuple[str, ...] = PrivateAttr(default=())
     """Absolute paths of the files named in ``mechanism_modules`` (set by the loader, which knows where the file is)."""
+
+    @model_validator(mode="after")
+    def _cites_something(self) -> "Scenario":
+        if self.source_document is None and not self.sources:
+            raise ValueError("give the analysis the scenario encodes ('source_document'), further 'sources', or both")
+        return self
+
+    @property
+    def analysis_title(self) -> str:
+        """The title of the analysis the scenario encodes (``source_document``), or "" when it cites only ``sources``."""
+        return self.source_document.title if self.source_document is not None else ""
+
+    def cited_sources(self) -> tuple[str, ...]:
+        """One line per source the scenario cites: the analysis first, then its further sources."""
+        lines = []
+        if self.source_document is not None:
+            document = self.source_document
+            lines.append(f"{document.author} ({document.year}), {document.title}")
+        lines += [f"[{source.id}] {source.describe()}" for source in self.sources or ()]
+        return tuple(lines)
+
+    def source(self, source_id: str) -> Source:
+        """A further source by its id."""
+        for source in self.sources or ():
+            if source.id == source_id:
+                return source
+        known = ", ".join(source.id for source in self.sources or ()) or "none"
+        raise KeyError(f"no source {source_id!r} in scenario {self.id!r}; sources: {known}")
 
     def mechanism_registry(self) -> MechanismRegistry:
         """Where this scenario's mechanisms come from: the installed ones, plus its own files."""

@@ -68,6 +68,19 @@ def summary(scenario: Scenario) -> dict[str, Any]:
     }
 
 
+def _source_document(scenario: Scenario) -> dict[str, Any] | None:
+    """The analysis the scenario encodes, with its sections (None where it cites only further sources)."""
+    document = scenario.source_document
+    if document is None:
+        return None
+    return {
+        "title": document.title,
+        "author": document.author,
+        "year": document.year,
+        "sections": [{"title": s.title, "lines": list(s.lines)} for s in document.sections],
+    }
+
+
 def _calendar(scenario: Scenario) -> dict[str, str]:
     c = scenario.calendar
     return {"start": format_month(c.start), "end": format_month(c.end), "horizon": format_month(c.horizon)}
@@ -142,12 +155,8 @@ def describe(scenario: Scenario) -> dict[str, Any]:
         "id": scenario.id,
         "title": scenario.title,
         "description": scenario.description,
-        "source_document": {
-            "title": scenario.source_document.title,
-            "author": scenario.source_document.author,
-            "year": scenario.source_document.year,
-            "sections": [{"title": s.title, "lines": list(s.lines)} for s in scenario.source_document.sections],
-        },
+        "source_document": _source_document(scenario),
+        "sources": [source.model_dump(mode="json", exclude_none=True) for source in scenario.sources or ()],
         "calendar": _calendar(scenario),
         "government": _government(scenario.government, scenario),
         "actors": actors,

@@ -27,13 +27,13 @@ def _background(scenario: Scenario, mechanisms: Sequence[ModuleType]) -> Section
     for module in mechanisms:
         for form in module.FORMS:
             by_form[form].append(mechanism_short(module))
-    document = scenario.source_document
+    cited = f"{plain(scenario.source_document.author)} ({scenario.source_document.year})" if scenario.source_document else "their sources"
     return Section(
         "4.1",
         "Theoretical and empirical background",
         (
             Paragraph(
-                f"Empirically, the scenario's values cite {plain(document.author)} ({document.year}) by locator (sections 2 "
+                f"Empirically, the scenario's values cite {cited} by locator (sections 2 "
                 "and 7), and each mechanism cites the passages of the analysis it was written from (its SOURCE, section 7). "
                 "Theoretically, the mechanisms are built from established functional forms (engine/formal.py):"
             ),

@@ -193,7 +193,7 @@ def _submodel(number: str, scenario: Scenario, module: ModuleType) -> Section:
             tuple((code(name), number_text(q.value), prior_text(q), provenance_text(q)) for name, q in numbers),
         )
     )
-    cited = cited_passages(module, scenario.source_document.title)
+    cited = cited_passages(module, scenario.analysis_title)
     if cited:
         passages = [f"{code(locator)}" for locator in cited]
         blocks.append(

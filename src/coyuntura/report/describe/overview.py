@@ -17,22 +17,27 @@ from .text import actor_list, code, mechanism_label, number_text, plain, provena
 
 def purpose_section(scenario: Scenario) -> Section:
     document = scenario.source_document
-    purpose = Section(
-        "1.1",
-        "Purpose",
-        (
-            Paragraph(plain(scenario.description)),
-            Paragraph(
-                f"The model encodes {plain(document.author)}'s analysis \"{plain(document.title)}\" ({document.year}) as "
-                "collective actors, the state they are in, and mechanisms the analysis asserts. It is built to show which of "
-                "the outcomes the analysis explains its mechanisms generate, how often, and how those chances move when a "
-                "value or an event is changed (a what-if on the same random numbers). It describes the analysis as a model, "
-                "not the world: its probabilities are shares of simulated runs."
-            ),
-            Paragraph("The sections of the source document, which every locator (`Section, Lx-y`) cites:"),
-            Grid(("section", "lines"), tuple((plain(s.title), f"L{s.lines[0]}-{s.lines[1]}") for s in document.sections)),
+    if document is not None:
+        encodes = f"{plain(document.author)}'s analysis \"{plain(document.title)}\" ({document.year})"
+    else:
+        encodes = "the analysis of its sources"
+    blocks: list[Block] = [
+        Paragraph(plain(scenario.description)),
+        Paragraph(
+            f"The model encodes {encodes} as "
+            "collective actors, the state they are in, and mechanisms the analysis asserts. It is built to show which of "
+            "the outcomes the analysis explains its mechanisms generate, how often, and how those chances move when a "
+            "value or an event is changed (a what-if on the same random numbers). It describes the analysis as a model, "
+            "not the world: its probabilities are shares of simulated runs."
         ),
-    )
+    ]
+    if document is not None:
+        blocks.append(Paragraph("The sections of the source document, which every locator (`Section, Lx-y`) cites:"))
+        blocks.append(Grid(("section", "lines"), tuple((plain(s.title), f"L{s.lines[0]}-{s.lines[1]}") for s in document.sections)))
+    if scenario.sources:
+        blocks.append(Paragraph("Further sources, cited as `<id>: <where>`:"))
+        blocks.append(Grid(("id", "kind", "source"), tuple((code(s.id), s.kind, plain(s.describe())) for s in scenario.sources)))
+    purpose = Section("1.1", "Purpose", tuple(blocks))
     if scenario.id == PATTERN_SCENARIO:
         pattern_blocks: tuple[Block, ...] = (
             Paragraph(

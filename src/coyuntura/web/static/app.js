@@ -110,7 +110,8 @@ async function selectScenario(id) {
   experiment.replaceChildren(h("option", { value: "" }, "(none)"), ...scenario.experiments.map((e) => h("option", { value: e.id }, e.title)));
   $("until").min = scenario.calendar.start;
   $("until").max = scenario.calendar.horizon;
-  $("scenario-government").textContent = `Source: ${doc.author} (${doc.year}), ${doc.title}. Calendar ${scenario.calendar.start}..${scenario.calendar.end}, runs may reach ${scenario.calendar.horizon}.`;
+  const cited = [...(doc ? [`${doc.author} (${doc.year}), ${doc.title}`] : []), ...scenario.sources.map((s) => `[${s.id}] ${s.title}`)];
+  $("scenario-government").textContent = `${cited.length > 1 ? "Sources" : "Source"}: ${cited.join("; ")}. Calendar ${scenario.calendar.start}..${scenario.calendar.end}, runs may reach ${scenario.calendar.horizon}.`;
   onStartChange();
   renderParameters();
   loadHistory();
