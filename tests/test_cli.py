@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -234,11 +235,21 @@ def test_sources_lists_every_mechanism_and_the_coverage():
 
 
 def test_sources_of_another_analysis_reports_no_checklist_coverage():
-    result = invoke("sources", "chile-1970")
+    countryside = str(Path(__file__).resolve().parents[1] / "docs" / "examples" / "countryside-1971.yaml")
+    result = invoke("sources", countryside)
     assert result.exit_code == 0, result.output
     assert "Checklist coverage: no checklist is declared for this scenario's analysis." in result.stdout
     assert "/34 items" not in result.stdout and "Not covered:" not in result.stdout
-    assert json.loads(invoke("sources", "chile-1970", "--json").stdout)["coverage"]["checklist"] == []
+    assert json.loads(invoke("sources", countryside, "--json").stdout)["coverage"]["checklist"] == []
+
+
+def test_sources_counts_a_scenario_s_own_checklist():
+    result = invoke("sources", "chile-1970")
+    assert result.exit_code == 0, result.output
+    assert "Checklist coverage: 10/11 items (the scenario's own)" in result.stdout
+    assert "/34 items" not in result.stdout
+    assert "Not covered: C11 Congress, the courts and the elections of the period (" in " ".join(result.stdout.split())
+    assert json.loads(invoke("sources", "chile-1970", "--json").stdout)["coverage"]["missing"] == ["C11"]
 
 
 # --- bad input --------------------------------------------------------------------------------

@@ -44,7 +44,9 @@ FIELD_NOTES: dict[tuple[type, str], str] = {
     (Scenario, "id"): "The scenario's name: how commands address it when it is bundled.",
     (Scenario, "title"): "One line: country, period and the analysis.",
     (Scenario, "description"): "A paragraph: what the scenario encodes and what its mechanisms generate.",
-    (Scenario, "source_document"): "The analysis encoded, with its sections and their line ranges; every locator must fall inside one.",
+    (Scenario, "source_document"): "The analysis encoded, with its sections and their line ranges; every locator `Section, Lx-y` must fall inside one. Optional when `sources` is given.",
+    (Scenario, "sources"): "Further sources (a line-numbered text, a book, a web page, a data set), each with an `id`; a number cites one as `'<id>: <where>'`.",
+    (Scenario, "checklist"): "The scenario's own checklist: what its analysis says a model must contain; `coyuntura sources` reports what covers each item.",
     (Scenario, "calendar"): "The period the source describes and how far runs may go.",
     (Scenario, "actor_defaults"): "Attribute values for actors that do not give their own (each with provenance).",
     (Scenario, "actors"): "The collective actors; at least one.",
@@ -269,7 +271,10 @@ def format_reference() -> str:
         "",
         "Every number in a scenario is a quantity: a mapping with its `value` and its provenance, either "
         "`source` (a locator `Section title, Lstart-end` into the source document, whose section must be listed "
-        "in `source_document.sections` and whose lines must fall inside it) with `says` (what the source says "
+        "in `source_document.sections` and whose lines must fall inside it; or `<id>: <where>` for a further source of "
+        "`sources`: `notes: Miners, L3-5` for a text, `dunkerley: p. 12` or `dunkerley: pp. 12-14` for a book, checked "
+        "against its `pages` when given, any words that find the place for a web page or a data set, e.g. "
+        "`coups: row BOL 1964-11`) with `says` (what the source says "
         "there, in your own words), or `assumption` (one line saying why you chose the value). A bare number is "
         "an error. A free parameter may carry a `prior` for calibration; its value must lie inside the prior's range. "
         "Types are strict, never converted: a `value` (or a prior's bound) is an integer or a decimal, so `true` or a "

@@ -255,7 +255,8 @@ def _citation_problem(source: Source, where: str | None) -> str | None:
 
 
 def _checklist(scenario: Scenario) -> list[Problem]:
-    """With a checklist of its own, the scenario's actors, mechanisms and ``not_represented`` entries name its items."""
+    """With a checklist of its own, the items the scenario's actors list, and the mechanisms its items name, exist.
+    (``not_represented`` may also name things outside the checklist.)"""
     if scenario.checklist is None:
         return []
     items = [item.id for item in scenario.checklist]
@@ -271,9 +272,6 @@ def _checklist(scenario: Scenario) -> list[Problem]:
         for c_index, listed in enumerate(actor.checklist):
             if listed not in items:
                 problems.append(Problem(f"actors.{index}.checklist.{c_index}", f"{listed!r} is not an item of the scenario's checklist ({known})"))
-    for index, left_out in enumerate(scenario.not_represented):
-        if left_out.item not in items:
-            problems.append(Problem(f"not_represented.{index}.item", f"{left_out.item!r} is not an item of the scenario's checklist ({known})"))
     return problems
 
 
