@@ -265,3 +265,46 @@ def test_a_what_if_and_the_run_summary_count_a_plug_in_s_own_outcome(tmp_path: P
     assert rows["land_seizure"][6] < -0.3  # far fewer waves when they are far less likely, on the same runs
     counts = outcome_counts(simulate(compile_scenario(countryside), 100, seed=1))
     assert counts["land_seizure"] > 50  # the run store's summary keeps it beside the engine's outcomes
+
+
+SEIZURE_OBSERVATIONS = (
+    "\nobservations:\n"
+    '  - {id: seizures_1971, outcome: land_seizure, window: ["1971-01", "1971-12"], observed: true, description: "Land seized.", '
+    'assumption: "A test observation."}\n'
+    '  - {id: quiet_1973, outcome: land_seizure, window: ["1973-01", "1973-06"], observed: false, description: "No seizures.", '
+    'assumption: "A test observation."}\n'
+)
+
+
+def test_the_record_may_observe_a_plug_in_s_own_kind_of_event(tmp_path: Path) -> None:
+    from coyuntura.history.filtered import filtered_score
+    from coyuntura.history.observations import timeline_cells
+    from coyuntura.history.scores import MODEL, score_scenario
+
+    path = countryside_copy(tmp_path, scenario=lambda text: text + SEIZURE_OBSERVATIONS)
+    scenario = load_scenario(path)
+    cells = [cell for cell in timeline_cells(scenario) if cell.key == "land_seizure"]
+    assert [cell.label for cell in cells] == ["Wave of land seizures"] * len(cells) and len(cells) >= 2
+    scored = score_scenario(scenario, runs=400, seed=1, replicates=4)
+    by_cell = {f.cell.name: f for f in scored.forecasts}
+    seized = by_cell["event:land_seizure:1971-01..1971-12"]
+    # The model's probability is the share of runs with a wave that year: the plug-in fires in most of them.
+    assert seized.probabilities[MODEL] > 0.5
+    assert "Wave of land seizures" in [row[1] for row in scored.kinds.rows]
+    filtered = filtered_score(scenario, runs=400, seed=1, replications=4)
+    assert any(f.cell.key == "land_seizure" and 0.0 < f.probabilities[MODEL] < 1.0 for f in filtered.forecasts)
+
+
+def test_an_observation_of_an_outcome_the_scenario_lacks_is_refused_with_a_hint(tmp_path: Path) -> None:
+    path = countryside_copy(tmp_path, scenario=lambda text: text + SEIZURE_OBSERVATIONS.replace("outcome: land_seizure,", "outcome: land_seizures,", 1))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    [problem] = caught.value.problems
+    assert problem.path == "observations.0.outcome"
+    assert problem.message.startswith("unknown outcome 'land_seizures' (did you mean 'land_seizure'?); outcomes: coup_attempt, ")
+    assert problem.message.endswith(", land_seizure")
+    # Without the plug-in, its kind is no outcome at all: the engine's list alone is offered.
+    bolivia = TOY.read_text(encoding="utf-8").replace("outcome: coup_success,", "outcome: land_seizure,", 1)
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(bolivia, "toy.yaml")
+    assert any("unknown outcome 'land_seizure'" in p.message and "land_seizure" not in p.message.split("outcomes: ")[1] for p in caught.value.problems)

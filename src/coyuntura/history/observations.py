@@ -21,14 +21,16 @@ straddle ``v`` are neither (nothing in them may be used or scored).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Literal, Sequence
 
 import numpy as np
 
 from ..engine.outcomes import outcome
+from ..engine.state import REGIME_KEYS
 from ..engine.tables import REGIME_LABELS
 from ..scenario.calendar import format_month
+from ..scenario.checks import own_event_kinds
 from ..scenario.schema import Scenario
 
 DEFAULT_PERIOD = 6
@@ -45,6 +47,7 @@ class Cell:
     last: int  # regimes: first == last, the month at whose end the regime is read
     observed: bool
     observations: tuple[str, ...]  # ids of the observations it comes from
+    subject: str = field(default="", compare=False)  # what it is about in the scenario's words (e.g. its name of the regime type)
 
     @property
     def months(self) -> int:
@@ -59,10 +62,11 @@ class Cell:
 
     @property
     def label(self) -> str:
-        """What the cell asks, in words."""
+        """What the cell asks, in words: in the scenario's (its regime names, its plug-ins' kinds of event) where the
+        cell was cut from one, else in the engine's."""
         if self.kind == "regime":
-            return f"Regime: {REGIME_LABELS.get(self.key, self.key)}"
-        return outcome(self.key).label
+            return f"Regime: {self.subject or REGIME_LABELS.get(self.key, self.key)}"
+        return self.subject or outcome(self.key).label
 
     @property
     def name(self) -> str:
@@ -99,11 +103,12 @@ def _cut(first: int, last: int, anchor: int, period: int) -> list[tuple[int, int
 def timeline_cells(scenario: Scenario, anchor: int | None = None, period: int = DEFAULT_PERIOD) -> tuple[Cell, ...]:
     """The cells of the scenario's observed timeline on a grid anchored at ``anchor`` (default: the calendar's start)."""
     anchor = scenario.calendar.start if anchor is None else anchor
+    subjects = {**dict(zip(REGIME_KEYS, scenario.regime_labels())), **own_event_kinds(scenario)}
     cells: list[Cell] = []
     quiet: dict[str, dict[int, str]] = {}
     for item in scenario.observations:
         if item.outcome is not None and item.observed:
-            cells.append(Cell("event", item.outcome, item.first, item.last, True, (item.id,)))
+            cells.append(Cell("event", item.outcome, item.first, item.last, True, (item.id,), subjects.get(item.outcome, "")))
         elif item.outcome is not None:
             months = quiet.setdefault(item.outcome, {})
             for month in range(item.first, item.last + 1):
@@ -111,12 +116,12 @@ def timeline_cells(scenario: Scenario, anchor: int | None = None, period: int = 
         else:
             ends = {last for _, last in _cut(item.first, item.last, anchor, period)}
             for month in sorted(ends):
-                cells.append(Cell("regime", item.regime, month, month, item.observed, (item.id,)))  # type: ignore[arg-type]
+                cells.append(Cell("regime", item.regime, month, month, item.observed, (item.id,), subjects[item.regime]))  # type: ignore[arg-type,index]
     for key, months in quiet.items():
         for first, last in _spans(months):
             for start, end in _cut(first, last, anchor, period):
                 ids = tuple(dict.fromkeys(months[m] for m in range(start, end + 1)))
-                cells.append(Cell("event", key, start, end, False, ids))
+                cells.append(Cell("event", key, start, end, False, ids, subjects.get(key, "")))
     return tuple(sorted(cells, key=lambda c: (c.last, c.first, c.kind, c.key)))
 
 

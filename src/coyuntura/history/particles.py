@@ -275,7 +275,9 @@ class ParticleFilter:
         if blocks < 1 or n_runs % blocks:
             raise ValueError(f"{n_runs} runs cannot be split into {blocks} equal filters")
         self.scenario = scenario
-        self.parameters = run_parameters(compile_scenario(scenario), parameters, n_runs) if parameters else None
+        model = compile_scenario(scenario)
+        self.outcomes = {definition.key: definition for definition in model.outcomes}  # a plug-in's own kinds among them
+        self.parameters = run_parameters(model, parameters, n_runs) if parameters else None
         self.n_runs = n_runs
         self.blocks = blocks
         self.block_runs = n_runs // blocks
@@ -374,7 +376,7 @@ class ParticleFilter:
                     self.flags[k] = self.state.regime == REGIME_KEYS.index(cell.key)
             else:
                 window = (max(cell.first, first), min(cell.last, end))
-                self.flags[k] |= runs_with_outcome(events, cell.key, self.n_runs, 0, window)
+                self.flags[k] |= runs_with_outcome(events, self.outcomes[cell.key], self.n_runs, 0, window)
         self.month = end
         return events
 

@@ -332,7 +332,7 @@ def kind_table(forecasts: Sequence[CellForecast], title: str, replicates: Replic
     for f in forecasts:
         kinds.setdefault(kind_of(f.cell), []).append(f)
     order = sorted(kinds, key=lambda k: (k == REGIME_KIND, k))
-    groups = [(kind, kind_label(kind), kinds[kind]) for kind in order]
+    groups = [(kind, kind_label(kind) if kind == REGIME_KIND else kinds[kind][0].cell.label, kinds[kind]) for kind in order]
     return totals_table(groups, title, replicates, total_label="all kinds", notes=notes)
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import typing
 from collections import Counter
@@ -17,7 +18,7 @@ from .errors import Problem, ScenarioWarning
 from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference, role_kinds
 from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot, Source, SystemShock, recorded_kinds
-from .vocabulary import OUTCOME_EVENTS
+from .vocabulary import OUTCOME_EVENTS, OUTCOME_KEYS
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
@@ -342,7 +343,12 @@ def _observations(scenario: Scenario) -> list[Problem]:
     span = f"{format_month(calendar.start)}..{format_month(calendar.horizon)}"
     observations = scenario.observations
     problems = _duplicates("observations", [item.id for item in observations])
+    outcomes = scenario_outcome_keys(scenario)
     for index, item in enumerate(observations):
+        if item.outcome is not None and item.outcome not in outcomes:
+            close = difflib.get_close_matches(item.outcome, outcomes, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(Problem(f"observations.{index}.outcome", f"unknown outcome {item.outcome!r}{hint}; outcomes: {', '.join(outcomes)}"))
         if not calendar.start <= item.first <= item.last <= calendar.horizon:
             field = "month" if item.month is not None else "window"
             problems.append(Problem(f"observations.{index}.{field}", f"{format_month(item.first)}..{format_month(item.last)} is outside the calendar {span}"))
@@ -386,6 +392,16 @@ def scenario_warnings(scenario: Scenario) -> list[ScenarioWarning]:
     return warnings
 
 
+def own_event_kinds(scenario: Scenario) -> dict[str, str]:
+    """The kinds of event the scenario's mechanisms declare of their own (``NEW_EVENTS``), kind -> label."""
+    return {kind: label for module in scenario.mechanism_schedule() for kind, label in getattr(module, "NEW_EVENTS", {}).items()}
+
+
+def scenario_outcome_keys(scenario: Scenario) -> tuple[str, ...]:
+    """Every outcome an observation of the scenario may name: the engine's, then its mechanisms' own kinds of event."""
+    return OUTCOME_KEYS + tuple(own_event_kinds(scenario))
+
+
 def recorded_event_kinds(scenario: Scenario) -> set[str]:
     """The kinds of event the scenario's enabled mechanisms and scheduled events can record."""
     kinds = set(scenario.scheduled_event_kinds())
@@ -415,15 +431,18 @@ def _untriggered_mobilization(scenario: Scenario) -> list[ScenarioWarning]:
 def _observations_that_cannot_happen(scenario: Scenario) -> list[ScenarioWarning]:
     """An observation of an outcome that no mechanism of the scenario records: the model gives it probability 0."""
     recorded = recorded_event_kinds(scenario)
-    return [
-        ScenarioWarning(
-            f"observations.{index}.outcome",
-            f"observation {observation.id!r} scores {observation.outcome!r}, which no mechanism or scheduled event of this "
-            f"scenario records ({OUTCOME_EVENTS[observation.outcome]}): the model gives it probability 0",
-        )
-        for index, observation in enumerate(scenario.observations)
-        if observation.outcome is not None and OUTCOME_EVENTS[observation.outcome] not in recorded
-    ]
+    warnings = []
+    for index, observation in enumerate(scenario.observations):
+        if observation.outcome is None:
+            continue
+        event = OUTCOME_EVENTS.get(observation.outcome, observation.outcome)  # a plug-in's own kind is its own outcome
+        if event not in recorded:
+            warnings.append(ScenarioWarning(
+                f"observations.{index}.outcome",
+                f"observation {observation.id!r} scores {observation.outcome!r}, which no mechanism or scheduled event of this "
+                f"scenario records ({event}): the model gives it probability 0",
+            ))
+    return warnings
 
 
 def intervention_warnings(

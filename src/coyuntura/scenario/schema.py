@@ -35,7 +35,7 @@ from .calendar import format_month, parse_month
 from .plugins import MechanismRegistry, installed_mechanisms, registry_with_files
 from .quantities import Coefficient, Frozen, NonNegative, Quantity, Signed, Unit
 from .refs import ActorKind, ActorRef, Identifier
-from .vocabulary import EVENT_KINDS, OUTCOME_KEYS, REGIME_LABELS
+from .vocabulary import EVENT_KINDS, REGIME_LABELS
 
 MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format_month, return_type=str)]
 """A calendar month written ``YYYY-MM``."""
@@ -424,8 +424,9 @@ class Experiment(Frozen):
     provenance: Provenance
 
 
-OutcomeKey = Literal[OUTCOME_KEYS]  # type: ignore[valid-type]
-"""An outcome of ``coyuntura.engine.outcomes.OUTCOMES``, e.g. ``coup_success``."""
+OutcomeKey = Identifier
+"""An outcome: one of ``coyuntura.engine.outcomes.OUTCOMES`` (e.g. ``coup_success``), or a kind of event a mechanism of
+the scenario declares of its own (``NEW_EVENTS``); the scenario's checks refuse any other."""
 
 
 class Observation(Provenance):
@@ -441,7 +442,9 @@ class Observation(Provenance):
     """
 
     id: Identifier
-    outcome: Optional[OutcomeKey] = Field(default=None, description="The event kind observed (an outcome of the event log).")
+    outcome: Optional[OutcomeKey] = Field(
+        default=None, description="The event kind observed: an outcome of the engine, or a kind of event a mechanism of the scenario declares."
+    )
     regime: Optional[RegimeKey] = Field(default=None, description="Or: the regime type observed in power.")
     month: Optional[MonthField] = Field(default=None, description="The month it happened (or held).")
     window: Optional[tuple[MonthField, MonthField]] = Field(default=None, description="Or: [first, last] month, as the record dates it.")
