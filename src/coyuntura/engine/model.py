@@ -91,7 +91,7 @@ class Model:
                 value = getattr(override, name) if override is not None else None
                 quantity = value if value is not None else scenario.attribute(actor, name)
                 actor_values[name][index] = quantity.value
-        system = {name: getattr(scenario.system, name).value for name in SYSTEM_VARIABLES if name != "policy" and name != "progressive_room"}
+        system = {name: scenario.system.value(name) for name in SYSTEM_VARIABLES if name != "policy" and name != "progressive_room"}
         if snapshot is not None:
             for name in system:
                 override = getattr(snapshot.system, name)

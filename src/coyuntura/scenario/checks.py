@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import typing
 from collections import Counter
@@ -17,7 +16,7 @@ from .calendar import format_month
 from .errors import Problem, ScenarioWarning
 from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference, role_kinds
-from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot, Source, SystemShock, recorded_kinds
+from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot, Source, SystemShock, recorded_kinds, unknown_outcome
 from .vocabulary import OUTCOME_EVENTS, OUTCOME_KEYS
 
 
@@ -42,6 +41,7 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     problems += _regimes_declared(scenario)
     problems += _locators(scenario)
     problems += _checklist(scenario)
+    problems += _system_variables_read(scenario)
     problems += _months(scenario)
     if not problems:  # experiments refer to the rest of the scenario: check them once it is sound, without echoing its errors
         problems += _experiments(scenario)
@@ -255,6 +255,23 @@ def _citation_problem(source: Source, where: str | None) -> str | None:
     return None
 
 
+def _system_variables_read(scenario: Scenario) -> list[Problem]:
+    """Every system variable a mechanism of the scenario reads (switched on or not: a what-if may switch it on) has a
+    starting value; the others may be left out."""
+    readers: dict[str, list[str]] = {}
+    for module in scenario.mechanism_schedule():
+        for name in module.READS:
+            readers.setdefault(name, []).append(module.NAME)
+    problems = []
+    for name in type(scenario.system).model_fields:
+        if getattr(scenario.system, name) is None and name in readers:
+            who = _words([repr(reader) for reader in readers[name]], "and")
+            which = "mechanism" if len(readers[name]) == 1 else "mechanisms"
+            reads = "reads" if len(readers[name]) == 1 else "read"
+            problems.append(Problem(f"system.{name}", f"required: the {which} {who} of this scenario {reads} it; give its starting value with its provenance"))
+    return problems
+
+
 def _checklist(scenario: Scenario) -> list[Problem]:
     """With a checklist of its own, the items the scenario's actors list, and the mechanisms its items name, exist.
     (``not_represented`` may also name things outside the checklist.)"""
@@ -345,10 +362,8 @@ def _observations(scenario: Scenario) -> list[Problem]:
     problems = _duplicates("observations", [item.id for item in observations])
     outcomes = scenario_outcome_keys(scenario)
     for index, item in enumerate(observations):
-        if item.outcome is not None and item.outcome not in outcomes:
-            close = difflib.get_close_matches(item.outcome, outcomes, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(Problem(f"observations.{index}.outcome", f"unknown outcome {item.outcome!r}{hint}; outcomes: {', '.join(outcomes)}"))
+        if item.outcome is not None and item.outcome not in outcomes:  # a kind only a mechanism it does not use declares
+            problems.append(Problem(f"observations.{index}.outcome", unknown_outcome(item.outcome, outcomes)))
         if not calendar.start <= item.first <= item.last <= calendar.horizon:
             field = "month" if item.month is not None else "window"
             problems.append(Problem(f"observations.{index}.{field}", f"{format_month(item.first)}..{format_month(item.last)} is outside the calendar {span}"))
@@ -622,7 +637,7 @@ def _events_and_snapshots(scenario: Scenario) -> list[ScenarioWarning]:
                         f"overwrites this value {restated:g} with {value:g}",
                     ))
             if isinstance(event, SystemShock) and event.month < snapshot.month and getattr(snapshot.system, event.variable) is None:
-                start_value = getattr(scenario.system, event.variable).value
+                start_value = scenario.system.value(event.variable)
                 if start_value != event.value.value:
                     warnings.append(ScenarioWarning(
                         f"snapshots.{index}",

@@ -9,6 +9,7 @@ events and snapshots of the described state at later months. Every number is a
 
 from __future__ import annotations
 
+import difflib
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, cast, get_args
 
@@ -27,6 +28,7 @@ from pydantic import (
     ValidationInfo,
     ValidatorFunctionWrapHandler,
     create_model,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -35,7 +37,7 @@ from .calendar import format_month, parse_month
 from .plugins import MechanismRegistry, installed_mechanisms, registry_with_files
 from .quantities import Coefficient, Frozen, NonNegative, Quantity, Signed, Unit
 from .refs import ActorKind, ActorRef, Identifier
-from .vocabulary import EVENT_KINDS, REGIME_LABELS
+from .vocabulary import EVENT_KINDS, OUTCOME_KEYS, REGIME_LABELS
 
 MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format_month, return_type=str)]
 """A calendar month written ``YYYY-MM``."""
@@ -191,24 +193,30 @@ class Government(Frozen):
 
 
 class SystemState(Frozen):
-    """System-level state variables (see ``coyuntura.engine.state``)."""
+    """System-level state variables (see ``coyuntura.engine.state``). A variable that no mechanism of the scenario reads
+    may be left out (it starts at 0); the scenario's checks require every one a mechanism reads."""
 
-    corruption: Unit
-    mystification_urban: Unit
-    mystification_rural: Unit
-    army_capacity: Unit
-    dependence: Unit
-    squeeze: Unit
-    hardship: Unit
-    left_unity: Unit
-    repression_memory: Unit
-    differentiation: Unit
-    us_hostility: Unit
-    nationalist_pressure: Unit
-    coup_memory: Unit = Field(description="Politicization of the officer corps after recent coup attempts (the coup trap), 0..1.")
-    polarization: Unit
-    popular_power: Unit = Field(description="The power the masses have shown by defeating a coup in the streets, fading with time, 0..1.")
-    guerrilla_defeats: NonNegative
+    corruption: Optional[Unit] = None
+    mystification_urban: Optional[Unit] = None
+    mystification_rural: Optional[Unit] = None
+    army_capacity: Optional[Unit] = None
+    dependence: Optional[Unit] = None
+    squeeze: Optional[Unit] = None
+    hardship: Optional[Unit] = None
+    left_unity: Optional[Unit] = None
+    repression_memory: Optional[Unit] = None
+    differentiation: Optional[Unit] = None
+    us_hostility: Optional[Unit] = None
+    nationalist_pressure: Optional[Unit] = None
+    coup_memory: Optional[Unit] = Field(default=None, description="Politicization of the officer corps after recent coup attempts (the coup trap), 0..1.")
+    polarization: Optional[Unit] = None
+    popular_power: Optional[Unit] = Field(default=None, description="The power the masses have shown by defeating a coup in the streets, fading with time, 0..1.")
+    guerrilla_defeats: Optional[NonNegative] = None
+
+    def value(self, name: str) -> float:
+        """The starting value of a system variable: as given, else 0 (the scenario's checks ensure nothing reads it)."""
+        quantity: Quantity | None = getattr(self, name)
+        return quantity.value if quantity is not None else 0.0
 
 
 class Regime(Frozen):
@@ -240,10 +248,10 @@ if tuple(Regimes.model_fields) != get_args(RegimeKey):  # one list of regime typ
     raise ImportError(f"Regimes declares {tuple(Regimes.model_fields)}, not the regime types {get_args(RegimeKey)}")
 
 
-SystemOverride = create_model(  # every system variable optional, for snapshots
+SystemOverride = create_model(  # every system variable optional (as at the start), for snapshots
     "SystemOverride",
     __base__=Frozen,
-    **cast("dict[str, Any]", {name: (Optional[Annotated[(field.annotation, *field.metadata)]], None) for name, field in SystemState.model_fields.items()}),
+    **cast("dict[str, Any]", {name: (field.annotation, None) for name, field in SystemState.model_fields.items()}),
 )
 
 
@@ -424,6 +432,13 @@ class Experiment(Frozen):
     provenance: Provenance
 
 
+def unknown_outcome(value: str, known: tuple[str, ...]) -> str:
+    """The message for an outcome not among ``known``, with the closest one as a hint."""
+    close = difflib.get_close_matches(value, known, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown outcome {value!r}{hint}; outcomes: {', '.join(known)}"
+
+
 OutcomeKey = Identifier
 """An outcome: one of ``coyuntura.engine.outcomes.OUTCOMES`` (e.g. ``coup_success``), or a kind of event a mechanism of
 the scenario declares of its own (``NEW_EVENTS``); the scenario's checks refuse any other."""
@@ -450,6 +465,17 @@ class Observation(Provenance):
     window: Optional[tuple[MonthField, MonthField]] = Field(default=None, description="Or: [first, last] month, as the record dates it.")
     observed: StrictBool = Field(description="true: it happened (or held); false: a quiet period, none happened (or it never held).")
     description: str
+
+    @field_validator("outcome")
+    @classmethod
+    def _known_outcome(cls, value: Optional[str], info: ValidationInfo) -> Optional[str]:
+        """An outcome of the engine or a kind of event some available mechanism declares (the scenario's checks then
+        require a mechanism the scenario uses to declare it)."""
+        registry = _registry(info)
+        known = OUTCOME_KEYS + tuple(kind for name in registry.names() for kind in getattr(registry.get(name), "NEW_EVENTS", {}))
+        if value is not None and value not in known:
+            raise ValueError(unknown_outcome(value, known))
+        return value
 
     @model_validator(mode="after")
     def _well_formed(self) -> "Observation":
