@@ -39,7 +39,7 @@ def apply_scheduled(state: State, month: Month) -> None:
             getattr(state, event.attribute)[actor] = event.value.value
             month.log.record(month.index, np.ones(state.n_runs, dtype=bool), EventType.SHOCK, code, actor_mask([actor]))
         elif isinstance(event, SystemShock):
-            getattr(state, event.variable)[:] = event.value.value
+            state.variable(event.variable)[:] = event.value.value
             month.log.record(month.index, np.ones(state.n_runs, dtype=bool), EventType.SHOCK, code)
         elif isinstance(event, ForeignIntervention):  # its force joins the contests in M5 until it ends; logged as it begins
             month.log.record(month.index, np.ones(state.n_runs, dtype=bool), EventType.FOREIGN_INTERVENTION, code)

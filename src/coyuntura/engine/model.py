@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import typing
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -10,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..scenario.checks import recorded_event_kinds
+from ..scenario.plugins import declared_state
 from ..scenario.quantities import Quantity
 from ..scenario.refs import is_actor_reference
 from ..scenario.schema import Election, Government, Scenario, Snapshot
@@ -51,6 +53,12 @@ class Model:
     mechanism_events: dict[str, tuple[str, ...]]  # the kinds of event each mechanism (and the scheduled events) declares
     new_events: dict[str, tuple[int, str]]  # the kinds of event the scenario's plug-ins declare: name -> (log code, label)
     event_codes: dict[str, int]  # the log code of every kind of event a run may record: the engine's, then the plug-ins'
+    new_state: dict[str, tuple[float, float, str]] = dataclasses.field(default_factory=dict)  # the plug-ins' system variables: (low, high, meaning)
+
+    @property
+    def state_bounds(self) -> dict[str, tuple[float, float]]:
+        """The range each plug-in's system variable is kept in."""
+        return {name: (low, high) for name, (low, high, _) in self.new_state.items()}
 
     def event_kind(self, code: int) -> str:
         """The name of the kind of event logged with ``code`` (``event <code>`` for a code no kind has)."""
@@ -128,7 +136,13 @@ class Model:
             values[name] = np.repeat(actor_values[name][:, None], n_runs, axis=1)
         for name in SYSTEM_VARIABLES:
             values[name] = np.full(n_runs, float(system[name]))
+        values["extra"] = {name: np.full(n_runs, self._starting_value(name, snapshot)) for name in self.new_state}
         return State(**values)  # type: ignore[arg-type]
+
+    def _starting_value(self, name: str, snapshot: Snapshot | None) -> float:
+        """A plug-in's system variable at the start, or as a snapshot restates it."""
+        override = snapshot.system.given(name) if snapshot is not None else None
+        return override.value if override is not None else self.scenario.system.value(name)
 
 
 def compile_params(params: BaseModel, actor_ids: tuple[str, ...]) -> SimpleNamespace:
@@ -196,6 +210,7 @@ def compile_scenario(scenario: Scenario) -> Model:
         new_events=new_events,
         event_codes={**{kind: code for code, kind in enumerate(EVENT_KINDS)}, **{kind: code for kind, (code, _) in new_events.items()}},
         mechanism_events={**{module.NAME: tuple(module.EVENTS) for module in schedule}, EVENTS_MECHANISM: scenario.scheduled_event_kinds()},
+        new_state=declared_state(schedule),
     )
 
 

@@ -297,8 +297,9 @@ def concat_states(states: list[State]) -> State:
         return states[0]
     values: dict[str, object] = {"month": states[0].month}
     for f in fields(State):
-        if f.name != "month":
+        if f.name not in ("month", "extra"):
             values[f.name] = np.concatenate([getattr(s, f.name) for s in states], axis=-1)
+    values["extra"] = {name: np.concatenate([s.extra[name] for s in states], axis=-1) for name in states[0].extra}
     return State(**values)  # type: ignore[arg-type]
 
 
@@ -345,7 +346,7 @@ def _run_batch(
                         raise  # a fault of coyuntura's own mechanisms, not of the scenario's input: keep the traceback
                     raise _mechanism_failed(model, module.NAME, index, error) from error
         state.advance_clocks()
-        state.clip_to_bounds()
+        state.clip_to_bounds(model.state_bounds)
         row = index - start_month
         regime_counts[row] += np.bincount(state.regime, minlength=regime_counts.shape[1])
         strength = actor_strength(state, model, params)

@@ -7,9 +7,9 @@ Every mechanism reads and writes these arrays and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -115,14 +115,22 @@ class State:
     polarization: np.ndarray
     popular_power: np.ndarray
     guerrilla_defeats: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # (runs,) each: system variables plug-in mechanisms declare (NEW_STATE)
 
     @property
     def n_runs(self) -> int:
         return int(self.regime.shape[0])
 
+    def variable(self, name: str) -> np.ndarray:
+        """A system variable by name: the engine's, or one a plug-in mechanism declares (``state.extra``)."""
+        if name in self.extra:
+            return self.extra[name]
+        value: np.ndarray = getattr(self, name)
+        return value
+
     def copy(self) -> "State":
-        values: dict[str, Any] = {f.name: (getattr(self, f.name).copy() if f.name != "month" else self.month) for f in fields(self)}
-        return State(**values)
+        values: dict[str, Any] = {f.name: (getattr(self, f.name).copy() if f.name != "month" else self.month) for f in fields(self) if f.name != "extra"}
+        return State(**values, extra={name: array.copy() for name, array in self.extra.items()})
 
     def select(self, runs: np.ndarray) -> "State":
         """The sub-state of some runs (boolean mask or indices)."""
@@ -131,16 +139,18 @@ class State:
             value = getattr(self, f.name)
             if f.name == "month":
                 values[f.name] = value
-            else:
+            elif f.name != "extra":
                 values[f.name] = value[..., runs]
-        return State(**values)
+        return State(**values, extra={name: array[..., runs] for name, array in self.extra.items()})
 
     def assign(self, runs: np.ndarray, sub: "State") -> None:
         """Write back a sub-state taken with ``select(runs)`` (indices) into those runs."""
         for f in fields(self):
-            if f.name == "month":
+            if f.name in ("month", "extra"):
                 continue
             getattr(self, f.name)[..., runs] = getattr(sub, f.name)
+        for name, array in self.extra.items():
+            array[..., runs] = sub.extra[name]
 
     def advance_clocks(self) -> None:
         """A month has passed: every month counter moves on (counters saturate at :data:`NEVER`)."""
@@ -148,8 +158,11 @@ class State:
         for counter in (self.months_since_repression, self.months_since_mobilization, self.months_since_ruler_death):
             np.minimum(counter + 1, NEVER, out=counter)
 
-    def clip_to_bounds(self) -> None:
-        """Keep every level inside its documented range after a month's updates."""
+    def clip_to_bounds(self, extra_bounds: Mapping[str, tuple[float, float]] | None = None) -> None:
+        """Keep every level inside its documented range after a month's updates (a plug-in's variables inside the
+        ``(low, high)`` it declares)."""
+        for name, (low, high) in (extra_bounds or {}).items():
+            np.clip(self.extra[name], low, high, out=self.extra[name])
         for name in ACTOR_VARIABLES:
             low = -1.0 if name == "radicalism" else 0.0
             np.clip(getattr(self, name), low, 1.0, out=getattr(self, name))

@@ -14,9 +14,22 @@ from pydantic.fields import FieldInfo
 
 from .calendar import format_month
 from .errors import Problem, ScenarioWarning
+from .plugins import MechanismError, declared_state
 from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference, role_kinds
-from .schema import ActorOverride, ActorShock, GuerrillaArrival, Provenance, Scenario, Snapshot, Source, SystemShock, recorded_kinds, unknown_outcome
+from .schema import (
+    ATTRIBUTE_NAMES,
+    ActorOverride,
+    ActorShock,
+    GuerrillaArrival,
+    Provenance,
+    Scenario,
+    Snapshot,
+    Source,
+    SystemShock,
+    recorded_kinds,
+    unknown_outcome,
+)
 from .vocabulary import OUTCOME_EVENTS, OUTCOME_KEYS
 
 
@@ -255,20 +268,60 @@ def _citation_problem(source: Source, where: str | None) -> str | None:
     return None
 
 
+def _shocks(events: Iterable[Any], where: str, shockable: list[str]) -> list[Problem]:
+    """Every system shock among ``events`` sets a variable a shock may set."""
+    return [
+        Problem(f"{where}.{index}.variable", f"unknown system variable {event.variable!r}; a shock may set {', '.join(shockable)}")
+        for index, event in enumerate(events)
+        if isinstance(event, SystemShock) and event.variable not in shockable
+    ]
+
+
+def shockable_variables(scenario: Scenario) -> list[str]:
+    """The system variables a scheduled shock may set: the engine's but the count of defeated focos, and the plug-ins'."""
+    try:
+        own = list(declared_state(scenario.mechanism_schedule()))
+    except MechanismError:
+        own = []
+    return [name for name in type(scenario.system).model_fields if name != "guerrilla_defeats"] + own
+
+
+GOVERNMENT_VARIABLES: tuple[str, ...] = (
+    "policy", "progressive_room", "regime", "assembly", "months_in_power", "coalition", "holdings",
+    "months_since_repression", "months_since_mobilization", "months_since_ruler_death",
+)
+"""The engine's state besides the system variables and actor attributes the scenario gives (no plug-in may take these names)."""
+
+
 def _system_variables_read(scenario: Scenario) -> list[Problem]:
     """Every system variable a mechanism of the scenario reads (switched on or not: a what-if may switch it on) has a
-    starting value; the others may be left out."""
+    starting value, the engine's and those a plug-in declares (``NEW_STATE``) alike; the others may be left out. A
+    plug-in's variable is given only where a mechanism of the scenario declares it, and takes no engine name."""
+    schedule = scenario.mechanism_schedule()
+    try:
+        own = declared_state(schedule)
+    except MechanismError as error:
+        return [Problem("mechanisms", str(error))]
+    problems = []
+    for module in schedule:
+        for name in getattr(module, "NEW_STATE", {}):
+            if name in type(scenario.system).model_fields or name in ATTRIBUTE_NAMES or name in GOVERNMENT_VARIABLES:
+                problems.append(Problem(f"mechanisms.{module.NAME}", f"the mechanism declares the state variable {name!r}, which the engine already has"))
     readers: dict[str, list[str]] = {}
-    for module in scenario.mechanism_schedule():
+    for module in schedule:
         for name in module.READS:
             readers.setdefault(name, []).append(module.NAME)
-    problems = []
-    for name in type(scenario.system).model_fields:
-        if getattr(scenario.system, name) is None and name in readers:
+    for name in [*type(scenario.system).model_fields, *own]:
+        if scenario.system.given(name) is None and name in readers:
             who = _words([repr(reader) for reader in readers[name]], "and")
             which = "mechanism" if len(readers[name]) == 1 else "mechanisms"
             reads = "reads" if len(readers[name]) == 1 else "read"
             problems.append(Problem(f"system.{name}", f"required: the {which} {who} of this scenario {reads} it; give its starting value with its provenance"))
+    problems += _shocks(scenario.events, "events", shockable_variables(scenario))
+    for where, values in [("system", scenario.system)] + [(f"snapshots.{i}.system", s.system) for i, s in enumerate(scenario.snapshots)]:
+        for name in values.plugin_variables():
+            if name not in own:
+                problems.append(Problem(f"{where}.{name}", f"no mechanism this scenario uses declares the state variable {name!r}"))
     return problems
 
 
@@ -346,6 +399,7 @@ def _experiments(scenario: Scenario) -> list[Problem]:
             if identifier not in event_ids:
                 known = ", ".join(sorted(event_ids)) or "none"
                 problems.append(Problem(f"{where}.cancel_events.{position}", f"unknown event {identifier!r}; events: {known}"))
+        problems += _shocks(experiment.add_events, f"{where}.add_events", shockable_variables(scenario))
         for position, event in enumerate(experiment.add_events):
             if not calendar.start <= event.month <= calendar.horizon:
                 problems.append(Problem(f"{where}.add_events.{position}.month", f"{format_month(event.month)} is outside the calendar {span}"))
@@ -636,7 +690,7 @@ def _events_and_snapshots(scenario: Scenario) -> list[ScenarioWarning]:
                         f"event {event.id!r} fires in this snapshot's month ({here}), the first month of a run that starts here, and "
                         f"overwrites this value {restated:g} with {value:g}",
                     ))
-            if isinstance(event, SystemShock) and event.month < snapshot.month and getattr(snapshot.system, event.variable) is None:
+            if isinstance(event, SystemShock) and event.month < snapshot.month and snapshot.system.given(event.variable) is None:
                 start_value = scenario.system.value(event.variable)
                 if start_value != event.value.value:
                     warnings.append(ScenarioWarning(

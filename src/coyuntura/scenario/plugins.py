@@ -46,7 +46,8 @@ class MechanismContract(Protocol):
     """What a mechanism declares (a module satisfies it with module-level names).
 
     Optional besides: ``NEW_EVENTS`` (kinds of event of its own, name -> label: each is also an outcome of the
-    scenarios that use it), ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
+    scenarios that use it), ``NEW_STATE`` (system variables of its own, name -> (low, high, meaning): a scenario
+    gives their starting values under ``system:``, and runs keep them in ``state.extra``), ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
     (draws taken once per actor / holding), ``REFERENCES`` (the literature its functional form comes from) and
     ``SOURCE_TITLE`` (the title of the analysis its ``SOURCE`` cites: reports cite those passages only for a
     scenario that encodes that analysis).
@@ -76,7 +77,22 @@ _DECLARED: dict[str, type | tuple[type, ...]] = {
 }
 _OPTIONAL: dict[str, type] = {
     "REQUIRES": tuple, "ACTOR_SLOTS": tuple, "HOLDING_SLOTS": tuple, "REFERENCES": tuple, "SOURCE_TITLE": str, "NEW_EVENTS": dict,
+    "NEW_STATE": dict,
 }
+
+
+def declared_state(mechanisms: Iterable[Any]) -> dict[str, tuple[float, float, str]]:
+    """The system variables ``mechanisms`` declare of their own (``NEW_STATE``): name -> (low, high, meaning), in order;
+    two mechanisms declaring one name are refused."""
+    declared: dict[str, tuple[float, float, str]] = {}
+    owners: dict[str, str] = {}
+    for mechanism in mechanisms:
+        for name, (low, high, meaning) in getattr(mechanism, "NEW_STATE", {}).items():
+            if name in declared:
+                raise MechanismError(f"the mechanisms {owners[name]!r} and {mechanism.NAME!r} both declare the state variable {name!r}")
+            declared[name] = (float(low), float(high), meaning)
+            owners[name] = mechanism.NAME
+    return declared
 
 
 RESERVED_NAMES: dict[str, str] = {"regimes": "the scenario's regimes block", "exogenous_events": "the scheduled events"}
@@ -115,6 +131,12 @@ def check_contract(mechanism: Any, origin: str) -> None:
                 faults.append(f"NEW_EVENTS declares {kind!r}, which is already a kind of event or an outcome of the engine")
     else:
         new_events = {}
+    new_state = getattr(mechanism, "NEW_STATE", {})
+    for variable, declaration in (new_state.items() if isinstance(new_state, dict) else ()):
+        shaped = isinstance(declaration, tuple) and len(declaration) == 3 and isinstance(declaration[2], str) and declaration[2].strip()
+        numbers = shaped and all(isinstance(bound, (int, float)) and not isinstance(bound, bool) for bound in declaration[:2])
+        if not (isinstance(variable, str) and variable.isidentifier() and variable.islower()) or not numbers or not declaration[0] < declaration[1]:
+            faults.append(f"NEW_STATE should map lower-case identifiers to (low, high, meaning) with low < high, not {variable!r}: {declaration!r}")
     events = getattr(mechanism, "EVENTS", ())
     unknown = [kind for kind in events if isinstance(kind, str) and kind not in EVENT_KINDS and kind not in new_events] if isinstance(events, tuple) else []
     if unknown:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, cast, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args
 
 from pydantic import (
     BaseModel,
@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .calendar import format_month, parse_month
-from .plugins import MechanismRegistry, installed_mechanisms, registry_with_files
+from .plugins import MechanismRegistry, declared_state, installed_mechanisms, registry_with_files
 from .quantities import Coefficient, Frozen, NonNegative, Quantity, Signed, Unit
 from .refs import ActorKind, ActorRef, Identifier
 from .vocabulary import EVENT_KINDS, OUTCOME_KEYS, REGIME_LABELS
@@ -194,7 +194,43 @@ class Government(Frozen):
 
 class SystemState(Frozen):
     """System-level state variables (see ``coyuntura.engine.state``). A variable that no mechanism of the scenario reads
-    may be left out (it starts at 0); the scenario's checks require every one a mechanism reads."""
+    may be left out (it starts at 0); the scenario's checks require every one a mechanism reads. Besides the engine's,
+    it takes the variables plug-in mechanisms declare (``NEW_STATE``), each within the bounds its mechanism gives."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _plugin_variables(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        if not isinstance(value, dict):
+            return handler(value)
+        registry = _registry(info)
+        declared = declared_state(registry.get(name) for name in registry.names())
+        typed = dict(value)
+        for name, raw in value.items():
+            if name in cls.model_fields:
+                continue
+            if name not in declared:
+                known = ", ".join([*cls.model_fields, *declared])
+                raise ValueError(f"unknown system variable {name!r}; system variables: {known}")
+            low, high, _ = declared[name]
+            try:
+                quantity = Quantity.model_validate(raw)
+            except ValidationError as error:
+                raise ValueError(f"system.{name}: {error.errors()[0]['msg']}") from None
+            if not low <= quantity.value <= high:
+                raise ValueError(f"system.{name}: {quantity.value:g} lies outside [{low:g}, {high:g}], the range its mechanism declares")
+            typed[name] = quantity
+        return handler(typed)
+
+    def given(self, name: str) -> Optional[Quantity]:
+        """The quantity given for a system variable (the engine's or a plug-in's), or None."""
+        quantity: Optional[Quantity] = getattr(self, name, None)
+        return quantity
+
+    def plugin_variables(self) -> dict[str, Quantity]:
+        """The plug-ins' system variables given here, by name."""
+        return dict(self.__pydantic_extra__ or {})
 
     corruption: Optional[Unit] = None
     mystification_urban: Optional[Unit] = None
@@ -215,7 +251,7 @@ class SystemState(Frozen):
 
     def value(self, name: str) -> float:
         """The starting value of a system variable: as given, else 0 (the scenario's checks ensure nothing reads it)."""
-        quantity: Quantity | None = getattr(self, name)
+        quantity = self.given(name)
         return quantity.value if quantity is not None else 0.0
 
 
@@ -248,11 +284,8 @@ if tuple(Regimes.model_fields) != get_args(RegimeKey):  # one list of regime typ
     raise ImportError(f"Regimes declares {tuple(Regimes.model_fields)}, not the regime types {get_args(RegimeKey)}")
 
 
-SystemOverride = create_model(  # every system variable optional (as at the start), for snapshots
-    "SystemOverride",
-    __base__=Frozen,
-    **cast("dict[str, Any]", {name: (field.annotation, None) for name, field in SystemState.model_fields.items()}),
-)
+class SystemOverride(SystemState):
+    """The system variables a snapshot describes differently from the start (every one optional, a plug-in's too)."""
 
 
 class Holding(Frozen):
@@ -316,11 +349,7 @@ class SystemShock(EventBase):
     """Set one system variable in every run (a collapse of export prices, a cut-off of foreign credit, a war's hardship)."""
 
     kind: Literal["system_shock"]
-    variable: Literal[
-        "corruption", "mystification_urban", "mystification_rural", "army_capacity", "dependence", "squeeze", "hardship",
-        "left_unity", "repression_memory", "differentiation", "us_hostility", "nationalist_pressure", "coup_memory",
-        "polarization", "popular_power",
-    ]
+    variable: Identifier = Field(description="A system variable of the engine (but guerrilla_defeats), or one a mechanism of the scenario declares (NEW_STATE).")
     value: Unit
 
 
