@@ -55,3 +55,17 @@ def test_perform_experiments_and_prim_find_where_coups_succeed(scenario):
     finder = prim.Prim(x, y > np.median(y), threshold=0.7)
     box = finder.find_box()
     assert box.box_lim.loc[0, "mechanisms.coup.plot_intercept"] > -16.0  # the box cuts away the low intercepts
+
+
+@pytest.mark.slow  # importing the EMA Workbench alone takes seconds
+def test_a_plug_in_s_own_outcome_is_an_ema_outcome(tmp_path):
+    from plugin_example import countryside_copy
+
+    text = 'intercept: {value: -5.0, assumption: "Seizures are rare'
+    countryside = load_scenario(countryside_copy(tmp_path, scenario=lambda s: s.replace(text, text.replace("assumption:", "prior: {low: -9, high: -3}, assumption:"), 1)))
+    model = ema.model(countryside, outcomes=("land_seizure",), runs=100, seed=1)
+    assert [o.name for o in model.outcomes] == ["land_seizure"] and [u.name for u in model.uncertainties] == ["mechanisms.land_seizures.intercept"]
+    rare, likely = (model.function(**{"mechanisms.land_seizures.intercept": value})["land_seizure"] for value in (-9.0, -3.0))
+    assert rare < 0.2 < 0.8 < likely
+    with pytest.raises(KeyError, match="outcome 'coup_success' cannot happen in scenario 'countryside-1971'.*: general_strike, .*land_seizure"):
+        ema.model(countryside, outcomes=("coup_success",))

@@ -88,6 +88,23 @@ def test_a_run_is_recorded_with_hash_seed_version_and_parquet(tmp_path):
         store.export(first, tmp_path / "export")
 
 
+def test_a_run_record_s_summary_keeps_a_plug_in_s_own_outcome(tmp_path):
+    from coyuntura.experiments.measures import outcome_counts
+    from plugin_example import countryside_copy
+
+    countryside = load_scenario(countryside_copy(tmp_path))
+    ensemble = simulate(compile_scenario(countryside), 100, seed=1)
+    store = RunStore(tmp_path / "runs.duckdb")
+    first = record_run(store, "run", countryside, ensemble, 1.0)
+    summary = store.show(first)["summary"]["outcomes"]
+    assert summary["land_seizure"]["p"] == outcome_counts(ensemble)["land_seizure"] / 100 > 0.5  # the plug-in fires in most runs
+    assert summary["land_seizure"]["se"] > 0 and "general_strike" in summary and "end_civilian_nationalist" in summary
+    second = record_run(store, "run", countryside, simulate(compile_scenario(countryside), 100, seed=2), 1.0)
+    assert compare_records(store.show(first), store.show(second)).row("land_seizure")["difference"] == pytest.approx(
+        store.show(second)["summary"]["outcomes"]["land_seizure"]["p"] - summary["land_seizure"]["p"]
+    )
+
+
 def test_items_are_stored_once_whatever_is_written_twice(tmp_path):
     store = RunStore(tmp_path / "runs.duckdb")
     record = store.begin("sweep", key="k")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
 
 from coyuntura.engine.model import compile_scenario
+from coyuntura.engine.outcomes import runs_with_outcome
 from coyuntura.engine.parameters import ParameterError
 from coyuntura.engine.simulate import simulate
-from coyuntura.scenario.calendar import format_month
+from coyuntura.scenario.calendar import format_month, parse_month
 from coyuntura.scenario.errors import ScenarioError
 from coyuntura.scenario.loader import bundled_scenarios, load_scenario, parse_scenario
 from plugin_example import countryside_copy
@@ -308,3 +310,205 @@ def test_an_observation_of_an_outcome_the_scenario_lacks_is_refused_with_a_hint(
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(bolivia, "toy.yaml")
     assert any("unknown outcome 'land_seizure'" in p.message and "land_seizure" not in p.message.split("outcomes: ")[1] for p in caught.value.problems)
+
+
+SEIZURE_PRIORS = {  # two free parameters: the seizures' intercept, and the polarization a wave adds (which no seizure reads)
+    'intercept: {value: -5.0, assumption: "Seizures are rare': 'intercept: {value: -5.0, prior: {low: -9, high: -3}, assumption: "Seizures are rare',
+    'polarization_jump: {value: 0.05, source:': 'polarization_jump: {value: 0.05, prior: {low: 0, high: 0.2}, source:',
+}
+
+
+def _with_seizure_priors(text: str) -> str:
+    for old, new in SEIZURE_PRIORS.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+def test_a_sweep_counts_a_plug_in_s_own_outcome_and_names_the_scenario_s_outcomes(tmp_path: Path) -> None:
+    from coyuntura.experiments.sweeps import Sweep, run_sweep
+    from coyuntura.store import RunStore
+
+    countryside = load_scenario(countryside_copy(tmp_path))
+    points = tuple({"mechanisms.land_seizures.intercept": value} for value in (-9.0, -3.0))
+    store = RunStore(tmp_path / "runs.duckdb")
+    result = run_sweep(Sweep(countryside, points, n_runs=100, seed=2), store)
+    seized = result.probability("land_seizure")
+    assert seized[0] < 0.2 < 0.8 < seized[1]  # waves are rare where they are unlikely, and come in most runs where they are likely
+    assert "land_seizure" in result.outcomes
+    summary = store.show(result.record_id or "")["summary"]["outcomes"]
+    assert summary["land_seizure"]["max"] == pytest.approx(seized[1])
+    with pytest.raises(KeyError, match=r"unknown outcome 'land_seizur' \(did you mean land_seizure\?\); the outcomes of this sweep's scenario: .*land_seizure"):
+        result.probability("land_seizur")
+
+
+def test_sensitivity_and_discovery_take_a_plug_in_s_own_outcome_and_refuse_one_the_scenario_lacks(tmp_path: Path) -> None:
+    from coyuntura.experiments.discovery import run_discovery
+    from coyuntura.experiments.sensitivity import run_sensitivity, sensitivity_table
+
+    countryside = load_scenario(countryside_copy(tmp_path, scenario=_with_seizure_priors))
+    result = run_sensitivity(countryside, "land_seizure", "morris", samples=4, n_runs=40, seed=1)
+    mu = dict(zip((p.path for p in result.parameters), result.indices["mu"]))
+    mu_star = dict(zip((p.path for p in result.parameters), result.indices["mu_star"]))
+    assert mu["mechanisms.land_seizures.intercept"] > 0.3  # a likelier wave, more runs with one
+    assert mu_star["mechanisms.land_seizures.polarization_jump"] < mu_star["mechanisms.land_seizures.intercept"] / 3
+    assert "P(Wave of land seizures)" in sensitivity_table(result).title
+    with pytest.raises(KeyError, match=r"unknown outcome 'land_seizur' \(did you mean land_seizure\?\); the outcomes of scenario 'countryside-1971': "
+                       r"general_strike, mass_mobilization, repression_wave, land_seizure, end_civilian_nationalist"):
+        run_sensitivity(countryside, "land_seizur", "morris", samples=4)
+    with pytest.raises(KeyError, match=r"outcome 'coup_success' cannot happen in scenario 'countryside-1971'.*: general_strike, .*land_seizure"):
+        run_discovery(countryside, "coup_success")  # refused before any point is simulated
+
+
+def test_what_if_tables_describe_and_chronicles_use_the_scenario_s_names_of_regime_types() -> None:
+    from coyuntura.engine.events import EventType, Outcome
+    from coyuntura.experiments.whatif import Intervention, run_whatif, whatif_table
+    from coyuntura.report.chronicle import chronicle_from_events, sentence
+    from coyuntura.report.describe.details import initialization_section
+    from coyuntura.report.describe.document import Grid, Paragraph
+    from coyuntura.report.describe.overview import entities_section
+
+    def labels(scenario_id: str, start: str | None, until: str) -> dict[str, str]:
+        scenario = load_scenario(scenario_id)
+        intervention = Intervention(start=start, until=parse_month(until), changes={"mechanisms.coup.decisiveness": 3.0})
+        return {row[0]: row[1] for row in whatif_table(run_whatif(scenario, intervention, 40, seed=1)).rows}
+
+    def described(scenario_id: str) -> str:
+        scenario = load_scenario(scenario_id)
+        sections = [part for top in (entities_section(scenario), initialization_section(scenario)) for part in top.walk()]
+        blocks = [block for section in sections for block in section.blocks]
+        return "\n".join([b.text for b in blocks if isinstance(b, Paragraph)] + [" | ".join(row) for b in blocks if isinstance(b, Grid) for row in b.rows])
+
+    popular_unity = "Popular Unity government (elected, of the left)"
+    assert labels("chile-1970", None, "1971-06")["end_civilian_nationalist"] == f"At the end: {popular_unity}"
+    assert labels("bolivia-1952", "march_1971", "1971-06")["end_civilian_nationalist"] == "At the end: Civilian revolutionary-nationalist government"
+    chile, bolivia = described("chile-1970"), described("bolivia-1952")
+    assert f"{popular_unity} (`civilian_nationalist`)" in chile and "Military junta (`right_military`)" in chile
+    assert "Civilian revolutionary-nationalist government (`civilian_nationalist`)" not in chile
+    assert "Civilian revolutionary-nationalist government (`civilian_nationalist`)" in bolivia and popular_unity not in bolivia
+
+    model = compile_scenario(load_scenario("chile-1970"))
+    ensemble = simulate(model, 60, seed=1, keep_events=True)
+    assert ensemble.events is not None
+    changed = [line.text for run in range(60) for line in chronicle_from_events(model, ensemble.events, run) if line.event == "government_change"]
+    assert "New government: Military junta takes office." in changed  # a coup's junta
+    engine_words = ("a right-wing military government", "a civilian revolutionary-nationalist government", "an elected civilian government")
+    assert not [text for text in changed if any(words in text for words in engine_words)]  # the types chile-1970 names
+    month = model.scenario.calendar.start
+    assert sentence(model, EventType.GOVERNMENT_CHANGE, Outcome.TO_CIVILIAN_ELECTED, 0, "regime_exit", month) == (
+        "New government: Elected civilian government (Christian Democrats) takes office."
+    )
+    # A type the scenario does not name keeps the engine's words, and so does every type of bolivia-1952.
+    assert sentence(model, EventType.SUCCESSION, Outcome.TO_NATIONALIST, 0, "regime_exit", month).endswith(": a nationalist military government.")
+    bolivia_model = compile_scenario(load_scenario("bolivia-1952"))
+    assert sentence(bolivia_model, EventType.GOVERNMENT_CHANGE, Outcome.TO_RIGHT, 0, "coup", month) == (
+        "New government: a right-wing military government takes office."
+    )
+
+
+def test_a_scenario_gives_only_the_system_variables_its_mechanisms_read(tmp_path: Path) -> None:
+    """The countryside example gives only hardship (mass_mobilization reads it); giving the other fifteen changes nothing."""
+    from coyuntura.scenario.checks import check_scenario
+
+    lean = load_scenario(countryside_copy(tmp_path))
+    assert [name for name in type(lean.system).model_fields if getattr(lean.system, name) is not None] == ["hardship"]
+    full_block = "system:\n" + "".join(f"  {name}: {{value: 0.4, assumption: \"Unread.\"}}\n" for name in type(lean.system).model_fields if name != "hardship")
+    (tmp_path / "full").mkdir()
+    full = load_scenario(countryside_copy(tmp_path / "full", scenario=lambda text: text.replace("system:\n", full_block, 1)))
+    assert all(getattr(full.system, name) is not None for name in type(full.system).model_fields)
+    runs = [simulate(compile_scenario(s), 300, seed=2, keep_events=True).events for s in (lean, full)]
+    for column in runs[0]:
+        np.testing.assert_array_equal(runs[0][column], runs[1][column])
+    (tmp_path / "bare").mkdir()
+    bare = countryside_copy(tmp_path / "bare", scenario=lambda text: re.sub(r"\n  hardship: \{[^}]*\}", '\n  polarization: {value: 0.5, assumption: "Unread."}', text, count=1))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(bare)
+    assert [(p.path, p.message) for p in caught.value.problems] == [(
+        "system.hardship",
+        "required: the mechanism 'mass_mobilization' of this scenario reads it; give its starting value with its provenance",
+    )]
+    assert check_scenario(load_scenario("bolivia-1952")) == []
+
+
+def _with_land_hunger(text: str) -> str:
+    """The plug-in with a system variable of its own: land hunger builds up each month, and each wave of seizures spends it."""
+    text = text.replace(
+        'NEW_EVENTS = {"land_seizure": "Wave of land seizures"}',
+        'NEW_EVENTS = {"land_seizure": "Wave of land seizures"}\nNEW_STATE = {"land_hunger": (0.0, 1.0, "Pent-up demand for land, 0..1")}',
+    )
+    text = text.replace('READS = ("organization", "radicalism", "policy", "support")', 'READS = ("organization", "radicalism", "policy", "support", "land_hunger")')
+    text = text.replace('WRITES = ("mobilization", "polarization", "support")', 'WRITES = ("mobilization", "polarization", "support", "land_hunger")')
+    return text.replace(
+        "    state.polarization += wave * p.polarization_jump\n",
+        "    state.polarization += wave * p.polarization_jump\n"
+        '    hunger = state.variable("land_hunger")\n'
+        "    hunger[:] = np.where(wave, 0.5 * hunger, hunger + 0.3)  # clipped to the declared [0, 1] at the month's end\n",
+    )
+
+
+def test_a_plug_in_declares_a_system_variable_of_its_own(tmp_path: Path) -> None:
+    from coyuntura.report.mechanism_metadata import check_mechanism
+    from coyuntura.scenario.plugins import load_module_file
+
+    given = '  land_hunger: {value: 0.2, assumption: "A test value."}\n'
+    path = countryside_copy(tmp_path, scenario=lambda text: text.replace("system:\n", "system:\n" + given, 1), plugin=_with_land_hunger)
+    assert check_mechanism(load_module_file(tmp_path / "land_seizures.py")) == []
+    scenario = load_scenario(path)
+    assert scenario.system.given("land_hunger").value == 0.2
+    model = compile_scenario(scenario)
+    assert model.state_bounds == {"land_hunger": (0.0, 1.0)}
+    assert model.initial_state(4).extra["land_hunger"].tolist() == [0.2] * 4
+    ensemble = simulate(model, 200, seed=1, until=scenario.calendar.start + 11, keep_state=True, keep_events=True)
+    hunger = ensemble.final_state.extra["land_hunger"]
+    assert hunger.min() >= 0.0 and hunger.max() == 1.0  # it builds up to its ceiling where no wave spends it
+    assert ensemble.events is not None
+    seizure = next(definition for definition in ensemble.own_outcomes if definition.key == "land_seizure")
+    waves = runs_with_outcome(ensemble.events, seizure, ensemble.n_runs, 0, (ensemble.until - 3, ensemble.until))
+    assert hunger[~waves].min() == 1.0 and waves.any()
+    # Batches and the runs' sub-states carry it: the same numbers in batches of 7.
+    again = simulate(model, 200, seed=1, until=scenario.calendar.start + 11, keep_state=True, batch_size=7)
+    np.testing.assert_array_equal(again.final_state.extra["land_hunger"], hunger)
+
+
+def test_a_plug_in_s_system_variable_is_required_bounded_and_its_own(tmp_path: Path) -> None:
+    def refused(scenario_edit: Callable[[str], str], folder: str) -> list[tuple[str, str]]:
+        (tmp_path / folder).mkdir()
+        path = countryside_copy(tmp_path / folder, scenario=scenario_edit, plugin=_with_land_hunger)
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(path)
+        return [(problem.path, problem.message) for problem in caught.value.problems]
+
+    assert refused(lambda text: text, "missing") == [(
+        "system.land_hunger", "required: the mechanism 'land_seizures' of this scenario reads it; give its starting value with its provenance",
+    )]
+    too_high = '  land_hunger: {value: 1.5, assumption: "A test value."}\n'
+    [(where, message)] = refused(lambda text: text.replace("system:\n", "system:\n" + too_high, 1), "high")
+    assert where == "system" and "system.land_hunger: 1.5 lies outside [0, 1], the range its mechanism declares" in message
+    unknown = '  land_thirst: {value: 0.5, assumption: "A test value."}\n'
+    [(where, message)] = refused(lambda text: text.replace("system:\n", "system:\n" + unknown, 1), "unknown")
+    assert where == "system" and message.startswith("unknown system variable 'land_thirst'; system variables: corruption,")
+    assert message.endswith(", guerrilla_defeats, land_hunger")
+
+
+def test_a_shock_may_set_a_plug_in_s_system_variable_and_no_unknown_one(tmp_path: Path) -> None:
+    given = '  land_hunger: {value: 0.2, assumption: "A test value."}\n'
+    shock = (
+        "\nevents:\n"
+        '  - {id: eviction_decree, kind: system_shock, month: "1971-06", variable: land_hunger, value: {value: 0.0, assumption: "A test."}, '
+        'description: "A decree.", assumption: "A test event."}\n'
+    )
+    path = countryside_copy(tmp_path, scenario=lambda text: text.replace("system:\n", "system:\n" + given, 1) + shock, plugin=_with_land_hunger)
+    scenario = load_scenario(path)
+    model = compile_scenario(scenario)
+    month = parse_month("1971-06")
+    with_shock = simulate(model, 100, seed=4, until=month, keep_state=True).final_state.extra["land_hunger"]
+    # The shock empties the variable in the month it fires; the mechanism (stage 95) acts after scheduled events.
+    assert with_shock.max() <= 0.3 + 1e-12
+    (tmp_path / "bad").mkdir()
+    bad = countryside_copy(tmp_path / "bad", scenario=lambda text: text.replace("system:\n", "system:\n" + given, 1) + shock.replace("variable: land_hunger", "variable: land_thirst"), plugin=_with_land_hunger)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(bad)
+    [problem] = caught.value.problems
+    assert problem.path == "events.0.variable"
+    assert problem.message.startswith("unknown system variable 'land_thirst'; a shock may set corruption, ")
+    assert problem.message.endswith("popular_power, land_hunger")

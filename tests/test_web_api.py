@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from coyuntura.engine.model import compile_scenario  # noqa: E402
 from coyuntura.engine.simulate import simulate  # noqa: E402
+from coyuntura.engine.state import REGIME_KEYS  # noqa: E402
 from coyuntura.experiments.whatif import Intervention, run_whatif  # noqa: E402
 from coyuntura.report.chronicle import chronicle  # noqa: E402
 from coyuntura.scenario.calendar import parse_month  # noqa: E402
@@ -276,3 +278,52 @@ def test_registered_scenarios_are_served_by_id_only(tmp_path) -> None:
         assert local.get("/api/scenarios/copy").status_code == 404
     with pytest.raises(ValueError, match="already taken"):
         Catalog([path, path])
+
+
+# --- a scenario's own vocabulary: its plug-ins' kinds of event, its names and colours of the regime types -------
+
+
+def test_a_plug_in_s_own_outcome_is_offered_counted_and_compared(tmp_path) -> None:
+    from coyuntura.web import Catalog
+    from plugin_example import countryside_copy
+
+    with TestClient(create_app(Catalog([countryside_copy(tmp_path)]), processes=False)) as local:
+        outcomes = {o["key"]: o["label"] for o in local.get("/api/scenarios/countryside-1971").json()["outcomes"]}
+        assert outcomes["land_seizure"] == "Wave of land seizures" and "coup_success" not in outcomes  # what it can have
+        request = {"scenario": "countryside-1971", "runs": 200, "seed": 3, "until": "1972-06"}
+        plain = run(local, **request)["result"]
+        assert plain["summary"]["outcomes"]["land_seizure"]["p"] > 0.5 and plain["examples"]["land_seizure"]
+        result = run(local, **request, changes={"mechanisms.land_seizures.intercept": -9.0})["result"]
+    rows = {row["key"]: row for row in result["comparison"]["rows"]}
+    assert rows["land_seizure"]["label"] == "Wave of land seizures"
+    assert rows["land_seizure"]["difference"] < -0.3 and rows["land_seizure"]["high"] < 0  # far fewer waves on the same runs
+    assert result["examples"]["land_seizure"]["lost"] and result["summary"]["outcomes"]["land_seizure"]["difference"] == rows["land_seizure"]["difference"]
+
+
+def test_the_page_gets_a_scenario_s_names_and_colours_of_the_regime_types(tmp_path) -> None:
+    from coyuntura.scenario.vocabulary import REGIME_LABELS
+    from coyuntura.web import Catalog
+
+    own = {"nationalist_military": ("Ovando's officers", "#112233"), "right_military": ("The junta", "#445566")}
+    text = (Path(__file__).resolve().parent / "data" / "toy.yaml").read_text(encoding="utf-8")
+    for key, (label, colour) in own.items():
+        text = text.replace(f"\n  {key}:\n", f'\n  {key}:\n    label: "{label}"\n    colour: "{colour}"\n', 1)
+    path = tmp_path / "toy.yaml"
+    path.write_text(text, encoding="utf-8")
+    with TestClient(create_app(Catalog([path]), processes=False)) as local:
+        detail = local.get("/api/scenarios/toy").json()
+        bolivia = local.get(f"/api/scenarios/{SCENARIO}").json()
+        result = run(local, scenario="toy", runs=100, seed=1, changes={"mechanisms.coup.decisiveness": 3.0})["result"]
+        plain = run(local, runs=50, seed=1, **SHORT)["result"]
+    labels = dict(zip(REGIME_KEYS, [*REGIME_LABELS.values()]))
+    labels.update({key: label for key, (label, _) in own.items()})
+    colours = [own[key][1] if key in own else None for key in REGIME_KEYS]
+    assert [r["label"] for r in detail["regimes"]] == [labels[key] for key in REGIME_KEYS]
+    assert detail["government"]["label"] == "Ovando's officers"  # the toy starts under a nationalist military government
+    for arm in ("baseline", "intervention"):
+        assert result[arm]["regimes"]["labels"] == [labels[key] for key in REGIME_KEYS] and result[arm]["regimes"]["colours"] == colours
+    rows = {row["key"]: row["label"] for row in result["comparison"]["rows"]}
+    assert rows["end_right_military"] == "At the end: The junta" and rows["end_civilian_nationalist"] == f"At the end: {REGIME_LABELS['civilian_nationalist']}"
+    # a scenario that names none keeps the engine's names and the page's colours
+    assert [r["label"] for r in bolivia["regimes"]] == list(REGIME_LABELS.values())
+    assert plain["baseline"]["regimes"]["labels"] == list(REGIME_LABELS.values()) and plain["baseline"]["regimes"]["colours"] == [None] * 5

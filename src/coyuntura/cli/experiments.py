@@ -45,7 +45,10 @@ if TYPE_CHECKING:
     from ..experiments.sensitivity import Method
     from ..scenario.schema import Scenario
 
-OUTCOME_HELP = "an event outcome such as coup_success or general_strike, or end_<regime> such as end_right_military (a wrong name lists them all)"
+OUTCOME_HELP = (
+    "an event outcome such as coup_success or general_strike, a plug-in mechanism's own kind of event, or end_<regime> such as "
+    "end_right_military (a wrong name lists the scenario's)"
+)
 
 # --- whatif ---------------------------------------------------------------------------------------
 
@@ -225,7 +228,7 @@ def sensitivity_command(
         _usage(f"--method must be one of {', '.join(METHODS)}, got {method!r}", as_json)
     _check_span(loaded, start, until_month, as_json)
     with _bad_option(as_json):
-        check_outcome(outcome)
+        check_outcome(outcome, loaded)
         dimensions = len(sensitivity_parameters(loaded, _patterns(params)))
         points = samples * (dimensions + (2 if method == "sobol" else 1))  # N (D + 2) or N (D + 1), before the sample is drawn
         check_count(points, f"the sample's points ({method}: {samples:,} x {dimensions + (2 if method == 'sobol' else 1)})", 1, MAX_POINTS)
@@ -290,7 +293,7 @@ def discover_command(
     until_month = _until(until, as_json)
     _check_span(loaded, start, until_month, as_json)
     with _bad_option(as_json):
-        check_outcome(outcome)
+        check_outcome(outcome, loaded)
         sensitivity_parameters(loaded, _patterns(params))
     with _bad_input(as_json):
         run_store = RunStore(store)

@@ -7,7 +7,7 @@ window when at least one of its rows in that window satisfies it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Collection
 
 import numpy as np
 
@@ -73,9 +73,10 @@ def new_outcome(kind: str, label: str, code: int) -> OutcomeDefinition:
     return OutcomeDefinition(kind, label, _event(code), kind)
 
 
-def possible_outcomes(event_kinds: tuple[str, ...]) -> tuple[str, ...]:
-    """The outcomes a scenario whose mechanisms record ``event_kinds`` can produce at all, in report order."""
-    return tuple(definition.key for definition in OUTCOMES if definition.event in event_kinds)
+def possible_outcomes(event_kinds: Collection[str] | None, own: tuple[OutcomeDefinition, ...] = ()) -> tuple[str, ...]:
+    """The outcomes a scenario whose mechanisms record ``event_kinds`` can produce at all, in report order: the engine's,
+    then its plug-ins' ``own`` (:func:`new_outcome`); all of them where the kinds are not known (None)."""
+    return tuple(definition.key for definition in OUTCOMES + own if event_kinds is None or definition.event in event_kinds)
 
 
 def outcome(key: str) -> OutcomeDefinition:

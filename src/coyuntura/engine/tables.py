@@ -160,10 +160,8 @@ def event_table(ensemble: Ensemble) -> Table:
     groups = [period_label(p) for p in ensemble.periods] + [whole]
     columns = (Column("outcome", "Outcome key", "key"), Column("label", "Outcome", "label"), *_probability_columns(groups))
     rows = []
-    built_in = possible_outcomes(ensemble.event_kinds) if ensemble.event_kinds is not None else tuple(o.key for o in OUTCOMES)
     # A plug-in's own kinds of event are outcomes of the scenarios that use it (and have it switched on).
-    own = tuple(key for key in keys[len(OUTCOMES):] if ensemble.event_kinds is None or key in ensemble.event_kinds)
-    possible = built_in + own
+    possible = possible_outcomes(ensemble.event_kinds, ensemble.own_outcomes)
     for j, (key, label) in enumerate(zip(keys, labels)):
         if key not in possible:
             continue

@@ -25,7 +25,7 @@ from ..extras import require
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from ..store.runstore import RunStore
-from .measures import OUTCOME_LABELS, check_outcome
+from .measures import check_outcome, outcome_labels
 from .sensitivity import FreeParameter, free_parameters, salib_problem
 from .sweeps import DEFAULT_POINTS_PER_TASK, Sweep, SweepResult, run_sweep
 
@@ -65,6 +65,7 @@ class DiscoveryResult:
     wall_time: float
     start: int
     until: int
+    outcome_label: str = ""  # the outcome's label in the scenario (outcome_labels)
 
     def to_frame(self) -> Any:
         """The chosen box: one row per restricted parameter with its limits (a pandas DataFrame)."""
@@ -130,7 +131,7 @@ def run_discovery(
     """Sample, simulate every point (resumable), mark the points where the outcome is likely, and run PRIM."""
     from .whatif import default_until
 
-    check_outcome(outcome)
+    check_outcome(outcome, scenario)
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"--threshold must lie strictly between 0 and 1, got {threshold}")
     if not 0.0 < min_density <= 1.0:
@@ -201,6 +202,7 @@ def _prim(scenario: Scenario, outcome: str, threshold: float, min_density: float
         scenario_id=scenario.id, outcome=outcome, threshold=threshold, min_density=min_density, samples=samples, n_runs=n_runs,
         seed=seed, parameters=parameters, X=X, Y=Y, trajectory=trajectory, selected=selected, limits=limits,
         warnings=tuple(notes), record_id=swept.record_id, wall_time=swept.wall_time, start=first, until=last,
+        outcome_label=outcome_labels(scenario)[outcome],
     )
 
 
@@ -250,7 +252,7 @@ def discovery_table(result: DiscoveryResult) -> Table:
         *(f"warning: {w}" for w in result.warnings),
     )
     return Table(
-        title=f"PRIM box where {OUTCOME_LABELS[result.outcome]} is likely, {span}",
+        title=f"PRIM box where {result.outcome_label or result.outcome} is likely, {span}",
         columns=columns,
         rows=tuple(rows),
         notes=notes,

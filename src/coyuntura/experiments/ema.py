@@ -3,9 +3,10 @@
 ``model(scenario)`` returns an ``ema_workbench.Model`` whose *uncertainties* are
 the scenario's free parameters (every quantity with a ``prior:``, its range the
 prior's), whose *lever* is the scenario's named experiments (``experiment``:
-``baseline`` or an experiment id), and whose *outcomes* are the probabilities of
-outcomes over a window (the ``coyuntura.experiments.measures`` names: event
-outcomes and ``end_<regime>``). Each EMA experiment simulates ``runs`` runs with
+``baseline`` or an experiment id; no lever where it names none), and whose *outcomes*
+are the probabilities of outcomes over a window (the scenario's outcomes,
+``coyuntura.experiments.measures.scenario_outcomes``: event outcomes, its plug-ins'
+own kinds of event and ``end_<regime>``). Each EMA experiment simulates ``runs`` runs with
 the same seed, so all of them share their random numbers (common random
 numbers): a difference between two experiments comes from the parameters and
 levers, not from the draws. Use it with ``perform_experiments`` and the
@@ -71,20 +72,22 @@ def model(
 ) -> Any:
     """An ``ema_workbench.Model`` of the scenario (see the module docstring).
 
-    ``parameters`` are glob patterns over value paths that choose the uncertainties (default: every free
+    ``outcomes`` are names of the scenario's outcomes (``measures.scenario_outcomes``: a wrong one gets an error naming
+    them); ``parameters`` are glob patterns over value paths that choose the uncertainties (default: every free
     parameter); ``start`` a snapshot id and ``until`` a month (default: two years past the snapshot, else the
     calendar's end); ``runs`` the runs behind each probability.
     """
     workbench = require("explore", "ema_workbench")
     if runs < 1:
         raise ValueError(f"the number of runs must be at least 1, got {runs}")
-    chosen = tuple(check_outcome(outcome) for outcome in outcomes)
+    chosen = tuple(check_outcome(outcome, scenario) for outcome in outcomes)
     if not chosen:
         raise ValueError("give at least one outcome")
     last = parse_month(until) if isinstance(until, str) else (until if until is not None else default_until(scenario, start))
     uncertain = free_parameters(scenario, parameters)
     workbench_model = workbench.Model(name or "".join(c for c in scenario.id if c.isalnum()), function=_Simulator(scenario, chosen, runs, seed, start, last, uncertain))
     workbench_model.uncertainties = [workbench.RealParameter(p.path, p.low, p.high) for p in uncertain]
-    workbench_model.levers = [workbench.CategoricalParameter("experiment", [BASELINE] + [e.id for e in scenario.experiments])]
+    if scenario.experiments:  # the workbench refuses a lever of one category: without experiments there is no lever
+        workbench_model.levers = [workbench.CategoricalParameter("experiment", [BASELINE] + [e.id for e in scenario.experiments])]
     workbench_model.outcomes = [workbench.ScalarOutcome(outcome) for outcome in chosen]
     return workbench_model

@@ -41,7 +41,7 @@ from ..scenario.calendar import format_month
 from ..scenario.checks import quantities
 from ..scenario.schema import Scenario
 from ..store.runstore import RunStore
-from .measures import OUTCOME_LABELS, check_outcome
+from .measures import check_outcome, outcome_labels
 from .sweeps import PointSweep, PointSweepResult, run_point_sweep
 
 Method = Literal["sobol", "morris"]
@@ -129,6 +129,7 @@ class SensitivityResult:
     until: int
     cpu_time: float = 0.0  # CPU seconds the sample points took on the workers
     noise_share: float | None = None  # Monte Carlo noise as a share of the output's variance (None: constant output)
+    outcome_label: str = ""  # the outcome's label in the scenario (outcome_labels)
 
     def to_frame(self) -> Any:
         """One row per parameter with its indices and their 95% intervals (a pandas DataFrame)."""
@@ -191,7 +192,7 @@ def run_sensitivity(
     ``points_per_batch`` points are simulated in one call (default: about 10,000 runs a batch); the
     results do not depend on it. ``progress`` is called with (points done, points in all).
     """
-    check_outcome(outcome)
+    check_outcome(outcome, scenario)
     if n_runs < 1:
         raise ValueError(f"runs per point must be at least 1, got {n_runs}")
     parameters = free_parameters(scenario, patterns)
@@ -270,7 +271,7 @@ def _analyze(scenario: Scenario, outcome: str, method: str, samples: int, n_runs
     return SensitivityResult(
         scenario_id=scenario.id, outcome=outcome, method=method, samples=samples, n_runs=n_runs, seed=seed,
         parameters=parameters, indices=indices, X=X, Y=Y, warnings=tuple(notes), record_id=swept.record_id,
-        wall_time=swept.wall_time, start=first, until=last, noise_share=share,
+        wall_time=swept.wall_time, start=first, until=last, noise_share=share, outcome_label=outcome_labels(scenario)[outcome],
     )
 
 
@@ -303,7 +304,7 @@ def sensitivity_table(result: SensitivityResult) -> Table:
         rows.append((p.path, p.path, f"{p.low:g}..{p.high:g}", *(float(result.indices[key][i]) for key, _ in names)))
     span = f"{format_month(result.start)}..{format_month(result.until)}"
     title = (
-        f"{'Sobol' if result.method == 'sobol' else 'Morris'} sensitivity of P({OUTCOME_LABELS[result.outcome]}), {span}: "
+        f"{'Sobol' if result.method == 'sobol' else 'Morris'} sensitivity of P({result.outcome_label or result.outcome}), {span}: "
         f"{len(result.parameters)} parameters, {result.points:,} points x {result.n_runs:,} runs"
     )
     noise = (

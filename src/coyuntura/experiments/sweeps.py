@@ -38,7 +38,7 @@ from ..scenario.calendar import format_month
 from ..scenario.paths import with_values
 from ..scenario.schema import Scenario
 from ..store.runstore import Item, RunStore, canonical_json, code_version, scenario_hash
-from .measures import OUTCOME_NAMES, check_outcome, outcome_counts, outcome_matrix
+from .measures import OUTCOME_NAMES, outcome_counts, outcome_matrix, outcome_names, scenario_outcomes, unknown_outcome
 
 DEFAULT_POINTS_PER_TASK = 8
 DEFAULT_RUNS_PER_BATCH = 10_240
@@ -100,14 +100,22 @@ class SweepResult:
     record_id: str | None
     n_runs: int
     points: tuple[Mapping[str, Any], ...]
-    counts: np.ndarray  # (points, outcomes) in OUTCOME_NAMES order
+    counts: np.ndarray  # (points, outcomes) in ``outcomes`` order
     computed: int
     wall_time: float
     cpu_time: float = 0.0  # CPU seconds the points took on the workers (what an idle machine would spend)
+    outcomes: tuple[str, ...] = OUTCOME_NAMES  # the columns of ``counts``: the scenario's outcomes (scenario_outcomes)
 
     def probability(self, outcome: str) -> np.ndarray:
         """The outcome's probability at every point."""
-        return self.counts[:, OUTCOME_NAMES.index(check_outcome(outcome))] / self.n_runs
+        return _column(self.counts, self.outcomes, outcome) / self.n_runs
+
+
+def _column(counts: np.ndarray, outcomes: tuple[str, ...], outcome: str) -> np.ndarray:
+    """The counts of one outcome, by name; an unknown name gets the error naming the sweep's outcomes."""
+    if outcome not in outcomes:
+        raise unknown_outcome(outcome, outcomes, "the outcomes of this sweep's scenario")
+    return counts[:, outcomes.index(outcome)]
 
 
 UNSIMULATED_SECTIONS = ("experiments", "observations")
@@ -190,23 +198,26 @@ def run_sweep(
     }
     if sorted(results) != list(range(len(sweep.points))):
         raise RuntimeError(f"sweep {record_id} holds {len(results)} of {len(sweep.points)} points")
-    counts = np.array([[results[p]["counts"][name] for name in OUTCOME_NAMES] for p in range(len(sweep.points))], dtype=np.int64)
+    outcomes = scenario_outcomes(base)
+    counts = np.array([[results[p]["counts"][name] for name in outcomes] for p in range(len(sweep.points))], dtype=np.int64)
     cpu_time = float(sum(results[p].get("cpu_time", 0.0) for p in results))
-    result = SweepResult(record_id, sweep.n_runs, sweep.points, counts, len(computed), previous_wall + time.perf_counter() - began, cpu_time)
+    result = SweepResult(
+        record_id, sweep.n_runs, sweep.points, counts, len(computed), previous_wall + time.perf_counter() - began, cpu_time, outcomes
+    )
     if store is not None and record_id is not None:
         summary = dict(summarize(result)) if summarize is not None else default_summary(result)
         store.finish(record_id, result.wall_time, summary)
     return result
 
 
-def default_summary(result: SweepResult) -> dict[str, Any]:
+def default_summary(result: SweepResult | PointSweepResult) -> dict[str, Any]:
     """Each outcome's probability averaged over the points, and its range."""
     p = result.counts / result.n_runs
     return {
         "points": int(result.counts.shape[0]),
         "outcomes": {
             name: {"mean": float(p[:, j].mean()), "min": float(p[:, j].min()), "max": float(p[:, j].max())}
-            for j, name in enumerate(OUTCOME_NAMES)
+            for j, name in enumerate(result.outcomes)
         },
     }
 
@@ -287,14 +298,15 @@ class PointSweepResult:
     n_runs: int
     names: tuple[str, ...]
     X: np.ndarray
-    counts: np.ndarray  # (points, outcomes) in OUTCOME_NAMES order
+    counts: np.ndarray  # (points, outcomes) in ``outcomes`` order
     computed: int
     wall_time: float
     cpu_time: float = 0.0  # CPU seconds the batches took on the workers
+    outcomes: tuple[str, ...] = OUTCOME_NAMES  # the columns of ``counts``: the scenario's outcomes (scenario_outcomes)
 
     def probability(self, outcome: str) -> np.ndarray:
         """The outcome's probability at every point."""
-        return self.counts[:, OUTCOME_NAMES.index(check_outcome(outcome))] / self.n_runs
+        return _column(self.counts, self.outcomes, outcome) / self.n_runs
 
 
 _MALLOC_TUNED = False
@@ -329,7 +341,8 @@ def _keep_freed_memory() -> None:
 
 def evaluate_batch(scenario: Scenario, names: Sequence[str], X: np.ndarray, first_point: int, n_runs: int, seed: int,
                    start: str | None, until: int | None) -> dict[str, Any]:
-    """Simulate points ``first_point ..`` (the rows of ``X``) in one call; their outcome counts, (points, outcomes)."""
+    """Simulate points ``first_point ..`` (the rows of ``X``) in one call; their counts of the scenario's outcomes
+    (``scenario_outcomes``), (points, outcomes)."""
     _keep_freed_memory()
     began, cpu = time.perf_counter(), time.process_time()
     points = int(X.shape[0])
@@ -340,7 +353,9 @@ def evaluate_batch(scenario: Scenario, names: Sequence[str], X: np.ndarray, firs
         compile_scenario(scenario), total, seed=seed, start=start, until=until, first_run=first_run,
         batch_size=min(total, DEFAULT_BATCH_SIZE), keep_events=True, parameters=values,
     )
-    counts = outcome_matrix(ensemble, first_run).reshape(points, n_runs, len(OUTCOME_NAMES)).sum(axis=1, dtype=np.int64)
+    every = outcome_names(ensemble)  # the matrix's columns; the counts keep those of the scenario's outcomes
+    kept = [every.index(outcome) for outcome in scenario_outcomes(ensemble)]
+    counts = outcome_matrix(ensemble, first_run, own=True)[:, kept].reshape(points, n_runs, len(kept)).sum(axis=1, dtype=np.int64)
     return {"first_point": first_point, "counts": counts, "cpu_time": time.process_time() - cpu, "wall_time": time.perf_counter() - began}
 
 
@@ -361,30 +376,30 @@ def default_points_per_batch(n_points: int, n_runs: int, workers: int = 1) -> in
     return max(1, min(DEFAULT_RUNS_PER_BATCH // n_runs, -(-n_points // (4 * max(workers, 1)))))
 
 
-def _batch_item(batch: Mapping[str, Any], n_runs: int) -> Item:
+def _batch_item(batch: Mapping[str, Any], n_runs: int, outcomes: tuple[str, ...]) -> Item:
     first, counts = int(batch["first_point"]), np.asarray(batch["counts"])
     stop = first + counts.shape[0]
     return Item(
         f"{first}-{stop - 1}", first,
         {"first_point": first, "points": stop - first, "first_run": first * n_runs, "runs": (stop - first) * n_runs},
-        {"counts": {name: counts[:, j].tolist() for j, name in enumerate(OUTCOME_NAMES)}, "cpu_time": float(batch["cpu_time"])},
+        {"counts": {name: counts[:, j].tolist() for j, name in enumerate(outcomes)}, "cpu_time": float(batch["cpu_time"])},
         float(batch["wall_time"]),
     )
 
 
-def _stored_counts(store: RunStore, record_id: str, n_points: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """A record's stored batches put together: counts (points, outcomes), which points they cover, their CPU time.
+def _stored_counts(store: RunStore, record_id: str, n_points: int, outcomes: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, float]:
+    """A record's stored batches put together: counts (points, ``outcomes``), which points they cover, their CPU time.
 
     Two resumes of one sweep running at once with different batch sizes may store overlapping batches;
     a point's runs do not depend on its batch, so they must agree, and are taken once.
     """
-    counts = np.zeros((n_points, len(OUTCOME_NAMES)), dtype=np.int64)
+    counts = np.zeros((n_points, len(outcomes)), dtype=np.int64)
     covered = np.zeros(n_points, dtype=bool)
     cpu_time = 0.0
     for item in store.items(record_id):
         first, size = int(item["parameters"]["first_point"]), int(item["parameters"]["points"])
-        block = np.array([item["result"]["counts"][name] for name in OUTCOME_NAMES], dtype=np.int64).T
-        if block.shape != (size, len(OUTCOME_NAMES)) or first < 0 or first + size > n_points:
+        block = np.array([item["result"]["counts"][name] for name in outcomes], dtype=np.int64).T
+        if block.shape != (size, len(outcomes)) or first < 0 or first + size > n_points:
             raise RuntimeError(f"sweep {record_id}: stored batch {item['key']} does not fit its {n_points} points")
         rows = slice(first, first + size)
         seen = covered[rows]
@@ -422,14 +437,15 @@ def run_point_sweep(
     if points_per_batch is None:
         points_per_batch = default_points_per_batch(n_points, n_runs, executor.workers)
     record_id, previous_wall = None, 0.0
-    counts = np.zeros((n_points, len(OUTCOME_NAMES)), dtype=np.int64)
+    outcomes = scenario_outcomes(base)
+    counts = np.zeros((n_points, len(outcomes)), dtype=np.int64)
     done = np.zeros(n_points, dtype=bool)
     cpu_time = 0.0
     if store is not None:
         existing = store.find(sweep.kind, sweep.key()) if resume else None
         if existing is not None:
             record_id, previous_wall = existing["id"], float(existing["wall_time"] or 0.0)
-            counts, done, cpu_time = _stored_counts(store, record_id, n_points)
+            counts, done, cpu_time = _stored_counts(store, record_id, n_points, outcomes)
         else:
             record_id = store.begin(
                 sweep.kind, sweep.scenario, sweep.parameters(), seed=sweep.seed, n_runs=n_runs, start=sweep.start,
@@ -454,7 +470,7 @@ def run_point_sweep(
         nonlocal finished, computed, cpu_time
         first, block = int(batch["first_point"]), np.asarray(batch["counts"])
         if store is not None:
-            unstored.append(_batch_item(batch, n_runs))
+            unstored.append(_batch_item(batch, n_runs, outcomes))
             if time.perf_counter() - last_commit >= STORE_EVERY:
                 commit()
         counts[first : first + block.shape[0]] = block
@@ -477,14 +493,16 @@ def run_point_sweep(
     if not done.all():
         raise RuntimeError(f"sweep {record_id} holds {int(done.sum())} of {n_points} points")
     if store is not None and record_id is not None:  # what the store holds is the result
-        counts, covered, cpu_time = _stored_counts(store, record_id, n_points)
+        counts, covered, cpu_time = _stored_counts(store, record_id, n_points, outcomes)
         if not covered.all():
             raise RuntimeError(f"sweep {record_id} holds {int(covered.sum())} of {n_points} points")
-    result = PointSweepResult(record_id, n_runs, sweep.names, sweep.X, counts, computed, previous_wall + time.perf_counter() - began, cpu_time)
+    result = PointSweepResult(
+        record_id, n_runs, sweep.names, sweep.X, counts, computed, previous_wall + time.perf_counter() - began, cpu_time, outcomes
+    )
     if store is not None and record_id is not None:
-        summary = dict(summarize(result)) if summarize is not None else default_summary(result)  # type: ignore[arg-type]
+        summary = dict(summarize(result)) if summarize is not None else default_summary(result)
         columns: dict[str, np.ndarray] = {"point": np.arange(n_points, dtype=np.int64)}
         columns.update({name: sweep.X[:, j] for j, name in enumerate(sweep.names)})
-        columns.update({name: counts[:, j] for j, name in enumerate(OUTCOME_NAMES)})
+        columns.update({name: counts[:, j] for j, name in enumerate(outcomes)})
         store.finish(record_id, result.wall_time, summary, artifacts={"points": columns})
     return result

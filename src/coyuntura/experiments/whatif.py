@@ -273,12 +273,16 @@ class WhatIfResult:
     baseline: np.ndarray  # (runs, outcomes) bool
     treated: np.ndarray  # (runs, outcomes) bool
     notes: tuple[str, ...] = ()
-    labels: Mapping[str, str] = field(default_factory=dict)  # labels of the outcomes the engine's list lacks (plug-ins' own)
+    labels: Mapping[str, str] = field(default_factory=dict)  # the outcomes' labels in the scenario (outcome_labels; else the engine's)
 
     def to_frame(self) -> Any:
         """One row per outcome: baseline and intervention probabilities, the paired difference, its SE and interval
         (a pandas DataFrame; :func:`whatif_table`)."""
         return whatif_table(self).to_frame()
+
+    def label(self, outcome: str) -> str:
+        """The outcome's label: the scenario's (its plug-ins' own kinds of event, its names of the regime types), else the engine's."""
+        return self.labels.get(outcome, OUTCOME_LABELS.get(outcome, outcome))
 
     @property
     def p_baseline(self) -> np.ndarray:
@@ -412,7 +416,7 @@ def whatif_table(result: WhatIfResult) -> Table:
     for j, name in enumerate(result.outcomes):
         pb, pt = float(result.p_baseline[j]), float(result.p_treated[j])
         rows.append((
-            name, result.labels.get(name, OUTCOME_LABELS.get(name, name)), pb, standard_error(pb, n), pt, standard_error(pt, n),
+            name, result.label(name), pb, standard_error(pb, n), pt, standard_error(pt, n),
             float(result.difference[j]), float(result.difference_se[j]), float(low[j]), float(high[j]),
         ))
     span = f"{format_month(result.start)}..{format_month(result.until)}"

@@ -25,12 +25,15 @@ from typing import Any, Callable
 import numpy as np
 
 from ..engine.events import EventType, Outcome, actors_in_mask
+from ..engine.government import NEW_GOVERNMENT_OUTCOME
 from ..engine.model import EVENTS_MECHANISM, Model
 from ..engine.simulate import simulate
+from ..engine.state import REGIME_KEYS
 from ..scenario.calendar import format_month
 from ..scenario.plugins import MechanismRegistry, cited_passages, installed_mechanisms
 from ..scenario.quantities import CITATION_PATTERN, LOCATOR_PATTERN
 from ..scenario.schema import ActorShock, Election, ForeignIntervention, GovernmentChange, GuerrillaArrival, LeaderDeath, SystemShock
+from ..scenario.vocabulary import REGIME_LABELS
 
 EXOGENOUS_TITLE = "Scheduled exogenous events"
 
@@ -201,12 +204,12 @@ def _succession(c: _Context) -> str:
         lead = f"The officers who led the defence ({c.names()}) take the presidency"
     else:
         lead = "The presidency changes hands"
-    return {
-        Outcome.TO_NATIONALIST: f"{lead}: a nationalist military government.",
-        Outcome.TO_RIGHT: f"{lead}: a right-wing military government.",
-        Outcome.TO_CIVILIAN_ELECTED: f"{lead}: an elected civilian government.",
-    }.get(c.outcome, f"{lead}.")
+    successor = _new_government(c.model, c.outcome) if c.outcome in _SUCCESSORS else None
+    return f"{lead}: {successor}." if successor is not None else f"{lead}."
 
+
+_SUCCESSORS = (Outcome.TO_NATIONALIST, Outcome.TO_RIGHT, Outcome.TO_CIVILIAN_ELECTED)
+"""The governments a succession may install: a nationalist or a right military one, or an elected civilian one."""
 
 _NEW_GOVERNMENT = {
     Outcome.TO_NATIONALIST: "a nationalist military government",
@@ -215,10 +218,24 @@ _NEW_GOVERNMENT = {
     Outcome.TO_WORKERS: "a workers' government",
     Outcome.TO_CIVILIAN_ELECTED: "an elected civilian government",
 }
+"""The engine's words for the new government each outcome of a change of government installs."""
+
+_NEW_REGIME = {outcome: REGIME_KEYS[int(regime)] for regime, outcome in NEW_GOVERNMENT_OUTCOME.items()}
+"""The regime type each outcome of a change of government installs."""
+
+
+def _new_government(model: Model, outcome: Outcome) -> str | None:
+    """The new government an outcome installs, under the scenario's own name for its type where it gives one (its
+    ``regimes`` label), else in the engine's words; None for an outcome that installs none."""
+    key = _NEW_REGIME.get(outcome)
+    if key is None:
+        return None
+    label = model.scenario.regime_labels()[REGIME_KEYS.index(key)]
+    return label if label != REGIME_LABELS[key] else _NEW_GOVERNMENT[outcome]
 
 
 def _government_change(c: _Context) -> str:
-    return f"New government: {_NEW_GOVERNMENT.get(c.outcome, 'a new government')} takes office."
+    return f"New government: {_new_government(c.model, c.outcome) or 'a new government'} takes office."
 
 
 def _handover(c: _Context) -> str:

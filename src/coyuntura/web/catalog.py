@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..engine.state import ACTOR_VARIABLES, REGIME_KEYS
-from ..experiments.measures import OUTCOME_LABELS, OUTCOME_NAMES
+from ..experiments.measures import outcome_labels, scenario_outcomes
 from ..report.chronicle import Locator
 from ..report.sources import sources
 from ..scenario.calendar import format_month
@@ -195,9 +195,15 @@ def describe(scenario: Scenario) -> dict[str, Any]:
         ],
         "citations": citations,
         "regimes": [{"key": key, "label": label} for key, label in zip(REGIME_KEYS, scenario.regime_labels())],
-        "outcomes": [{"key": name, "label": OUTCOME_LABELS[name]} for name in OUTCOME_NAMES],
+        "outcomes": _outcomes(scenario),
         "limits": {"max_runs": MAX_RUNS, "max_months": MAX_MONTHS, "max_body_bytes": MAX_BODY_BYTES, "max_seed": MAX_SEED},
     }
+
+
+def _outcomes(scenario: Scenario) -> list[dict[str, str]]:
+    """The outcomes the scenario can have (its plug-ins' own kinds of event among them), with their labels in it."""
+    labels = outcome_labels(scenario)
+    return [{"key": name, "label": labels[name]} for name in scenario_outcomes(scenario)]
 
 
 def _government(government: Any, scenario: Scenario) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from ..engine.model import compile_scenario
 from ..engine.simulate import Ensemble, SimulationCancelled, merge_ensembles, simulate
 from ..engine.state import REGIME_KEYS
 from ..engine.tables import Table, event_table, standard_error
-from ..experiments.measures import OUTCOME_LABELS, OUTCOME_NAMES, outcome_matrix
+from ..experiments.measures import outcome_labels, outcome_matrix, outcome_names
 from ..experiments.whatif import (
     Intervention,
     WhatIfResult,
@@ -125,7 +125,7 @@ class Arm:
 
     name: str
     ensemble: Ensemble
-    outcomes: np.ndarray  # (runs, outcomes) bool, OUTCOME_NAMES order
+    outcomes: np.ndarray  # (runs, outcomes) bool, in the scenario's outcome_names order
     seconds: float
 
 
@@ -161,7 +161,7 @@ def simulate_arm(
             model, min(size, request.runs - first), seed=request.seed, start=prepared.start, until=prepared.until,
             batch_size=size, keep_events=True, first_run=first, should_stop=should_stop,
         )
-        outcomes.append(outcome_matrix(part, first))
+        outcomes.append(outcome_matrix(part, first, own=True))
         part.events = None
         parts.append(part)
         if progress is not None:
@@ -201,10 +201,11 @@ def whatif_result(prepared: Prepared, request: RunRequest, arms: list[Arm]) -> W
         n_runs=request.runs,
         start=prepared.start_month,
         until=prepared.until,
-        outcomes=OUTCOME_NAMES,
+        outcomes=outcome_names(by_name["baseline"].ensemble),
         baseline=by_name["baseline"].outcomes,
         treated=by_name["intervention"].outcomes,
         notes=prepared.notes,
+        labels=outcome_labels(by_name["baseline"].ensemble),
     )
 
 
@@ -239,7 +240,7 @@ def assemble(prepared: Prepared, request: RunRequest, arms: list[Arm], seconds: 
         "baseline": ensemble_payload(baseline.ensemble),
     }
     if prepared.changed is None:
-        payload["examples"] = {name: _first(baseline.outcomes[:, j]) for j, name in enumerate(OUTCOME_NAMES)}
+        payload["examples"] = {name: _first(baseline.outcomes[:, j]) for j, name in enumerate(outcome_names(baseline.ensemble))}
         payload["summary"] = ensemble_summary(baseline.ensemble)
     else:
         result = whatif_result(prepared, request, arms)
@@ -247,7 +248,7 @@ def assemble(prepared: Prepared, request: RunRequest, arms: list[Arm], seconds: 
         payload["comparison"] = comparison_payload(result)
         payload["examples"] = {
             name: {"gained": _first(result.treated[:, j] & ~result.baseline[:, j]), "lost": _first(result.baseline[:, j] & ~result.treated[:, j])}
-            for j, name in enumerate(OUTCOME_NAMES)
+            for j, name in enumerate(result.outcomes)
         }
         payload["summary"] = result.summary()
     payload["compute_seconds"] = round(seconds, 3)
@@ -320,7 +321,7 @@ def comparison_payload(result: WhatIfResult) -> dict[str, Any]:
         pb, pt = float(p_baseline[j]), float(p_treated[j])
         rows.append({
             "key": name,
-            "label": OUTCOME_LABELS[name],
+            "label": result.label(name),
             "baseline": pb,
             "baseline_se": standard_error(pb, n),
             "intervention": pt,

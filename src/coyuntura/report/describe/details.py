@@ -32,9 +32,9 @@ from .text import (
 )
 
 
-def _government_rows(government: Government) -> tuple[tuple[str, ...], ...]:
+def _government_rows(scenario: Scenario, government: Government) -> tuple[tuple[str, ...], ...]:
     return (
-        (code("type"), regime_text(government.type), provenance_text(government.provenance)),
+        (code("type"), regime_text(scenario, government.type), provenance_text(government.provenance)),
         (code("leader"), plain(government.leader), ""),
         (code("coalition"), ", ".join(code(a) for a in government.coalition) or "none", ""),
         (code("policy"), number_text(government.policy.value), provenance_text(government.policy)),
@@ -60,7 +60,7 @@ def _snapshot_section(number: str, scenario: Scenario, snapshot: Snapshot) -> Se
             f"Popular Assembly sitting: {'yes' if snapshot.assembly else 'no'}. Values the snapshot does not give are the "
             "scenario's starting values (section 2), not those of a simulated trajectory."
         ),
-        Grid(("government", "value", "provenance"), _government_rows(snapshot.government)),
+        Grid(("government", "value", "provenance"), _government_rows(scenario, snapshot.government)),
     ]
     if actor_rows:
         blocks.append(Grid(("actor", "attribute", "value", "provenance"), tuple(actor_rows)))
@@ -237,11 +237,15 @@ def limits_section(scenario: Scenario) -> Section:
     blocks: list[Block] = []
     coverage = scenario_sources(scenario).coverage
     if coverage.declared and any(actor.checklist for actor in scenario.actors):
-        covered = [f"{item}: {', '.join(who)}" for item, who in coverage.covered.items()]
-        blocks.append(Paragraph(f"Checklist items covered ({len(covered)}):"))
+        def named(item: str) -> str:
+            return f"{item} ({coverage.labels[item]})" if item in coverage.labels else item
+
+        whose = "the scenario's own checklist" if coverage.labels else "the checklist"
+        covered = [f"{named(item)}: {', '.join(who)}" for item, who in coverage.covered.items()]
+        blocks.append(Paragraph(f"Items of {whose} covered ({len(covered)} of {len(coverage.checklist)}):"))
         blocks.append(Bullets(tuple(plain(c) for c in covered)))
         if coverage.missing:
-            blocks.append(Paragraph("Checklist items not covered: " + ", ".join(coverage.missing) + "."))
+            blocks.append(Paragraph(plain("Checklist items not covered: " + ", ".join(named(item) for item in coverage.missing) + ".")))
     if scenario.not_represented:
         blocks.append(Paragraph("What the scenario cannot represent, and why:"))
         blocks.append(Bullets(tuple(f"{plain(n.item)}: {plain(n.reason)}" for n in scenario.not_represented)))

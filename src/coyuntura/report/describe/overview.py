@@ -9,6 +9,7 @@ from ...engine import state as engine_state
 from ...engine.state import REGIME_KEYS
 from ...history.patterns import PATTERN_SCENARIO, PATTERNS
 from ...scenario.calendar import format_month
+from ...scenario.plugins import declared_state
 from ...scenario.schema import ATTRIBUTE_NAMES, Actor, ActorAttributes, Scenario
 from ..mechanism_metadata import acts_only_through_others
 from .document import Block, Bullets, FigureRef, Grid, Paragraph, Section
@@ -142,15 +143,19 @@ def _government_and_system(scenario: Scenario) -> Section:
     ) + tuple(
         (code(name), plain(meanings.get(name, "")), number_text(getattr(scenario.system, name).value), provenance_text(getattr(scenario.system, name)))
         for name in engine_state.SYSTEM_VARIABLES
-        if name not in ("policy", "progressive_room")
+        if name not in ("policy", "progressive_room") and getattr(scenario.system, name) is not None  # left out: no mechanism reads it
+    ) + tuple(
+        (code(name), plain(f"{meaning} (declared by a mechanism of the scenario)"), number_text(quantity.value), provenance_text(quantity))
+        for name, (_, _, meaning) in declared_state(scenario.mechanism_schedule()).items()
+        if (quantity := scenario.system.given(name)) is not None
     )
     return Section(
         "2.3",
         "The government and the system",
         (
             Paragraph(
-                "Regime types the model knows: " + "; ".join(regime_text(key) for key in REGIME_KEYS) + ". At the start: "
-                f"{regime_text(government.type)}, led by {plain(government.leader)}, coalition {actor_list(scenario, government.coalition)} "
+                "Regime types the model knows: " + "; ".join(regime_text(scenario, key) for key in REGIME_KEYS) + ". At the start: "
+                f"{regime_text(scenario, government.type)}, led by {plain(government.leader)}, coalition {actor_list(scenario, government.coalition)} "
                 f"({provenance_text(government.provenance)})."
             ),
             Grid(("variable", "meaning", "start", "provenance"), rows),
@@ -166,7 +171,7 @@ def _regimes_blocks(scenario: Scenario) -> tuple[Paragraph | Grid, ...]:
     rows = []
     for key in REGIME_KEYS:
         regime = getattr(scenario.regimes, key)
-        rows.append((regime_text(key), actor_list(scenario, regime.coalition), number_text(regime.policy.value), provenance_text(regime.policy), plain(regime.note or "")))
+        rows.append((regime_text(scenario, key), actor_list(scenario, regime.coalition), number_text(regime.policy.value), provenance_text(regime.policy), plain(regime.note or "")))
     return (
         Paragraph("A new government of each type, whatever brings it in, governs with the coalition and starts from the policy the scenario declares:"),
         Grid(("regime type", "coalition", "starting policy", "provenance", "note"), tuple(rows)),

@@ -11,7 +11,6 @@ from typing import Iterable
 from ...engine import state as engine_state
 from ...engine.events import EventType
 from ...engine.mechanisms.base import MechanismParams
-from ...engine.tables import REGIME_LABELS
 from ...scenario.plugins import BUILTIN_PACKAGE, LOCAL_MODULE_PREFIX
 from ...scenario.quantities import Quantity
 from ...scenario.refs import is_actor_reference
@@ -122,8 +121,9 @@ def paraphrase_items(module: ModuleType) -> tuple[str, ...]:
     return tuple(items)
 
 
-def regime_text(key: str) -> str:
-    return f"{REGIME_LABELS.get(key, key)} ({code(key)})"
+def regime_text(scenario: Scenario, key: str) -> str:
+    """A regime type under the scenario's name for it (its ``regimes`` label, else the engine's), with its key."""
+    return f"{plain(scenario.regime_labels()[engine_state.REGIME_KEYS.index(key)])} ({code(key)})"
 
 
 def actor_list(scenario: Scenario, ids: Iterable[str]) -> str:
