@@ -26,7 +26,7 @@ runner = CliRunner()
 # The bundled model as stated in the design brief and the scenario file, written out here rather than read from
 # the engine's SCHEDULE or the loaded scenario, so the commands' output is checked against independent values.
 MECHANISMS = (  # in the order they run each month, with the checklist items each covers
-    ("economic_squeeze", ("M15",)), ("grievance_legitimacy", ("legitimacy",)), ("us_leverage", ("M2",)),
+    ("economic_squeeze", ("M15",)), ("grievance_legitimacy", ("legitimacy",)), ("patron_leverage", ("M2",)),
     ("nationalization", ("M14",)), ("nationalist_drift", ("M1",)), ("new_class", ("M3",)), ("mystification", ("M4",)),
     ("agrarian_structure", ("M9",)), ("radicalization_contact", ("M13",)), ("guerrilla_foco", ("M10",)),
     ("left_unity", ("M11",)), ("mass_mobilization", ("M6",)), ("repression", ("M8",)), ("coup", ("M5",)),

@@ -19,7 +19,7 @@ from coyuntura.engine.exogenous import apply_scheduled
 from coyuntura.engine.mechanisms import SCHEDULE
 from coyuntura.engine.mechanisms import grievance_legitimacy as legit
 from coyuntura.engine.mechanisms import m1_nationalist_drift as m1
-from coyuntura.engine.mechanisms import m2_us_leverage as m2
+from coyuntura.engine.mechanisms import m2_patron_leverage as m2
 from coyuntura.engine.mechanisms import m3_new_class as m3
 from coyuntura.engine.mechanisms import m4_mystification as m4
 from coyuntura.engine.mechanisms import m5_coup as m5
@@ -480,11 +480,11 @@ def test_m16_apply_alone_never_purges(model):
 # --- M2 US leverage ----------------------------------------------------------------------------
 
 
-def test_m2_us_aid_builds_the_army_more_when_us_hostility_is_low(model):
-    us = P(model, "us_leverage")
+def test_m2_us_aid_builds_the_army_more_when_patron_hostility_is_low(model):
+    us = P(model, "patron_leverage")
     state = fresh_state(model, 2)
     month = make_month(model, 2)
-    state.us_hostility[:] = [0.1, 0.9]
+    state.patron_hostility[:] = [0.1, 0.9]
     state.army_capacity[:] = 0.3
     state.dependence[:] = 0.2
     m2.apply(state, us, month)
@@ -494,31 +494,31 @@ def test_m2_us_aid_builds_the_army_more_when_us_hostility_is_low(model):
     assert state.support[us.foreign_patron, 0] > state.support[us.foreign_patron, 1]
 
 
-def test_m2_us_hostility_rises_with_left_policy(model):
-    us = P(model, "us_leverage")
+def test_m2_patron_hostility_rises_with_left_policy(model):
+    us = P(model, "patron_leverage")
     state = fresh_state(model, 2)
     state.policy[:] = [-0.5, 0.9]
-    state.us_hostility[:] = 0.5
+    state.patron_hostility[:] = 0.5
     m2.apply(state, us, make_month(model, 2))
-    assert state.us_hostility[1] > state.us_hostility[0]
+    assert state.patron_hostility[1] > state.patron_hostility[0]
 
 
 def test_m2_an_expropriated_us_holding_keeps_the_us_hostile(model):
     """After Gulf the US could not reverse the decision and pressed for compensation (U.S. Imperialism, L361-364)."""
-    us = P(model, "us_leverage")
+    us = P(model, "patron_leverage")
     gulf = model.holding_ids.index("gulf_oil")
     state = fresh_state(model, 2, "september_1970")
     state.holdings[gulf] = [True, False]  # run 1: Gulf's holdings in the state's hands
-    state.us_hostility[:] = 0.3
-    np.testing.assert_array_equal(m14.us_holdings_expropriated(state, model, state.month), [0.0, 1.0])
+    state.patron_hostility[:] = 0.3
+    np.testing.assert_array_equal(m14.patron_holdings_expropriated(state, model, state.month), [0.0, 1.0])
     m2.apply(state, us, make_month(model, 2))
     assert us.expropriation_coef > 0
-    assert state.us_hostility[1] > state.us_hostility[0]
+    assert state.patron_hostility[1] > state.patron_hostility[0]
     assert state.support[us.foreign_patron, 1] < state.support[us.foreign_patron, 0]  # cooperation falls
 
 
 def test_m2_austerity_package_moves_policy_right_and_raises_hardship(model):
-    us = P(model, "us_leverage")
+    us = P(model, "patron_leverage")
     state = fresh_state(model, 2)
     month = make_month(model, 2, {"austerity": np.array([ALWAYS, NEVER])})
     before = state.copy()
@@ -530,7 +530,7 @@ def test_m2_austerity_package_moves_policy_right_and_raises_hardship(model):
 
 
 def test_m2_austerity_is_likelier_with_dependence_and_never_under_a_workers_government(model):
-    us = P(model, "us_leverage")
+    us = P(model, "patron_leverage")
     n = 400
     state = fresh_state(model, 2 * n + 1)
     month = make_month(model, 2 * n + 1, {"austerity": np.append(np.tile(grid(n), 2), ALWAYS)})
@@ -550,7 +550,7 @@ def test_m2_austerity_is_likelier_with_dependence_and_never_under_a_workers_gove
 # --- M14 nationalizations and concessions ------------------------------------------------------
 
 
-def test_m14_nationalization_raises_us_hostility_and_uses_up_holdings(model):
+def test_m14_nationalization_raises_patron_hostility_and_uses_up_holdings(model):
     nat = P(model, "nationalization")
     state = fresh_state(model, 3, "october_1970")
     foreign = [h for h, owner in enumerate(model.holding_owners) if owner != "domestic"]
@@ -561,7 +561,7 @@ def test_m14_nationalization_raises_us_hostility_and_uses_up_holdings(model):
     month = make_month(model, 3, draws)
     before = state.copy()
     m14.apply(state, nat, month)
-    assert state.us_hostility[0] > state.us_hostility[1]
+    assert state.patron_hostility[0] > state.patron_hostility[1]
     assert not state.holdings[:, 0].any()
     np.testing.assert_array_equal(state.holdings[:, 1], before.holdings[:, 1])
     assert not state.holdings[:, 2].any()
@@ -581,12 +581,12 @@ def test_m14_us_holdings_are_deterred_while_relations_with_washington_hold(model
     state.holdings[:] = False
     state.holdings[gulf] = True
     friendly, hostile = halves(n)
-    state.us_hostility[friendly] = 0.0
-    state.us_hostility[hostile] = 1.0
+    state.patron_hostility[friendly] = 0.0
+    state.patron_hostility[hostile] = 1.0
     month = make_month(model, 2 * n, {"nationalization.gulf_oil": np.tile(grid(n), 2)})
     m14.apply(state, nat, month)
     taken = ~state.holdings[gulf]
-    assert taken[hostile].sum() > taken[friendly].sum() or nat.us_deterrence == 0.0
+    assert taken[hostile].sum() > taken[friendly].sum() or nat.patron_deterrence == 0.0
 
 
 def test_m14_concessions_only_from_right_leaning_governments_and_they_open_holdings(model):

@@ -220,7 +220,7 @@ def test_chile_is_bundled_with_only_the_mechanisms_its_notes_give_ground_for() -
     chile = load_scenario("chile-1970")
     names = set(chile.mechanisms.names())
     assert len(names) == 15 and not names & set(LEFT_OUT_OF_CHILE)  # 14 bundled ones and its own, shortages
-    assert {"coup", "mass_mobilization", "left_unity", "nationalization", "us_leverage", "polarization"} <= names
+    assert {"coup", "mass_mobilization", "left_unity", "nationalization", "patron_leverage", "polarization"} <= names
     left_out = " ".join(item.item for item in chile.not_represented)
     assert all(f"({name}, M" in left_out for name in LEFT_OUT_OF_CHILE), left_out
     ensemble = simulate(compile_scenario(chile), 200, seed=1)

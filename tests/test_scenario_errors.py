@@ -796,7 +796,7 @@ def role_line(doc: Doc, mechanism: str, role: str) -> int:
     [
         ("coup", "right_faction", "miners", "right_faction", "'miners' is a 'labor' actor; this role takes army actors"),
         ("coup", "regional_elite", "pcb", "regional_elite", "'pcb' is a 'party' actor; this role takes capital actors"),
-        ("us_leverage", "rival_patron", "pcb", "rival_patron", "'pcb' is a 'party' actor; this role takes foreign actors"),
+        ("patron_leverage", "rival_patron", "pcb", "rival_patron", "'pcb' is a 'party' actor; this role takes foreign actors"),
         ("military_institution", "loyal_faction", "students", "loyal_faction", "'students' is a 'students' actor; this role takes army actors"),
         ("polarization", "army_factions", "[army_loyalist, united_states]", "army_factions.1",
          "'united_states' is a 'foreign' actor; this role takes army actors"),
@@ -813,7 +813,7 @@ def test_a_role_refuses_an_actor_of_the_wrong_kind(tmp_path: Path, doc: Doc, mec
 @pytest.mark.parametrize(
     "mechanism, role, written, path, fragment",
     [
-        ("us_leverage", "rival_patron", "united_states", "rival_patron",
+        ("patron_leverage", "rival_patron", "united_states", "rival_patron",
          "'united_states' already plays foreign_patron; foreign_patron and rival_patron face each other and need different actors"),
         ("military_institution", "loyal_faction", "army_right", "loyal_faction",
          "'army_right' already plays right_faction; right_faction and loyal_faction face each other"),

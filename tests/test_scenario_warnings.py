@@ -75,7 +75,7 @@ def one_month(scenario: Scenario, start: str | None = None):
 # --- the files as they are -------------------------------------------------------------------------
 
 
-FOREIGN_SUPPORT = "is never used: us_leverage (M2) sets it to"
+FOREIGN_SUPPORT = "is never used: patron_leverage (M2) sets it to"
 """The warning every shipped file gets for the support it gives the foreign powers (M2 overwrites it)."""
 
 
@@ -155,14 +155,14 @@ def test_the_support_the_engine_sets_for_the_foreign_powers_is_warned_of_and_nev
     toy = load_scenario(TOY)
     warning = warning_at(base_warnings(), "snapshots.1.actors.soviet_bloc.support")
     assert warning.line == line_of(r"^      soviet_bloc: ", after=r"^  - id: march_1971$")
-    assert warning.message == ("the support 0.8 of 'soviet_bloc' is never used: us_leverage (M2) sets it to the government's leftward "
+    assert warning.message == ("the support 0.8 of 'soviet_bloc' is never used: patron_leverage (M2) sets it to the government's leftward "
                                "policy, max(policy, 0) in the first month, before anything reads it")
     other = with_values(toy, {"snapshots.march_1971.actors.soviet_bloc.support": 0.1})
     runs = [simulate(compile_scenario(s), 64, seed=2, start="march_1971", until=toy.snapshot("march_1971").month + 3, keep_state=True)
             for s in (toy, other)]
     np.testing.assert_array_equal(runs[0].final_state.support, runs[1].final_state.support)  # the value changed nothing
     np.testing.assert_array_equal(runs[0].regime_counts, runs[1].regime_counts)
-    off = with_values(toy, {"mechanisms.us_leverage.enabled": False})
+    off = with_values(toy, {"mechanisms.patron_leverage.enabled": False})
     assert not [w for w in scenario_warnings(off) if FOREIGN_SUPPORT in w.message]
 
 

@@ -512,3 +512,80 @@ def test_a_shock_may_set_a_plug_in_s_system_variable_and_no_unknown_one(tmp_path
     assert problem.path == "events.0.variable"
     assert problem.message.startswith("unknown system variable 'land_thirst'; a shock may set corruption, ")
     assert problem.message.endswith("popular_power, land_hunger")
+
+
+VOTERS = '''"""Voters: a test mechanism that decides scheduled elections and does nothing else."""
+
+import numpy as np
+
+from coyuntura.engine.mechanisms.base import MechanismParams
+from coyuntura.scenario.quantities import Unit
+
+NAME = "voters"
+TITLE = "Voters decide elections"
+STAGE = 5
+COVERS = ()
+SOURCE = ()
+READS = ()
+WRITES = ()
+SLOTS = ()
+EVENTS = ()
+SUMMARY = "The incumbent keeps office with a fixed probability."
+FORMS = ("hazard",)
+EQUATIONS = ("P(incumbent keeps office) = keep_share",)
+
+
+class Params(MechanismParams):
+    keep_share: Unit
+
+
+def apply(state, p, month):
+    pass
+
+
+def incumbent_keeps_office(state, p, month):
+    return np.full(state.n_runs, p.keep_share)
+'''
+
+
+def test_an_election_may_be_decided_by_a_mechanism_of_the_scenario(tmp_path: Path) -> None:
+    base = TOY.read_text(encoding="utf-8")
+    start = parse_scenario(base, "toy.yaml").calendar.start
+    (tmp_path / "voters.py").write_text(VOTERS, encoding="utf-8")
+
+    def scenario_with(keep_share: float, decided_by: str = "voters") -> Path:
+        text = base.replace("\nevents:\n", (
+            "\nevents:\n"
+            f'  - {{id: vote, kind: election, month: "{format_month(start + 2)}", applies_to: [nationalist_military], '
+            f'challenger: civilian_elected, decided_by: {decided_by}, description: "An election.", assumption: "A test event."}}\n'
+        ), 1).replace("\nmechanisms:\n", (
+            "\nmechanism_modules: [voters.py]\n\nmechanisms:\n"
+            f'  voters:\n    keep_share: {{value: {keep_share}, assumption: "A test."}}\n'
+        ), 1)
+        path = tmp_path / f"toy-{keep_share}-{decided_by}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def lost(keep_share: float) -> tuple[int, int]:
+        model = compile_scenario(load_scenario(scenario_with(keep_share)))
+        before = simulate(model, 300, seed=4, until=start + 1, keep_state=True).final_state
+        after = simulate(model, 300, seed=4, until=start + 2, keep_state=True).final_state
+        assert before is not None and after is not None
+        held = before.regime == 2
+        return int(held.sum()), int((held & (after.regime == 4)).sum())
+
+    held, kept_out = lost(0.0)
+    assert held > 100 and kept_out >= held - 5  # the voters turn out nearly every incumbent (a coup may come first)
+    assert lost(1.0)[1] == 0  # and keep every one
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(scenario_with(0.5, decided_by="coup"))
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("events.0.decided_by", "'coup' cannot decide an election (mechanisms of this scenario that can: voters)")
+    ]
+    both = base.replace("\nevents:\n", (
+        "\nevents:\n"
+        f'  - {{id: vote, kind: election, month: "{format_month(start + 2)}", challenger: civilian_elected, decided_by: voters, '
+        'legitimacy_coef: {value: 2.0, assumption: "A test."}, description: "An election.", assumption: "A test event."}\n'
+    ), 1)
+    with pytest.raises(ScenarioError, match="give either 'decided_by' .* or 'incumbent_intercept' and 'legitimacy_coef', not both"):
+        parse_scenario(both, "toy.yaml")

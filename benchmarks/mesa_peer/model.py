@@ -55,7 +55,7 @@ NEVER = 10_000
 ACTOR_ATTRIBUTES = ("weight", "organization", "arms", "radicalism", "support", "mobilization", "cohesion")
 SYSTEM_ATTRIBUTES = (
     "corruption", "mystification_urban", "mystification_rural", "army_capacity", "dependence", "squeeze",
-    "hardship", "left_unity", "repression_memory", "differentiation", "us_hostility", "nationalist_pressure",
+    "hardship", "left_unity", "repression_memory", "differentiation", "patron_hostility", "nationalist_pressure",
     "coup_memory", "polarization", "guerrilla_defeats",
 )
 SCHEDULE_NAMES = tuple(module.NAME for module in SCHEDULE)
@@ -334,14 +334,14 @@ class BoliviaModel(mesa.Model):
         self.hardship = relax(self.hardship, p.hardship_baseline, p.hardship_recovery)
 
     # M2
-    def us_leverage_step(self) -> None:
-        p = self.p.us_leverage
+    def patron_leverage_step(self) -> None:
+        p = self.p.patron_leverage
         # US holdings in the state's hands (existing, not created by concessions) keep Washington hostile.
         us_held = [h for h in self.holdings if h.owner == "us" and not h.created_by_concessions and (h.available_from is None or h.available_from <= self.month)]
         expropriated = sum(not self.private[h.id] for h in us_held) / max(len(us_held), 1)
         target = logistic(p.hostility_intercept + p.hostility_policy_coef * self.policy + p.expropriation_coef * expropriated)
-        self.us_hostility = relax(self.us_hostility, target, p.hostility_speed)
-        cooperation = 1.0 - self.us_hostility
+        self.patron_hostility = relax(self.patron_hostility, target, p.hostility_speed)
+        cooperation = 1.0 - self.patron_hostility
         self.army_capacity += p.army_aid_rate * cooperation * (1.0 - self.army_capacity)
         self.dependence += p.aid_dependence_rate * cooperation * (1.0 - self.dependence)
         self.actor(p.foreign_patron).support = cooperation
@@ -352,19 +352,19 @@ class BoliviaModel(mesa.Model):
             self.policy -= p.austerity_policy_shift
             self.hardship += p.austerity_hardship
             self.progressive_room -= p.austerity_room_cost
-            self.record(EventType.AUSTERITY_PACKAGE, "us_leverage", (p.foreign_patron,))
+            self.record(EventType.AUSTERITY_PACKAGE, "patron_leverage", (p.foreign_patron,))
         self.scratch["austerity"] = package  # sets off a strike wave this month (M6)
         left_lean = max(self.policy, 0.0) if not_workers else 0.0
         soviet = self.actor(p.rival_patron)
         soviet.support = left_lean
-        self.squeeze -= p.rival_aid_relief * soviet.organization * left_lean * self.us_hostility
+        self.squeeze -= p.rival_aid_relief * soviet.organization * left_lean * self.patron_hostility
 
     # M14
     def nationalization_step(self) -> None:
         p = self.p.nationalization
         left_mobilization = sum(self.actor(a).mobilization for a in p.beneficiaries) / len(p.beneficiaries)
         base_rate = rate(p.nationalization_intercept + p.policy_coef * self.policy + p.room_coef * self.progressive_room + p.mobilization_coef * left_mobilization)
-        us_rate = base_rate * math.exp(-p.us_deterrence * (1.0 - self.us_hostility))  # what it still has to lose with Washington
+        us_rate = base_rate * math.exp(-p.patron_deterrence * (1.0 - self.patron_hostility))  # what it still has to lose with Washington
         for holding in self.holdings:
             if holding.available_from == self.month:
                 self.private[holding.id] = True
@@ -378,7 +378,7 @@ class BoliviaModel(mesa.Model):
                 self.private[holding.id] = False
                 taken_any = True
                 hostility += p.foreign_hostility_share if holding.owner == "foreign" else OWNER_HOSTILITY[holding.owner]
-        self.us_hostility += p.hostility_jump * hostility
+        self.patron_hostility += p.hostility_jump * hostility
         if taken_any:
             self.squeeze += p.squeeze_jump
             self.hardship -= p.hardship_relief
@@ -390,7 +390,7 @@ class BoliviaModel(mesa.Model):
         concede = self.regime != WORKERS and self.policy < 0.0 and self.uniform() < hazard(log_rate)
         if concede:
             self.dependence += p.concession_dependence_gain * (1.0 - self.dependence)
-            self.us_hostility -= p.concession_hostility_relief
+            self.patron_hostility -= p.concession_hostility_relief
             for holding in self.holdings:
                 if holding.created_by_concessions:
                     self.private[holding.id] = True

@@ -45,11 +45,21 @@ def apply_scheduled(state: State, month: Month) -> None:
             month.log.record(month.index, np.ones(state.n_runs, dtype=bool), EventType.FOREIGN_INTERVENTION, code)
         elif isinstance(event, Election):
             held = np.isin(state.regime, [REGIME_KEYS.index(key) for key in event.applies_to])
-            legitimacy = government_legitimacy(state, model)
-            keeps = logistic(event.incumbent_intercept.value + event.legitimacy_coef.value * (legitimacy - 0.5))
-            loses = held & (month.draws.uniform("election") >= keeps)
+            loses = held & (month.draws.uniform("election") >= incumbent_keeps_office(state, month, event))
             install(state, loses, RegimeType[event.challenger.upper()], month, code)
         elif isinstance(event, GovernmentChange):
             everywhere = np.ones(state.n_runs, dtype=bool)
             policy = event.policy.value if event.policy is not None else None
             install(state, everywhere, RegimeType[event.regime.upper()], month, code, policy=policy)
+
+
+def incumbent_keeps_office(state: State, month: Month, election: Election) -> np.ndarray:
+    """Per run, the probability the incumbent wins the election: as the mechanism it is ``decided_by`` says, else by
+    the rule on the government's legitimacy."""
+    if election.decided_by is not None:
+        mechanism = month.model.scenario.mechanism_registry().get(election.decided_by)
+        keeps: np.ndarray = np.clip(mechanism.incumbent_keeps_office(state, month.params(election.decided_by), month), 0.0, 1.0)
+        return keeps
+    assert election.incumbent_intercept is not None and election.legitimacy_coef is not None  # the schema asks for both
+    legitimacy = government_legitimacy(state, month.model)
+    return logistic(election.incumbent_intercept.value + election.legitimacy_coef.value * (legitimacy - 0.5))

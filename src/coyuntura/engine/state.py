@@ -53,13 +53,13 @@ SYSTEM_VARIABLES: tuple[str, ...] = (
     "mystification_urban",  # hold of nationalist rhetoric in the cities (M4)
     "mystification_rural",  # hold of nationalist rhetoric in the countryside (M4)
     "army_capacity",  # the army's rebuilt capacity as an institution (M2)
-    "dependence",  # dependence on US aid and foreign loans (M2, M15)
+    "dependence",  # dependence on the foreign patron's aid and foreign loans (M2, M15)
     "squeeze",  # financial distress of national capital (M15)
     "hardship",  # economic hardship of wage earners
     "left_unity",  # unity of the Left parties (M11)
     "repression_memory",  # the popular movement's memory of police-state repression (M8)
     "differentiation",  # capitalist differentiation among the peasantry (M9)
-    "us_hostility",  # US hostility toward the government (M2)
+    "patron_hostility",  # the foreign patron's hostility toward the government (M2)
     "nationalist_pressure",  # pull of a "nationalist" program inside the army (M10)
     "coup_memory",  # politicization of the officer corps after recent coup attempts (the coup trap, M5)
     "polarization",  # polarization of the political field (M17)
@@ -109,7 +109,7 @@ class State:
     left_unity: np.ndarray
     repression_memory: np.ndarray
     differentiation: np.ndarray
-    us_hostility: np.ndarray
+    patron_hostility: np.ndarray
     nationalist_pressure: np.ndarray
     coup_memory: np.ndarray
     polarization: np.ndarray

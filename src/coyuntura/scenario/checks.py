@@ -21,6 +21,7 @@ from .schema import (
     ATTRIBUTE_NAMES,
     ActorOverride,
     ActorShock,
+    Election,
     GuerrillaArrival,
     Provenance,
     Scenario,
@@ -277,6 +278,17 @@ def _shocks(events: Iterable[Any], where: str, shockable: list[str]) -> list[Pro
     ]
 
 
+def _elections(scenario: Scenario) -> list[Problem]:
+    """An election decided by a mechanism names one the scenario uses that can decide it."""
+    problems = []
+    deciders = [module.NAME for module in scenario.mechanism_schedule() if callable(getattr(module, "incumbent_keeps_office", None))]
+    for index, event in enumerate(scenario.events):
+        if isinstance(event, Election) and event.decided_by is not None and event.decided_by not in deciders:
+            can = f"mechanisms of this scenario that can: {', '.join(deciders)}" if deciders else "no mechanism of this scenario defines incumbent_keeps_office"
+            problems.append(Problem(f"events.{index}.decided_by", f"{event.decided_by!r} cannot decide an election ({can})"))
+    return problems
+
+
 def shockable_variables(scenario: Scenario) -> list[str]:
     """The system variables a scheduled shock may set: the engine's but the count of defeated focos, and the plug-ins'."""
     try:
@@ -318,6 +330,7 @@ def _system_variables_read(scenario: Scenario) -> list[Problem]:
             reads = "reads" if len(readers[name]) == 1 else "read"
             problems.append(Problem(f"system.{name}", f"required: the {which} {who} of this scenario {reads} it; give its starting value with its provenance"))
     problems += _shocks(scenario.events, "events", shockable_variables(scenario))
+    problems += _elections(scenario)
     for where, values in [("system", scenario.system)] + [(f"snapshots.{i}.system", s.system) for i, s in enumerate(scenario.snapshots)]:
         for name in values.plugin_variables():
             if name not in own:
@@ -491,7 +504,7 @@ def _untriggered_mobilization(scenario: Scenario) -> list[ScenarioWarning]:
         return []
     return [ScenarioWarning(
         "mechanisms.mass_mobilization",
-        "nothing in this scenario sets off mass_mobilization's monthly cascade (an austerity package, from us_leverage; a "
+        "nothing in this scenario sets off mass_mobilization's monthly cascade (an austerity package, from patron_leverage; a "
         "repression wave, from repression; a ruler's death, from regime_exit or a scheduled event): crowds come out only "
         "to defend a government against a coup; add one of those mechanisms or a leader_death event, or leave it so on purpose",
     )]
@@ -629,9 +642,9 @@ def _caps(scenario: Scenario, snapshot: Snapshot | None) -> list[ScenarioWarning
                 if start > ceiling:
                     inherited = " (from actor_defaults)" if actor.organization is None else ""
                     warnings.append(ScenarioWarning(f"actors.{index}.organization", f"{peasantry!r} starts with organization {start:g}{inherited}, {cap} (agrarian_structure, M9)"))
-    leverage = scenario.mechanisms.get("us_leverage")
+    leverage = scenario.mechanisms.get("patron_leverage")
     if leverage is not None and leverage.enabled:  # M2 sets the foreign powers' support each month, before anything reads it
-        for role, rule in (("foreign_patron", "1 − us_hostility"), ("rival_patron", "the government's leftward policy, max(policy, 0)")):
+        for role, rule in (("foreign_patron", "1 − patron_hostility"), ("rival_patron", "the government's leftward policy, max(policy, 0)")):
             power = getattr(leverage, role)
             override = snapshot.actors.get(power) if snapshot is not None else None
             given: Quantity | None = override.support if override is not None else None
@@ -643,7 +656,7 @@ def _caps(scenario: Scenario, snapshot: Snapshot | None) -> list[ScenarioWarning
             if given is not None:
                 warnings.append(ScenarioWarning(
                     path,
-                    f"the support {given.value:g} of {power!r} is never used: us_leverage (M2) sets it to {rule} in the first month, "
+                    f"the support {given.value:g} of {power!r} is never used: patron_leverage (M2) sets it to {rule} in the first month, "
                     "before anything reads it",
                 ))
     return warnings

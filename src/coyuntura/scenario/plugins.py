@@ -47,7 +47,9 @@ class MechanismContract(Protocol):
 
     Optional besides: ``NEW_EVENTS`` (kinds of event of its own, name -> label: each is also an outcome of the
     scenarios that use it), ``NEW_STATE`` (system variables of its own, name -> (low, high, meaning): a scenario
-    gives their starting values under ``system:``, and runs keep them in ``state.extra``), ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
+    gives their starting values under ``system:``, and runs keep them in ``state.extra``),
+    ``incumbent_keeps_office(state, params, month)`` (per run, the probability the incumbent wins a scheduled
+    election ``decided_by`` the mechanism), ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
     (draws taken once per actor / holding), ``REFERENCES`` (the literature its functional form comes from) and
     ``SOURCE_TITLE`` (the title of the analysis its ``SOURCE`` cites: reports cite those passages only for a
     scenario that encodes that analysis).
@@ -122,6 +124,8 @@ def check_contract(mechanism: Any, origin: str) -> None:
         faults.append("Params should be a pydantic model derived from coyuntura.engine.mechanisms.base.MechanismParams")
     if not callable(getattr(mechanism, "apply", None)):
         faults.append("apply(state, params, month) is missing")
+    if hasattr(mechanism, "incumbent_keeps_office") and not callable(mechanism.incumbent_keeps_office):
+        faults.append("incumbent_keeps_office should be a function (state, params, month) -> probability per run")
     new_events = getattr(mechanism, "NEW_EVENTS", {})
     if isinstance(new_events, dict):
         for kind, label in new_events.items():

@@ -242,7 +242,7 @@ class SystemState(Frozen):
     left_unity: Optional[Unit] = None
     repression_memory: Optional[Unit] = None
     differentiation: Optional[Unit] = None
-    us_hostility: Optional[Unit] = None
+    patron_hostility: Optional[Unit] = None
     nationalist_pressure: Optional[Unit] = None
     coup_memory: Optional[Unit] = Field(default=None, description="Politicization of the officer corps after recent coup attempts (the coup trap), 0..1.")
     polarization: Optional[Unit] = None
@@ -293,7 +293,7 @@ class Holding(Frozen):
 
     id: Identifier
     name: str
-    owner: Literal["us", "foreign", "domestic"] = Field(description="Whose capital: US, other foreign, or national private capital.")
+    owner: Literal["patron", "foreign", "domestic"] = Field(description="Whose capital: the foreign patron's, another foreign power's, or national private capital.")
     nationalized: StrictBool = Field(default=False, description="Already in state hands at the scenario's start.")
     created_by_concessions: StrictBool = Field(
         default=False, description="Only exists once a government grants concessions to foreign capital (M14)."
@@ -381,16 +381,29 @@ class ForeignIntervention(EventBase):
 
 
 class Election(EventBase):
-    """A scheduled election, held where the government in office is of a type in ``applies_to``: the incumbent keeps
-    office with probability logistic(incumbent_intercept + legitimacy_coef x (legitimacy - 0.5)), legitimacy being the
-    government's support across civil society (weighted by organized weight); otherwise a government of type
-    ``challenger`` takes office, with the coalition and policy the scenario declares for it."""
+    """A scheduled election, held where the government in office is of a type in ``applies_to``. The incumbent keeps
+    office with the probability the mechanism ``decided_by`` gives (its ``incumbent_keeps_office``), or else with
+    probability logistic(incumbent_intercept + legitimacy_coef x (legitimacy - 0.5)), legitimacy being the government's
+    support across civil society (weighted by organized weight); otherwise a government of type ``challenger`` takes
+    office, with the coalition and policy the scenario declares for it."""
 
     kind: Literal["election"]
     applies_to: tuple[RegimeKey, ...] = Field(default=("civilian_nationalist", "civilian_elected"), min_length=1)
     challenger: RegimeKey
-    incumbent_intercept: Coefficient
-    legitimacy_coef: NonNegative
+    decided_by: Optional[Identifier] = Field(
+        default=None, description="A mechanism of the scenario whose incumbent_keeps_office(state, params, month) decides the vote."
+    )
+    incumbent_intercept: Optional[Coefficient] = Field(default=None, description="Without decided_by: the rule's intercept.")
+    legitimacy_coef: Optional[NonNegative] = Field(default=None, description="Without decided_by: how much legitimacy counts.")
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> "Election":
+        rule = (self.incumbent_intercept is not None, self.legitimacy_coef is not None)
+        if self.decided_by is not None and any(rule):
+            raise ValueError("give either 'decided_by' (a mechanism decides the vote) or 'incumbent_intercept' and 'legitimacy_coef', not both")
+        if self.decided_by is None and not all(rule):
+            raise ValueError("give 'incumbent_intercept' and 'legitimacy_coef' (the rule on legitimacy), or 'decided_by' (a mechanism)")
+        return self
 
 
 Event = Annotated[

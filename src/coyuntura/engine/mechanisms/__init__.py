@@ -14,7 +14,7 @@ from types import ModuleType
 from . import (
     grievance_legitimacy,
     m1_nationalist_drift,
-    m2_us_leverage,
+    m2_patron_leverage,
     m3_new_class,
     m4_mystification,
     m5_coup,
@@ -36,7 +36,7 @@ from . import (
 BUILTIN: tuple[ModuleType, ...] = (
     grievance_legitimacy,
     m1_nationalist_drift,
-    m2_us_leverage,
+    m2_patron_leverage,
     m3_new_class,
     m4_mystification,
     m5_coup,

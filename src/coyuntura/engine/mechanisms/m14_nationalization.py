@@ -13,10 +13,10 @@ Equations: the scenario names the holdings a government may take over (its
 ``holdings:``) and who owns them. Each holding still in private hands is
 nationalized by a government of revolutionary nationalism (or the workers) with
 hazard ``1 - exp(-rate)``, rate log-linear in policy, the progressive room left
-and the beneficiaries' mobilization; a US-owned holding is deterred by what the
-government still has to lose with Washington (``us_deterrence x (1 -
-us_hostility)``, L27-30). A nationalization raises US hostility (compensation,
-fully for US holdings, ``foreign_hostility_share`` for other foreign ones), the
+and the beneficiaries' mobilization; a holding of the foreign patron (in the source, the US) is
+deterred by what the government still has to lose with the patron (``patron_deterrence x (1 -
+patron_hostility)``, L27-30). A nationalization raises the patron's hostility (compensation,
+fully for its holdings, ``foreign_hostility_share`` for other foreign ones), the
 squeeze on national capital and the beneficiaries' support, lowers hardship and
 uses up room. A right-leaning government grants concessions to foreign capital
 with a hazard log-linear in how far right it stands and how dependent it is; a
@@ -56,8 +56,8 @@ SOURCE = (
     "Introduction, L30-35",
     "Introduction, L74-77",
 )
-READS = ("holdings", "policy", "progressive_room", "mobilization", "regime", "dependence", "us_hostility")
-WRITES = ("holdings", "us_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence")
+READS = ("holdings", "policy", "progressive_room", "mobilization", "regime", "dependence", "patron_hostility")
+WRITES = ("holdings", "patron_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence")
 SLOTS = ("concession",)
 EVENTS = ("nationalization", "foreign_concession")
 """The kinds of event it records in the log."""
@@ -65,8 +65,8 @@ HOLDING_SLOTS = ("nationalization",)
 """One draw per named holding each month."""
 SUMMARY = (
     "A nationalist or workers' government takes over each named holding still in private hands as a hazard "
-    "driven by policy, progressive room and the beneficiaries' mobilization, deterred for US holdings by what "
-    "it still has to lose with Washington, at the cost of US hostility and a squeeze on national capital; a "
+    "driven by policy, progressive room and the beneficiaries' mobilization, deterred for the foreign patron's holdings by "
+    "what it still has to lose with the patron, at the cost of the patron's hostility and a squeeze on national capital; a "
     "right-leaning government grants concessions to foreign capital, which open holdings a later government "
     "may take over."
 )
@@ -76,15 +76,15 @@ FORMS = ("hazard",)
 EQUATIONS = (
     "left_mobilization = mean of mobilization over the beneficiaries",
     "P(nationalize holding h) = 1 − exp(−exp(nationalization_intercept + policy_coef × policy + room_coef × "
-    "progressive_room + mobilization_coef × left_mobilization − us_deterrence × (1 − us_hostility) × [h "
-    "US-owned])), for every holding h in private hands, under a civilian-nationalist, nationalist-military or "
+    "progressive_room + mobilization_coef × left_mobilization − patron_deterrence × (1 − patron_hostility) × [h "
+    "the patron's])), for every holding h in private hands, under a civilian-nationalist, nationalist-military or "
     "workers' government",
-    "each holding taken: us_hostility += hostility_jump × (1 for US, foreign_hostility_share for other "
+    "each holding taken: patron_hostility += hostility_jump × (1 for the patron's, foreign_hostility_share for other "
     "foreign, 0 for domestic owners);  a month with any nationalization: squeeze += squeeze_jump;  hardship −= "
     "hardship_relief;  progressive_room −= room_cost;  support_b += support_gain for every beneficiary b",
     "P(concession) = 1 − exp(−exp(concession_intercept + concession_right_coef × max(−policy, 0) + "
     "concession_dependence_coef × dependence)), when policy < 0 and no workers' government rules",
-    "concession: dependence += concession_dependence_gain × (1 − dependence);  us_hostility −= "
+    "concession: dependence += concession_dependence_gain × (1 − dependence);  patron_hostility −= "
     "concession_hostility_relief;  every holding that exists through concessions is (again) in private hands",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
@@ -97,7 +97,7 @@ class Params(MechanismParams):
     policy_coef: NonNegative
     room_coef: NonNegative
     mobilization_coef: NonNegative
-    us_deterrence: NonNegative
+    patron_deterrence: NonNegative
     hostility_jump: Unit
     foreign_hostility_share: Unit
     squeeze_jump: Unit
@@ -111,14 +111,14 @@ class Params(MechanismParams):
     concession_hostility_relief: Unit
 
 
-def us_holdings_expropriated(state: State, model: Model, month_index: int) -> np.ndarray:
-    """Share of the US-owned holdings that exist and are in the state's hands: expropriations the US has not
+def patron_holdings_expropriated(state: State, model: Model, month_index: int) -> np.ndarray:
+    """Share of the foreign patron's holdings that exist and are in the state's hands: expropriations the patron has not
     accepted (U.S. Imperialism, L361-363: the Gulf decision stood, and Washington pressed for compensation)."""
     taken = np.zeros(state.n_runs)
     counted = 0
     for h, owner in enumerate(model.holding_owners):
         available = model.holding_available_from[h]
-        if owner != "us" or model.holding_from_concessions[h] or (available is not None and available > month_index):
+        if owner != "patron" or model.holding_from_concessions[h] or (available is not None and available > month_index):
             continue
         counted += 1
         taken += ~state.holdings[h]
@@ -139,10 +139,10 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         (p.room_coef, state.progressive_room),
         (p.mobilization_coef, left_mobilization),
     )
-    # What each owner's holdings cost: a US holding is deterred, and US hostility rises with what is taken from
-    # foreign capital (fully for US owners, a share for other foreign ones, not at all for national capital).
-    probability = {"us": hazard_probability(rate * np.exp(-p.us_deterrence * (1.0 - state.us_hostility))), "other": hazard_probability(rate)}
-    hostility_share = {"us": 1.0, "foreign": p.foreign_hostility_share, "domestic": 0.0}
+    # What each owner's holdings cost: the patron's holdings are deterred, and its hostility rises with what is taken
+    # from foreign capital (fully for its own, a share for other foreign owners, not at all for national capital).
+    probability = {"patron": hazard_probability(rate * np.exp(-p.patron_deterrence * (1.0 - state.patron_hostility))), "other": hazard_probability(rate)}
+    hostility_share = {"patron": 1.0, "foreign": p.foreign_hostility_share, "domestic": 0.0}
     for h, available_from in enumerate(model.holding_available_from):
         if available_from == month.index:  # a holding that comes into being this month, in private hands
             state.holdings[h] = True
@@ -150,12 +150,12 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     taken_from_foreign = np.zeros(state.n_runs)
     for h, holding_id in enumerate(model.holding_ids):
         owner = model.holding_owners[h]
-        chance = probability["us" if owner == "us" else "other"]
+        chance = probability["patron" if owner == "patron" else "other"]
         taken = nationalist & state.holdings[h] & (month.draws.uniform(f"nationalization.{holding_id}") < chance)
         state.holdings[h] &= ~taken
         any_taken |= taken
         taken_from_foreign += taken * hostility_share[owner]
-    state.us_hostility += p.hostility_jump * taken_from_foreign
+    state.patron_hostility += p.hostility_jump * taken_from_foreign
     state.squeeze += any_taken * p.squeeze_jump
     state.hardship -= any_taken * p.hardship_relief
     state.progressive_room -= any_taken * p.room_cost
@@ -173,7 +173,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         month.draws.uniform("concession") < hazard_probability(concession_rate)
     )
     state.dependence += concede * p.concession_dependence_gain * (1.0 - state.dependence)
-    state.us_hostility -= concede * p.concession_hostility_relief
+    state.patron_hostility -= concede * p.concession_hostility_relief
     for h in range(len(model.holding_ids)):
         if model.holding_from_concessions[h]:
             state.holdings[h] |= concede

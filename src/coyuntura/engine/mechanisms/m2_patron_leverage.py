@@ -1,4 +1,4 @@
-"""M2 US leverage: aid and training to the army, conditions on policy, backing for right plots.
+"""M2 A foreign patron's leverage (in the source, the US): aid and training to the army, conditions on policy, backing for right plots.
 
 Introduction, L11-17: US aid, assistance and training rebuilt the army after
 1952, recruiting officers who saw the armed miners as a threat. Introduction,
@@ -9,14 +9,15 @@ backed the October 1970 coup: an expropriation the US has not accepted keeps it
 hostile whatever the government's policy does afterwards. The Miners, L250-253: Soviet and Eastern-bloc aid
 now props up Torres.
 
-Equations: ``us_hostility`` relaxes toward ``logistic(hostility_intercept +
+Equations: ``patron_hostility`` relaxes toward ``logistic(hostility_intercept +
 hostility_policy_coef * policy + expropriation_coef * expropriated)``, where
-``expropriated`` is the share of US-owned holdings in the state's hands
-(nationalizations also add jumps in M14); US aid
-raises ``army_capacity`` and ``dependence`` in proportion to ``1 - us_hostility``;
+``expropriated`` is the share of the patron's holdings in the state's hands
+(nationalizations also add jumps in M14); the patron's aid
+raises ``army_capacity`` and ``dependence`` in proportion to ``1 - patron_hostility``;
 an austerity package is a hazard ``1 - exp(-rate)``, rate log-linear in
 dependence and squeeze; it moves policy right, raises hardship and uses up
-progressive room. Soviet aid eases the squeeze of a left-leaning government.
+progressive room. A rival patron's aid (in the source, the Eastern bloc's) eases the squeeze of a
+left-leaning government.
 """
 
 from __future__ import annotations
@@ -33,32 +34,32 @@ from ..state import RegimeType, State
 from . import m14_nationalization as m14
 from .base import PETRAS_1971, MechanismParams, Month, actor_role
 
-NAME = "us_leverage"
-TITLE = "US leverage over army and policy"
+NAME = "patron_leverage"
+TITLE = "A foreign patron's leverage over army and policy"
 COVERS = ("M2",)
 STAGE = 30
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L11-17", "Introduction, L27-35", "U.S. Imperialism, L359-370", "The Miners, L250-253")
-READS = ("policy", "us_hostility", "dependence", "squeeze", "army_capacity", "regime", "organization", "holdings")
-WRITES = ("us_hostility", "army_capacity", "dependence", "policy", "hardship", "progressive_room", "squeeze", "support")
+READS = ("policy", "patron_hostility", "dependence", "squeeze", "army_capacity", "regime", "organization", "holdings")
+WRITES = ("patron_hostility", "army_capacity", "dependence", "policy", "hardship", "progressive_room", "squeeze", "support")
 SLOTS = ("austerity",)
 EVENTS = ("austerity_package",)
 """The kinds of event it records in the log."""
 SUMMARY = (
-    "US hostility follows the government's policy and stays up while a US holding remains expropriated; while it cooperates, US aid rebuilds the army and deepens "
-    "dependence. Austerity packages (devaluation, wage freeze) arrive as a hazard driven by dependence and "
-    "the squeeze and push policy right. Eastern-bloc aid eases the squeeze of a left-leaning government the "
-    "US turns against."
+    "The foreign patron's hostility follows the government's policy and stays up while one of its holdings remains expropriated; while it "
+    "cooperates, its aid rebuilds the army and deepens dependence. Austerity packages (devaluation, wage freeze) arrive as a hazard "
+    "driven by dependence and the squeeze and push policy right. A rival patron's aid eases the squeeze of a left-leaning government "
+    "the patron turns against."
 )
 """What the mechanism does, in plain words (for the model description)."""
 FORMS = ("relaxation", "hazard")
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
-    "us_hostility ← relax(us_hostility, logistic(hostility_intercept + hostility_policy_coef × policy + "
-    "expropriation_coef × expropriated), hostility_speed);  expropriated = share of the US-owned holdings in "
+    "patron_hostility ← relax(patron_hostility, logistic(hostility_intercept + hostility_policy_coef × policy + "
+    "expropriation_coef × expropriated), hostility_speed);  expropriated = share of the patron's holdings in "
     "the state's hands (M14)",
-    "cooperation = 1 − us_hostility;  support[foreign_patron] = cooperation",
+    "cooperation = 1 − patron_hostility;  support[foreign_patron] = cooperation",
     "army_capacity += army_aid_rate × cooperation × (1 − army_capacity)",
     "dependence += aid_dependence_rate × cooperation × (1 − dependence)",
     "P(austerity package) = 1 − exp(−exp(austerity_intercept + austerity_dependence_coef × dependence + "
@@ -66,7 +67,7 @@ EQUATIONS = (
     "austerity package: policy −= austerity_policy_shift;  hardship += austerity_hardship;  progressive_room "
     "−= austerity_room_cost",
     "left_lean = max(policy, 0) (0 under a workers' government);  support[rival_patron] = left_lean",
-    "squeeze −= rival_aid_relief × organization[rival_patron] × left_lean × us_hostility",
+    "squeeze −= rival_aid_relief × organization[rival_patron] × left_lean × patron_hostility",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
@@ -92,10 +93,10 @@ class Params(MechanismParams):
 
 
 def apply(state: State, p: SimpleNamespace, month: Month) -> None:
-    expropriated = m14.us_holdings_expropriated(state, month.model, month.index)
+    expropriated = m14.patron_holdings_expropriated(state, month.model, month.index)
     target = logistic(p.hostility_intercept + p.hostility_policy_coef * state.policy + p.expropriation_coef * expropriated)
-    state.us_hostility[:] = relax(state.us_hostility, target, p.hostility_speed)
-    cooperation = 1.0 - state.us_hostility
+    state.patron_hostility[:] = relax(state.patron_hostility, target, p.hostility_speed)
+    cooperation = 1.0 - state.patron_hostility
     state.army_capacity += p.army_aid_rate * cooperation * (1.0 - state.army_capacity)
     state.dependence += p.aid_dependence_rate * cooperation * (1.0 - state.dependence)
     state.support[p.foreign_patron] = cooperation
@@ -113,8 +114,8 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     month.scratch["austerity"] = package  # a trigger of strikes this month (M6)
     month.log.record(month.index, package, EventType.AUSTERITY_PACKAGE, month.mechanism_code(NAME), actor_mask([p.foreign_patron]))
 
-    # Eastern-bloc aid props up a left-leaning government the US turns against.
+    # The rival patron's aid props up a left-leaning government the patron turns against.
     left_lean = np.maximum(state.policy, 0.0) * not_workers
-    soviet = p.rival_patron
-    state.support[soviet] = left_lean
-    state.squeeze -= p.rival_aid_relief * state.organization[soviet] * left_lean * state.us_hostility
+    rival = p.rival_patron
+    state.support[rival] = left_lean
+    state.squeeze -= p.rival_aid_relief * state.organization[rival] * left_lean * state.patron_hostility
