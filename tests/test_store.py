@@ -23,7 +23,7 @@ from coyuntura.experiments.sweeps import Sweep, run_sweep
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.loader import load_scenario
 from coyuntura.store import STORE_ENV, Item, RunStore, StoreError, default_store_path, scenario_hash
-from coyuntura.store.records import compare_records, record_run
+from coyuntura.store.records import compare_records, outcome_label, record_run
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,9 +100,16 @@ def test_a_run_record_s_summary_keeps_a_plug_in_s_own_outcome(tmp_path):
     assert summary["land_seizure"]["p"] == outcome_counts(ensemble)["land_seizure"] / 100 > 0.5  # the plug-in fires in most runs
     assert summary["land_seizure"]["se"] > 0 and "general_strike" in summary and "end_civilian_nationalist" in summary
     second = record_run(store, "run", countryside, simulate(compile_scenario(countryside), 100, seed=2), 1.0)
-    assert compare_records(store.show(first), store.show(second)).row("land_seizure")["difference"] == pytest.approx(
+    compared = compare_records(store.show(first), store.show(second))
+    assert compared.row("land_seizure")["difference"] == pytest.approx(
         store.show(second)["summary"]["outcomes"]["land_seizure"]["p"] - summary["land_seizure"]["p"]
     )
+    # Records keep the scenario's names: the plug-in's kind of event and its own regime labels, not the raw keys.
+    assert compared.row("land_seizure")["label"] == "Wave of land seizures" == summary["land_seizure"]["label"]
+    chile = load_scenario("chile-1970")
+    record = store.show(record_run(store, "run", chile, simulate(compile_scenario(chile), 20, seed=1, until=chile.calendar.start + 2), 1.0))
+    assert outcome_label(record, "end_right_military") == "At the end: Military junta"
+    assert outcome_label({"summary": {"outcomes": {}}}, "coup_success") == "Successful coup"  # a record that kept no labels
 
 
 def test_items_are_stored_once_whatever_is_written_twice(tmp_path):

@@ -73,8 +73,7 @@ def runs_show_command(
 ) -> None:
     """One record: its scenario hash, parameters, seed, code version, wall time, summary and Parquet files."""
     from ..engine.tables import format_percent
-    from ..experiments.measures import OUTCOME_LABELS
-    from ..store.records import outcome_probabilities
+    from ..store.records import outcome_label, outcome_probabilities
     from ..store.runstore import RunStore, StoreError
 
     with _bad_input(as_json):
@@ -99,7 +98,7 @@ def runs_show_command(
     table.add_column("outcome")
     table.add_column("probability", justify="right")
     for key, (p, se) in probabilities.items():
-        table.add_row(OUTCOME_LABELS.get(key, key), format_percent(p, se, compact=True))
+        table.add_row(outcome_label(data, key), format_percent(p, se, compact=True))
     console.print(table)
 
 

@@ -321,6 +321,7 @@ class WhatIfResult:
         rows = {}
         for j, name in enumerate(self.outcomes):
             rows[name] = {
+                "label": self.label(name),
                 "baseline": float(self.p_baseline[j]),
                 "intervention": float(self.p_treated[j]),
                 "difference": float(self.difference[j]),

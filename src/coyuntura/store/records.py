@@ -20,11 +20,14 @@ if TYPE_CHECKING:
 
 def ensemble_summary(ensemble: Ensemble) -> dict[str, Any]:
     """Each outcome's probability (whole run; regime at the end) with its Monte Carlo SE."""
-    from ..experiments.measures import outcome_counts
+    from ..experiments.measures import outcome_counts, outcome_labels
 
     n = ensemble.n_runs
+    labels = outcome_labels(ensemble)
     return {
-        "outcomes": {name: {"p": count / n, "se": standard_error(count / n, n)} for name, count in outcome_counts(ensemble).items()},
+        "outcomes": {
+            name: {"label": labels[name], "p": count / n, "se": standard_error(count / n, n)} for name, count in outcome_counts(ensemble).items()
+        },
     }
 
 
@@ -70,10 +73,18 @@ def outcome_probabilities(record: Mapping[str, Any]) -> dict[str, tuple[float, f
     return dict(sorted(found.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
 
 
-def compare_records(first: Mapping[str, Any], second: Mapping[str, Any]) -> Table:
-    """Each outcome both records report: the two probabilities and their difference (second - first) with its SE."""
+def outcome_label(record: Mapping[str, Any], name: str) -> str:
+    """An outcome's label as the record's scenario names it (its own regime labels, its plug-ins' kinds of event); the
+    engine's for records that kept none."""
     from ..experiments.measures import OUTCOME_LABELS
 
+    row = record.get("summary", {}).get("outcomes", {}).get(name, {})
+    label = row.get("label") if isinstance(row, Mapping) else None
+    return str(label) if label else OUTCOME_LABELS.get(name, name)
+
+
+def compare_records(first: Mapping[str, Any], second: Mapping[str, Any]) -> Table:
+    """Each outcome both records report: the two probabilities and their difference (second - first) with its SE."""
     a, b = outcome_probabilities(first), outcome_probabilities(second)
     shared = [name for name in a if name in b]
     if not shared:
@@ -91,7 +102,7 @@ def compare_records(first: Mapping[str, Any], second: Mapping[str, Any]) -> Tabl
     rows = []
     for name in shared:
         (pa, sa), (pb, sb) = a[name], b[name]
-        rows.append((name, OUTCOME_LABELS.get(name, name), pa, sa, pb, sb, pb - pa, math.sqrt(sa * sa + sb * sb)))
+        rows.append((name, outcome_label(second, name), pa, sa, pb, sb, pb - pa, math.sqrt(sa * sa + sb * sb)))
     notes = [
         "SE of the difference sqrt(SE1^2 + SE2^2), as for independent runs.",
     ]
