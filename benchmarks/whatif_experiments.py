@@ -14,7 +14,6 @@ import argparse
 import sys
 import time
 
-from coyuntura.experiments.measures import OUTCOME_LABELS
 from coyuntura.experiments.whatif import experiment_intervention, run_whatif
 from coyuntura.scenario.calendar import format_month
 from coyuntura.scenario.loader import load_scenario
@@ -42,7 +41,7 @@ def main() -> int:
             j = result.outcomes.index(name)
             head = f"{experiment.id} ({experiment.provenance.source})" if k == 0 else ""
             print(
-                f"| {head} | {span if k == 0 else ''} | {OUTCOME_LABELS[name]} | {100 * result.p_baseline[j]:.1f}% | "
+                f"| {head} | {span if k == 0 else ''} | {result.label(name)} | {100 * result.p_baseline[j]:.1f}% | "
                 f"{100 * result.p_treated[j]:.1f}% | {100 * result.difference[j]:+.1f} pp | [{100 * low[j]:+.1f}, {100 * high[j]:+.1f}] |"
             )
     print(f"\nOutcomes: at least one occurrence in the span, or the regime at its end. Difference: mean of the paired per-run "

@@ -64,7 +64,7 @@ PEER_STREAM = 0x4D455341
 """Mixed into every trajectory's seed so the peer's streams are not the engine's."""
 
 RIGHT_CAMP, NATIONALIST_CAMP, REGIONAL = "right", "nationalist", "regional"
-OWNER_HOSTILITY = {"us": 1.0, "domestic": 0.0}
+OWNER_HOSTILITY = {"patron": 1.0, "domestic": 0.0}
 """Share of a nationalization's hostility jump by owner; other foreign owners: ``foreign_hostility_share``."""
 
 
@@ -337,8 +337,8 @@ class BoliviaModel(mesa.Model):
     def patron_leverage_step(self) -> None:
         p = self.p.patron_leverage
         # US holdings in the state's hands (existing, not created by concessions) keep Washington hostile.
-        us_held = [h for h in self.holdings if h.owner == "us" and not h.created_by_concessions and (h.available_from is None or h.available_from <= self.month)]
-        expropriated = sum(not self.private[h.id] for h in us_held) / max(len(us_held), 1)
+        patron_held = [h for h in self.holdings if h.owner == "patron" and not h.created_by_concessions and (h.available_from is None or h.available_from <= self.month)]
+        expropriated = sum(not self.private[h.id] for h in patron_held) / max(len(patron_held), 1)
         target = logistic(p.hostility_intercept + p.hostility_policy_coef * self.policy + p.expropriation_coef * expropriated)
         self.patron_hostility = relax(self.patron_hostility, target, p.hostility_speed)
         cooperation = 1.0 - self.patron_hostility
@@ -364,7 +364,7 @@ class BoliviaModel(mesa.Model):
         p = self.p.nationalization
         left_mobilization = sum(self.actor(a).mobilization for a in p.beneficiaries) / len(p.beneficiaries)
         base_rate = rate(p.nationalization_intercept + p.policy_coef * self.policy + p.room_coef * self.progressive_room + p.mobilization_coef * left_mobilization)
-        us_rate = base_rate * math.exp(-p.patron_deterrence * (1.0 - self.patron_hostility))  # what it still has to lose with Washington
+        patron_rate = base_rate * math.exp(-p.patron_deterrence * (1.0 - self.patron_hostility))  # what it still has to lose with the patron
         for holding in self.holdings:
             if holding.available_from == self.month:
                 self.private[holding.id] = True
@@ -374,7 +374,7 @@ class BoliviaModel(mesa.Model):
         for holding in self.holdings:
             if not (takes and self.private[holding.id]):
                 continue
-            if self.uniform() < chance(us_rate if holding.owner == "us" else base_rate):
+            if self.uniform() < chance(patron_rate if holding.owner == "patron" else base_rate):
                 self.private[holding.id] = False
                 taken_any = True
                 hostility += p.foreign_hostility_share if holding.owner == "foreign" else OWNER_HOSTILITY[holding.owner]
