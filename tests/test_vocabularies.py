@@ -465,9 +465,26 @@ def test_a_plug_in_declares_a_system_variable_of_its_own(tmp_path: Path) -> None
     seizure = next(definition for definition in ensemble.own_outcomes if definition.key == "land_seizure")
     waves = runs_with_outcome(ensemble.events, seizure, ensemble.n_runs, 0, (ensemble.until - 3, ensemble.until))
     assert hunger[~waves].min() == 1.0 and waves.any()
-    # Batches and the runs' sub-states carry it: the same numbers in batches of 7.
+    # Batches carry it: the same numbers in batches of 7.
     again = simulate(model, 200, seed=1, until=scenario.calendar.start + 11, keep_state=True, batch_size=7)
     np.testing.assert_array_equal(again.final_state.extra["land_hunger"], hunger)
+    # Sub-states (a coup's contest, a filter's resampling) and copies carry it too.
+    state = ensemble.final_state
+    picked = state.select(np.array([5, 1]))
+    np.testing.assert_array_equal(picked.extra["land_hunger"], hunger[[5, 1]])
+    picked.extra["land_hunger"][:] = [0.25, 0.75]
+    copy, before = state.copy(), hunger.copy()
+    state.assign(np.array([5, 1]), picked)
+    assert state.extra["land_hunger"][5] == 0.25 and state.extra["land_hunger"][1] == 0.75
+    np.testing.assert_array_equal(copy.extra["land_hunger"], before)  # a copy owns its arrays
+    # Its starting value may vary per run, like the engine's system variables, within its declared range.
+    starts = np.linspace(0.0, 0.6, 200)
+    varied = simulate(model, 200, seed=1, until=scenario.calendar.start, keep_state=True, keep_events=True, parameters={"system.land_hunger": starts})
+    assert varied.final_state is not None and varied.events is not None
+    first_waves = runs_with_outcome(varied.events, seizure, 200)
+    np.testing.assert_allclose(varied.final_state.extra["land_hunger"], np.where(first_waves, 0.5 * starts, np.minimum(starts + 0.3, 1.0)))
+    with pytest.raises(ParameterError, match=r"system.land_hunger.*outside"):
+        simulate(model, 2, seed=1, until=scenario.calendar.start, parameters={"system.land_hunger": [0.5, 1.5]})
 
 
 def test_a_plug_in_s_system_variable_is_required_bounded_and_its_own(tmp_path: Path) -> None:
@@ -483,10 +500,10 @@ def test_a_plug_in_s_system_variable_is_required_bounded_and_its_own(tmp_path: P
     )]
     too_high = '  land_hunger: {value: 1.5, assumption: "A test value."}\n'
     [(where, message)] = refused(lambda text: text.replace("system:\n", "system:\n" + too_high, 1), "high")
-    assert where == "system" and "system.land_hunger: 1.5 lies outside [0, 1], the range its mechanism declares" in message
+    assert (where, message) == ("system.land_hunger", "1.5 lies outside [0, 1], the range its mechanism declares")
     unknown = '  land_thirst: {value: 0.5, assumption: "A test value."}\n'
     [(where, message)] = refused(lambda text: text.replace("system:\n", "system:\n" + unknown, 1), "unknown")
-    assert where == "system" and message.startswith("unknown system variable 'land_thirst'; system variables: corruption,")
+    assert where == "system.land_thirst" and message.startswith("unknown system variable 'land_thirst' (did you mean 'land_hunger'?); system variables: corruption,")
     assert message.endswith(", guerrilla_defeats, land_hunger")
 
 
@@ -589,3 +606,56 @@ def test_an_election_may_be_decided_by_a_mechanism_of_the_scenario(tmp_path: Pat
     ), 1)
     with pytest.raises(ScenarioError, match="give either 'decided_by' .* or 'incumbent_intercept' and 'legitimacy_coef', not both"):
         parse_scenario(both, "toy.yaml")
+    off = scenario_with(0.5)
+    off.write_text(off.read_text(encoding="utf-8").replace("  voters:\n", "  voters:\n    enabled: false\n", 1), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"events.0.decided_by: the mechanism 'voters' is switched off"):
+        load_scenario(off)
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    ("    raise RuntimeError('no ballots')", "RuntimeError: no ballots"),
+    ("    return np.full(state.n_runs, np.nan)", "ValueError: incumbent_keeps_office must give one finite probability per run"),
+    ("    return np.zeros(3)", "got shape (3,)"),
+])
+def test_a_deciding_mechanism_that_fails_is_named_with_the_month(tmp_path: Path, body: str, said: str) -> None:
+    from coyuntura.engine.simulate import MechanismFailed
+
+    base = TOY.read_text(encoding="utf-8")
+    start = parse_scenario(base, "toy.yaml").calendar.start
+    (tmp_path / "voters.py").write_text(VOTERS.replace("    return np.full(state.n_runs, p.keep_share)", body), encoding="utf-8")
+    text = base.replace("\nevents:\n", (
+        "\nevents:\n"
+        f'  - {{id: vote, kind: election, month: "{format_month(start + 1)}", applies_to: [nationalist_military], '
+        'challenger: civilian_elected, decided_by: voters, description: "An election.", assumption: "A test event."}\n'
+    ), 1).replace("\nmechanisms:\n", '\nmechanism_modules: [voters.py]\n\nmechanisms:\n  voters:\n    keep_share: {value: 0.5, assumption: "A test."}\n', 1)
+    (tmp_path / "toy.yaml").write_text(text, encoding="utf-8")
+    model = compile_scenario(load_scenario(tmp_path / "toy.yaml"))
+    with pytest.raises(MechanismFailed, match=rf"mechanism 'voters' \(.*voters.py\) failed in {format_month(start + 1)}: .*{re.escape(said)}"):
+        simulate(model, 20, seed=1, until=start + 1)
+
+
+def test_a_snapshot_restates_a_plug_in_s_system_variable(tmp_path: Path) -> None:
+    """A snapshot's value of a plug-in's variable is where a run from it starts; it overrides a per-run start, and
+    describe shows it."""
+    from coyuntura.engine.parameters import snapshot_overrides
+    from coyuntura.report.describe import describe_scenario
+
+    plugin = VOTERS.replace('READS = ()', 'READS = ("land_hunger",)').replace(
+        'EVENTS = ()', 'EVENTS = ()\nNEW_STATE = {"land_hunger": (0.0, 1.0, "Pent-up demand for land, 0..1")}')
+    (tmp_path / "voters.py").write_text(plugin, encoding="utf-8")
+    text = TOY.read_text(encoding="utf-8").replace(
+        "\nmechanisms:\n", '\nmechanism_modules: [voters.py]\n\nmechanisms:\n  voters:\n    keep_share: {value: 0.5, assumption: "A test."}\n', 1
+    ).replace("\nsystem:\n", '\nsystem:\n  land_hunger: {value: 0.2, assumption: "A test value."}\n', 1)
+    first_snapshot = text.index("    system:\n", text.index("\nsnapshots:\n"))  # october_1970's system block
+    text = text[:first_snapshot] + '    system:\n      land_hunger: {value: 0.9, assumption: "A test value."}\n' + text[first_snapshot + len("    system:\n"):]
+    (tmp_path / "toy.yaml").write_text(text, encoding="utf-8")
+    scenario = load_scenario(tmp_path / "toy.yaml")
+    snapshot = scenario.snapshot("october_1970")
+    model = compile_scenario(scenario)
+    assert model.initial_state(3).extra["land_hunger"].tolist() == [0.2] * 3
+    assert model.initial_state(3, snapshot).extra["land_hunger"].tolist() == [0.9] * 3
+    assert "system.land_hunger" in snapshot_overrides(snapshot)
+    from_snapshot = simulate(model, 3, seed=1, start="october_1970", until=snapshot.month, keep_state=True,
+                             parameters={"system.land_hunger": [0.1, 0.2, 0.3]}).final_state
+    assert from_snapshot is not None and from_snapshot.extra["land_hunger"].tolist() == [0.9] * 3  # the snapshot's value wins
+    assert "| `land_hunger` | 0.9 |" in describe_scenario(scenario).to_markdown()

@@ -9,7 +9,7 @@ from .events import EventType, actor_mask
 from .forces import government_legitimacy
 from .formal import logistic
 from .government import install
-from .mechanisms.base import Month
+from .mechanisms.base import Month, mechanism_failed
 from .mechanisms.m18_regime_exit import palace_succession
 from .model import EVENTS_MECHANISM
 from .state import REGIME_KEYS, RegimeType, State
@@ -58,8 +58,14 @@ def incumbent_keeps_office(state: State, month: Month, election: Election) -> np
     the rule on the government's legitimacy."""
     if election.decided_by is not None:
         mechanism = month.model.scenario.mechanism_registry().get(election.decided_by)
-        keeps: np.ndarray = np.clip(mechanism.incumbent_keeps_office(state, month.params(election.decided_by), month), 0.0, 1.0)
-        return keeps
+        try:
+            keeps = np.asarray(mechanism.incumbent_keeps_office(state, month.params(election.decided_by), month), dtype=float)
+            if keeps.shape != (state.n_runs,) or not np.all(np.isfinite(keeps)):
+                raise ValueError(f"incumbent_keeps_office must give one finite probability per run ({state.n_runs}), got shape {keeps.shape}")
+        except Exception as error:
+            raise mechanism_failed(month.model, election.decided_by, month.index, error) from error
+        clipped: np.ndarray = np.clip(keeps, 0.0, 1.0)
+        return clipped
     assert election.incumbent_intercept is not None and election.legitimacy_coef is not None  # the schema asks for both
     legitimacy = government_legitimacy(state, month.model)
     return logistic(election.incumbent_intercept.value + election.legitimacy_coef.value * (legitimacy - 0.5))

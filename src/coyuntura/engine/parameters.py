@@ -104,6 +104,9 @@ def per_run_bounds(model: "Model", path: str) -> tuple[float, float]:
         return _bounds(Actor, attribute)
     if len(parts) == 2 and parts[0] == "system" and parts[1] in STATE_SYSTEM_VARIABLES:
         return _bounds(SystemState, parts[1])
+    if len(parts) == 2 and parts[0] == "system" and parts[1] in model.new_state:  # a plug-in's variable, in its declared range
+        low, high, _ = model.new_state[parts[1]]
+        return low, high
     if len(parts) == 2 and parts[0] == "government" and parts[1] in GOVERNMENT_FIELDS:
         return _bounds(Government, parts[1])
     if len(parts) == 3 and parts[0] == "regimes" and parts[1] in REGIME_KEYS and parts[2] == "policy":
@@ -181,4 +184,4 @@ def set_initial_values(state: State, model: "Model", parameters: RunParameters |
         if parts[0] == "actors":
             getattr(state, parts[2])[model.index(parts[1])] = array
         else:
-            getattr(state, parts[1])[:] = array
+            state.variable(parts[1])[:] = array  # a system variable (the engine's or a plug-in's) or the government's policy or room

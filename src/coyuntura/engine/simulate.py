@@ -23,7 +23,8 @@ from ..scenario.schema import Snapshot
 from ..scenario.vocabulary import REGIME_LABELS
 from .events import EventLog
 from .exogenous import apply_scheduled
-from .mechanisms.base import Month
+from .mechanisms.base import MechanismFailed as MechanismFailed  # re-exported: where callers catch it
+from .mechanisms.base import Month, mechanism_failed
 from .model import Model
 from .outcomes import OUTCOMES, OutcomeDefinition, new_outcome
 from .parameters import RunParameters, batch_params, run_parameters, set_initial_values, snapshot_overrides
@@ -44,16 +45,6 @@ DEFAULT_BATCH_SIZE = 25_000
 SERIES_VARIABLES = ("regime", "policy", "left_unity", "polarization", "army_capacity")
 
 
-class MechanismFailed(ValueError):
-    """A plug-in mechanism's month raised an error: the message names the mechanism, where it comes from, the month and
-    the error (the original is chained). A ValueError, as a scenario's own mechanism file is input like the rest; the
-    built-in mechanisms' errors keep their tracebacks."""
-
-
-def _mechanism_failed(model: Model, name: str, index: int, error: Exception) -> MechanismFailed:
-    origin = model.scenario.mechanism_registry().origin(name)
-    where = f" ({origin})" if origin else ""
-    return MechanismFailed(f"mechanism {name!r}{where} failed in {format_month(index)}: {type(error).__name__}: {error}")
 
 
 def trial_run(model: Model, months: int = 2, n_runs: int = 8) -> None:
@@ -344,7 +335,7 @@ def _run_batch(
                 except Exception as error:
                     if module.__name__.startswith(BUILTIN_PACKAGE + "."):
                         raise  # a fault of coyuntura's own mechanisms, not of the scenario's input: keep the traceback
-                    raise _mechanism_failed(model, module.NAME, index, error) from error
+                    raise mechanism_failed(model, module.NAME, index, error) from error
         state.advance_clocks()
         state.clip_to_bounds(model.state_bounds)
         row = index - start_month

@@ -23,6 +23,7 @@ from .schema import (
     ActorShock,
     Election,
     GuerrillaArrival,
+    LeaderDeath,
     Provenance,
     Scenario,
     Snapshot,
@@ -283,9 +284,13 @@ def _elections(scenario: Scenario) -> list[Problem]:
     problems = []
     deciders = [module.NAME for module in scenario.mechanism_schedule() if callable(getattr(module, "incumbent_keeps_office", None))]
     for index, event in enumerate(scenario.events):
-        if isinstance(event, Election) and event.decided_by is not None and event.decided_by not in deciders:
+        if not isinstance(event, Election) or event.decided_by is None:
+            continue
+        if event.decided_by not in deciders:
             can = f"mechanisms of this scenario that can: {', '.join(deciders)}" if deciders else "no mechanism of this scenario defines incumbent_keeps_office"
             problems.append(Problem(f"events.{index}.decided_by", f"{event.decided_by!r} cannot decide an election ({can})"))
+        elif not scenario.mechanisms.get(event.decided_by).enabled:
+            problems.append(Problem(f"events.{index}.decided_by", f"the mechanism {event.decided_by!r} is switched off (enabled: false), so it cannot decide the election"))
     return problems
 
 
@@ -319,16 +324,23 @@ def _system_variables_read(scenario: Scenario) -> list[Problem]:
         for name in getattr(module, "NEW_STATE", {}):
             if name in type(scenario.system).model_fields or name in ATTRIBUTE_NAMES or name in GOVERNMENT_VARIABLES:
                 problems.append(Problem(f"mechanisms.{module.NAME}", f"the mechanism declares the state variable {name!r}, which the engine already has"))
+    engine_names = {*type(scenario.system).model_fields, *ATTRIBUTE_NAMES, *GOVERNMENT_VARIABLES}
     readers: dict[str, list[str]] = {}
     for module in schedule:
         for name in module.READS:
-            readers.setdefault(name, []).append(module.NAME)
+            readers.setdefault(name, []).append(f"the mechanism {module.NAME!r}")
+        for name in dict.fromkeys([*module.READS, *module.WRITES]):
+            if name not in engine_names and name not in own:
+                problems.append(Problem(f"mechanisms.{module.NAME}", f"the mechanism uses the state variable {name!r}, which neither the engine nor a mechanism of this scenario declares"))
+    for event in scenario.events:
+        if isinstance(event, LeaderDeath):  # the army's choice of successor weighs the nationalist current (palace succession)
+            readers.setdefault("nationalist_pressure", []).append(f"the scheduled event {event.id!r}")
     for name in [*type(scenario.system).model_fields, *own]:
         if scenario.system.given(name) is None and name in readers:
-            who = _words([repr(reader) for reader in readers[name]], "and")
-            which = "mechanism" if len(readers[name]) == 1 else "mechanisms"
             reads = "reads" if len(readers[name]) == 1 else "read"
-            problems.append(Problem(f"system.{name}", f"required: the {which} {who} of this scenario {reads} it; give its starting value with its provenance"))
+            problems.append(Problem(
+                f"system.{name}", f"required: {_words(readers[name], 'and')} of this scenario {reads} it; give its starting value with its provenance"
+            ))
     problems += _shocks(scenario.events, "events", shockable_variables(scenario))
     problems += _elections(scenario)
     for where, values in [("system", scenario.system)] + [(f"snapshots.{i}.system", s.system) for i, s in enumerate(scenario.snapshots)]:

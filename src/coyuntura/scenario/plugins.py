@@ -83,13 +83,15 @@ _OPTIONAL: dict[str, type] = {
 }
 
 
-def declared_state(mechanisms: Iterable[Any]) -> dict[str, tuple[float, float, str]]:
+def declared_state(mechanisms: Iterable[Any], strict: bool = True) -> dict[str, tuple[float, float, str]]:
     """The system variables ``mechanisms`` declare of their own (``NEW_STATE``): name -> (low, high, meaning), in order;
-    two mechanisms declaring one name are refused."""
+    two mechanisms declaring one name are refused (``strict``) or the first declaration kept."""
     declared: dict[str, tuple[float, float, str]] = {}
     owners: dict[str, str] = {}
     for mechanism in mechanisms:
         for name, (low, high, meaning) in getattr(mechanism, "NEW_STATE", {}).items():
+            if name in declared and not strict:
+                continue
             if name in declared:
                 raise MechanismError(f"the mechanisms {owners[name]!r} and {mechanism.NAME!r} both declare the state variable {name!r}")
             declared[name] = (float(low), float(high), meaning)

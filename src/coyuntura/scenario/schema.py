@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, Optional, Union, get_args
 
 from pydantic import (
     BaseModel,
@@ -205,28 +205,34 @@ class SystemState(Frozen):
         if not isinstance(value, dict):
             return handler(value)
         registry = _registry(info)
-        declared = declared_state(registry.get(name) for name in registry.names())
+        # Any available mechanism's variables (the first declaration of a name; two plug-ins declaring one name are
+        # refused only where a scenario uses both, by the scenario's checks).
+        declared = declared_state((registry.get(name) for name in registry.names()), strict=False)
         typed = dict(value)
         for name, raw in value.items():
             if name in cls.model_fields:
                 continue
             if name not in declared:
-                known = ", ".join([*cls.model_fields, *declared])
-                raise ValueError(f"unknown system variable {name!r}; system variables: {known}")
+                known = [*cls.model_fields, *declared]
+                close = difflib.get_close_matches(str(name), known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                _refuse(name, raw, "unknown_variable", f"unknown system variable {name!r}{hint}; system variables: {', '.join(known)}")
             low, high, _ = declared[name]
             try:
                 quantity = Quantity.model_validate(raw)
             except ValidationError as error:
-                raise ValueError(f"system.{name}: {error.errors()[0]['msg']}") from None
+                _refuse(name, raw, "bad_quantity", str(error.errors()[0]["msg"]))
             if not low <= quantity.value <= high:
-                raise ValueError(f"system.{name}: {quantity.value:g} lies outside [{low:g}, {high:g}], the range its mechanism declares")
+                _refuse(name, raw, "out_of_range", f"{quantity.value:g} lies outside [{low:g}, {high:g}], the range its mechanism declares")
             typed[name] = quantity
         return handler(typed)
 
     def given(self, name: str) -> Optional[Quantity]:
         """The quantity given for a system variable (the engine's or a plug-in's), or None."""
-        quantity: Optional[Quantity] = getattr(self, name, None)
-        return quantity
+        if name in type(self).model_fields:
+            quantity: Optional[Quantity] = getattr(self, name)
+            return quantity
+        return (self.__pydantic_extra__ or {}).get(name)
 
     def plugin_variables(self) -> dict[str, Quantity]:
         """The plug-ins' system variables given here, by name."""
@@ -451,6 +457,7 @@ class Snapshot(Frozen):
         for actor, override in self.actors.items():
             paths |= {f"actors.{actor}.{name}" for name in ActorOverride.model_fields if getattr(override, name) is not None}
         paths |= {f"system.{name}" for name in type(self.system).model_fields if getattr(self.system, name) is not None}
+        paths |= {f"system.{name}" for name in self.system.plugin_variables()}
         return paths
 
 
@@ -599,10 +606,11 @@ class Mechanisms(BaseModel):
             """``scenario.mechanisms.coup``: pydantic keeps the values as extras and answers attribute access."""
 
 
-def _refuse(name: str, value: Any, kind: str, message: str) -> None:
-    """Fail validation at ``mechanisms.<name>`` (so the error names the mechanism's line)."""
+def _refuse(name: str, value: Any, kind: str, message: str) -> NoReturn:
+    """Fail validation at the key ``name`` of the block being validated (``mechanisms.<name>``, ``system.<name>``), so
+    the error names that key's line."""
     error = PydanticCustomError(kind, message)
-    raise ValidationError.from_exception_data("Mechanisms", [InitErrorDetails(type=error, loc=(name,), input=value)])
+    raise ValidationError.from_exception_data("Scenario", [InitErrorDetails(type=error, loc=(name,), input=value)])
 
 
 def _registry(info: ValidationInfo) -> MechanismRegistry:

@@ -39,6 +39,7 @@ import numpy as np
 from pydantic import Field, StrictBool, ValidationError, ValidationInfo, ValidatorFunctionWrapHandler, field_validator
 from pydantic.fields import FieldInfo
 
+from ...scenario.calendar import format_month
 from ...scenario.plugins import LOCAL_MODULE_PREFIX, load_module_file
 from ...scenario.quantities import Frozen
 from ...scenario.refs import ROLE_KINDS_KEY, ActorKind
@@ -124,6 +125,19 @@ def is_structural(field: FieldInfo) -> bool:
     """Whether a mechanism's field was declared with :func:`structural`."""
     extra = field.json_schema_extra
     return isinstance(extra, dict) and bool(extra.get("structural"))
+
+
+class MechanismFailed(ValueError):
+    """A plug-in mechanism's month raised an error: the message names the mechanism, where it comes from, the month and
+    the error (the original is chained). A ValueError, as a scenario's own mechanism file is input like the rest; the
+    built-in mechanisms' errors keep their tracebacks."""
+
+
+def mechanism_failed(model: "Model", name: str, index: int, error: Exception) -> MechanismFailed:
+    """The error to raise for a plug-in's failure in month ``index`` (chain the original with ``from``)."""
+    origin = model.scenario.mechanism_registry().origin(name)
+    where = f" ({origin})" if origin else ""
+    return MechanismFailed(f"mechanism {name!r}{where} failed in {format_month(index)}: {type(error).__name__}: {error}")
 
 
 @dataclass

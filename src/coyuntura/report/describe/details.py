@@ -50,8 +50,8 @@ def _snapshot_section(number: str, scenario: Scenario, snapshot: Snapshot) -> Se
             if quantity is not None:
                 actor_rows.append((code(actor_id), code(name), number_text(quantity.value), provenance_text(quantity)))
     system_rows = []
-    for name in type(snapshot.system).model_fields:
-        quantity = getattr(snapshot.system, name)
+    for name in [*type(snapshot.system).model_fields, *snapshot.system.plugin_variables()]:
+        quantity = snapshot.system.given(name)
         if quantity is not None:
             system_rows.append((code(name), number_text(quantity.value), provenance_text(quantity)))
     blocks: list[Block] = [
