@@ -638,10 +638,12 @@ def test_a_snapshot_restates_a_plug_in_s_system_variable(tmp_path: Path) -> None
     """A snapshot's value of a plug-in's variable is where a run from it starts; it overrides a per-run start, and
     describe shows it."""
     from coyuntura.engine.parameters import snapshot_overrides
-    from coyuntura.report.describe import describe_scenario
+    from coyuntura.report.describe import describe_scenario, render_markdown
 
     plugin = VOTERS.replace('READS = ()', 'READS = ("land_hunger",)').replace(
-        'EVENTS = ()', 'EVENTS = ()\nNEW_STATE = {"land_hunger": (0.0, 1.0, "Pent-up demand for land, 0..1")}')
+        'EVENTS = ()', 'EVENTS = ()\nNEW_STATE = {"land_hunger": (0.0, 1.0, "Pent-up demand for land, 0..1")}').replace(
+        'SOURCE = ()', 'SOURCE = ("Introduction, L1-2",)').replace(
+        "does nothing else.", "does nothing else.\n\nIntroduction, L1-2: a test passage.")  # describe asks for a cited passage
     (tmp_path / "voters.py").write_text(plugin, encoding="utf-8")
     text = TOY.read_text(encoding="utf-8").replace(
         "\nmechanisms:\n", '\nmechanism_modules: [voters.py]\n\nmechanisms:\n  voters:\n    keep_share: {value: 0.5, assumption: "A test."}\n', 1
@@ -658,4 +660,4 @@ def test_a_snapshot_restates_a_plug_in_s_system_variable(tmp_path: Path) -> None
     from_snapshot = simulate(model, 3, seed=1, start="october_1970", until=snapshot.month, keep_state=True,
                              parameters={"system.land_hunger": [0.1, 0.2, 0.3]}).final_state
     assert from_snapshot is not None and from_snapshot.extra["land_hunger"].tolist() == [0.9] * 3  # the snapshot's value wins
-    assert "| `land_hunger` | 0.9 |" in describe_scenario(scenario).to_markdown()
+    assert "| `land_hunger` | 0.9 |" in render_markdown(describe_scenario(scenario))
