@@ -28,7 +28,7 @@ def test_the_model_declares_priors_as_uncertainties_and_experiments_as_levers(sc
     lever = model.levers["experiment"]
     assert lever.categories[0].value == ema.BASELINE and "torres-purges-plotters" in [c.value for c in lever.categories]
     assert [o.name for o in model.outcomes] == ["coup_success", "end_right_military"]
-    with pytest.raises(KeyError, match="unknown outcome 'coup_sucess'.*did you mean coup_success"):
+    with pytest.raises(KeyError, match="unknown outcome 'coup_sucess'.*did you mean 'coup_success'"):
         ema.model(scenario, outcomes=("coup_sucess",))
 
 

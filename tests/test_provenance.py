@@ -64,7 +64,9 @@ def _cited(scenario: Scenario) -> list[Quantity]:
         ("dunkerley: chapter 3", "cite the book 'dunkerley' by page: 'dunkerley: p. 12' or 'dunkerley: pp. 12-14'"),
         ("notes: Miners, L41-45", "lines L41-45 fall outside section 'Miners' (L1-40) of source 'notes'"),
         ("notes: Peasants, L1-2", "unknown section 'Peasants' of source 'notes'; sections: Miners"),
-        ("klein: p. 3", "unknown source 'klein'; sources: dunkerley, coups, archive, notes"),
+        ("klein: p. 3", "'klein: p. 3' cites an unknown source 'klein'; sources: dunkerley, coups, archive, notes"),
+        ("note: Miners, L3-5", "'note: Miners, L3-5' cites an unknown source 'note' (did you mean 'notes'?); sources: dunkerley, coups, archive, notes"),
+        ("notes", "cite the text 'notes' by section and lines: 'notes: Section title, L12-14'"),
     ],
 )
 def test_a_place_a_further_source_does_not_have_is_refused_naming_where(cite: str, message: str) -> None:

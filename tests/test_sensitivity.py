@@ -174,4 +174,4 @@ def test_sensitivity_command_writes_chart_tables_and_record(tmp_path):
     again = json.loads(runner.invoke(app, args + ["--resume"]).stdout)
     assert again["record"] == data["record"] and again["table"] == data["table"]
     bad = runner.invoke(app, ["sensitivity", "bolivia-1952", "--outcome", "coup_sucess", "--workers", "0"])
-    assert bad.exit_code == 2 and "did you mean coup_success" in bad.stderr
+    assert bad.exit_code == 2 and "did you mean 'coup_success'" in bad.stderr

@@ -16,7 +16,7 @@ from coyuntura.engine.simulate import simulate
 from coyuntura.scenario.calendar import format_month, parse_month
 from coyuntura.scenario.errors import ScenarioError
 from coyuntura.scenario.loader import bundled_scenarios, load_scenario, parse_scenario
-from plugin_example import countryside_copy
+from plugin_example import PLUGIN, countryside_copy
 
 pytestmark = pytest.mark.unit
 
@@ -338,7 +338,7 @@ def test_a_sweep_counts_a_plug_in_s_own_outcome_and_names_the_scenario_s_outcome
     assert "land_seizure" in result.outcomes
     summary = store.show(result.record_id or "")["summary"]["outcomes"]
     assert summary["land_seizure"]["max"] == pytest.approx(seized[1])
-    with pytest.raises(KeyError, match=r"unknown outcome 'land_seizur' \(did you mean land_seizure\?\); the outcomes of this sweep's scenario: .*land_seizure"):
+    with pytest.raises(KeyError, match=r"unknown outcome 'land_seizur' \(did you mean 'land_seizure'\?\); the outcomes of this sweep's scenario: .*land_seizure"):
         result.probability("land_seizur")
 
 
@@ -353,7 +353,7 @@ def test_sensitivity_and_discovery_take_a_plug_in_s_own_outcome_and_refuse_one_t
     assert mu["mechanisms.land_seizures.intercept"] > 0.3  # a likelier wave, more runs with one
     assert mu_star["mechanisms.land_seizures.polarization_jump"] < mu_star["mechanisms.land_seizures.intercept"] / 3
     assert "P(Wave of land seizures)" in sensitivity_table(result).title
-    with pytest.raises(KeyError, match=r"unknown outcome 'land_seizur' \(did you mean land_seizure\?\); the outcomes of scenario 'countryside-1971': "
+    with pytest.raises(KeyError, match=r"unknown outcome 'land_seizur' \(did you mean 'land_seizure'\?\); the outcomes of scenario 'countryside-1971': "
                        r"general_strike, mass_mobilization, repression_wave, land_seizure, end_civilian_nationalist"):
         run_sensitivity(countryside, "land_seizur", "morris", samples=4)
     with pytest.raises(KeyError, match=r"outcome 'coup_success' cannot happen in scenario 'countryside-1971'.*: general_strike, .*land_seizure"):
@@ -529,6 +529,15 @@ def test_a_shock_may_set_a_plug_in_s_system_variable_and_no_unknown_one(tmp_path
     assert problem.path == "events.0.variable"
     assert problem.message.startswith("unknown system variable 'land_thirst'; a shock may set corruption, ")
     assert problem.message.endswith("popular_power, land_hunger")
+    narrow = _with_land_hunger(PLUGIN.read_text(encoding="utf-8")).replace('(0.0, 1.0, "Pent-up', '(0.0, 0.5, "Pent-up')
+    (tmp_path / "narrow").mkdir()
+    too_far = countryside_copy(tmp_path / "narrow", scenario=lambda text: text.replace("system:\n", "system:\n" + given, 1) + shock.replace(
+        "value: {value: 0.0,", "value: {value: 0.9,"), plugin=lambda _: narrow)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(too_far)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("events.0.value", "0.9 lies outside [0, 0.5], the range of 'land_hunger' its mechanism declares")
+    ]
 
 
 VOTERS = '''"""Voters: a test mechanism that decides scheduled elections and does nothing else."""
@@ -661,3 +670,12 @@ def test_a_snapshot_restates_a_plug_in_s_system_variable(tmp_path: Path) -> None
                              parameters={"system.land_hunger": [0.1, 0.2, 0.3]}).final_state
     assert from_snapshot is not None and from_snapshot.extra["land_hunger"].tolist() == [0.9] * 3  # the snapshot's value wins
     assert "| `land_hunger` | 0.9 |" in render_markdown(describe_scenario(scenario))
+
+
+def test_the_scenario_format_knows_every_name_the_engine_keeps_state_under() -> None:
+    """check refuses a plug-in's state variable named like one of the engine's; its list must be the engine's."""
+    from coyuntura.report.mechanism_metadata import STATE_VARIABLES
+    from coyuntura.scenario.checks import GOVERNMENT_VARIABLES
+    from coyuntura.scenario.schema import ATTRIBUTE_NAMES, SystemState
+
+    assert set(GOVERNMENT_VARIABLES) | set(SystemState.model_fields) | set(ATTRIBUTE_NAMES) >= set(STATE_VARIABLES)

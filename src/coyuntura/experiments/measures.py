@@ -12,7 +12,6 @@ batch size or worker count; per-run indicators come from its event log and final
 
 from __future__ import annotations
 
-import difflib
 from typing import Sequence, Union
 
 import numpy as np
@@ -22,6 +21,7 @@ from ..engine.outcomes import OUTCOME_KEYS, OUTCOMES, OutcomeDefinition, new_out
 from ..engine.simulate import Ensemble
 from ..engine.state import REGIME_KEYS
 from ..engine.tables import REGIME_LABELS
+from ..scenario import vocabulary
 from ..scenario.checks import recorded_event_kinds
 from ..scenario.schema import Scenario
 
@@ -94,9 +94,7 @@ def outcome_labels(source: OutcomeSource) -> dict[str, str]:
 
 def unknown_outcome(name: str, known: Sequence[str], whose: str) -> KeyError:
     """The error for an outcome not among ``known``: the close matches, then all of them (``whose`` says whose they are)."""
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    return KeyError(f"unknown outcome {name!r}{hint}; {whose}: {', '.join(known)}")
+    return KeyError(vocabulary.unknown_outcome(name, known, whose))
 
 
 def check_outcome(name: str, source: OutcomeSource) -> str:

@@ -32,7 +32,6 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..defaults import DEFAULT_REPLICATES
-from ..engine.outcomes import outcome
 from ..engine.tables import Column, Table
 from ..extras import require
 from ..scenario.calendar import format_month
@@ -95,14 +94,8 @@ def kind_of(cell: Cell) -> str:
     return REGIME_KIND if cell.kind == "regime" else cell.key
 
 
-def kind_label(kind: str) -> str:
-    """A kind in words."""
-    if kind == REGIME_KIND:
-        return "Regime in power (any type)"
-    try:
-        return outcome(kind).label
-    except KeyError:
-        return kind
+REGIME_KIND_LABEL = "Regime in power (any type)"
+"""The breakdown's row for the regime cells (event cells are named by their own labels, in the scenario's words)."""
 
 
 @dataclass(frozen=True)
@@ -332,7 +325,7 @@ def kind_table(forecasts: Sequence[CellForecast], title: str, replicates: Replic
     for f in forecasts:
         kinds.setdefault(kind_of(f.cell), []).append(f)
     order = sorted(kinds, key=lambda k: (k == REGIME_KIND, k))
-    groups = [(kind, kind_label(kind) if kind == REGIME_KIND else kinds[kind][0].cell.label, kinds[kind]) for kind in order]
+    groups = [(kind, REGIME_KIND_LABEL if kind == REGIME_KIND else kinds[kind][0].cell.label, kinds[kind]) for kind in order]
     return totals_table(groups, title, replicates, total_label="all kinds", notes=notes)
 
 

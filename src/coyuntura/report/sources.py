@@ -191,6 +191,8 @@ def sources(scenario: Scenario) -> Sources:
             if name not in covered.get(entry.id, []) and bool(getattr(scenario.mechanisms.get(name), "enabled", False)):
                 covered.setdefault(entry.id, []).append(name)
     ordered = {item: tuple(covered[item]) for item in checklist if item in covered}
+    if checklist == CHECKLIST:  # the design's checklist: also what covers items outside it (e.g. legitimacy), after its own
+        ordered.update({item: tuple(who) for item, who in covered.items() if item not in ordered})
     missing = tuple(item for item in checklist if item not in covered)
     coverage = Coverage(covered=ordered, missing=missing, not_represented=not_represented, checklist=checklist, labels=labels)
     return Sources(

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import typing
 from collections import Counter
@@ -14,7 +15,7 @@ from pydantic.fields import FieldInfo
 
 from .calendar import format_month
 from .errors import Problem, ScenarioWarning
-from .plugins import MechanismError, declared_state
+from .plugins import MechanismError, declared_events, declared_state
 from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity
 from .refs import is_actor_reference, role_kinds
 from .schema import (
@@ -30,9 +31,8 @@ from .schema import (
     Source,
     SystemShock,
     recorded_kinds,
-    unknown_outcome,
 )
-from .vocabulary import OUTCOME_EVENTS, OUTCOME_KEYS
+from .vocabulary import OUTCOME_EVENTS, OUTCOME_KEYS, unknown_outcome
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
@@ -221,10 +221,13 @@ def locator_problem(scenario: Scenario, text: str) -> str | None:
     if citation is not None and citation.group("source") in declared:
         return _citation_problem(declared[citation.group("source")], citation.group("where"))
     passage = LOCATOR_PATTERN.match(text)
+    sections = {section.title for section in scenario.source_document.sections} if scenario.source_document else set()
+    if citation is not None and (passage is None or passage.group("section") not in sections):
+        known = ", ".join(declared) or "none declared"  # 'note: Miners, L3-5' for the source 'notes' is a misspelt source, not a section
+        close = difflib.get_close_matches(citation.group("source"), list(declared), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{text!r} cites an unknown source {citation.group('source')!r}{hint}; sources: {known}"
     if passage is None:
-        if citation is not None:
-            known = ", ".join(declared) or "none declared"
-            return f"unknown source {citation.group('source')!r}; sources: {known}"
         return f"{text!r} is not {LOCATOR_FORMS}"
     if scenario.source_document is None:
         return f"{text!r} cites the analysis, but the scenario declares no 'source_document'; cite a source of 'sources' as '<id>: <where>'"
@@ -256,7 +259,9 @@ def _passage_problem(sections: Iterable[Any], text: str, source_id: str | None =
 def _citation_problem(source: Source, where: str | None) -> str | None:
     """Why ``where`` is not a place in ``source`` as its kind is cited, or None."""
     if source.kind == "text":
-        return _passage_problem(source.sections or (), where or "", source.id)
+        if not where:
+            return f"cite the text {source.id!r} by section and lines: '{source.id}: Section title, L12-14'"
+        return _passage_problem(source.sections or (), where, source.id)
     if source.kind == "book":
         pages = PAGES_PATTERN.match(where or "")
         if pages is None:
@@ -270,13 +275,24 @@ def _citation_problem(source: Source, where: str | None) -> str | None:
     return None
 
 
-def _shocks(events: Iterable[Any], where: str, shockable: list[str]) -> list[Problem]:
-    """Every system shock among ``events`` sets a variable a shock may set."""
-    return [
-        Problem(f"{where}.{index}.variable", f"unknown system variable {event.variable!r}; a shock may set {', '.join(shockable)}")
-        for index, event in enumerate(events)
-        if isinstance(event, SystemShock) and event.variable not in shockable
-    ]
+def _shocks(events: Iterable[Any], where: str, scenario: Scenario) -> list[Problem]:
+    """Every system shock among ``events`` sets a variable a shock may set, to a value in its range (a plug-in's
+    variable: the range its mechanism declares)."""
+    shockable = shockable_variables(scenario)
+    try:
+        ranges = declared_state(scenario.mechanism_schedule())
+    except MechanismError:
+        ranges = {}
+    problems = []
+    for index, event in enumerate(events):
+        if not isinstance(event, SystemShock):
+            continue
+        if event.variable not in shockable:
+            problems.append(Problem(f"{where}.{index}.variable", f"unknown system variable {event.variable!r}; a shock may set {', '.join(shockable)}"))
+        elif event.variable in ranges and not ranges[event.variable][0] <= event.value.value <= ranges[event.variable][1]:
+            low, high, _ = ranges[event.variable]
+            problems.append(Problem(f"{where}.{index}.value", f"{event.value.value:g} lies outside [{low:g}, {high:g}], the range of {event.variable!r} its mechanism declares"))
+    return problems
 
 
 def _elections(scenario: Scenario) -> list[Problem]:
@@ -341,7 +357,7 @@ def _system_variables_read(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(
                 f"system.{name}", f"required: {_words(readers[name], 'and')} of this scenario {reads} it; give its starting value with its provenance"
             ))
-    problems += _shocks(scenario.events, "events", shockable_variables(scenario))
+    problems += _shocks(scenario.events, "events", scenario)
     problems += _elections(scenario)
     for where, values in [("system", scenario.system)] + [(f"snapshots.{i}.system", s.system) for i, s in enumerate(scenario.snapshots)]:
         for name in values.plugin_variables():
@@ -424,7 +440,7 @@ def _experiments(scenario: Scenario) -> list[Problem]:
             if identifier not in event_ids:
                 known = ", ".join(sorted(event_ids)) or "none"
                 problems.append(Problem(f"{where}.cancel_events.{position}", f"unknown event {identifier!r}; events: {known}"))
-        problems += _shocks(experiment.add_events, f"{where}.add_events", shockable_variables(scenario))
+        problems += _shocks(experiment.add_events, f"{where}.add_events", scenario)
         for position, event in enumerate(experiment.add_events):
             if not calendar.start <= event.month <= calendar.horizon:
                 problems.append(Problem(f"{where}.add_events.{position}.month", f"{format_month(event.month)} is outside the calendar {span}"))
@@ -488,7 +504,7 @@ def scenario_warnings(scenario: Scenario) -> list[ScenarioWarning]:
 
 def own_event_kinds(scenario: Scenario) -> dict[str, str]:
     """The kinds of event the scenario's mechanisms declare of their own (``NEW_EVENTS``), kind -> label."""
-    return {kind: label for module in scenario.mechanism_schedule() for kind, label in getattr(module, "NEW_EVENTS", {}).items()}
+    return declared_events(scenario.mechanism_schedule())
 
 
 def scenario_outcome_keys(scenario: Scenario) -> tuple[str, ...]:

@@ -83,6 +83,16 @@ _OPTIONAL: dict[str, type] = {
 }
 
 
+def declared_events(mechanisms: Iterable[Any]) -> dict[str, str]:
+    """The kinds of event ``mechanisms`` declare of their own (``NEW_EVENTS``): kind -> label, in order (the first
+    declaration of a kind; the engine refuses two where a scenario uses both)."""
+    declared: dict[str, str] = {}
+    for mechanism in mechanisms:
+        for kind, label in getattr(mechanism, "NEW_EVENTS", {}).items():
+            declared.setdefault(kind, label)
+    return declared
+
+
 def declared_state(mechanisms: Iterable[Any], strict: bool = True) -> dict[str, tuple[float, float, str]]:
     """The system variables ``mechanisms`` declare of their own (``NEW_STATE``): name -> (low, high, meaning), in order;
     two mechanisms declaring one name are refused (``strict``) or the first declaration kept."""

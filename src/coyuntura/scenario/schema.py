@@ -34,10 +34,10 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from .calendar import format_month, parse_month
-from .plugins import MechanismRegistry, declared_state, installed_mechanisms, registry_with_files
+from .plugins import MechanismRegistry, declared_events, declared_state, installed_mechanisms, registry_with_files
 from .quantities import Coefficient, Frozen, NonNegative, Quantity, Signed, Unit
 from .refs import ActorKind, ActorRef, Identifier
-from .vocabulary import EVENT_KINDS, OUTCOME_KEYS, REGIME_LABELS
+from .vocabulary import EVENT_KINDS, OUTCOME_KEYS, REGIME_LABELS, unknown_outcome
 
 MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format_month, return_type=str)]
 """A calendar month written ``YYYY-MM``."""
@@ -481,13 +481,6 @@ class Experiment(Frozen):
     provenance: Provenance
 
 
-def unknown_outcome(value: str, known: tuple[str, ...]) -> str:
-    """The message for an outcome not among ``known``, with the closest one as a hint."""
-    close = difflib.get_close_matches(value, known, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"unknown outcome {value!r}{hint}; outcomes: {', '.join(known)}"
-
-
 OutcomeKey = Identifier
 """An outcome: one of ``coyuntura.engine.outcomes.OUTCOMES`` (e.g. ``coup_success``), or a kind of event a mechanism of
 the scenario declares of its own (``NEW_EVENTS``); the scenario's checks refuse any other."""
@@ -521,7 +514,7 @@ class Observation(Provenance):
         """An outcome of the engine or a kind of event some available mechanism declares (the scenario's checks then
         require a mechanism the scenario uses to declare it)."""
         registry = _registry(info)
-        known = OUTCOME_KEYS + tuple(kind for name in registry.names() for kind in getattr(registry.get(name), "NEW_EVENTS", {}))
+        known = OUTCOME_KEYS + tuple(declared_events(registry.get(name) for name in registry.names()))
         if value is not None and value not in known:
             raise ValueError(unknown_outcome(value, known))
         return value
@@ -688,14 +681,6 @@ class Scenario(Frozen):
             lines.append(f"{document.author} ({document.year}), {document.title}")
         lines += [f"[{source.id}] {source.describe()}" for source in self.sources or ()]
         return tuple(lines)
-
-    def source(self, source_id: str) -> Source:
-        """A further source by its id."""
-        for source in self.sources or ():
-            if source.id == source_id:
-                return source
-        known = ", ".join(source.id for source in self.sources or ()) or "none"
-        raise KeyError(f"no source {source_id!r} in scenario {self.id!r}; sources: {known}")
 
     def mechanism_registry(self) -> MechanismRegistry:
         """Where this scenario's mechanisms come from: the installed ones, plus its own files."""

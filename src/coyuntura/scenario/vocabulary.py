@@ -6,6 +6,9 @@ an outcome is); the format only needs the words, so it does not import the engin
 
 from __future__ import annotations
 
+import difflib
+from typing import Sequence
+
 OUTCOME_LABELS: dict[str, str] = {
     "coup_attempt": "Coup attempt",
     "coup_success": "Successful coup",
@@ -62,3 +65,10 @@ EVENT_KINDS: tuple[str, ...] = (
     "government_change", "handover", "shock", "foreign_intervention",
 )
 """The kinds of event the engine's log records, in code order: a mechanism declares those it records (``EVENTS``)."""
+
+
+def unknown_outcome(name: str, known: Sequence[str], whose: str = "outcomes") -> str:
+    """What to say of an outcome not among ``known``: the closest ones as a hint, then all of them (``whose`` names them)."""
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.5)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    return f"unknown outcome {name!r}{hint}; {whose}: {', '.join(known)}"

@@ -242,7 +242,9 @@ def limits_section(scenario: Scenario) -> Section:
 
         whose = "the scenario's own checklist" if coverage.labels else "the checklist"
         covered = [f"{named(item)}: {', '.join(who)}" for item, who in coverage.covered.items()]
-        blocks.append(Paragraph(f"Items of {whose} covered ({len(covered)} of {len(coverage.checklist)}):"))
+        counted = sum(item in coverage.checklist for item in coverage.covered)
+        blocks.append(Paragraph(f"Items of {whose} covered ({counted} of {len(coverage.checklist)}), then what else the model covers:"
+                                if counted < len(covered) else f"Items of {whose} covered ({counted} of {len(coverage.checklist)}):"))
         blocks.append(Bullets(tuple(plain(c) for c in covered)))
         if coverage.missing:
             blocks.append(Paragraph(plain("Checklist items not covered: " + ", ".join(named(item) for item in coverage.missing) + ".")))

@@ -541,6 +541,7 @@ function showMechanism(name) {
 
 function showSource(loc) {
   const doc = state.scenario.source_document;
+  if (!doc) return;  // a scenario citing only further sources has no line-numbered analysis to show
   const section = doc.sections.find((s) => s.title === loc.section);
   const overlapping = state.scenario.citations.filter((c) => c.locator.section === loc.section && c.locator.start <= loc.end && c.locator.end >= loc.start);
   const mechanisms = state.scenario.mechanisms.filter((m) => m.locators.some((l) => l.section === loc.section && l.start <= loc.end && l.end >= loc.start));
