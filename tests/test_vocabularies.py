@@ -428,6 +428,10 @@ def test_a_scenario_gives_only_the_system_variables_its_mechanisms_read(tmp_path
         "required: the mechanism 'mass_mobilization' of this scenario reads it; give its starting value with its provenance",
     )]
     assert check_scenario(load_scenario("bolivia-1952")) == []
+    from coyuntura.scenario.paths import PathError, get_value
+
+    with pytest.raises(PathError, match=r"system.corruption: scenario 'countryside-1971' gives no starting value for 'corruption' \(no mechanism"):
+        get_value(lean, "system.corruption")
 
 
 def _with_land_hunger(text: str) -> str:

@@ -95,6 +95,10 @@ def _step(node: Any, part: str, walked: str, scenario: Scenario) -> Any:
 
 
 def _unknown(path: str, scenario: Scenario) -> PathError:
+    parts = path.split(".")
+    if len(parts) == 2 and parts[0] == "system" and parts[1] in type(scenario.system).model_fields:
+        return PathError(f"{path}: scenario {scenario.id!r} gives no starting value for {parts[1]!r} (no mechanism of it reads it); "
+                         "give one under system: first if a change to it should matter")
     candidates = all_paths(scenario)
     close = difflib.get_close_matches(path, candidates, n=5, cutoff=0.5)
     hint = f"; did you mean: {', '.join(close)}" if close else ""
