@@ -340,6 +340,12 @@ def test_a_sweep_counts_a_plug_in_s_own_outcome_and_names_the_scenario_s_outcome
     assert summary["land_seizure"]["max"] == pytest.approx(seized[1])
     with pytest.raises(KeyError, match=r"unknown outcome 'land_seizur' \(did you mean 'land_seizure'\?\); the outcomes of this sweep's scenario: .*land_seizure"):
         result.probability("land_seizur")
+    # A point that switches the plug-in on brings its outcome into the sweep's columns, though the base has it off.
+    (tmp_path / "off").mkdir()
+    off = load_scenario(countryside_copy(tmp_path / "off", scenario=lambda text: text.replace("  land_seizures:\n", "  land_seizures:\n    enabled: false\n", 1)))
+    switched = run_sweep(Sweep(off, ({"mechanisms.land_seizures.enabled": False}, {"mechanisms.land_seizures.enabled": True}), n_runs=50, seed=2))
+    assert "land_seizure" in switched.outcomes
+    assert switched.probability("land_seizure")[0] == 0.0 < switched.probability("land_seizure")[1]
 
 
 def test_sensitivity_and_discovery_take_a_plug_in_s_own_outcome_and_refuse_one_the_scenario_lacks(tmp_path: Path) -> None:

@@ -135,7 +135,7 @@ def evaluate_points(scenario: Scenario, block: Sequence[tuple[int, Mapping[str, 
         began, cpu = time.perf_counter(), time.process_time()
         changed = with_values(scenario, dict(point), reason="sweep") if point else scenario
         ensemble = simulate(compile_scenario(changed), n_runs, seed=seed, start=start, until=until, batch_size=n_runs)
-        result = {"n_runs": n_runs, "counts": outcome_counts(ensemble), "cpu_time": time.process_time() - cpu}
+        result = {"n_runs": n_runs, "counts": outcome_counts(ensemble), "possible": list(scenario_outcomes(ensemble)), "cpu_time": time.process_time() - cpu}
         items.append(Item(str(position), position, dict(point), result, time.perf_counter() - began))
     return items
 
@@ -198,7 +198,9 @@ def run_sweep(
     }
     if sorted(results) != list(range(len(sweep.points))):
         raise RuntimeError(f"sweep {record_id} holds {len(results)} of {len(sweep.points)} points")
-    outcomes = scenario_outcomes(base)
+    # The outcomes some point can have: the base scenario's, and those a point brings (a plug-in switched on).
+    possible = set(scenario_outcomes(base)) | {name for item in results.values() for name in item.get("possible", ())}
+    outcomes = tuple(name for name in outcome_names(base) if name in possible)
     counts = np.array([[results[p]["counts"][name] for name in outcomes] for p in range(len(sweep.points))], dtype=np.int64)
     cpu_time = float(sum(results[p].get("cpu_time", 0.0) for p in results))
     result = SweepResult(
