@@ -51,6 +51,9 @@ def _problems(text: str) -> list[tuple[str, str]]:
 def test_a_number_may_cite_a_page_a_row_a_web_page_or_lines_of_a_further_source(cite: str) -> None:
     scenario = parse_scenario(_toy(cite), "toy.yaml")
     assert any(quantity.source == cite for quantity in _cited(scenario))
+    # Reports never read a further source's place as a passage of the analysis (whose lines they link to).
+    [row] = [row for row in sources(scenario).quantities if row.source == cite]
+    assert row.locator is None
 
 
 def _cited(scenario: Scenario) -> list[Quantity]:

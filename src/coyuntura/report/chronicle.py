@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 import numpy as np
 
@@ -31,7 +31,7 @@ from ..engine.simulate import simulate
 from ..engine.state import REGIME_KEYS
 from ..scenario.calendar import format_month
 from ..scenario.plugins import MechanismRegistry, cited_passages, installed_mechanisms
-from ..scenario.quantities import CITATION_PATTERN, LOCATOR_PATTERN
+from ..scenario.quantities import LOCATOR_PATTERN, cited_source
 from ..scenario.schema import ActorShock, Election, ForeignIntervention, GovernmentChange, GuerrillaArrival, LeaderDeath, SystemShock
 from ..scenario.vocabulary import REGIME_LABELS
 
@@ -51,10 +51,12 @@ class Locator:
     text: str
 
     @classmethod
-    def parse(cls, text: str) -> "Locator | None":
+    def parse(cls, text: str, further: Collection[str] = ()) -> "Locator | None":
+        """The passage of the analysis ``text`` cites, or None (a malformed locator, or a place in one of the scenario's
+        ``further`` sources)."""
         match = LOCATOR_PATTERN.match(text.strip())
-        if match is None or CITATION_PATTERN.match(text.split(",")[0].strip()) and ":" in text.split(",")[0]:
-            return None  # not a passage of the analysis (a further source's place, 'id: where', is not one)
+        if match is None or cited_source(text, further) is not None:
+            return None
         start = int(match.group("start"))
         return cls(match.group("section"), start, int(match.group("end") or start), text.strip())
 

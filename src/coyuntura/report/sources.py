@@ -146,6 +146,7 @@ def _provenance_line(provenance: Any) -> str:
 def sources(scenario: Scenario) -> Sources:
     """Provenance of every quantity, mechanism and actor of ``scenario``, and its checklist coverage."""
     rows = []
+    further = [source.id for source in scenario.sources or ()]
     for path, quantity in quantities(scenario):
         rows.append(
             QuantitySource(
@@ -155,7 +156,7 @@ def sources(scenario: Scenario) -> Sources:
                 source=quantity.source,
                 says=quantity.says,
                 assumption=quantity.assumption,
-                locator=Locator.parse(quantity.source) if quantity.source else None,
+                locator=Locator.parse(quantity.source, further) if quantity.source else None,
             )
         )
     mechanisms = []

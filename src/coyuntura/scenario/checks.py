@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 from .calendar import format_month
 from .errors import Problem, ScenarioWarning
 from .plugins import MechanismError, declared_events, declared_state
-from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity
+from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity, cited_source
 from .refs import is_actor_reference, role_kinds
 from .schema import (
     ATTRIBUTE_NAMES,
@@ -218,7 +218,7 @@ def locator_problem(scenario: Scenario, text: str) -> str | None:
     """Why ``text`` is not a place in one of the scenario's sources, or None when it is."""
     citation = CITATION_PATTERN.match(text)
     declared = {source.id: source for source in scenario.sources or ()}
-    if citation is not None and citation.group("source") in declared:
+    if cited_source(text, declared) is not None and citation is not None:
         return _citation_problem(declared[citation.group("source")], citation.group("where"))
     passage = LOCATOR_PATTERN.match(text)
     sections = {section.title for section in scenario.source_document.sections} if scenario.source_document else set()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Collection, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -20,6 +20,13 @@ LOCATOR_PATTERN = re.compile(r"^(?P<section>.+?),\s*L(?P<start>\d+)(?:-(?P<end>\
 CITATION_PATTERN = re.compile(r"^(?P<source>[a-z][a-z0-9_]*)(?::\s*(?P<where>\S.*))?$")
 """A place in a further source (``sources``): ``'<id>'`` or ``'<id>: <where>'``, e.g. ``'drake: pp. 12-14'``."""
 LOCATOR_FORMS = "a locator like 'The Miners, L226-237' (the analysis) or '<source id>: <where>' (a further source)"
+
+
+def cited_source(text: str, source_ids: Collection[str]) -> str | None:
+    """The further source ``text`` cites (``'<id>'`` or ``'<id>: <where>'`` with ``id`` among ``source_ids``), or None:
+    the one rule telling a further source's place from a passage of the analysis."""
+    match = CITATION_PATTERN.match(text.strip())
+    return match.group("source") if match is not None and match.group("source") in source_ids else None
 
 
 def is_locator(text: str) -> bool:

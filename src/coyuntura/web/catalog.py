@@ -141,14 +141,15 @@ def describe(scenario: Scenario) -> dict[str, Any]:
     citations: list[dict[str, Any]] = [
         {"where": q.path, "locator": _locator(q.locator), "says": q.says} for q in report.quantities if q.locator is not None and q.says
     ]
+    further = [source.id for source in scenario.sources or ()]
     for actor in scenario.actors:
         if actor.provenance.source:
-            locator = Locator.parse(actor.provenance.source)
+            locator = Locator.parse(actor.provenance.source, further)
             if locator is not None:
                 citations.append({"where": f"actors.{actor.id}", "locator": _locator(locator), "says": actor.provenance.says})
     for event in scenario.events:
         if event.source:
-            locator = Locator.parse(event.source)
+            locator = Locator.parse(event.source, further)
             if locator is not None:
                 citations.append({"where": f"events.{event.id}", "locator": _locator(locator), "says": event.says})
     return {
