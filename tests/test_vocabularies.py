@@ -513,7 +513,9 @@ def test_a_plug_in_s_system_variable_is_required_bounded_and_its_own(tmp_path: P
     assert (where, message) == ("system.land_hunger", "1.5 lies outside [0, 1], the range its mechanism declares")
     unknown = '  land_thirst: {value: 0.5, assumption: "A test value."}\n'
     [(where, message)] = refused(lambda text: text.replace("system:\n", "system:\n" + unknown, 1), "unknown")
-    assert where == "system.land_thirst" and message.startswith("unknown system variable 'land_thirst' (did you mean 'land_hunger'?); system variables: corruption,")
+    assert where == "system.land_thirst" and message.startswith(
+        "unknown key 'land_thirst' (did you mean 'land_hunger'?) (not part of the scenario format, nor a system variable a mechanism declares); keys: corruption,"
+    )
     assert message.endswith(", guerrilla_defeats, land_hunger")
 
 
@@ -689,3 +691,66 @@ def test_the_scenario_format_knows_every_name_the_engine_keeps_state_under() -> 
     from coyuntura.scenario.schema import ATTRIBUTE_NAMES, SystemState
 
     assert set(GOVERNMENT_VARIABLES) | set(SystemState.model_fields) | set(ATTRIBUTE_NAMES) >= set(STATE_VARIABLES)
+
+
+def _with_land_held(text: str) -> str:
+    """The plug-in with an actor attribute of its own: each wave of seizures moves land from the landowners to the peasants."""
+    text = text.replace(
+        'NEW_EVENTS = {"land_seizure": "Wave of land seizures"}',
+        'NEW_EVENTS = {"land_seizure": "Wave of land seizures"}\nNEW_ACTOR_STATE = {"land_held": (0.0, 1.0, "Share of the land the actor holds")}',
+    )
+    text = text.replace('READS = ("organization", "radicalism", "policy", "support")', 'READS = ("organization", "radicalism", "policy", "support", "land_held")')
+    text = text.replace('WRITES = ("mobilization", "polarization", "support")', 'WRITES = ("mobilization", "polarization", "support", "land_held")')
+    return text.replace(
+        "    state.polarization += wave * p.polarization_jump\n",
+        "    state.polarization += wave * p.polarization_jump\n"
+        '    held = state.variable("land_held")\n'
+        "    held[p.landowners] -= wave * 0.2\n"
+        "    for actor in p.peasants:\n"
+        "        held[actor] += wave * 0.1\n",
+    )
+
+
+LAND_DEFAULT = '  land_held: {value: 0.0, assumption: "Most actors hold no land."}\n'
+LANDOWNERS_HOLD = '    land_held: {value: 0.8, assumption: "A test value."}\n'
+
+
+def _landed(text: str, default: bool = True) -> str:
+    text = text.replace("actor_defaults:\n", "actor_defaults:\n" + (LAND_DEFAULT if default else ""), 1)
+    return text.replace("    kind: capital\n", "    kind: capital\n" + LANDOWNERS_HOLD, 1)
+
+
+def test_a_plug_in_declares_an_actor_attribute_of_its_own(tmp_path: Path) -> None:
+    scenario = load_scenario(countryside_copy(tmp_path, scenario=_landed, plugin=_with_land_held))
+    model = compile_scenario(scenario)
+    landowners, peasantry = model.index("landowners"), model.index("peasantry")
+    start = model.initial_state(5).extra["land_held"]
+    assert start.shape == (model.n_actors, 5) and start[landowners].tolist() == [0.8] * 5 and start[peasantry].tolist() == [0.0] * 5
+    ensemble = simulate(model, 300, seed=3, until=scenario.calendar.start + 23, keep_state=True, batch_size=64)
+    assert ensemble.final_state is not None
+    held = ensemble.final_state.extra["land_held"]
+    assert held.min() >= 0.0 and held.max() <= 1.0  # kept in the declared range
+    assert held[landowners].mean() < 0.8 < 0.8 + held[peasantry].mean()  # the waves moved land from the landowners to the peasants
+    # A shock sets it for one actor; a per-run start varies it within its range.
+    shock = ('\nevents:\n  - {id: land_reform, kind: actor_shock, month: "1971-02", actor: landowners, attribute: land_held, '
+             'value: {value: 0.1, assumption: "A test."}, description: "A decree.", assumption: "A test event."}\n')
+    (tmp_path / "shock").mkdir()
+    shocked = compile_scenario(load_scenario(countryside_copy(tmp_path / "shock", scenario=lambda t: _landed(t) + shock, plugin=_with_land_held)))
+    after = simulate(shocked, 50, seed=3, until=parse_month("1971-02"), keep_state=True).final_state
+    assert after is not None and after.extra["land_held"][landowners].max() <= 0.1
+    varied = simulate(model, 3, seed=3, until=scenario.calendar.start, keep_state=True, parameters={"actors.landowners.land_held": [0.3, 0.5, 0.7]})
+    assert varied.final_state is not None and varied.final_state.extra["land_held"][landowners].max() <= 0.7
+
+
+def test_a_plug_in_s_actor_attribute_is_required_and_known(tmp_path: Path) -> None:
+    (tmp_path / "missing").mkdir()
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(countryside_copy(tmp_path / "missing", scenario=lambda t: _landed(t, default=False), plugin=_with_land_held))
+    [problem] = caught.value.problems
+    assert problem.path == "actor_defaults.land_held"
+    assert problem.message.startswith("required: the mechanism 'land_seizures' of this scenario reads it; give it in actor_defaults or for each actor (missing for ")
+    assert "landowners" not in problem.message.split("missing for ")[1]
+    (tmp_path / "typo").mkdir()
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(countryside_copy(tmp_path / "typo", scenario=lambda t: _landed(t).replace("    land_held: {value: 0.8", "    land_hold: {value: 0.8"), plugin=_with_land_held))
+    assert any(p.path.endswith(".land_hold") and p.message.startswith("unknown key 'land_hold' (did you mean 'land_held'?)") for p in caught.value.problems)

@@ -36,7 +36,7 @@ def apply_scheduled(state: State, month: Month) -> None:
             month.log.record(month.index, everywhere, EventType.GUERRILLA_FOCO, code, actor_mask([actor]))
         elif isinstance(event, ActorShock):
             actor = model.index(event.actor)
-            getattr(state, event.attribute)[actor] = event.value.value
+            state.variable(event.attribute)[actor] = event.value.value
             month.log.record(month.index, np.ones(state.n_runs, dtype=bool), EventType.SHOCK, code, actor_mask([actor]))
         elif isinstance(event, SystemShock):
             state.variable(event.variable)[:] = event.value.value

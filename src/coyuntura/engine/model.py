@@ -54,11 +54,12 @@ class Model:
     new_events: dict[str, tuple[int, str]]  # the kinds of event the scenario's plug-ins declare: name -> (log code, label)
     event_codes: dict[str, int]  # the log code of every kind of event a run may record: the engine's, then the plug-ins'
     new_state: dict[str, tuple[float, float, str]] = dataclasses.field(default_factory=dict)  # the plug-ins' system variables: (low, high, meaning)
+    new_actor_state: dict[str, tuple[float, float, str]] = dataclasses.field(default_factory=dict)  # and their actor attributes
 
     @property
     def state_bounds(self) -> dict[str, tuple[float, float]]:
-        """The range each plug-in's system variable is kept in."""
-        return {name: (low, high) for name, (low, high, _) in self.new_state.items()}
+        """The range each plug-in's system variable and actor attribute is kept in."""
+        return {name: (low, high) for name, (low, high, _) in {**self.new_state, **self.new_actor_state}.items()}
 
     def event_kind(self, code: int) -> str:
         """The name of the kind of event logged with ``code`` (``event <code>`` for a code no kind has)."""
@@ -137,7 +138,19 @@ class Model:
         for name in SYSTEM_VARIABLES:
             values[name] = np.full(n_runs, float(system[name]))
         values["extra"] = {name: np.full(n_runs, self._starting_value(name, snapshot)) for name in self.new_state}
+        for name in self.new_actor_state:  # (actors, runs), like the engine's actor attributes
+            start = np.array([self._actor_starting_value(actor, name, snapshot) for actor in scenario.actors])
+            values["extra"][name] = np.repeat(start[:, None], n_runs, axis=1)  # type: ignore[index]
         return State(**values)  # type: ignore[arg-type]
+
+    def _actor_starting_value(self, actor: typing.Any, name: str, snapshot: Snapshot | None) -> float:
+        """A plug-in's actor attribute at the start (the actor's, else actor_defaults', else 0: nothing reads it), or as a
+        snapshot restates it."""
+        override = snapshot.actors.get(actor.id) if snapshot is not None else None
+        quantity = override.given(name) if override is not None else None
+        if quantity is None:
+            quantity = actor.given(name) or self.scenario.actor_defaults.given(name)
+        return quantity.value if quantity is not None else 0.0
 
     def _starting_value(self, name: str, snapshot: Snapshot | None) -> float:
         """A plug-in's system variable at the start, or as a snapshot restates it."""
@@ -211,6 +224,7 @@ def compile_scenario(scenario: Scenario) -> Model:
         event_codes={**{kind: code for code, kind in enumerate(EVENT_KINDS)}, **{kind: code for kind, (code, _) in new_events.items()}},
         mechanism_events={**{module.NAME: tuple(module.EVENTS) for module in schedule}, EVENTS_MECHANISM: scenario.scheduled_event_kinds()},
         new_state=declared_state(schedule),
+        new_actor_state=declared_state(schedule, attribute="NEW_ACTOR_STATE"),
     )
 
 

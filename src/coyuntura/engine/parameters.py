@@ -99,6 +99,9 @@ def per_run_bounds(model: "Model", path: str) -> tuple[float, float]:
     if len(parts) == 3 and parts[0] == "actors":
         _, actor, attribute = parts
         model.index(actor)  # KeyError naming the known actors
+        if attribute in model.new_actor_state:  # a plug-in's attribute, in its declared range
+            low, high, _ = model.new_actor_state[attribute]
+            return low, high
         if attribute not in ACTOR_VARIABLES:
             raise ParameterError(f"{path}: actors have no starting attribute {attribute!r}; attributes: {', '.join(ACTOR_VARIABLES)}")
         return _bounds(Actor, attribute)
@@ -182,6 +185,6 @@ def set_initial_values(state: State, model: "Model", parameters: RunParameters |
         if parts[0] in ("mechanisms", "regimes") or path in snapshot_overrides:
             continue
         if parts[0] == "actors":
-            getattr(state, parts[2])[model.index(parts[1])] = array
+            state.variable(parts[2])[model.index(parts[1])] = array
         else:
             state.variable(parts[1])[:] = array  # a system variable (the engine's or a plug-in's) or the government's policy or room

@@ -122,7 +122,8 @@ class State:
         return int(self.regime.shape[0])
 
     def variable(self, name: str) -> np.ndarray:
-        """A system variable by name: the engine's, or one a plug-in mechanism declares (``state.extra``)."""
+        """A system variable or actor attribute by name: the engine's, or one a plug-in mechanism declares
+        (``state.extra``: (runs,) for a system variable, (actors, runs) for an actor attribute)."""
         if name in self.extra:
             return self.extra[name]
         value: np.ndarray = getattr(self, name)

@@ -25,6 +25,7 @@ from .schema import (
     Election,
     GuerrillaArrival,
     LeaderDeath,
+    PluginValues,
     Provenance,
     Scenario,
     Snapshot,
@@ -284,7 +285,19 @@ def _shocks(events: Iterable[Any], where: str, scenario: Scenario) -> list[Probl
     except MechanismError:
         ranges = {}
     problems = []
+    try:
+        actor_ranges = declared_state(scenario.mechanism_schedule(), attribute="NEW_ACTOR_STATE")
+    except MechanismError:
+        actor_ranges = {}
+    engine_attributes = [name for name in ATTRIBUTE_NAMES if name != "threshold"]
     for index, event in enumerate(events):
+        if isinstance(event, ActorShock) and event.attribute not in engine_attributes and event.attribute not in actor_ranges:
+            known = ", ".join([*engine_attributes, *actor_ranges])
+            problems.append(Problem(f"{where}.{index}.attribute", f"unknown actor attribute {event.attribute!r}; a shock may set {known}"))
+        elif isinstance(event, ActorShock) and event.attribute in actor_ranges:
+            low, high, _ = actor_ranges[event.attribute]
+            if not low <= event.value.value <= high:
+                problems.append(Problem(f"{where}.{index}.value", f"{event.value.value:g} lies outside [{low:g}, {high:g}], the range of {event.attribute!r} its mechanism declares"))
         if not isinstance(event, SystemShock):
             continue
         if event.variable not in shockable:
@@ -327,26 +340,28 @@ GOVERNMENT_VARIABLES: tuple[str, ...] = (
 
 
 def _system_variables_read(scenario: Scenario) -> list[Problem]:
-    """Every system variable a mechanism of the scenario reads (switched on or not: a what-if may switch it on) has a
-    starting value, the engine's and those a plug-in declares (``NEW_STATE``) alike; the others may be left out. A
-    plug-in's variable is given only where a mechanism of the scenario declares it, and takes no engine name."""
+    """Every system variable and actor attribute a mechanism of the scenario reads (switched on or not: a what-if may
+    switch it on) has a starting value, the engine's and those a plug-in declares (``NEW_STATE``, ``NEW_ACTOR_STATE``)
+    alike; the others may be left out. A plug-in's variable is given only where a mechanism of the scenario declares
+    it, and takes no engine name."""
     schedule = scenario.mechanism_schedule()
     try:
         own = declared_state(schedule)
+        own_actor = declared_state(schedule, attribute="NEW_ACTOR_STATE")
     except MechanismError as error:
         return [Problem("mechanisms", str(error))]
     problems = []
-    for module in schedule:
-        for name in getattr(module, "NEW_STATE", {}):
-            if name in type(scenario.system).model_fields or name in ATTRIBUTE_NAMES or name in GOVERNMENT_VARIABLES:
-                problems.append(Problem(f"mechanisms.{module.NAME}", f"the mechanism declares the state variable {name!r}, which the engine already has"))
     engine_names = {*type(scenario.system).model_fields, *ATTRIBUTE_NAMES, *GOVERNMENT_VARIABLES}
+    for module in schedule:
+        for name in [*getattr(module, "NEW_STATE", {}), *getattr(module, "NEW_ACTOR_STATE", {})]:
+            if name in engine_names or (name in own and name in own_actor):
+                problems.append(Problem(f"mechanisms.{module.NAME}", f"the mechanism declares the state variable {name!r}, which the engine or another declaration already has"))
     readers: dict[str, list[str]] = {}
     for module in schedule:
         for name in module.READS:
             readers.setdefault(name, []).append(f"the mechanism {module.NAME!r}")
         for name in dict.fromkeys([*module.READS, *module.WRITES]):
-            if name not in engine_names and name not in own:
+            if name not in engine_names and name not in own and name not in own_actor:
                 problems.append(Problem(f"mechanisms.{module.NAME}", f"the mechanism uses the state variable {name!r}, which neither the engine nor a mechanism of this scenario declares"))
     for event in scenario.events:
         if isinstance(event, LeaderDeath):  # the army's choice of successor weighs the nationalist current (palace succession)
@@ -357,12 +372,25 @@ def _system_variables_read(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(
                 f"system.{name}", f"required: {_words(readers[name], 'and')} of this scenario {reads} it; give its starting value with its provenance"
             ))
+    for name in own_actor:
+        missing = [actor.id for actor in scenario.actors if actor.given(name) is None] if scenario.actor_defaults.given(name) is None else []
+        if missing and name in readers:
+            reads = "reads" if len(readers[name]) == 1 else "read"
+            problems.append(Problem(
+                f"actor_defaults.{name}", f"required: {_words(readers[name], 'and')} of this scenario {reads} it; give it in actor_defaults or for "
+                f"each actor (missing for {', '.join(missing)})"
+            ))
     problems += _shocks(scenario.events, "events", scenario)
     problems += _elections(scenario)
-    for where, values in [("system", scenario.system)] + [(f"snapshots.{i}.system", s.system) for i, s in enumerate(scenario.snapshots)]:
+    blocks: list[tuple[str, PluginValues, dict[str, tuple[float, float, str]], str]] = [("system", scenario.system, own, "state variable")]
+    blocks += [(f"snapshots.{i}.system", s.system, own, "state variable") for i, s in enumerate(scenario.snapshots)]
+    blocks += [("actor_defaults", scenario.actor_defaults, own_actor, "actor attribute")]
+    blocks += [(f"actors.{i}", actor, own_actor, "actor attribute") for i, actor in enumerate(scenario.actors)]
+    blocks += [(f"snapshots.{i}.actors.{actor}", values, own_actor, "actor attribute") for i, s in enumerate(scenario.snapshots) for actor, values in s.actors.items()]
+    for where, values, declared, what in blocks:
         for name in values.plugin_variables():
-            if name not in own:
-                problems.append(Problem(f"{where}.{name}", f"no mechanism this scenario uses declares the state variable {name!r}"))
+            if name not in declared:
+                problems.append(Problem(f"{where}.{name}", f"no mechanism this scenario uses declares the {what} {name!r}"))
     return problems
 
 
@@ -701,7 +729,7 @@ def _actor_values(event: object) -> list[tuple[str, str, float]]:
 
 def _restated(snapshot: Snapshot, actor: str, attribute: str) -> float | None:
     override: ActorOverride | None = snapshot.actors.get(actor)
-    value: Quantity | None = getattr(override, attribute) if override is not None else None
+    value: Quantity | None = override.given(attribute) if override is not None else None
     return value.value if value is not None else None
 
 

@@ -47,7 +47,8 @@ class MechanismContract(Protocol):
 
     Optional besides: ``NEW_EVENTS`` (kinds of event of its own, name -> label: each is also an outcome of the
     scenarios that use it), ``NEW_STATE`` (system variables of its own, name -> (low, high, meaning): a scenario
-    gives their starting values under ``system:``, and runs keep them in ``state.extra``),
+    gives their starting values under ``system:``, and runs keep them in ``state.extra``), ``NEW_ACTOR_STATE`` (actor
+    attributes of its own, the same way: values under each actor or ``actor_defaults``, arrays (actors, runs)),
     ``incumbent_keeps_office(state, params, month)`` (per run, the probability the incumbent wins a scheduled
     election ``decided_by`` the mechanism), ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
     (draws taken once per actor / holding), ``REFERENCES`` (the literature its functional form comes from) and
@@ -79,7 +80,7 @@ _DECLARED: dict[str, type | tuple[type, ...]] = {
 }
 _OPTIONAL: dict[str, type] = {
     "REQUIRES": tuple, "ACTOR_SLOTS": tuple, "HOLDING_SLOTS": tuple, "REFERENCES": tuple, "SOURCE_TITLE": str, "NEW_EVENTS": dict,
-    "NEW_STATE": dict,
+    "NEW_STATE": dict, "NEW_ACTOR_STATE": dict,
 }
 
 
@@ -93,13 +94,14 @@ def declared_events(mechanisms: Iterable[Any]) -> dict[str, str]:
     return declared
 
 
-def declared_state(mechanisms: Iterable[Any], strict: bool = True) -> dict[str, tuple[float, float, str]]:
-    """The system variables ``mechanisms`` declare of their own (``NEW_STATE``): name -> (low, high, meaning), in order;
-    two mechanisms declaring one name are refused (``strict``) or the first declaration kept."""
+def declared_state(mechanisms: Iterable[Any], strict: bool = True, attribute: str = "NEW_STATE") -> dict[str, tuple[float, float, str]]:
+    """The system variables ``mechanisms`` declare of their own (``NEW_STATE``; or their actor attributes, with
+    ``attribute="NEW_ACTOR_STATE"``): name -> (low, high, meaning), in order; two mechanisms declaring one name are
+    refused (``strict``) or the first declaration kept."""
     declared: dict[str, tuple[float, float, str]] = {}
     owners: dict[str, str] = {}
     for mechanism in mechanisms:
-        for name, (low, high, meaning) in getattr(mechanism, "NEW_STATE", {}).items():
+        for name, (low, high, meaning) in getattr(mechanism, attribute, {}).items():
             if name in declared and not strict:
                 continue
             if name in declared:
@@ -147,12 +149,13 @@ def check_contract(mechanism: Any, origin: str) -> None:
                 faults.append(f"NEW_EVENTS declares {kind!r}, which is already a kind of event or an outcome of the engine")
     else:
         new_events = {}
-    new_state = getattr(mechanism, "NEW_STATE", {})
-    for variable, declaration in (new_state.items() if isinstance(new_state, dict) else ()):
-        shaped = isinstance(declaration, tuple) and len(declaration) == 3 and isinstance(declaration[2], str) and declaration[2].strip()
-        numbers = shaped and all(isinstance(bound, (int, float)) and not isinstance(bound, bool) for bound in declaration[:2])
-        if not (isinstance(variable, str) and variable.isidentifier() and variable.islower()) or not numbers or not declaration[0] < declaration[1]:
-            faults.append(f"NEW_STATE should map lower-case identifiers to (low, high, meaning) with low < high, not {variable!r}: {declaration!r}")
+    for declared_name in ("NEW_STATE", "NEW_ACTOR_STATE"):
+        new_state = getattr(mechanism, declared_name, {})
+        for variable, declaration in (new_state.items() if isinstance(new_state, dict) else ()):
+            shaped = isinstance(declaration, tuple) and len(declaration) == 3 and isinstance(declaration[2], str) and declaration[2].strip()
+            numbers = shaped and all(isinstance(bound, (int, float)) and not isinstance(bound, bool) for bound in declaration[:2])
+            if not (isinstance(variable, str) and variable.isidentifier() and variable.islower()) or not numbers or not declaration[0] < declaration[1]:
+                faults.append(f"{declared_name} should map lower-case identifiers to (low, high, meaning) with low < high, not {variable!r}: {declaration!r}")
     events = getattr(mechanism, "EVENTS", ())
     unknown = [kind for kind in events if isinstance(kind, str) and kind not in EVENT_KINDS and kind not in new_events] if isinstance(events, tuple) else []
     if unknown:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, Optional, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NoReturn, Optional, Union, get_args
 
 from pydantic import (
     BaseModel,
@@ -148,8 +148,61 @@ class Calendar(Frozen):
         return self
 
 
-class ActorState(Frozen):
-    """An actor's state variables: at the start, or as a snapshot describes them."""
+class PluginValues(Frozen):
+    """A block of numbers that also takes those plug-in mechanisms declare of their own (``NEW_STATE`` for the system,
+    ``NEW_ACTOR_STATE`` for actors), each a quantity within the range its mechanism gives."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    PLUGIN_DECLARATION: ClassVar[str] = "NEW_STATE"
+    PLUGIN_WHAT: ClassVar[str] = "system variable"
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _plugin_variables(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+        if not isinstance(value, dict):
+            return handler(value)
+        registry = _registry(info)
+        # Any available mechanism's variables (the first declaration of a name; two plug-ins declaring one name are
+        # refused only where a scenario uses both, by the scenario's checks).
+        declared = declared_state((registry.get(name) for name in registry.names()), strict=False, attribute=cls.PLUGIN_DECLARATION)
+        typed = dict(value)
+        for name, raw in value.items():
+            if name in cls.model_fields:
+                continue
+            if name not in declared:
+                known = [*cls.model_fields, *declared]
+                close = difflib.get_close_matches(str(name), known, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                _refuse(name, raw, "unknown_variable", f"unknown key {name!r}{hint} (not part of the scenario format, nor a {cls.PLUGIN_WHAT} a "
+                        f"mechanism declares); keys: {', '.join(known)}")
+            low, high, _ = declared[name]
+            try:
+                quantity = Quantity.model_validate(raw)
+            except ValidationError as error:
+                _refuse(name, raw, "bad_quantity", str(error.errors()[0]["msg"]))
+            if not low <= quantity.value <= high:
+                _refuse(name, raw, "out_of_range", f"{quantity.value:g} lies outside [{low:g}, {high:g}], the range its mechanism declares")
+            typed[name] = quantity
+        return handler(typed)
+
+    def given(self, name: str) -> Optional[Quantity]:
+        """The quantity given for a variable (the engine's or a plug-in's), or None."""
+        if name in type(self).model_fields:
+            quantity: Optional[Quantity] = getattr(self, name)
+            return quantity
+        return (self.__pydantic_extra__ or {}).get(name)
+
+    def plugin_variables(self) -> dict[str, Quantity]:
+        """The plug-ins' variables given here, by name."""
+        return dict(self.__pydantic_extra__ or {})
+
+
+class ActorState(PluginValues):
+    """An actor's state variables: at the start, or as a snapshot describes them (and those plug-ins declare of their
+    own, ``NEW_ACTOR_STATE``)."""
+
+    PLUGIN_DECLARATION: ClassVar[str] = "NEW_ACTOR_STATE"
+    PLUGIN_WHAT: ClassVar[str] = "actor attribute"
 
     weight: Unit | None = Field(default=None, description="Political weight in national politics, 0..1.")
     organization: Unit | None = Field(default=None, description="Organizational capacity, 0..1.")
@@ -192,51 +245,10 @@ class Government(Frozen):
     provenance: Provenance
 
 
-class SystemState(Frozen):
+class SystemState(PluginValues):
     """System-level state variables (see ``coyuntura.engine.state``). A variable that no mechanism of the scenario reads
     may be left out (it starts at 0); the scenario's checks require every one a mechanism reads. Besides the engine's,
     it takes the variables plug-in mechanisms declare (``NEW_STATE``), each within the bounds its mechanism gives."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _plugin_variables(cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
-        if not isinstance(value, dict):
-            return handler(value)
-        registry = _registry(info)
-        # Any available mechanism's variables (the first declaration of a name; two plug-ins declaring one name are
-        # refused only where a scenario uses both, by the scenario's checks).
-        declared = declared_state((registry.get(name) for name in registry.names()), strict=False)
-        typed = dict(value)
-        for name, raw in value.items():
-            if name in cls.model_fields:
-                continue
-            if name not in declared:
-                known = [*cls.model_fields, *declared]
-                close = difflib.get_close_matches(str(name), known, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                _refuse(name, raw, "unknown_variable", f"unknown system variable {name!r}{hint}; system variables: {', '.join(known)}")
-            low, high, _ = declared[name]
-            try:
-                quantity = Quantity.model_validate(raw)
-            except ValidationError as error:
-                _refuse(name, raw, "bad_quantity", str(error.errors()[0]["msg"]))
-            if not low <= quantity.value <= high:
-                _refuse(name, raw, "out_of_range", f"{quantity.value:g} lies outside [{low:g}, {high:g}], the range its mechanism declares")
-            typed[name] = quantity
-        return handler(typed)
-
-    def given(self, name: str) -> Optional[Quantity]:
-        """The quantity given for a system variable (the engine's or a plug-in's), or None."""
-        if name in type(self).model_fields:
-            quantity: Optional[Quantity] = getattr(self, name)
-            return quantity
-        return (self.__pydantic_extra__ or {}).get(name)
-
-    def plugin_variables(self) -> dict[str, Quantity]:
-        """The plug-ins' system variables given here, by name."""
-        return dict(self.__pydantic_extra__ or {})
 
     corruption: Optional[Unit] = None
     mystification_urban: Optional[Unit] = None
@@ -347,7 +359,7 @@ class ActorShock(EventBase):
 
     kind: Literal["actor_shock"]
     actor: ActorRef
-    attribute: Literal["weight", "organization", "arms", "radicalism", "support", "mobilization", "cohesion"]
+    attribute: Identifier = Field(description="weight, organization, arms, radicalism, support, mobilization, cohesion, or an actor attribute a mechanism of the scenario declares (NEW_ACTOR_STATE).")
     value: Quantity
 
 
@@ -455,7 +467,7 @@ class Snapshot(Frozen):
         its own government whole, and its own value for each actor attribute and system variable it lists."""
         paths = {f"government.{name}" for name in Government.model_fields}
         for actor, override in self.actors.items():
-            paths |= {f"actors.{actor}.{name}" for name in ActorOverride.model_fields if getattr(override, name) is not None}
+            paths |= {f"actors.{actor}.{name}" for name in [*ActorOverride.model_fields, *override.plugin_variables()] if override.given(name) is not None}
         paths |= {f"system.{name}" for name in type(self.system).model_fields if getattr(self.system, name) is not None}
         paths |= {f"system.{name}" for name in self.system.plugin_variables()}
         return paths
@@ -728,10 +740,10 @@ class Scenario(Frozen):
         raise KeyError(f"no experiment {experiment_id!r} in scenario {self.id!r}; experiments: {known}")
 
     def attribute(self, actor: Actor | ActorOverride, name: str) -> Quantity:
-        """An actor's attribute, falling back on ``actor_defaults``."""
-        value: Quantity | None = getattr(actor, name)
+        """An actor's attribute (the engine's or a plug-in's), falling back on ``actor_defaults``."""
+        value = actor.given(name)
         if value is None:
-            value = getattr(self.actor_defaults, name)
+            value = self.actor_defaults.given(name)
         if value is None:
             raise KeyError(name)
         return value
