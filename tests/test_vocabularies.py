@@ -740,6 +740,11 @@ def test_a_plug_in_declares_an_actor_attribute_of_its_own(tmp_path: Path) -> Non
     assert after is not None and after.extra["land_held"][landowners].max() <= 0.1
     varied = simulate(model, 3, seed=3, until=scenario.calendar.start, keep_state=True, parameters={"actors.landowners.land_held": [0.3, 0.5, 0.7]})
     assert varied.final_state is not None and varied.final_state.extra["land_held"][landowners].max() <= 0.7
+    from coyuntura.report.describe import describe_scenario, render_markdown
+
+    described = render_markdown(describe_scenario(scenario))
+    assert "| `land_held` | 0.8 | assumption: A test value. |" in described  # the landowners' own value
+    assert "| `land_held` | 0 | assumption: Most actors hold no land. (actor_defaults) |" in described
 
 
 def test_a_plug_in_s_actor_attribute_is_required_and_known(tmp_path: Path) -> None:

@@ -197,7 +197,8 @@ def check_mechanism(module: ModuleType) -> list[str]:
         if doc and (match.group("section") not in doc or lines not in doc):
             problems.append(f"{label}: the docstring does not paraphrase the passage {locator!r} (cite its section and {lines} there)")
     for attribute in ("READS", "WRITES"):
-        unknown = [name for name in getattr(module, attribute) if name not in STATE_VARIABLES and name not in getattr(module, "NEW_STATE", {})]
+        own = {*getattr(module, "NEW_STATE", {}), *getattr(module, "NEW_ACTOR_STATE", {})}
+        unknown = [name for name in getattr(module, attribute) if name not in STATE_VARIABLES and name not in own]
         if unknown:
             problems.append(f"{label}: {attribute} names unknown state variables {unknown}; known: {', '.join(STATE_VARIABLES)}")
     unknown_forms = [form for form in module.FORMS if form not in FORMS]

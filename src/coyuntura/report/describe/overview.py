@@ -59,12 +59,15 @@ def purpose_section(scenario: Scenario) -> Section:
 
 
 def _attribute_rows(scenario: Scenario, actor: Actor) -> tuple[tuple[str, ...], ...]:
+    """The actor's attributes: the engine's, then those the scenario's plug-ins declare (``NEW_ACTOR_STATE``)."""
     rows = []
-    for name in ATTRIBUTE_NAMES + ("size",):
-        own = getattr(actor, name, None)
-        if own is None and name == "size":
-            continue
-        quantity = own if own is not None else getattr(scenario.actor_defaults, name)
+    plugin_attributes = tuple(declared_state(scenario.mechanism_schedule(), attribute="NEW_ACTOR_STATE"))
+    for name in ATTRIBUTE_NAMES + ("size",) + plugin_attributes:
+        own = actor.given(name) if name != "size" else actor.size
+        if own is None and (name == "size" or scenario.actor_defaults.given(name) is None):
+            continue  # no size given, or a plug-in's attribute nothing reads
+        quantity = own if own is not None else scenario.actor_defaults.given(name)
+        assert quantity is not None
         origin = "" if own is not None else " (actor_defaults)"
         rows.append((code(name), number_text(quantity.value), provenance_text(quantity) + origin))
     return tuple(rows)
