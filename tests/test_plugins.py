@@ -361,3 +361,16 @@ def test_a_plug_in_s_own_kinds_of_event_must_be_new_and_its_own() -> None:
     assert new_event_kinds((module,))["bread_riot"] == (len(EventType), "Bread riot")
     with pytest.raises(ValueError, match="the mechanisms 'first' and 'other' both declare the kind of event 'bread_riot'"):
         new_event_kinds((module, other))
+
+
+@pytest.mark.integration
+def test_check_refuses_a_mechanism_file_the_model_description_would_refuse(tmp_path: Path) -> None:
+    """check holds a scenario's own mechanism to what describe needs (FORMS among the known forms, ...)."""
+    from typer.testing import CliRunner
+
+    from coyuntura.cli import app
+
+    path = countryside_copy(tmp_path, plugin=lambda text: text.replace('FORMS = ("hazard",)', 'FORMS = ("hazard", "logistic")'))
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "FORMS names unknown forms ['logistic']; known: hazard," in " ".join(result.output.split())

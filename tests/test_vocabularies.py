@@ -635,7 +635,8 @@ def test_an_election_may_be_decided_by_a_mechanism_of_the_scenario(tmp_path: Pat
 
 @pytest.mark.parametrize(("body", "said"), [
     ("    raise RuntimeError('no ballots')", "RuntimeError: no ballots"),
-    ("    return np.full(state.n_runs, np.nan)", "ValueError: incumbent_keeps_office must give one finite probability per run"),
+    ("    return np.full(state.n_runs, np.nan)", "ValueError: incumbent_keeps_office must give probabilities in [0, 1], got [nan"),
+    ("    return np.full(state.n_runs, 1.5)", "ValueError: incumbent_keeps_office must give probabilities in [0, 1], got [1.5"),
     ("    return np.zeros(3)", "got shape (3,)"),
 ])
 def test_a_deciding_mechanism_that_fails_is_named_with_the_month(tmp_path: Path, body: str, said: str) -> None:
@@ -653,6 +654,11 @@ def test_a_deciding_mechanism_that_fails_is_named_with_the_month(tmp_path: Path,
     model = compile_scenario(load_scenario(tmp_path / "toy.yaml"))
     with pytest.raises(MechanismFailed, match=rf"mechanism 'voters' \(.*voters.py\) failed in {format_month(start + 1)}: .*{re.escape(said)}"):
         simulate(model, 20, seed=1, until=start + 1)
+    # check's trial months ask the deciding mechanism too, whenever the election falls.
+    from coyuntura.engine.simulate import trial_run
+
+    with pytest.raises(MechanismFailed, match=rf"mechanism 'voters' .*{re.escape(said)}"):
+        trial_run(model, months=1)
 
 
 def test_a_snapshot_restates_a_plug_in_s_system_variable(tmp_path: Path) -> None:

@@ -60,12 +60,13 @@ def incumbent_keeps_office(state: State, month: Month, election: Election) -> np
         mechanism = month.model.scenario.mechanism_registry().get(election.decided_by)
         try:
             keeps = np.asarray(mechanism.incumbent_keeps_office(state, month.params(election.decided_by), month), dtype=float)
-            if keeps.shape != (state.n_runs,) or not np.all(np.isfinite(keeps)):
-                raise ValueError(f"incumbent_keeps_office must give one finite probability per run ({state.n_runs}), got shape {keeps.shape}")
+            if keeps.shape != (state.n_runs,):
+                raise ValueError(f"incumbent_keeps_office must give one probability per run ({state.n_runs}), got shape {keeps.shape}")
+            if not np.all((keeps >= 0.0) & (keeps <= 1.0)):  # NaN fails this too
+                raise ValueError(f"incumbent_keeps_office must give probabilities in [0, 1], got {keeps[~((keeps >= 0.0) & (keeps <= 1.0))][:3]}")
         except Exception as error:
             raise mechanism_failed(month.model, election.decided_by, month.index, error) from error
-        clipped: np.ndarray = np.clip(keeps, 0.0, 1.0)
-        return clipped
+        return keeps
     assert election.incumbent_intercept is not None and election.legitimacy_coef is not None  # the schema asks for both
     legitimacy = government_legitimacy(state, month.model)
     return logistic(election.incumbent_intercept.value + election.legitimacy_coef.value * (legitimacy - 0.5))

@@ -19,10 +19,10 @@ from numpy.typing import ArrayLike
 
 from ..scenario.calendar import format_month
 from ..scenario.plugins import BUILTIN_PACKAGE
-from ..scenario.schema import Snapshot
+from ..scenario.schema import Election, Snapshot
 from ..scenario.vocabulary import REGIME_LABELS
 from .events import EventLog
-from .exogenous import apply_scheduled
+from .exogenous import apply_scheduled, incumbent_keeps_office
 from .mechanisms.base import MechanismFailed as MechanismFailed  # re-exported: where callers catch it
 from .mechanisms.base import Month, mechanism_failed
 from .model import Model
@@ -53,7 +53,14 @@ def trial_run(model: Model, months: int = 2, n_runs: int = 8) -> None:
     starts: list[str | None] = [None, *(snapshot.id for snapshot in model.scenario.snapshots)]
     for start in starts:
         first = model.scenario.snapshot(start).month if start is not None else model.scenario.calendar.start
-        simulate(model, n_runs, seed=0, start=start, until=min(first + months - 1, model.scenario.calendar.horizon))
+        ensemble = simulate(model, n_runs, seed=0, start=start, until=min(first + months - 1, model.scenario.calendar.horizon), keep_state=True)
+        assert ensemble.final_state is not None
+        # A mechanism that decides a scheduled election is asked once too, whenever the election falls.
+        month = Month(index=ensemble.until + 1, model=model, draws=RunStreams(0, ensemble.until + 1, 0, n_runs, model.layout).next_month(),
+                      log=EventLog(0), scratch={}, parameters=batch_params(model, None))
+        for event in model.scenario.events:
+            if isinstance(event, Election) and event.decided_by is not None:
+                incumbent_keeps_office(ensemble.final_state, month, event)
 
 
 class SimulationCancelled(Exception):
