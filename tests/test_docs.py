@@ -192,3 +192,10 @@ def test_the_guide_names_engine_functions_that_exist():
         for function in re.findall(r"`([a-z_]+)`", functions):
             assert callable(getattr(module, function, None)), f"the guide names {module_name}.{function}, which does not exist"
     assert callable(importlib.import_module("coyuntura.engine.events").actor_mask)
+
+
+def test_the_guide_names_every_functional_form_a_mechanism_may_declare():
+    from coyuntura.report.mechanism_metadata import FORMS
+
+    guide = " ".join((DOCS / "writing-a-scenario.md").read_text(encoding="utf-8").split())
+    assert all(f"`{form}`" in guide for form in FORMS), [form for form in FORMS if f"`{form}`" not in guide]
