@@ -151,8 +151,8 @@ def test_coup_sentence_names_plotter_backers_and_outcome():
     coup = model.params["coup"]
     mask = actor_mask([coup.right_faction] + list(coup.backers))
     success = sentence(model, EventType.COUP_ATTEMPT, Outcome.SUCCESS, mask, "coup", 0)
-    assert success.startswith("The right-wing army faction, backed by the national bourgeoisie")
-    assert "the United States" in success and success.endswith("attempts a coup: it succeeds.")
+    assert success.startswith("Coup attempt by the right-wing army faction, backed by the national bourgeoisie")
+    assert "the United States" in success and success.endswith(": it succeeds.")
     change = sentence(model, EventType.GOVERNMENT_CHANGE, Outcome.TO_RIGHT, 0, "coup", 0)
     assert "right-wing military government" in change
     masses = sentence(model, EventType.COUP_ATTEMPT, Outcome.DEFEATED_BY_MOBILIZATION, mask, "coup", 0)

@@ -2,8 +2,8 @@
 
 A line reads like::
 
-    1964-11  The right-wing army faction, backed by the national bourgeoisie and the United States,
-             attempts a coup: it succeeds.  [coup, M5]
+    1964-11  Coup attempt by the right-wing army faction, backed by the national bourgeoisie and the
+             United States: it succeeds.  [coup, M5]
 
 and carries, besides its text, the mechanism that produced it (name, title, the
 DESIGN checklist items it covers) and that mechanism's source locators in
@@ -189,14 +189,14 @@ def _coup(c: _Context) -> str:
     backers += [i for i in c.actors if i not in backers and i != plotter]
     subject = actor_phrase(c.model.actor_names[plotter]) if plotter is not None else "a military faction"
     if backers:
-        subject += f", backed by {c.names(backers)},"
-    kind = "a regional coup" if plotter is not None and plotter == regional and plotter != right else "a coup"
+        subject += f", backed by {c.names(backers)}"
+    kind = "Regional coup attempt" if plotter is not None and plotter == regional and plotter != right else "Coup attempt"
     result = {
         Outcome.SUCCESS: "it succeeds",
         Outcome.FAILURE: "it fails",
         Outcome.DEFEATED_BY_MOBILIZATION: "it is defeated by a general strike and the armed mobilization of the masses",
     }.get(c.outcome, "the outcome is unclear")
-    return f"{_capitalize(subject)} attempts {kind}: {result}."
+    return f"{kind} by {subject}: {result}."  # no verb to agree with a plotter named in the singular or the plural
 
 
 def _succession(c: _Context) -> str:
