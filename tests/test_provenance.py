@@ -70,6 +70,7 @@ def _cited(scenario: Scenario) -> list[Quantity]:
         ("klein: p. 3", "'klein: p. 3' cites an unknown source 'klein'; sources: dunkerley, coups, archive, notes"),
         ("note: Miners, L3-5", "'note: Miners, L3-5' cites an unknown source 'note' (did you mean 'notes'?); sources: dunkerley, coups, archive, notes"),
         ("notes", "cite the text 'notes' by section and lines: 'notes: Section title, L12-14'"),
+        ("notes: Miners, L3, L5", "'Miners, L3, L5' gives more than one line range; cite one passage, 'Section title, L12-14' (one range, first-last) of source 'notes'"),
     ],
 )
 def test_a_place_a_further_source_does_not_have_is_refused_naming_where(cite: str, message: str) -> None:
@@ -134,6 +135,7 @@ def test_a_checklist_s_items_and_mechanisms_must_exist(tmp_path: Path) -> None:
     bundled = Path(__file__).resolve().parents[1] / "src" / "coyuntura" / "scenarios"
     chile = (bundled / "chile-1970.yaml").read_text(encoding="utf-8")
     bad = chile.replace("checklist: [C2]", "checklist: [C99]", 1).replace("mechanisms: [agrarian_structure]}", "mechanisms: [guerrilla_foco]}", 1)
+    bad = bad.replace("checklist: [C3]", "checklist: [C3, C11]", 1)  # an actor covering what not_represented leaves out
     (tmp_path / "chile.yaml").write_text(bad, encoding="utf-8")
     (tmp_path / "shortages.py").write_text((bundled / "shortages.py").read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(ScenarioError) as caught:
@@ -141,3 +143,4 @@ def test_a_checklist_s_items_and_mechanisms_must_exist(tmp_path: Path) -> None:
     found = {(problem.path, problem.message) for problem in caught.value.problems}
     assert ("actors.0.checklist.0", "'C99' is not an item of the scenario's checklist (C1, C2, C3, C4, C5, C6, C7, C8, C9, C10, C11)") in found
     assert any(path == "checklist.3.mechanisms.0" and "the scenario uses no mechanism 'guerrilla_foco'" in message for path, message in found)
+    assert ("actors.1.checklist.1", "'urban_workers' covers 'C11', which not_represented says the scenario leaves out") in found

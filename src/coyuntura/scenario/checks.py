@@ -244,6 +244,8 @@ def _passage_problem(sections: Iterable[Any], text: str, source_id: str | None =
         return f"{text!r} is not a passage like 'Section title, L12-14'{of}"
     lines = {section.title: section.lines for section in sections}
     title = match.group("section")
+    if re.search(r",\s*L\d", title):  # 'Section, L22, L28': two ranges in one locator
+        return f"{text!r} gives more than one line range; cite one passage, 'Section title, L12-14' (one range, first-last){of}"
     digits = max(len(match.group("start")), len(match.group("end") or ""))
     if digits > 9:  # int() of a long digit string is slow, and past 4,300 digits a bare ValueError
         return f"a line number of {digits:,} digits in {title[:60]!r}'s locator; lines are numbered below a billion"
@@ -408,10 +410,16 @@ def _checklist(scenario: Scenario) -> list[Problem]:
                 problems.append(Problem(
                     f"checklist.{index}.mechanisms.{m_index}", f"the scenario uses no mechanism {name!r}; it uses {', '.join(scenario.mechanisms.names())}"
                 ))
+    left_out = {entry.item for entry in scenario.not_represented}
     for index, actor in enumerate(scenario.actors):
         for c_index, listed in enumerate(actor.checklist):
             if listed not in items:
                 problems.append(Problem(f"actors.{index}.checklist.{c_index}", f"{listed!r} is not an item of the scenario's checklist ({known})"))
+            elif listed in left_out:
+                problems.append(Problem(f"actors.{index}.checklist.{c_index}", f"{actor.id!r} covers {listed!r}, which not_represented says the scenario leaves out"))
+    for index, item in enumerate(scenario.checklist):
+        if item.mechanisms and item.id in left_out:
+            problems.append(Problem(f"checklist.{index}.mechanisms", f"{item.id!r} names mechanisms that cover it, but not_represented says the scenario leaves it out"))
     return problems
 
 
