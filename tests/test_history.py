@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -339,6 +340,8 @@ def test_forecast_cli_prints_every_outcome_with_errors_and_says_how_it_condition
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert "sequential importance resampling" in data["conditioning"] and data["window"] == "1958-01..1958-12"
+    lowest = re.search(r"at its lowest ([\d,]+), on the cells ending (\d{4}-\d\d)\)", data["conditioning"])  # before any resampling restored it
+    assert lowest is not None and 0 < int(lowest.group(1).replace(",", "")) < 300 and lowest.group(2) < "1958-01"
     rows = {row["outcome"]: row for row in data["table"]["rows"]}
     p = "p 1958-01..1958-12"
     assert sum(rows[f"regime:{k}"][p] for k in REGIME_KEYS) == pytest.approx(1.0)

@@ -184,6 +184,9 @@ def forecast(
             f"filtered (sequential importance resampling) on {len(condition)} cells of the observed timeline ending by "
             f"{format_month(vantage - 1)}; effective sample size {histories.ess:,.0f} of {runs:,} runs after {histories.resamplings} resamplings"
         )
+        if histories.ess_trace:  # resampling restores the ESS: say how few runs the record left at its most surprising cell
+            lowest_month, lowest = min(histories.ess_trace, key=lambda entry: entry[1])
+            conditioning += f" (at its lowest {lowest:,.0f}, on the cells ending {format_month(lowest_month)})"
     else:
         conditioning = "none: no observation ends before the vantage"
     table = Table(
