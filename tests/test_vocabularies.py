@@ -265,6 +265,9 @@ def test_a_what_if_and_the_run_summary_count_a_plug_in_s_own_outcome(tmp_path: P
     rows = {row[0]: row for row in whatif_table(result).rows}
     assert rows["land_seizure"][1] == "Wave of land seizures"
     assert rows["land_seizure"][6] < -0.3  # far fewer waves when they are far less likely, on the same runs
+    # The table shows what either arm can have: no coup row in a scenario without coups, and a note saying so.
+    assert "coup_success" not in rows and "general_strike" in rows and "end_civilian_nationalist" in rows
+    assert any(note.startswith("Left out, as no mechanism or scheduled event of either arm records them: Coup attempt") for note in whatif_table(result).notes)
     counts = outcome_counts(simulate(compile_scenario(countryside), 100, seed=1))
     assert counts["land_seizure"] > 50  # the run store's summary keeps it beside the engine's outcomes
 

@@ -35,7 +35,7 @@ from ..scenario.calendar import format_month
 from ..scenario.checks import intervention_warnings
 from ..scenario.paths import relax_priors, unpaired_change, with_values
 from ..scenario.schema import Scenario
-from .measures import OUTCOME_LABELS, outcome_labels, outcome_matrix, outcome_names
+from .measures import OUTCOME_LABELS, outcome_labels, outcome_matrix, outcome_names, scenario_outcomes
 
 CLI_ASSUMPTION = "what-if intervention given on the command line"
 Z95 = 1.959963984540054
@@ -274,6 +274,7 @@ class WhatIfResult:
     treated: np.ndarray  # (runs, outcomes) bool
     notes: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)  # the outcomes' labels in the scenario (outcome_labels; else the engine's)
+    possible: tuple[str, ...] = ()  # the outcomes either arm can have (scenario_outcomes); () where not known: all
 
     def to_frame(self) -> Any:
         """One row per outcome: baseline and intervention probabilities, the paired difference, its SE and interval
@@ -394,6 +395,7 @@ def run_whatif(
         treated=np.concatenate([part[1] for part in ordered]),
         notes=notes,
         labels=ordered[0][3],
+        possible=tuple(name for name in ordered[0][2] if name in set(scenario_outcomes(scenario)) | set(scenario_outcomes(changed))),
     )
 
 
@@ -414,7 +416,10 @@ def whatif_table(result: WhatIfResult) -> Table:
         Column("high", "95% high", "probability"),
     )
     rows = []
+    left_out = [name for name in result.outcomes if result.possible and name not in result.possible]
     for j, name in enumerate(result.outcomes):
+        if name in left_out:
+            continue  # neither arm has a mechanism or event that records it: 0 in both, by construction
         pb, pt = float(result.p_baseline[j]), float(result.p_treated[j])
         rows.append((
             name, result.label(name), pb, standard_error(pb, n), pt, standard_error(pt, n),
@@ -426,6 +431,7 @@ def whatif_table(result: WhatIfResult) -> Table:
         f"Common random numbers: run k of the intervention uses run k's random stream of the baseline (seed {result.seed}); "
         f"the difference is the mean of {n:,} paired per-run differences, its 95% interval mean ± 1.96 SE (normal approximation).",
         *result.notes,
+        *([f"Left out, as no mechanism or scheduled event of either arm records them: {', '.join(result.label(n) for n in left_out)}."] if left_out else []),
     )
     return Table(
         title=f"What-if {result.intervention.name}, {span} ({n:,} paired runs, seed {result.seed})",
