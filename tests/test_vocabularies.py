@@ -618,6 +618,21 @@ def test_an_election_may_be_decided_by_a_mechanism_of_the_scenario(tmp_path: Pat
     held, kept_out = lost(0.0)
     assert held > 100 and kept_out >= held - 5  # the voters turn out nearly every incumbent (a coup may come first)
     assert lost(1.0)[1] == 0  # and keep every one
+    # A winning side may start its new term from another programme.
+    from coyuntura.engine.exogenous import apply_scheduled
+
+    from helpers import fresh_state, make_month
+
+    plain = scenario_with(1.0)
+    radical = tmp_path / "toy-radical.yaml"
+    radical.write_text(plain.read_text(encoding="utf-8").replace("decided_by: voters,", 'decided_by: voters, incumbent_policy: {value: 0.9, assumption: "A test."},', 1), encoding="utf-8")
+    for path, expected in ((plain, None), (radical, 0.9)):
+        model = compile_scenario(load_scenario(path))
+        state = fresh_state(model, 4)
+        policy = state.policy.copy()
+        apply_scheduled(state, make_month(model, 4, {"election": 0.5}, index=start + 2))  # the voters keep every incumbent
+        assert (state.regime == 2).all()
+        np.testing.assert_array_equal(state.policy, policy if expected is None else np.full(4, expected))
     with pytest.raises(ScenarioError) as caught:
         load_scenario(scenario_with(0.5, decided_by="coup"))
     assert [(p.path, p.message) for p in caught.value.problems] == [

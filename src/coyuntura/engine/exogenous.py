@@ -46,6 +46,8 @@ def apply_scheduled(state: State, month: Month) -> None:
         elif isinstance(event, Election):
             held = np.isin(state.regime, [REGIME_KEYS.index(key) for key in event.applies_to])
             loses = held & (month.draws.uniform("election") >= incumbent_keeps_office(state, month, event))
+            if event.incumbent_policy is not None:  # the winning side's new term starts from its programme
+                state.policy[held & ~loses] = event.incumbent_policy.value
             install(state, loses, RegimeType[event.challenger.upper()], month, code)
         elif isinstance(event, GovernmentChange):
             everywhere = np.ones(state.n_runs, dtype=bool)

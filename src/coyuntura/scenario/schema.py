@@ -413,6 +413,9 @@ class Election(EventBase):
     )
     incumbent_intercept: Optional[Coefficient] = Field(default=None, description="Without decided_by: the rule's intercept.")
     legitimacy_coef: Optional[NonNegative] = Field(default=None, description="Without decided_by: how much legitimacy counts.")
+    incumbent_policy: Optional[Signed] = Field(
+        default=None, description="Where the incumbent's side wins: the policy its new term starts from (a successor's programme); default: unchanged."
+    )
 
     @model_validator(mode="after")
     def _one_rule(self) -> "Election":
