@@ -555,7 +555,10 @@ def test_a_shock_may_set_a_plug_in_s_system_variable_and_no_unknown_one(tmp_path
     ]
 
 
-VOTERS = '''"""Voters: a test mechanism that decides scheduled elections and does nothing else."""
+VOTERS = '''"""Voters: a test mechanism that decides scheduled elections and does nothing else.
+
+Introduction, L1-2: a test passage (the model description asks every mechanism for one).
+"""
 
 import numpy as np
 
@@ -566,7 +569,7 @@ NAME = "voters"
 TITLE = "Voters decide elections"
 STAGE = 5
 COVERS = ()
-SOURCE = ()
+SOURCE = ("Introduction, L1-2",)
 READS = ()
 WRITES = ()
 SLOTS = ()
@@ -686,9 +689,7 @@ def test_a_snapshot_restates_a_plug_in_s_system_variable(tmp_path: Path) -> None
     from coyuntura.report.describe import describe_scenario, render_markdown
 
     plugin = VOTERS.replace('READS = ()', 'READS = ("land_hunger",)').replace(
-        'EVENTS = ()', 'EVENTS = ()\nNEW_STATE = {"land_hunger": (0.0, 1.0, "Pent-up demand for land, 0..1")}').replace(
-        'SOURCE = ()', 'SOURCE = ("Introduction, L1-2",)').replace(
-        "does nothing else.", "does nothing else.\n\nIntroduction, L1-2: a test passage.")  # describe asks for a cited passage
+        'EVENTS = ()', 'EVENTS = ()\nNEW_STATE = {"land_hunger": (0.0, 1.0, "Pent-up demand for land, 0..1")}')
     (tmp_path / "voters.py").write_text(plugin, encoding="utf-8")
     text = TOY.read_text(encoding="utf-8").replace(
         "\nmechanisms:\n", '\nmechanism_modules: [voters.py]\n\nmechanisms:\n  voters:\n    keep_share: {value: 0.5, assumption: "A test."}\n', 1
@@ -783,3 +784,51 @@ def test_a_plug_in_s_actor_attribute_is_required_and_known(tmp_path: Path) -> No
     with pytest.raises(ScenarioError) as caught:
         load_scenario(countryside_copy(tmp_path / "typo", scenario=lambda t: _landed(t).replace("    land_held: {value: 0.8", "    land_hold: {value: 0.8"), plugin=_with_land_held))
     assert any(p.path.endswith(".land_hold") and p.message.startswith("unknown key 'land_hold' (did you mean 'land_held'?)") for p in caught.value.problems)
+
+
+def test_a_plug_in_s_actor_attribute_through_value_paths_snapshots_shocks_and_reports(tmp_path: Path) -> None:
+    from coyuntura.report.chronicle import Locator
+    from coyuntura.report.describe import describe_scenario, render_markdown
+    from coyuntura.scenario.loader import load_with_warnings
+    from coyuntura.scenario.paths import get_value, value_bounds, with_values
+    from coyuntura.web.catalog import describe as catalog
+
+    scenario = load_scenario(countryside_copy(tmp_path, scenario=_landed, plugin=_with_land_held))
+    # Value paths reach an inherited plug-in attribute, within its declared range.
+    assert get_value(scenario, "actors.peasantry.land_held") == 0.0 and get_value(scenario, "actors.landowners.land_held") == 0.8
+    assert value_bounds(scenario, "actors.peasantry.land_held") == (0.0, 1.0)
+    assert with_values(scenario, {"actors.peasantry.land_held": 0.3}).actor("peasantry").given("land_held").value == 0.3
+    # Per-run starts: each run its own value (the month's waves then take 0.2 from the landowners' share).
+    model = compile_scenario(scenario)
+    starts = np.array([0.3, 0.5, 0.7])
+    varied = simulate(model, 3, seed=3, until=scenario.calendar.start, keep_state=True, keep_events=True, parameters={"actors.landowners.land_held": starts})
+    assert varied.final_state is not None and varied.events is not None
+    seizure = next(definition for definition in varied.own_outcomes if definition.key == "land_seizure")
+    waves = runs_with_outcome(varied.events, seizure, 3)
+    np.testing.assert_allclose(varied.final_state.extra["land_held"][model.index("landowners")], starts - 0.2 * waves)
+    # The page and describe show it.
+    assert catalog(scenario)["actors"][[a.id for a in scenario.actors].index("landowners")]["attributes"]["land_held"] == 0.8
+    assert "| `land_held` | Share of the land the actor holds (declared by a mechanism of the scenario) | 0 .. 1 |" in render_markdown(describe_scenario(scenario))
+    # A passage of a further source is never read as one of the analysis.
+    assert Locator.parse("notes: Miners, L3-5", ["notes"]) is None and Locator.parse("The Countryside, L35-37", ["notes"]) is not None
+
+    # An attribute no mechanism reads may be left out; a shock before a snapshot that does not restate it is warned of, not a crash.
+    plugin = VOTERS.replace('EVENTS = ()', 'EVENTS = ()\nNEW_ACTOR_STATE = {"land_held": (0.0, 1.0, "Share of the land the actor holds")}')
+    (tmp_path / "toy").mkdir()
+    (tmp_path / "toy" / "voters.py").write_text(plugin, encoding="utf-8")
+    toy = TOY.read_text(encoding="utf-8").replace(
+        "\nmechanisms:\n", '\nmechanism_modules: [voters.py]\n\nmechanisms:\n  voters:\n    keep_share: {value: 0.5, assumption: "A test."}\n', 1
+    ).replace("\nevents:\n", (
+        '\nevents:\n  - {id: titling, kind: actor_shock, month: "1970-09", actor: miners, attribute: land_held, value: {value: 0.4, assumption: "A test."}, '
+        'description: "Titles.", assumption: "A test event."}\n'
+    ), 1)
+    (tmp_path / "toy" / "toy.yaml").write_text(toy, encoding="utf-8")
+    loaded, warnings = load_with_warnings(tmp_path / "toy" / "toy.yaml")
+    assert any("sets the land_held of 'miners' to 0.4 but comes before this snapshot" in w.message and "starting value 0" in w.message for w in warnings)
+    restated = toy.replace("      miners: {organization:", "      miners: {land_held: {value: 0.6, assumption: \"A test.\"}, organization:", 1)
+    (tmp_path / "toy" / "restated.yaml").write_text(restated, encoding="utf-8")
+    snapshot_scenario = load_scenario(tmp_path / "toy" / "restated.yaml")
+    snapshot = snapshot_scenario.snapshot("october_1970")
+    toy_model = compile_scenario(snapshot_scenario)
+    assert toy_model.initial_state(2, snapshot).extra["land_held"][toy_model.index("miners")].tolist() == [0.6, 0.6]
+    assert "| `miners` | `land_held` | 0.6 |" in render_markdown(describe_scenario(snapshot_scenario))

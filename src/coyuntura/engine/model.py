@@ -148,14 +148,17 @@ class Model:
         snapshot restates it."""
         override = snapshot.actors.get(actor.id) if snapshot is not None else None
         quantity = override.given(name) if override is not None else None
-        if quantity is None:
-            quantity = actor.given(name) or self.scenario.actor_defaults.given(name)
-        return quantity.value if quantity is not None else 0.0
+        if quantity is not None:
+            return quantity.value
+        low, high, _ = self.new_actor_state[name]
+        return float(np.clip(self.scenario.starting_value(actor, name), low, high))  # an unread one given nothing: the range's floor
 
     def _starting_value(self, name: str, snapshot: Snapshot | None) -> float:
-        """A plug-in's system variable at the start, or as a snapshot restates it."""
+        """A plug-in's system variable at the start, or as a snapshot restates it (an unread one given nothing starts at
+        the floor of its range)."""
         override = snapshot.system.given(name) if snapshot is not None else None
-        return override.value if override is not None else self.scenario.system.value(name)
+        low, high, _ = self.new_state[name]
+        return override.value if override is not None else float(np.clip(self.scenario.system.value(name), low, high))
 
 
 def compile_params(params: BaseModel, actor_ids: tuple[str, ...]) -> SimpleNamespace:

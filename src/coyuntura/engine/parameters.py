@@ -103,7 +103,8 @@ def per_run_bounds(model: "Model", path: str) -> tuple[float, float]:
             low, high, _ = model.new_actor_state[attribute]
             return low, high
         if attribute not in ACTOR_VARIABLES:
-            raise ParameterError(f"{path}: actors have no starting attribute {attribute!r}; attributes: {', '.join(ACTOR_VARIABLES)}")
+            known = ", ".join([*ACTOR_VARIABLES, *model.new_actor_state])
+            raise ParameterError(f"{path}: actors have no starting attribute {attribute!r}; attributes: {known}")
         return _bounds(Actor, attribute)
     if len(parts) == 2 and parts[0] == "system" and parts[1] in STATE_SYSTEM_VARIABLES:
         return _bounds(SystemState, parts[1])

@@ -115,7 +115,7 @@ class State:
     polarization: np.ndarray
     popular_power: np.ndarray
     guerrilla_defeats: np.ndarray
-    extra: dict[str, np.ndarray] = field(default_factory=dict)  # (runs,) each: system variables plug-in mechanisms declare (NEW_STATE)
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # what plug-ins declare: (runs,) system variables (NEW_STATE), (actors, runs) actor attributes (NEW_ACTOR_STATE)
 
     @property
     def n_runs(self) -> int:

@@ -126,7 +126,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return path, parse_value(value.strip())
 
 
-_SHOCK = re.compile(r"^(?P<id>[a-z][a-z0-9_]*):(?P<month>\d{4}-\d{2}):(?P<actor>[a-z][a-z0-9_]*)\.(?P<attribute>[a-z_]+)=(?P<value>.+)$")
+_SHOCK = re.compile(r"^(?P<id>[a-z][a-z0-9_]*):(?P<month>\d{4}-\d{2}):(?P<actor>[a-z][a-z0-9_]*)\.(?P<attribute>[a-z][a-z0-9_]*)=(?P<value>.+)$")
 
 
 def parse_event(text: str) -> dict[str, Any]:

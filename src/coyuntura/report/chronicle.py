@@ -343,8 +343,10 @@ def sentence(model: Model, event: int, outcome: int, actors: int, mechanism: str
 # --- mechanisms and their sources ----------------------------------------------------------------
 
 
-def _locators(texts: tuple[str, ...] | list[str]) -> tuple[Locator, ...]:
-    return tuple(locator for locator in (Locator.parse(text) for text in texts) if locator is not None)
+def _locators(texts: tuple[str, ...] | list[str], further: Collection[str] = ()) -> tuple[Locator, ...]:
+    """The passages of the analysis ``texts`` cite (a mechanism's SOURCE cites only those; a scheduled event may also
+    cite a ``further`` source, which is no passage)."""
+    return tuple(locator for locator in (Locator.parse(text, further) for text in texts) if locator is not None)
 
 
 def mechanism_info(name: str, registry: MechanismRegistry | None = None, source_title: str | None = None) -> MechanismInfo:
@@ -411,7 +413,7 @@ def chronicle_from_events(model: Model, events: dict[str, np.ndarray], run: int)
                     if not text.endswith("."):
                         text += "."
                 if scheduled.source:
-                    locators = _locators([scheduled.source])
+                    locators = _locators([scheduled.source], [source.id for source in model.scenario.sources or ()])
         lines.append(
             ChronicleLine(
                 run=int(run),

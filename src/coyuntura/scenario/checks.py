@@ -20,6 +20,7 @@ from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quanti
 from .refs import is_actor_reference, role_kinds
 from .schema import (
     ATTRIBUTE_NAMES,
+    Actor,
     ActorOverride,
     ActorShock,
     Election,
@@ -295,7 +296,8 @@ def _shocks(events: Iterable[Any], where: str, scenario: Scenario) -> list[Probl
     for index, event in enumerate(events):
         if isinstance(event, ActorShock) and event.attribute not in engine_attributes and event.attribute not in actor_ranges:
             known = ", ".join([*engine_attributes, *actor_ranges])
-            problems.append(Problem(f"{where}.{index}.attribute", f"unknown actor attribute {event.attribute!r}; a shock may set {known}"))
+            what = "the fixed trait 'threshold', which no shock sets" if event.attribute == "threshold" else f"unknown actor attribute {event.attribute!r}"
+            problems.append(Problem(f"{where}.{index}.attribute", f"{what}; a shock may set {known}"))
         elif isinstance(event, ActorShock) and event.attribute in actor_ranges:
             low, high, _ = actor_ranges[event.attribute]
             if not low <= event.value.value <= high:
@@ -354,10 +356,13 @@ def _system_variables_read(scenario: Scenario) -> list[Problem]:
         return [Problem("mechanisms", str(error))]
     problems = []
     engine_names = {*type(scenario.system).model_fields, *ATTRIBUTE_NAMES, *GOVERNMENT_VARIABLES}
+    taken = engine_names | set(Actor.model_fields) | {"extra", "month"}  # an actor's other fields and the state's own names too
     for module in schedule:
-        for name in [*getattr(module, "NEW_STATE", {}), *getattr(module, "NEW_ACTOR_STATE", {})]:
-            if name in engine_names or (name in own and name in own_actor):
-                problems.append(Problem(f"mechanisms.{module.NAME}", f"the mechanism declares the state variable {name!r}, which the engine or another declaration already has"))
+        for name in dict.fromkeys([*getattr(module, "NEW_STATE", {}), *getattr(module, "NEW_ACTOR_STATE", {})]):
+            if name in taken:
+                problems.append(Problem(f"mechanisms.{module.NAME}", f"the mechanism declares the state variable {name!r}, a name the engine or the scenario format already uses"))
+            elif name in own and name in own_actor:
+                problems.append(Problem(f"mechanisms.{module.NAME}", f"{name!r} is declared both as a system variable (NEW_STATE) and as an actor attribute (NEW_ACTOR_STATE)"))
     readers: dict[str, list[str]] = {}
     for module in schedule:
         for name in module.READS:
@@ -752,7 +757,7 @@ def _events_and_snapshots(scenario: Scenario) -> list[ScenarioWarning]:
             for actor, attribute, value in _actor_values(event):
                 restated = _restated(snapshot, actor, attribute)
                 if event.month < snapshot.month and restated is None:
-                    start = scenario.attribute(scenario.actor(actor), attribute).value
+                    start = scenario.starting_value(scenario.actor(actor), attribute)
                     if start != value:
                         warnings.append(ScenarioWarning(
                             f"snapshots.{index}",

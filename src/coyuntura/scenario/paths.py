@@ -43,7 +43,7 @@ def _data(scenario: Scenario) -> Any:
     ``actor_defaults`` written out (for reading; :func:`with_values` writes out only the one it changes)."""
     data: Any = scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
     for actor in data.get("actors", []):
-        for name in ATTRIBUTE_NAMES:
+        for name in data.get("actor_defaults", {}):  # the engine's attributes and the plug-ins' alike
             _inherit(data, actor, name)
     return data
 
@@ -52,7 +52,7 @@ def _inherit(data: Any, actor: Any, name: str) -> None:
     """Write out in ``actor`` (plain data) the attribute ``name`` it takes from ``actor_defaults``, if it does (a copy,
     so that changing it changes that actor only)."""
     defaults = data.get("actor_defaults", {})
-    if isinstance(actor, dict) and name in ATTRIBUTE_NAMES and name not in actor and name in defaults:
+    if isinstance(actor, dict) and name not in actor and name in defaults:
         actor[name] = copy.deepcopy(defaults[name])
 
 
@@ -122,8 +122,9 @@ def value_bounds(scenario: Scenario, path: str) -> tuple[float, float] | None:
     (cheap: for checking what an experiment sets); None where the path does not end at a number field."""
     from pydantic import BaseModel
 
+    from .plugins import declared_state
     from .quantities import Quantity, field_bounds
-    from .schema import Actor
+    from .schema import Actor, PluginValues
 
     node: Any = scenario
     parts = path.split(".")
@@ -133,6 +134,9 @@ def value_bounds(scenario: Scenario, path: str) -> tuple[float, float] | None:
         elif isinstance(node, BaseModel):
             fields = type(node).model_fields
             name = part if part in fields else next((n for n, f in fields.items() if f.alias == part), None)
+            if name is None and isinstance(node, PluginValues) and position == len(parts) - 1:  # a plug-in's variable: its range
+                declared = declared_state(scenario.mechanism_schedule(), strict=False, attribute=type(node).PLUGIN_DECLARATION)
+                return declared[part][:2] if part in declared else None
             if name is None:
                 return None
             if position == len(parts) - 1:

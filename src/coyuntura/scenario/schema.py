@@ -155,6 +155,7 @@ class PluginValues(Frozen):
     model_config = ConfigDict(extra="allow", frozen=True)
     PLUGIN_DECLARATION: ClassVar[str] = "NEW_STATE"
     PLUGIN_WHAT: ClassVar[str] = "system variable"
+    PLUGIN_ARTICLE: ClassVar[str] = "a"
 
     @model_validator(mode="wrap")
     @classmethod
@@ -173,8 +174,8 @@ class PluginValues(Frozen):
                 known = [*cls.model_fields, *declared]
                 close = difflib.get_close_matches(str(name), known, n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                _refuse(name, raw, "unknown_variable", f"unknown key {name!r}{hint} (not part of the scenario format, nor a {cls.PLUGIN_WHAT} a "
-                        f"mechanism declares); keys: {', '.join(known)}")
+                _refuse(name, raw, "unknown_variable", f"unknown key {name!r}{hint} (not part of the scenario format, nor {cls.PLUGIN_ARTICLE} "
+                        f"{cls.PLUGIN_WHAT} a mechanism declares); keys: {', '.join(known)}")
             low, high, _ = declared[name]
             try:
                 quantity = Quantity.model_validate(raw)
@@ -203,6 +204,7 @@ class ActorState(PluginValues):
 
     PLUGIN_DECLARATION: ClassVar[str] = "NEW_ACTOR_STATE"
     PLUGIN_WHAT: ClassVar[str] = "actor attribute"
+    PLUGIN_ARTICLE: ClassVar[str] = "an"
 
     weight: Unit | None = Field(default=None, description="Political weight in national politics, 0..1.")
     organization: Unit | None = Field(default=None, description="Organizational capacity, 0..1.")
@@ -214,7 +216,8 @@ class ActorState(PluginValues):
 
 
 class ActorAttributes(ActorState):
-    """An actor's state at the start plus its fixed traits. Omitted ones come from ``actor_defaults``."""
+    """An actor's state at the start plus its fixed traits (and the attributes the scenario's plug-ins declare,
+    ``NEW_ACTOR_STATE``). Omitted ones come from ``actor_defaults``."""
 
     threshold: NonNegative | None = Field(default=None, description="Mobilization threshold of the cascade (M6); fixed for a scenario.")
 
@@ -449,7 +452,8 @@ def recorded_kinds(event: Any) -> tuple[str, ...]:
 
 
 class ActorOverride(ActorState):
-    """An actor's state as described at a snapshot's month (fixed traits such as the threshold stay)."""
+    """An actor's state as described at a snapshot's month, the plug-ins' attributes among it (fixed traits such as the
+    threshold stay; a snapshot cannot restate them)."""
 
 
 class Snapshot(Frozen):
@@ -741,6 +745,12 @@ class Scenario(Frozen):
                 return experiment
         known = ", ".join(e.id for e in self.experiments) or "none"
         raise KeyError(f"no experiment {experiment_id!r} in scenario {self.id!r}; experiments: {known}")
+
+    def starting_value(self, actor: Actor, name: str) -> float:
+        """An actor's attribute at the start: its own, else ``actor_defaults``', else 0 (a plug-in's attribute no
+        mechanism reads, which the scenario's checks let it leave out)."""
+        quantity = actor.given(name) or self.actor_defaults.given(name)
+        return quantity.value if quantity is not None else 0.0
 
     def attribute(self, actor: Actor | ActorOverride, name: str) -> Quantity:
         """An actor's attribute (the engine's or a plug-in's), falling back on ``actor_defaults``."""

@@ -17,6 +17,7 @@ from ..report.chronicle import Locator
 from ..report.sources import sources
 from ..scenario.calendar import format_month
 from ..scenario.loader import bundled_scenarios, load_scenario
+from ..scenario.plugins import declared_state
 from ..scenario.schema import ATTRIBUTE_NAMES, Scenario
 from .models import MAX_BODY_BYTES, MAX_MONTHS, MAX_RUNS, MAX_SEED
 
@@ -101,6 +102,7 @@ def describe(scenario: Scenario) -> dict[str, Any]:
     events, mechanisms with their sources, free parameters, experiments, citations, limits."""
     report = sources(scenario)
     actors = []
+    plugin_attributes = declared_state(scenario.mechanism_schedule(), strict=False, attribute="NEW_ACTOR_STATE")
     for actor in scenario.actors:
         actors.append({
             "id": actor.id,
@@ -109,7 +111,10 @@ def describe(scenario: Scenario) -> dict[str, Any]:
             "description": actor.description,
             "checklist": list(actor.checklist),
             "provenance": _provenance(actor.provenance),
-            "attributes": {name: _number(scenario.attribute(actor, name)) for name in ATTRIBUTE_NAMES},
+            "attributes": {
+                **{name: _number(scenario.attribute(actor, name)) for name in ATTRIBUTE_NAMES},
+                **{name: scenario.starting_value(actor, name) for name in plugin_attributes},  # the plug-ins' own
+            },
         })
     snapshots = []
     for snapshot in scenario.snapshots:
@@ -120,7 +125,7 @@ def describe(scenario: Scenario) -> dict[str, Any]:
             "government": _government(snapshot.government, scenario),
             "assembly": snapshot.assembly,
             "actors": {
-                actor_id: {name: getattr(override, name).value for name in ACTOR_VARIABLES if getattr(override, name) is not None}
+                actor_id: {name: quantity.value for name in [*ACTOR_VARIABLES, *override.plugin_variables()] if (quantity := override.given(name)) is not None}
                 for actor_id, override in snapshot.actors.items()
             },
         })

@@ -45,8 +45,8 @@ def _government_rows(scenario: Scenario, government: Government) -> tuple[tuple[
 def _snapshot_section(number: str, scenario: Scenario, snapshot: Snapshot) -> Section:
     actor_rows = []
     for actor_id, override in snapshot.actors.items():
-        for name in type(override).model_fields:
-            quantity = getattr(override, name)
+        for name in [*type(override).model_fields, *override.plugin_variables()]:
+            quantity = override.given(name)
             if quantity is not None:
                 actor_rows.append((code(actor_id), code(name), number_text(quantity.value), provenance_text(quantity)))
     system_rows = []

@@ -105,6 +105,9 @@ def _actor_state(scenario: Scenario) -> Section:
     rows = tuple(
         (code(name), plain(meanings.get(name) or fields[name].description or ""), "-1 .. +1" if name == "radicalism" else "0 .. 1")
         for name in engine_state.ACTOR_VARIABLES
+    ) + tuple(
+        (code(name), plain(f"{meaning} (declared by a mechanism of the scenario)"), f"{low:g} .. {high:g}")
+        for name, (low, high, meaning) in declared_state(scenario.mechanism_schedule(), attribute="NEW_ACTOR_STATE").items()
     )
     threshold = (code("threshold"), plain(fields["threshold"].description or "") + " (a fixed trait, not a state variable)", ">= 0")
     actors = tuple(
