@@ -279,36 +279,42 @@ def _citation_problem(source: Source, where: str | None) -> str | None:
     return None
 
 
+def _declared(scenario: Scenario, attribute: str = "NEW_STATE") -> dict[str, tuple[float, float, str]]:
+    """What the scenario's mechanisms declare of their own (``NEW_STATE`` or ``NEW_ACTOR_STATE``); empty where two
+    declare one name (reported once, by :func:`_system_variables_read`)."""
+    try:
+        return declared_state(scenario.mechanism_schedule(), attribute=attribute)
+    except MechanismError:
+        return {}
+
+
+def _out_of_range(value: float, name: str, ranges: dict[str, tuple[float, float, str]]) -> str | None:
+    """Why ``value`` cannot be given to the plug-in variable ``name``, or None (an engine variable, or in its range)."""
+    if name not in ranges or ranges[name][0] <= value <= ranges[name][1]:
+        return None
+    low, high, _ = ranges[name]
+    return f"{value:g} lies outside [{low:g}, {high:g}], the range of {name!r} its mechanism declares"
+
+
 def _shocks(events: Iterable[Any], where: str, scenario: Scenario) -> list[Problem]:
-    """Every system shock among ``events`` sets a variable a shock may set, to a value in its range (a plug-in's
-    variable: the range its mechanism declares)."""
+    """Every shock among ``events`` sets a variable a shock may set (an actor's attribute but its fixed threshold; a
+    system variable but the count of defeated focos), to a value in its range (a plug-in's: the range it declares)."""
     shockable = shockable_variables(scenario)
-    try:
-        ranges = declared_state(scenario.mechanism_schedule())
-    except MechanismError:
-        ranges = {}
+    ranges, actor_ranges = _declared(scenario), _declared(scenario, "NEW_ACTOR_STATE")
+    attributes = [name for name in ATTRIBUTE_NAMES if name != "threshold"] + list(actor_ranges)
     problems = []
-    try:
-        actor_ranges = declared_state(scenario.mechanism_schedule(), attribute="NEW_ACTOR_STATE")
-    except MechanismError:
-        actor_ranges = {}
-    engine_attributes = [name for name in ATTRIBUTE_NAMES if name != "threshold"]
     for index, event in enumerate(events):
-        if isinstance(event, ActorShock) and event.attribute not in engine_attributes and event.attribute not in actor_ranges:
-            known = ", ".join([*engine_attributes, *actor_ranges])
-            what = "the fixed trait 'threshold', which no shock sets" if event.attribute == "threshold" else f"unknown actor attribute {event.attribute!r}"
-            problems.append(Problem(f"{where}.{index}.attribute", f"{what}; a shock may set {known}"))
-        elif isinstance(event, ActorShock) and event.attribute in actor_ranges:
-            low, high, _ = actor_ranges[event.attribute]
-            if not low <= event.value.value <= high:
-                problems.append(Problem(f"{where}.{index}.value", f"{event.value.value:g} lies outside [{low:g}, {high:g}], the range of {event.attribute!r} its mechanism declares"))
-        if not isinstance(event, SystemShock):
-            continue
-        if event.variable not in shockable:
-            problems.append(Problem(f"{where}.{index}.variable", f"unknown system variable {event.variable!r}; a shock may set {', '.join(shockable)}"))
-        elif event.variable in ranges and not ranges[event.variable][0] <= event.value.value <= ranges[event.variable][1]:
-            low, high, _ = ranges[event.variable]
-            problems.append(Problem(f"{where}.{index}.value", f"{event.value.value:g} lies outside [{low:g}, {high:g}], the range of {event.variable!r} its mechanism declares"))
+        if isinstance(event, ActorShock):
+            if event.attribute not in attributes:
+                what = "the fixed trait 'threshold', which no shock sets" if event.attribute == "threshold" else f"unknown actor attribute {event.attribute!r}"
+                problems.append(Problem(f"{where}.{index}.attribute", f"{what}; a shock may set {', '.join(attributes)}"))
+            elif (why := _out_of_range(event.value.value, event.attribute, actor_ranges)) is not None:
+                problems.append(Problem(f"{where}.{index}.value", why))
+        elif isinstance(event, SystemShock):
+            if event.variable not in shockable:
+                problems.append(Problem(f"{where}.{index}.variable", f"unknown system variable {event.variable!r}; a shock may set {', '.join(shockable)}"))
+            elif (why := _out_of_range(event.value.value, event.variable, ranges)) is not None:
+                problems.append(Problem(f"{where}.{index}.value", why))
     return problems
 
 
@@ -329,11 +335,7 @@ def _elections(scenario: Scenario) -> list[Problem]:
 
 def shockable_variables(scenario: Scenario) -> list[str]:
     """The system variables a scheduled shock may set: the engine's but the count of defeated focos, and the plug-ins'."""
-    try:
-        own = list(declared_state(scenario.mechanism_schedule()))
-    except MechanismError:
-        own = []
-    return [name for name in type(scenario.system).model_fields if name != "guerrilla_defeats"] + own
+    return [name for name in type(scenario.system).model_fields if name != "guerrilla_defeats"] + list(_declared(scenario))
 
 
 GOVERNMENT_VARIABLES: tuple[str, ...] = (
