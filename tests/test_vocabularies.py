@@ -636,6 +636,15 @@ def test_an_election_may_be_decided_by_a_mechanism_of_the_scenario(tmp_path: Pat
         apply_scheduled(state, make_month(model, 4, {"election": 0.5}, index=start + 2))  # the voters keep every incumbent
         assert (state.regime == 2).all()
         np.testing.assert_array_equal(state.policy, policy if expected is None else np.full(4, expected))
+    # Where the incumbent loses, the challenger's government starts from the policy its type declares, not the programme.
+    losing = tmp_path / "toy-radical-lost.yaml"
+    losing.write_text(radical.read_text(encoding="utf-8").replace("keep_share: {value: 1.0,", "keep_share: {value: 0.0,", 1), encoding="utf-8")
+    lost_scenario = load_scenario(losing)
+    model = compile_scenario(lost_scenario)
+    state = fresh_state(model, 4)
+    apply_scheduled(state, make_month(model, 4, {"election": 0.5}, index=start + 2))
+    assert (state.regime == 4).all()
+    np.testing.assert_array_equal(state.policy, np.full(4, lost_scenario.regimes.civilian_elected.policy.value))
     with pytest.raises(ScenarioError) as caught:
         load_scenario(scenario_with(0.5, decided_by="coup"))
     assert [(p.path, p.message) for p in caught.value.problems] == [
