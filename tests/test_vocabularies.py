@@ -841,3 +841,16 @@ def test_a_plug_in_s_actor_attribute_through_value_paths_snapshots_shocks_and_re
     toy_model = compile_scenario(snapshot_scenario)
     assert toy_model.initial_state(2, snapshot).extra["land_held"][toy_model.index("miners")].tolist() == [0.6, 0.6]
     assert "| `miners` | `land_held` | 0.6 |" in render_markdown(describe_scenario(snapshot_scenario))
+
+
+def test_a_plug_in_s_variable_with_a_prior_is_a_free_parameter(tmp_path: Path) -> None:
+    from coyuntura.experiments.sensitivity import run_sensitivity
+    from coyuntura.history.priors import free_parameters
+
+    given = '  land_hunger: {value: 0.2, assumption: "A test value.", prior: {low: 0.0, high: 0.6}}\n'
+    scenario = load_scenario(countryside_copy(
+        tmp_path, scenario=lambda text: _with_seizure_priors(text.replace("system:\n", "system:\n" + given, 1)), plugin=_with_land_hunger
+    ))
+    assert "system.land_hunger" in [parameter.path for parameter in free_parameters(scenario)]
+    result = run_sensitivity(scenario, "land_seizure", "morris", samples=2, n_runs=20, seed=1)
+    assert "system.land_hunger" in [parameter.path for parameter in result.parameters]
