@@ -443,17 +443,19 @@ def test_a_scenario_gives_only_the_system_variables_its_mechanisms_read(tmp_path
         get_value(lean, "system.corruption")
 
 
+def _with_own_state(text: str, declaration: str, name: str, body: str) -> str:
+    """The plug-in example with a variable of its own: ``declaration`` (NEW_STATE or NEW_ACTOR_STATE) beside its kind of
+    event, ``name`` read and written, and ``body`` run after each month's waves."""
+    text = text.replace('NEW_EVENTS = {"land_seizure": "Wave of land seizures"}', 'NEW_EVENTS = {"land_seizure": "Wave of land seizures"}\n' + declaration)
+    text = text.replace('READS = ("organization", "radicalism", "policy", "support")', f'READS = ("organization", "radicalism", "policy", "support", "{name}")')
+    text = text.replace('WRITES = ("mobilization", "polarization", "support")', f'WRITES = ("mobilization", "polarization", "support", "{name}")')
+    return text.replace("    state.polarization += wave * p.polarization_jump\n", "    state.polarization += wave * p.polarization_jump\n" + body)
+
+
 def _with_land_hunger(text: str) -> str:
-    """The plug-in with a system variable of its own: land hunger builds up each month, and each wave of seizures spends it."""
-    text = text.replace(
-        'NEW_EVENTS = {"land_seizure": "Wave of land seizures"}',
-        'NEW_EVENTS = {"land_seizure": "Wave of land seizures"}\nNEW_STATE = {"land_hunger": (0.0, 1.0, "Pent-up demand for land, 0..1")}',
-    )
-    text = text.replace('READS = ("organization", "radicalism", "policy", "support")', 'READS = ("organization", "radicalism", "policy", "support", "land_hunger")')
-    text = text.replace('WRITES = ("mobilization", "polarization", "support")', 'WRITES = ("mobilization", "polarization", "support", "land_hunger")')
-    return text.replace(
-        "    state.polarization += wave * p.polarization_jump\n",
-        "    state.polarization += wave * p.polarization_jump\n"
+    """A system variable of its own: land hunger builds up each month, and each wave of seizures spends it."""
+    return _with_own_state(
+        text, 'NEW_STATE = {"land_hunger": (0.0, 1.0, "Pent-up demand for land, 0..1")}', "land_hunger",
         '    hunger = state.variable("land_hunger")\n'
         "    hunger[:] = np.where(wave, 0.5 * hunger, hunger + 0.3)  # clipped to the declared [0, 1] at the month's end\n",
     )
@@ -728,16 +730,9 @@ def test_the_scenario_format_knows_every_name_the_engine_keeps_state_under() -> 
 
 
 def _with_land_held(text: str) -> str:
-    """The plug-in with an actor attribute of its own: each wave of seizures moves land from the landowners to the peasants."""
-    text = text.replace(
-        'NEW_EVENTS = {"land_seizure": "Wave of land seizures"}',
-        'NEW_EVENTS = {"land_seizure": "Wave of land seizures"}\nNEW_ACTOR_STATE = {"land_held": (0.0, 1.0, "Share of the land the actor holds")}',
-    )
-    text = text.replace('READS = ("organization", "radicalism", "policy", "support")', 'READS = ("organization", "radicalism", "policy", "support", "land_held")')
-    text = text.replace('WRITES = ("mobilization", "polarization", "support")', 'WRITES = ("mobilization", "polarization", "support", "land_held")')
-    return text.replace(
-        "    state.polarization += wave * p.polarization_jump\n",
-        "    state.polarization += wave * p.polarization_jump\n"
+    """An actor attribute of its own: each wave of seizures moves land from the landowners to the peasants."""
+    return _with_own_state(
+        text, 'NEW_ACTOR_STATE = {"land_held": (0.0, 1.0, "Share of the land the actor holds")}', "land_held",
         '    held = state.variable("land_held")\n'
         "    held[p.landowners] -= wave * 0.2\n"
         "    for actor in p.peasants:\n"

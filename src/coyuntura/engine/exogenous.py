@@ -64,8 +64,9 @@ def incumbent_keeps_office(state: State, month: Month, election: Election) -> np
             keeps = np.asarray(mechanism.incumbent_keeps_office(state, month.params(election.decided_by), month), dtype=float)
             if keeps.shape != (state.n_runs,):
                 raise ValueError(f"incumbent_keeps_office must give one probability per run ({state.n_runs}), got shape {keeps.shape}")
-            if not np.all((keeps >= 0.0) & (keeps <= 1.0)):  # NaN fails this too
-                raise ValueError(f"incumbent_keeps_office must give probabilities in [0, 1], got {keeps[~((keeps >= 0.0) & (keeps <= 1.0))][:3]}")
+            outside = ~((keeps >= 0.0) & (keeps <= 1.0))  # NaN is outside too
+            if outside.any():
+                raise ValueError(f"incumbent_keeps_office must give probabilities in [0, 1], got {keeps[outside][:3]}")
         except Exception as error:
             raise mechanism_failed(month.model, election.decided_by, month.index, error) from error
         return keeps

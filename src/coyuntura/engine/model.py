@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from ..scenario.checks import recorded_event_kinds
-from ..scenario.plugins import declared_state
+from ..scenario.plugins import declared_events, declared_state
 from ..scenario.quantities import Quantity
 from ..scenario.refs import is_actor_reference
 from ..scenario.schema import Election, Government, Scenario, Snapshot
@@ -233,15 +233,8 @@ def compile_scenario(scenario: Scenario) -> Model:
 
 def new_event_kinds(schedule: tuple[typing.Any, ...]) -> dict[str, tuple[int, str]]:
     """The plug-ins' own kinds of event (``NEW_EVENTS``), each with a log code after the engine's, in schedule order."""
-    kinds: dict[str, tuple[int, str]] = {}
-    owners: dict[str, str] = {}
-    for module in schedule:
-        for kind, label in getattr(module, "NEW_EVENTS", {}).items():
-            if kind in kinds:
-                raise ValueError(f"the mechanisms {owners[kind]!r} and {module.NAME!r} both declare the kind of event {kind!r}")
-            kinds[kind] = (len(EVENT_KINDS) + len(kinds), label)
-            owners[kind] = module.NAME
-    return kinds
+    declared = declared_events(schedule, strict=True)
+    return {kind: (len(EVENT_KINDS) + position, label) for position, (kind, label) in enumerate(declared.items())}
 
 
 def compile_regimes(scenario: Scenario, actor_ids: tuple[str, ...]) -> SimpleNamespace:

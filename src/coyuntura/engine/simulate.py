@@ -326,6 +326,7 @@ def _run_batch(
     log = EventLog(first_run)
     series: dict[str, list[np.ndarray]] = {name: [] for name in SERIES_VARIABLES + ("strength",)} if series_months else {}
     mechanisms = [(module, params[module.NAME]) for module in model.scenario.mechanism_schedule()]
+    bounds = model.state_bounds  # the plug-ins' variables' ranges, once per batch rather than every month
     offsets = (np.arange(model.n_actors) * STRENGTH_BINS)[:, None]
     regime_before = np.empty((until - start_month + 1, n_runs), dtype=np.int8)
     for index in range(start_month, until + 1):
@@ -344,7 +345,7 @@ def _run_batch(
                         raise  # a fault of coyuntura's own mechanisms, not of the scenario's input: keep the traceback
                     raise mechanism_failed(model, module.NAME, index, error) from error
         state.advance_clocks()
-        state.clip_to_bounds(model.state_bounds)
+        state.clip_to_bounds(bounds)
         row = index - start_month
         regime_counts[row] += np.bincount(state.regime, minlength=regime_counts.shape[1])
         strength = actor_strength(state, model, params)

@@ -383,6 +383,7 @@ def run_whatif(
         if progress is not None:
             progress(done)
     ordered = [parts[first] for first in sorted(parts)]
+    either = set(scenario_outcomes(scenario)) | set(scenario_outcomes(changed))
     return WhatIfResult(
         scenario_id=scenario.id,
         intervention=replace(intervention, until=until),
@@ -395,7 +396,7 @@ def run_whatif(
         treated=np.concatenate([part[1] for part in ordered]),
         notes=notes,
         labels=ordered[0][3],
-        possible=tuple(name for name in ordered[0][2] if name in set(scenario_outcomes(scenario)) | set(scenario_outcomes(changed))),
+        possible=tuple(name for name in ordered[0][2] if name in either),
     )
 
 

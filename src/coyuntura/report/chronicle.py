@@ -413,7 +413,7 @@ def chronicle_from_events(model: Model, events: dict[str, np.ndarray], run: int)
                     if not text.endswith("."):
                         text += "."
                 if scheduled.source:
-                    locators = _locators([scheduled.source], [source.id for source in model.scenario.sources or ()])
+                    locators = _locators([scheduled.source], model.scenario.source_ids)
         lines.append(
             ChronicleLine(
                 run=int(run),

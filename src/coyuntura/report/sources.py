@@ -121,16 +121,21 @@ class Coverage:
 class Sources:
     scenario_id: str
     title: str
-    document: str  # the sources cited, on one line
     cited: tuple[str, ...]  # one line per source: the analysis, then the further sources
     quantities: tuple[QuantitySource, ...]
     mechanisms: tuple[MechanismSource, ...]
     actors: tuple[ActorSource, ...]
     coverage: Coverage
 
+    @property
+    def document(self) -> str:
+        """The sources cited, on one line."""
+        return "; ".join(self.cited)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form."""
         data = asdict(self)
+        data["document"] = self.document
         data["coverage"]["complete"] = self.coverage.complete
         data["coverage"]["declared"] = self.coverage.declared
         data["coverage"]["checklist"] = list(self.coverage.checklist)
@@ -146,7 +151,7 @@ def _provenance_line(provenance: Any) -> str:
 def sources(scenario: Scenario) -> Sources:
     """Provenance of every quantity, mechanism and actor of ``scenario``, and its checklist coverage."""
     rows = []
-    further = [source.id for source in scenario.sources or ()]
+    further = scenario.source_ids
     for path, quantity in quantities(scenario):
         rows.append(
             QuantitySource(
@@ -199,7 +204,6 @@ def sources(scenario: Scenario) -> Sources:
     return Sources(
         scenario_id=scenario.id,
         title=scenario.title,
-        document="; ".join(scenario.cited_sources()),
         cited=scenario.cited_sources(),
         quantities=tuple(rows),
         mechanisms=tuple(mechanisms),

@@ -58,7 +58,10 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     problems += _regimes_declared(scenario)
     problems += _locators(scenario)
     problems += _checklist(scenario)
-    problems += _system_variables_read(scenario)
+    problems += _state_declarations(scenario)
+    problems += _state_read(scenario)
+    problems += _shocks(scenario.events, "events", scenario)
+    problems += _elections(scenario)
     problems += _months(scenario)
     if not problems:  # experiments refer to the rest of the scenario: check them once it is sound, without echoing its errors
         problems += _experiments(scenario)
@@ -203,7 +206,7 @@ def quantities(scenario: Scenario) -> Iterator[tuple[str, Quantity]]:
 
 def _locators(scenario: Scenario) -> list[Problem]:
     """Every ``source:`` resolves: a passage inside a section of the analysis, or a place in a declared further source."""
-    problems = _duplicates("sources", [source.id for source in scenario.sources or ()])
+    problems = _duplicates("sources", list(scenario.source_ids))
     for path, model in _walk(scenario, ""):
         if isinstance(model, (Quantity, Provenance)) and model.source is not None:
             why = locator_problem(scenario, model.source)
@@ -281,7 +284,7 @@ def _citation_problem(source: Source, where: str | None) -> str | None:
 
 def _declared(scenario: Scenario, attribute: str = "NEW_STATE") -> dict[str, tuple[float, float, str]]:
     """What the scenario's mechanisms declare of their own (``NEW_STATE`` or ``NEW_ACTOR_STATE``); empty where two
-    declare one name (reported once, by :func:`_system_variables_read`)."""
+    declare one name (reported once, by :func:`_state_declarations`)."""
     try:
         return declared_state(scenario.mechanism_schedule(), attribute=attribute)
     except MechanismError:
@@ -345,11 +348,10 @@ GOVERNMENT_VARIABLES: tuple[str, ...] = (
 """The engine's state besides the system variables and actor attributes the scenario gives (no plug-in may take these names)."""
 
 
-def _system_variables_read(scenario: Scenario) -> list[Problem]:
-    """Every system variable and actor attribute a mechanism of the scenario reads (switched on or not: a what-if may
-    switch it on) has a starting value, the engine's and those a plug-in declares (``NEW_STATE``, ``NEW_ACTOR_STATE``)
-    alike; the others may be left out. A plug-in's variable is given only where a mechanism of the scenario declares
-    it, and takes no engine name."""
+def _state_declarations(scenario: Scenario) -> list[Problem]:
+    """What the scenario's plug-ins declare of their own (``NEW_STATE``, ``NEW_ACTOR_STATE``) takes no name the engine or
+    the format already uses, nor one name both ways; a mechanism uses only state that exists; and a plug-in's variable
+    is given only where a mechanism of the scenario declares it."""
     schedule = scenario.mechanism_schedule()
     try:
         own = declared_state(schedule)
@@ -365,32 +367,9 @@ def _system_variables_read(scenario: Scenario) -> list[Problem]:
                 problems.append(Problem(f"mechanisms.{module.NAME}", f"the mechanism declares the state variable {name!r}, a name the engine or the scenario format already uses"))
             elif name in own and name in own_actor:
                 problems.append(Problem(f"mechanisms.{module.NAME}", f"{name!r} is declared both as a system variable (NEW_STATE) and as an actor attribute (NEW_ACTOR_STATE)"))
-    readers: dict[str, list[str]] = {}
-    for module in schedule:
-        for name in module.READS:
-            readers.setdefault(name, []).append(f"the mechanism {module.NAME!r}")
         for name in dict.fromkeys([*module.READS, *module.WRITES]):
             if name not in engine_names and name not in own and name not in own_actor:
                 problems.append(Problem(f"mechanisms.{module.NAME}", f"the mechanism uses the state variable {name!r}, which neither the engine nor a mechanism of this scenario declares"))
-    for event in scenario.events:
-        if isinstance(event, LeaderDeath):  # the army's choice of successor weighs the nationalist current (palace succession)
-            readers.setdefault("nationalist_pressure", []).append(f"the scheduled event {event.id!r}")
-    for name in [*type(scenario.system).model_fields, *own]:
-        if scenario.system.given(name) is None and name in readers:
-            reads = "reads" if len(readers[name]) == 1 else "read"
-            problems.append(Problem(
-                f"system.{name}", f"required: {_words(readers[name], 'and')} of this scenario {reads} it; give its starting value with its provenance"
-            ))
-    for name in own_actor:
-        missing = [actor.id for actor in scenario.actors if actor.given(name) is None] if scenario.actor_defaults.given(name) is None else []
-        if missing and name in readers:
-            reads = "reads" if len(readers[name]) == 1 else "read"
-            problems.append(Problem(
-                f"actor_defaults.{name}", f"required: {_words(readers[name], 'and')} of this scenario {reads} it; give it in actor_defaults or for "
-                f"each actor (missing for {', '.join(missing)})"
-            ))
-    problems += _shocks(scenario.events, "events", scenario)
-    problems += _elections(scenario)
     blocks: list[tuple[str, PluginValues, dict[str, tuple[float, float, str]], str]] = [("system", scenario.system, own, "state variable")]
     blocks += [(f"snapshots.{i}.system", s.system, own, "state variable") for i, s in enumerate(scenario.snapshots)]
     blocks += [("actor_defaults", scenario.actor_defaults, own_actor, "actor attribute")]
@@ -400,6 +379,37 @@ def _system_variables_read(scenario: Scenario) -> list[Problem]:
         for name in values.plugin_variables():
             if name not in declared:
                 problems.append(Problem(f"{where}.{name}", f"no mechanism this scenario uses declares the {what} {name!r}"))
+    return problems
+
+
+def _state_read(scenario: Scenario) -> list[Problem]:
+    """Every system variable and actor attribute a mechanism of the scenario reads (switched on or not: a what-if may
+    switch it on), or a scheduled event reads, has a starting value, the engine's and the plug-ins' alike; the others
+    may be left out."""
+    readers: dict[str, list[str]] = {}
+    for module in scenario.mechanism_schedule():
+        for name in module.READS:
+            readers.setdefault(name, []).append(f"the mechanism {module.NAME!r}")
+    for event in scenario.events:
+        if isinstance(event, LeaderDeath):  # the army's choice of successor weighs the nationalist current (palace succession)
+            readers.setdefault("nationalist_pressure", []).append(f"the scheduled event {event.id!r}")
+
+    def required(name: str) -> str:
+        reads = "reads" if len(readers[name]) == 1 else "read"
+        return f"required: {_words(readers[name], 'and')} of this scenario {reads} it"
+
+    problems = []
+    for name in [*type(scenario.system).model_fields, *_declared(scenario)]:
+        if name in readers and scenario.system.given(name) is None:
+            problems.append(Problem(f"system.{name}", f"{required(name)}; give its starting value with its provenance"))
+    for name in _declared(scenario, "NEW_ACTOR_STATE"):
+        if name not in readers or scenario.actor_defaults.given(name) is not None:
+            continue
+        missing = [actor.id for actor in scenario.actors if actor.given(name) is None]
+        if missing:
+            problems.append(Problem(
+                f"actor_defaults.{name}", f"{required(name)}; give it in actor_defaults or for each actor (missing for {', '.join(missing)})"
+            ))
     return problems
 
 

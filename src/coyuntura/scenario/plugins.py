@@ -84,13 +84,17 @@ _OPTIONAL: dict[str, type] = {
 }
 
 
-def declared_events(mechanisms: Iterable[Any]) -> dict[str, str]:
-    """The kinds of event ``mechanisms`` declare of their own (``NEW_EVENTS``): kind -> label, in order (the first
-    declaration of a kind; the engine refuses two where a scenario uses both)."""
+def declared_events(mechanisms: Iterable[Any], strict: bool = False) -> dict[str, str]:
+    """The kinds of event ``mechanisms`` declare of their own (``NEW_EVENTS``): kind -> label, in order; two mechanisms
+    declaring one kind are refused (``strict``: the engine, for the mechanisms a scenario uses) or the first kept."""
     declared: dict[str, str] = {}
+    owners: dict[str, str] = {}
     for mechanism in mechanisms:
         for kind, label in getattr(mechanism, "NEW_EVENTS", {}).items():
+            if kind in declared and strict:
+                raise MechanismError(f"the mechanisms {owners[kind]!r} and {mechanism.NAME!r} both declare the kind of event {kind!r}")
             declared.setdefault(kind, label)
+            owners.setdefault(kind, mechanism.NAME)
     return declared
 
 

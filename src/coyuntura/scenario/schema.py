@@ -692,6 +692,11 @@ class Scenario(Frozen):
         """The title of the analysis the scenario encodes (``source_document``), or "" when it cites only ``sources``."""
         return self.source_document.title if self.source_document is not None else ""
 
+    @property
+    def source_ids(self) -> tuple[str, ...]:
+        """The ids of the further sources, by which a ``source:`` cites one (``'<id>: <where>'``)."""
+        return tuple(source.id for source in self.sources or ())
+
     def cited_sources(self) -> tuple[str, ...]:
         """One line per source the scenario cites: the analysis first, then its further sources."""
         lines = []

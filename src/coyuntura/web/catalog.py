@@ -146,7 +146,7 @@ def describe(scenario: Scenario) -> dict[str, Any]:
     citations: list[dict[str, Any]] = [
         {"where": q.path, "locator": _locator(q.locator), "says": q.says} for q in report.quantities if q.locator is not None and q.says
     ]
-    further = [source.id for source in scenario.sources or ()]
+    further = scenario.source_ids
     for actor in scenario.actors:
         if actor.provenance.source:
             locator = Locator.parse(actor.provenance.source, further)
