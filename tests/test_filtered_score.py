@@ -121,18 +121,22 @@ def test_a_cell_is_never_filtered_on_itself_or_on_later_cells():
 
 
 class ChunkedSimulator(LocalSimulator):
-    """In-process, but every job cut into odd chunks simulated in small batches."""
+    """In-process, but every job cut into odd chunks (``chunk`` runs) simulated in small batches (``batch`` runs)."""
+
+    def __init__(self, chunk: int = 7, batch: int = 3):
+        super().__init__()
+        self.chunk, self.batch = chunk, batch
 
     def run(self, scenario, jobs, seed, until):
         results = []
         for job in jobs:
             parts = []
-            for offset in range(0, job.n_runs, 7):
-                count = min(7, job.n_runs - offset)
+            for offset in range(0, job.n_runs, self.chunk):
+                count = min(self.chunk, job.n_runs - offset)
                 resume = job.resume.select(np.arange(offset, offset + count)) if job.resume is not None else None
                 parts.append(
                     simulate(self._model(scenario), count, seed=seed, until=until, first_run=job.first_run + offset,
-                             resume=resume, keep_events=True, keep_state=True, batch_size=3,
+                             resume=resume, keep_events=True, keep_state=True, batch_size=self.batch,
                              parameters=job.parameters.slice(offset, offset + count) if job.parameters else None)
                 )
             results.append(merge_ensembles(parts))

@@ -56,6 +56,7 @@ before the period (prequential, as in the backtest).
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Mapping, Sequence
 
@@ -207,7 +208,7 @@ def filter_pass(
             Replication(r, r * runs, runs, probabilities[r], effective[r], int(particles.block_resamplings[r]), float(particles.block_log_evidence[r]))
             for r in range(replications)
         ],
-        simulated,
+        simulated + math.ceil(particles.resimulated_run_months / (runs * replications)),  # and the offspring's months
         total,
     )
 

@@ -187,6 +187,11 @@ def forecast(
         if histories.ess_trace:  # resampling restores the ESS: say how few runs the record left at its most surprising cell
             lowest_month, lowest = min(histories.ess_trace, key=lambda entry: entry[1])
             conditioning += f" (at its lowest {lowest:,.0f}, on the cells ending {format_month(lowest_month)})"
+        for month, offspring, pooled in histories.branch_trace:
+            conditioning += (
+                f"; on the cells ending {format_month(month)} each run's months were simulated again, up to {offspring} times, "
+                f"and the runs drawn from all of them ({pooled:,.0f} effective)"
+            )
     else:
         conditioning = "none: no observation ends before the vantage"
     table = Table(

@@ -16,7 +16,18 @@ model is coarse; no run is ever thrown away for one disagreement) - and when the
 effective sample size falls below half the runs they are resampled
 systematically; the survivors continue from their own states with fresh random
 streams. What remains is a sample of the model's histories *conditional on what
-was observed*, from which the next months are forecast. Runs may use different
+was observed*, from which the next months are forecast.
+
+When the record finds a segment so surprising that fewer than
+:data:`BRANCH_BELOW` of the runs stay effective (the October 1970 crisis leaves
+about one run in three hundred), resampling alone would fill the filter with
+copies of those few. Instead the segment is simulated again from every run's
+state at its start, up to :data:`MAX_OFFSPRING` times in all, each time with
+streams of its own (:func:`offspring_seed`); a run and its offspring share the
+run's weight, each is weighted by its own agreement with the record, and the
+runs are resampled from all of them (a branching step of sequential Monte Carlo;
+the estimate of the record's likelihood stays unbiased). The states after the
+segment are then many, not a few copies. Runs may use different
 parameter values (``parameters``: one value per run of each free parameter, e.g.
 draws from a posterior); a run's values follow it when it is resampled.
 
@@ -52,6 +63,15 @@ DEFAULT_MISMATCH = 0.05
 RESAMPLE_BELOW = 0.5
 """Resample when the effective sample size falls below this share of the runs."""
 
+BRANCH_BELOW = 0.1
+"""Re-simulate a segment with several offspring per run when the record leaves fewer effective runs than this share."""
+
+BRANCH_TARGET = 0.5
+"""The offspring per run are chosen so that, at the surprise just measured, about this share of the runs stays effective."""
+
+MAX_OFFSPRING = 16
+"""At most this many offspring per run (the run itself and 15 re-simulations of its segment)."""
+
 
 @dataclass(frozen=True)
 class Job:
@@ -61,6 +81,23 @@ class Job:
     n_runs: int
     resume: State | None
     parameters: RunParameters | None = None
+
+
+@dataclass(frozen=True)
+class SegmentStart:
+    """Where the last segment began: its months, the runs' states before it and the answers it changed, as they were."""
+
+    first: int
+    end: int
+    state: State | None
+    answers: dict[int, np.ndarray]  # cell index -> per-run answer before the segment, for the cells the segment reaches
+
+
+def offspring_seed(seed: int, offspring: int) -> int:
+    """The seed of a segment's ``offspring``-th re-simulation (1, 2, ...): its own streams, keyed on each run's position like the
+    run's own, so a run's offspring do not depend on how many runs or filters there are."""
+    state = np.random.SeedSequence(seed, spawn_key=(offspring, 0, 0, 2)).generate_state(1, dtype=np.uint64)
+    return int(state[0] >> np.uint64(1))
 
 
 class Simulator(Protocol):
@@ -154,6 +191,7 @@ class Histories:
     log_evidence: float
     resamplings: int
     ess_trace: list[tuple[int, float]] = field(default_factory=list)
+    branch_trace: list[tuple[int, int, float]] = field(default_factory=list)  # (month, most offspring per run, ESS among them)
     blocks: int = 1  # independent filters side by side (equal contiguous groups of runs, weights normalized in each)
 
     @property
@@ -194,13 +232,14 @@ def _merge_columns(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
 
 
-def systematic_resample(weights: np.ndarray, uniform: float) -> np.ndarray:
-    """Ancestor indices by systematic resampling (in increasing order) from one uniform in [0, 1)."""
-    n = weights.size
-    positions = (uniform + np.arange(n)) / n
+def systematic_resample(weights: np.ndarray, uniform: float, count: int | None = None) -> np.ndarray:
+    """``count`` (default: as many as there are weights) ancestor indices by systematic resampling, in increasing order,
+    from one uniform in [0, 1)."""
+    count = weights.size if count is None else count
+    positions = (uniform + np.arange(count)) / count
     cumulative = np.cumsum(weights)
     cumulative[-1] = 1.0
-    return np.minimum(np.searchsorted(cumulative, positions, side="right"), n - 1)
+    return np.minimum(np.searchsorted(cumulative, positions, side="right"), weights.size - 1)
 
 
 def _resample_uniform(seed: int, month: int, stream: int = 0) -> float:
@@ -267,6 +306,7 @@ class ParticleFilter:
         mismatch: float = DEFAULT_MISMATCH,
         blocks: int = 1,
         parameters: Mapping[str, np.ndarray] | RunParameters | None = None,
+        offspring: int = MAX_OFFSPRING,
     ):
         if n_runs < 1:
             raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
@@ -274,6 +314,8 @@ class ParticleFilter:
             raise ValueError(f"the mismatch probability must be in (0, 0.5), got {mismatch}")
         if blocks < 1 or n_runs % blocks:
             raise ValueError(f"{n_runs} runs cannot be split into {blocks} equal filters")
+        if offspring < 1:
+            raise ValueError(f"the offspring per run must be at least 1 (1: never re-simulate a segment), got {offspring}")
         self.scenario = scenario
         model = compile_scenario(scenario)
         self.outcomes = {definition.key: definition for definition in model.outcomes}  # a plug-in's own kinds among them
@@ -291,6 +333,10 @@ class ParticleFilter:
         self.block_log_evidence = np.zeros(blocks)
         self.block_resamplings = np.zeros(blocks, dtype=int)
         self.ess_trace: list[tuple[int, float]] = []
+        self.offspring = offspring
+        self.branch_trace: list[tuple[int, int, float]] = []
+        self.resimulated_run_months = 0  # months simulated again for offspring, times the runs simulated
+        self.segment: SegmentStart | None = None
         self.state: State | None = None
         self.lineage = next(_LINEAGES)
 
@@ -366,19 +412,31 @@ class ParticleFilter:
             hit = (concat_states([part.final_state for part in parts]), _merge_columns([part.events for part in parts]))  # type: ignore[misc]
             if cache is not None and store:
                 cache.put(key, hit)
+        reached = [k for k, cell in enumerate(self.cells) if cell.first <= end and cell.last >= first]
+        self.segment = SegmentStart(first, end, self.state, {k: self.flags[k].copy() for k in reached})
         self.state, events = hit
-        for cell in self.cells:
-            if cell.last < first or cell.first > end:
-                continue
-            k = self.index_of[cell]
-            if cell.kind == "regime":
-                if cell.last == end:
-                    self.flags[k] = self.state.regime == REGIME_KEYS.index(cell.key)
-            else:
-                window = (max(cell.first, first), min(cell.last, end))
-                self.flags[k] |= runs_with_outcome(events, self.outcomes[cell.key], self.n_runs, 0, window)
+        for k in reached:
+            self.flags[k] = self._answer(k, self.flags[k], self.state, events, first, end, 0)
         self.month = end
         return events
+
+    def _answer(self, k: int, before: np.ndarray, state: State, events: dict[str, np.ndarray], first: int, end: int, first_run: int) -> np.ndarray:
+        """Per run, cell ``k``'s answer after the segment ``first .. end``: a regime cell reads the state at its last month, an
+        event cell adds what happened in its window to ``before`` (runs ``first_run ..``)."""
+        cell = self.cells[k]
+        if cell.kind == "regime":
+            return state.regime == REGIME_KEYS.index(cell.key) if cell.last == end else before
+        window = (max(cell.first, first), min(cell.last, end))
+        return before | runs_with_outcome(events, self.outcomes[cell.key], before.size, first_run, window)
+
+    def _log_agreement(self, cells: Sequence[Cell], answers: Callable[[int], np.ndarray]) -> np.ndarray:
+        """Per run, the log likelihood of the record's ``cells`` given the runs' answers (``answers(k)`` for cell ``k``)."""
+        total: np.ndarray = np.zeros(0)
+        for cell in cells:
+            agree = answers(self.index_of[cell]) == cell.observed
+            term = np.where(agree, math.log1p(-self.mismatch), math.log(self.mismatch))
+            total = term if total.size == 0 else total + term
+        return total
 
     def assimilate(self, cells: Sequence[Cell]) -> None:
         """Weight the runs by their agreement with ``cells`` (which end in the last month simulated); resample if the ESS is low."""
@@ -389,23 +447,30 @@ class ParticleFilter:
                 raise ValueError(f"cell {cell.name} does not end in {format_month(self.month)}, the last month simulated")
         blocks = [self._block(b) for b in range(self.blocks)]
         before = [_log_sum(self.log_w[block]) for block in blocks]
-        for cell in cells:
-            agree = self.flags[self.index_of[cell]] == cell.observed
-            self.log_w += np.where(agree, math.log1p(-self.mismatch), math.log(self.mismatch))
+        prior_log_w = self.log_w.copy()
+        self.log_w += self._log_agreement(cells, lambda k: self.flags[k])
         ancestors = np.arange(self.n_runs)
         resampled = False
         trace = []
+        branching: dict[int, int] = {}
         for b, block in enumerate(blocks):
-            self.block_log_evidence[b] += _log_sum(self.log_w[block]) - before[b]
             weights = _normalized(self.log_w[block])
             ess = float(1.0 / np.sum(weights**2))
             trace.append(ess)
+            wanted = min(self.offspring, math.ceil(BRANCH_TARGET * self.block_runs / ess))
+            if ess < BRANCH_BELOW * self.block_runs and wanted > 1 and self.segment is not None and self.segment.end == self.month:
+                branching[b] = wanted
+                continue
+            self.block_log_evidence[b] += _log_sum(self.log_w[block]) - before[b]
             if ess < RESAMPLE_BELOW * self.block_runs:
                 ancestors[block] = block.start + systematic_resample(weights, _resample_uniform(self.seed, self.month, b))
                 self.log_w[block] = 0.0
                 self.block_resamplings[b] += 1
                 resampled = True
         self.ess_trace.append((self.month, float(sum(trace))))
+        if branching:
+            self._branch(cells, branching, prior_log_w, before, ancestors, trace)
+            return
         if resampled:
             assert self.state is not None
             self.state = self.state.select(ancestors)
@@ -414,6 +479,91 @@ class ParticleFilter:
                 self.parameters = self.parameters.take(ancestors)
             self.lineage = next(_LINEAGES)
 
+    def _offspring_answers(self, offspring: int, blocks: Sequence[int]) -> dict[int, tuple[State, dict[int, np.ndarray]]]:
+        """Re-simulate the last segment for the runs of ``blocks`` with the ``offspring``-th streams: per block, the final
+        state and the answers of the cells the segment reaches. Neighbouring blocks are simulated as one job."""
+        segment = self.segment
+        assert segment is not None
+        spans: list[list[int]] = []  # runs of neighbouring blocks
+        for b in sorted(blocks):
+            if spans and spans[-1][-1] == b - 1:
+                spans[-1].append(b)
+            else:
+                spans.append([b])
+        jobs = []
+        for span in spans:
+            positions = np.arange(self._block(span[0]).start, self._block(span[-1]).stop)
+            jobs.append(Job(
+                int(positions[0]), positions.size, segment.state.select(positions) if segment.state is not None else None,
+                self.parameters.take(positions) if self.parameters is not None else None,
+            ))
+        ensembles = self.simulator.run(self.scenario, jobs, offspring_seed(self.seed, offspring), self.month)
+        self.resimulated_run_months += sum(job.n_runs for job in jobs) * (segment.end - segment.first + 1)
+        results = {}
+        for span, job, ensemble in zip(spans, jobs, ensembles):
+            assert ensemble.final_state is not None and ensemble.events is not None
+            covered = slice(job.first_run, job.first_run + job.n_runs)
+            answers = {
+                k: self._answer(k, before[covered], ensemble.final_state, ensemble.events, segment.first, segment.end, job.first_run)
+                for k, before in segment.answers.items()
+            }
+            for b in span:
+                within = np.arange(self._block(b).start, self._block(b).stop) - job.first_run
+                results[b] = (ensemble.final_state.select(within), {k: answer[within] for k, answer in answers.items()})
+        return results
+
+    def _branch(
+        self, cells: Sequence[Cell], branching: Mapping[int, int], prior_log_w: np.ndarray, before: Sequence[float], ancestors: np.ndarray,
+        ess: Sequence[float],
+    ) -> None:
+        """Blocks the record left with too few effective runs: each run's segment is simulated again ``branching[b] - 1``
+        times with streams of their own; the run and its offspring share the run's weight (each gets its own agreement
+        with the record), and the block resamples its runs from all of them. Every other block keeps its resampling
+        (``ancestors``). The offspring are simulated twice - once to weigh them, once for the states of those drawn -
+        so that the states of all of them are never held at once."""
+        m = self.block_runs
+        pool: dict[int, np.ndarray] = {}  # block -> log weights of its candidates, (offspring, runs)
+        for b, count in branching.items():
+            pool[b] = np.empty((count, m))
+            pool[b][0] = self.log_w[self._block(b)]
+        for r in range(1, max(branching.values())):
+            for b, (_, answers) in self._offspring_answers(r, [b for b, count in branching.items() if count > r]).items():
+                pool[b][r] = prior_log_w[self._block(b)] + self._log_agreement(cells, lambda k: answers[k])
+        drawn: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # block -> (offspring, run within the block) of each new run
+        pooled_ess = 0.0
+        for b, log_w in pool.items():
+            count = log_w.shape[0]
+            self.block_log_evidence[b] += _log_sum(log_w.ravel()) - math.log(count) - before[b]
+            weights = _normalized(log_w.ravel())
+            pooled_ess += min(float(1.0 / np.sum(weights**2)), m)  # the runs drawn from them are at most the block's
+            picks = systematic_resample(weights, _resample_uniform(self.seed, self.month, b), m)
+            drawn[b] = (picks // m, picks % m)
+            ancestors[self._block(b)] = self._block(b).start + picks % m
+            self.log_w[self._block(b)] = 0.0
+            self.block_resamplings[b] += 1
+        assert self.state is not None
+        parents = ancestors.copy()
+        state = self.state.select(parents)  # the run itself (offspring 0), or its parent until an offspring is written in
+        flags = self.flags[:, parents]
+        for r in range(1, max(branching.values())):
+            chosen = [b for b in branching if np.any(drawn[b][0] == r)]
+            if not chosen:
+                continue
+            for b, (final, answers) in self._offspring_answers(r, chosen).items():
+                offspring, runs = drawn[b]
+                targets = self._block(b).start + np.flatnonzero(offspring == r)
+                picked = runs[offspring == r]
+                state.assign(targets, final.select(picked))
+                for k, answer in answers.items():
+                    flags[k, targets] = answer[picked]
+        self.state = state
+        self.flags = flags
+        if self.parameters is not None:
+            self.parameters = self.parameters.take(parents)
+        others = sum(ess[b] for b in range(self.blocks) if b not in branching)
+        self.branch_trace.append((self.month, max(branching.values()), pooled_ess + others))
+        self.lineage = next(_LINEAGES)
+
     def fork(self, cells: Sequence[Cell]) -> "ParticleFilter":
         """A copy that goes on from the same runs with the same weights and answers ``cells`` (fresh, from the next month)."""
         twin = copy.copy(self)
@@ -421,6 +571,7 @@ class ParticleFilter:
         twin.block_log_evidence = self.block_log_evidence.copy()
         twin.block_resamplings = self.block_resamplings.copy()
         twin.ess_trace = list(self.ess_trace)
+        twin.branch_trace = list(self.branch_trace)
         twin._track(cells)
         return twin
 
@@ -439,6 +590,7 @@ def simulate_histories(
     progress: Callable[[int, int], None] | None = None,
     parameters: Mapping[str, np.ndarray] | RunParameters | None = None,
     blocks: int = 1,
+    offspring: int = MAX_OFFSPRING,
 ) -> Histories:
     """Simulate ``n_runs`` histories from the start to ``until``, filtered on ``condition`` cells, answering ``record`` cells.
 
@@ -458,7 +610,7 @@ def simulate_histories(
         if collect_from is not None and cell.last >= collect_from:
             raise ValueError("conditioning cells must end before the months whose events are collected")
     ends = _segment_ends(start, until, cells, list(extra_ends) + ([collect_from - 1] if collect_from else []))
-    particles = ParticleFilter(scenario, n_runs, seed, cells, simulator, mismatch, blocks=blocks, parameters=parameters)
+    particles = ParticleFilter(scenario, n_runs, seed, cells, simulator, mismatch, blocks=blocks, parameters=parameters, offspring=offspring)
     by_end: dict[int, list[Cell]] = {}
     for cell in condition:
         by_end.setdefault(cell.last, []).append(cell)
@@ -484,6 +636,7 @@ def simulate_histories(
         log_evidence=float(particles.log_evidence),
         resamplings=particles.resamplings,
         ess_trace=particles.ess_trace,
+        branch_trace=particles.branch_trace,
         blocks=blocks,
     )
 
