@@ -58,7 +58,7 @@ def test_equal_per_run_values_are_bit_identical_to_the_scalars():
         arrays[f"regimes.{key}.policy"] = np.full(n, getattr(model.scenario.regimes, key).policy.value)
     scalar = simulate(model, n, seed=11, keep_events=True, batch_size=200)
     per_run = simulate(model, n, seed=11, keep_events=True, batch_size=200, parameters=arrays)
-    assert len(scalar.events["run"]) > 1000
+    assert len(scalar.events["run"]) > 500  # plenty of events to compare
     _same_ensemble(scalar, per_run)
 
 

@@ -40,6 +40,7 @@ class Model:
     civil_actors: tuple[int, ...]
     threshold: np.ndarray
     initial_organization: np.ndarray
+    initial_weight: np.ndarray
     holding_ids: tuple[str, ...]
     holding_owners: tuple[str, ...]
     holding_from_concessions: tuple[bool, ...]
@@ -213,6 +214,7 @@ def compile_scenario(scenario: Scenario) -> Model:
         civil_actors=tuple(i for i, actor in enumerate(scenario.actors) if actor.kind not in ("foreign", "army", "guerrilla")),
         threshold=np.array([scenario.attribute(a, "threshold").value for a in initial]),
         initial_organization=np.array([scenario.attribute(a, "organization").value for a in initial]),
+        initial_weight=np.array([scenario.attribute(a, "weight").value for a in initial]),
         influence=tuple(
             (actor_ids.index(r.source), actor_ids.index(r.target), float(r.weight.value)) for r in scenario.relations if r.kind == "influence"
         ),

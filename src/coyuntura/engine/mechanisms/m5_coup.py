@@ -26,7 +26,10 @@ nationalist camp (the young officers) by the army's nationalist current and its
 own disaffection. Both rise with the ruler's years in power (Bueno de Mesquita
 et al. 2003), with the memory of recent attempts, the coup trap (Londregan &
 Poole 1990), and while a guerrilla foco is in the field (the pretext and the
-fear it gives the officers). No regime is exempt. The outcome is a Tullock contest ``C^m / (C^m +
+fear it gives the officers). Officers move when they can hope to win: each
+camp's rate is scaled by its chance against the loyal faction (Powell 2012), so a
+camp bled by failed coups stops plotting until it regroups (Introduction,
+L151-152; M7). No regime is exempt. The outcome is a Tullock contest ``C^m / (C^m +
 D^m)``: C is the plotting faction's force times its backing; D the loyal
 faction's force times its commitment, the popular defence and the third faction
 if it sides with the government (Powell 2012). Defending a government is a
@@ -94,7 +97,8 @@ SUMMARY = (
     "backers, moved by the threat from below, the government's weakness and the corruption pretext; and the "
     "young nationalist officers, moved by the army's nationalist current. Each camp's hazard rises with its "
     "disaffection, its force, the ruler's years in power, the memory of recent attempts (the coup trap) and "
-    "a guerrilla foco in the field; a regional bourgeoisie with middle peasants may plot too. The outcome is a contest of committed force. "
+    "a guerrilla foco in the field, and is scaled by its chance of beating the loyal officers, so a camp bled "
+    "by failed coups waits until it regroups; a regional bourgeoisie with middle peasants may plot too. The outcome is a contest of committed force. "
     "Popular actors defend the incumbent only when what the plotters threaten them with, their support and "
     "their place in the coalition outweigh the cost; a general strike counts as the masses out, and they "
     "count as decisive only when the plotters "
@@ -116,6 +120,9 @@ EQUATIONS = (
     "army_force(right_faction) + disaffection_coef × (1 − support[right_faction]))",
     "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure + "
     "army_coef × army_force(swing_faction) + disaffection_coef × (1 − support[swing_faction]))",
+    "each camp's rate × its prospect: C_camp^decisiveness / (C_camp^decisiveness + loyal^decisiveness), C_camp its "
+    "force in the contest (below: the right camp with its backing, the nationalist camp with nationalist_pressure), "
+    "loyal the loyal faction's committed force (below); 0 without force of its own",
     "P(army plot) = 1 − exp(−(rate_right + rate_nationalist));  the right camp plots with probability "
     "rate_right / (rate_right + rate_nationalist)",
     "P(regional plot) = 1 − exp(−exp(regional_intercept + regional_coef × differentiation × "
@@ -213,6 +220,21 @@ def _tenure(state: State) -> np.ndarray:
     return np.minimum(state.months_in_power / 120.0, 1.0) * military
 
 
+def loyal_force(state: State, p: SimpleNamespace, legitimacy: np.ndarray) -> np.ndarray:
+    """The loyal faction's committed force: its force times its commitment, which grows with the government's
+    legitimacy (The Role of the Military, L356-358)."""
+    force: np.ndarray = army_faction_force(state, p.loyal_faction, p.army_force_scale) * logistic(
+        p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy
+    )
+    return force
+
+
+def camp_attack(p: SimpleNamespace, force: np.ndarray, backers_share: np.ndarray) -> np.ndarray:
+    """A plotting camp's force: its faction's force, raised by its backers (U.S. Imperialism, L363-370)."""
+    attack: np.ndarray = force * (1.0 + p.backing_multiplier * backers_share)
+    return attack
+
+
 def plot_rates(state: State, month: Month, p: SimpleNamespace) -> tuple[np.ndarray, np.ndarray]:
     """Monthly hazard rates that the right camp and the nationalist camp move against the government."""
     legitimacy = government_legitimacy(state, month.model)
@@ -253,7 +275,19 @@ def _plot_rates(
         (p.army_coef, swing_force),
         (p.disaffection_coef, 1.0 - state.support[p.swing_faction]),
     )
+    # Officers move when they can hope to win (Powell 2012): each camp's rate is scaled by its chance against the
+    # loyal faction alone, the part of the contest it can foresee. A camp that failed coup after coup has lost the
+    # weight to try again until it regroups (Introduction, L151-152; M7).
+    loyal = loyal_force(state, p, legitimacy)
+    right = right * plotters_prospect(camp_attack(p, right_force, backed), loyal, p.decisiveness)
+    nationalist = nationalist * plotters_prospect(camp_attack(p, swing_force, state.nationalist_pressure), loyal, p.decisiveness)
     return right, nationalist
+
+
+def plotters_prospect(attack: np.ndarray, loyal: np.ndarray, decisiveness: float) -> np.ndarray:
+    """The plotters' chance of beating the loyal faction in a contest of force (0 with no force of their own)."""
+    prospect: np.ndarray = np.where(attack > 0.0, contest_success_probability(attack, loyal, decisiveness), 0.0)
+    return prospect
 
 
 def threatened(state: State, actor: int, plotters_policy: np.ndarray, memory_coef: float) -> np.ndarray:
@@ -321,10 +355,10 @@ def _contest(
     peasant_column = state.differentiation * state.weight[p.rural_followers] * state.organization[p.rural_followers]
     regional_attack = state.weight[p.regional_elite] * state.organization[p.regional_elite] + peasant_column
     regional_attack += p.regional_army_share * right_force
-    attack = np.where(regional_plot, regional_attack, right_force) * (1.0 + p.backing_multiplier * backed)
-    attack = np.where(nationalist_plot, swing_force * (1.0 + p.backing_multiplier * state.nationalist_pressure), attack)
+    attack = camp_attack(p, np.where(regional_plot, regional_attack, right_force), backed)
+    attack = np.where(nationalist_plot, camp_attack(p, swing_force, state.nationalist_pressure), attack)
 
-    loyal = army_faction_force(state, p.loyal_faction, p.army_force_scale) * logistic(p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy)
+    loyal = loyal_force(state, p, legitimacy)
     right_policy = month.params(REGIMES).policy_right_military
     plotters_policy = np.where(nationalist_plot, p.installation_policy, right_policy)
     mobilized = popular_defence(state, month, p, plotters_policy)

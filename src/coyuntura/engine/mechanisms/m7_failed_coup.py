@@ -10,6 +10,15 @@ share ``right_weight_loss`` of its weight, the backers ``backer_organization_los
 of their organization; the defenders' radicalism and mobilization rise by
 ``radicalization`` and ``mobilization_boost``, scaled by how much of the defence
 was popular; polarization rises by ``polarization_gain``.
+
+The loss is not for ever: the army's factions regroup. Every month each
+faction's weight moves a share ``regroup_rate`` of the way back to its weight at
+the start - the beaten cabals recruit again, the purged return - since even a
+left-nationalist president tolerates the conspiracy inside his own army
+(Introduction, L147-151) and the Embassy keeps in touch with the cabals (U.S.
+Imperialism, L366-370). A faction swollen by a purge gives back the same way.
+Without it, a faction's losses would be final, and with the coup hazard scaled by
+the plotters' chance (M5) a camp beaten a few times would never plot again.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ COVERS = ("M7",)
 STAGE = 150
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE_TITLE = PETRAS_1971
-SOURCE = ("Introduction, L151-153", "The Role of the Military, L353-356")
+SOURCE = ("Introduction, L151-153", "The Role of the Military, L353-356", "Introduction, L147-151", "U.S. Imperialism, L366-370")
 READS = ("weight", "organization")
 WRITES = ("weight", "organization", "radicalism", "mobilization", "polarization")
 SLOTS: tuple[str, ...] = ()
@@ -38,7 +47,8 @@ EVENTS: tuple[str, ...] = ()
 """The kinds of event it records in the log."""
 SUMMARY = (
     "In the month a coup fails, the plotters lose weight and their backers organization, the workers "
-    "radicalize and mobilize in proportion to how much of the defence was popular, and polarization rises."
+    "radicalize and mobilize in proportion to how much of the defence was popular, and polarization rises. "
+    "Every month the army's factions regroup: each one's weight moves back toward its weight at the start."
 )
 """What the mechanism does, in plain words (for the model description)."""
 FORMS: tuple[str, ...] = ()
@@ -50,17 +60,20 @@ EQUATIONS = (
     "for every worker actor w: radicalism_w += radicalization × pressure;  mobilization_w += "
     "mobilization_boost × pressure × (1 − mobilization_w)",
     "polarization += polarization_gain",
+    "every month, for every faction f: weight_f += regroup_rate × (weight_f at the start − weight_f)",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):
     workers: tuple[ActorRef, ...] = role("Actors a failed coup radicalizes and mobilizes.")
+    factions: tuple[ActorRef, ...] = role("The army's factions, which regroup toward their weight at the start after losses or gains.")
     right_weight_loss: Unit
     backer_organization_loss: Unit
     radicalization: Unit
     mobilization_boost: Unit
     polarization_gain: Unit
+    regroup_rate: Unit
 
 
 def after_failed_coup(
@@ -86,4 +99,7 @@ def after_failed_coup(
 
 
 def apply(state: State, p: SimpleNamespace, month: Month) -> None:
-    """Nothing happens monthly: the aftermath runs when the coup module reports a failure."""
+    """The factions regroup (the aftermath itself runs when the coup module reports a failure)."""
+    start = month.model.initial_weight
+    for faction in p.factions:
+        state.weight[faction] += p.regroup_rate * (start[faction] - state.weight[faction])
