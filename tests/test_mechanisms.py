@@ -189,6 +189,23 @@ def test_m5_factional_grievance_raises_the_hazard_of_a_coup_inside_a_right_milit
     assert right[1] > right[0] or coup.tenure_coef == 0.0
 
 
+def test_m5_officers_plot_as_their_chance_against_the_loyal_faction_allows(model):
+    """A camp bled of its officers plots less, and not at all without force; a stronger loyal faction deters both camps."""
+    coup = P(model, "coup")
+    state = fresh_state(model, 3, "october_1970")
+    month = make_month(model, 3)
+    start = state.weight[coup.right_faction, 0]
+    state.weight[coup.right_faction] = [start, 0.3 * start, 0.0]
+    state.weight[coup.swing_faction] = [state.weight[coup.swing_faction, 0], 0.3 * state.weight[coup.swing_faction, 0], 0.0]
+    right, nationalist = m5.plot_rates(state, month, coup)
+    assert right[0] > right[1] > right[2] == 0.0
+    assert nationalist[0] > nationalist[1] > nationalist[2] == 0.0
+    deterred = fresh_state(model, 2, "october_1970")
+    deterred.weight[coup.loyal_faction] = [0.2, 0.6]
+    right, nationalist = m5.plot_rates(deterred, make_month(model, 2), coup)
+    assert right[1] < right[0] and nationalist[1] < nationalist[0]
+
+
 def test_m5_the_coup_trap_an_attempt_raises_the_hazard_of_the_next(model):
     coup = P(model, "coup")
     state = fresh_state(model, 2, "october_1970")
@@ -357,6 +374,26 @@ def test_m7_the_more_popular_the_defence_the_more_pressure_from_below(model):
     m7.after_failed_coup(state, month, np.array([True, True]), np.full(2, coup.right_faction), [], np.array([0.1, 0.9]))
     for actor in fc.workers:
         assert state.radicalism[actor, 1] > state.radicalism[actor, 0]
+
+
+def test_m7_the_armys_factions_regroup_toward_their_weight_at_the_start(model):
+    """A faction bled by failed coups recovers, one swollen by a purge gives back; without time nothing moves."""
+    coup = P(model, "coup")
+    fc = P(model, "failed_coup")
+    state = fresh_state(model, 2)
+    start = model.initial_weight
+    state.weight[coup.right_faction] = [0.5 * start[coup.right_faction], start[coup.right_faction]]
+    state.weight[coup.loyal_faction] = [1.5 * start[coup.loyal_faction], start[coup.loyal_faction]]
+    before = state.weight.copy()
+    m7.apply(state, fc, make_month(model, 2))
+    assert fc.regroup_rate > 0.0
+    assert before[coup.right_faction, 0] < state.weight[coup.right_faction, 0] < start[coup.right_faction]
+    assert start[coup.loyal_faction] < state.weight[coup.loyal_faction, 0] < before[coup.loyal_faction, 0]
+    assert state.weight[coup.right_faction, 1] == pytest.approx(start[coup.right_faction])  # at its start: stays
+    frozen = fresh_state(model, 1)
+    frozen.weight[coup.right_faction] = 0.1
+    m7.apply(frozen, with_params(model, "failed_coup", regroup_rate=0.0).params["failed_coup"], make_month(model, 1))
+    assert frozen.weight[coup.right_faction, 0] == 0.1
 
 
 # --- M8 repression -----------------------------------------------------------------------------
