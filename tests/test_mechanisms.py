@@ -204,6 +204,18 @@ def test_m5_officers_plot_as_their_chance_against_the_loyal_faction_allows(model
     deterred.weight[coup.loyal_faction] = [0.2, 0.6]
     right, nationalist = m5.plot_rates(deterred, make_month(model, 2), coup)
     assert right[1] < right[0] and nationalist[1] < nationalist[0]
+    # A government its armed base supports is tried less (the armed miners of 1952; Introduction, L11-17), one that
+    # turned on its base more (nobody rose to save the MNR, L62-67).
+    based = fresh_state(model, 2, "october_1970")
+    for actor in P(model, "mass_mobilization").popular_actors:
+        based.support[actor] = [0.1, 0.9]
+        based.arms[actor] = 0.8
+    month = make_month(model, 2)
+    expected = m5.expected_defenders(based, month)
+    assert expected[1] > expected[0] > 0.0
+    blind = with_params(model, "coup", weakness_coef=0.0, loyal_legitimacy_coef=0.0)  # legitimacy out of the way
+    right, nationalist = m5.plot_rates(based, make_month(blind, 2), blind.params["coup"])
+    assert right[1] < right[0] and nationalist[1] < nationalist[0]
 
 
 def test_m5_the_coup_trap_an_attempt_raises_the_hazard_of_the_next(model):

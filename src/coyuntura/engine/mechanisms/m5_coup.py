@@ -27,9 +27,11 @@ own disaffection. Both rise with the ruler's years in power (Bueno de Mesquita
 et al. 2003), with the memory of recent attempts, the coup trap (Londregan &
 Poole 1990), and while a guerrilla foco is in the field (the pretext and the
 fear it gives the officers). Officers move when they can hope to win: each
-camp's rate is scaled by its chance against the loyal faction (Powell 2012), so a
-camp bled by failed coups stops plotting until it regroups (Introduction,
-L151-152; M7). No regime is exempt. The outcome is a Tullock contest ``C^m / (C^m +
+camp's rate is scaled by its chance against what it can foresee, the loyal
+faction and the government's armed supporters (Powell 2012; Introduction,
+L11-17 and L62-67), so a camp bled by failed coups stops plotting until it
+regroups (Introduction, L151-152; M7), and a government its armed base still
+supports is rarely tried. No regime is exempt. The outcome is a Tullock contest ``C^m / (C^m +
 D^m)``: C is the plotting faction's force times its backing; D the loyal
 faction's force times its commitment, the popular defence and the third faction
 if it sides with the government (Powell 2012). Defending a government is a
@@ -97,8 +99,8 @@ SUMMARY = (
     "backers, moved by the threat from below, the government's weakness and the corruption pretext; and the "
     "young nationalist officers, moved by the army's nationalist current. Each camp's hazard rises with its "
     "disaffection, its force, the ruler's years in power, the memory of recent attempts (the coup trap) and "
-    "a guerrilla foco in the field, and is scaled by its chance of beating the loyal officers, so a camp bled "
-    "by failed coups waits until it regroups; a regional bourgeoisie with middle peasants may plot too. The outcome is a contest of committed force. "
+    "a guerrilla foco in the field, and is scaled by its chance of beating the loyal officers and the "
+    "government's armed supporters, so a camp bled by failed coups waits until it regroups; a regional bourgeoisie with middle peasants may plot too. The outcome is a contest of committed force. "
     "Popular actors defend the incumbent only when what the plotters threaten them with, their support and "
     "their place in the coalition outweigh the cost; a general strike counts as the masses out, and they "
     "count as decisive only when the plotters "
@@ -120,9 +122,11 @@ EQUATIONS = (
     "army_force(right_faction) + disaffection_coef × (1 − support[right_faction]))",
     "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure + "
     "army_coef × army_force(swing_faction) + disaffection_coef × (1 − support[swing_faction]))",
-    "each camp's rate × its prospect: C_camp^decisiveness / (C_camp^decisiveness + loyal^decisiveness), C_camp its "
-    "force in the contest (below: the right camp with its backing, the nationalist camp with nationalist_pressure), "
-    "loyal the loyal faction's committed force (below); 0 without force of its own",
+    "each camp's rate × its prospect: C_camp^decisiveness / (C_camp^decisiveness + (loyal + expected)^decisiveness), "
+    "C_camp its force in the contest (below: the right camp with its backing, the nationalist camp with "
+    "nationalist_pressure), loyal the loyal faction's committed force (below), expected = Σ_a support_a × weight_a × "
+    "organization_a × (arms_floor + (1 − arms_floor) × arms_a) over the popular actors a (M12); 0 without force of "
+    "its own",
     "P(army plot) = 1 − exp(−(rate_right + rate_nationalist));  the right camp plots with probability "
     "rate_right / (rate_right + rate_nationalist)",
     "P(regional plot) = 1 − exp(−exp(regional_intercept + regional_coef × differentiation × "
@@ -275,13 +279,21 @@ def _plot_rates(
         (p.army_coef, swing_force),
         (p.disaffection_coef, 1.0 - state.support[p.swing_faction]),
     )
-    # Officers move when they can hope to win (Powell 2012): each camp's rate is scaled by its chance against the
-    # loyal faction alone, the part of the contest it can foresee. A camp that failed coup after coup has lost the
-    # weight to try again until it regroups (Introduction, L151-152; M7).
-    loyal = loyal_force(state, p, legitimacy)
-    right = right * plotters_prospect(camp_attack(p, right_force, backed), loyal, p.decisiveness)
-    nationalist = nationalist * plotters_prospect(camp_attack(p, swing_force, state.nationalist_pressure), loyal, p.decisiveness)
+    # Officers move when they can hope to win (Powell 2012): each camp's rate is scaled by its chance against what it
+    # can foresee - the loyal faction and the armed supporters of the government (the rebuilt army was the answer to
+    # the armed miners, Introduction, L11-17; nobody rose to save an MNR that had turned on its base, L62-67). A camp
+    # that failed coup after coup has lost the weight to try again until it regroups (Introduction, L151-152; M7).
+    foreseen = loyal_force(state, p, legitimacy) + expected_defenders(state, month)
+    right = right * plotters_prospect(camp_attack(p, right_force, backed), foreseen, p.decisiveness)
+    nationalist = nationalist * plotters_prospect(camp_attack(p, swing_force, state.nationalist_pressure), foreseen, p.decisiveness)
     return right, nationalist
+
+
+def expected_defenders(state: State, month: Month) -> np.ndarray:
+    """The popular force the plotters expect to meet: each popular actor's armed force (M12) as far as it supports
+    the government. The masses may still surprise them: who comes out is decided in the contest, by each actor's stake."""
+    popular = month.params(m6.NAME).popular_actors
+    return m12.mobilized_force(state, month, {actor: state.support[actor] for actor in popular})
 
 
 def plotters_prospect(attack: np.ndarray, loyal: np.ndarray, decisiveness: float) -> np.ndarray:
