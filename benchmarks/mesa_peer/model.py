@@ -176,6 +176,7 @@ class BoliviaModel(mesa.Model):
                 values[name] = (value if value is not None else scenario.attribute(actor, name)).value
             self.actors.append(Actor(self, index, actor.id, actor.kind, scenario.attribute(actor, "threshold").value, values))
         self.initial_organization = [scenario.attribute(actor, "organization").value for actor in scenario.actors]
+        self.initial_weight = [scenario.attribute(actor, "weight").value for actor in scenario.actors]
         self.domestic = self.agents.select(lambda a: a.kind != "foreign")
         self.civil = self.agents.select(lambda a: a.kind not in ("foreign", "army", "guerrilla"))
 
@@ -669,6 +670,16 @@ class BoliviaModel(mesa.Model):
             p.nationalist_offset + shared + p.nationalist_pressure_coef * self.nationalist_pressure + p.army_coef * swing_force
             + p.disaffection_coef * (1.0 - self.actor(p.swing_faction).support)
         )
+        # Each camp weighs its chance against what it can foresee: the loyal officers and the armed supporters.
+        floor = self.p.arms.arms_floor
+        foreseen = self.army_force(p.loyal_faction) * logistic(p.loyal_intercept + p.loyal_legitimacy_coef * legitimacy)
+        for index in self.p.mass_mobilization.popular_actors:
+            a = self.actor(index)
+            foreseen += a.support * a.weight * a.organization * (floor + (1.0 - floor) * a.arms)
+        right_attack = right_force * (1.0 + p.backing_multiplier * backed)
+        swing_attack = swing_force * (1.0 + p.backing_multiplier * self.nationalist_pressure)
+        right_rate *= contest(right_attack, foreseen, p.decisiveness) if right_attack > 0.0 else 0.0
+        nationalist_rate *= contest(swing_attack, foreseen, p.decisiveness) if swing_attack > 0.0 else 0.0
         total = right_rate + nationalist_rate
         if self.uniform() < chance(total):
             camp = RIGHT_CAMP if self.uniform() * total < right_rate else NATIONALIST_CAMP
@@ -828,7 +839,11 @@ class BoliviaModel(mesa.Model):
         self.record(EventType.CABINET_OFFER, "left_unity", p.left_parties, Outcome.ACCEPTED if accepted else Outcome.DECLINED)
 
     def failed_coup_step(self) -> None:
-        """M7 acts through :meth:`after_failed_coup`, when a coup fails."""
+        """M7's aftermath acts through :meth:`after_failed_coup`, when a coup fails; every month the factions regroup."""
+        p = self.p.failed_coup
+        for index in p.factions:
+            a = self.actor(index)
+            a.weight += p.regroup_rate * (self.initial_weight[index] - a.weight)
 
     def military_institution_step(self) -> None:
         """M16 acts through :meth:`purge_after_clash`, after an armed clash."""
