@@ -218,6 +218,19 @@ def test_m5_officers_plot_as_their_chance_against_the_loyal_faction_allows(model
     assert right[1] < right[0] and nationalist[1] < nationalist[0]
 
 
+def test_m5_every_motive_but_little_chance_still_rarely_moves():
+    """Motive and ability: a conspiracy forms with probability 1 - exp(-rate) and strikes with the plotters' chance, so
+    the monthly chance of an attempt never exceeds the chance of winning, however strong the motives."""
+    from coyuntura.engine.formal import hazard_probability
+
+    motive = np.array([1e-3, 1.0, 50.0, 50.0])
+    prospect = np.array([1.0, 0.5, 0.02, 0.0])
+    attempt = hazard_probability(m5.attempt_rate(motive, prospect))
+    np.testing.assert_allclose(attempt, hazard_probability(motive) * prospect)
+    assert attempt[2] <= 0.02 and attempt[3] == 0.0
+    assert m5.attempt_rate(np.array([1e-3]), np.array([1.0]))[0] == pytest.approx(1e-3)  # with every chance: the motive itself
+
+
 def test_m5_the_coup_trap_an_attempt_raises_the_hazard_of_the_next(model):
     coup = P(model, "coup")
     state = fresh_state(model, 2, "october_1970")
@@ -260,8 +273,11 @@ def test_m5_a_guerrilla_foco_in_the_field_raises_both_camps_hazard(model):
     state.organization[guerrillas] = [0.0, 0.3]
     right, nationalist = m5.plot_rates(state, make_month(model, 2), coup)
     assert coup.foco_coef > 0
-    np.testing.assert_allclose(right[1] / right[0], np.exp(coup.foco_coef))
-    np.testing.assert_allclose(nationalist[1] / nationalist[0], np.exp(coup.foco_coef))
+    # The foco multiplies the camps' motive by exp(foco_coef); a conspiracy's chance of forming saturates, so the rate
+    # of attempts rises by a little less (here, where plots are still rare, within 2%).
+    for rates in (right, nationalist):
+        assert 1.0 < rates[1] / rates[0] <= np.exp(coup.foco_coef)
+        np.testing.assert_allclose(rates[1] / rates[0], np.exp(coup.foco_coef), rtol=0.02)
     # Fighters standing in the capital wage no guerrilla war: they join the defence instead (M10).
     in_the_capital = with_params(model, "guerrilla_foco", urban_share=1.0)
     right_urban, _ = m5.plot_rates(state, make_month(in_the_capital, 2), P(in_the_capital, "coup"))

@@ -678,8 +678,11 @@ class BoliviaModel(mesa.Model):
             foreseen += a.support * a.weight * a.organization * (floor + (1.0 - floor) * a.arms)
         right_attack = right_force * (1.0 + p.backing_multiplier * backed)
         swing_attack = swing_force * (1.0 + p.backing_multiplier * self.nationalist_pressure)
-        right_rate *= contest(right_attack, foreseen, p.decisiveness) if right_attack > 0.0 else 0.0
-        nationalist_rate *= contest(swing_attack, foreseen, p.decisiveness) if swing_attack > 0.0 else 0.0
+        # A conspiracy forms from the motives above and strikes with that chance: per camp, P(attempt) = P(forms) x chance.
+        right_try = chance(right_rate) * (contest(right_attack, foreseen, p.decisiveness) if right_attack > 0.0 else 0.0)
+        nationalist_try = chance(nationalist_rate) * (contest(swing_attack, foreseen, p.decisiveness) if swing_attack > 0.0 else 0.0)
+        right_rate = -math.log1p(-min(right_try, 1.0 - 1e-12))
+        nationalist_rate = -math.log1p(-min(nationalist_try, 1.0 - 1e-12))
         total = right_rate + nationalist_rate
         if self.uniform() < chance(total):
             camp = RIGHT_CAMP if self.uniform() * total < right_rate else NATIONALIST_CAMP

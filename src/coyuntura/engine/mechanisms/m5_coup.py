@@ -26,12 +26,13 @@ nationalist camp (the young officers) by the army's nationalist current and its
 own disaffection. Both rise with the ruler's years in power (Bueno de Mesquita
 et al. 2003), with the memory of recent attempts, the coup trap (Londregan &
 Poole 1990), and while a guerrilla foco is in the field (the pretext and the
-fear it gives the officers). Officers move when they can hope to win: each
-camp's rate is scaled by its chance against what it can foresee, the loyal
-faction and the government's armed supporters (Powell 2012; Introduction,
-L11-17 and L62-67), so a camp bled by failed coups stops plotting until it
-regroups (Introduction, L151-152; M7), and a government its armed base still
-supports is rarely tried. No regime is exempt. The outcome is a Tullock contest ``C^m / (C^m +
+fear it gives the officers). Those drivers are the camp's motive; it strikes
+only as far as it can hope to win (Powell 2012): a conspiracy that forms moves
+with its chance against what it can foresee, the loyal faction and the
+government's armed supporters (Introduction, L11-17 and L62-67). So a camp
+bled by failed coups waits until it regroups (Introduction, L151-152; M7), and
+a government its armed base still supports is rarely tried, whatever the
+motives against it. No regime is exempt. The outcome is a Tullock contest ``C^m / (C^m +
 D^m)``: C is the plotting faction's force times its backing; D the loyal
 faction's force times its commitment, the popular defence and the third faction
 if it sides with the government (Powell 2012). Defending a government is a
@@ -99,8 +100,8 @@ SUMMARY = (
     "backers, moved by the threat from below, the government's weakness and the corruption pretext; and the "
     "young nationalist officers, moved by the army's nationalist current. Each camp's hazard rises with its "
     "disaffection, its force, the ruler's years in power, the memory of recent attempts (the coup trap) and "
-    "a guerrilla foco in the field, and is scaled by its chance of beating the loyal officers and the "
-    "government's armed supporters, so a camp bled by failed coups waits until it regroups; a regional bourgeoisie with middle peasants may plot too. The outcome is a contest of committed force. "
+    "a guerrilla foco in the field; a conspiracy that forms strikes only as far as it can hope to beat the "
+    "loyal officers and the government's armed supporters, so a camp bled by failed coups waits until it regroups; a regional bourgeoisie with middle peasants may plot too. The outcome is a contest of committed force. "
     "Popular actors defend the incumbent only when what the plotters threaten them with, their support and "
     "their place in the coalition outweigh the cost; a general strike counts as the masses out, and they "
     "count as decisive only when the plotters "
@@ -122,13 +123,14 @@ EQUATIONS = (
     "army_force(right_faction) + disaffection_coef × (1 − support[right_faction]))",
     "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure + "
     "army_coef × army_force(swing_faction) + disaffection_coef × (1 − support[swing_faction]))",
-    "each camp's rate × its prospect: C_camp^decisiveness / (C_camp^decisiveness + (loyal + expected)^decisiveness), "
+    "each camp attempts with probability (1 − exp(−rate_camp)) × prospect_camp (motive, then ability), prospect_camp = "
+    "C_camp^decisiveness / (C_camp^decisiveness + (loyal + expected)^decisiveness), "
     "C_camp its force in the contest (below: the right camp with its backing, the nationalist camp with "
     "nationalist_pressure), loyal the loyal faction's committed force (below), expected = Σ_a support_a × weight_a × "
     "organization_a × (arms_floor + (1 − arms_floor) × arms_a) over the popular actors a (M12); 0 without force of "
     "its own",
-    "P(army plot) = 1 − exp(−(rate_right + rate_nationalist));  the right camp plots with probability "
-    "rate_right / (rate_right + rate_nationalist)",
+    "with attempt_camp = −log(1 − that probability): P(army plot) = 1 − exp(−(attempt_right + attempt_nationalist));  "
+    "the right camp plots with probability attempt_right / (attempt_right + attempt_nationalist)",
     "P(regional plot) = 1 − exp(−exp(regional_intercept + regional_coef × differentiation × "
     "organization[regional_elite] × max(policy, 0))), when the army does not plot",
     "C = (right plot: army_force(right_faction) × (1 + backing_multiplier × backing);  nationalist plot: "
@@ -284,9 +286,18 @@ def _plot_rates(
     # the armed miners, Introduction, L11-17; nobody rose to save an MNR that had turned on its base, L62-67). A camp
     # that failed coup after coup has lost the weight to try again until it regroups (Introduction, L151-152; M7).
     foreseen = loyal_force(state, p, legitimacy) + expected_defenders(state, month)
-    right = right * plotters_prospect(camp_attack(p, right_force, backed), foreseen, p.decisiveness)
-    nationalist = nationalist * plotters_prospect(camp_attack(p, swing_force, state.nationalist_pressure), foreseen, p.decisiveness)
+    right = attempt_rate(right, plotters_prospect(camp_attack(p, right_force, backed), foreseen, p.decisiveness))
+    nationalist = attempt_rate(nationalist, plotters_prospect(camp_attack(p, swing_force, state.nationalist_pressure), foreseen, p.decisiveness))
     return right, nationalist
+
+
+def attempt_rate(disposition: np.ndarray, prospect: np.ndarray) -> np.ndarray:
+    """The hazard rate of a camp's attempt: a conspiracy forms with probability ``1 - exp(-disposition)`` (the motive)
+    and strikes with the plotters' chance of winning (the ability; Powell 2012), so a camp with every motive but
+    little chance still rarely moves."""
+    attempt = np.minimum(hazard_probability(disposition) * prospect, 1.0 - 1e-12)
+    rate: np.ndarray = -np.log1p(-attempt)
+    return rate
 
 
 def expected_defenders(state: State, month: Month) -> np.ndarray:
