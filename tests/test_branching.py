@@ -17,10 +17,11 @@ RARE = Cell("event", "mass_mobilization", M("1970-11"), M("1970-11"), True, ("ra
 LATER = Cell("event", "general_strike", M("1970-12"), M("1971-01"), False, ("later",))
 
 
-def filtered(runs: int = 300, offspring: int = 16, blocks: int = 1, simulator=None, until: str = "1971-01"):
+def filtered(runs: int = 300, offspring: int = 16, blocks: int = 1, simulator=None, until: str = "1971-01", seed: int = 3):
+    """Filtered on the rare cell; segments end in 1970-10 too, so the surprising one starts from the runs' kept states."""
     return simulate_histories(
-        toy_scenario(), runs, 3, M(until), condition=[RARE], record=[LATER] if until >= "1971-01" else [], mismatch=0.01,
-        offspring=offspring, blocks=blocks, simulator=simulator,
+        toy_scenario(), runs, seed, M(until), condition=[RARE], record=[LATER] if until >= "1971-01" else [], mismatch=0.01,
+        offspring=offspring, blocks=blocks, simulator=simulator, extra_ends=[M("1970-10")],
     )
 
 
@@ -63,6 +64,16 @@ def test_offspring_are_reproducible_and_do_not_depend_on_the_other_filters_or_th
     assert np.array_equal(side_by_side.weights[:100], alone.weights)  # each filter's weights sum to 1
     assert np.array_equal(chunked.final_state.polarization, side_by_side.final_state.polarization)
     assert chunked.branch_trace == side_by_side.branch_trace
+
+
+def test_a_filter_where_no_run_agrees_branches_too():
+    """Thirty runs and a 4% event: in this filter no run has it, so the weights stay even - and every run contradicts
+    the record. The offspring find runs that agree."""
+    plain = filtered(runs=30, offspring=1, until="1970-11", seed=3)
+    branched = filtered(runs=30, offspring=16, until="1970-11", seed=3)
+    assert plain.cell_probability(RARE)[0] == 0.0 and plain.ess == pytest.approx(30.0) and plain.branch_trace == []
+    assert branched.branch_trace and branched.branch_trace[0][1] == 16
+    assert branched.cell_probability(RARE)[0] > 0.5
 
 
 def test_offspring_streams_are_their_own():

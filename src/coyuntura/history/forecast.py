@@ -189,7 +189,7 @@ def forecast(
             conditioning += f" (at its lowest {lowest:,.0f}, on the cells ending {format_month(lowest_month)})"
         for month, offspring, pooled in histories.branch_trace:
             conditioning += (
-                f"; on the cells ending {format_month(month)} each run's months were simulated again, up to {offspring} times, "
+                f"; on the cells ending {format_month(month)} each run's months were simulated up to {offspring} times in all, "
                 f"and the runs drawn from all of them ({pooled:,.0f} effective)"
             )
     else:

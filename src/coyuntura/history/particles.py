@@ -26,7 +26,10 @@ state at its start, up to :data:`MAX_OFFSPRING` times in all, each time with
 streams of its own (:func:`offspring_seed`); a run and its offspring share the
 run's weight, each is weighted by its own agreement with the record, and the
 runs are resampled from all of them (a branching step of sequential Monte Carlo;
-the estimate of the record's likelihood stays unbiased). The states after the
+the estimate of the record's likelihood stays nearly unbiased: the number of
+offspring is chosen after seeing the first, which biases it by a fraction of a
+percent). The same happens when no run of a filter agrees with every cell that
+closed (its weights stay even, and wrong). The states after the
 segment are then many, not a few copies. Runs may use different
 parameter values (``parameters``: one value per run of each free parameter, e.g.
 draws from a posterior); a run's values follow it when it is resampled.
@@ -448,7 +451,10 @@ class ParticleFilter:
         blocks = [self._block(b) for b in range(self.blocks)]
         before = [_log_sum(self.log_w[block]) for block in blocks]
         prior_log_w = self.log_w.copy()
-        self.log_w += self._log_agreement(cells, lambda k: self.flags[k])
+        agreement = self._log_agreement(cells, lambda k: self.flags[k])
+        self.log_w += agreement
+        full_agreement = len(cells) * math.log1p(-self.mismatch)  # a run that agrees with every one of the cells
+        can_branch = self.segment is not None and self.segment.end == self.month
         ancestors = np.arange(self.n_runs)
         resampled = False
         trace = []
@@ -457,8 +463,11 @@ class ParticleFilter:
             weights = _normalized(self.log_w[block])
             ess = float(1.0 / np.sum(weights**2))
             trace.append(ess)
-            wanted = min(self.offspring, math.ceil(BRANCH_TARGET * self.block_runs / ess))
-            if ess < BRANCH_BELOW * self.block_runs and wanted > 1 and self.segment is not None and self.segment.end == self.month:
+            # Few effective runs, or none that agrees with every cell (then the weights stay even, but wrong):
+            # simulate the segment again, with as many offspring as bring back about BRANCH_TARGET of the runs.
+            nobody_agrees = float(np.max(agreement[block])) < full_agreement - 1e-9
+            wanted = self.offspring if nobody_agrees else min(self.offspring, math.ceil(BRANCH_TARGET * self.block_runs / ess))
+            if can_branch and wanted > 1 and (nobody_agrees or ess < BRANCH_BELOW * self.block_runs):
                 branching[b] = wanted
                 continue
             self.block_log_evidence[b] += _log_sum(self.log_w[block]) - before[b]
@@ -470,8 +479,10 @@ class ParticleFilter:
         self.ess_trace.append((self.month, float(sum(trace))))
         if branching:
             self._branch(cells, branching, prior_log_w, before, ancestors, trace)
+            self.segment = None  # the runs are new: the segment's start belongs to others
             return
         if resampled:
+            self.segment = None
             assert self.state is not None
             self.state = self.state.select(ancestors)
             self.flags = self.flags[:, ancestors]
@@ -572,6 +583,7 @@ class ParticleFilter:
         twin.block_resamplings = self.block_resamplings.copy()
         twin.ess_trace = list(self.ess_trace)
         twin.branch_trace = list(self.branch_trace)
+        twin.segment = None  # a fork answers other cells: it never re-simulates the filter's segment
         twin._track(cells)
         return twin
 

@@ -12,8 +12,9 @@ of their organization; the defenders' radicalism and mobilization rise by
 was popular; polarization rises by ``polarization_gain``.
 
 The loss is not for ever: the army's factions regroup. Every month each
-faction's weight moves a share ``regroup_rate`` of the way back to its weight at
-the start - the beaten cabals recruit again, the purged return - since even a
+faction's weight moves a share ``regroup_rate`` of the way back to the weight the
+scenario gives it (its ``actors`` entry, also for runs started from a snapshot or
+given other weights per run) - the beaten cabals recruit again, the purged return - since even a
 left-nationalist president tolerates the conspiracy inside his own army
 (Introduction, L147-151) and the Embassy keeps in touch with the cabals (U.S.
 Imperialism, L366-370). A faction swollen by a purge gives back the same way.
@@ -48,7 +49,7 @@ EVENTS: tuple[str, ...] = ()
 SUMMARY = (
     "In the month a coup fails, the plotters lose weight and their backers organization, the workers "
     "radicalize and mobilize in proportion to how much of the defence was popular, and polarization rises. "
-    "Every month the army's factions regroup: each one's weight moves back toward its weight at the start."
+    "Every month the army's factions regroup: each one's weight moves back toward the weight the scenario gives it."
 )
 """What the mechanism does, in plain words (for the model description)."""
 FORMS: tuple[str, ...] = ()
@@ -60,14 +61,14 @@ EQUATIONS = (
     "for every worker actor w: radicalism_w += radicalization × pressure;  mobilization_w += "
     "mobilization_boost × pressure × (1 − mobilization_w)",
     "polarization += polarization_gain",
-    "every month, for every faction f: weight_f += regroup_rate × (weight_f at the start − weight_f)",
+    "every month, for every faction f: weight_f += regroup_rate × (the scenario's weight_f − weight_f)",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
 
 class Params(MechanismParams):
     workers: tuple[ActorRef, ...] = role("Actors a failed coup radicalizes and mobilizes.")
-    factions: tuple[ActorRef, ...] = role("The army's factions, which regroup toward their weight at the start after losses or gains.")
+    factions: tuple[ActorRef, ...] = role("The army's factions, which regroup toward the weight the scenario gives them after losses or gains.")
     right_weight_loss: Unit
     backer_organization_loss: Unit
     radicalization: Unit
