@@ -48,7 +48,8 @@ def test_perform_experiments_and_prim_find_where_coups_succeed(scenario):
     # Common random numbers: the same parameter values give the same probability.
     function = model.function
     values = {u.name: float(experiments[u.name].iloc[0]) for u in model.uncertainties}
-    assert function(**values, experiment=ema.BASELINE)["coup_success"] == pytest.approx(y[0])
+    lever = str(experiments["experiment"].iloc[0])  # the policy's experiment (a lever the workbench samples too)
+    assert function(**values, experiment=lever)["coup_success"] == pytest.approx(y[0])
     # A higher plotting intercept means more successful coups, and PRIM's box says so.
     x = experiments[[u.name for u in model.uncertainties]]
     assert np.corrcoef(x["mechanisms.coup.plot_intercept"], y)[0, 1] > 0.5

@@ -167,6 +167,8 @@ def test_one_pass_simulates_about_the_record_not_a_filter_per_period():
     from_scratch = sum(p.until - s.calendar.start + 1 for p in periods)  # a filter from the start for each period
     forks = sum(p.until - p.first + 1 for p in periods)  # each period's look-ahead
     assert done.record_months <= done.simulated_months <= forks + done.record_months < from_scratch
+    # A filter whose runs all contradict a closing cell simulates that segment again for its offspring, counted apart.
+    assert done.offspring_months > 0
 
 
 def test_jackknife_by_hand():

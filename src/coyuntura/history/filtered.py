@@ -140,8 +140,9 @@ class FilterPass:
     """The result of one pass of the filters through the record."""
 
     replications: list[Replication]
-    simulated_months: int  # months simulated (for all the runs together), forks and re-simulations included
+    simulated_months: int  # months simulated (for all the runs together), forks and re-simulations after resampling included
     record_months: int  # months from the start to the last period's start
+    offspring_months: int = 0  # and months simulated again for the filter's offspring (for all the runs together)
 
 
 def filter_pass(
@@ -208,8 +209,9 @@ def filter_pass(
             Replication(r, r * runs, runs, probabilities[r], effective[r], int(particles.block_resamplings[r]), float(particles.block_log_evidence[r]))
             for r in range(replications)
         ],
-        simulated + math.ceil(particles.resimulated_run_months / (runs * replications)),  # and the offspring's months
+        simulated,
         total,
+        math.ceil(particles.resimulated_run_months / (runs * replications)),
     )
 
 
@@ -233,6 +235,7 @@ class FilteredScore:
     cells: Table
     totals: Table
     kinds: Table
+    offspring_months: int = 0  # months simulated again for the filters' offspring (for all the runs together)
 
     @property
     def mc_error(self) -> str:
@@ -266,6 +269,7 @@ class FilteredScore:
             "mc_error": self.mc_error,
             "simulated_months": self.simulated_months,
             "record_months": self.record_months,
+            "offspring_months": self.offspring_months,
             "replications": [
                 {"index": r.index, "first_run": r.first_run, "runs": r.runs, "resamplings": r.resamplings, "log_evidence": r.log_evidence}
                 for r in self.replications
@@ -370,4 +374,5 @@ def filtered_score(
         cell_table(forecasts, title, periods=[p.label for p in periods for _ in p.cells], notes=how),
         totals_table([("filtered", span, forecasts)], f"{scenario.id}: total scores, one step ahead (filtered)", replicates),
         kind_table(forecasts, f"{scenario.id}: total scores by kind of cell, one step ahead (filtered, {span})", replicates),
+        done.offspring_months,
     )
