@@ -434,11 +434,8 @@ class ParticleFilter:
 
     def _log_agreement(self, cells: Sequence[Cell], answers: Callable[[int], np.ndarray]) -> np.ndarray:
         """Per run, the log likelihood of the record's ``cells`` given the runs' answers (``answers(k)`` for cell ``k``)."""
-        total: np.ndarray = np.zeros(0)
-        for cell in cells:
-            agree = answers(self.index_of[cell]) == cell.observed
-            term = np.where(agree, math.log1p(-self.mismatch), math.log(self.mismatch))
-            total = term if total.size == 0 else total + term
+        terms = [np.where(answers(self.index_of[cell]) == cell.observed, math.log1p(-self.mismatch), math.log(self.mismatch)) for cell in cells]
+        total: np.ndarray = np.sum(terms, axis=0)
         return total
 
     def assimilate(self, cells: Sequence[Cell]) -> None:
@@ -490,9 +487,10 @@ class ParticleFilter:
                 self.parameters = self.parameters.take(ancestors)
             self.lineage = next(_LINEAGES)
 
-    def _offspring_answers(self, offspring: int, blocks: Sequence[int]) -> dict[int, tuple[State, dict[int, np.ndarray]]]:
+    def _offspring_answers(self, offspring: int, blocks: Sequence[int]) -> dict[int, tuple[State, int, dict[int, np.ndarray]]]:
         """Re-simulate the last segment for the runs of ``blocks`` with the ``offspring``-th streams: per block, the final
-        state and the answers of the cells the segment reaches. Neighbouring blocks are simulated as one job."""
+        state of the job that holds it, the block's first run within that state, and the block's answers to the cells the
+        segment reaches. Neighbouring blocks are simulated as one job."""
         segment = self.segment
         assert segment is not None
         spans: list[list[int]] = []  # runs of neighbouring blocks
@@ -519,8 +517,8 @@ class ParticleFilter:
                 for k, before in segment.answers.items()
             }
             for b in span:
-                within = np.arange(self._block(b).start, self._block(b).stop) - job.first_run
-                results[b] = (ensemble.final_state.select(within), {k: answer[within] for k, answer in answers.items()})
+                offset = self._block(b).start - job.first_run
+                results[b] = (ensemble.final_state, offset, {k: answer[offset : offset + self.block_runs] for k, answer in answers.items()})
         return results
 
     def _branch(
@@ -538,7 +536,7 @@ class ParticleFilter:
             pool[b] = np.empty((count, m))
             pool[b][0] = self.log_w[self._block(b)]
         for r in range(1, max(branching.values())):
-            for b, (_, answers) in self._offspring_answers(r, [b for b, count in branching.items() if count > r]).items():
+            for b, (_, _, answers) in self._offspring_answers(r, [b for b, count in branching.items() if count > r]).items():
                 pool[b][r] = prior_log_w[self._block(b)] + self._log_agreement(cells, lambda k: answers[k])
         drawn: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # block -> (offspring, run within the block) of each new run
         pooled_ess = 0.0
@@ -560,11 +558,11 @@ class ParticleFilter:
             chosen = [b for b in branching if np.any(drawn[b][0] == r)]
             if not chosen:
                 continue
-            for b, (final, answers) in self._offspring_answers(r, chosen).items():
+            for b, (final, offset, answers) in self._offspring_answers(r, chosen).items():
                 offspring, runs = drawn[b]
                 targets = self._block(b).start + np.flatnonzero(offspring == r)
                 picked = runs[offspring == r]
-                state.assign(targets, final.select(picked))
+                state.assign(targets, final.select(offset + picked))
                 for k, answer in answers.items():
                     flags[k, targets] = answer[picked]
         self.state = state

@@ -281,10 +281,10 @@ def _plot_rates(
         (p.army_coef, swing_force),
         (p.disaffection_coef, 1.0 - state.support[p.swing_faction]),
     )
-    # Officers move when they can hope to win (Powell 2012): each camp's rate is scaled by its chance against what it
-    # can foresee - the loyal faction and the armed supporters of the government (the rebuilt army was the answer to
-    # the armed miners, Introduction, L11-17; nobody rose to save an MNR that had turned on its base, L62-67). A camp
-    # that failed coup after coup has lost the weight to try again until it regroups (Introduction, L151-152; M7).
+    # The rates above are each camp's motive; a conspiracy strikes only as far as it can hope to win (Powell 2012)
+    # against what it can foresee - the loyal faction and the armed supporters of the government (the rebuilt army was
+    # the answer to the armed miners, Introduction, L11-17; nobody rose to save an MNR that had turned on its base,
+    # L62-67). A camp that failed coup after coup lacks the weight to try again until it regroups (L151-152; M7).
     foreseen = loyal_force(state, p, legitimacy) + expected_defenders(state, month)
     right = attempt_rate(right, plotters_prospect(camp_attack(p, right_force, backed), foreseen, p.decisiveness))
     nationalist = attempt_rate(nationalist, plotters_prospect(camp_attack(p, swing_force, state.nationalist_pressure), foreseen, p.decisiveness))
