@@ -187,7 +187,7 @@ def _left_out_note(possible: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def regime_dynamics_table(ensemble: Ensemble) -> Table:
-    """For each regime type: how often it is plotted against, overthrown or ended, and how often strikes come.
+    """For each regime type: how often it is plotted against, overthrown or ended, how often strikes and repression come.
 
     Hazards are per month of exposure (run-months under the regime at the start of the month), with a Poisson
     standard error sqrt(k) / exposure; shares are of the runs that spent at least one month under it.
@@ -209,6 +209,7 @@ def regime_dynamics_table(ensemble: Ensemble) -> Table:
         Column("with_attempt_all", "Of all runs: a coup attempt against it", "probability"),
         Column("ended_all", "Of all runs: it ended", "probability"),
         Column("strikes_per_year", "General strikes per run-year", "number"),
+        Column("repression_per_year", "Repression waves per run-year", "number"),
     )
     rows = []
     for r, key in enumerate(REGIME_KEYS):
@@ -231,6 +232,7 @@ def regime_dynamics_table(ensemble: Ensemble) -> Table:
             tally.runs_with_attempt[r] / ensemble.n_runs,
             tally.runs_ended[r] / ensemble.n_runs,
             round(12.0 * tally.general_strikes[r] / exposure, 3) if exposure else float("nan"),
+            round(12.0 * tally.repression_waves[r] / exposure, 3) if exposure else float("nan"),
         ))
     failed = int(tally.failed_coups[0])
     by_masses = int(tally.defeated_by_masses[0])

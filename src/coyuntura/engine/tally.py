@@ -1,6 +1,6 @@
 """Counts of what happens under each regime type, streamed over batches of runs.
 
-Which regime a coup, an exit or a strike happened under is the regime in power
+Which regime a coup, an exit, a strike or a repression wave happened under is the regime in power
 at the start of that month. The counts are integers, so the tallies of any split
 of the runs add up exactly to the tally of all of them.
 """
@@ -27,6 +27,7 @@ class RegimeTally:
     coup_attempt_months: np.ndarray  # run-months with a coup attempt against it
     exit_months: np.ndarray  # run-months in which it was replaced, by any cause
     general_strikes: np.ndarray  # general strikes under it
+    repression_waves: np.ndarray  # repression waves under it (a government that turns on its base, or a police state)
     runs_in: np.ndarray  # runs that spent at least one month under it
     runs_with_attempt: np.ndarray  # runs with at least one coup attempt against it
     runs_ended: np.ndarray  # runs in which it was replaced at least once
@@ -78,8 +79,8 @@ class RegimeTally:
                 seen = np.zeros((regimes, n_runs), dtype=bool)
                 seen[regime_before[key_rows, key_runs], key_runs] = True
                 per_run += seen.sum(axis=1)
-        strike = event == int(EventType.GENERAL_STRIKE)
-        self.general_strikes += np.bincount(under[strike], minlength=regimes)
+        for kind, total in ((EventType.GENERAL_STRIKE, self.general_strikes), (EventType.REPRESSION_WAVE, self.repression_waves)):
+            total += np.bincount(under[event == int(kind)], minlength=regimes)
         self.failed_coups += int(np.count_nonzero(failed))
         self.defeated_by_masses += int(np.count_nonzero(coup & (outcome == int(Outcome.DEFEATED_BY_MOBILIZATION))))
         later = columns["month"] > split
