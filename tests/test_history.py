@@ -18,10 +18,11 @@ from coyuntura.cli import app
 from coyuntura.engine.simulate import merge_ensembles, simulate
 from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.history.baselines import ConstantHazard, Persistence
-from coyuntura.history.calibration import CalibrationSettings, abc_distance, calibrate, generations_table, load_posterior
+from coyuntura.history.calibration import CalibrationSettings, FilteredTimelineModel, abc_distance, calibrate, generations_table, load_posterior
 from coyuntura.history.forecast import forecast
 from coyuntura.history.observations import Cell, cells_before, cells_within, grid_boundaries, record_end, timeline_cells
-from coyuntura.history.particles import simulate_histories, systematic_resample
+from coyuntura.history.particles import DEFAULT_MISMATCH, simulate_histories, systematic_resample
+from coyuntura.history.priors import free_parameters
 from coyuntura.history.scores import CONSTANT, MODEL, PERSISTENCE, CellForecast, reliability, totals
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.errors import ScenarioError
@@ -296,7 +297,7 @@ def test_calibration_refuses_bad_settings(tmp_path):
         calibrate(s, CalibrationSettings(as_of="1952-01"), tmp_path)
     with pytest.raises(ValueError, match="nothing to resume"):
         calibrate(s, CalibrationSettings(as_of="1960-01", parameters=TWO), tmp_path / "empty", resume=True)
-    with pytest.raises(ValueError, match="--distance must be one of brier, log, got 'kl'"):
+    with pytest.raises(ValueError, match="--distance must be one of brier, log, evidence, got 'kl'"):
         calibrate(s, CalibrationSettings(as_of="1960-01", parameters=TWO, distance="kl"), tmp_path / "kl")
 
 
@@ -330,6 +331,25 @@ def test_the_log_distance_rewards_seeing_a_rare_event_and_stays_finite():
     assert math.isfinite(log({"happened": np.ones(100)}, {"happened": np.zeros(100)}))  # half a run: never infinite
     assert log(record, record) == pytest.approx(-math.log(8.5 / 9))
 
+
+
+@pytest.mark.integration  # three particle filters over thirteen years
+def test_the_evidence_distance_prefers_parameters_under_which_the_record_is_likely():
+    s = scenario()
+    vantage = M("1965-01")
+    cells = tuple(cells_before(timeline_cells(s, vantage), vantage))
+    bounds = tuple((p.prior.low, p.prior.high) for p in free_parameters(s, TWO))
+    model = FilteredTimelineModel(s, TWO, cells, 16, vantage - 1, bounds)
+    # On the probit scale: the coup intercept near the bottom of its prior, or near its top (coups almost every month,
+    # which the record's quiet MNR years refute); the repression intercept at its prior's middle.
+    quiet, restless = {TWO[0]: -1.0, TWO[1]: 0.0}, {TWO[0]: 2.5, TWO[1]: 0.0}
+    distance = abc_distance("evidence", 16, len(cells))
+    together = [distance(x, {}) for x in model.batch([quiet, restless, quiet], seed=3)]
+    assert together[0] < together[1] and together[2] < together[1]
+    assert min(together) >= -math.log1p(-DEFAULT_MISMATCH)  # a perfect history still pays the record's noise on every cell
+    # Each particle is a filter of its own: the first one's evidence does not depend on what is filtered beside it.
+    alone = distance(model.batch([quiet], seed=3)[0], {})
+    assert alone == together[0]
 
 # --- command line -----------------------------------------------------------------------------------
 

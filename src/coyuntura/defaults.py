@@ -30,9 +30,9 @@ DEFAULT_ORIGINS = ("1963-06", "1969-06", "1970-09")
 DEFAULT_HORIZON = 24
 """Months the backtest scores after each origin."""
 
-DISTANCES = ("brier", "log")
-"""The ABC distances between a particle's simulated shares and the record: Brier, or log loss
-(:func:`coyuntura.history.calibration.abc_distance`)."""
+DISTANCES = ("brier", "log", "evidence")
+"""The ABC distances between a particle's histories and the record: the Brier score or the log loss of their
+shares, or the particle filter's log likelihood of the record (:func:`coyuntura.history.calibration.abc_distance`)."""
 
 DEFAULT_EPSILON_QUANTILE = 0.75
 """Each ABC-SMC generation's epsilon: this weighted quantile of the last generation's distances.

@@ -56,7 +56,7 @@ MIN_ESS_OPTION = typer.Option(
 )
 DISTANCE_OPTION = typer.Option(
     "brier", "--distance",
-    help=f"ABC distance to the record ({' or '.join(DISTANCES)}): the Brier score of the particle's shares, or their log loss (sees rare events; use more --runs-per-particle).",
+    help=f"ABC distance to the record ({', '.join(DISTANCES)}): the Brier score of the particle's shares, their log loss (sees rare events; use more --runs-per-particle), or minus the particle filter's log likelihood of the record (judges the model one step ahead).",
 )
 
 

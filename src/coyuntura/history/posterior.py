@@ -247,7 +247,9 @@ def generations_table(posterior: Posterior) -> Table:
 
 
 def _distance_label(posterior: Posterior) -> str:
-    return "log loss" if posterior.settings.get("distance") == "log" else "Brier distance"
+    return {"log": "log loss", "evidence": "filtered log loss (minus the filter's log evidence per cell)"}.get(
+        str(posterior.settings.get("distance")), "Brier distance"
+    )
 
 
 def parameters_table(posterior: Posterior) -> Table:
