@@ -319,6 +319,19 @@ def test_calibration_stops_when_the_weights_collapse_and_keeps_the_generation_be
         calibrate(s, CalibrationSettings(**{**settings.__dict__, "min_ess": 5.0}), tmp_path / "five")
 
 
+@pytest.mark.integration  # end to end: one small calibration on the filter's likelihood
+@pytest.mark.slow
+def test_calibration_on_the_filters_likelihood_runs_through_pyabc(tmp_path):
+    s = scenario()
+    settings = CalibrationSettings(as_of="1965-01", population=4, generations=2, runs_per_particle=4, seed=1, parameters=TWO, distance="evidence")
+    posterior = calibrate(s, settings, tmp_path / "evidence")
+    assert [g["t"] for g in posterior.generations] == [0, 1] and posterior.settings["distance"] == "evidence"
+    epsilons = [g["epsilon"] for g in posterior.generations]
+    assert epsilons[1] <= epsilons[0] and -math.log1p(-DEFAULT_MISMATCH) <= epsilons[1] <= -math.log(DEFAULT_MISMATCH)
+    assert "filtered log loss (minus the particle filter's log likelihood of the record, per cell)" in generations_table(posterior).notes[0]
+    for p in load_posterior(tmp_path / "evidence" / "posterior.json").parameters:
+        assert p["prior"]["low"] <= p["posterior"]["q05"] <= p["posterior"]["q95"] <= p["prior"]["high"]
+
 def test_the_log_distance_rewards_seeing_a_rare_event_and_stays_finite():
     record = {"happened": np.array([1.0] + [0.0] * 99)}  # one rare event that happened, 99 quiet cells
     blind = {"happened": np.zeros(100)}
@@ -346,7 +359,10 @@ def test_the_evidence_distance_prefers_parameters_under_which_the_record_is_like
     distance = abc_distance("evidence", 16, len(cells))
     together = [distance(x, {}) for x in model.batch([quiet, restless, quiet], seed=3)]
     assert together[0] < together[1] and together[2] < together[1]
-    assert min(together) >= -math.log1p(-DEFAULT_MISMATCH)  # a perfect history still pays the record's noise on every cell
+    # A run that agrees with every cell still pays the record's noise; one that agrees with none keeps mismatch's weight.
+    assert -math.log1p(-DEFAULT_MISMATCH) <= min(together) and max(together) <= -math.log(DEFAULT_MISMATCH)
+    with pytest.raises(ValueError, match="needs the number of cells"):
+        abc_distance("evidence", 16)
     # Each particle is a filter of its own: the first one's evidence does not depend on what is filtered beside it.
     alone = distance(model.batch([quiet], seed=3)[0], {})
     assert alone == together[0]

@@ -27,7 +27,7 @@ class RegimeTally:
     coup_attempt_months: np.ndarray  # run-months with a coup attempt against it
     exit_months: np.ndarray  # run-months in which it was replaced, by any cause
     general_strikes: np.ndarray  # general strikes under it
-    repression_waves: np.ndarray  # repression waves under it (a government that turns on its base, or a police state)
+    repression_waves: np.ndarray  # repression waves under it (M8: the government strikes those outside its coalition)
     runs_in: np.ndarray  # runs that spent at least one month under it
     runs_with_attempt: np.ndarray  # runs with at least one coup attempt against it
     runs_ended: np.ndarray  # runs in which it was replaced at least once

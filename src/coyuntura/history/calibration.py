@@ -19,8 +19,8 @@ the model reacts to what just happened (coups that cluster after an attempt).
 ``evidence`` does: the particle's histories are run through the particle filter
 (:class:`FilteredTimelineModel`), which weighs them by the record as it unfolds,
 and the distance is the filter's estimate of the record's log likelihood per cell
-(:class:`EvidenceDistance`) - the chain of one-step-ahead predictions the
-filtered score judges, the likelihood a particle marginal Metropolis-Hastings
+(:class:`EvidenceDistance`) - a chain of one-step-ahead predictions, close kin of
+what the filtered score judges, and the likelihood a particle marginal Metropolis-Hastings
 sampler would use (Andrieu, Doucet & Holenstein 2010). Nothing after the vantage is ever used.
 
 Vectorized particles. Each free parameter is given to the engine as an array
@@ -175,10 +175,11 @@ class LogScoreDistance:
 class EvidenceDistance:
     """Minus the particle filter's log likelihood of the record, per cell (:class:`FilteredTimelineModel`).
 
-    Each cell's term is the log of the probability the filtered histories gave its outcome just before it closed,
-    blurred by the filter's observation noise (a run that disagrees with a cell keeps the weight ``mismatch``),
-    so it never exceeds ``-log(1 - mismatch)`` per cell. It is an estimate: with few runs per particle it is
-    noisy (measured on bolivia-1952 with 32 runs: a standard deviation of about 4.5 nats in all, 0.017 per cell).
+    Each month in which cells close adds minus the log of the probability the filtered histories gave those cells'
+    outcomes (jointly) just before, blurred by the filter's observation noise: a run that disagrees with a cell
+    keeps the weight ``mismatch``, so the distance lies between ``-log(1 - mismatch)`` and ``-log(mismatch)``. It
+    is an estimate: with few runs per particle it is noisy (measured on bolivia-1952 with 32 runs: a standard
+    deviation of about 4.5 nats in all, 0.017 per cell).
     """
 
     cells: int
@@ -187,11 +188,14 @@ class EvidenceDistance:
         return float(-np.asarray(x["log_evidence"], dtype=float)[0] / self.cells)
 
 
-def abc_distance(name: str, runs: int, cells: int = 1) -> BrierDistance | LogScoreDistance | EvidenceDistance:
-    """The ABC distance called ``name`` (one of :data:`DISTANCES`) for ``runs`` histories per particle and ``cells`` cells."""
+def abc_distance(name: str, runs: int, cells: int | None = None) -> BrierDistance | LogScoreDistance | EvidenceDistance:
+    """The ABC distance called ``name`` (one of :data:`DISTANCES`) for ``runs`` histories per particle and ``cells`` cells
+    (needed by ``evidence``, which is per cell)."""
     if name == "log":
         return LogScoreDistance(runs)
     if name == "evidence":
+        if cells is None or cells < 1:
+            raise ValueError("the evidence distance needs the number of cells it is taken over")
         return EvidenceDistance(cells)
     if name == "brier":
         return BrierDistance()
@@ -216,7 +220,7 @@ class CalibrationSettings:
 
     def check(self) -> None:
         parse_month(self.as_of)
-        abc_distance(self.distance, self.runs_per_particle)
+        abc_distance(self.distance, self.runs_per_particle, 1)
         if not 0.0 <= self.min_ess <= self.population:
             raise ValueError(f"--min-ess must lie between 0 and --population ({self.population}), got {self.min_ess:g}")
         if self.population < 2:

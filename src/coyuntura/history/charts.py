@@ -17,6 +17,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from ..experiments.files import save_figure  # noqa: E402
 from .calibration import Posterior  # noqa: E402
+from .posterior import distance_label  # noqa: E402
 from .scores import FORECASTERS, LABELS, CellForecast, reliability  # noqa: E402
 
 DPI = 120
@@ -89,7 +90,7 @@ def epsilon_chart(posterior: Posterior, path: str | Path) -> Path:
     left, right = figure.subplots(1, 2)
     left.plot(t, [g["epsilon"] for g in generations], marker="o", color="#08306b")
     left.set_xlabel("generation")
-    left.set_ylabel("epsilon (Brier distance)")
+    left.set_ylabel(f"epsilon ({distance_label(posterior)})")
     left.set_title("Epsilon schedule", fontsize=10)
     right.bar(t, [g["acceptance_rate"] for g in generations], color="#5f9e6e")
     right.set_xlabel("generation")

@@ -238,7 +238,9 @@ def generations_table(posterior: Posterior) -> Table:
         columns=columns,
         rows=rows,
         notes=(
-            f"Epsilon: acceptance threshold on the {_distance_label(posterior)} to the observed cells; ESS: effective sample size of the weights.",
+            f"Epsilon: acceptance threshold on the {distance_label(posterior)}"
+            + (" (minus the particle filter's log likelihood of the record, per cell)" if posterior.settings.get("distance") == "evidence" else "")
+            + " to the observed cells; ESS: effective sample size of the weights.",
             f"The posterior is generation {used}." + (
                 f" Later generations fell below --min-ess {posterior.settings.get('min_ess', 0):g}." if used < posterior.generations[-1]["t"] else ""
             ),
@@ -246,10 +248,9 @@ def generations_table(posterior: Posterior) -> Table:
     )
 
 
-def _distance_label(posterior: Posterior) -> str:
-    return {"log": "log loss", "evidence": "filtered log loss (minus the filter's log evidence per cell)"}.get(
-        str(posterior.settings.get("distance")), "Brier distance"
-    )
+def distance_label(posterior: Posterior) -> str:
+    """The name of the ABC distance the posterior was calibrated with, for tables and charts."""
+    return {"log": "log loss", "evidence": "filtered log loss"}.get(str(posterior.settings.get("distance")), "Brier distance")
 
 
 def parameters_table(posterior: Posterior) -> Table:

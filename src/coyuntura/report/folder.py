@@ -38,7 +38,7 @@ FILES = {
     "event_probabilities.csv": "Probability of at least one occurrence of each outcome per period and overall, with standard errors.",
     "event_probabilities.md": "The same table in Markdown.",
     "regime_dynamics.csv": "For each regime type: monthly hazards of a successful coup and of any exit, shares of runs with "
-    "an attempt against it and with its end, general strikes per run-year.",
+    "an attempt against it and with its end, general strikes and repression waves per run-year.",
     "regime_dynamics.md": "The same table in Markdown.",
     "coup_counts.csv": "Share of runs by number of successful and of failed coups, up to the calendar's end and after.",
     "coup_counts.md": "The same table in Markdown.",
