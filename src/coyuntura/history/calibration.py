@@ -54,7 +54,7 @@ from ..scenario.calendar import format_month, parse_month
 from ..scenario.schema import Scenario
 from .abc_sampler import _quiet_pyabc, ordered_sampler
 from .observations import DEFAULT_PERIOD, Cell, cells_before, record_end, record_log_probability, require_observations, timeline_cells
-from .particles import ParticleFilter, simulate_histories
+from .particles import simulate_histories
 from .posterior import (  # noqa: F401  (re-exported: the calibration's public names)
     POSTERIOR,
     POSTERIOR_MARKER,
@@ -125,16 +125,11 @@ class FilteredTimelineModel(TimelineModel):
         """The log evidence of each parameter vector (probit scale), all filtered together with the streams of ``seed``."""
         if not parameters:
             return []
-        particles = ParticleFilter(
-            self.scenario, len(parameters) * self.runs, seed, self.cells, blocks=len(parameters), parameters=self.run_values(parameters), offspring=1
+        histories = simulate_histories(
+            self.scenario, len(parameters) * self.runs, seed, self.until, condition=self.cells,
+            parameters=self.run_values(parameters), blocks=len(parameters), offspring=1,
         )
-        closing: dict[int, list[Cell]] = {}
-        for cell in self.cells:
-            closing.setdefault(cell.last, []).append(cell)
-        for end in sorted(set(closing) | {self.until}):
-            particles.advance(end)
-            particles.assimilate(closing.get(end, []))
-        return [{"log_evidence": np.array([evidence])} for evidence in particles.block_log_evidence]
+        return [{"log_evidence": np.array([evidence])} for evidence in histories.block_log_evidence]
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,7 @@ class Histories:
     final_state: State
     events: dict[str, np.ndarray] | None
     conditioned_on: tuple[Cell, ...]
-    log_evidence: float
+    block_log_evidence: np.ndarray  # per independent filter: the log likelihood of the cells it assimilated
     resamplings: int
     ess_trace: list[tuple[int, float]] = field(default_factory=list)
     branch_trace: list[tuple[int, int, float]] = field(default_factory=list)  # (month, most offspring per run, ESS among them)
@@ -202,6 +202,11 @@ class Histories:
         """Effective sample size of the final weights, ``1 / sum(w^2)`` (summed over the independent filters)."""
         w = self.weights.reshape(self.blocks, -1)
         return float(np.sum(1.0 / np.sum(w**2, axis=1)))
+
+    @property
+    def log_evidence(self) -> float:
+        """Log marginal likelihood of the conditioning cells (summed over the independent filters)."""
+        return float(self.block_log_evidence.sum())
 
     @property
     def se_method(self) -> str:
@@ -643,7 +648,7 @@ def simulate_histories(
         final_state=particles.state,
         events=_merge_columns(collected) if collected else None,
         conditioned_on=tuple(condition),
-        log_evidence=float(particles.log_evidence),
+        block_log_evidence=particles.block_log_evidence.copy(),
         resamplings=particles.resamplings,
         ess_trace=particles.ess_trace,
         branch_trace=particles.branch_trace,
