@@ -666,8 +666,11 @@ class BoliviaModel(mesa.Model):
             shared + p.pretext_coef * self.corruption + p.backing_coef * backed + p.army_coef * right_force
             + p.disaffection_coef * (1.0 - self.actor(p.right_faction).support)
         )
+        # The nationalist current moves the young officers as far as the government falls short of their program.
+        program_span = max(p.installation_policy - self.p.regimes.policy_right_military, 1e-6)
+        unmet = min(max((p.installation_policy - self.policy) / program_span, 0.0), 1.0)
         nationalist_rate = rate(
-            p.nationalist_offset + shared + p.nationalist_pressure_coef * self.nationalist_pressure + p.army_coef * swing_force
+            p.nationalist_offset + shared + p.nationalist_pressure_coef * self.nationalist_pressure * unmet + p.army_coef * swing_force
             + p.disaffection_coef * (1.0 - self.actor(p.swing_faction).support)
         )
         # Each camp weighs its chance against what it can foresee: the loyal officers and the armed supporters.

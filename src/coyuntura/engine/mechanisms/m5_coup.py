@@ -22,11 +22,11 @@ Forms: plotting is a hazard ``1 - exp(-rate)`` for each plotting camp. The right
 camp (the right faction and its backers) is driven by the threat from below, the
 government's weakness, the corruption pretext, its backers' hostility, its own
 force, its disaffection and polarization (Acemoglu & Robinson 2006); the
-nationalist camp (the young officers) by the army's nationalist current and its
-own disaffection. Both rise with the ruler's years in power (Bueno de Mesquita
-et al. 2003), with the memory of recent attempts, the coup trap (Londregan &
-Poole 1990), and while a guerrilla foco is in the field (the pretext and the
-fear it gives the officers). Those drivers are the camp's motive; it strikes
+nationalist camp (the young officers) by the army's nationalist current, as far as
+the government falls short of their program, and its own disaffection. Both rise
+with the ruler's years in power (Bueno de Mesquita et al. 2003), with the memory
+of recent attempts, the coup trap (Londregan & Poole 1990), and while a guerrilla
+foco is in the field (the pretext and the fear it gives the officers). Those drivers are the camp's motive; it strikes
 only as far as it can hope to win (Powell 2012): a conspiracy that forms moves
 with its chance against what it can foresee, the loyal faction and the
 government's armed supporters (Introduction, L11-17 and L62-67). So a camp
@@ -98,7 +98,8 @@ EVENTS = ("coup_attempt", "army_split", "succession", "government_change", "gene
 SUMMARY = (
     "Two camps in the army may plot against any government: the right faction with its bourgeois and US "
     "backers, moved by the threat from below, the government's weakness and the corruption pretext; and the "
-    "young nationalist officers, moved by the army's nationalist current. Each camp's hazard rises with its "
+    "young nationalist officers, moved by the army's nationalist current as far as the government falls short "
+    "of their program. Each camp's hazard rises with its "
     "disaffection, its force, the ruler's years in power, the memory of recent attempts (the coup trap) and "
     "a guerrilla foco in the field; a conspiracy that forms strikes only as far as it can hope to beat the "
     "loyal officers and the government's armed supporters, so a camp bled by failed coups waits until it regroups; a regional bourgeoisie with middle peasants may plot too. The outcome is a contest of committed force. "
@@ -121,7 +122,9 @@ EQUATIONS = (
     "polarization_coef × polarization + foco_coef × [a guerrilla foco active (M10)] × (1 − urban_share)",
     "rate_right = exp(shared + pretext_coef × corruption + backing_coef × backing + army_coef × "
     "army_force(right_faction) + disaffection_coef × (1 − support[right_faction]))",
-    "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure + "
+    "unmet = clip((installation_policy − policy) / (installation_policy − regimes.right_military.policy), 0, 1): how "
+    "far the government falls short of the young officers' program",
+    "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure × unmet + "
     "army_coef × army_force(swing_faction) + disaffection_coef × (1 − support[swing_faction]))",
     "each camp attempts with probability (1 − exp(−rate_camp)) × prospect_camp (motive, then ability), prospect_camp = "
     "C_camp^decisiveness / (C_camp^decisiveness + (loyal + expected)^decisiveness), "
@@ -274,10 +277,13 @@ def _plot_rates(
         (p.army_coef, right_force),
         (p.disaffection_coef, 1.0 - state.support[p.right_faction]),
     )
+    # The young officers want a "radical" program that leaves the army intact (The Role of the Military, L345-347):
+    # the army's nationalist current moves them only as far as the government falls short of that program.
+    unmet = unmet_program(state.policy, p.installation_policy, month.params(REGIMES).policy_right_military)
     nationalist = log_linear_rate(
         p.nationalist_offset,
         (1.0, shared),
-        (p.nationalist_pressure_coef, state.nationalist_pressure),
+        (p.nationalist_pressure_coef, state.nationalist_pressure * unmet),
         (p.army_coef, swing_force),
         (p.disaffection_coef, 1.0 - state.support[p.swing_faction]),
     )
@@ -289,6 +295,16 @@ def _plot_rates(
     right = attempt_rate(right, plotters_prospect(camp_attack(p, right_force, backed), foreseen, p.decisiveness))
     nationalist = attempt_rate(nationalist, plotters_prospect(camp_attack(p, swing_force, state.nationalist_pressure), foreseen, p.decisiveness))
     return right, nationalist
+
+
+def unmet_program(policy: np.ndarray, program: np.ndarray | float, right_policy: np.ndarray | float) -> np.ndarray:
+    """How far the government falls short of the young officers' program, in [0, 1]: 0 for a government that
+    carries it out (or goes further), 1 for one as far right as a right military government. A nationalist
+    government that turns right leaves the army's nationalist current unmet; one that keeps its program
+    satisfies it (The Role of the Military, L345-347; The Guerrilla Movement, L380-383)."""
+    span = np.maximum(np.asarray(program, dtype=float) - right_policy, 1e-6)
+    shortfall: np.ndarray = np.clip((program - policy) / span, 0.0, 1.0)
+    return shortfall
 
 
 def attempt_rate(disposition: np.ndarray, prospect: np.ndarray) -> np.ndarray:
