@@ -193,13 +193,16 @@ def test_m5_the_young_officers_plot_from_their_program_unmet_not_against_a_gover
     """The army's nationalist current moves the young officers as far as the government falls short of their program
     (The Role of the Military, L345-347): a nationalist government that turns right is plotted against more, and the
     current adds nothing against a government that carries the program out."""
-    coup = P(model, "coup")
+    current = with_params(model, "coup", nationalist_pressure_coef=3.0)
+    coup = current.params["coup"]
     program = float(coup.installation_policy)
-    right_policy = float(P(model, "regimes").policy_right_military)
-    state = fresh_state(model, 4)
-    month = make_month(model, 4)
+    right_policy = float(P(current, "regimes").policy_right_military)
+    span = program - right_policy
+    assert span > 0.0
+    state = fresh_state(current, 4)
+    month = make_month(current, 4)
     state.regime[:] = RegimeType.NATIONALIST_MILITARY
-    state.policy[:] = [program, program + 0.3, program - 0.4, right_policy]
+    state.policy[:] = [program, program + 0.3, program - span / 2, right_policy]
     state.nationalist_pressure[:] = 0.8
     right, nationalist = m5.plot_rates(state, month, coup)
     assert nationalist[0] == pytest.approx(nationalist[1])  # going further left than the program does not satisfy more
@@ -207,13 +210,17 @@ def test_m5_the_young_officers_plot_from_their_program_unmet_not_against_a_gover
     np.testing.assert_allclose(right, right[0])  # the right camp's motive does not read the program
     # Against a government that carries the program out, the current adds nothing to the motive; against a right one
     # it counts. (The current also adds to the camp's force in the contest: held out of the way here.)
-    motive_only = with_params(model, "coup", backing_multiplier=0.0)
+    motive_only = with_params(current, "coup", backing_multiplier=0.0)
     _, with_current = m5.plot_rates(state, make_month(motive_only, 4), motive_only.params["coup"])
     state.nationalist_pressure[:] = 0.0
     _, without_current = m5.plot_rates(state, make_month(motive_only, 4), motive_only.params["coup"])
     assert with_current[0] == pytest.approx(without_current[0])
-    assert coup.nationalist_pressure_coef == 0.0 or with_current[3] > without_current[3]
-    np.testing.assert_allclose(m5.unmet_program(np.array([1.0, program, right_policy, -1.0]), program, right_policy), [0.0, 0.0, 1.0, 1.0])
+    assert with_current[3] > without_current[3]
+    policies = np.array([1.0, program, program - span / 2, right_policy, -1.0])
+    np.testing.assert_allclose(m5.unmet_program(policies, program, right_policy), [0.0, 0.0, 0.5, 1.0, 1.0])
+    # Per-run parameters (calibrated values, one per run) broadcast run by run.
+    programs = np.array([0.5, 0.2, 0.5])
+    np.testing.assert_allclose(m5.unmet_program(np.array([0.0, 0.0, 0.5]), programs, np.array([-0.5, -0.6, -0.5])), [0.5, 0.25, 0.0])
 
 
 def test_m5_officers_plot_as_their_chance_against_the_loyal_faction_allows(model):

@@ -122,8 +122,8 @@ EQUATIONS = (
     "polarization_coef × polarization + foco_coef × [a guerrilla foco active (M10)] × (1 − urban_share)",
     "rate_right = exp(shared + pretext_coef × corruption + backing_coef × backing + army_coef × "
     "army_force(right_faction) + disaffection_coef × (1 − support[right_faction]))",
-    "unmet = clip((installation_policy − policy) / (installation_policy − regimes.right_military.policy), 0, 1): how "
-    "far the government falls short of the young officers' program",
+    "unmet = clip((installation_policy − policy) / max(installation_policy − regimes.right_military.policy, 1e-6), 0, 1): "
+    "how far the government falls short of the young officers' program",
     "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure × unmet + "
     "army_coef × army_force(swing_faction) + disaffection_coef × (1 − support[swing_faction]))",
     "each camp attempts with probability (1 − exp(−rate_camp)) × prospect_camp (motive, then ability), prospect_camp = "
@@ -301,9 +301,11 @@ def unmet_program(policy: np.ndarray, program: np.ndarray | float, right_policy:
     """How far the government falls short of the young officers' program, in [0, 1]: 0 for a government that
     carries it out (or goes further), 1 for one as far right as a right military government. A nationalist
     government that turns right leaves the army's nationalist current unmet; one that keeps its program
-    satisfies it (The Role of the Military, L345-347; The Guerrilla Movement, L380-383)."""
-    span = np.maximum(np.asarray(program, dtype=float) - right_policy, 1e-6)
-    shortfall: np.ndarray = np.clip((program - policy) / span, 0.0, 1.0)
+    satisfies it (The Role of the Military, L345-347; The Guerrilla Movement, L380-383). A program no left of the
+    right military government's policy (span floored at 1e-6) makes it a step: 1 left of the program, else 0."""
+    target = np.asarray(program, dtype=float)
+    span = np.maximum(target - right_policy, 1e-6)
+    shortfall: np.ndarray = np.clip((target - policy) / span, 0.0, 1.0)
     return shortfall
 
 
