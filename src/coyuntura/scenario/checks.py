@@ -546,6 +546,7 @@ def scenario_warnings(scenario: Scenario) -> list[ScenarioWarning]:
     warnings += _events_and_snapshots(scenario)
     warnings += _observations_that_cannot_happen(scenario)
     warnings += _untriggered_mobilization(scenario)
+    warnings += _program_not_left_of_the_right(scenario)
     for index, experiment in enumerate(scenario.experiments):
         where = f"experiments.{index}"
         warnings += change_warnings(scenario, experiment.start, experiment.changes, f"{where}.set")
@@ -588,6 +589,26 @@ def _untriggered_mobilization(scenario: Scenario) -> list[ScenarioWarning]:
         "nothing in this scenario sets off mass_mobilization's monthly cascade (an austerity package, from patron_leverage; a "
         "repression wave, from repression; a ruler's death, from regime_exit or a scheduled event): crowds come out only "
         "to defend a government against a coup; add one of those mechanisms or a leader_death event, or leave it so on purpose",
+    )]
+
+
+def _program_not_left_of_the_right(scenario: Scenario) -> list[ScenarioWarning]:
+    """coup's young officers plot for their program as far as the government falls short of it, measured from a right
+    military government's policy; a program no further left than that policy (or a prior that reaches it) leaves no span."""
+    coup = scenario.mechanisms.get("coup")
+    if coup is None or not coup.enabled or scenario.regimes is None:
+        return []
+    program = coup.installation_policy
+    right = scenario.regimes.right_military.policy.value
+    lowest = program.prior.low if program.prior is not None and getattr(program.prior, "low", None) is not None else program.value
+    if min(program.value, lowest) > right:
+        return []
+    what = f"installation_policy {program.value}" if lowest >= program.value else f"installation_policy's prior, down to {lowest}"
+    return [ScenarioWarning(
+        "mechanisms.coup.installation_policy",
+        f"{what} is no further left than a right military government's policy ({right}, regimes.right_military.policy): "
+        "the young officers' program then has no span to fall short on, so the army's nationalist current drives their plots "
+        "in full against any government right of the program and not at all otherwise (coup, M5)",
     )]
 
 
