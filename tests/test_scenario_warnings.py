@@ -137,6 +137,20 @@ def test_a_snapshot_value_above_the_ceiling_is_warned_of_where_the_snapshot_give
     assert np.all(state.organization[[a.id for a in scenario.actors].index("peasantry")] <= 0.35 + 1e-12)
 
 
+def test_a_young_officers_program_no_further_left_than_the_right_is_warned_of(tmp_path: Path) -> None:
+    number = line_of(r"^    installation_policy: ")
+    text = edit((number, '    installation_policy: {value: -0.7, assumption: "Misplaced program."}'))
+    _, _, warnings = loaded(tmp_path, text)
+    warning = warning_at(warnings, "mechanisms.coup.installation_policy")
+    assert warning.line == number
+    assert warning.message.startswith("installation_policy -0.7 is no further left than a right military government's policy (-0.6,")
+    # a prior that reaches the right's policy is warned of too; a program left of it is not
+    prior = '    installation_policy: {value: 0.5, assumption: "Uncertain program.", prior: {low: -0.8, high: 0.9}}'
+    _, _, warnings = loaded(tmp_path, edit((number, prior)))
+    assert warning_at(warnings, "mechanisms.coup.installation_policy").message.startswith("installation_policy's prior, down to -0.8")
+    assert not [w for w in base_warnings() if w.path == "mechanisms.coup.installation_policy"]
+
+
 def test_a_policy_above_the_progressive_room_is_warned_of_and_the_engine_caps_it(tmp_path: Path) -> None:
     number = line_of(r"^  policy: ", after=r"^government:$")
     _, scenario, warnings = loaded(tmp_path, edit((number, '  policy: {value: 0.6, assumption: "Beyond the room."}')))
