@@ -332,6 +332,7 @@ def test_calibration_on_the_filters_likelihood_runs_through_pyabc(tmp_path):
     for p in load_posterior(tmp_path / "evidence" / "posterior.json").parameters:
         assert p["prior"]["low"] <= p["posterior"]["q05"] <= p["posterior"]["q95"] <= p["prior"]["high"]
 
+
 def test_the_log_distance_rewards_seeing_a_rare_event_and_stays_finite():
     record = {"happened": np.array([1.0] + [0.0] * 99)}  # one rare event that happened, 99 quiet cells
     blind = {"happened": np.zeros(100)}

@@ -173,8 +173,8 @@ class EvidenceDistance:
     Each month in which cells close adds minus the log of the probability the filtered histories gave those cells'
     outcomes (jointly) just before, blurred by the filter's observation noise: a run that disagrees with a cell
     keeps the weight ``mismatch``, so the distance lies between ``-log(1 - mismatch)`` and ``-log(mismatch)``. It
-    is an estimate: with few runs per particle it is noisy (measured on bolivia-1952 with 32 runs: a standard
-    deviation of about 4.5 nats in all, 0.017 per cell).
+    is an estimate: with few runs per particle it is noisy (measured on bolivia-1952, one parameter vector filtered
+    again and again: a standard deviation of about 4.7 nats in all with 32 runs, 3.6 with 64; docs/history.md).
     """
 
     cells: int

@@ -26,10 +26,10 @@ nationalist camp (the young officers) by the army's nationalist current, as far 
 the government falls short of their program, and its own disaffection. Both rise
 with the ruler's years in power (Bueno de Mesquita et al. 2003), with the memory
 of recent attempts, the coup trap (Londregan & Poole 1990), and while a guerrilla
-foco is in the field (the pretext and the fear it gives the officers). Those drivers are the camp's motive; it strikes
-only as far as it can hope to win (Powell 2012): a conspiracy that forms moves
-with its chance against what it can foresee, the loyal faction and the
-government's armed supporters (Introduction, L11-17 and L62-67). So a camp
+foco is in the field (the pretext and the fear it gives the officers). Those
+drivers are the camp's motive; it strikes only as far as it can hope to win
+(Powell 2012): a conspiracy that forms moves with its chance against what it
+can foresee, the loyal faction and the government's armed supporters (Introduction, L11-17 and L62-67). So a camp
 bled by failed coups waits until it regroups (Introduction, L151-152; M7), and
 a government its armed base still supports is rarely tried, whatever the
 motives against it. No regime is exempt. The outcome is a Tullock contest ``C^m / (C^m +
