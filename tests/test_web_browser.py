@@ -295,8 +295,18 @@ def check_errors_are_shown_and_earlier_runs_reopen_with_the_same_numbers(page: A
     page.click("#history-refresh")
     open_button = page.locator(f"#history-table tr[data-record='{record_id}'] button[data-open]")
     open_button.wait_for()
+    # A refresh that finds the same records keeps the same buttons (a click is never lost to a redraw).
+    open_button.evaluate("button => { button.dataset.marked = 'yes'; }")
+    loads = int(page.get_attribute("#history-table", "data-loads") or 0)
+    page.click("#history-refresh")
+    page.wait_for_function(f"Number(document.getElementById('history-table').dataset.loads) > {loads}")
+    assert open_button.get_attribute("data-marked") == "yes", "an unchanged history list was redrawn"
     open_button.click()
-    page.wait_for_function(f"document.body.dataset.resultJob !== {json.dumps(job_id)}", timeout=60_000)
+    try:
+        page.wait_for_function(f"document.body.dataset.resultJob !== {json.dumps(job_id)}", timeout=60_000)
+    except Exception as error:
+        seen = page.evaluate("[document.getElementById('status').textContent, document.getElementById('error').textContent]")
+        raise AssertionError(f"the reopened run showed no result within 60 s; status and error on the page: {seen}") from error
     assert "the numbers match the stored ones exactly" in page.inner_text("#result-notes")
     assert not page.errors
 

@@ -556,13 +556,26 @@ function showSource(loc) {
 
 // --- history -------------------------------------------------------------------------------------
 
+let historyLoads = 0;
+let historyShown = null;
+
 async function loadHistory() {
+  // Only the latest of overlapping loads draws, and an unchanged list is not redrawn: a button must
+  // not be swapped for a new one under the pointer between a press and its click.
   const table = $("history-table");
+  const load = ++historyLoads;
   let records;
   try { records = await api("GET", "/api/history?limit=30"); } catch (error) {
+    if (load !== historyLoads) return;
+    historyShown = null;
     table.replaceChildren(h("tr", {}, h("td", { class: "text" }, error.message)));
     return;
   }
+  if (load !== historyLoads) return;
+  const shown = JSON.stringify(records);
+  table.dataset.loads = String(load);
+  if (shown === historyShown) return;
+  historyShown = shown;
   const header = h("tr", {}, ...["When (UTC)", "Kind", "Name", "Scenario", "Runs", "Seed", "Span", "Seconds", ""].map((t) => h("th", {}, t)));
   const rows = records.map((r) => h("tr", { "data-record": r.id },
     h("td", {}, r.created || ""), h("td", {}, r.kind), h("td", { class: "text" }, r.name || ""), h("td", {}, r.scenario_id || ""),
