@@ -955,6 +955,42 @@ def test_m11_no_assembly_without_power_recently_shown_in_the_streets(model):
     np.testing.assert_allclose(state.popular_power, [0.0, lu.assembly_power_threshold * (1 - lu.power_decay), 1 - lu.power_decay])
 
 
+def test_m11_a_united_front_forms_at_the_bar_and_breaks_up_only_well_below_it(model):
+    """Unions and splits are logged once each; between the two bars the front stays as it was."""
+    held = with_params(model, "left_unity", adjustment_speed=0.0, noise_scale=0.0)
+    lu = P(held, "left_unity")
+    assert lu.split_threshold < lu.unity_threshold
+    between = (lu.split_threshold + lu.unity_threshold) / 2
+    state = fresh_state(held, 6)
+    # Runs: read at the start above the bar; apart, reaching the bar; standing, between; standing, below the lower bar;
+    # apart, between; read at the start, between.
+    state.left_united[:] = [-1, 0, 1, 1, 0, -1]
+    state.left_unity[:] = [0.9, lu.unity_threshold, between, lu.split_threshold - 0.01, between, between]
+    month = make_month(held, 6)
+    m11.apply(state, lu, month)
+    assert state.left_united.tolist() == [1, 1, 1, 0, 0, 0]
+    assert events_of(month, EventType.LEFT_UNITY)["run"].tolist() == [1]  # a front standing at the start is no new event
+    assert events_of(month, EventType.LEFT_SPLIT)["run"].tolist() == [3]
+    # A second month changes nothing: no front is formed or broken twice.
+    again = make_month(held, 6)
+    m11.apply(state, lu, again)
+    assert state.left_united.tolist() == [1, 1, 1, 0, 0, 0]
+    assert events_of(again, EventType.LEFT_UNITY)["run"].size == 0 and events_of(again, EventType.LEFT_SPLIT)["run"].size == 0
+
+
+def test_m11_the_assembly_needs_the_front_standing_not_only_the_level(model):
+    lu = P(model, "left_unity")
+    between = (lu.split_threshold + lu.unity_threshold) / 2
+    state = fresh_state(model, 2)
+    state.regime[:] = RegimeType.NATIONALIST_MILITARY
+    state.popular_power[:] = 1.0
+    state.left_unity[:] = between
+    state.left_united[:] = [1, 0]  # the same unity: a front that stands, and factions still apart
+    month = make_month(model, 2, {"assembly": ALWAYS})
+    m11.apply(state, lu, month)
+    assert state.assembly.tolist() == [True, False]
+
+
 def test_m11_unity_rises_under_threat_and_with_an_opening(model):
     lu = P(model, "left_unity")
     state = fresh_state(model, 4, "october_1970")

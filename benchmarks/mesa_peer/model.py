@@ -195,6 +195,7 @@ class BoliviaModel(mesa.Model):
         self.months_since_repression = NEVER
         self.months_since_mobilization = NEVER
         self.months_since_ruler_death = NEVER
+        self.left_united: bool | None = None  # M11 reads it off the starting unity
 
         # The named holdings (M14): which are in private hands at this month. A holding that exists only
         # through concessions is open at a snapshot (the concessions came before it) but not at the start.
@@ -503,14 +504,19 @@ class BoliviaModel(mesa.Model):
             + p.polarization_coef * self.polarization
             - (p.cooptation_coef * coopted if nationalist_military else 0.0)
         )
-        before = self.left_unity
+        if self.left_united is None:  # the run's start: the front stands if the starting unity reaches the bar
+            self.left_united = self.left_unity >= p.unity_threshold
         self.left_unity = clip(relax(self.left_unity, target, p.adjustment_speed) + p.noise_scale * (self.uniform() - 0.5))
-        if before < p.unity_threshold <= self.left_unity:
+        # A united front forms at unity_threshold and breaks up only below split_threshold.
+        if not self.left_united and self.left_unity >= p.unity_threshold:
+            self.left_united = True
             self.record(EventType.LEFT_UNITY, "left_unity", p.left_parties)
-        if before > p.split_threshold >= self.left_unity:
+        elif self.left_united and self.left_unity < p.split_threshold:
+            self.left_united = False
             self.record(EventType.LEFT_SPLIT, "left_unity", p.left_parties)
-        # The Popular Assembly needs a united Left and an opening.
-        if not opening_regime or self.left_unity < p.unity_threshold or self.assembly:
+        # The Popular Assembly needs a united Left, an opening and power lately shown in the streets (fading).
+        self.popular_power *= 1.0 - p.power_decay
+        if not opening_regime or not self.left_united or self.popular_power < p.assembly_power_threshold or self.assembly:
             return
         labor = [self.actor(a) for a in p.labor]
         log_rate = (
@@ -750,6 +756,8 @@ class BoliviaModel(mesa.Model):
         )
         # The masses were decisive: without their force the plotters would have been favourites.
         by_masses = not success and came_out and popular > 0.0 and contest(attack, defence - popular, p.decisiveness) > 0.5
+        if by_masses:  # the power the masses showed, which an Assembly can institutionalize (M11)
+            self.popular_power = 1.0
 
         outcome = Outcome.SUCCESS if success else Outcome.DEFEATED_BY_MOBILIZATION if by_masses else Outcome.FAILURE
         for plotter_index, involved in (

@@ -16,9 +16,12 @@ polarization_coef x polarization - cooptation_coef x coopted_support)``: the
 factions close ranks under threat (coup attempts, repression) and when a
 government opens room for them (The Miners, L253-259: tactical unity against the
 coups; whether the POR can unite with the others is the open question), and drift
-apart when their parties are co-opted by a nationalist military government; plus
-noise. Crossings of ``unity_threshold`` and ``split_threshold`` are logged. A
-Popular Assembly needs a united Left, an opening - a nationalist military or
+apart when the threat passes or their parties are co-opted by a nationalist
+military government; plus noise. The Left forms a united front when its unity
+reaches ``unity_threshold`` and the front breaks up when unity falls below
+``split_threshold`` (a lower bar: a front once formed outlasts small quarrels);
+both are logged, once each, and in between the front stands or stays apart
+(``left_united``). A Popular Assembly needs a united Left, an opening - a nationalist military or
 elected civilian government, not the MNR's apparatus or a police state - and
 power the workers have recently shown in the streets: it institutionalizes the
 strength they displayed in defeating a coup (Introduction, L118-124: the defeat of
@@ -55,16 +58,17 @@ SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L118-133", "Popular Assembly, L198-224", "The Miners, L238-273")
 READS = (
     "left_unity", "coup_memory", "months_since_repression", "polarization", "support", "mobilization", "regime", "assembly",
-    "radicalism", "mystification_urban", "organization", "policy", "popular_power",
+    "radicalism", "mystification_urban", "organization", "policy", "popular_power", "left_united",
 )
-WRITES = ("left_unity", "assembly", "organization", "policy", "polarization", "progressive_room", "support", "popular_power")
+WRITES = ("left_unity", "left_united", "assembly", "organization", "policy", "polarization", "progressive_room", "support", "popular_power")
 SLOTS = ("unity_noise", "assembly", "cabinet")
 EVENTS = ("left_unity", "left_split", "cabinet_offer", "popular_assembly")
 """The kinds of event it records in the log."""
 SUMMARY = (
     "The Left's unity moves toward a target raised by threats (recent coup attempts and repression), by a "
     "government's opening and by polarization, and lowered when its parties are co-opted by a nationalist "
-    "military government. A Popular Assembly needs a united Left, an opening and a recent show of the "
+    "military government. The Left forms a united front when unity is high enough and the front breaks up only "
+    "when unity falls well below that. A Popular Assembly needs a united Left, an opening and a recent show of the "
     "workers' power (a coup they defeated in the streets, a memory that fades); it then forms as a hazard "
     "driven by labour's mobilization and radicalism, held back by the old party's hegemony and the "
     "president's resistance. An officer carried to power by the masses offers the Left part of the cabinet, "
@@ -81,14 +85,14 @@ EQUATIONS = (
     "opening_coef × opening + polarization_coef × polarization − cooptation_coef × coopted)",
     "left_unity ← clip(relax(left_unity, target, adjustment_speed) + noise_scale × (u − 0.5), 0, 1),  u "
     "uniform on [0, 1)",
-    "logged: the Left unites when left_unity rises through unity_threshold, splits when it falls through "
-    "split_threshold",
+    "united front: forms (logged: the Left unites) when left_unity ≥ unity_threshold, breaks up (logged: the Left "
+    "splits) when left_unity < split_threshold; in between it stays as it was (left_united)",
     "P(Popular Assembly) = 1 − exp(−exp(assembly_intercept + assembly_unity_coef × (left_unity − "
     "unity_threshold) + "
     "assembly_mobilization_coef × mean_labor(mobilization) + assembly_radicalism_coef × "
     "mean_labor(max(radicalism, 0)) − assembly_hegemony_coef × mystification_urban − assembly_resistance × "
     "[nationalist military government] + include_party_unionists × party_unionist_base_coef × "
-    "organization[party_unionists])), only where left_unity ≥ unity_threshold under a nationalist-military or "
+    "organization[party_unionists])), only while the Left's united front stands, under a nationalist-military or "
     "elected civilian government with no Assembly   (assembly_resistance: M16)",
     "popular_power ×= 1 − power_decay every month (M5 sets it to 1 when the masses defeat a coup);  the "
     "Assembly needs popular_power ≥ assembly_power_threshold",
@@ -154,14 +158,19 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         + p.polarization_coef * state.polarization
         - p.cooptation_coef * coopted * nationalist_military
     )
-    before = state.left_unity.copy()
+    # A front not read yet (the run's start) stands if the starting unity reaches the bar; that is no new event.
+    unread = state.left_united < 0
+    state.left_united[unread] = (state.left_unity >= p.unity_threshold)[unread]
     noise = p.noise_scale * (month.draws.uniform("unity_noise") - 0.5)
     state.left_unity[:] = np.clip(relax(state.left_unity, target, p.adjustment_speed) + noise, 0.0, 1.0)
     code = month.mechanism_code(NAME)
-    united = (before < p.unity_threshold) & (state.left_unity >= p.unity_threshold)
-    split = (before > p.split_threshold) & (state.left_unity <= p.split_threshold)
-    month.log.record(month.index, united, EventType.LEFT_UNITY, code, actor_mask(p.left_parties))
-    month.log.record(month.index, split, EventType.LEFT_SPLIT, code, actor_mask(p.left_parties))
+    front = state.left_united == 1
+    unites = ~front & (state.left_unity >= p.unity_threshold)
+    splits = front & (state.left_unity < p.split_threshold)
+    state.left_united[unites] = 1
+    state.left_united[splits] = 0
+    month.log.record(month.index, unites, EventType.LEFT_UNITY, code, actor_mask(p.left_parties))
+    month.log.record(month.index, splits, EventType.LEFT_SPLIT, code, actor_mask(p.left_parties))
 
     labor_mobilization = np.zeros(state.n_runs)
     labor_radicalism = np.zeros(state.n_runs)
@@ -182,7 +191,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     )
     state.popular_power *= 1.0 - p.power_decay
     shown_power = state.popular_power >= p.assembly_power_threshold
-    can_form = opening_regime & (state.left_unity >= p.unity_threshold) & shown_power & ~state.assembly
+    can_form = opening_regime & (state.left_united == 1) & shown_power & ~state.assembly
     forms = can_form & (month.draws.uniform("assembly") < hazard_probability(rate))
     state.assembly |= forms
     state.polarization += forms * p.assembly_polarization
