@@ -151,6 +151,15 @@ def test_a_young_officers_program_no_further_left_than_the_right_is_warned_of(tm
     assert not [w for w in base_warnings() if w.path == "mechanisms.coup.installation_policy"]
 
 
+def test_a_split_bar_not_below_the_unity_bar_is_warned_of(tmp_path: Path) -> None:
+    number = line_of(r"^    split_threshold: ")
+    _, _, warnings = loaded(tmp_path, edit((number, '    split_threshold: {value: 0.6, assumption: "No band."}')))
+    warning = warning_at(warnings, "mechanisms.left_unity.split_threshold")
+    assert warning.line == number
+    assert warning.message.startswith("split_threshold 0.6 is not below unity_threshold 0.6: a united front then breaks up")
+    assert not [w for w in base_warnings() if w.path == "mechanisms.left_unity.split_threshold"]
+
+
 def test_a_policy_above_the_progressive_room_is_warned_of_and_the_engine_caps_it(tmp_path: Path) -> None:
     number = line_of(r"^  policy: ", after=r"^government:$")
     _, scenario, warnings = loaded(tmp_path, edit((number, '  policy: {value: 0.6, assumption: "Beyond the room."}')))

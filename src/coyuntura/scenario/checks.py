@@ -547,6 +547,7 @@ def scenario_warnings(scenario: Scenario) -> list[ScenarioWarning]:
     warnings += _observations_that_cannot_happen(scenario)
     warnings += _untriggered_mobilization(scenario)
     warnings += _program_not_left_of_the_right(scenario)
+    warnings += _front_breaks_up_as_it_forms(scenario)
     for index, experiment in enumerate(scenario.experiments):
         where = f"experiments.{index}"
         warnings += change_warnings(scenario, experiment.start, experiment.changes, f"{where}.set")
@@ -609,6 +610,20 @@ def _program_not_left_of_the_right(scenario: Scenario) -> list[ScenarioWarning]:
         f"{what} is no further left than a right military government's policy ({right}, regimes.right_military.policy): "
         "the young officers' program then has no span to fall short on, so the army's nationalist current drives their plots "
         "in full against any government right of the program and not at all otherwise (coup, M5)",
+    )]
+
+
+def _front_breaks_up_as_it_forms(scenario: Scenario) -> list[ScenarioWarning]:
+    """left_unity's united front forms at unity_threshold and breaks up below split_threshold: a split bar at or above
+    the forming one gives no band in which a front outlasts small quarrels."""
+    unity = scenario.mechanisms.get("left_unity")
+    if unity is None or not unity.enabled or unity.split_threshold.value < unity.unity_threshold.value:
+        return []
+    return [ScenarioWarning(
+        "mechanisms.left_unity.split_threshold",
+        f"split_threshold {unity.split_threshold.value} is not below unity_threshold {unity.unity_threshold.value}: a united "
+        "front then breaks up at the first dip under the bar that formed it, so month-to-month noise logs unions and splits "
+        "in turn (left_unity, M11); a lower split_threshold lets a front outlast small quarrels",
     )]
 
 
