@@ -56,7 +56,7 @@ ACTOR_ATTRIBUTES = ("weight", "organization", "arms", "radicalism", "support", "
 SYSTEM_ATTRIBUTES = (
     "corruption", "mystification_urban", "mystification_rural", "army_capacity", "dependence", "squeeze",
     "hardship", "left_unity", "repression_memory", "differentiation", "patron_hostility", "nationalist_pressure",
-    "coup_memory", "polarization", "guerrilla_defeats",
+    "coup_memory", "polarization", "popular_power", "guerrilla_defeats",
 )
 SCHEDULE_NAMES = tuple(module.NAME for module in SCHEDULE)
 """The engine's schedule (names only): each month runs the mechanisms in this order, method ``<name>_step``."""
