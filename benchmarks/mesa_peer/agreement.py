@@ -85,7 +85,8 @@ KEY_MEASURES: tuple[Measure, ...] = (
     Measure("nationalization_1969_71", outcome="nationalization", window=("1969-01", "1971-03")),
     Measure("party_split_1952_56", outcome="party_split", window=("1952-04", "1956-12")),
     Measure("guerrilla_defeated_by_1966", outcome="guerrilla_defeated", window=("1952-04", "1966-12")),
-    Measure("left_unity_by_1966", outcome="left_unity", window=("1952-04", "1966-12")),
+    Measure("left_unity", outcome="left_unity"),
+    Measure("left_split", outcome="left_split"),
     Measure("handover", outcome="handover"),
     Measure("popular_assembly", outcome="popular_assembly"),
     Measure("plotters_purged", outcome="plotters_purged"),
@@ -100,7 +101,7 @@ SNAPSHOT_MEASURES: tuple[Measure, ...] = (
     Measure("army_split", outcome="army_split"),
     Measure("general_strike", outcome="general_strike"),
     Measure("repression_wave", outcome="repression_wave"),
-    Measure("left_unity", outcome="left_unity"),
+    Measure("coup_failed", outcome="coup_failed"),
     Measure("handover", outcome="handover"),
     Measure("nationalization", outcome="nationalization"),
 )
