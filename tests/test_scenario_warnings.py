@@ -157,6 +157,11 @@ def test_a_split_bar_not_below_the_unity_bar_is_warned_of(tmp_path: Path) -> Non
     warning = warning_at(warnings, "mechanisms.left_unity.split_threshold")
     assert warning.line == number
     assert warning.message.startswith("split_threshold 0.6 is not below unity_threshold 0.6: a united front then breaks up")
+    # a prior that lets the split bar reach the forming one is warned of too
+    prior = '    split_threshold: {value: 0.2, assumption: "Uncertain.", prior: {low: 0.1, high: 0.7}}'
+    _, _, warnings = loaded(tmp_path, edit((number, prior)))
+    message = warning_at(warnings, "mechanisms.left_unity.split_threshold").message
+    assert message.startswith("split_threshold 0.7 is not below unity_threshold 0.6 (as far as their priors reach): a united front")
     assert not [w for w in base_warnings() if w.path == "mechanisms.left_unity.split_threshold"]
 
 

@@ -257,9 +257,10 @@ def check_ten_thousand_run_whatif_charts_within_the_deadline(page: Any, server: 
     page.screenshot(path=str(ARTIFACTS / "explorer-whatif-10k.png"), full_page=True)
     best = min(attempts, key=lambda a: a["seconds_click_to_charts"])
     # What the web layer adds (queueing, transfer, assembly, drawing) must stay small: 2 s, or on a machine so busy that
-    # simulating alone took longer than its budget, the same share of the simulation's time as 2 s is of the budget.
+    # simulating alone took longer than its budget, the same share of the simulation's time as 2 s is of the budget
+    # (at most 4 s: a slow machine must not hide a slow page).
     overhead = best["seconds_click_to_charts"] - best["seconds_simulating"]
-    allowed = 2.0 * max(1.0, best["seconds_simulating"] / SIMULATION_BUDGET_S)
+    allowed = 2.0 * min(2.0, max(1.0, best["seconds_simulating"] / SIMULATION_BUDGET_S))
     assert overhead < allowed, f"the page added {overhead:.2f} s (allowed {allowed:.2f}) to {best['seconds_simulating']} s of simulation: {attempts}"
     if best["seconds_click_to_charts"] >= WHATIF_DEADLINE_S and best["seconds_simulating"] > SIMULATION_BUDGET_S:
         warnings.warn(f"the machine is busy: simulating alone took {best['seconds_simulating']} s (nominal ~1 s), so the "

@@ -617,11 +617,17 @@ def _front_breaks_up_as_it_forms(scenario: Scenario) -> list[ScenarioWarning]:
     """left_unity's united front forms at unity_threshold and breaks up below split_threshold: a split bar at or above
     the forming one gives no band in which a front outlasts small quarrels."""
     unity = scenario.mechanisms.get("left_unity")
-    if unity is None or not unity.enabled or unity.split_threshold.value < unity.unity_threshold.value:
+    if unity is None or not unity.enabled:
         return []
+    split, bar = unity.split_threshold, unity.unity_threshold
+    highest_split = max(split.value, split.prior.high) if getattr(split.prior, "high", None) is not None else split.value
+    lowest_bar = min(bar.value, bar.prior.low) if getattr(bar.prior, "low", None) is not None else bar.value
+    if highest_split < lowest_bar:
+        return []
+    reach = "" if (highest_split, lowest_bar) == (split.value, bar.value) else " (as far as their priors reach)"
     return [ScenarioWarning(
         "mechanisms.left_unity.split_threshold",
-        f"split_threshold {unity.split_threshold.value} is not below unity_threshold {unity.unity_threshold.value}: a united "
+        f"split_threshold {highest_split} is not below unity_threshold {lowest_bar}{reach}: a united "
         "front then breaks up at the first dip under the bar that formed it, so month-to-month noise logs unions and splits "
         "in turn (left_unity, M11); a lower split_threshold lets a front outlast small quarrels",
     )]

@@ -568,6 +568,7 @@ async function loadHistory() {
   try { records = await api("GET", "/api/history?limit=30"); } catch (error) {
     if (load !== historyLoads) return;
     historyShown = null;
+    table.dataset.loads = String(load);
     table.replaceChildren(h("tr", {}, h("td", { class: "text" }, error.message)));
     return;
   }
