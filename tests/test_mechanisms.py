@@ -961,21 +961,46 @@ def test_m11_a_united_front_forms_at_the_bar_and_breaks_up_only_well_below_it(mo
     lu = P(held, "left_unity")
     assert lu.split_threshold < lu.unity_threshold
     between = (lu.split_threshold + lu.unity_threshold) / 2
-    state = fresh_state(held, 6)
-    # Runs: read at the start above the bar; apart, reaching the bar; standing, between; standing, below the lower bar;
-    # apart, between; read at the start, between.
-    state.left_united[:] = [-1, 0, 1, 1, 0, -1]
-    state.left_unity[:] = [0.9, lu.unity_threshold, between, lu.split_threshold - 0.01, between, between]
-    month = make_month(held, 6)
+    state = fresh_state(held, 7)
+    # Runs: above the bar at the start; apart, reaching the bar; standing, between; standing, below the lower bar;
+    # apart, between; between at the start; standing, at the lower bar.
+    state.left_unity[:] = [0.9, 0.0, 0.0, 0.0, 0.0, between, 0.0]
+    m11.begin(state, lu)  # the run's start reads the front off the starting unity
+    assert state.left_united.tolist() == [1, 0, 0, 0, 0, 0, 0]
+    state.left_united[1:5] = [0, 1, 1, 0]
+    state.left_united[6] = 1
+    state.left_unity[1:5] = [lu.unity_threshold, between, lu.split_threshold - 0.01, between]
+    state.left_unity[6] = lu.split_threshold
+    month = make_month(held, 7)
     m11.apply(state, lu, month)
-    assert state.left_united.tolist() == [1, 1, 1, 0, 0, 0]
+    assert state.left_united.tolist() == [1, 1, 1, 0, 0, 0, 1]
     assert events_of(month, EventType.LEFT_UNITY)["run"].tolist() == [1]  # a front standing at the start is no new event
     assert events_of(month, EventType.LEFT_SPLIT)["run"].tolist() == [3]
     # A second month changes nothing: no front is formed or broken twice.
-    again = make_month(held, 6)
+    again = make_month(held, 7)
     m11.apply(state, lu, again)
-    assert state.left_united.tolist() == [1, 1, 1, 0, 0, 0]
+    assert state.left_united.tolist() == [1, 1, 1, 0, 0, 0, 1]
     assert events_of(again, EventType.LEFT_UNITY)["run"].size == 0 and events_of(again, EventType.LEFT_SPLIT)["run"].size == 0
+
+
+def test_m11_a_shock_in_the_first_month_that_unites_the_left_is_logged(model):
+    """The front is read off the starting unity before the first month's scheduled events, so a shock that lifts unity
+    past the bar in the first month forms a front like any later one."""
+    from coyuntura.engine.model import compile_scenario
+    from coyuntura.engine.simulate import simulate
+    from coyuntura.experiments.whatif import Intervention, apply_intervention, parse_event
+    from coyuntura.scenario.calendar import format_month
+
+    start = model.scenario.calendar.start
+    shock = parse_event("{id: pact, kind: system_shock, month: '" + format_month(start) + "', variable: left_unity, value: 0.95}")
+    shocked, _ = apply_intervention(model.scenario, Intervention(add_events=(shock,)))
+    ensemble = simulate(compile_scenario(shocked), 3, seed=0, until=start, keep_events=True)
+    unions = ensemble.events["run"][ensemble.events["event"] == int(EventType.LEFT_UNITY)]
+    assert sorted(unions.tolist()) == [0, 1, 2]
+    # A Left united from the start has formed no front in the first month.
+    united, _ = apply_intervention(model.scenario, Intervention(changes={"system.left_unity": 0.95}))
+    ensemble = simulate(compile_scenario(united), 3, seed=0, until=start, keep_events=True)
+    assert not np.any(ensemble.events["event"] == int(EventType.LEFT_UNITY))
 
 
 def test_m11_the_assembly_needs_the_front_standing_not_only_the_level(model):

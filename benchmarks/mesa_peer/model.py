@@ -195,7 +195,7 @@ class BoliviaModel(mesa.Model):
         self.months_since_repression = NEVER
         self.months_since_mobilization = NEVER
         self.months_since_ruler_death = NEVER
-        self.left_united: bool | None = None  # M11 reads it off the starting unity
+        self.left_united = self.left_unity >= self.p.left_unity.unity_threshold  # M11: a front stands at the start
 
         # The named holdings (M14): which are in private hands at this month. A holding that exists only
         # through concessions is open at a snapshot (the concessions came before it) but not at the start.
@@ -504,8 +504,6 @@ class BoliviaModel(mesa.Model):
             + p.polarization_coef * self.polarization
             - (p.cooptation_coef * coopted if nationalist_military else 0.0)
         )
-        if self.left_united is None:  # the run's start: the front stands if the starting unity reaches the bar
-            self.left_united = self.left_unity >= p.unity_threshold
         self.left_unity = clip(relax(self.left_unity, target, p.adjustment_speed) + p.noise_scale * (self.uniform() - 0.5))
         # A united front forms at unity_threshold and breaks up only below split_threshold.
         if not self.left_united and self.left_unity >= p.unity_threshold:

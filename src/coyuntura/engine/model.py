@@ -133,7 +133,7 @@ class Model:
             "months_since_repression": np.full(n_runs, NEVER, dtype=np.int32),
             "months_since_mobilization": np.full(n_runs, NEVER, dtype=np.int32),
             "months_since_ruler_death": np.full(n_runs, NEVER, dtype=np.int32),
-            "left_united": np.full(n_runs, -1, dtype=np.int8),  # M11 reads it off the starting left_unity, logging nothing
+            "left_united": np.full(n_runs, -1, dtype=np.int8),  # M11's begin reads it off the starting left_unity
         }
         for name in ACTOR_VARIABLES:
             values[name] = np.repeat(actor_values[name][:, None], n_runs, axis=1)

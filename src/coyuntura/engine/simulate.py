@@ -322,6 +322,11 @@ def _run_batch(
         state = model.initial_state(n_runs, snapshot)
         set_initial_values(state, model, per_run, snapshot_overrides(snapshot))
     params = batch_params(model, per_run)
+    if initial is None:  # a mechanism may read state of its own off the starting values, before the first month
+        for module in model.scenario.mechanism_schedule():
+            begin = getattr(module, "begin", None)
+            if begin is not None and params[module.NAME].enabled:
+                begin(state, params[module.NAME])
     streams = RunStreams(seed, start_month, first_run, n_runs, model.layout)
     log = EventLog(first_run)
     series: dict[str, list[np.ndarray]] = {name: [] for name in SERIES_VARIABLES + ("strength",)} if series_months else {}

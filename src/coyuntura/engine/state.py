@@ -73,7 +73,7 @@ INTERNAL_VARIABLES: tuple[str, ...] = (
     "months_since_repression",  # months since the last repression wave (M6, M8, M11)
     "months_since_mobilization",  # months since the last general strike or mass mobilization (M6)
     "months_since_ruler_death",  # months since a ruler died in office (a trigger of strikes, M6)
-    "left_united",  # whether the Left acts as a united front (M11): 1 yes, 0 no, -1 not yet read
+    "left_united",  # whether the Left acts as a united front (M11): 1 yes, 0 no, -1 not read (M11 switched off)
 )
 """State the engine keeps besides the scenario's variables, set at the start (not by the scenario's values)."""
 
@@ -91,7 +91,7 @@ class State:
     months_since_repression: np.ndarray  # (runs,) int32: months since the last repression wave
     months_since_mobilization: np.ndarray  # (runs,) int32: months since the last general strike or mass mobilization
     months_since_ruler_death: np.ndarray  # (runs,) int32: months since a ruler died in office
-    left_united: np.ndarray  # (runs,) int8: the Left acts as a united front (M11): 1 yes, 0 no, -1 not read yet (M11 reads it off left_unity)
+    left_united: np.ndarray  # (runs,) int8: the Left acts as a united front (M11): 1 yes, 0 no, -1 not read (M11 off)
     weight: np.ndarray
     organization: np.ndarray
     arms: np.ndarray

@@ -50,7 +50,8 @@ class MechanismContract(Protocol):
     gives their starting values under ``system:``, and runs keep them in ``state.extra``), ``NEW_ACTOR_STATE`` (actor
     attributes of its own, the same way: values under each actor or ``actor_defaults``, arrays (actors, runs)),
     ``incumbent_keeps_office(state, params, month)`` (per run, the probability the incumbent wins a scheduled
-    election ``decided_by`` the mechanism), ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
+    election ``decided_by`` the mechanism), ``begin(state, params)`` (reads state of its own off a run's starting
+    values, once, before the first month's scheduled events), ``REQUIRES`` (mechanisms it cannot run without), ``ACTOR_SLOTS`` / ``HOLDING_SLOTS``
     (draws taken once per actor / holding), ``REFERENCES`` (the literature its functional form comes from) and
     ``SOURCE_TITLE`` (the title of the analysis its ``SOURCE`` cites: reports cite those passages only for a
     scenario that encodes that analysis).

@@ -143,6 +143,11 @@ class Params(MechanismParams):
     accepted_support: Unit
 
 
+def begin(state: State, p: SimpleNamespace) -> None:
+    """At a run's start, before anything happens: a front stands where the starting unity reaches the bar (no event)."""
+    state.left_united[:] = state.left_unity >= p.unity_threshold
+
+
 def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     nationalist_military = state.regime == RegimeType.NATIONALIST_MILITARY
     coopted = np.zeros(state.n_runs)
@@ -158,9 +163,6 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         + p.polarization_coef * state.polarization
         - p.cooptation_coef * coopted * nationalist_military
     )
-    # A front not read yet (the run's start) stands if the starting unity reaches the bar; that is no new event.
-    unread = state.left_united < 0
-    state.left_united[unread] = (state.left_unity >= p.unity_threshold)[unread]
     noise = p.noise_scale * (month.draws.uniform("unity_noise") - 0.5)
     state.left_unity[:] = np.clip(relax(state.left_unity, target, p.adjustment_speed) + noise, 0.0, 1.0)
     code = month.mechanism_code(NAME)
