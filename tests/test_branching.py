@@ -66,6 +66,31 @@ def test_offspring_are_reproducible_and_do_not_depend_on_the_other_filters_or_th
     assert chunked.branch_trace == side_by_side.branch_trace
 
 
+def test_offspring_kept_from_weighing_them_or_simulated_again_give_the_same_runs(monkeypatch):
+    """The offspring's states are kept between weighing and drawing when they fit; otherwise those drawn are simulated
+    again. Either way the filter ends with the same runs, weights and answers."""
+    from coyuntura.history import particles
+
+    simulated = []
+    original = particles.ParticleFilter._offspring_answers
+
+    def counting(self, offspring, blocks):
+        simulated.append(offspring)
+        return original(self, offspring, blocks)
+
+    monkeypatch.setattr(particles.ParticleFilter, "_offspring_answers", counting)
+    kept = filtered(runs=200, blocks=2)
+    kept_calls = len(simulated)
+    monkeypatch.setattr(particles, "OFFSPRING_KEPT_BYTES", 0)
+    simulated.clear()
+    again = filtered(runs=200, blocks=2)
+    assert kept.branch_trace and kept.branch_trace == again.branch_trace
+    assert len(simulated) > kept_calls  # without room to keep them, the drawn offspring were simulated a second time
+    assert np.array_equal(kept.weights, again.weights)
+    assert np.array_equal(kept.final_state.polarization, again.final_state.polarization)
+    assert np.array_equal(kept.flags[LATER], again.flags[LATER]) and np.array_equal(kept.flags[RARE], again.flags[RARE])
+
+
 def test_a_filter_where_no_run_agrees_branches_too():
     """Thirty runs and a 4% event: in this filter no run has it, so the weights stay even - and every run contradicts
     the record. The offspring find runs that agree."""

@@ -131,6 +131,12 @@ class State:
         value: np.ndarray = getattr(self, name)
         return value
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes its arrays hold (what keeping this state in memory costs)."""
+        arrays = [getattr(self, f.name) for f in fields(self) if f.name not in ("month", "extra")] + list(self.extra.values())
+        return int(sum(array.nbytes for array in arrays))
+
     def copy(self) -> "State":
         values: dict[str, Any] = {f.name: (getattr(self, f.name).copy() if f.name != "month" else self.month) for f in fields(self) if f.name != "extra"}
         return State(**values, extra={name: array.copy() for name, array in self.extra.items()})

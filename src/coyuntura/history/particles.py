@@ -75,6 +75,10 @@ BRANCH_TARGET = 0.5
 MAX_OFFSPRING = 16
 """At most this many offspring per run (the run itself and 15 re-simulations of its segment)."""
 
+OFFSPRING_KEPT_BYTES = 256 * 2**20
+"""The offspring's final states a re-simulated segment keeps from weighing them to drawing from them, at most (beyond
+it, those drawn are simulated again: the same numbers, more time)."""
+
 
 @dataclass(frozen=True)
 class Job:
@@ -534,15 +538,23 @@ class ParticleFilter:
         times with streams of their own; the run and its offspring share the run's weight (each gets its own agreement
         with the record), and the block resamples its runs from all of them. Every other block keeps its resampling
         (``ancestors``). The offspring are simulated twice - once to weigh them, once for the states of those drawn -
-        so that the states of all of them are never held at once."""
+        so that the states of all of them are never held at once, unless they fit in :data:`OFFSPRING_KEPT_BYTES`: then the
+        first pass keeps them for the second."""
         m = self.block_runs
         pool: dict[int, np.ndarray] = {}  # block -> log weights of its candidates, (offspring, runs)
         for b, count in branching.items():
             pool[b] = np.empty((count, m))
             pool[b][0] = self.log_w[self._block(b)]
+        kept: dict[int, dict[int, tuple[State, int, dict[int, np.ndarray]]]] = {}  # offspring -> its answers, while they fit
+        kept_bytes = 0
         for r in range(1, max(branching.values())):
-            for b, (_, _, answers) in self._offspring_answers(r, [b for b, count in branching.items() if count > r]).items():
+            results = self._offspring_answers(r, [b for b, count in branching.items() if count > r])
+            for b, (_, _, answers) in results.items():
                 pool[b][r] = prior_log_w[self._block(b)] + self._log_agreement(cells, lambda k: answers[k])
+            size = sum({id(final): final.nbytes for final, _, _ in results.values()}.values())
+            if kept_bytes + size <= OFFSPRING_KEPT_BYTES:
+                kept[r] = results
+                kept_bytes += size
         drawn: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # block -> (offspring, run within the block) of each new run
         pooled_ess = 0.0
         for b, log_w in pool.items():
@@ -563,7 +575,8 @@ class ParticleFilter:
             chosen = [b for b in branching if np.any(drawn[b][0] == r)]
             if not chosen:
                 continue
-            for b, (final, offset, answers) in self._offspring_answers(r, chosen).items():
+            results = {b: kept[r][b] for b in chosen} if r in kept else self._offspring_answers(r, chosen)
+            for b, (final, offset, answers) in results.items():
                 offspring, runs = drawn[b]
                 targets = self._block(b).start + np.flatnonzero(offspring == r)
                 picked = runs[offspring == r]
