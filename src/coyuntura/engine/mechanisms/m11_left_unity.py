@@ -21,7 +21,8 @@ military government; plus noise. The Left forms a united front when its unity
 reaches ``unity_threshold`` and the front breaks up when unity falls below
 ``split_threshold`` (a lower bar: a front once formed outlasts small quarrels);
 both are logged, once each, and in between the front stands or stays apart
-(``left_united``). A Popular Assembly needs a united Left, an opening - a nationalist military or
+(``left_united``, read off the starting unity by ``begin``). A Popular Assembly
+needs the front standing, an opening - a nationalist military or
 elected civilian government, not the MNR's apparatus or a police state - and
 power the workers have recently shown in the streets: it institutionalizes the
 strength they displayed in defeating a coup (Introduction, L118-124: the defeat of
