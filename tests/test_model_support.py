@@ -14,6 +14,7 @@ import pytest
 
 from coyuntura.engine.events import EventType
 from coyuntura.engine.model import compile_scenario
+from coyuntura.engine.outcomes import new_outcome, runs_with_outcome
 from coyuntura.engine.simulate import Ensemble, simulate
 from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.history.posterior import bundled_posterior
@@ -35,12 +36,10 @@ def whole() -> tuple[Ensemble, dict[str, int], tuple[str, ...]]:
 
 
 def runs_with(ensemble: Ensemble, code: int, until: int | None = None) -> float:
-    events = ensemble.events
-    assert events is not None
-    rows = events["event"] == code
-    if until is not None:
-        rows &= events["month"] <= until
-    return np.unique(events["run"][rows]).size / ensemble.n_runs
+    """Share of runs with at least one event logged with ``code`` (up to ``until``)."""
+    assert ensemble.events is not None
+    window = None if until is None else (ensemble.start, until)
+    return float(np.mean(runs_with_outcome(ensemble.events, new_outcome(str(code), "", code), ensemble.n_runs, 0, window)))
 
 
 @pytest.mark.integration  # 4,000 runs over 1952-1980 with per-run parameters

@@ -601,10 +601,10 @@ def _program_not_left_of_the_right(scenario: Scenario) -> list[ScenarioWarning]:
         return []
     program = coup.installation_policy
     right = scenario.regimes.right_military.policy.value
-    lowest = program.prior.low if program.prior is not None and getattr(program.prior, "low", None) is not None else program.value
-    if min(program.value, lowest) > right:
+    lowest = program.reach[0]
+    if lowest > right:
         return []
-    what = f"installation_policy {program.value}" if lowest >= program.value else f"installation_policy's prior, down to {lowest}"
+    what = f"installation_policy {program.value}" if lowest == program.value else f"installation_policy's prior, down to {lowest}"
     return [ScenarioWarning(
         "mechanisms.coup.installation_policy",
         f"{what} is no further left than a right military government's policy ({right}, regimes.right_military.policy): "
@@ -620,8 +620,7 @@ def _front_breaks_up_as_it_forms(scenario: Scenario) -> list[ScenarioWarning]:
     if unity is None or not unity.enabled:
         return []
     split, bar = unity.split_threshold, unity.unity_threshold
-    highest_split = max(split.value, split.prior.high) if getattr(split.prior, "high", None) is not None else split.value
-    lowest_bar = min(bar.value, bar.prior.low) if getattr(bar.prior, "low", None) is not None else bar.value
+    highest_split, lowest_bar = split.reach[1], bar.reach[0]
     if highest_split < lowest_bar:
         return []
     reach = "" if (highest_split, lowest_bar) == (split.value, bar.value) else " (as far as their priors reach)"

@@ -104,6 +104,11 @@ class Quantity(Frozen):
         return self
 
     @property
+    def reach(self) -> tuple[float, float]:
+        """The lowest and highest value it may take: its prior's range (which holds the value), else the value itself."""
+        return (self.prior.low, self.prior.high) if self.prior is not None else (self.value, self.value)
+
+    @property
     def provenance(self) -> str:
         """One line: the locator and paraphrase, or the assumption."""
         if self.source is not None:
