@@ -1,7 +1,10 @@
 """Outcomes people ask about, defined once over the event log.
 
 Each outcome is a predicate over event-log rows; a run "has" the outcome in a
-window when at least one of its rows in that window satisfies it.
+window when at least one of its rows in that window satisfies it. An outcome that
+is a standing condition rather than a moment (the Left's united front) also says
+how to read it off the state: a run has it in a window when the condition began or
+ended in the window (its rows) or still holds at the window's end (``standing``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 from ..scenario.vocabulary import OUTCOME_EVENTS, OUTCOME_LABELS
 from ..scenario.vocabulary import OUTCOME_KEYS as OUTCOME_KEYS  # re-exported: the engine's outcome list
 from .events import EventType, Outcome
+from .state import State
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class OutcomeDefinition:
     label: str
     rows: Callable[[dict[str, np.ndarray]], np.ndarray]
     event: str  # the kind of event it is a reading of (coyuntura.scenario.vocabulary.EVENT_KINDS)
+    standing: Callable[[State], np.ndarray] | None = None  # per run: does the condition hold at the end of the state's month?
 
 
 def _event(kind: EventType | int, *outcomes: Outcome) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
@@ -32,6 +37,20 @@ def _event(kind: EventType | int, *outcomes: Outcome) -> Callable[[dict[str, np.
         return mask
 
     return rows
+
+
+def _either(*kinds: EventType) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    def rows(columns: dict[str, np.ndarray]) -> np.ndarray:
+        mask: np.ndarray = np.isin(columns["event"], [int(kind) for kind in kinds])
+        return mask
+
+    return rows
+
+
+def _front_stands(state: State) -> np.ndarray:
+    """The Left's united front stands (M11's ``left_united``; −1, M11 off, reads as no front)."""
+    standing: np.ndarray = state.left_united == 1
+    return standing
 
 
 _READINGS: dict[str, tuple[EventType, tuple[Outcome, ...]]] = {
@@ -52,6 +71,7 @@ _READINGS: dict[str, tuple[EventType, tuple[Outcome, ...]]] = {
     "guerrilla_defeated": (EventType.GUERRILLA_DEFEATED, ()),
     "left_unity": (EventType.LEFT_UNITY, ()),
     "left_split": (EventType.LEFT_SPLIT, ()),
+    "left_front": (EventType.LEFT_UNITY, ()),  # rows and standing: _STANDING
     "cabinet_accepted": (EventType.CABINET_OFFER, (Outcome.ACCEPTED,)),
     "popular_assembly": (EventType.POPULAR_ASSEMBLY, ()),
     "workers_government": (EventType.WORKERS_GOVERNMENT, (Outcome.SUCCESS,)),
@@ -63,9 +83,22 @@ _READINGS: dict[str, tuple[EventType, tuple[Outcome, ...]]] = {
 if tuple(_READINGS) != OUTCOME_KEYS or any(kind.key != OUTCOME_EVENTS[key] for key, (kind, _) in _READINGS.items()):
     raise ImportError(f"engine outcomes {tuple(_READINGS)} differ from the vocabulary's {OUTCOME_KEYS} or their kinds of event")
 
-OUTCOMES: tuple[OutcomeDefinition, ...] = tuple(
-    OutcomeDefinition(key, OUTCOME_LABELS[key], _event(kind, *outcomes), kind.key) for key, (kind, outcomes) in _READINGS.items()
-)
+_STANDING: dict[str, tuple[Callable[[dict[str, np.ndarray]], np.ndarray], Callable[[State], np.ndarray]]] = {
+    "left_front": (_either(EventType.LEFT_UNITY, EventType.LEFT_SPLIT), _front_stands),
+}
+"""Outcomes that are standing conditions: the rows where the condition begins or ends, and how the state shows it holding.
+The front stands at some month of a window if and only if it formed or broke up in the window or stands at its end."""
+
+
+
+def _definition(key: str, kind: EventType, outcomes: tuple[Outcome, ...]) -> OutcomeDefinition:
+    if key in _STANDING:
+        rows, standing = _STANDING[key]
+        return OutcomeDefinition(key, OUTCOME_LABELS[key], rows, kind.key, standing)
+    return OutcomeDefinition(key, OUTCOME_LABELS[key], _event(kind, *outcomes), kind.key)
+
+
+OUTCOMES: tuple[OutcomeDefinition, ...] = tuple(_definition(key, kind, outcomes) for key, (kind, outcomes) in _READINGS.items())
 
 
 def new_outcome(kind: str, label: str, code: int) -> OutcomeDefinition:

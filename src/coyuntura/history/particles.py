@@ -434,12 +434,17 @@ class ParticleFilter:
 
     def _answer(self, k: int, before: np.ndarray, state: State, events: dict[str, np.ndarray], first: int, end: int, first_run: int) -> np.ndarray:
         """Per run, cell ``k``'s answer after the segment ``first .. end``: a regime cell reads the state at its last month, an
-        event cell adds what happened in its window to ``before`` (runs ``first_run ..``)."""
+        event cell adds what happened in its window to ``before`` (runs ``first_run ..``), and a standing condition's cell
+        (the Left's front) also reads the state at its last month."""
         cell = self.cells[k]
         if cell.kind == "regime":
             return state.regime == REGIME_KEYS.index(cell.key) if cell.last == end else before
         window = (max(cell.first, first), min(cell.last, end))
-        return before | runs_with_outcome(events, self.outcomes[cell.key], before.size, first_run, window)
+        definition = self.outcomes[cell.key]
+        answer = before | runs_with_outcome(events, definition, before.size, first_run, window)
+        if definition.standing is not None and cell.last == end:
+            answer |= definition.standing(state)
+        return answer
 
     def _log_agreement(self, cells: Sequence[Cell], answers: Callable[[int], np.ndarray]) -> np.ndarray:
         """Per run, the log likelihood of the record's ``cells`` given the runs' answers (``answers(k)`` for cell ``k``)."""

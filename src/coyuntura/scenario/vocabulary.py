@@ -27,6 +27,7 @@ OUTCOME_LABELS: dict[str, str] = {
     "guerrilla_defeated": "Guerrilla defeated",
     "left_unity": "Left unites",
     "left_split": "Left splits",
+    "left_front": "The Left's united front stands",
     "cabinet_accepted": "Left accepts cabinet posts",
     "popular_assembly": "Popular Assembly formed",
     "workers_government": "Workers' government",
@@ -53,7 +54,7 @@ OUTCOME_EVENTS: dict[str, str] = {
     "repression_wave": "repression_wave", "nationalization": "nationalization", "austerity_package": "austerity_package",
     "foreign_concession": "foreign_concession", "party_split": "party_split", "army_split": "army_split",
     "plotters_purged": "plotters_purged", "guerrilla_foco": "guerrilla_foco", "guerrilla_defeated": "guerrilla_defeated",
-    "left_unity": "left_unity", "left_split": "left_split", "cabinet_accepted": "cabinet_offer", "popular_assembly": "popular_assembly",
+    "left_unity": "left_unity", "left_split": "left_split", "left_front": "left_unity", "cabinet_accepted": "cabinet_offer", "popular_assembly": "popular_assembly",
     "workers_government": "workers_government", "government_change": "government_change", "handover": "handover",
 }
 """The kind of event each outcome is a reading of: an outcome can happen only in a scenario that records its kind."""
