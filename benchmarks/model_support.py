@@ -11,7 +11,10 @@ Prints, for the bundled scenario simulated from 1952-04 to the horizon:
 - runs with 3 or more successful coups; the share of failed coups defeated by the masses;
 - per-run distributions of successful and failed coups, 1952-04..1971-03 and after;
 - the share of runs with a Popular Assembly before 1970-10;
-- from the ``march_1971`` snapshot: a successful coup within 6 and 12 months, in all and by plotting camp.
+- from the ``march_1971`` snapshot: a successful coup within 6 and 12 months, in all and by plotting camp;
+- the Left's united front: the share of runs in which one stands at some month of 1970-10..1971-03 (the record
+  says none did), and from ``march_1971`` the share in which one forms within 24 months, in all and given a coup
+  attempt or a repression wave in those months or neither.
 """
 
 from __future__ import annotations
@@ -23,9 +26,12 @@ import numpy as np
 
 from coyuntura.engine.events import EventType, Outcome
 from coyuntura.engine.model import compile_scenario
+from coyuntura.engine.outcomes import new_outcome, runs_with_outcome
 from coyuntura.engine.simulate import simulate
 from coyuntura.engine.tables import coup_count_table, regime_dynamics_table, to_markdown
 from coyuntura.history.calibration import bundled_posterior, load_posterior
+from coyuntura.history.observations import Cell
+from coyuntura.history.particles import simulate_histories
 from coyuntura.scenario.calendar import format_month, parse_month
 from coyuntura.scenario.loader import load_scenario
 
@@ -95,6 +101,32 @@ def main() -> None:
         a = six.get(name, (0.0, 0.0))
         b = twelve[name]
         print(f"| {name} | {100 * a[0]:.1f}% ± {100 * a[1]:.1f} | {100 * b[0]:.1f}% ± {100 * b[1]:.1f} |")
+    print()
+    left_front(scenario, model, args.runs, args.seed, values)
+
+
+def share_with_se(flags: np.ndarray) -> str:
+    share = float(np.mean(flags)) if flags.size else float("nan")
+    return f"{share:.1%} ± {np.sqrt(share * (1 - share) / max(flags.size, 1)):.1%} (of {flags.size:,})"
+
+
+def left_front(scenario, model, runs: int, seed: int, values) -> None:
+    """Does a united front of the Left stand in the Torres months, and can one form after March 1971?"""
+    crisis = Cell("event", "left_front", parse_month("1970-10"), parse_month("1971-03"), False, ("left_not_united",))
+    histories = simulate_histories(scenario, runs, seed, crisis.last, record=[crisis], parameters=values)
+    print(f"A united front of the Left stands at some month of {crisis.window} (free runs from 1952): {share_with_se(histories.flags[crisis])}")
+    later = simulate(model, runs, seed=seed, start="march_1971", until=parse_month("1973-02"), keep_events=True, parameters=values)
+    events = later.events
+
+    def runs_with(kind: EventType) -> np.ndarray:
+        return runs_with_outcome(events, new_outcome(kind.name, "", int(kind)), runs)
+
+    formed, attempt, repression = runs_with(EventType.LEFT_UNITY), runs_with(EventType.COUP_ATTEMPT), runs_with(EventType.REPRESSION_WAVE)
+    print("From the march_1971 snapshot, a united front forms within 24 months:")
+    print(f"- in all runs: {share_with_se(formed)}")
+    print(f"- given a coup attempt in those months: {share_with_se(formed[attempt])}")
+    print(f"- given a repression wave: {share_with_se(formed[repression])}")
+    print(f"- given neither: {share_with_se(formed[~attempt & ~repression])}")
 
 
 if __name__ == "__main__":

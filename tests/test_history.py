@@ -15,6 +15,7 @@ from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
 from coyuntura.cli import app
+from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import merge_ensembles, simulate
 from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.history.baselines import ConstantHazard, Persistence
@@ -170,6 +171,27 @@ def test_filtering_on_the_1964_coup_changes_what_follows():
     assert filtered.log_evidence < 0
     assert p_filtered > p_free + 3 * se  # runs with the 1964 coup are under the right military in 1965
     assert np.isclose(filtered.weights.sum(), 1.0)
+
+
+def test_a_front_cell_counts_every_month_the_front_stands_not_only_its_forming():
+    """``left_front`` in a window: the front formed or broke up there, or stands at its end - so a front that formed
+    before the window and still stands counts, as a month-by-month reading of the state says (a front that broke up in
+    the window's first month stood as it opened)."""
+    from coyuntura.scenario.paths import with_values
+
+    s = with_values(scenario(), {"system.left_unity": 0.62, "mechanisms.left_unity.noise_scale": 0.2}, "a Left near its bar")
+    first, last = M("1952-07"), M("1952-09")
+    cell = Cell("event", "left_front", first, last, False, ("t",))
+    formed = Cell("event", "left_unity", first, last, False, ("t",))
+    histories = simulate_histories(s, 300, 5, last, record=[cell, formed])
+    model = compile_scenario(s)
+    by_month = np.zeros(300, dtype=bool)
+    for month in range(first - 1, last + 1):  # standing as the window opens, or at the end of one of its months
+        by_month |= simulate(model, 300, seed=5, until=month, keep_state=True).final_state.left_united == 1
+    assert np.array_equal(histories.flags[cell], by_month)
+    standing_only = histories.flags[cell] & ~histories.flags[formed]
+    assert standing_only.sum() >= 30  # fronts that stood before the window: an events-only reading misses them
+    assert 0 < by_month.mean() < 1
 
 
 # --- baselines and scores -------------------------------------------------------------------------

@@ -76,3 +76,26 @@ def test_the_popular_assembly_is_rare_before_october_1970(whole):
     ensemble, _, _ = whole
     share = runs_with(ensemble, int(EventType.POPULAR_ASSEMBLY), until=parse_month("1970-09"))
     assert share < 0.05, f"a Popular Assembly before 1970-10 in {share:.1%} of runs (the source presents it as new in 1971)"
+
+
+@pytest.mark.integration
+def test_the_left_can_unite_after_march_1971_and_threat_is_what_unites_it():
+    """The source leaves the Left's unity open in 1971 (The Miners, L253-259): from its March 1971 state a united front
+    forms in some runs, more often where a repression wave or a coup attempt pulls the factions together than without."""
+    scenario = load_scenario("bolivia-1952")
+    posterior = bundled_posterior(scenario)
+    assert posterior is not None
+    runs = 2000
+    later = simulate(
+        compile_scenario(scenario), runs, seed=0, start="march_1971", until=parse_month("1973-02"), keep_events=True,
+        parameters=posterior.run_values(scenario, runs, 0),
+    )
+    assert later.events is not None
+
+    def runs_with_kind(kind: EventType) -> np.ndarray:
+        return runs_with_outcome(later.events, new_outcome(kind.name, "", int(kind)), runs)
+
+    formed = runs_with_kind(EventType.LEFT_UNITY)
+    threatened = runs_with_kind(EventType.REPRESSION_WAVE) | runs_with_kind(EventType.COUP_ATTEMPT)
+    assert 0.01 < formed.mean() < 0.99, f"a front forms within two years of March 1971 in {formed.mean():.1%} of runs"
+    assert formed[threatened].mean() > formed[~threatened].mean()

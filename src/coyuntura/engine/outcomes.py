@@ -120,13 +120,22 @@ def outcome(key: str) -> OutcomeDefinition:
 
 
 def runs_with_outcome(
-    columns: dict[str, np.ndarray], key: str | OutcomeDefinition, n_runs: int, first_run: int = 0, window: tuple[int, int] | None = None
+    columns: dict[str, np.ndarray],
+    key: str | OutcomeDefinition,
+    n_runs: int,
+    first_run: int = 0,
+    window: tuple[int, int] | None = None,
+    state_at_end: State | None = None,
 ) -> np.ndarray:
     """Boolean per run: did the outcome (an engine outcome's key, or a plug-in's ``new_outcome``) happen (within ``window``,
-    inclusive months)?"""
-    rows = (outcome(key) if isinstance(key, str) else key).rows(columns)
+    inclusive months)? For a standing condition, ``state_at_end`` (the runs' state at the window's end) adds the runs
+    in which it still holds then: with it, the answer is whether the condition held at some month of the window."""
+    definition = outcome(key) if isinstance(key, str) else key
+    rows = definition.rows(columns)
     if window is not None:
         rows &= (columns["month"] >= window[0]) & (columns["month"] <= window[1])
     happened = np.zeros(n_runs, dtype=bool)
     happened[columns["run"][rows] - first_run] = True
+    if definition.standing is not None and state_at_end is not None:
+        happened |= definition.standing(state_at_end)
     return happened

@@ -38,7 +38,9 @@ from ..scenario.schema import Scenario
 from .observations import DEFAULT_PERIOD, cells_before, timeline_cells
 from .particles import DEFAULT_MISMATCH, Histories, Simulator, runs_used, simulate_histories
 
-FORECAST_OUTCOMES = ("coup_success", "coup_failed", "general_strike", "repression_wave", "popular_assembly", "workers_government")
+FORECAST_OUTCOMES = (
+    "coup_success", "coup_failed", "general_strike", "repression_wave", "left_front", "popular_assembly", "workers_government",
+)
 """The events a forecast reports, besides the regime at the horizon and who makes a successful coup."""
 
 
@@ -165,7 +167,7 @@ def forecast(
     assert events is not None
     possible = possible_outcomes(tuple(sorted(recorded_event_kinds(scenario))))  # the engine's outcomes it can produce
     for key in (k for k in FORECAST_OUTCOMES if k in possible):  # not those no mechanism of the scenario records
-        p, se = histories.probability(runs_with_outcome(events, key, runs, 0, (vantage, until)))
+        p, se = histories.probability(runs_with_outcome(events, key, runs, 0, (vantage, until), histories.final_state))
         rows.append((key, outcome(key).label, p, se))
         if key == "coup_success":
             success = (events["event"] == int(EventType.COUP_ATTEMPT)) & (events["outcome"] == int(Outcome.SUCCESS))

@@ -440,11 +440,8 @@ class ParticleFilter:
         if cell.kind == "regime":
             return state.regime == REGIME_KEYS.index(cell.key) if cell.last == end else before
         window = (max(cell.first, first), min(cell.last, end))
-        definition = self.outcomes[cell.key]
-        answer = before | runs_with_outcome(events, definition, before.size, first_run, window)
-        if definition.standing is not None and cell.last == end:
-            answer |= definition.standing(state)
-        return answer
+        at_end = state if cell.last == end else None
+        return before | runs_with_outcome(events, self.outcomes[cell.key], before.size, first_run, window, at_end)
 
     def _log_agreement(self, cells: Sequence[Cell], answers: Callable[[int], np.ndarray]) -> np.ndarray:
         """Per run, the log likelihood of the record's ``cells`` given the runs' answers (``answers(k)`` for cell ``k``)."""
