@@ -14,7 +14,8 @@ import numpy as np
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """The package version, plus the git commit (and ``.dirty``) when run from a git work tree."""
+    """The package version, plus the git commit (and ``.dirty`` when the package's own tracked files differ from it) when
+    run from a git work tree. Edits elsewhere in the tree (docs, tests) do not change what the code computes."""
     from .. import __version__
 
     here = Path(__file__).resolve().parent
@@ -22,7 +23,9 @@ def code_version() -> str:
         commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
         if commit.returncode != 0:
             return __version__
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", str(here.parent)], cwd=here, capture_output=True, text=True, timeout=10
+        )
         suffix = ".dirty" if dirty.returncode == 0 and dirty.stdout.strip() else ""
         return f"{__version__}+g{commit.stdout.strip()}{suffix}"
     except (OSError, subprocess.SubprocessError):
