@@ -102,6 +102,7 @@ class Ensemble:
     start_regime: int = 0
     first_run: int = 0  # index of the first run: per-run arrays are indexed by run - first_run
     final_state: State | None = None  # the state at the end of ``until``, when kept (``keep_state=True``)
+    final_standing: dict[str, np.ndarray] | None = None  # per standing outcome (the Left's front): does it hold at ``until``'s end, per run
     regime_tally: RegimeTally | None = None  # what happened under each regime type (coups, exits, strikes)
     split: int = 0  # the month after which per-run coup counts go to the second part of the tally (calendar end)
     mechanism_names: tuple[str, ...] = ()  # the names of the log's mechanism codes (code i is mechanism_names[i])
@@ -235,6 +236,8 @@ def simulate(
     series_chunks: list[dict[str, np.ndarray]] = []
     final_regimes = []
     final_states: list[State] = []
+    final_standing: dict[str, list[np.ndarray]] = {o.key: [] for o in outcomes if o.standing is not None}
+    standing_months = tuple(sorted({last for _, last in periods} | {until}))
     tally = RegimeTally.empty()
     split = scenario.calendar.end
     done = 0
@@ -242,12 +245,14 @@ def simulate(
         batch_runs = min(batch_size, first_run + n_runs - batch_first)
         positions = (batch_first - first_run, batch_first - first_run + batch_runs)
         initial = resume.select(np.arange(*positions)) if resume is not None else None
-        state, log, series, regime_before = _run_batch(
+        state, log, series, regime_before, standing = _run_batch(
             model, seed, snapshot, start_month, until, batch_first, batch_runs, regime_counts, histogram, series_months, initial,
-            should_stop, per_run.slice(*positions),
+            should_stop, per_run.slice(*positions), standing_months,
         )
         unsorted = log.columns(sort=False)
-        _count_outcomes(unsorted, periods, batch_first, batch_runs, outcome_counts, outcome_total, outcomes)
+        _count_outcomes(unsorted, periods, batch_first, batch_runs, outcome_counts, outcome_total, outcomes, standing, until)
+        for key, parts in final_standing.items():
+            parts.append(standing[until][key])
         tally.add_batch(regime_before, unsorted, start_month, batch_first, split)
         final_regimes.append(state.regime.copy())
         if keep_state:
@@ -284,6 +289,7 @@ def simulate(
         start_regime=REGIME_KEYS.index((snapshot.government if snapshot is not None else scenario.government).type),
         first_run=first_run,
         final_state=concat_states(final_states) if keep_state else None,
+        final_standing={key: np.concatenate(parts) for key, parts in final_standing.items()},
         regime_tally=tally,
         split=split,
     )
@@ -315,7 +321,10 @@ def _run_batch(
     initial: State | None = None,
     should_stop: Callable[[], bool] | None = None,
     per_run: RunParameters | None = None,
-) -> tuple[State, EventLog, dict[str, np.ndarray] | None, np.ndarray]:
+    standing_months: tuple[int, ...] = (),
+) -> tuple[State, EventLog, dict[str, np.ndarray] | None, np.ndarray, dict[int, dict[str, np.ndarray]]]:
+    """Simulate one batch of runs month by month. Besides the final state, the log and the series, it returns the
+    regime before each month and, at each of ``standing_months``, which runs hold each standing outcome."""
     if initial is not None:
         state = initial.copy()
     else:
@@ -334,6 +343,8 @@ def _run_batch(
     bounds = model.state_bounds  # the plug-ins' variables' ranges, once per batch rather than every month
     offsets = (np.arange(model.n_actors) * STRENGTH_BINS)[:, None]
     regime_before = np.empty((until - start_month + 1, n_runs), dtype=np.int8)
+    standing_outcomes = [(o.key, o.standing) for o in model.outcomes if o.standing is not None]
+    standing: dict[int, dict[str, np.ndarray]] = {}
     for index in range(start_month, until + 1):
         if should_stop is not None and should_stop():
             raise SimulationCancelled(f"simulation cancelled before {format_month(index)} (runs {first_run}..{first_run + n_runs - 1})")
@@ -358,12 +369,14 @@ def _run_batch(
         np.minimum(bins, STRENGTH_BINS - 1, out=bins)
         bins += offsets  # one bincount for all actors: actor a's bins are a * STRENGTH_BINS + bin
         histogram[row] += np.bincount(bins.ravel(), minlength=model.n_actors * STRENGTH_BINS).reshape(model.n_actors, STRENGTH_BINS)
+        if index in standing_months:
+            standing[index] = {key: holds(state).copy() for key, holds in standing_outcomes}
         if index in series_months:
             for name in SERIES_VARIABLES:
                 series[name].append(getattr(state, name).copy())
             series["strength"].append(strength.astype(np.float32))
     stacked = {name: np.stack(values) for name, values in series.items()} if series_months else None
-    return state, log, stacked, regime_before
+    return state, log, stacked, regime_before, standing
 
 
 def _count_outcomes(
@@ -374,8 +387,12 @@ def _count_outcomes(
     outcome_counts: np.ndarray,
     outcome_total: np.ndarray,
     outcomes: tuple[OutcomeDefinition, ...] = OUTCOMES,
+    standing: Mapping[int, Mapping[str, np.ndarray]] | None = None,
+    until: int | None = None,
 ) -> None:
     # Row k of ``seen`` marks the runs with the outcome in period k; the last row, rows outside every period.
+    # A standing outcome (the Left's front) also holds in a period where it stands at the period's last month, and
+    # over the whole run where it stands at ``until`` (``standing``: month -> key -> per run).
     n_periods = len(periods)
     period_of = np.full(columns["month"].shape, n_periods)
     for k, (first, last) in enumerate(periods):
@@ -386,7 +403,12 @@ def _count_outcomes(
         rows = np.flatnonzero(definition.rows(columns))
         seen[:] = False
         seen[period_of[rows], runs_of[rows]] = True
-        outcome_total[j] += np.count_nonzero(seen.any(axis=0))
+        whole = seen.any(axis=0)
+        if definition.standing is not None and standing is not None and until is not None:
+            for k, (_, last) in enumerate(periods):
+                seen[k] |= standing[last][definition.key]
+            whole |= standing[until][definition.key]
+        outcome_total[j] += np.count_nonzero(whole)
         outcome_counts[:, j] += np.count_nonzero(seen[:n_periods], axis=1)
 
 
@@ -408,6 +430,7 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
     events = [part.events for part in parts if part.events is not None]
     series = [part.series for part in parts if part.series is not None]
     states = [part.final_state for part in parts if part.final_state is not None]
+    standing = [part.final_standing for part in parts if part.final_standing is not None]
     tallies = [part.regime_tally for part in parts if part.regime_tally is not None]
     keep_events = len(events) == len(parts)
     keep_series = len(series) == len(parts)
@@ -437,6 +460,7 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         start_regime=first.start_regime,
         first_run=first.first_run,
         final_state=concat_states(states) if keep_state else None,
+        final_standing={key: np.concatenate([part[key] for part in standing]) for key in standing[0]} if len(standing) == len(parts) else None,
         regime_tally=sum(tallies[1:], tallies[0]) if len(tallies) == len(parts) else None,
         split=first.split,
     )

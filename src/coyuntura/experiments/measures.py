@@ -123,6 +123,11 @@ def outcome_matrix(ensemble: Ensemble, first_run: int = 0, own: bool = False) ->
     if ensemble.events is None or ensemble.final_regime is None:
         raise ValueError("per-run outcomes need the event log: simulate with keep_events=True")
     definitions: tuple[str | OutcomeDefinition, ...] = (*OUTCOME_KEYS, *(ensemble.own_outcomes if own else ()))
-    columns = [runs_with_outcome(ensemble.events, definition, ensemble.n_runs, first_run) for definition in definitions]
+    standing = ensemble.final_standing or {}  # a standing outcome (the Left's front) also holds where it stands at the end
+    columns = []
+    for definition in definitions:
+        happened = runs_with_outcome(ensemble.events, definition, ensemble.n_runs, first_run)
+        key = definition if isinstance(definition, str) else definition.key
+        columns.append(happened | standing[key] if key in standing else happened)
     columns += [ensemble.final_regime == r for r in range(len(REGIME_KEYS))]
     return np.stack(columns, axis=1)
