@@ -509,7 +509,8 @@ class Observation(Provenance):
     """One dated fact of the observed timeline (for calibration, scores and forecasts).
 
     It says whether an ``outcome`` happened at least once in a month or window
-    (``observed: false`` records a quiet period: none of that kind happened), or
+    (``observed: false`` records a quiet period: none of that kind happened; for a
+    standing condition, ``left_front``, whether it held at some month of it), or
     whether a ``regime`` type governed at the end of every month of it (``false``:
     at none). Dates are as the record gives them: a year is a 12-month window.
     Like every statement it cites the analysis (``source``) or says where else it
