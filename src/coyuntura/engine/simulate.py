@@ -237,7 +237,7 @@ def simulate(
     final_regimes = []
     final_states: list[State] = []
     final_standing: dict[str, list[np.ndarray]] = {o.key: [] for o in outcomes if o.standing is not None}
-    standing_months = tuple(sorted({last for _, last in periods} | {until}))
+    standing_months = tuple(sorted({min(last, until) for _, last in periods if start_month <= last} | {until}))
     tally = RegimeTally.empty()
     split = scenario.calendar.end
     done = 0
@@ -405,8 +405,9 @@ def _count_outcomes(
         seen[period_of[rows], runs_of[rows]] = True
         whole = seen.any(axis=0)
         if definition.standing is not None and standing is not None and until is not None:
-            for k, (_, last) in enumerate(periods):
-                seen[k] |= standing[last][definition.key]
+            for k, (first, last) in enumerate(periods):
+                if first <= until and min(last, until) in standing:  # a period reaching past the run is read at its end
+                    seen[k] |= standing[min(last, until)][definition.key]
             whole |= standing[until][definition.key]
         outcome_total[j] += np.count_nonzero(whole)
         outcome_counts[:, j] += np.count_nonzero(seen[:n_periods], axis=1)
