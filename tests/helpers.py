@@ -117,5 +117,5 @@ def final_state(model: Model, n_runs: int, seed: int, start: str | None, until: 
     n_months = until - start_month + 1
     regime_counts = np.zeros((n_months, len(REGIME_KEYS)), dtype=np.int64)
     histogram = np.zeros((n_months, model.n_actors, STRENGTH_BINS), dtype=np.int64)
-    state, _, _, _ = _run_batch(model, seed, snapshot, start_month, until, first_run, n_runs, regime_counts, histogram, ())
+    state, *_ = _run_batch(model, seed, snapshot, start_month, until, first_run, n_runs, regime_counts, histogram, ())
     return state
