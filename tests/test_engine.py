@@ -45,6 +45,9 @@ def assert_same_ensemble(a, b, events=True):
         assert left.dtype == right.dtype, name
         np.testing.assert_array_equal(left, right, err_msg=name)
     assert (a.n_runs, a.start, a.until, a.periods) == (b.n_runs, b.start, b.until, b.periods)
+    assert a.final_standing is not None and b.final_standing is not None and a.final_standing.keys() == b.final_standing.keys()
+    for key in a.final_standing:
+        np.testing.assert_array_equal(a.final_standing[key], b.final_standing[key], err_msg=f"final_standing[{key}]")
     if events:
         assert a.events.keys() == b.events.keys()
         for column in a.events:

@@ -197,7 +197,9 @@ def test_a_front_cell_counts_every_month_the_front_stands_not_only_its_forming()
 def test_run_tables_count_a_front_that_stands_from_the_start_in_every_period_it_stands():
     """A run's tables (outcome counts per period and over the run, per-run outcomes for what-ifs) read ``left_front`` as
     the record does: a front standing from the first month, with no union in the log, counts wherever it stands."""
+    from coyuntura.engine.mechanisms.m11_left_unity import begin
     from coyuntura.engine.outcomes import OUTCOME_KEYS
+    from coyuntura.engine.parameters import batch_params
     from coyuntura.experiments.measures import outcome_matrix
     from coyuntura.scenario.paths import with_values
 
@@ -206,7 +208,9 @@ def test_run_tables_count_a_front_that_stands_from_the_start_in_every_period_it_
     until = M("1953-11")
     ensemble = simulate(model, 200, seed=3, until=until, keep_events=True, periods=((M("1952-04"), M("1952-12")), (M("1953-01"), until)))
     stands = np.stack([simulate(model, 200, seed=3, until=m, keep_state=True).final_state.left_united == 1 for m in range(M("1952-04"), until + 1)])
-    stands = np.vstack([np.ones((1, 200), dtype=bool), stands])  # row 0: as the runs start (unity 0.7 is past the bar of 0.6)
+    start = model.initial_state(200)
+    begin(start, batch_params(model, None)["left_unity"])  # as the runs start, before their first month
+    stands = np.vstack([start.left_united == 1, stands])
     key = OUTCOME_KEYS.index("left_front")
     first_year, second_year = stands[:10].any(axis=0), stands[9:].any(axis=0)  # a period opens with the month before's state
     assert ensemble.outcome_counts[:, key].tolist() == [first_year.sum(), second_year.sum()]

@@ -3,8 +3,11 @@
 Each outcome is a predicate over event-log rows; a run "has" the outcome in a
 window when at least one of its rows in that window satisfies it. An outcome that
 is a standing condition rather than a moment (the Left's united front) also says
-how to read it off the state: a run has it in a window when the condition began or
-ended in the window (its rows) or still holds at the window's end (``standing``).
+how to read it off the state: a run has it in a window when it held at any time in
+the window, including as the window opens (the state at the end of the month
+before) - that is, when it began or ended in the window (its rows) or still holds
+at the window's end (``standing``). This needs the condition to change only where
+its mechanism logs the change (M11 logs every union and split).
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ _STANDING: dict[str, tuple[Callable[[dict[str, np.ndarray]], np.ndarray], Callab
     "left_front": (_either(EventType.LEFT_UNITY, EventType.LEFT_SPLIT), _front_stands),
 }
 """Outcomes that are standing conditions: the rows where the condition begins or ends, and how the state shows it holding.
-The front stands at some month of a window if and only if it formed or broke up in the window or stands at its end."""
+The front stood at some time in a window (as it opened included) if and only if it formed or broke up in the window or
+stands at its end."""
 
 
 
@@ -129,7 +133,8 @@ def runs_with_outcome(
 ) -> np.ndarray:
     """Boolean per run: did the outcome (an engine outcome's key, or a plug-in's ``new_outcome``) happen (within ``window``,
     inclusive months)? For a standing condition, ``state_at_end`` (the runs' state at the window's end) adds the runs
-    in which it still holds then: with it, the answer is whether the condition held at some month of the window."""
+    in which it still holds then: with it, the answer is whether the condition held at any time in the window; without
+    it, only whether it began or ended there (what a segment of the particle filter adds before its cell's end)."""
     definition = outcome(key) if isinstance(key, str) else key
     rows = definition.rows(columns)
     if window is not None:

@@ -123,7 +123,9 @@ def outcome_matrix(ensemble: Ensemble, first_run: int = 0, own: bool = False) ->
     if ensemble.events is None or ensemble.final_regime is None:
         raise ValueError("per-run outcomes need the event log: simulate with keep_events=True")
     definitions: tuple[str | OutcomeDefinition, ...] = (*OUTCOME_KEYS, *(ensemble.own_outcomes if own else ()))
-    standing = ensemble.final_standing or {}  # a standing outcome (the Left's front) also holds where it stands at the end
+    if ensemble.final_standing is None:
+        raise ValueError("per-run outcomes need the standing readings of simulate (an ensemble merged from parts without them lacks them)")
+    standing = ensemble.final_standing  # a standing outcome (the Left's front) also holds where it stands at the end
     columns = []
     for definition in definitions:
         happened = runs_with_outcome(ensemble.events, definition, ensemble.n_runs, first_run)

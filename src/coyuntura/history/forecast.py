@@ -41,7 +41,8 @@ from .particles import DEFAULT_MISMATCH, Histories, Simulator, runs_used, simula
 FORECAST_OUTCOMES = (
     "coup_success", "coup_failed", "general_strike", "repression_wave", "left_front", "popular_assembly", "workers_government",
 )
-"""The events a forecast reports, besides the regime at the horizon and who makes a successful coup."""
+"""The outcomes a forecast reports (events, and the Left's front standing at any time), besides the regime at the horizon
+and who makes a successful coup."""
 
 
 

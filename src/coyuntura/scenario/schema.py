@@ -510,7 +510,7 @@ class Observation(Provenance):
 
     It says whether an ``outcome`` happened at least once in a month or window
     (``observed: false`` records a quiet period: none of that kind happened; for a
-    standing condition, ``left_front``, whether it held at some month of it), or
+    standing condition, ``left_front``, whether it held at any time in it, as it opened included), or
     whether a ``regime`` type governed at the end of every month of it (``false``:
     at none). Dates are as the record gives them: a year is a 12-month window.
     Like every statement it cites the analysis (``source``) or says where else it

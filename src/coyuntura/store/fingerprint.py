@@ -15,7 +15,8 @@ import numpy as np
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """The package version, plus the git commit (and ``.dirty`` when the package's own tracked files differ from it) when
-    run from a git work tree. Edits elsewhere in the tree (docs, tests) do not change what the code computes."""
+    run from a git work tree. Edits elsewhere in the tree (docs, tests) do not mark it, nor do edits to a plug-in kept
+    outside the package."""
     from .. import __version__
 
     here = Path(__file__).resolve().parent
@@ -24,7 +25,7 @@ def code_version() -> str:
         if commit.returncode != 0:
             return __version__
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no", "--", str(here.parent)], cwd=here, capture_output=True, text=True, timeout=10
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "."], cwd=here.parent, capture_output=True, text=True, timeout=10
         )
         suffix = ".dirty" if dirty.returncode == 0 and dirty.stdout.strip() else ""
         return f"{__version__}+g{commit.stdout.strip()}{suffix}"
