@@ -94,7 +94,6 @@ The front stood at some time in a window (as it opened included) if and only if 
 stands at its end."""
 
 
-
 def _definition(key: str, kind: EventType, outcomes: tuple[Outcome, ...]) -> OutcomeDefinition:
     if key in _STANDING:
         rows, standing = _STANDING[key]
