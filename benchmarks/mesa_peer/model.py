@@ -656,25 +656,25 @@ class BoliviaModel(mesa.Model):
         right_force = self.army_force(p.right_faction)
         swing_force = self.army_force(p.swing_faction)
         tenure = min(self.months_in_power / 120.0, 1.0) if self.regime in MILITARY else 0.0
-        # What both camps share: the government's weakness, the coup trap, the ruler's years, the pressure from below.
-        shared = (
-            p.plot_intercept
-            + p.weakness_coef * (1.0 - legitimacy)
-            + p.trap_coef * self.coup_memory
-            + p.tenure_coef * tenure
-            + p.threat_coef * self.threat_from_below(self.p.mass_mobilization.popular_actors)
+        # What moves any plotter against any ruler: the government's weakness, the coup trap, the ruler's years.
+        shared = p.plot_intercept + p.weakness_coef * (1.0 - legitimacy) + p.trap_coef * self.coup_memory + p.tenure_coef * tenure
+        # The fear of the pressure from below, sharpened by a foco in the jungle.
+        fear = (
+            p.threat_coef * self.threat_from_below(self.p.mass_mobilization.popular_actors)
             + p.polarization_coef * self.polarization
-            + p.foco_coef * (self.actor(self.p.guerrilla_foco.guerrillas).organization > 0.01) * (1.0 - self.p.guerrilla_foco.urban_share)  # a foco in the jungle
+            + p.foco_coef * (self.actor(self.p.guerrilla_foco.guerrillas).organization > 0.01) * (1.0 - self.p.guerrilla_foco.urban_share)
         )
+        # The right's fear and pretext count only against a government that is not its own police state.
+        not_its_own = float(self.regime != RegimeType.RIGHT_MILITARY)
         right_rate = rate(
-            shared + p.pretext_coef * self.corruption + p.backing_coef * backed + p.army_coef * right_force
+            shared + not_its_own * (fear + p.pretext_coef * self.corruption) + p.backing_coef * backed + p.army_coef * right_force
             + p.disaffection_coef * (1.0 - self.actor(p.right_faction).support)
         )
         # The nationalist current moves the young officers as far as the government falls short of their program.
         program_span = max(p.installation_policy - self.p.regimes.policy_right_military, 1e-6)
         unmet = min(max((p.installation_policy - self.policy) / program_span, 0.0), 1.0)
         nationalist_rate = rate(
-            p.nationalist_offset + shared + p.nationalist_pressure_coef * self.nationalist_pressure * unmet + p.army_coef * swing_force
+            p.nationalist_offset + shared + fear + p.nationalist_pressure_coef * self.nationalist_pressure * unmet + p.army_coef * swing_force
             + p.disaffection_coef * (1.0 - self.actor(p.swing_faction).support)
         )
         # Each camp weighs its chance against what it can foresee: the loyal officers and the armed supporters.

@@ -24,9 +24,15 @@ government's weakness, the corruption pretext, its backers' hostility, its own
 force, its disaffection and polarization (Acemoglu & Robinson 2006); the
 nationalist camp (the young officers) by the army's nationalist current, as far as
 the government falls short of their program, and its own disaffection. Both rise
-with the ruler's years in power (Bueno de Mesquita et al. 2003), with the memory
-of recent attempts, the coup trap (Londregan & Poole 1990), and while a guerrilla
-foco is in the field (the pretext and the fear it gives the officers). Those
+with the government's weakness, the ruler's years in power (Bueno de Mesquita et al. 2003), with the memory
+of recent attempts, the coup trap (Londregan & Poole 1990), and with their fear
+of the pressure from below - the threat, polarization, and a guerrilla foco in
+the field (the pretext and the fear it gives the officers). The right's fear and
+its corruption pretext turn it only against a government that is not its own:
+its coups meant to restore the police state (Introduction, L118-121; U.S.
+Imperialism, L366-370), so against a right military government the right camp
+plots only from factional motives (its disaffection, its backers' estrangement,
+the ruler's weakness and tenure, the coup trap). Those
 drivers are the camp's motive; it strikes only as far as it can hope to win
 (Powell 2012): a conspiracy that forms moves with its chance against what it
 can foresee, the loyal faction and the government's armed supporters (Introduction, L11-17 and L62-67). So a camp
@@ -97,7 +103,8 @@ EVENTS = ("coup_attempt", "army_split", "succession", "government_change", "gene
 """The kinds of event it records in the log (strikes and mobilizations through M6, a new government through install)."""
 SUMMARY = (
     "Two camps in the army may plot against any government: the right faction with its bourgeois and US "
-    "backers, moved by the threat from below, the government's weakness and the corruption pretext; and the "
+    "backers, moved by the threat from below, the government's weakness and the corruption pretext (against "
+    "its own right military government only by factional motives); and the "
     "young nationalist officers, moved by the army's nationalist current as far as the government falls short "
     "of their program. Each camp's hazard rises with its "
     "disaffection, its force, the ruler's years in power, the memory of recent attempts (the coup trap) and "
@@ -118,13 +125,14 @@ EQUATIONS = (
     "b (the share of their organized weight against the government);  threat_from_below: see M8;  "
     "legitimacy: see grievance_legitimacy",
     "shared = plot_intercept + weakness_coef × (1 − legitimacy) + trap_coef × coup_memory + tenure_coef × "
-    "min(months_in_power / 120, 1) × [military government] + threat_coef × threat_from_below + "
-    "polarization_coef × polarization + foco_coef × [a guerrilla foco active (M10)] × (1 − urban_share)",
-    "rate_right = exp(shared + pretext_coef × corruption + backing_coef × backing + army_coef × "
+    "min(months_in_power / 120, 1) × [military government]",
+    "fear = threat_coef × threat_from_below + polarization_coef × polarization + foco_coef × [a guerrilla foco "
+    "active (M10)] × (1 − urban_share);  not_own = [the government is not a right military one]",
+    "rate_right = exp(shared + not_own × (fear + pretext_coef × corruption) + backing_coef × backing + army_coef × "
     "army_force(right_faction) + disaffection_coef × (1 − support[right_faction]))",
     "unmet = clip((installation_policy − policy) / max(installation_policy − regimes.right_military.policy, 1e-6), 0, 1): "
     "how far the government falls short of the young officers' program",
-    "rate_nationalist = exp(shared + nationalist_offset + nationalist_pressure_coef × nationalist_pressure × unmet + "
+    "rate_nationalist = exp(shared + fear + nationalist_offset + nationalist_pressure_coef × nationalist_pressure × unmet + "
     "army_coef × army_force(swing_faction) + disaffection_coef × (1 − support[swing_faction]))",
     "each camp attempts with probability (1 − exp(−rate_camp)) × prospect_camp (motive, then ability), prospect_camp = "
     "C_camp^decisiveness / (C_camp^decisiveness + (loyal + expected)^decisiveness), "
@@ -257,22 +265,28 @@ def _plot_rates(
     state: State, month: Month, p: SimpleNamespace, legitimacy: np.ndarray, backed: np.ndarray, right_force: np.ndarray, swing_force: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     popular = month.params(m6.NAME).popular_actors
-    # Both camps fear the pressure from below: the right means to crush it, the young officers to head it off
-    # with a "nationalist" program (The Guerrilla Movement, L380-383).
+    # What moves any plotter against any ruler: his weakness, the memory of recent attempts, his years in power.
     shared = (
         p.plot_intercept
         + p.weakness_coef * (1.0 - legitimacy)
         + p.trap_coef * state.coup_memory
         + p.tenure_coef * _tenure(state)
-        + p.threat_coef * threat_from_below(state, popular)
-        + p.polarization_coef * state.polarization
     )
+    # Both camps fear the pressure from below: the right means to crush it, the young officers to head it off
+    # with a "nationalist" program (The Guerrilla Movement, L380-383); a guerrilla war sharpens that fear (L383-388).
+    fear = p.threat_coef * threat_from_below(state, popular) + p.polarization_coef * state.polarization
     if month.active(m10.NAME):
-        shared = shared + p.foco_coef * m10.foco_in_the_field(state, month.params(m10.NAME))
+        fear = fear + p.foco_coef * m10.foco_in_the_field(state, month.params(m10.NAME))
+    # The right's fear and its moral pretext turn it against a government that is not its own: its coups mean to
+    # restore the police state (Introduction, L118-121; U.S. Imperialism, L366-370). Against a right military
+    # government - its own police state - the right camp plots only from factional motives: its faction's
+    # disaffection, the backers' estrangement, the ruler's weakness and years in power, the coup trap.
+    not_its_own = state.regime != RegimeType.RIGHT_MILITARY
     right = log_linear_rate(
         0.0,
         (1.0, shared),
-        (p.pretext_coef, state.corruption),
+        (1.0, fear * not_its_own),
+        (p.pretext_coef, state.corruption * not_its_own),
         (p.backing_coef, backed),
         (p.army_coef, right_force),
         (p.disaffection_coef, 1.0 - state.support[p.right_faction]),
@@ -283,6 +297,7 @@ def _plot_rates(
     nationalist = log_linear_rate(
         p.nationalist_offset,
         (1.0, shared),
+        (1.0, fear),
         (p.nationalist_pressure_coef, state.nationalist_pressure * unmet),
         (p.army_coef, swing_force),
         (p.disaffection_coef, 1.0 - state.support[p.swing_faction]),
