@@ -39,7 +39,7 @@ bench: $(STAMP)
 ## effective sample size falls below twice the 26 calibrated parameters (docs/history.md says why).
 posterior: $(STAMP)
 	rm -rf reports/bolivia-1952/calibration-1971-03
-	$(VENV)/bin/coyuntura calibrate bolivia-1952 --as-of 1971-03 --population 1000 --generations 20 --runs-per-particle 64 \
+	$(VENV)/bin/coyuntura calibrate bolivia-1952 --as-of 1971-03 --population 1000 --generations 12 --runs-per-particle 64 \
 		--batch-particles 100 --distance evidence --min-ess 52 \
 		--parameters $(CALIBRATED) --seed 0 --out reports/bolivia-1952/calibration-1971-03
 	cp reports/bolivia-1952/calibration-1971-03/posterior.json src/coyuntura/scenarios/bolivia-1952.posterior.json

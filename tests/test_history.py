@@ -25,7 +25,7 @@ from coyuntura.history.observations import Cell, cells_before, cells_within, gri
 from coyuntura.history.particles import DEFAULT_MISMATCH, simulate_histories, systematic_resample
 from coyuntura.history.priors import free_parameters
 from coyuntura.history.scores import CONSTANT, MODEL, PERSISTENCE, CellForecast, reliability, totals
-from coyuntura.scenario.calendar import parse_month
+from coyuntura.scenario.calendar import format_month, parse_month
 from coyuntura.scenario.errors import ScenarioError
 from coyuntura.scenario.loader import parse_scenario
 
@@ -218,6 +218,23 @@ def test_run_tables_count_a_front_that_stands_from_the_start_in_every_period_it_
     assert np.array_equal(outcome_matrix(ensemble)[:, key], stands.any(axis=0))
     assert 0 < second_year.sum() < first_year.sum() <= 200  # some fronts break up, and the first year's stood with no union logged
     assert ensemble.outcome_counts_total[OUTCOME_KEYS.index("left_unity")] < first_year.sum()
+
+
+def test_the_forecast_counts_a_front_that_stands_in_its_window_not_only_one_that_forms():
+    """The forecast's ``left_front`` row is the share of runs whose front stood at some month of the forecast window
+    (as it opened included), as a month-by-month reading of the state says; a front formed before the window counts."""
+    from coyuntura.scenario.paths import with_values
+
+    s = with_values(scenario(), {"system.left_unity": 0.62, "mechanisms.left_unity.noise_scale": 0.2}, "a Left near its bar")
+    vantage, horizon, runs = M("1952-06"), 3, 200
+    result = forecast(s, vantage, horizon, runs=runs, seed=5, replications=1)
+    assert result.resamplings == 0  # the runs are the plain simulation's, weighted by the few cells before the vantage
+    model = compile_scenario(s)
+    standing = [simulate(model, runs, seed=5, until=month, keep_state=True).final_state.left_united == 1 for month in range(vantage - 1, result.until + 1)]
+    stood = np.any(standing, axis=0)
+    window = f"{format_month(vantage)}..{format_month(result.until)}"
+    assert result.table.row("left_front")[f"p {window}"] == pytest.approx(np.sum(result.histories.weights * stood))
+    assert 0 < standing[0].sum() and stood.mean() < 1.0  # fronts already standing as the window opened count too
 
 
 # --- baselines and scores -------------------------------------------------------------------------
