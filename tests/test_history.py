@@ -200,6 +200,7 @@ def test_run_tables_count_a_front_that_stands_from_the_start_in_every_period_it_
     from coyuntura.engine.mechanisms.m11_left_unity import begin
     from coyuntura.engine.outcomes import OUTCOME_KEYS
     from coyuntura.engine.parameters import batch_params
+    from coyuntura.engine.tables import event_table
     from coyuntura.experiments.measures import outcome_matrix
     from coyuntura.scenario.paths import with_values
 
@@ -218,6 +219,8 @@ def test_run_tables_count_a_front_that_stands_from_the_start_in_every_period_it_
     assert np.array_equal(outcome_matrix(ensemble)[:, key], stands.any(axis=0))
     assert 0 < second_year.sum() < first_year.sum() <= 200  # some fronts break up, and the first year's stood with no union logged
     assert ensemble.outcome_counts_total[OUTCOME_KEYS.index("left_unity")] < first_year.sum()
+    notes = " ".join(event_table(ensemble).notes)  # the table says how it reads the front
+    assert "The Left's united front stands: a standing condition, counted in a period where it held at some month" in notes
 
 
 def test_the_forecast_counts_a_front_that_stands_in_its_window_not_only_one_that_forms():
