@@ -220,7 +220,7 @@ def test_run_tables_count_a_front_that_stands_from_the_start_in_every_period_it_
     assert 0 < second_year.sum() < first_year.sum() <= 200  # some fronts break up, and the first year's stood with no union logged
     assert ensemble.outcome_counts_total[OUTCOME_KEYS.index("left_unity")] < first_year.sum()
     notes = " ".join(event_table(ensemble).notes)  # the table says how it reads the front
-    assert "The Left's united front stands: a standing condition, counted in a period where it held at some month" in notes
+    assert "The Left's united front stands: a standing condition, counted in every period in which it held in at least one month" in notes
 
 
 def test_the_forecast_counts_a_front_that_stands_in_its_window_not_only_one_that_forms():
@@ -237,7 +237,8 @@ def test_the_forecast_counts_a_front_that_stands_in_its_window_not_only_one_that
     stood = np.any(standing, axis=0)
     window = f"{format_month(vantage)}..{format_month(result.until)}"
     assert result.table.row("left_front")[f"p {window}"] == pytest.approx(np.sum(result.histories.weights * stood))
-    assert 0 < standing[0].sum() and stood.mean() < 1.0  # fronts already standing as the window opened count too
+    assert np.sum(result.histories.weights * standing[0]) > 0.0 and stood.mean() < 1.0  # fronts standing as it opened count
+    assert any("The Left's united front stands: a standing condition" in note for note in result.table.notes)
 
 
 # --- baselines and scores -------------------------------------------------------------------------

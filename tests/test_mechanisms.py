@@ -190,27 +190,40 @@ def test_m5_factional_grievance_raises_the_hazard_of_a_coup_inside_a_right_milit
 
 
 def test_m5_the_rights_fear_and_pretext_turn_it_against_a_government_not_against_its_own(model):
-    """The right's coups mean to restore the police state (Introduction, L118-121; U.S. Imperialism, L366-370): the threat
-    from below, polarization, a foco in the field and the corruption pretext raise the right camp's hazard against a
-    nationalist government, not against a right military one; the young officers' fear counts against both."""
+    """The right's coups mean to restore the police state (Introduction, L118-121; U.S. Imperialism, L366-370): each of
+    the threat from below, polarization, a foco in the field and the corruption pretext raises the right camp's hazard
+    against a nationalist government, and none of them against a right military one; the young officers' fear (all but
+    the pretext) counts against both."""
     coup = P(model, "coup")
-    assert coup.threat_coef > 0.0 and coup.polarization_coef > 0.0 and coup.pretext_coef > 0.0
-    state = fresh_state(model, 4, "october_1970")
-    month = make_month(model, 4)
-    state.regime[:] = [RegimeType.NATIONALIST_MILITARY, RegimeType.NATIONALIST_MILITARY, RegimeType.RIGHT_MILITARY, RegimeType.RIGHT_MILITARY]
-    calm, tense = [0, 2], [1, 3]
-    state.polarization[calm] = 0.1
-    state.polarization[tense] = 0.9
-    state.corruption[calm] = 0.1
-    state.corruption[tense] = 0.9
-    right, nationalist = m5.plot_rates(state, month, coup)
-    assert right[1] > right[0]  # against a nationalist military government the right's fear and pretext count
-    assert right[3] == pytest.approx(right[2])  # against its own police state they do not
-    assert nationalist[1] > nationalist[0] and nationalist[3] > nationalist[2]
-    # Factional motives still move the right camp against its own government (the cabals; The Role of the Military, L344-347).
-    state.support[coup.right_faction, 2:] = [0.9, 0.1]
-    right, _ = m5.plot_rates(state, month, coup)
-    assert right[3] > right[2] > 0.0
+    assert coup.threat_coef > 0.0 and coup.polarization_coef > 0.0 and coup.pretext_coef > 0.0 and coup.foco_coef > 0.0
+    guerrillas = P(model, "guerrilla_foco").guerrillas
+    popular = P(model, "mass_mobilization").popular_actors
+
+    def set_threat(state, runs, level):
+        for actor in popular:
+            state.radicalism[actor, runs] = level
+
+    def set_polarization(state, runs, level):
+        state.polarization[runs] = level
+
+    def set_foco(state, runs, level):
+        state.organization[guerrillas, runs] = 0.5 if level > 0.5 else 0.0  # a foco in the field, or none
+
+    def set_pretext(state, runs, level):
+        state.corruption[runs] = level
+
+    for driver in (set_threat, set_polarization, set_foco, set_pretext):
+        state = fresh_state(model, 4, "october_1970")
+        month = make_month(model, 4)
+        state.regime[:] = [RegimeType.NATIONALIST_MILITARY, RegimeType.NATIONALIST_MILITARY, RegimeType.RIGHT_MILITARY, RegimeType.RIGHT_MILITARY]
+        state.organization[guerrillas] = 0.0
+        driver(state, [0, 2], 0.1)  # calm
+        driver(state, [1, 3], 0.9)  # tense
+        right, nationalist = m5.plot_rates(state, month, coup)
+        assert right[1] > right[0], driver.__name__  # against a nationalist military government it counts
+        assert right[3] == pytest.approx(right[2]), driver.__name__  # against its own police state it does not
+        if driver is not set_pretext:  # the young officers fear the pressure from below under every government
+            assert nationalist[1] > nationalist[0] and nationalist[3] > nationalist[2], driver.__name__
 
 
 def test_m5_the_young_officers_plot_from_their_program_unmet_not_against_a_government_that_carries_it_out(model):

@@ -662,10 +662,11 @@ class BoliviaModel(mesa.Model):
         fear = (
             p.threat_coef * self.threat_from_below(self.p.mass_mobilization.popular_actors)
             + p.polarization_coef * self.polarization
-            + p.foco_coef * (self.actor(self.p.guerrilla_foco.guerrillas).organization > 0.01) * (1.0 - self.p.guerrilla_foco.urban_share)
         )
+        if self.p.guerrilla_foco.enabled:  # a foco in the jungle, where the scenario has the guerrilla mechanism
+            fear += p.foco_coef * (self.actor(self.p.guerrilla_foco.guerrillas).organization > 0.01) * (1.0 - self.p.guerrilla_foco.urban_share)
         # The right's fear and pretext count only against a government that is not its own police state.
-        not_its_own = float(self.regime != RegimeType.RIGHT_MILITARY)
+        not_its_own = float(self.regime != RIGHT)
         right_rate = rate(
             shared + not_its_own * (fear + p.pretext_coef * self.corruption) + p.backing_coef * backed + p.army_coef * right_force
             + p.disaffection_coef * (1.0 - self.actor(p.right_faction).support)

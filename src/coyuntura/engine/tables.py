@@ -174,17 +174,17 @@ def event_table(ensemble: Ensemble) -> Table:
         title=f"Probability of at least one occurrence ({n:,} runs, seed {ensemble.seed})",
         columns=columns,
         rows=tuple(rows),
-        notes=(f"SE: Monte Carlo standard error sqrt(p(1-p)/N), N = {n:,} runs.",) + _standing_note(rows) + _left_out_note(possible),
+        notes=(f"SE: Monte Carlo standard error sqrt(p(1-p)/N), N = {n:,} runs.",) + standing_note(rows) + _left_out_note(possible),
     )
 
 
-def _standing_note(rows: list[tuple[Any, ...]]) -> tuple[str, ...]:
+def standing_note(rows: Sequence[tuple[Any, ...]]) -> tuple[str, ...]:
     """A note saying how the table reads its standing conditions (the Left's united front), where it has one."""
     keys = {definition.key for definition in OUTCOMES if definition.standing is not None}
     standing = [row[1] for row in rows if row[0] in keys]
     if not standing:
         return ()
-    return (f"{', '.join(standing)}: a standing condition, counted in a period where it held at some month of it (as the period opened included).",)
+    return (f"{', '.join(standing)}: a standing condition, counted in every period in which it held in at least one month, the state as the period opened included.",)
 
 
 def _left_out_note(possible: tuple[str, ...]) -> tuple[str, ...]:

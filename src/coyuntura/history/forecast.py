@@ -31,7 +31,7 @@ from ..engine.events import EventType, Outcome, actors_in_mask
 from ..engine.model import new_event_kinds
 from ..engine.outcomes import new_outcome, outcome, possible_outcomes, runs_with_outcome
 from ..engine.state import REGIME_KEYS
-from ..engine.tables import Column, Table
+from ..engine.tables import Column, Table, standing_note
 from ..scenario.calendar import format_month
 from ..scenario.checks import recorded_event_kinds
 from ..scenario.schema import Scenario
@@ -201,7 +201,7 @@ def forecast(
         title=f"Forecast for {window} from {format_month(vantage)} ({runs:,} runs, seed {seed}; {parameters})",
         columns=columns,
         rows=tuple(rows),
-        notes=(f"Conditioning: {conditioning}.", f"SE: Monte Carlo standard error, {histories.se_method}."),
+        notes=(f"Conditioning: {conditioning}.", f"SE: Monte Carlo standard error, {histories.se_method}.", *standing_note(rows)),
     )
     return Forecast(
         scenario.id, vantage, until, runs, seed, parameters, conditioning, len(condition), histories.ess, histories.resamplings, table, histories

@@ -19,20 +19,21 @@ off popular pressure. The Peasantry, L286-292: the Santa Cruz bourgeoisie's
 mini-coup of March 1971 with "middle" peasants.
 
 Forms: plotting is a hazard ``1 - exp(-rate)`` for each plotting camp. The right
-camp (the right faction and its backers) is driven by the threat from below, the
-government's weakness, the corruption pretext, its backers' hostility, its own
-force, its disaffection and polarization (Acemoglu & Robinson 2006); the
-nationalist camp (the young officers) by the army's nationalist current, as far as
-the government falls short of their program, and its own disaffection. Both rise
-with the government's weakness, the ruler's years in power (Bueno de Mesquita et al. 2003), with the memory
-of recent attempts, the coup trap (Londregan & Poole 1990), and with their fear
-of the pressure from below - the threat, polarization, and a guerrilla foco in
-the field (the pretext and the fear it gives the officers). The right's fear and
-its corruption pretext turn it only against a government that is not its own:
-its coups meant to restore the police state (Introduction, L118-121; U.S.
-Imperialism, L366-370), so against a right military government the right camp
-plots only from factional motives (its disaffection, its backers' estrangement,
-the ruler's weakness and tenure, the coup trap). Those
+camp (the right faction and its backers) is driven, against a government not its
+own, by the threat from below, polarization and the corruption pretext, and
+against any government by its backers' hostility, its own force and its
+disaffection (Acemoglu & Robinson 2006); the nationalist camp (the young
+officers) by the army's nationalist current, as far as the government falls
+short of their program, and its own disaffection. Both rise with the
+government's weakness, the ruler's years in power (Bueno de Mesquita et al.
+2003), the memory of recent attempts, the coup trap (Londregan & Poole 1990),
+and their fear of the pressure from below - the threat, polarization, and a
+guerrilla foco in the field (the pretext and the fear it gives the officers).
+The right's fear and its pretext turn it only against a government that is not
+its own: its coups meant to restore the police state (Introduction, L118-121;
+U.S. Imperialism, L366-370), so against a right military government the right
+camp plots only from factional motives (its disaffection, its backers'
+estrangement, the ruler's weakness and tenure, the coup trap). Those
 drivers are the camp's motive; it strikes only as far as it can hope to win
 (Powell 2012): a conspiracy that forms moves with its chance against what it
 can foresee, the loyal faction and the government's armed supporters (Introduction, L11-17 and L62-67). So a camp
