@@ -91,15 +91,56 @@ def new(warnings: list[ScenarioWarning]) -> list[ScenarioWarning]:
 
 def test_the_shipped_files_have_these_warnings() -> None:
     assert [w.path for w in base_warnings()] == ["actors.9.support", "actors.10.support", "snapshots.0.actors.soviet_bloc.support",
-                                                 "snapshots.1.actors.soviet_bloc.support"]
-    assert all(FOREIGN_SUPPORT in w.message for w in base_warnings())
+                                                 "snapshots.1.actors.soviet_bloc.support", "snapshots.0.actors", "snapshots.1.actors"]
+    assert all(FOREIGN_SUPPORT in w.message or CARRIED_SUPPORT in w.message for w in base_warnings())
     _, bolivia = load_with_warnings("bolivia-1952")
     assert all(w.line is not None for w in bolivia)
-    assert sum(FOREIGN_SUPPORT in w.message for w in bolivia) == 5
-    guerrilla_arms = [w.path for w in bolivia if "'che_guerrilla_arrives' (1966-11) sets the arms of 'guerrillas' to 0.8" in w.message]
-    assert guerrilla_arms == ["snapshots.1", "snapshots.2"] and len(bolivia) == 7
+    assert sum(FOREIGN_SUPPORT in w.message for w in bolivia) == 5 and len(bolivia) == 5  # every snapshot restates support
     _, chile = load_with_warnings(EXAMPLE)
     assert [w.path for w in chile if FOREIGN_SUPPORT not in w.message] == []
+
+
+CARRIED_SUPPORT = "they start with their support for the start's government"
+
+
+def with_support(actors: list[str], snapshot: str = "october_1970") -> str:
+    """The toy with the snapshot restating the support of ``actors`` (0.3, an assumption)."""
+    lines = TEXT.splitlines()
+    first = line_of(r"^    actors:$", after=rf"^  - id: {snapshot}$")
+    for actor in actors:
+        support = 'support: {value: 0.3, assumption: "Restated."}'
+        end = next(n for n in range(first, len(lines)) if not lines[n].startswith("      "))
+        stated = [n for n in range(first, end) if lines[n].startswith(f"      {actor}: {{")]
+        if stated:
+            lines[stated[0]] = lines[stated[0]][:-1] + f", {support}}}"
+        else:
+            lines.insert(first, f"      {actor}: {{{support}}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_snapshot_with_another_government_that_does_not_restate_support_is_warned_of(tmp_path: Path) -> None:
+    toy = load_scenario(TOY)
+    warning = warning_at(base_warnings(), "snapshots.0.actors")
+    assert warning.line == line_of(r"^    actors:$", after=r"^  - id: october_1970$")
+    assert warning.message == (
+        "snapshot 'october_1970' has another government (Torres, nationalist_military) than the start (Ovando, nationalist_military) "
+        "but does not restate the support of urban_workers, peasantry, students, radical_clergy, army_young_officers, "
+        "national_bourgeoisie, mnr_party, por and guerrillas: they start with their support for the start's government; restate it (with its source or assumption)"
+    )
+    # what it warns of: a run from the snapshot starts with the start's support for Ovando
+    state = compile_scenario(toy).initial_state(1, toy.snapshot("october_1970"))
+    students = [a.id for a in toy.actors].index("students")
+    assert state.support[students, 0] == toy.attribute(toy.actor("students"), "support").value
+    # restating every one of them silences it; restating some names the rest
+    restated = ["urban_workers", "peasantry", "students", "radical_clergy", "army_young_officers", "national_bourgeoisie", "mnr_party", "por",
+                "guerrillas"]
+    _, _, warnings = loaded(tmp_path, with_support(restated))
+    assert not [w for w in warnings if w.path == "snapshots.0.actors"]
+    _, _, warnings = loaded(tmp_path, with_support(restated[1:]))
+    assert "restate the support of urban_workers: they start" in warning_at(warnings, "snapshots.0.actors").message
+    # a snapshot under the start's own government and leader carries its support over on purpose: no warning
+    same = with_values(toy, {"snapshots.october_1970.government.leader": "Ovando"})
+    assert not [w for w in scenario_warnings(same) if w.path == "snapshots.0.actors"]
 
 
 # --- values the engine caps in the first month -----------------------------------------------------

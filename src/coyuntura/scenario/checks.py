@@ -548,6 +548,7 @@ def scenario_warnings(scenario: Scenario) -> list[ScenarioWarning]:
     warnings += _untriggered_mobilization(scenario)
     warnings += _program_not_left_of_the_right(scenario)
     warnings += _front_breaks_up_as_it_forms(scenario)
+    warnings += _support_carried_into_another_government(scenario)
     for index, experiment in enumerate(scenario.experiments):
         where = f"experiments.{index}"
         warnings += change_warnings(scenario, experiment.start, experiment.changes, f"{where}.set")
@@ -630,6 +631,29 @@ def _front_breaks_up_as_it_forms(scenario: Scenario) -> list[ScenarioWarning]:
         "front then breaks up at the first dip under the bar that formed it, so month-to-month noise logs unions and splits "
         "in turn (left_unity, M11); a lower split_threshold lets a front outlast small quarrels",
     )]
+
+
+def _support_carried_into_another_government(scenario: Scenario) -> list[ScenarioWarning]:
+    """An actor's ``support`` is for the government in power: a snapshot with another government that does not restate
+    it carries the start's support for the start's government over to its own (the engine then moves it only slowly)."""
+    start = scenario.government
+    warnings = []
+    for index, snapshot in enumerate(scenario.snapshots):
+        government = snapshot.government
+        if (government.type, government.leader) == (start.type, start.leader):
+            continue
+        carried = [
+            actor.id for actor in scenario.actors
+            if actor.kind != "foreign" and (snapshot.actors.get(actor.id) is None or snapshot.actors[actor.id].support is None)
+        ]
+        if carried:
+            warnings.append(ScenarioWarning(
+                f"snapshots.{index}.actors",
+                f"snapshot {snapshot.id!r} has another government ({government.leader}, {government.type}) than the start "
+                f"({start.leader}, {start.type}) but does not restate the support of {_words(carried, 'and')}: they start with "
+                "their support for the start's government; restate it (with its source or assumption)",
+            ))
+    return warnings
 
 
 def _observations_that_cannot_happen(scenario: Scenario) -> list[ScenarioWarning]:
