@@ -101,6 +101,56 @@ def test_contradicting_and_duplicate_observations_are_refused():
         parse_scenario(with_observations([OK, OK]), "t.yaml")
 
 
+def test_a_nationalization_observation_may_name_the_holding_taken_and_is_checked():
+    named = {**OK, "outcome": "nationalization", "holding": "gulf_oil"}
+    with pytest.raises(ScenarioError, match=r"observations\.0: .*'holding' names what a nationalization took: it goes with outcome nationalization, not coup_success"):
+        parse_scenario(with_observations([{**OK, "holding": "gulf_oil"}]), "t.yaml")
+    with pytest.raises(ScenarioError, match=r"observations\.0\.holding: unknown holding 'oil'; holdings: foreign_concessions, gulf_oil"):
+        parse_scenario(with_observations([{**named, "holding": "oil"}]), "t.yaml")
+    quiet = {k: v for k, v in {**named, "id": "q", "month": None, "window": ["1970-10", "1971-03"], "observed": False}.items() if v is not None}
+    with pytest.raises(ScenarioError, match="'nationalization' of 'gulf_oil' is observed in 1971-01..1971-01, which quiet periods of the same kind cover"):
+        parse_scenario(with_observations([quiet, named]), "t.yaml")
+    # a quiet period of one holding says nothing of another's, nor of the kind
+    other = {**named, "id": "y", "holding": "foreign_concessions"}
+    parsed = parse_scenario(with_observations([quiet, other, {**OK, "id": "z", "outcome": "nationalization"}]), "t.yaml")
+    names = {c.name: c for c in timeline_cells(parsed)}
+    assert {"event:nationalization[foreign_concessions]:1971-01", "event:nationalization:1971-01"} <= set(names)
+    gulf = [c for c in names.values() if c.holding == "gulf_oil"]
+    assert gulf and all(not c.observed and c.label == "Nationalization: Gulf Oil's holdings" for c in gulf)
+    assert {m for c in gulf for m in range(c.first, c.last + 1)} == set(range(M("1970-10"), M("1971-03") + 1))
+
+
+def test_a_cell_naming_a_holding_asks_for_that_holdings_nationalization_only():
+    """The bundled record says which holdings were taken (Gulf under Ovando; sugar and tin by-products under Torres):
+    a run that took another holding does not answer such a cell, one that took the named one does."""
+    from coyuntura.engine.events import EventType, holding_index
+    from coyuntura.scenario.paths import with_values
+
+    s = with_values(scenario(), {"mechanisms.nationalization.nationalization_intercept": -3.0}, "nationalizations likely")
+    first, last = M("1962-01"), M("1963-12")  # the MNR's last years: sugar exists, concessions have opened holdings
+    holdings = [h.id for h in s.holdings]
+    cells = [Cell("event", "nationalization", first, last, True, ("t",), holding=h) for h in holdings]
+    any_cell = Cell("event", "nationalization", first, last, True, ("t",))
+    assert len(set(cells + [any_cell])) == len(cells) + 1  # the holding tells cells apart
+    histories = simulate_histories(s, 300, 2, last, record=cells + [any_cell])
+    model = compile_scenario(s)
+    before = simulate(model, 300, seed=2, until=first - 1, keep_state=True).final_state
+    ensemble = simulate(model, 300, seed=2, until=last, keep_events=True, keep_state=True)
+    events = ensemble.events
+    in_window = (events["event"] == int(EventType.NATIONALIZATION)) & (events["month"] >= first)
+    for h, cell in enumerate(cells):
+        expected = np.zeros(300, dtype=bool)
+        expected[events["run"][in_window & np.array([holding_index(o) == h for o in events["outcome"]])]] = True
+        assert np.array_equal(histories.flags[cell], expected)
+        if not s.holdings[h].created_by_concessions:  # (a new concession reopens those) private as the window opens:
+            private = before.holdings[h]  # taken in it exactly where it ends in state hands
+            assert np.array_equal(histories.flags[cell][private], ~ensemble.final_state.holdings[h][private])
+    flagged = np.array([histories.flags[c] for c in cells])
+    assert np.array_equal(flagged.any(axis=0), histories.flags[any_cell])
+    counts = flagged.sum(axis=1)
+    assert (counts > 0).sum() >= 3 and counts.max() < 300  # several holdings taken, each in some runs only
+
+
 @pytest.mark.parametrize("vantage", ["1963-06", "1969-06", "1970-09", "1971-03"])
 def test_cells_never_straddle_the_vantage_and_cover_the_quiet_periods(vantage):
     s, v = scenario(), M(vantage)

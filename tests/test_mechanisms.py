@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coyuntura.engine import formal
-from coyuntura.engine.events import EventType, Outcome
+from coyuntura.engine.events import EventType, Outcome, holding_index
 from coyuntura.engine.exogenous import apply_scheduled
 from coyuntura.engine.mechanisms import SCHEDULE
 from coyuntura.engine.mechanisms import grievance_legitimacy as legit
@@ -706,7 +706,10 @@ def test_m14_nationalization_raises_patron_hostility_and_uses_up_holdings(model)
     assert state.hardship[0] < state.hardship[1]
     for actor in nat.beneficiaries:
         assert state.support[actor, 0] > state.support[actor, 1]
-    np.testing.assert_array_equal(events_of(month, EventType.NATIONALIZATION)["run"], [0])
+    # one event per holding taken, its outcome naming the holding (what a record naming the holding is scored on)
+    logged = events_of(month, EventType.NATIONALIZATION)
+    np.testing.assert_array_equal(logged["run"], [0] * len(foreign))
+    assert [holding_index(code) for code in logged["outcome"]] == foreign
 
 
 def test_m14_us_holdings_are_deterred_while_relations_with_washington_hold(model):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from coyuntura import chronicle, chronicle_from_events, event_table, regime_table, simulate, sources, write_report
-from coyuntura.engine.events import EventType, Outcome, actor_mask
+from coyuntura.engine.events import EventType, Outcome, actor_mask, holding_outcome
 from coyuntura.engine.mechanisms import SCHEDULE
 from coyuntura.engine.model import EVENTS_MECHANISM
 from coyuntura.engine.outcomes import OUTCOMES
@@ -162,6 +162,23 @@ def test_coup_sentence_names_plotter_backers_and_outcome():
     assert "half the cabinet" in cabinet and "decline" in cabinet
     assert actor_phrase("The United States (embassy, business, aid, agencies)") == "the United States"
     assert actor_phrase("Bolivian Communist Party (PCB)") == "the Bolivian Communist Party (PCB)"
+
+
+def test_a_nationalization_sentence_names_the_holding_taken():
+    model = bundled_model()
+    miners = actor_mask([model.index("miners")])
+    gulf = sentence(model, EventType.NATIONALIZATION, holding_outcome(model.holding_ids.index("gulf_oil")), miners, "nationalization", 0)
+    assert gulf == "The government nationalizes Gulf Oil's holdings, to the benefit of the tin miners and their union."
+    sugar = sentence(model, EventType.NATIONALIZATION, holding_outcome(model.holding_ids.index("sugar_industry")), 0, "nationalization", 0)
+    assert sugar == "The government nationalizes part of the sugar industry."
+    assert sentence(model, EventType.NATIONALIZATION, Outcome.NONE, 0, "nationalization", 0) == "The government nationalizes foreign-owned property."
+    from coyuntura.engine.model import compile_scenario
+    from coyuntura.scenario.paths import with_values
+
+    likely = compile_scenario(with_values(model.scenario, {"mechanisms.nationalization.nationalization_intercept": -3.0}, "likely"))
+    ensemble = simulate(likely, 64, seed=1, until=parse_month("1954-12"), keep_events=True)
+    with_holding = [line for run in range(64) for line in chronicle_from_events(likely, ensemble.events, run) if line.event == "nationalization"]
+    assert with_holding and all(line.outcome in model.holding_ids and "nationalizes" in line.text for line in with_holding)
 
 
 def test_chronicle_lines_are_dated_and_name_their_mechanism():

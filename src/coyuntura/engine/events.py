@@ -1,7 +1,9 @@
 """The event vocabulary and the per-trajectory event log.
 
 An event is one row: run index, month, event type, the actors involved (a
-bitmask over actor indices), its outcome and the mechanism that produced it.
+bitmask over actor indices), its outcome and the mechanism that produced it. A
+nationalization is logged once per holding taken, its outcome naming the holding
+(:func:`holding_outcome`).
 The log is columnar (numpy arrays), so it stays compact for many runs.
 """
 
@@ -11,7 +13,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from ..scenario.vocabulary import EVENT_KINDS
+from ..scenario.vocabulary import EVENT_KINDS, MAX_HOLDINGS
 
 
 class EventType(IntEnum):
@@ -63,6 +65,25 @@ class Outcome(IntEnum):
 
 
 EVENT_KEYS: tuple[str, ...] = tuple(event.key for event in EventType)
+
+HOLDING_OUTCOME_OFFSET = 32
+"""A nationalization's ``outcome`` is the holding it took: this offset plus the holding's index in the scenario's
+``holdings:`` (past every :class:`Outcome`, so no code means two things; the codes of ``MAX_HOLDINGS`` fit the column)."""
+if max(Outcome) >= HOLDING_OUTCOME_OFFSET or HOLDING_OUTCOME_OFFSET + MAX_HOLDINGS - 1 > np.iinfo(np.int8).max:
+    raise ImportError("the holdings' outcome codes overlap the outcomes or do not fit the log's outcome column")
+
+
+def holding_outcome(index: int) -> int:
+    """The ``outcome`` a nationalization of the holding at ``index`` (in the scenario's ``holdings:``) is logged with."""
+    if not 0 <= index < MAX_HOLDINGS:
+        raise ValueError(f"holding index {index} is outside 0..{MAX_HOLDINGS - 1}")
+    return HOLDING_OUTCOME_OFFSET + index
+
+
+def holding_index(outcome: int) -> int | None:
+    """The index of the holding a nationalization's ``outcome`` names (None for a code that names none)."""
+    index = int(outcome) - HOLDING_OUTCOME_OFFSET
+    return index if 0 <= index < MAX_HOLDINGS else None
 
 _COLUMNS = ("run", "month", "event", "actors", "outcome", "mechanism")
 _DTYPES = {"run": np.int64, "month": np.int32, "event": np.int16, "actors": np.int64, "outcome": np.int8, "mechanism": np.int16}

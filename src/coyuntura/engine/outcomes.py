@@ -19,7 +19,7 @@ import numpy as np
 
 from ..scenario.vocabulary import OUTCOME_EVENTS, OUTCOME_LABELS
 from ..scenario.vocabulary import OUTCOME_KEYS as OUTCOME_KEYS  # re-exported: the engine's outcome list
-from .events import EventType, Outcome
+from .events import EventType, Outcome, holding_outcome
 from .state import State
 
 
@@ -107,6 +107,18 @@ OUTCOMES: tuple[OutcomeDefinition, ...] = tuple(_definition(key, kind, outcomes)
 def new_outcome(kind: str, label: str, code: int) -> OutcomeDefinition:
     """The outcome of a plug-in's own kind of event (``NEW_EVENTS``): at least one event of that kind, logged with ``code``."""
     return OutcomeDefinition(kind, label, _event(code), kind)
+
+
+def nationalization_of(index: int, name: str) -> OutcomeDefinition:
+    """The nationalization of one named holding (at ``index`` in the scenario's ``holdings:``, called ``name``): M14 logs
+    each holding it takes, the outcome naming it."""
+    code = holding_outcome(index)
+
+    def rows(columns: dict[str, np.ndarray]) -> np.ndarray:
+        mask: np.ndarray = (columns["event"] == int(EventType.NATIONALIZATION)) & (columns["outcome"] == code)
+        return mask
+
+    return OutcomeDefinition("nationalization", f"{OUTCOME_LABELS['nationalization']}: {name}", rows, "nationalization")
 
 
 def possible_outcomes(event_kinds: Collection[str] | None, own: tuple[OutcomeDefinition, ...] = ()) -> tuple[str, ...]:

@@ -6,7 +6,9 @@ a window. Calibration, scores, forecasts and backtests all work on the same
 *cells* derived from them:
 
 - an observed event keeps its window as given (the record does not say when in
-  the window it happened), so its cell is ``(outcome, window, happened)``;
+  the window it happened), so its cell is ``(outcome, window, happened)``; a
+  nationalization may name the holding taken (``holding``), and its cell then
+  asks for that holding's;
 - quiet periods of one outcome are merged, then cut at the boundaries of a grid of
   ``period`` months anchored at a chosen month (a vantage), so that no quiet cell
   straddles the vantage: a part of a quiet period is itself quiet;
@@ -48,6 +50,7 @@ class Cell:
     observed: bool
     observations: tuple[str, ...]  # ids of the observations it comes from
     subject: str = field(default="", compare=False)  # what it is about in the scenario's words (e.g. its name of the regime type)
+    holding: str = ""  # a nationalization of this holding (its id) only; "": of any
 
     @property
     def months(self) -> int:
@@ -70,8 +73,9 @@ class Cell:
 
     @property
     def name(self) -> str:
-        """A stable identifier: ``kind:key:window``."""
-        return f"{self.kind}:{self.key}:{self.window}"
+        """A stable identifier: ``kind:key:window`` (``kind:key[holding]:window`` for a named holding's nationalization)."""
+        key = f"{self.key}[{self.holding}]" if self.holding else self.key
+        return f"{self.kind}:{key}:{self.window}"
 
 
 def grid_boundaries(anchor: int, first: int, last: int, period: int) -> list[int]:
@@ -104,25 +108,31 @@ def timeline_cells(scenario: Scenario, anchor: int | None = None, period: int = 
     """The cells of the scenario's observed timeline on a grid anchored at ``anchor`` (default: the calendar's start)."""
     anchor = scenario.calendar.start if anchor is None else anchor
     subjects = {**dict(zip(REGIME_KEYS, scenario.regime_labels())), **own_event_kinds(scenario)}
+    holdings = {holding.id: holding.name for holding in scenario.holdings}
+
+    def subject(key: str, holding: str) -> str:
+        return f"{outcome(key).label}: {holdings.get(holding, holding)}" if holding else subjects.get(key, "")
+
     cells: list[Cell] = []
-    quiet: dict[str, dict[int, str]] = {}
+    quiet: dict[tuple[str, str], dict[int, str]] = {}
     for item in scenario.observations:
+        holding = item.holding or ""
         if item.outcome is not None and item.observed:
-            cells.append(Cell("event", item.outcome, item.first, item.last, True, (item.id,), subjects.get(item.outcome, "")))
+            cells.append(Cell("event", item.outcome, item.first, item.last, True, (item.id,), subject(item.outcome, holding), holding))
         elif item.outcome is not None:
-            months = quiet.setdefault(item.outcome, {})
+            months = quiet.setdefault((item.outcome, holding), {})
             for month in range(item.first, item.last + 1):
                 months.setdefault(month, item.id)
         else:
             ends = {last for _, last in _cut(item.first, item.last, anchor, period)}
             for month in sorted(ends):
                 cells.append(Cell("regime", item.regime, month, month, item.observed, (item.id,), subjects[item.regime]))  # type: ignore[arg-type,index]
-    for key, months in quiet.items():
+    for (key, holding), months in quiet.items():
         for first, last in _spans(months):
             for start, end in _cut(first, last, anchor, period):
                 ids = tuple(dict.fromkeys(months[m] for m in range(start, end + 1)))
-                cells.append(Cell("event", key, start, end, False, ids, subjects.get(key, "")))
-    return tuple(sorted(cells, key=lambda c: (c.last, c.first, c.kind, c.key)))
+                cells.append(Cell("event", key, start, end, False, ids, subject(key, holding), holding))
+    return tuple(sorted(cells, key=lambda c: (c.last, c.first, c.kind, c.key, c.holding)))
 
 
 def cells_before(cells: Sequence[Cell], vantage: int) -> tuple[Cell, ...]:

@@ -52,7 +52,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 import numpy as np
 
 from ..engine.model import Model, compile_scenario
-from ..engine.outcomes import runs_with_outcome
+from ..engine.outcomes import OutcomeDefinition, nationalization_of, runs_with_outcome
 from ..engine.parameters import RunParameters, run_parameters
 from ..engine.simulate import Ensemble, concat_states, merge_ensembles, simulate
 from ..engine.state import REGIME_KEYS, State
@@ -331,6 +331,7 @@ class ParticleFilter:
         self.scenario = scenario
         model = compile_scenario(scenario)
         self.outcomes = {definition.key: definition for definition in model.outcomes}  # a plug-in's own kinds among them
+        self.holding_ids = list(model.holding_ids)
         self.parameters = run_parameters(model, parameters, n_runs) if parameters else None
         self.n_runs = n_runs
         self.blocks = blocks
@@ -441,7 +442,14 @@ class ParticleFilter:
             return state.regime == REGIME_KEYS.index(cell.key) if cell.last == end else before
         window = (max(cell.first, first), min(cell.last, end))
         at_end = state if cell.last == end else None
-        return before | runs_with_outcome(events, self.outcomes[cell.key], before.size, first_run, window, at_end)
+        return before | runs_with_outcome(events, self._outcome(cell), before.size, first_run, window, at_end)
+
+    def _outcome(self, cell: Cell) -> OutcomeDefinition:
+        """What an event cell asks of the log: its outcome, or the nationalization of the holding it names."""
+        if cell.holding:
+            index = self.holding_ids.index(cell.holding)
+            return nationalization_of(index, self.scenario.holdings[index].name)
+        return self.outcomes[cell.key]
 
     def _log_agreement(self, cells: Sequence[Cell], answers: Callable[[int], np.ndarray]) -> np.ndarray:
         """Per run, the log likelihood of the record's ``cells`` given the runs' answers (``answers(k)`` for cell ``k``)."""

@@ -24,7 +24,7 @@ from typing import Any, Callable, Collection
 
 import numpy as np
 
-from ..engine.events import EventType, Outcome, actors_in_mask
+from ..engine.events import EventType, Outcome, actors_in_mask, holding_index
 from ..engine.government import NEW_GOVERNMENT_OUTCOME
 from ..engine.model import EVENTS_MECHANISM, Model
 from ..engine.simulate import simulate
@@ -159,6 +159,7 @@ class _Context:
     outcome: Outcome
     mechanism: str
     month: int
+    holding: int | None = None  # a nationalization's holding (its index in the scenario's holdings:)
 
     def names(self, indices: list[int] | None = None) -> str:
         indices = self.actors if indices is None else indices
@@ -167,6 +168,34 @@ class _Context:
     @property
     def who(self) -> str:
         return self.names() or "the popular organizations"
+
+
+def _holding(model: Model, event: int, outcome: int) -> int | None:
+    """The holding a nationalization took (None for another kind of event, or a code that names no holding)."""
+    if int(event) != int(EventType.NATIONALIZATION):
+        return None
+    index = holding_index(int(outcome))
+    return index if index is not None and index < len(model.holding_ids) else None
+
+
+def _holding_name(c: _Context) -> str:
+    """The holding as a phrase for mid-sentence: ``part of the sugar industry``, ``Gulf Oil's holdings``."""
+    if c.holding is None:
+        return "foreign-owned property"
+    text = c.model.scenario.holdings[c.holding].name
+    words = text.split()
+    first, following_capitalized = words[0], len(words) > 1 and words[1][:1].isupper()
+    if first[1:] == first[1:].lower() and first not in _PROPER_WORDS and not following_capitalized:
+        return first[:1].lower() + text[1:]
+    return text
+
+
+def _outcome_word(model: Model, event: int, outcome: int) -> str:
+    """A log row's outcome as a word: its :class:`Outcome`'s name, or the id of the holding a nationalization took."""
+    holding = _holding(model, event, outcome)
+    if holding is not None:
+        return model.holding_ids[holding]
+    return Outcome(outcome).name.lower() if outcome in Outcome._value2member_map_ else str(outcome)
 
 
 def _params(model: Model, mechanism: str) -> Any:
@@ -278,7 +307,7 @@ TEMPLATES: dict[EventType, Callable[[_Context], str]] = {
         f"A wave of repression strikes {c.who}: militants are killed and jailed, union radio and press seized."
     ),
     EventType.NATIONALIZATION: lambda c: (
-        "The government nationalizes foreign-owned property" + (f", to the benefit of {c.names()}." if c.actors else ".")
+        f"The government nationalizes {_holding_name(c)}" + (f", to the benefit of {c.names()}." if c.actors else ".")
     ),
     EventType.AUSTERITY_PACKAGE: lambda c: (
         f"Under pressure from {c.names() or 'its creditors'}, the government adopts an austerity package: "
@@ -328,7 +357,7 @@ def sentence(model: Model, event: int, outcome: int, actors: int, mechanism: str
     except ValueError:
         result = Outcome.NONE
     indices = [i for i in actors_in_mask(int(actors)) if i < model.n_actors]
-    context = _Context(model, indices, result, mechanism, month)
+    context = _Context(model, indices, result, mechanism, month, _holding(model, event, outcome))
     template = TEMPLATES.get(kind) if kind is not None else None
     new = {code: label for code, label in model.new_events.values()}
     if template is None:
@@ -419,7 +448,7 @@ def chronicle_from_events(model: Model, events: dict[str, np.ndarray], run: int)
                 run=int(run),
                 month=month,
                 event=model.event_kind(event),
-                outcome=Outcome(outcome).name.lower() if outcome in Outcome._value2member_map_ else str(outcome),
+                outcome=_outcome_word(model, event, outcome),
                 actors=tuple(model.actor_ids[i] for i in actors_in_mask(actors) if i < model.n_actors),
                 text=text,
                 mechanism=name,

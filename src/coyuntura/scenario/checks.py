@@ -34,7 +34,7 @@ from .schema import (
     SystemShock,
     recorded_kinds,
 )
-from .vocabulary import OUTCOME_EVENTS, OUTCOME_KEYS, unknown_outcome
+from .vocabulary import MAX_HOLDINGS, OUTCOME_EVENTS, OUTCOME_KEYS, unknown_outcome
 
 
 def check_scenario(scenario: Scenario) -> list[Problem]:
@@ -44,6 +44,8 @@ def check_scenario(scenario: Scenario) -> list[Problem]:
     problems += _duplicates("events", [event.id for event in scenario.events])
     problems += _duplicates("snapshots", [snapshot.id for snapshot in scenario.snapshots])
     problems += _duplicates("holdings", [holding.id for holding in scenario.holdings])
+    if len(scenario.holdings) > MAX_HOLDINGS:
+        problems.append(Problem("holdings", f"{len(scenario.holdings)} holdings; a scenario may name at most {MAX_HOLDINGS} (the event log's codes for them)"))
     holding_ids = {holding.id for holding in scenario.holdings}
     for s_index, snapshot in enumerate(scenario.snapshots):
         for h_index, holding_id in enumerate(snapshot.nationalized):
@@ -509,20 +511,24 @@ def _observations(scenario: Scenario) -> list[Problem]:
     observations = scenario.observations
     problems = _duplicates("observations", [item.id for item in observations])
     outcomes = scenario_outcome_keys(scenario)
+    holding_ids = [holding.id for holding in scenario.holdings]
     for index, item in enumerate(observations):
         if item.outcome is not None and item.outcome not in outcomes:  # a kind only a mechanism it does not use declares
             problems.append(Problem(f"observations.{index}.outcome", unknown_outcome(item.outcome, outcomes)))
+        if item.holding is not None and item.holding not in holding_ids:
+            problems.append(Problem(f"observations.{index}.holding", f"unknown holding {item.holding!r}; holdings: {', '.join(sorted(holding_ids)) or 'none'}"))
         if not calendar.start <= item.first <= item.last <= calendar.horizon:
             field = "month" if item.month is not None else "window"
             problems.append(Problem(f"observations.{index}.{field}", f"{format_month(item.first)}..{format_month(item.last)} is outside the calendar {span}"))
     for index, item in enumerate(observations):
         if item.outcome is not None and item.observed:
             quiet: set[int] = set()
-            for other in observations:
-                if other.outcome == item.outcome and not other.observed:
+            for other in observations:  # a quiet period of any holding's nationalization says nothing of another's
+                if other.outcome == item.outcome and not other.observed and other.holding in (None, item.holding):
                     quiet.update(range(other.first, other.last + 1))
             if all(month in quiet for month in range(item.first, item.last + 1)):
-                problems.append(Problem(f"observations.{index}", f"{item.outcome!r} is observed in {format_month(item.first)}..{format_month(item.last)}, which quiet periods of the same kind cover"))
+                what = f"{item.outcome!r}" + (f" of {item.holding!r}" if item.holding else "")
+                problems.append(Problem(f"observations.{index}", f"{what} is observed in {format_month(item.first)}..{format_month(item.last)}, which quiet periods of the same kind cover"))
         if item.regime is not None and item.observed:
             for position, other in enumerate(observations[:index]):
                 if other.regime is not None and other.observed and other.regime != item.regime and other.first <= item.last and item.first <= other.last:

@@ -508,8 +508,9 @@ the scenario declares of its own (``NEW_EVENTS``); the scenario's checks refuse 
 class Observation(Provenance):
     """One dated fact of the observed timeline (for calibration, scores and forecasts).
 
-    It says whether an ``outcome`` happened at least once in a month or window
-    (``observed: false`` records a quiet period: none of that kind happened; for a
+    It says whether an ``outcome`` happened at least once in a month or window (a
+    nationalization may name the ``holding`` taken over;
+    ``observed: false`` records a quiet period: none of that kind happened; for a
     standing condition, ``left_front``, whether it held at any time in it, as it opened included), or
     whether a ``regime`` type governed at the end of every month of it (``false``:
     at none). Dates are as the record gives them: a year is a 12-month window.
@@ -521,6 +522,10 @@ class Observation(Provenance):
     id: Identifier
     outcome: Optional[OutcomeKey] = Field(
         default=None, description="The event kind observed: an outcome of the engine, or a kind of event a mechanism of the scenario declares."
+    )
+    holding: Optional[Identifier] = Field(
+        default=None,
+        description="With outcome nationalization only: the named holding (an id of holdings:) taken over; without it, any.",
     )
     regime: Optional[RegimeKey] = Field(default=None, description="Or: the regime type observed in power.")
     month: Optional[MonthField] = Field(default=None, description="The month it happened (or held).")
@@ -543,6 +548,8 @@ class Observation(Provenance):
     def _well_formed(self) -> "Observation":
         if (self.outcome is None) == (self.regime is None):
             raise ValueError("give exactly one of 'outcome' (an event kind) or 'regime' (a regime type)")
+        if self.holding is not None and self.outcome != "nationalization":
+            raise ValueError(f"'holding' names what a nationalization took: it goes with outcome nationalization, not {self.outcome or 'a regime'}")
         if (self.month is None) == (self.window is None):
             raise ValueError("give exactly one of 'month' (YYYY-MM) or 'window' ([first, last])")
         if self.window is not None and self.window[0] > self.window[1]:

@@ -67,6 +67,9 @@ EVENT_KINDS: tuple[str, ...] = (
 )
 """The kinds of event the engine's log records, in code order: a mechanism declares those it records (``EVENTS``)."""
 
+MAX_HOLDINGS = 96
+"""How many holdings a scenario may name: the event log codes a nationalization by the holding taken, in one byte."""
+
 
 def unknown_outcome(name: str, known: Sequence[str], whose: str = "outcomes") -> str:
     """What to say of an outcome not among ``known``: the closest ones as a hint, then all of them (``whose`` names them)."""

@@ -33,7 +33,7 @@ import numpy as np
 
 from ...scenario.quantities import Coefficient, NonNegative, Unit
 from ...scenario.refs import ActorRef
-from ..events import EventType, actor_mask
+from ..events import EventType, actor_mask, holding_outcome
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
 from .base import PETRAS_1971, MechanismParams, Month, actor_role, role
@@ -79,7 +79,7 @@ EQUATIONS = (
     "progressive_room + mobilization_coef × left_mobilization − patron_deterrence × (1 − patron_hostility) × [h "
     "the patron's])), for every holding h in private hands, under a civilian-nationalist, nationalist-military or "
     "workers' government",
-    "each holding taken: patron_hostility += hostility_jump × (1 for the patron's, foreign_hostility_share for other "
+    "each holding taken (logged once per holding, naming it): patron_hostility += hostility_jump × (1 for the patron's, foreign_hostility_share for other "
     "foreign, 0 for domestic owners);  a month with any nationalization: squeeze += squeeze_jump;  hardship −= "
     "hardship_relief;  progressive_room −= room_cost;  support_b += support_gain for every beneficiary b",
     "P(concession) = 1 − exp(−exp(concession_intercept + concession_right_coef × max(−policy, 0) + "
@@ -148,6 +148,8 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
             state.holdings[h] = True
     any_taken = np.zeros(state.n_runs, dtype=bool)
     taken_from_foreign = np.zeros(state.n_runs)
+    code = month.mechanism_code(NAME)
+    beneficiaries = actor_mask(p.beneficiaries)
     for h, holding_id in enumerate(model.holding_ids):
         owner = model.holding_owners[h]
         chance = probability["patron" if owner == "patron" else "other"]
@@ -155,13 +157,13 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         state.holdings[h] &= ~taken
         any_taken |= taken
         taken_from_foreign += taken * hostility_share[owner]
+        month.log.record(month.index, taken, EventType.NATIONALIZATION, code, beneficiaries, holding_outcome(h))  # which holding: the record names it
     state.patron_hostility += p.hostility_jump * taken_from_foreign
     state.squeeze += any_taken * p.squeeze_jump
     state.hardship -= any_taken * p.hardship_relief
     state.progressive_room -= any_taken * p.room_cost
     for actor in p.beneficiaries:
         state.support[actor] += any_taken * p.support_gain
-    month.log.record(month.index, any_taken, EventType.NATIONALIZATION, month.mechanism_code(NAME), actor_mask(p.beneficiaries))
 
     right_lean = np.maximum(-state.policy, 0.0)
     concession_rate = log_linear_rate(
@@ -177,4 +179,4 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     for h in range(len(model.holding_ids)):
         if model.holding_from_concessions[h]:
             state.holdings[h] |= concede
-    month.log.record(month.index, concede, EventType.FOREIGN_CONCESSION, month.mechanism_code(NAME), actor_mask([p.foreign_patron]))
+    month.log.record(month.index, concede, EventType.FOREIGN_CONCESSION, code, actor_mask([p.foreign_patron]))
