@@ -127,7 +127,7 @@ def test_a_cell_naming_a_holding_asks_for_that_holdings_nationalization_only():
     from coyuntura.scenario.paths import with_values
 
     s = with_values(scenario(), {"mechanisms.nationalization.nationalization_intercept": -3.0}, "nationalizations likely")
-    first, last = M("1962-01"), M("1963-12")  # the MNR's last years: sugar exists, concessions have opened holdings
+    first, last = M("1962-02"), M("1963-12")  # the MNR's last years: sugar exists (from 1962-01), concessions have opened holdings
     holdings = [h.id for h in s.holdings]
     cells = [Cell("event", "nationalization", first, last, True, ("t",), holding=h) for h in holdings]
     any_cell = Cell("event", "nationalization", first, last, True, ("t",))
@@ -138,6 +138,7 @@ def test_a_cell_naming_a_holding_asks_for_that_holdings_nationalization_only():
     ensemble = simulate(model, 300, seed=2, until=last, keep_events=True, keep_state=True)
     events = ensemble.events
     in_window = (events["event"] == int(EventType.NATIONALIZATION)) & (events["month"] >= first)
+    checked = 0
     for h, cell in enumerate(cells):
         expected = np.zeros(300, dtype=bool)
         expected[events["run"][in_window & np.array([holding_index(o) == h for o in events["outcome"]])]] = True
@@ -145,6 +146,8 @@ def test_a_cell_naming_a_holding_asks_for_that_holdings_nationalization_only():
         if not s.holdings[h].created_by_concessions:  # (a new concession reopens those) private as the window opens:
             private = before.holdings[h]  # taken in it exactly where it ends in state hands
             assert np.array_equal(histories.flags[cell][private], ~ensemble.final_state.holdings[h][private])
+            checked += int(private.any())
+    assert checked == 2  # Gulf and the sugar industry
     flagged = np.array([histories.flags[c] for c in cells])
     assert np.array_equal(flagged.any(axis=0), histories.flags[any_cell])
     counts = flagged.sum(axis=1)

@@ -19,6 +19,7 @@ from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import simulate
 from coyuntura.engine.state import REGIME_KEYS
 from coyuntura.scenario.calendar import parse_month
+from coyuntura.scenario.paths import with_values
 from coyuntura.store import RunStore, StoreError
 from coyuntura.store.records import record_run, stored_dataset
 
@@ -63,6 +64,11 @@ def test_the_event_table_is_tidy_and_complete(ensemble):
     assert set(attempts["mechanism"]) == {"coup"}
     assert frame["month"].str.fullmatch(r"19\d\d-\d\d").all()
     assert attempts["actors"].str.split(";").map(lambda ids: set(ids) <= set(ensemble.actor_ids)).all()
+    # a nationalization's outcome is the holding it took, by id
+    likely = with_values(toy_scenario(), {"mechanisms.nationalization.nationalization_intercept": -3.0}, "likely")
+    taken = simulate(compile_scenario(likely), 40, seed=1, until=parse_month("1971-12"), keep_events=True).to_dataframe()
+    taken = taken[taken["event"] == "nationalization"]
+    assert len(taken) > 0 and set(taken["outcome"]) <= set(likely.holdings[i].id for i in range(len(likely.holdings)))
     with pytest.raises(ValueError, match="keep_events=True"):
         simulate(compile_scenario(toy_scenario()), 5, seed=0, start="march_1971", until=parse_month("1971-05")).to_dataframe()
 

@@ -27,7 +27,7 @@ from types import SimpleNamespace
 import mesa
 import numpy as np
 
-from coyuntura.engine.events import EventType, Outcome, actor_mask
+from coyuntura.engine.events import EventType, Outcome, actor_mask, holding_outcome
 from coyuntura.engine.mechanisms import SCHEDULE
 from coyuntura.engine.model import EVENTS_MECHANISM, Model
 from coyuntura.engine.state import REGIME_KEYS, RegimeType
@@ -220,7 +220,7 @@ class BoliviaModel(mesa.Model):
     def uniform(self) -> float:
         return float(self.rng.random())
 
-    def record(self, event: EventType, mechanism: str, actors: list[int] | tuple[int, ...] = (), outcome: Outcome = Outcome.NONE) -> None:
+    def record(self, event: EventType, mechanism: str, actors: list[int] | tuple[int, ...] = (), outcome: Outcome | int = Outcome.NONE) -> None:
         self.log.append((self.month, int(event), actor_mask(list(actors)), int(outcome), self.codes[mechanism]))
 
     def army_force(self, faction: int) -> float:
@@ -373,13 +373,14 @@ class BoliviaModel(mesa.Model):
         takes = self.regime in (CIVILIAN, NATIONALIST, WORKERS)
         taken_any = False
         hostility = 0.0
-        for holding in self.holdings:
+        for index, holding in enumerate(self.holdings):
             if not (takes and self.private[holding.id]):
                 continue
             if self.uniform() < chance(patron_rate if holding.owner == "patron" else base_rate):
                 self.private[holding.id] = False
                 taken_any = True
                 hostility += p.foreign_hostility_share if holding.owner == "foreign" else OWNER_HOSTILITY[holding.owner]
+                self.record(EventType.NATIONALIZATION, "nationalization", p.beneficiaries, holding_outcome(index))  # one per holding, naming it
         self.patron_hostility += p.hostility_jump * hostility
         if taken_any:
             self.squeeze += p.squeeze_jump
@@ -387,7 +388,6 @@ class BoliviaModel(mesa.Model):
             self.progressive_room -= p.room_cost
             for a in p.beneficiaries:
                 self.actor(a).support += p.support_gain
-            self.record(EventType.NATIONALIZATION, "nationalization", p.beneficiaries)
         log_rate = p.concession_intercept + p.concession_right_coef * max(-self.policy, 0.0) + p.concession_dependence_coef * self.dependence
         concede = self.regime != WORKERS and self.policy < 0.0 and self.uniform() < hazard(log_rate)
         if concede:

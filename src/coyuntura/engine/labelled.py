@@ -20,7 +20,7 @@ import numpy as np
 
 from ..extras import require
 from ..scenario.calendar import format_month
-from .events import EventType, Outcome
+from .events import EventType, Outcome, holding_outcome
 from .state import REGIME_KEYS
 
 if TYPE_CHECKING:
@@ -125,6 +125,8 @@ def events_frame(ensemble: "Ensemble") -> "pd.DataFrame":
     kinds = {int(kind): kind.key for kind in EventType}
     outcomes = {int(item): item.name.lower() for item in Outcome}
     ids = ensemble.actor_ids
+    nationalization = events["event"] == int(EventType.NATIONALIZATION)
+    holdings = {holding_outcome(index): holding for index, holding in enumerate(ensemble.holding_ids)}  # what a nationalization took
 
     def labels(values: np.ndarray, name: Any) -> np.ndarray:
         """Each distinct value named once, then spread back over the rows (logs have millions of rows)."""
@@ -135,7 +137,11 @@ def events_frame(ensemble: "Ensemble") -> "pd.DataFrame":
         "run": events["run"].astype(np.int64),
         "month": labels(events["month"], format_month),
         "event": labels(events["event"], lambda e: kinds.get(e, str(e))),
-        "outcome": labels(events["outcome"], lambda o: outcomes.get(o, str(o))),
+        "outcome": np.where(
+            nationalization,
+            labels(events["outcome"], lambda o: holdings.get(o, str(o))),
+            labels(events["outcome"], lambda o: outcomes.get(o, str(o))),
+        ),
         "mechanism": labels(events["mechanism"], lambda c: mechanisms[c] if 0 <= c < len(mechanisms) else str(c)),
         "actors": labels(events["actors"], lambda mask: ";".join(ids[a] for a in range(len(ids)) if (mask >> a) & 1)),
     })

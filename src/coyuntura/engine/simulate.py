@@ -110,6 +110,7 @@ class Ensemble:
     regime_labels: tuple[str, ...] = tuple(REGIME_LABELS.values())  # the scenario's names of the regime types (REGIME_KEYS order)
     new_events: tuple[tuple[str, int, str], ...] = ()  # the plug-ins' own kinds of event (name, log code, label), plain data to pickle
     regime_colours: tuple[str | None, ...] = (None,) * len(REGIME_LABELS)  # their chart colours (None: the engine's)
+    holding_ids: tuple[str, ...] = ()  # the scenario's holdings, whose index a nationalization's outcome gives (events.holding_outcome)
 
     @property
     def own_outcomes(self) -> tuple[OutcomeDefinition, ...]:
@@ -277,6 +278,7 @@ def simulate(
         regime_labels=scenario.regime_labels(),
         regime_colours=scenario.regime_colours(),
         new_events=tuple((kind, code, label) for kind, (code, label) in model.new_events.items()),
+        holding_ids=model.holding_ids,
         periods=periods,
         regime_counts=regime_counts,
         strength_histogram=histogram,
@@ -449,6 +451,7 @@ def merge_ensembles(parts: list[Ensemble]) -> Ensemble:
         regime_labels=first.regime_labels,
         regime_colours=first.regime_colours,
         new_events=first.new_events,
+        holding_ids=first.holding_ids,
         periods=first.periods,
         regime_counts=_sum_counts(part.regime_counts for part in parts),
         strength_histogram=_sum_counts(part.strength_histogram for part in parts),

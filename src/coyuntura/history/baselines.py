@@ -10,6 +10,8 @@ regime holds):
   observed event counts as one in its window's months). A regime's probability
   is the share of training regime readings it had, with half a reading added to
   each type. A kind with no training cells gets the hazard pooled over all kinds.
+  A cell naming the holding of a nationalization counts as one of its kind (the
+  baselines know kinds of event, not holdings).
 - :class:`Persistence`: what was true recently stays true. An event kind has
   one hazard for the months within ``memory`` months after such an event was
   observed, another for other months (each shrunk toward the constant hazard with

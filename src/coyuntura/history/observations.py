@@ -8,7 +8,7 @@ a window. Calibration, scores, forecasts and backtests all work on the same
 - an observed event keeps its window as given (the record does not say when in
   the window it happened), so its cell is ``(outcome, window, happened)``; a
   nationalization may name the holding taken (``holding``), and its cell then
-  asks for that holding's;
+  asks whether that holding was nationalized, not any;
 - quiet periods of one outcome are merged, then cut at the boundaries of a grid of
   ``period`` months anchored at a chosen month (a vantage), so that no quiet cell
   straddles the vantage: a part of a quiet period is itself quiet;

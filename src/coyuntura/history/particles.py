@@ -332,6 +332,7 @@ class ParticleFilter:
         model = compile_scenario(scenario)
         self.outcomes = {definition.key: definition for definition in model.outcomes}  # a plug-in's own kinds among them
         self.holding_ids = list(model.holding_ids)
+        self.holding_outcomes: dict[str, OutcomeDefinition] = {}  # a named holding's nationalization (cells that name one)
         self.parameters = run_parameters(model, parameters, n_runs) if parameters else None
         self.n_runs = n_runs
         self.blocks = blocks
@@ -446,10 +447,12 @@ class ParticleFilter:
 
     def _outcome(self, cell: Cell) -> OutcomeDefinition:
         """What an event cell asks of the log: its outcome, or the nationalization of the holding it names."""
-        if cell.holding:
+        if not cell.holding:
+            return self.outcomes[cell.key]
+        if cell.holding not in self.holding_outcomes:
             index = self.holding_ids.index(cell.holding)
-            return nationalization_of(index, self.scenario.holdings[index].name)
-        return self.outcomes[cell.key]
+            self.holding_outcomes[cell.holding] = nationalization_of(index, self.scenario.holdings[index].name)
+        return self.holding_outcomes[cell.holding]
 
     def _log_agreement(self, cells: Sequence[Cell], answers: Callable[[int], np.ndarray]) -> np.ndarray:
         """Per run, the log likelihood of the record's ``cells`` given the runs' answers (``answers(k)`` for cell ``k``)."""

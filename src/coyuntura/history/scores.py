@@ -32,6 +32,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..defaults import DEFAULT_REPLICATES
+from ..engine.outcomes import outcome
 from ..engine.tables import Column, Table
 from ..extras import require
 from ..scenario.calendar import format_month
@@ -319,13 +320,18 @@ def _totals_row(key: str, label: str, forecasts: Sequence[CellForecast], replica
     return (key, label, len(forecasts), *logs, *briers)
 
 
+def _kind_label(forecasts: Sequence[CellForecast]) -> str:
+    """A kind's name: its cells' label (a plug-in's in the scenario's words), not one naming a holding."""
+    return next((f.cell.label for f in forecasts if not f.cell.holding), outcome(forecasts[0].cell.key).label)
+
+
 def kind_table(forecasts: Sequence[CellForecast], title: str, replicates: Replicates | None = None, notes: Sequence[str] = ()) -> Table:
     """Totals by kind of cell (each outcome key, then ``regime``), and over all cells."""
     kinds: dict[str, list[CellForecast]] = {}
     for f in forecasts:
         kinds.setdefault(kind_of(f.cell), []).append(f)
     order = sorted(kinds, key=lambda k: (k == REGIME_KIND, k))
-    groups = [(kind, REGIME_KIND_LABEL if kind == REGIME_KIND else kinds[kind][0].cell.label, kinds[kind]) for kind in order]
+    groups = [(kind, REGIME_KIND_LABEL if kind == REGIME_KIND else _kind_label(kinds[kind]), kinds[kind]) for kind in order]
     return totals_table(groups, title, replicates, total_label="all kinds", notes=notes)
 
 

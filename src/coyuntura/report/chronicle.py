@@ -183,7 +183,7 @@ def _holding_name(c: _Context) -> str:
     if c.holding is None:
         return "foreign-owned property"
     text = c.model.scenario.holdings[c.holding].name
-    words = text.split()
+    words = text.split() or [""]
     first, following_capitalized = words[0], len(words) > 1 and words[1][:1].isupper()
     if first[1:] == first[1:].lower() and first not in _PROPER_WORDS and not following_capitalized:
         return first[:1].lower() + text[1:]
