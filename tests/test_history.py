@@ -336,6 +336,17 @@ def test_scores_are_proper_and_smoothed():
     assert [(b.count, b.frequency) for b in bins] == [(2, 0.5)]
 
 
+def test_a_kinds_score_row_is_named_for_the_kind_even_when_its_first_cell_names_a_holding():
+    from coyuntura.history.scores import kind_table
+
+    probabilities = {MODEL: 0.3, CONSTANT: 0.2, PERSISTENCE: 0.4}
+    named = CellForecast(Cell("event", "nationalization", 0, 5, True, (), "Nationalization: Gulf Oil's holdings", "gulf_oil"), probabilities, 0.0, 1e3)
+    only_named = kind_table([named], "t")
+    assert only_named.rows[0][1] == "Nationalization"
+    unnamed = CellForecast(Cell("event", "nationalization", 6, 11, False, ()), probabilities, 0.0, 1e3)
+    assert kind_table([named, unnamed], "t").rows[0][1] == "Nationalization"
+
+
 # --- Dask: 1 and 2 workers give the same numbers -------------------------------------------------------
 
 

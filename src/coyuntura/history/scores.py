@@ -322,7 +322,10 @@ def _totals_row(key: str, label: str, forecasts: Sequence[CellForecast], replica
 
 def _kind_label(forecasts: Sequence[CellForecast]) -> str:
     """A kind's name: its cells' label (a plug-in's in the scenario's words), not one naming a holding."""
-    return next((f.cell.label for f in forecasts if not f.cell.holding), outcome(forecasts[0].cell.key).label)
+    for forecast in forecasts:
+        if not forecast.cell.holding:
+            return forecast.cell.label
+    return outcome(forecasts[0].cell.key).label
 
 
 def kind_table(forecasts: Sequence[CellForecast], title: str, replicates: Replicates | None = None, notes: Sequence[str] = ()) -> Table:
