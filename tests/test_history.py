@@ -121,8 +121,8 @@ def test_a_nationalization_observation_may_name_the_holding_taken_and_is_checked
 
 
 def test_a_cell_naming_a_holding_asks_for_that_holdings_nationalization_only():
-    """The bundled record says which holdings were taken (Gulf under Ovando; sugar and tin by-products under Torres):
-    a run that took another holding does not answer such a cell, one that took the named one does."""
+    """A cell naming a holding (as a record may: the source names Gulf under Ovando, sugar and tin by-products under
+    Torres) asks for that holding's nationalization only: a run that took another holding does not answer it."""
     from coyuntura.engine.events import EventType, holding_index
     from coyuntura.scenario.paths import with_values
 

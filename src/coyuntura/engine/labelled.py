@@ -139,7 +139,7 @@ def events_frame(ensemble: "Ensemble") -> "pd.DataFrame":
         "event": labels(events["event"], lambda e: kinds.get(e, str(e))),
         "outcome": np.where(
             nationalization,
-            labels(events["outcome"], lambda o: holdings.get(o, str(o))),
+            labels(events["outcome"], lambda o: holdings.get(o, outcomes.get(o, str(o)))),
             labels(events["outcome"], lambda o: outcomes.get(o, str(o))),
         ),
         "mechanism": labels(events["mechanism"], lambda c: mechanisms[c] if 0 <= c < len(mechanisms) else str(c)),

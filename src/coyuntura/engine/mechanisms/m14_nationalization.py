@@ -157,7 +157,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         state.holdings[h] &= ~taken
         any_taken |= taken
         taken_from_foreign += taken * hostility_share[owner]
-        month.log.record(month.index, taken, EventType.NATIONALIZATION, code, beneficiaries, holding_outcome(h))  # which holding: the record names it
+        month.log.record(month.index, taken, EventType.NATIONALIZATION, code, beneficiaries, holding_outcome(h))  # the outcome names the holding taken
     state.patron_hostility += p.hostility_jump * taken_from_foreign
     state.squeeze += any_taken * p.squeeze_jump
     state.hardship -= any_taken * p.hardship_relief
