@@ -125,7 +125,6 @@ def events_frame(ensemble: "Ensemble") -> "pd.DataFrame":
     kinds = {int(kind): kind.key for kind in EventType}
     outcomes = {int(item): item.name.lower() for item in Outcome}
     ids = ensemble.actor_ids
-    nationalization = events["event"] == int(EventType.NATIONALIZATION)
     holdings = {holding_outcome(index): holding for index, holding in enumerate(ensemble.holding_ids)}  # what a nationalization took
 
     def labels(values: np.ndarray, name: Any) -> np.ndarray:
@@ -133,15 +132,15 @@ def events_frame(ensemble: "Ensemble") -> "pd.DataFrame":
         distinct, position = np.unique(values, return_inverse=True)
         return np.array([name(int(v)) for v in distinct], dtype=object)[position.reshape(-1)]
 
+    outcome = labels(events["outcome"], lambda o: outcomes.get(o, str(o)))
+    nationalization = events["event"] == int(EventType.NATIONALIZATION)  # its outcome names the holding taken
+    if nationalization.any():
+        outcome[nationalization] = labels(events["outcome"][nationalization], lambda o: holdings.get(o, outcomes.get(o, str(o))))
     return pd.DataFrame({
         "run": events["run"].astype(np.int64),
         "month": labels(events["month"], format_month),
         "event": labels(events["event"], lambda e: kinds.get(e, str(e))),
-        "outcome": np.where(
-            nationalization,
-            labels(events["outcome"], lambda o: holdings.get(o, outcomes.get(o, str(o)))),
-            labels(events["outcome"], lambda o: outcomes.get(o, str(o))),
-        ),
+        "outcome": outcome,
         "mechanism": labels(events["mechanism"], lambda c: mechanisms[c] if 0 <= c < len(mechanisms) else str(c)),
         "actors": labels(events["actors"], lambda mask: ";".join(ids[a] for a in range(len(ids)) if (mask >> a) & 1)),
     })

@@ -28,7 +28,7 @@ from typing import Iterable, Literal, Sequence
 
 import numpy as np
 
-from ..engine.outcomes import outcome
+from ..engine.outcomes import nationalization_of, outcome
 from ..engine.state import REGIME_KEYS
 from ..engine.tables import REGIME_LABELS
 from ..scenario.calendar import format_month
@@ -108,10 +108,10 @@ def timeline_cells(scenario: Scenario, anchor: int | None = None, period: int = 
     """The cells of the scenario's observed timeline on a grid anchored at ``anchor`` (default: the calendar's start)."""
     anchor = scenario.calendar.start if anchor is None else anchor
     subjects = {**dict(zip(REGIME_KEYS, scenario.regime_labels())), **own_event_kinds(scenario)}
-    holdings = {holding.id: holding.name for holding in scenario.holdings}
+    holdings = {holding.id: (index, holding.name) for index, holding in enumerate(scenario.holdings)}
 
     def subject(key: str, holding: str) -> str:
-        return f"{outcome(key).label}: {holdings.get(holding, holding)}" if holding else subjects.get(key, "")
+        return nationalization_of(*holdings[holding]).label if holding else subjects.get(key, "")
 
     cells: list[Cell] = []
     quiet: dict[tuple[str, str], dict[int, str]] = {}

@@ -119,17 +119,25 @@ def short_name(name: str) -> str:
     return shorter.strip() or name
 
 
-def actor_phrase(name: str) -> str:
-    """The actor as a noun phrase for mid-sentence: ``the right-wing army faction``, ``the United States``."""
-    text = short_name(name)
+def mid_sentence(text: str) -> str:
+    """A name as it reads mid-sentence: a leading article or common word lower-cased (``part of the sugar industry``),
+    a proper name kept (``Gulf Oil's holdings``, ``Bolivian Communist Party``)."""
     words = text.split()
+    if not words:
+        return text
     if words[0] in ("The", "the"):
         return "the " + " ".join(words[1:])
     first = words[0]
     following_capitalized = len(words) > 1 and words[1][:1].isupper()
     if first[:1].isupper() and first[1:] == first[1:].lower() and first not in _PROPER_WORDS and not following_capitalized:
-        text = first[0].lower() + text[1:]
-    return "the " + text
+        return first[0].lower() + text[1:]
+    return text
+
+
+def actor_phrase(name: str) -> str:
+    """The actor as a noun phrase for mid-sentence: ``the right-wing army faction``, ``the United States``."""
+    text = mid_sentence(short_name(name))
+    return text if text.startswith("the ") else "the " + text
 
 
 def join_phrases(phrases: list[str], limit: int = 6) -> str:
@@ -182,12 +190,7 @@ def _holding_name(c: _Context) -> str:
     """The holding as a phrase for mid-sentence: ``part of the sugar industry``, ``Gulf Oil's holdings``."""
     if c.holding is None:
         return "foreign-owned property"
-    text = c.model.scenario.holdings[c.holding].name
-    words = text.split() or [""]
-    first, following_capitalized = words[0], len(words) > 1 and words[1][:1].isupper()
-    if first[1:] == first[1:].lower() and first not in _PROPER_WORDS and not following_capitalized:
-        return first[:1].lower() + text[1:]
-    return text
+    return mid_sentence(c.model.scenario.holdings[c.holding].name)
 
 
 def _outcome_word(model: Model, event: int, outcome: int) -> str:
