@@ -126,7 +126,7 @@ def test_a_cell_naming_a_holding_asks_for_that_holdings_nationalization_only():
     from coyuntura.engine.events import EventType, holding_index
     from coyuntura.scenario.paths import with_values
 
-    s = with_values(scenario(), {"mechanisms.nationalization.nationalization_intercept": -3.0}, "nationalizations likely")
+    s = with_values(scenario(), {"mechanisms.nationalization.nationalization_intercept": -4.0}, "nationalizations likely")
     first, last = M("1962-02"), M("1963-12")  # the MNR's last years: sugar exists (from 1962-01), concessions have opened holdings
     holdings = [h.id for h in s.holdings]
     cells = [Cell("event", "nationalization", first, last, True, ("t",), holding=h) for h in holdings]

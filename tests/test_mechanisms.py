@@ -693,8 +693,7 @@ def test_m14_nationalization_raises_patron_hostility_and_uses_up_holdings(model)
     state.holdings[:] = False
     state.holdings[foreign, 0] = True
     state.holdings[foreign, 1] = True  # run 2 has nothing left to take
-    draws = {f"nationalization.{holding}": np.array([ALWAYS, NEVER, ALWAYS]) for holding in model.holding_ids}
-    month = make_month(model, 3, draws)
+    month = make_month(model, 3, {"nationalization": np.array([ALWAYS, NEVER, ALWAYS])})
     before = state.copy()
     m14.apply(state, nat, month)
     assert state.patron_hostility[0] > state.patron_hostility[1]
@@ -722,10 +721,55 @@ def test_m14_us_holdings_are_deterred_while_relations_with_washington_hold(model
     friendly, hostile = halves(n)
     state.patron_hostility[friendly] = 0.0
     state.patron_hostility[hostile] = 1.0
-    month = make_month(model, 2 * n, {"nationalization.gulf_oil": np.tile(grid(n), 2)})
+    month = make_month(model, 2 * n, {"nationalization": np.tile(grid(n), 2)})
     m14.apply(state, nat, month)
     taken = ~state.holdings[gulf]
-    assert taken[hostile].sum() > taken[friendly].sum() or nat.patron_deterrence == 0.0
+    assert nat.patron_deterrence > 0.0
+    assert taken[hostile].sum() > taken[friendly].sum()
+
+
+def test_m14_the_nationalist_current_turns_a_government_toward_the_patrons_holdings(model):
+    """Ovando's left nationalists took Gulf (Introduction, L95-107): with a strong nationalist current the patron's
+    holding comes before a domestic one; with a weak one (the MNR after 1952, L30-32) the patron deters it."""
+    nat = P(model, "nationalization")
+    n = 400
+    gulf, sugar = model.holding_ids.index("gulf_oil"), model.holding_ids.index("sugar_industry")
+    state = fresh_state(model, 2 * n, "october_1970")
+    state.holdings[:] = False
+    state.holdings[[gulf, sugar]] = True
+    state.patron_hostility[:] = 0.25
+    weak, strong = halves(n)
+    state.nationalist_pressure[weak] = 0.1
+    state.nationalist_pressure[strong] = 0.8
+    month = make_month(model, 2 * n, {"nationalization": np.tile(grid(n), 2)})
+    m14.apply(state, nat, month)
+    gulf_taken, sugar_taken = ~state.holdings[gulf], ~state.holdings[sugar]
+    assert gulf_taken[strong].sum() > gulf_taken[weak].sum()
+    np.testing.assert_array_equal(sugar_taken[strong], sugar_taken[weak])  # the current pulls toward the patron's holding only
+    assert gulf_taken[weak].sum() < sugar_taken[weak].sum()  # a weak current: the patron deters
+    assert gulf_taken[strong].sum() > sugar_taken[strong].sum()  # a strong one: the patron's holding first
+    # one program a month: where the strong current took sugar, it took Gulf too
+    assert not (sugar_taken & ~gulf_taken)[strong].any()
+
+
+def test_m14_a_months_nationalizations_come_as_one_program(model):
+    """Torres took part of the sugar industry and tin by-product processing together (Introduction, L143-147): holdings
+    the government is equally ready to take go together or not at all."""
+    nat = P(model, "nationalization")
+    n = 400
+    others = [h for h, owner in enumerate(model.holding_owners) if owner != "patron"]
+    assert len(others) >= 2
+    state = fresh_state(model, n, "october_1970")
+    state.holdings[:] = False
+    state.holdings[others] = True
+    state.policy[:] = 0.9  # ready enough that some draws take them
+    state.progressive_room[:] = 0.9
+    month = make_month(model, n, {"nationalization": grid(n)})
+    m14.apply(state, nat, month)
+    taken = ~state.holdings[others]
+    assert 0 < taken[0].sum() < n
+    for row in taken[1:]:
+        np.testing.assert_array_equal(row, taken[0])
 
 
 def test_m14_concessions_only_from_right_leaning_governments_and_they_open_holdings(model):

@@ -366,17 +366,19 @@ class BoliviaModel(mesa.Model):
         p = self.p.nationalization
         left_mobilization = sum(self.actor(a).mobilization for a in p.beneficiaries) / len(p.beneficiaries)
         base_rate = rate(p.nationalization_intercept + p.policy_coef * self.policy + p.room_coef * self.progressive_room + p.mobilization_coef * left_mobilization)
-        patron_rate = base_rate * math.exp(-p.patron_deterrence * (1.0 - self.patron_hostility))  # what it still has to lose with the patron
+        # the patron's holdings: deterred by what it still has to lose with the patron, sought by the nationalist current
+        patron_rate = base_rate * math.exp(p.anti_imperialism_coef * self.nationalist_pressure - p.patron_deterrence * (1.0 - self.patron_hostility))
         for holding in self.holdings:
             if holding.available_from == self.month:
                 self.private[holding.id] = True
         takes = self.regime in (CIVILIAN, NATIONALIST, WORKERS)
         taken_any = False
         hostility = 0.0
+        program = self.uniform()  # one program a month: it takes every holding the government is at least this ready to take
         for index, holding in enumerate(self.holdings):
             if not (takes and self.private[holding.id]):
                 continue
-            if self.uniform() < chance(patron_rate if holding.owner == "patron" else base_rate):
+            if program < chance(patron_rate if holding.owner == "patron" else base_rate):
                 self.private[holding.id] = False
                 taken_any = True
                 hostility += p.foreign_hostility_share if holding.owner == "foreign" else OWNER_HOSTILITY[holding.owner]

@@ -13,9 +13,15 @@ Equations: the scenario names the holdings a government may take over (its
 ``holdings:``) and who owns them. Each holding still in private hands is
 nationalized by a government of revolutionary nationalism (or the workers) with
 hazard ``1 - exp(-rate)``, rate log-linear in policy, the progressive room left
-and the beneficiaries' mobilization; a holding of the foreign patron (in the source, the US) is
+and the beneficiaries' mobilization. Which holdings a government takes follows
+who pushes it: a holding of the foreign patron (in the source, the US) is
 deterred by what the government still has to lose with the patron (``patron_deterrence x (1 -
-patron_hostility)``, L27-30). A nationalization raises the patron's hostility (compensation,
+patron_hostility)``, L27-30), and sought by the nationalist current that wants
+to reverse the pro-imperialist course (``anti_imperialism_coef x
+nationalist_pressure``: Ovando's left nationalists chose Gulf, L95-107). The
+holdings of a month come as one program (Torres took sugar and tin by-products
+together, L143-147): one draw says how far the government goes that month, and it
+takes every holding it is at least that ready to take. A nationalization raises the patron's hostility (compensation,
 fully for its holdings, ``foreign_hostility_share`` for other foreign ones), the
 squeeze on national capital and the beneficiaries' support, lowers hardship and
 uses up room. A right-leaning government grants concessions to foreign capital
@@ -56,17 +62,16 @@ SOURCE = (
     "Introduction, L30-35",
     "Introduction, L74-77",
 )
-READS = ("holdings", "policy", "progressive_room", "mobilization", "regime", "dependence", "patron_hostility")
+READS = ("holdings", "policy", "progressive_room", "mobilization", "regime", "dependence", "patron_hostility", "nationalist_pressure")
 WRITES = ("holdings", "patron_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence")
-SLOTS = ("concession",)
+SLOTS = ("nationalization", "concession")
 EVENTS = ("nationalization", "foreign_concession")
 """The kinds of event it records in the log."""
-HOLDING_SLOTS = ("nationalization",)
-"""One draw per named holding each month."""
 SUMMARY = (
-    "A nationalist or workers' government takes over each named holding still in private hands as a hazard "
-    "driven by policy, progressive room and the beneficiaries' mobilization, deterred for the foreign patron's holdings by "
-    "what it still has to lose with the patron, at the cost of the patron's hostility and a squeeze on national capital; a "
+    "A nationalist or workers' government takes over the named holdings still in private hands as a hazard "
+    "driven by policy, progressive room and the beneficiaries' mobilization; the foreign patron's holdings are deterred by "
+    "what it still has to lose with the patron and sought by the army's nationalist current; a month's takings come as "
+    "one program, at the cost of the patron's hostility and a squeeze on national capital; a "
     "right-leaning government grants concessions to foreign capital, which open holdings a later government "
     "may take over."
 )
@@ -75,10 +80,11 @@ FORMS = ("hazard",)
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
     "left_mobilization = mean of mobilization over the beneficiaries",
-    "P(nationalize holding h) = 1 − exp(−exp(nationalization_intercept + policy_coef × policy + room_coef × "
-    "progressive_room + mobilization_coef × left_mobilization − patron_deterrence × (1 − patron_hostility) × [h "
-    "the patron's])), for every holding h in private hands, under a civilian-nationalist, nationalist-military or "
-    "workers' government",
+    "readiness_h = 1 − exp(−exp(nationalization_intercept + policy_coef × policy + room_coef × "
+    "progressive_room + mobilization_coef × left_mobilization + (anti_imperialism_coef × nationalist_pressure − "
+    "patron_deterrence × (1 − patron_hostility)) × [h the patron's])), for every holding h in private hands",
+    "one program a month: holding h is nationalized when u < readiness_h, u uniform on [0, 1) and shared by the "
+    "month's holdings, under a civilian-nationalist, nationalist-military or workers' government",
     "each holding taken (logged once per holding, naming it): patron_hostility += hostility_jump × (1 for the patron's, foreign_hostility_share for other "
     "foreign, 0 for domestic owners);  a month with any nationalization: squeeze += squeeze_jump;  hardship −= "
     "hardship_relief;  progressive_room −= room_cost;  support_b += support_gain for every beneficiary b",
@@ -98,6 +104,7 @@ class Params(MechanismParams):
     room_coef: NonNegative
     mobilization_coef: NonNegative
     patron_deterrence: NonNegative
+    anti_imperialism_coef: NonNegative
     hostility_jump: Unit
     foreign_hostility_share: Unit
     squeeze_jump: Unit
@@ -139,9 +146,12 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         (p.room_coef, state.progressive_room),
         (p.mobilization_coef, left_mobilization),
     )
-    # What each owner's holdings cost: the patron's holdings are deterred, and its hostility rises with what is taken
-    # from foreign capital (fully for its own, a share for other foreign owners, not at all for national capital).
-    probability = {"patron": hazard_probability(rate * np.exp(-p.patron_deterrence * (1.0 - state.patron_hostility))), "other": hazard_probability(rate)}
+    # Who pushes decides what is taken: the patron's holdings are deterred by what the government still has to lose with
+    # it and sought by the nationalist current (Ovando's left nationalists chose Gulf, L95-107).
+    patron_pull = p.anti_imperialism_coef * state.nationalist_pressure - p.patron_deterrence * (1.0 - state.patron_hostility)
+    readiness = {"patron": hazard_probability(rate * np.exp(patron_pull)), "other": hazard_probability(rate)}
+    # The patron's hostility rises with what is taken from foreign capital (fully for its own holdings, a share for
+    # other foreign owners, not at all for national capital).
     hostility_share = {"patron": 1.0, "foreign": p.foreign_hostility_share, "domestic": 0.0}
     for h, available_from in enumerate(model.holding_available_from):
         if available_from == month.index:  # a holding that comes into being this month, in private hands
@@ -150,10 +160,12 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     taken_from_foreign = np.zeros(state.n_runs)
     code = month.mechanism_code(NAME)
     beneficiaries = actor_mask(p.beneficiaries)
-    for h, holding_id in enumerate(model.holding_ids):
+    # One program a month (Torres took two holdings at once, L143-147): a single draw says how far the government goes,
+    # and it takes every holding it is at least that ready to take.
+    program = month.draws.uniform("nationalization")
+    for h in range(len(model.holding_ids)):
         owner = model.holding_owners[h]
-        chance = probability["patron" if owner == "patron" else "other"]
-        taken = nationalist & state.holdings[h] & (month.draws.uniform(f"nationalization.{holding_id}") < chance)
+        taken = nationalist & state.holdings[h] & (program < readiness["patron" if owner == "patron" else "other"])
         state.holdings[h] &= ~taken
         any_taken |= taken
         taken_from_foreign += taken * hostility_share[owner]
