@@ -126,6 +126,8 @@ def test_a_cell_naming_a_holding_asks_for_that_holdings_nationalization_only():
     from coyuntura.engine.events import EventType, holding_index
     from coyuntura.scenario.paths import with_values
 
+    # likely enough that every holding is taken in some runs, not so likely that Gulf (the patron's, pulled by the
+    # nationalist current since M14 reads it) is gone in every run before the window opens
     s = with_values(scenario(), {"mechanisms.nationalization.nationalization_intercept": -4.0}, "nationalizations likely")
     first, last = M("1962-02"), M("1963-12")  # the MNR's last years: sugar exists (from 1962-01), concessions have opened holdings
     holdings = [h.id for h in s.holdings]

@@ -721,6 +721,7 @@ def test_m14_us_holdings_are_deterred_while_relations_with_washington_hold(model
     friendly, hostile = halves(n)
     state.patron_hostility[friendly] = 0.0
     state.patron_hostility[hostile] = 1.0
+    state.nationalist_pressure[:] = 0.3  # the same pull toward the patron's holdings in both halves
     month = make_month(model, 2 * n, {"nationalization": np.tile(grid(n), 2)})
     m14.apply(state, nat, month)
     taken = ~state.holdings[gulf]
@@ -748,8 +749,9 @@ def test_m14_the_nationalist_current_turns_a_government_toward_the_patrons_holdi
     np.testing.assert_array_equal(sugar_taken[strong], sugar_taken[weak])  # the current pulls toward the patron's holding only
     assert gulf_taken[weak].sum() < sugar_taken[weak].sum()  # a weak current: the patron deters
     assert gulf_taken[strong].sum() > sugar_taken[strong].sum()  # a strong one: the patron's holding first
-    # one program a month: where the strong current took sugar, it took Gulf too
+    # one program a month: the holding it is readier to take goes first (Gulf with a strong current, sugar with a weak one)
     assert not (sugar_taken & ~gulf_taken)[strong].any()
+    assert not (gulf_taken & ~sugar_taken)[weak].any()
 
 
 def test_m14_a_months_nationalizations_come_as_one_program(model):

@@ -60,7 +60,7 @@ SYSTEM_VARIABLES: tuple[str, ...] = (
     "repression_memory",  # the popular movement's memory of police-state repression (M8)
     "differentiation",  # capitalist differentiation among the peasantry (M9)
     "patron_hostility",  # the foreign patron's hostility toward the government (M2)
-    "nationalist_pressure",  # pull of a "nationalist" program inside the army (M10)
+    "nationalist_pressure",  # pull of a "nationalist" program inside the army (raised by M10; read by M5, M14, M18)
     "coup_memory",  # politicization of the officer corps after recent coup attempts (the coup trap, M5)
     "polarization",  # polarization of the political field (M17)
     "popular_power",  # the power the masses showed by defeating a coup in the streets, fading (M5, M11)

@@ -16,12 +16,17 @@ hazard ``1 - exp(-rate)``, rate log-linear in policy, the progressive room left
 and the beneficiaries' mobilization. Which holdings a government takes follows
 who pushes it: a holding of the foreign patron (in the source, the US) is
 deterred by what the government still has to lose with the patron (``patron_deterrence x (1 -
-patron_hostility)``, L27-30), and sought by the nationalist current that wants
-to reverse the pro-imperialist course (``anti_imperialism_coef x
-nationalist_pressure``: Ovando's left nationalists chose Gulf, L95-107). The
-holdings of a month come as one program (Torres took sugar and tin by-products
-together, L143-147): one draw says how far the government goes that month, and it
-takes every holding it is at least that ready to take. A nationalization raises the patron's hostility (compensation,
+patron_hostility)``, L27-30), and sought by the nationalists who want to reverse
+some of the pro-imperialist policies (``anti_imperialism_coef x
+nationalist_pressure``). Ovando's government gave the working class its first
+chance to reverse them (L95-98), and the left nationalists of his cabinet took
+Gulf on their own initiative (L101-107); the model stands in for those cabinet
+nationalists with the army's nationalist current (M10), the only nationalist
+force its state tracks. The holdings of a month come as one program, a
+modelling assumption that Torres's program supports (it took part of the sugar
+industry and tin by-product processing, L143-147): one draw says how far the
+government goes that month, and it takes every holding it is at least that ready
+to take, so holdings it is equally ready to take go together. A nationalization raises the patron's hostility (compensation,
 fully for its holdings, ``foreign_hostility_share`` for other foreign ones), the
 squeeze on national capital and the beneficiaries' support, lowers hardship and
 uses up room. A right-leaning government grants concessions to foreign capital
@@ -56,6 +61,7 @@ SOURCE_TITLE = PETRAS_1971
 SOURCE = (
     "Introduction, L6-9",
     "Introduction, L27-30",
+    "Introduction, L95-98",
     "Introduction, L101-107",
     "Introduction, L140-147",
     "U.S. Imperialism, L359-363",
@@ -70,7 +76,7 @@ EVENTS = ("nationalization", "foreign_concession")
 SUMMARY = (
     "A nationalist or workers' government takes over the named holdings still in private hands as a hazard "
     "driven by policy, progressive room and the beneficiaries' mobilization; the foreign patron's holdings are deterred by "
-    "what it still has to lose with the patron and sought by the army's nationalist current; a month's takings come as "
+    "what it still has to lose with the patron and sought by the nationalist current (the army's, M10); a month's takings come as "
     "one program, at the cost of the patron's hostility and a squeeze on national capital; a "
     "right-leaning government grants concessions to foreign capital, which open holdings a later government "
     "may take over."
@@ -147,7 +153,8 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         (p.mobilization_coef, left_mobilization),
     )
     # Who pushes decides what is taken: the patron's holdings are deterred by what the government still has to lose with
-    # it and sought by the nationalist current (Ovando's left nationalists chose Gulf, L95-107).
+    # it and sought by the nationalists (Ovando's cabinet took Gulf on their initiative, L101-107; the army's current
+    # stands in for them).
     patron_pull = p.anti_imperialism_coef * state.nationalist_pressure - p.patron_deterrence * (1.0 - state.patron_hostility)
     readiness = {"patron": hazard_probability(rate * np.exp(patron_pull)), "other": hazard_probability(rate)}
     # The patron's hostility rises with what is taken from foreign capital (fully for its own holdings, a share for
@@ -160,8 +167,8 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     taken_from_foreign = np.zeros(state.n_runs)
     code = month.mechanism_code(NAME)
     beneficiaries = actor_mask(p.beneficiaries)
-    # One program a month (Torres took two holdings at once, L143-147): a single draw says how far the government goes,
-    # and it takes every holding it is at least that ready to take.
+    # One program a month (an assumption Torres's program supports, L143-147): a single draw says how far the government
+    # goes, and it takes every holding it is at least that ready to take.
     program = month.draws.uniform("nationalization")
     for h in range(len(model.holding_ids)):
         owner = model.holding_owners[h]
