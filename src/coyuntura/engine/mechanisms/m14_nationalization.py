@@ -16,8 +16,8 @@ hazard ``1 - exp(-rate)``, rate log-linear in policy, the progressive room left
 and the beneficiaries' mobilization. Which holdings a government takes follows
 who pushes it: a holding of the foreign patron (in the source, the US) is
 deterred by what the government still has to lose with the patron (``patron_deterrence x (1 -
-patron_hostility)``, L27-30), and sought by the nationalists who want to reverse
-some of the pro-imperialist policies (``anti_imperialism_coef x
+patron_hostility)``, L27-30), and sought by the nationalists who want to undo
+the pro-imperialist course (``anti_imperialism_coef x
 nationalist_pressure``). Ovando's government gave the working class its first
 chance to reverse them (L95-98), and the left nationalists of his cabinet took
 Gulf on their own initiative (L101-107); the model stands in for those cabinet
