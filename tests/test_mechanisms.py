@@ -1415,3 +1415,21 @@ def test_regime_exit_a_military_rulers_death_lets_the_corps_choose_by_its_nation
     nationalist = state.regime == RegimeType.NATIONALIST_MILITARY
     assert nationalist[high].sum() > nationalist[low].sum()
     assert events_of(month, EventType.LEADER_DEATH)["run"].size == 2 * n
+
+
+def test_a_mechanism_may_declare_one_draw_per_holding(monkeypatch):
+    """``HOLDING_SLOTS`` (plug-in API; no bundled mechanism uses it since M14's holdings share one program draw): each
+    declared slot gets one uniform per named holding, in the scenario's order, each its own stream."""
+    from coyuntura.engine.model import compile_scenario
+    from coyuntura.engine.random import RunStreams
+    from coyuntura.scenario.loader import load_scenario
+
+    scenario = load_scenario("bolivia-1952")
+    plain = compile_scenario(scenario)
+    monkeypatch.setattr(m14, "HOLDING_SLOTS", ("probe",), raising=False)
+    probed = compile_scenario(scenario)
+    added = [name for name in probed.layout.names if name not in plain.layout.names]
+    assert added == [f"probe.{holding.id}" for holding in scenario.holdings]
+    draws = RunStreams(0, 0, 0, 50, probed.layout).next_month()
+    first, second = (draws.uniform(name) for name in added[:2])
+    assert first.shape == (50,) and not np.array_equal(first, second)

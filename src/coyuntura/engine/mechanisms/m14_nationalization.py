@@ -10,16 +10,17 @@ Introduction, L30-35 and L74-77: the MNR, then Barrientos, granted concessions
 to foreign capital.
 
 Equations: the scenario names the holdings a government may take over (its
-``holdings:``) and who owns them. Each holding still in private hands is
-nationalized by a government of revolutionary nationalism (or the workers) with
-hazard ``1 - exp(-rate)``, rate log-linear in policy, the progressive room left
-and the beneficiaries' mobilization. Which holdings a government takes follows
+``holdings:``) and who owns them. A government of revolutionary nationalism (or
+the workers) has a readiness to take each holding still in private hands, the
+hazard ``1 - exp(-rate)`` with rate log-linear in policy, the progressive room
+left and the beneficiaries' mobilization: the holding's chance of being taken
+that month. Which holdings a government takes follows
 who pushes it: a holding of the foreign patron (in the source, the US) is
 deterred by what the government still has to lose with the patron (``patron_deterrence x (1 -
 patron_hostility)``, L27-30), and sought by the nationalists who want to undo
 the pro-imperialist course (``anti_imperialism_coef x
 nationalist_pressure``). Ovando's government gave the working class its first
-chance to reverse them (L95-98), and the left nationalists of his cabinet took
+chance to reverse some of those policies (L95-98), and the left nationalists of his cabinet took
 Gulf on their own initiative (L101-107); the model stands in for those cabinet
 nationalists with the army's nationalist current (M10), the only nationalist
 force its state tracks. The holdings of a month come as one program, a
@@ -170,8 +171,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     # One program a month (an assumption Torres's program supports, L143-147): a single draw says how far the government
     # goes, and it takes every holding it is at least that ready to take.
     program = month.draws.uniform("nationalization")
-    for h in range(len(model.holding_ids)):
-        owner = model.holding_owners[h]
+    for h, owner in enumerate(model.holding_owners):
         taken = nationalist & state.holdings[h] & (program < readiness["patron" if owner == "patron" else "other"])
         state.holdings[h] &= ~taken
         any_taken |= taken
