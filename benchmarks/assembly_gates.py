@@ -50,8 +50,9 @@ def main() -> None:
     print(f"From {args.snapshot}, 24 months, {args.runs:,} runs, seed {args.seed}\n")
     print("| co-optation drag | unity threshold | front in 12 / 24 months | Assembly in 12 / 24 months |")
     print("|---:|---:|---:|---:|")
+    draws = posterior.run_values(scenario, args.runs, args.seed) if posterior is not None else {}
     for cooptation, threshold in SETTINGS:
-        values = posterior.run_values(scenario, args.runs, args.seed) if posterior is not None else {}
+        values = dict(draws)
         if cooptation is not None:
             values["mechanisms.left_unity.cooptation_coef"] = np.full(args.runs, cooptation)
         if threshold is not None:

@@ -129,8 +129,8 @@ def _stochasticity(scenario: Scenario, mechanisms: Sequence[ModuleType], number:
             Paragraph(from_rst(inspect.getdoc(engine_random) or "")),
             Paragraph(
                 f"Blocks hold {engine_random.BLOCK_SIZE} runs. Each run draws {layout.size} uniforms a month for this scenario, one per "
-                "named slot below. Every hazard and choice compares its probability with its own slot's uniform, except a "
-                "month's nationalizations, which as one program share M14's nationalization slot; the cascade adds "
+                "named slot below. Every hazard and choice compares its probability with a named slot's uniform (a mechanism "
+                "may compare several choices with one slot, as choices made together); the cascade adds "
                 "noise from one slot per actor. The initial state is never drawn at random."
             ),
             Grid(("mechanism", "slots", "per-actor slots"), rows),
