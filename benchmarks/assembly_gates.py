@@ -2,13 +2,15 @@
 
 Not a test. Usage:  .venv/bin/python benchmarks/assembly_gates.py [--runs 4000] [--seed 0] [--snapshot march_1971]
 
-The Assembly (M11) needs the Left's united front standing, an opening, the workers' recently shown power, and
-then its own hazard. This runs the bundled scenario from a snapshot for 24 months with the shipped posterior's
-draws (one per run), and again with the front's two levers moved on every run: the co-optation of the PCB and
-PRIN that holds the Left's unity back under a nationalist military government (``left_unity.cooptation_coef``),
-and the unity the front needs (``left_unity.unity_threshold``). It prints the share of runs with a front and
-with an Assembly within 12 and 24 months: where the front forms often and the Assembly still does not, its
-hazard holds it back, not the Left's unity. A diagnosis for the model's builders, not a what-if of the source.
+The Assembly (M11) needs the revolutionary Left agreed (``revolutionary_unity`` at the unity threshold), an opening
+(a nationalist military or elected civilian government), the workers' recently shown power, and then its own hazard,
+which the president resists (M16). This runs the bundled scenario from a snapshot for 24 months with the shipped
+posterior's draws (one per run), and again with two levers moved on every run: the unity the organizers need
+(``left_unity.unity_threshold``) and the president's resistance (``military_institution.assembly_resistance``). It
+prints the share of runs with the whole Left's front and with an Assembly within 12 and 24 months, and the share
+whose revolutionary Left stands at the bar after 12 months: where the organizers agree often and the Assembly still
+does not sit, the opening or its hazard holds it back. A diagnosis for the model's builders, not a what-if of the
+source.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from coyuntura.engine.simulate import simulate
 from coyuntura.history.posterior import shipped_posterior
 from coyuntura.scenario.loader import load_scenario
 
-SETTINGS = ((None, None), (None, 0.45), (0.0, None), (0.0, 0.45))
-"""(co-optation drag, unity threshold) pairs; None keeps the posterior's or the file's value."""
+SETTINGS = ((None, None), (0.45, None), (None, 0.0), (0.45, 0.0))
+"""(unity threshold, president's resistance) pairs; None keeps the posterior's or the file's value."""
 
 
 def share_within(events: dict[str, np.ndarray], kind: EventType, last_month: int, n_runs: int) -> float:
@@ -48,23 +50,31 @@ def main() -> None:
     unity = scenario.mechanisms.get("left_unity")
     assert unity is not None, "the scenario has no left_unity mechanism"
     print(f"From {args.snapshot}, 24 months, {args.runs:,} runs, seed {args.seed}\n")
-    print("| co-optation drag | unity threshold | front in 12 / 24 months | Assembly in 12 / 24 months |")
-    print("|---:|---:|---:|---:|")
+    print("| unity threshold | president's resistance | front in 12 / 24 months | organizers at the bar at 12 months | Assembly in 12 / 24 months |")
+    print("|---:|---:|---:|---:|---:|")
     draws = posterior.run_values(scenario, args.runs, args.seed) if posterior is not None else {}
-    for cooptation, threshold in SETTINGS:
+    resistance = scenario.mechanisms.get("military_institution")
+    assert resistance is not None, "the scenario has no military_institution mechanism"
+    for threshold, resisting in SETTINGS:
         values = dict(draws)
-        if cooptation is not None:
-            values["mechanisms.left_unity.cooptation_coef"] = np.full(args.runs, cooptation)
         if threshold is not None:
             values["mechanisms.left_unity.unity_threshold"] = np.full(args.runs, threshold)
             values["mechanisms.left_unity.split_threshold"] = np.full(args.runs, min(unity.split_threshold.value, threshold - 0.1))
+        if resisting is not None:
+            values["mechanisms.military_institution.assembly_resistance"] = np.full(args.runs, resisting)
+        shown_threshold = unity.unity_threshold.value if threshold is None else threshold
+        year = simulate(model, args.runs, seed=args.seed, start=args.snapshot, until=start + 11, keep_state=True, parameters=values or None)
+        assert year.final_state is not None
+        agreed = float(np.mean(year.final_state.revolutionary_unity >= shown_threshold))
         ensemble = simulate(model, args.runs, seed=args.seed, start=args.snapshot, until=start + 23, keep_events=True, parameters=values or None)
         assert ensemble.events is not None
         front = [share_within(ensemble.events, EventType.LEFT_UNITY, start + m - 1, args.runs) for m in (12, 24)]
         assembly = [share_within(ensemble.events, EventType.POPULAR_ASSEMBLY, start + m - 1, args.runs) for m in (12, 24)]
-        shown_cooptation = unity.cooptation_coef.value if cooptation is None else cooptation
-        shown_threshold = unity.unity_threshold.value if threshold is None else threshold
-        print(f"| {shown_cooptation:g} | {shown_threshold:g} | {front[0]:.1%} / {front[1]:.1%} | {assembly[0]:.2%} / {assembly[1]:.2%} |")
+        shown_resistance = resistance.assembly_resistance.value if resisting is None else resisting
+        print(
+            f"| {shown_threshold:g} | {shown_resistance:g} | {front[0]:.1%} / {front[1]:.1%} | {agreed:.1%} | "
+            f"{assembly[0]:.1%} / {assembly[1]:.1%} |"
+        )
 
 
 if __name__ == "__main__":

@@ -994,7 +994,7 @@ def test_m11_no_cabinet_offer_no_change(model):
     assert events_of(month, EventType.CABINET_OFFER)["run"].size == 0
 
 
-def test_m11_higher_left_unity_raises_the_popular_assembly_hazard(model):
+def test_m11_a_more_united_revolutionary_left_raises_the_popular_assembly_hazard(model):
     n = 400
     # A mid-range intercept so the unity effect shows on a grid of uniforms.
     tuned = with_params(model, "left_unity", assembly_intercept=-1.0, include_party_unionists=0.0, adjustment_speed=0.0, noise_scale=0.0)
@@ -1007,8 +1007,8 @@ def test_m11_higher_left_unity_raises_the_popular_assembly_hazard(model):
         state.mobilization[actor] = 0.0
         state.radicalism[actor] = 0.0
     divided, united = halves(n)
-    state.left_unity[divided] = lu.unity_threshold
-    state.left_unity[united] = 1.0
+    state.revolutionary_unity[divided] = lu.unity_threshold
+    state.revolutionary_unity[united] = 1.0
     month = make_month(tuned, 2 * n, {"assembly": np.tile(grid(n), 2)})
     m11.apply(state, lu, month)
     formed = state.assembly
@@ -1021,7 +1021,7 @@ def test_m11_no_assembly_under_the_mnr_or_a_right_military_government_or_without
     lu = P(model, "left_unity")
     state = fresh_state(model, 4)
     state.regime[:] = [RegimeType.RIGHT_MILITARY, RegimeType.CIVILIAN_NATIONALIST, RegimeType.NATIONALIST_MILITARY, RegimeType.NATIONALIST_MILITARY]
-    state.left_unity[:] = [1.0, 1.0, 0.0, 1.0]
+    state.revolutionary_unity[:] = [1.0, 1.0, 0.0, 1.0]
     state.popular_power[:] = 1.0  # the workers have just shown their power
     month = make_month(model, 4, {"assembly": ALWAYS})
     m11.apply(state, lu, month)
@@ -1032,7 +1032,7 @@ def test_m11_no_assembly_without_power_recently_shown_in_the_streets(model):
     lu = P(model, "left_unity")
     state = fresh_state(model, 3)
     state.regime[:] = RegimeType.NATIONALIST_MILITARY
-    state.left_unity[:] = 1.0
+    state.revolutionary_unity[:] = 1.0
     # Never shown; shown long ago (below the threshold after this month's fading); shown just now.
     state.popular_power[:] = [0.0, lu.assembly_power_threshold, 1.0]
     month = make_month(model, 3, {"assembly": ALWAYS})
@@ -1089,17 +1089,39 @@ def test_m11_a_shock_in_the_first_month_that_unites_the_left_is_logged(model):
     assert not np.any(ensemble.events["event"] == int(EventType.LEFT_UNITY))
 
 
-def test_m11_the_assembly_needs_the_front_standing_not_only_the_level(model):
-    lu = P(model, "left_unity")
-    between = (lu.split_threshold + lu.unity_threshold) / 2
-    state = fresh_state(model, 2)
+def test_m11_the_assembly_needs_the_revolutionary_left_agreed_not_the_whole_front(model):
+    """The Assembly is the revolutionary Left's project (Popular Assembly, L206-214): a front of the whole Left does not
+    organize it while the revolutionary factions disagree, and they can organize it while the PCB stands apart."""
+    held = with_params(model, "left_unity", adjustment_speed=0.0, noise_scale=0.0)
+    lu = P(held, "left_unity")
+    state = fresh_state(held, 3)
     state.regime[:] = RegimeType.NATIONALIST_MILITARY
     state.popular_power[:] = 1.0
-    state.left_unity[:] = between
-    state.left_united[:] = [1, 0]  # the same unity: a front that stands, and factions still apart
-    month = make_month(model, 2, {"assembly": ALWAYS})
+    state.left_unity[:] = [1.0, 0.0, 0.0]
+    state.left_united[:] = [1, 0, 0]
+    state.revolutionary_unity[:] = [lu.unity_threshold - 0.01, lu.unity_threshold, 0.0]
+    month = make_month(held, 3, {"assembly": ALWAYS})
     m11.apply(state, lu, month)
-    assert state.assembly.tolist() == [True, False]
+    assert state.assembly.tolist() == [False, True, False]
+    assert state.left_united.tolist() == [1, 0, 0]
+
+
+def test_m11_cooptation_divides_the_whole_left_not_the_revolutionary_left(model):
+    """A nationalist military government that wins the PCB and PRIN over pulls the whole Left's unity down (The Miners,
+    L246-251); the revolutionary Left that presses for the Assembly feels the same threats and opening without that drag."""
+    n = 2
+    lu = P(model, "left_unity")
+    state = fresh_state(model, n)
+    state.regime[:] = RegimeType.NATIONALIST_MILITARY
+    state.left_unity[:] = 0.5
+    state.revolutionary_unity[:] = 0.5
+    for party in lu.coopted_parties:
+        state.support[party] = [0.0, 1.0]  # courted in vain; won over
+    month = make_month(model, n, {"unity_noise": np.full(n, 0.5), "revolutionary_unity_noise": np.full(n, 0.5)})
+    m11.apply(state, lu, month)
+    assert state.left_unity[1] < state.left_unity[0]
+    assert state.revolutionary_unity[1] == state.revolutionary_unity[0]
+    assert state.revolutionary_unity[1] > state.left_unity[1]
 
 
 def test_m11_unity_rises_under_threat_and_with_an_opening(model):
@@ -1110,9 +1132,11 @@ def test_m11_unity_rises_under_threat_and_with_an_opening(model):
     state.coup_memory[:] = [0.0, 0.9, 0.0, 0.0]
     state.months_since_repression[:] = [10_000, 10_000, 1, 10_000]
     state.policy[:] = [0.0, 0.0, 0.0, 0.6]
+    state.revolutionary_unity[:] = 0.3
     m11.apply(state, lu, make_month(model, 4))
-    calm = state.left_unity[0]
-    assert state.left_unity[1] > calm and state.left_unity[2] > calm and state.left_unity[3] > calm
+    for unity in (state.left_unity, state.revolutionary_unity):
+        calm = unity[0]
+        assert unity[1] > calm and unity[2] > calm and unity[3] > calm
 
 
 # --- M6 the mobilization cascade ---------------------------------------------------------------

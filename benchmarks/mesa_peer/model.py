@@ -55,7 +55,7 @@ NEVER = 10_000
 ACTOR_ATTRIBUTES = ("weight", "organization", "arms", "radicalism", "support", "mobilization", "cohesion")
 SYSTEM_ATTRIBUTES = (
     "corruption", "mystification_urban", "mystification_rural", "army_capacity", "dependence", "squeeze",
-    "hardship", "left_unity", "repression_memory", "differentiation", "patron_hostility", "nationalist_pressure",
+    "hardship", "left_unity", "revolutionary_unity", "repression_memory", "differentiation", "patron_hostility", "nationalist_pressure",
     "coup_memory", "polarization", "popular_power", "guerrilla_defeats",
 )
 SCHEDULE_NAMES = tuple(module.NAME for module in SCHEDULE)
@@ -498,15 +498,17 @@ class BoliviaModel(mesa.Model):
         # An opening: a nationalist military or an elected civilian government gives the Left room.
         opening_regime = self.regime in (NATIONALIST, ELECTED)
         coopted = sum(self.actor(a).support for a in p.coopted_parties) / len(p.coopted_parties)
-        target = logistic(
+        pull = (
             p.intercept
             + p.threat_coef * self.coup_memory
             + p.repression_coef * math.exp(-self.months_since_repression / 24.0)
             + (p.opening_coef * max(self.policy, 0.0) if opening_regime else 0.0)
             + p.polarization_coef * self.polarization
-            - (p.cooptation_coef * coopted if nationalist_military else 0.0)
         )
+        target = logistic(pull - (p.cooptation_coef * coopted if nationalist_military else 0.0))
         self.left_unity = clip(relax(self.left_unity, target, p.adjustment_speed) + p.noise_scale * (self.uniform() - 0.5))
+        # The revolutionary Left, which organizes the Assembly, feels the same pull without the co-opted parties' drag.
+        self.revolutionary_unity = clip(relax(self.revolutionary_unity, logistic(pull), p.adjustment_speed) + p.noise_scale * (self.uniform() - 0.5))
         # A united front forms at unity_threshold and breaks up only below split_threshold.
         if not self.left_united and self.left_unity >= p.unity_threshold:
             self.left_united = True
@@ -514,14 +516,14 @@ class BoliviaModel(mesa.Model):
         elif self.left_united and self.left_unity < p.split_threshold:
             self.left_united = False
             self.record(EventType.LEFT_SPLIT, "left_unity", p.left_parties)
-        # The Popular Assembly needs a united Left, an opening and power lately shown in the streets (fading).
+        # The Popular Assembly needs the revolutionary Left agreed, an opening and power lately shown in the streets (fading).
         self.popular_power *= 1.0 - p.power_decay
-        if not opening_regime or not self.left_united or self.popular_power < p.assembly_power_threshold or self.assembly:
+        if not opening_regime or self.revolutionary_unity < p.unity_threshold or self.popular_power < p.assembly_power_threshold or self.assembly:
             return
         labor = [self.actor(a) for a in p.labor]
         log_rate = (
             p.assembly_intercept
-            + p.assembly_unity_coef * (self.left_unity - p.unity_threshold)
+            + p.assembly_unity_coef * (self.revolutionary_unity - p.unity_threshold)
             + p.assembly_mobilization_coef * sum(a.mobilization for a in labor) / len(labor)
             + p.assembly_radicalism_coef * sum(max(a.radicalism, 0.0) for a in labor) / len(labor)
             - p.assembly_hegemony_coef * self.mystification_urban

@@ -57,6 +57,7 @@ SYSTEM_VARIABLES: tuple[str, ...] = (
     "squeeze",  # financial distress of national capital (M15)
     "hardship",  # economic hardship of wage earners
     "left_unity",  # unity of the Left parties (M11)
+    "revolutionary_unity",  # unity of the revolutionary Left that organizes the Popular Assembly (M11)
     "repression_memory",  # the popular movement's memory of police-state repression (M8)
     "differentiation",  # capitalist differentiation among the peasantry (M9)
     "patron_hostility",  # the foreign patron's hostility toward the government (M2)
@@ -109,6 +110,7 @@ class State:
     squeeze: np.ndarray
     hardship: np.ndarray
     left_unity: np.ndarray
+    revolutionary_unity: np.ndarray
     repression_memory: np.ndarray
     differentiation: np.ndarray
     patron_hostility: np.ndarray

@@ -261,6 +261,9 @@ class SystemState(PluginValues):
     squeeze: Optional[Unit] = None
     hardship: Optional[Unit] = None
     left_unity: Optional[Unit] = None
+    revolutionary_unity: Optional[Unit] = Field(
+        default=None, description="Unity of the revolutionary Left, the factions no government co-opts, that would organize a Popular Assembly, 0..1."
+    )
     repression_memory: Optional[Unit] = None
     differentiation: Optional[Unit] = None
     patron_hostility: Optional[Unit] = None

@@ -21,18 +21,25 @@ military government; plus noise. The Left forms a united front when its unity
 reaches ``unity_threshold`` and the front breaks up when unity falls below
 ``split_threshold`` (a lower bar: a front once formed outlasts small quarrels);
 both are logged, once each, and in between the front stands or stays apart
-(``left_united``, read off the starting unity by ``begin``). A Popular Assembly
-needs the front standing, an opening - a nationalist military or
-elected civilian government, not the MNR's apparatus or a police state - and
-power the workers have recently shown in the streets: it institutionalizes the
-strength they displayed in defeating a coup (Introduction, L118-124: the defeat of
-the October coup marked the recovery of working-class solidarity; Popular
-Assembly, L198-203: the Assembly would give that power legislative form). The
-memory of such a victory (``popular_power``, set by M5) fades each month. Then it
-forms with hazard ``1 - exp(-rate)``, rate log-linear in labour mobilization and
-radicalism, minus the old party's hegemony over labour (urban mystification, M4)
-and the president's resistance (M16), plus the mass base that including MNR
-unionists adds. When a nationalist officer is carried to power by
+(``left_united``, read off the starting unity by ``begin``).
+
+The Popular Assembly is the revolutionary Left's project, not the whole Left's:
+its organizers are the Marxists and Catholics who want the workers to act
+directly (Popular Assembly, L206-211; The Miners, L253-256), while the PCB lines
+up behind the president (L246-251). Their unity, ``revolutionary_unity``, moves
+toward the same target without the co-opted parties' drag, with quarrels of its
+own. The Assembly needs it at ``unity_threshold`` (the factions agree enough to
+organize it, L211-214), an opening - a nationalist military or elected civilian
+government, not the MNR's apparatus or a police state - and power the workers
+have recently shown in the streets: it institutionalizes the strength they
+displayed in defeating a coup (Introduction, L118-124: the defeat of the October
+coup marked the recovery of working-class solidarity; Popular Assembly,
+L198-203: the Assembly would give that power legislative form). The memory of
+such a victory (``popular_power``, set by M5) fades each month. Then it forms
+with hazard ``1 - exp(-rate)``, rate log-linear in the organizers' unity, labour
+mobilization and radicalism, minus the old party's hegemony over labour (urban
+mystification, M4) and the president's resistance (M16), plus the mass base that
+including MNR unionists adds. When a nationalist officer is carried to power by
 the masses he offers the Left ``cabinet_share`` of the cabinet; it accepts with
 probability ``logistic(accept_intercept + accept_unity_coef x unity)``.
 """
@@ -59,19 +66,20 @@ SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L118-133", "Popular Assembly, L198-224", "The Miners, L238-273")
 READS = (
     "left_unity", "coup_memory", "months_since_repression", "polarization", "support", "mobilization", "regime", "assembly",
-    "radicalism", "mystification_urban", "organization", "policy", "popular_power", "left_united",
+    "radicalism", "mystification_urban", "organization", "policy", "popular_power", "left_united", "revolutionary_unity",
 )
-WRITES = ("left_unity", "left_united", "assembly", "organization", "policy", "polarization", "progressive_room", "support", "popular_power")
-SLOTS = ("unity_noise", "assembly", "cabinet")
+WRITES = ("left_unity", "revolutionary_unity", "left_united", "assembly", "organization", "policy", "polarization", "progressive_room", "support", "popular_power")
+SLOTS = ("unity_noise", "revolutionary_unity_noise", "assembly", "cabinet")
 EVENTS = ("left_unity", "left_split", "cabinet_offer", "popular_assembly")
 """The kinds of event it records in the log."""
 SUMMARY = (
     "The Left's unity moves toward a target raised by threats (recent coup attempts and repression), by a "
     "government's opening and by polarization, and lowered when its parties are co-opted by a nationalist "
     "military government. The Left forms a united front when unity is high enough and the front breaks up only "
-    "when unity falls well below that. A Popular Assembly needs a united Left, an opening and a recent show of the "
-    "workers' power (a coup they defeated in the streets, a memory that fades); it then forms as a hazard "
-    "driven by labour's mobilization and radicalism, held back by the old party's hegemony and the "
+    "when unity falls well below that. A Popular Assembly is the revolutionary Left's project: it needs the unity of "
+    "the Left's factions that no government co-opts (the same pull without the co-opted parties' drag), an opening "
+    "and a recent show of the workers' power (a coup they defeated in the streets, a memory that fades); it then "
+    "forms as a hazard driven by that unity and by labour's mobilization and radicalism, held back by the old party's hegemony and the "
     "president's resistance. An officer carried to power by the masses offers the Left part of the cabinet, "
     "which a united Left is likelier to accept."
 )
@@ -86,15 +94,19 @@ EQUATIONS = (
     "opening_coef × opening + polarization_coef × polarization − cooptation_coef × coopted)",
     "left_unity ← clip(relax(left_unity, target, adjustment_speed) + noise_scale × (u − 0.5), 0, 1),  u "
     "uniform on [0, 1)",
+    "revolutionary_target = logistic(intercept + threat_coef × coup_memory + repression_coef × recent_repression + "
+    "opening_coef × opening + polarization_coef × polarization): the target without the co-opted parties' drag",
+    "revolutionary_unity ← clip(relax(revolutionary_unity, revolutionary_target, adjustment_speed) + noise_scale × "
+    "(u′ − 0.5), 0, 1),  u′ a uniform of its own",
     "united front: forms (logged: the Left unites) when left_unity ≥ unity_threshold, breaks up (logged: the Left "
     "splits) when left_unity < split_threshold; in between it stays as it was (left_united)",
-    "P(Popular Assembly) = 1 − exp(−exp(assembly_intercept + assembly_unity_coef × (left_unity − "
+    "P(Popular Assembly) = 1 − exp(−exp(assembly_intercept + assembly_unity_coef × (revolutionary_unity − "
     "unity_threshold) + "
     "assembly_mobilization_coef × mean_labor(mobilization) + assembly_radicalism_coef × "
     "mean_labor(max(radicalism, 0)) − assembly_hegemony_coef × mystification_urban − assembly_resistance × "
     "[nationalist military government] + include_party_unionists × party_unionist_base_coef × "
-    "organization[party_unionists])), only while the Left's united front stands, under a nationalist-military or "
-    "elected civilian government with no Assembly   (assembly_resistance: M16)",
+    "organization[party_unionists])), only while revolutionary_unity ≥ unity_threshold, under a nationalist-military "
+    "or elected civilian government with no Assembly   (assembly_resistance: M16)",
     "popular_power ×= 1 − power_decay every month (M5 sets it to 1 when the masses defeat a coup);  the "
     "Assembly needs popular_power ≥ assembly_power_threshold",
     "Assembly formed: polarization += assembly_polarization;  organization_l += assembly_organization_gain × "
@@ -156,16 +168,18 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         coopted += state.support[party] / len(p.coopted_parties)
     opening_regime = nationalist_military | (state.regime == RegimeType.CIVILIAN_ELECTED)
     recent_repression = np.exp(-state.months_since_repression / 24.0)
-    target = logistic(
+    # The factions close ranks under threat and when a government opens room for them; the parties it co-opts pull
+    # the whole Left apart, not the revolutionary Left that organizes the Assembly (The Miners, L246-256).
+    pull = (
         p.intercept
         + p.threat_coef * state.coup_memory
         + p.repression_coef * recent_repression
         + p.opening_coef * np.maximum(state.policy, 0.0) * opening_regime
         + p.polarization_coef * state.polarization
-        - p.cooptation_coef * coopted * nationalist_military
     )
-    noise = p.noise_scale * (month.draws.uniform("unity_noise") - 0.5)
-    state.left_unity[:] = np.clip(relax(state.left_unity, target, p.adjustment_speed) + noise, 0.0, 1.0)
+    target = logistic(pull - p.cooptation_coef * coopted * nationalist_military)
+    state.left_unity[:] = relaxed_unity(state.left_unity, target, p, month.draws.uniform("unity_noise"))
+    state.revolutionary_unity[:] = relaxed_unity(state.revolutionary_unity, logistic(pull), p, month.draws.uniform("revolutionary_unity_noise"))
     code = month.mechanism_code(NAME)
     front = state.left_united == 1
     unites = ~front & (state.left_unity >= p.unity_threshold)
@@ -185,7 +199,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     party_base = p.include_party_unionists * p.party_unionist_base_coef * state.organization[p.party_unionists]
     rate = log_linear_rate(
         p.assembly_intercept,
-        (p.assembly_unity_coef, state.left_unity - p.unity_threshold),
+        (p.assembly_unity_coef, state.revolutionary_unity - p.unity_threshold),
         (p.assembly_mobilization_coef, labor_mobilization),
         (p.assembly_radicalism_coef, labor_radicalism),
         (-p.assembly_hegemony_coef, state.mystification_urban),
@@ -194,13 +208,20 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     )
     state.popular_power *= 1.0 - p.power_decay
     shown_power = state.popular_power >= p.assembly_power_threshold
-    can_form = opening_regime & (state.left_united == 1) & shown_power & ~state.assembly
+    organizers_agree = state.revolutionary_unity >= p.unity_threshold
+    can_form = opening_regime & organizers_agree & shown_power & ~state.assembly
     forms = can_form & (month.draws.uniform("assembly") < hazard_probability(rate))
     state.assembly |= forms
     state.polarization += forms * p.assembly_polarization
     for actor in p.labor:
         state.organization[actor] += forms * p.assembly_organization_gain * (1.0 - state.organization[actor])
     month.log.record(month.index, forms, EventType.POPULAR_ASSEMBLY, code, actor_mask(p.labor + p.left_parties))
+
+
+def relaxed_unity(unity: np.ndarray, target: np.ndarray, p: SimpleNamespace, uniforms: np.ndarray) -> np.ndarray:
+    """A unity one month on: drawn toward its target, shaken by the month's quarrels and reconciliations."""
+    shaken: np.ndarray = np.clip(relax(unity, target, p.adjustment_speed) + p.noise_scale * (uniforms - 0.5), 0.0, 1.0)
+    return shaken
 
 
 def offer_cabinet(state: State, month: Month, offered: np.ndarray) -> None:
