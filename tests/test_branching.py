@@ -94,8 +94,8 @@ def test_offspring_kept_from_weighing_them_or_simulated_again_give_the_same_runs
 def test_a_filter_where_no_run_agrees_branches_too():
     """Thirty runs and a 4% event: in this filter no run has it, so the weights stay even - and every run contradicts
     the record. The offspring find runs that agree."""
-    plain = filtered(runs=30, offspring=1, until="1970-11", seed=3)
-    branched = filtered(runs=30, offspring=16, until="1970-11", seed=3)
+    plain = filtered(runs=30, offspring=1, until="1970-11", seed=2)  # a seed whose 30 runs all miss the event
+    branched = filtered(runs=30, offspring=16, until="1970-11", seed=2)
     assert plain.cell_probability(RARE)[0] == 0.0 and plain.ess == pytest.approx(30.0) and plain.branch_trace == []
     assert branched.branch_trace and branched.branch_trace[0][1] == 16
     assert branched.cell_probability(RARE)[0] > 0.5

@@ -645,8 +645,9 @@ def test_m2_an_expropriated_us_holding_keeps_the_us_hostile(model):
     gulf = model.holding_ids.index("gulf_oil")
     state = fresh_state(model, 2, "september_1970")
     state.holdings[gulf] = [True, False]  # run 1: Gulf's holdings in the state's hands
+    state.holdings_taken[gulf] = [False, True]
     state.patron_hostility[:] = 0.3
-    np.testing.assert_array_equal(m14.patron_holdings_expropriated(state, model, state.month), [0.0, 1.0])
+    np.testing.assert_array_equal(m14.patron_holdings_expropriated(state, model), [0.0, 1.0])
     m2.apply(state, us, make_month(model, 2))
     assert us.expropriation_coef > 0
     assert state.patron_hostility[1] > state.patron_hostility[0]

@@ -210,6 +210,8 @@ class BoliviaModel(mesa.Model):
             )
             for holding in self.holdings
         }
+        # Which a government has taken into the state's hands (neither private nor taken: not come into being).
+        self.taken = {holding.id: holding.nationalized or holding.id in nationalized for holding in self.holdings}
         self.scratch: dict[str, object] = {}
 
     # --- helpers ---------------------------------------------------------------------------------
@@ -338,9 +340,9 @@ class BoliviaModel(mesa.Model):
     # M2
     def patron_leverage_step(self) -> None:
         p = self.p.patron_leverage
-        # US holdings in the state's hands (existing, not created by concessions) keep Washington hostile.
-        patron_held = [h for h in self.holdings if h.owner == "patron" and not h.created_by_concessions and (h.available_from is None or h.available_from <= self.month)]
-        expropriated = sum(not self.private[h.id] for h in patron_held) / max(len(patron_held), 1)
+        # US holdings a government has taken (among those that have come into being) keep Washington hostile.
+        patron_held = [h for h in self.holdings if h.owner == "patron" and (self.private[h.id] or self.taken[h.id])]
+        expropriated = sum(self.taken[h.id] for h in patron_held) / max(len(patron_held), 1)
         target = logistic(p.hostility_intercept + p.hostility_policy_coef * self.policy + p.expropriation_coef * expropriated)
         self.patron_hostility = relax(self.patron_hostility, target, p.hostility_speed)
         cooperation = 1.0 - self.patron_hostility
@@ -380,6 +382,7 @@ class BoliviaModel(mesa.Model):
                 continue
             if program < chance(patron_rate if holding.owner == "patron" else base_rate):
                 self.private[holding.id] = False
+                self.taken[holding.id] = True
                 taken_any = True
                 hostility += p.foreign_hostility_share if holding.owner == "foreign" else OWNER_HOSTILITY[holding.owner]
                 self.record(EventType.NATIONALIZATION, "nationalization", p.beneficiaries, holding_outcome(index))  # one per holding, naming it
@@ -396,7 +399,7 @@ class BoliviaModel(mesa.Model):
             self.dependence += p.concession_dependence_gain * (1.0 - self.dependence)
             self.patron_hostility -= p.concession_hostility_relief
             for holding in self.holdings:
-                if holding.created_by_concessions:
+                if holding.created_by_concessions and not self.taken[holding.id]:  # what the state took stays its own
                     self.private[holding.id] = True
             self.record(EventType.FOREIGN_CONCESSION, "nationalization", (p.foreign_patron,))
 

@@ -123,6 +123,7 @@ class Model:
             and (holding.available_from is None or holding.available_from <= month)
             for holding in scenario.holdings
         ]
+        taken = [holding.nationalized or holding.id in nationalized for holding in scenario.holdings]
         values: dict[str, object] = {
             "month": snapshot.month if snapshot is not None else scenario.calendar.start,
             "regime": np.full(n_runs, regime, dtype=np.int8),
@@ -130,6 +131,7 @@ class Model:
             "months_in_power": np.zeros(n_runs, dtype=np.int32),
             "coalition": coalition,
             "holdings": np.repeat(np.array(private, dtype=bool).reshape(-1, 1), n_runs, axis=1),
+            "holdings_taken": np.repeat(np.array(taken, dtype=bool).reshape(-1, 1), n_runs, axis=1),
             "months_since_repression": np.full(n_runs, NEVER, dtype=np.int32),
             "months_since_mobilization": np.full(n_runs, NEVER, dtype=np.int32),
             "months_since_ruler_death": np.full(n_runs, NEVER, dtype=np.int32),

@@ -71,6 +71,7 @@ SYSTEM_VARIABLES: tuple[str, ...] = (
 
 INTERNAL_VARIABLES: tuple[str, ...] = (
     "holdings",  # (holdings, runs): the named holdings still in private hands (M14)
+    "holdings_taken",  # (holdings, runs): the named holdings a government has taken into the state's hands (M14)
     "months_since_repression",  # months since the last repression wave (M6, M8, M11)
     "months_since_mobilization",  # months since the last general strike or mass mobilization (M6)
     "months_since_ruler_death",  # months since a ruler died in office (a trigger of strikes, M6)
@@ -89,6 +90,7 @@ class State:
     months_in_power: np.ndarray  # (runs,) int32
     coalition: np.ndarray  # (actors, runs) bool: the actors in the governing coalition
     holdings: np.ndarray  # (holdings, runs) bool: the named holdings still in private hands (M14)
+    holdings_taken: np.ndarray  # (holdings, runs) bool: taken into the state's hands (M14); neither this nor private: never came into being
     months_since_repression: np.ndarray  # (runs,) int32: months since the last repression wave
     months_since_mobilization: np.ndarray  # (runs,) int32: months since the last general strike or mass mobilization
     months_since_ruler_death: np.ndarray  # (runs,) int32: months since a ruler died in office

@@ -344,7 +344,7 @@ def shockable_variables(scenario: Scenario) -> list[str]:
 
 
 GOVERNMENT_VARIABLES: tuple[str, ...] = (
-    "policy", "progressive_room", "regime", "assembly", "months_in_power", "coalition", "holdings",
+    "policy", "progressive_room", "regime", "assembly", "months_in_power", "coalition", "holdings", "holdings_taken",
     "months_since_repression", "months_since_mobilization", "months_since_ruler_death", "left_united",
 )
 """The engine's state besides the system variables and actor attributes the scenario gives (no plug-in may take these names)."""

@@ -32,8 +32,10 @@ fully for its holdings, ``foreign_hostility_share`` for other foreign ones), the
 squeeze on national capital and the beneficiaries' support, lowers hardship and
 uses up room. A right-leaning government grants concessions to foreign capital
 with a hazard log-linear in how far right it stands and how dependent it is; a
-concession opens the holdings that exist only through concessions; a holding
-the scenario dates (``available_from``) comes into private hands that month.
+concession opens the holdings that exist only through concessions, unless a
+government has already taken them (the state keeps what it took: after Gulf,
+Washington could only press for compensation, U.S. Imperialism, L361-363); a
+holding the scenario dates (``available_from``) comes into private hands that month.
 """
 
 from __future__ import annotations
@@ -69,8 +71,8 @@ SOURCE = (
     "Introduction, L30-35",
     "Introduction, L74-77",
 )
-READS = ("holdings", "policy", "progressive_room", "mobilization", "regime", "dependence", "patron_hostility", "nationalist_pressure")
-WRITES = ("holdings", "patron_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence")
+READS = ("holdings", "holdings_taken", "policy", "progressive_room", "mobilization", "regime", "dependence", "patron_hostility", "nationalist_pressure")
+WRITES = ("holdings", "holdings_taken", "patron_hostility", "squeeze", "hardship", "support", "progressive_room", "dependence")
 SLOTS = ("nationalization", "concession")
 EVENTS = ("nationalization", "foreign_concession")
 """The kinds of event it records in the log."""
@@ -98,7 +100,8 @@ EQUATIONS = (
     "P(concession) = 1 − exp(−exp(concession_intercept + concession_right_coef × max(−policy, 0) + "
     "concession_dependence_coef × dependence)), when policy < 0 and no workers' government rules",
     "concession: dependence += concession_dependence_gain × (1 − dependence);  patron_hostility −= "
-    "concession_hostility_relief;  every holding that exists through concessions is (again) in private hands",
+    "concession_hostility_relief;  every holding that exists through concessions and was never taken is in private "
+    "hands",
 )
 """Its equations, one readable line each, naming every numeric parameter of ``Params``."""
 
@@ -125,18 +128,18 @@ class Params(MechanismParams):
     concession_hostility_relief: Unit
 
 
-def patron_holdings_expropriated(state: State, model: Model, month_index: int) -> np.ndarray:
-    """Share of the foreign patron's holdings that exist and are in the state's hands: expropriations the patron has not
-    accepted (U.S. Imperialism, L361-363: the Gulf decision stood, and Washington pressed for compensation)."""
+def patron_holdings_expropriated(state: State, model: Model) -> np.ndarray:
+    """Share of the foreign patron's holdings in a run that a government has taken into the state's hands:
+    expropriations the patron has not accepted (U.S. Imperialism, L361-363: the Gulf decision stood, and Washington
+    pressed for compensation). A holding that has not come into being in the run (not yet dated, or not yet opened by
+    a concession) does not count."""
     taken = np.zeros(state.n_runs)
-    counted = 0
+    counted = np.zeros(state.n_runs)
     for h, owner in enumerate(model.holding_owners):
-        available = model.holding_available_from[h]
-        if owner != "patron" or model.holding_from_concessions[h] or (available is not None and available > month_index):
-            continue
-        counted += 1
-        taken += ~state.holdings[h]
-    return taken / max(counted, 1)
+        if owner == "patron":
+            taken += state.holdings_taken[h]
+            counted += state.holdings_taken[h] | state.holdings[h]
+    return np.divide(taken, counted, out=np.zeros(state.n_runs), where=counted > 0)
 
 
 def apply(state: State, p: SimpleNamespace, month: Month) -> None:
@@ -174,6 +177,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     for h, owner in enumerate(model.holding_owners):
         taken = nationalist & state.holdings[h] & (program < readiness["patron" if owner == "patron" else "other"])
         state.holdings[h] &= ~taken
+        state.holdings_taken[h] |= taken
         any_taken |= taken
         taken_from_foreign += taken * hostility_share[owner]
         month.log.record(month.index, taken, EventType.NATIONALIZATION, code, beneficiaries, holding_outcome(h))  # the outcome names the holding taken
@@ -197,5 +201,5 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     state.patron_hostility -= concede * p.concession_hostility_relief
     for h in range(len(model.holding_ids)):
         if model.holding_from_concessions[h]:
-            state.holdings[h] |= concede
+            state.holdings[h] |= concede & ~state.holdings_taken[h]  # a holding once taken stays the state's (L361-363)
     month.log.record(month.index, concede, EventType.FOREIGN_CONCESSION, code, actor_mask([p.foreign_patron]))

@@ -41,7 +41,7 @@ STAGE = 30
 """Its place in the month: mechanisms run in order of stage (see coyuntura.engine.mechanisms)."""
 SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L11-17", "Introduction, L27-35", "U.S. Imperialism, L359-370", "The Miners, L250-253")
-READS = ("policy", "patron_hostility", "dependence", "squeeze", "army_capacity", "regime", "organization", "holdings")
+READS = ("policy", "patron_hostility", "dependence", "squeeze", "army_capacity", "regime", "organization", "holdings", "holdings_taken")
 WRITES = ("patron_hostility", "army_capacity", "dependence", "policy", "hardship", "progressive_room", "squeeze", "support")
 SLOTS = ("austerity",)
 EVENTS = ("austerity_package",)
@@ -93,7 +93,7 @@ class Params(MechanismParams):
 
 
 def apply(state: State, p: SimpleNamespace, month: Month) -> None:
-    expropriated = m14.patron_holdings_expropriated(state, month.model, month.index)
+    expropriated = m14.patron_holdings_expropriated(state, month.model)
     target = logistic(p.hostility_intercept + p.hostility_policy_coef * state.policy + p.expropriation_coef * expropriated)
     state.patron_hostility[:] = relax(state.patron_hostility, target, p.hostility_speed)
     cooperation = 1.0 - state.patron_hostility
