@@ -26,7 +26,7 @@ from coyuntura.scenario.schema import Scenario
 
 NEVER = 0.999999
 ALWAYS = 0.0
-NOISE_SLOT_PREFIXES = ("mobilization.", "defence.", "unity_noise")
+NOISE_SLOT_PREFIXES = ("mobilization.", "defence.", "unity_noise", "revolutionary_unity_noise")
 
 
 TOY = Path(__file__).resolve().parent / "data" / "toy.yaml"

@@ -789,6 +789,39 @@ def test_m14_concessions_only_from_right_leaning_governments_and_they_open_holdi
     assert state.holdings[concessional, 0].all() and not state.holdings[concessional, 1].any()
 
 
+def test_m14_what_the_state_took_stays_taken_and_keeps_counting_as_expropriated(model):
+    """Gulf's holdings come with the concessions (bolivia-1952); once a government has taken them a later concession
+    does not bring them back, and Washington keeps counting them as expropriated (U.S. Imperialism, L361-363)."""
+    nat = P(model, "nationalization")
+    gulf = model.holding_ids.index("gulf_oil")
+    assert model.holding_owners[gulf] == "patron" and model.holding_from_concessions[gulf]
+    state = fresh_state(model, 3)
+    assert not state.holdings[gulf].any() and not state.holdings_taken[gulf].any()  # not in 1952
+    np.testing.assert_array_equal(m14.patron_holdings_expropriated(state, model), [0.0, 0.0, 0.0])  # nothing to count
+    # Runs: a concession brings Gulf in; Gulf already taken when a concession comes; no concession.
+    state.holdings_taken[gulf] = [False, True, False]
+    state.regime[:] = RegimeType.RIGHT_MILITARY
+    state.policy[:] = [-0.6, -0.6, 0.3]
+    m14.apply(state, nat, make_month(model, 3, {"concession": ALWAYS}))
+    assert state.holdings[gulf].tolist() == [True, False, False]
+    assert state.holdings_taken[gulf].tolist() == [False, True, False]
+    np.testing.assert_array_equal(m14.patron_holdings_expropriated(state, model), [0.0, 1.0, 0.0])
+    # A nationalist government takes the Gulf that came in run 0: now it counts as expropriated there too.
+    state.regime[:] = RegimeType.NATIONALIST_MILITARY
+    state.policy[:] = 0.6
+    m14.apply(state, nat, make_month(model, 3, {"nationalization": ALWAYS, "concession": NEVER}))
+    assert state.holdings_taken[gulf].tolist() == [True, True, False]
+    np.testing.assert_array_equal(m14.patron_holdings_expropriated(state, model), [1.0, 1.0, 0.0])
+
+
+def test_m14_a_snapshot_counts_what_it_lists_as_nationalized_as_taken(model):
+    state = fresh_state(model, 1, "march_1971")
+    for holding in ("gulf_oil", "sugar_industry", "tin_byproducts"):
+        h = model.holding_ids.index(holding)
+        assert state.holdings_taken[h, 0] and not state.holdings[h, 0]
+    assert state.holdings_taken[model.holding_ids.index("tin_mines"), 0]  # nationalized in 1952, before the start
+
+
 # --- M1 nationalist drift ----------------------------------------------------------------------
 
 

@@ -372,7 +372,7 @@ class BoliviaModel(mesa.Model):
         patron_rate = base_rate * math.exp(p.anti_imperialism_coef * self.nationalist_pressure - p.patron_deterrence * (1.0 - self.patron_hostility))
         for holding in self.holdings:
             if holding.available_from == self.month:
-                self.private[holding.id] = True
+                self.private[holding.id] = not self.taken[holding.id]
         takes = self.regime in (CIVILIAN, NATIONALIST, WORKERS)
         taken_any = False
         hostility = 0.0

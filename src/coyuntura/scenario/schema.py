@@ -320,7 +320,8 @@ class Holding(Frozen):
     owner: Literal["patron", "foreign", "domestic"] = Field(description="Whose capital: the foreign patron's, another foreign power's, or national private capital.")
     nationalized: StrictBool = Field(default=False, description="Already in state hands at the scenario's start.")
     created_by_concessions: StrictBool = Field(
-        default=False, description="Only exists once a government grants concessions to foreign capital (M14)."
+        default=False,
+        description="Only exists once a government grants concessions to foreign capital (M14); once a government has taken it, a later concession does not bring it back.",
     )
     available_from: Optional[MonthField] = Field(default=None, description="The month the holding comes into being, if after the start.")
     provenance: Provenance

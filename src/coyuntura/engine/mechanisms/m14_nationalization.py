@@ -165,8 +165,8 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     # other foreign owners, not at all for national capital).
     hostility_share = {"patron": 1.0, "foreign": p.foreign_hostility_share, "domestic": 0.0}
     for h, available_from in enumerate(model.holding_available_from):
-        if available_from == month.index:  # a holding that comes into being this month, in private hands
-            state.holdings[h] = True
+        if available_from == month.index:  # a holding that comes into being this month, in private hands (if not already taken)
+            state.holdings[h] = ~state.holdings_taken[h]
     any_taken = np.zeros(state.n_runs, dtype=bool)
     taken_from_foreign = np.zeros(state.n_runs)
     code = month.mechanism_code(NAME)

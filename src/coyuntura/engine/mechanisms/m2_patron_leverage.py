@@ -11,8 +11,8 @@ now props up Torres.
 
 Equations: ``patron_hostility`` relaxes toward ``logistic(hostility_intercept +
 hostility_policy_coef * policy + expropriation_coef * expropriated)``, where
-``expropriated`` is the share of the patron's holdings in the state's hands
-(nationalizations also add jumps in M14); the patron's aid
+``expropriated`` is the share of the patron's holdings that a government has
+taken, among those that have come into being (nationalizations also add jumps in M14); the patron's aid
 raises ``army_capacity`` and ``dependence`` in proportion to ``1 - patron_hostility``;
 an austerity package is a hazard ``1 - exp(-rate)``, rate log-linear in
 dependence and squeeze; it moves policy right, raises hardship and uses up
@@ -57,8 +57,8 @@ FORMS = ("relaxation", "hazard")
 """The established functional forms it is built from (keys of coyuntura.report.mechanism_metadata.FORMS)."""
 EQUATIONS = (
     "patron_hostility ← relax(patron_hostility, logistic(hostility_intercept + hostility_policy_coef × policy + "
-    "expropriation_coef × expropriated), hostility_speed);  expropriated = share of the patron's holdings in "
-    "the state's hands (M14)",
+    "expropriation_coef × expropriated), hostility_speed);  expropriated = share of the patron's holdings a "
+    "government has taken, among those that have come into being (M14)",
     "cooperation = 1 − patron_hostility;  support[foreign_patron] = cooperation",
     "army_capacity += army_aid_rate × cooperation × (1 − army_capacity)",
     "dependence += aid_dependence_rate × cooperation × (1 − dependence)",
