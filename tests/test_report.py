@@ -176,7 +176,7 @@ def test_a_nationalization_sentence_names_the_holding_taken():
     from coyuntura.scenario.paths import with_values
 
     likely = compile_scenario(with_values(model.scenario, {"mechanisms.nationalization.nationalization_intercept": -3.0}, "likely"))
-    ensemble = simulate(likely, 64, seed=1, until=parse_month("1954-12"), keep_events=True)
+    ensemble = simulate(likely, 64, seed=1, until=parse_month("1964-12"), keep_events=True)
     with_holding = [line for run in range(64) for line in chronicle_from_events(likely, ensemble.events, run) if line.event == "nationalization"]
     assert with_holding and all(line.outcome in model.holding_ids and "nationalizes" in line.text for line in with_holding)
 

@@ -112,7 +112,9 @@ def test_an_interrupted_point_sweep_resumes_with_the_batches_it_stored(tmp_path)
 @pytest.mark.integration  # end to end: 48 sample points, then PRIM
 @pytest.mark.slow
 def test_prim_finds_the_plotting_intercept_behind_successful_coups():
-    result = run_discovery(scenario(), "coup_success", samples=48, n_runs=60, threshold=0.6, start="march_1971", until=UNTIL, patterns=PARAMS)
+    # From March 1971 a successful coup within a year is likely over much of the space (above 0.6 in two thirds of it):
+    # the interesting runs are those that make it likelier still.
+    result = run_discovery(scenario(), "coup_success", samples=48, n_runs=60, threshold=0.7, start="march_1971", until=UNTIL, patterns=PARAMS)
     box = result.box
     assert 0 < box["coverage"] <= 1 and 0 < box["density"] <= 1 and box["mass"] <= 1
     assert box["density"] >= result.min_density or result.warnings

@@ -204,12 +204,12 @@ def test_a_named_experiment_and_a_cancelled_event(client: TestClient) -> None:
 
 
 def test_the_chronicle_is_the_library_chronicle_with_mechanisms_and_locators(client: TestClient) -> None:
-    response = client.post("/api/chronicle", json={**SHORT, "run": 11, "seed": 2})
+    response = client.post("/api/chronicle", json={**SHORT, "run": 3, "seed": 2})
     assert response.status_code == 200, response.text
     lines = response.json()["lines"]
     scenario = load_scenario(SCENARIO)
-    expected = chronicle(compile_scenario(scenario), 11, seed=2, start="october_1970", until=parse_month("1971-09"))
-    assert [line["text"] for line in lines] == [line.text for line in expected]
+    expected = chronicle(compile_scenario(scenario), 3, seed=2, start="october_1970", until=parse_month("1971-09"))
+    assert lines and [line["text"] for line in lines] == [line.text for line in expected]  # a run with events
     assert all(line["mechanism"] and line["mechanism_title"] for line in lines)
     assert any(line["locators"] for line in lines)
     for line in lines:
