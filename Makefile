@@ -37,8 +37,9 @@ bench: $(STAMP)
 ## The distance is minus the particle filter's log likelihood of the record (each particle's 64 histories filtered on
 ## the record as it unfolds, as the forecasts are, without their offspring); the calibration stops when the
 ## effective sample size falls below twice the 27 calibrated parameters (docs/history.md says why). Seed 1: on the
-## model with the revolutionary Left's unity and Gulf by concession, seed 0's run fell below that floor at generation 6
-## (epsilon 0.168), seed 1's at generation 10 (epsilon 0.1445 at generation 9); the deeper fit ships (docs/history.md).
+## model with the revolutionary Left's unity and Gulf by concession, seed 0's run (run first) fell below that floor at generation 6
+## (posterior generation 5, epsilon 0.1683), seed 1's at generation 10 (posterior generation 9, epsilon 0.1445); the
+## deeper fit of the two ships (docs/history.md).
 posterior: $(STAMP)
 	rm -rf reports/bolivia-1952/calibration-1971-03
 	$(VENV)/bin/coyuntura calibrate bolivia-1952 --as-of 1971-03 --population 1000 --generations 12 --runs-per-particle 64 \
