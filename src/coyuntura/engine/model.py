@@ -116,14 +116,13 @@ class Model:
         nationalized = set(snapshot.nationalized) if snapshot is not None else set()
         # Concessions granted before a snapshot's month exist at that month (unless nationalized since).
         month = snapshot.month if snapshot is not None else scenario.calendar.start
+        taken = [holding.nationalized or holding.id in nationalized for holding in scenario.holdings]
         private = [
-            not holding.nationalized
-            and holding.id not in nationalized
+            not already_taken
             and (snapshot is not None or not holding.created_by_concessions)
             and (holding.available_from is None or holding.available_from <= month)
-            for holding in scenario.holdings
+            for holding, already_taken in zip(scenario.holdings, taken)
         ]
-        taken = [holding.nationalized or holding.id in nationalized for holding in scenario.holdings]
         values: dict[str, object] = {
             "month": snapshot.month if snapshot is not None else scenario.calendar.start,
             "regime": np.full(n_runs, regime, dtype=np.int8),
