@@ -208,7 +208,7 @@ def test_streamed_series_and_summaries_are_consistent(seed, start):
     ensemble = simulate(model, n, seed=seed, start=start, until=until, series_every=1, keep_events=True)
     series = ensemble.series
     assert np.all(np.abs(series["policy"]) <= 1.0)
-    for name in ("left_unity", "polarization", "army_capacity", "strength"):
+    for name in ("left_unity", "revolutionary_unity", "polarization", "army_capacity", "strength"):
         assert np.all((series[name] >= 0.0) & (series[name] <= 1.0)), name
     np.testing.assert_array_equal(series["regime"][-1], ensemble.final_regime)
     # counts are counts of runs

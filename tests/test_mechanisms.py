@@ -1295,6 +1295,44 @@ def test_m17_no_insurrection_without_a_popular_assembly(model):
     assert state.regime[1] == RegimeType.WORKERS_GOVERNMENT
 
 
+def test_m17_insurrection_is_led_by_the_revolutionary_left_not_the_whole_front(model):
+    """The workers' move needs the leadership only the Left no government co-opts could give (Introduction, L131-134):
+    the revolutionary Left's unity raises its hazard; the whole Left's, with the co-opted parties, does not."""
+    pol = P(model, "polarization")
+    state = fresh_state(model, 3, "march_1971")
+    state.assembly[:] = True
+    state.revolutionary_unity[:] = [0.1, 0.9, 0.1]
+    state.left_unity[:] = [0.1, 0.1, 0.9]
+    arms = np.mean([state.arms[w] for w in pol.workers], axis=0)
+    chance = formal.hazard_probability(
+        formal.log_linear_rate(pol.insurrection_intercept, (pol.insurrection_unity_coef, state.revolutionary_unity), (pol.insurrection_arms_coef, arms))
+    )
+    assert chance[1] > chance[0]
+    threshold = float((chance[0] + chance[1]) / 2.0)  # a draw between the two: the united revolutionary Left moves
+    month = make_month(model, 3, {"insurrection": threshold, "insurrection_outcome": NEVER})
+    m17.apply(state, pol, month)
+    attempts = events_of(month, EventType.WORKERS_GOVERNMENT)
+    np.testing.assert_array_equal(attempts["run"], [1])
+
+
+def test_m5_takeover_reads_the_revolutionary_left_arms_and_loyalty(model):
+    """After a coup defeated by the masses the workers take power likelier when the revolutionary Left is united and
+    they are armed, less when they back the incumbent; the co-opted parties' unity does not lead them (Introduction,
+    L121-134)."""
+    coup = P(model, "coup")
+    workers = P(model, "arms").workers
+    state = fresh_state(model, 5, "march_1971")
+    state.revolutionary_unity[:] = [0.2, 0.8, 0.2, 0.2, 0.2]
+    state.left_unity[:] = [0.2, 0.2, 0.9, 0.2, 0.2]
+    for actor in workers:
+        state.arms[actor] = [0.2, 0.2, 0.2, 0.8, 0.2]
+        state.support[actor] = [0.5, 0.5, 0.5, 0.5, 0.1]
+    chance = m5.takeover_probability(state, coup, workers)
+    assert chance[1] > chance[0] and chance[3] > chance[0] and chance[4] > chance[0]
+    assert chance[2] == pytest.approx(chance[0])
+    assert np.all((chance > 0.0) & (chance < 1.0))
+
+
 # --- legitimacy and grievance ------------------------------------------------------------------
 
 

@@ -800,7 +800,7 @@ class BoliviaModel(mesa.Model):
         if self.regime != WORKERS:
             takeover_probability = logistic(
                 p.takeover_intercept
-                + p.takeover_unity_coef * self.left_unity
+                + p.takeover_unity_coef * self.revolutionary_unity
                 + p.takeover_arms_coef * sum(a.arms for a in workers) / len(workers)
                 - p.takeover_support_coef * sum(a.support for a in workers) / len(workers)
             )
@@ -912,5 +912,5 @@ class BoliviaModel(mesa.Model):
         floor = self.p.arms.arms_floor
         arms = sum(a.arms for a in workers) / len(workers)
         force = sum(a.weight * a.organization * (floor + (1.0 - floor) * a.arms) for a in workers)
-        if self.uniform() < hazard(p.insurrection_intercept + p.insurrection_unity_coef * self.left_unity + p.insurrection_arms_coef * arms):
+        if self.uniform() < hazard(p.insurrection_intercept + p.insurrection_unity_coef * self.revolutionary_unity + p.insurrection_arms_coef * arms):
             self.workers_take_power(force)

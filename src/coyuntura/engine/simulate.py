@@ -42,7 +42,7 @@ STRENGTH_BINS = 50
 DEFAULT_BATCH_SIZE = 25_000
 """Runs simulated together as arrays; any size gives the same results, this one runs fastest here."""
 
-SERIES_VARIABLES = ("regime", "policy", "left_unity", "polarization", "army_capacity")
+SERIES_VARIABLES = ("regime", "policy", "left_unity", "revolutionary_unity", "polarization", "army_capacity")
 
 
 

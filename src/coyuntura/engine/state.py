@@ -57,7 +57,7 @@ SYSTEM_VARIABLES: tuple[str, ...] = (
     "squeeze",  # financial distress of national capital (M15)
     "hardship",  # economic hardship of wage earners
     "left_unity",  # unity of the Left parties (M11)
-    "revolutionary_unity",  # unity of the revolutionary Left that organizes the Popular Assembly (M11)
+    "revolutionary_unity",  # unity of the revolutionary Left: organizes the Popular Assembly (M11), leads a workers' seizure of power (M5, M17)
     "repression_memory",  # the popular movement's memory of police-state repression (M8)
     "differentiation",  # capitalist differentiation among the peasantry (M9)
     "patron_hostility",  # the foreign patron's hostility toward the government (M2)

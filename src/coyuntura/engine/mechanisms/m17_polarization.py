@@ -13,8 +13,10 @@ Equations: ``polarization`` relaxes toward the politically weighted mean of
 ``|radicalism|``; under a nationalist military government it erodes every
 actor's support by ``middle_erosion x polarization`` (the middle way loses
 ground on both sides). Where a Popular Assembly sits (dual power), the workers
-move to take power with hazard ``1 - exp(-rate)``, rate log-linear in left unity
-and the workers' arms; the move succeeds with the contest probability of the
+move to take power with hazard ``1 - exp(-rate)``, rate log-linear in the unity
+of the revolutionary Left (the party or leadership the workers lacked, which the
+parties co-opted by the government could not give them: Introduction, L131-134;
+The Miners, L246-258) and the workers' arms; the move succeeds with the contest probability of the
 armed popular force against the army, else it fails and is logged.
 """
 
@@ -42,7 +44,7 @@ REQUIRES = ("coup", "arms", "military_institution")
 """Mechanisms it cannot run without: it reads their parameters or hands them its results."""
 SOURCE_TITLE = PETRAS_1971
 SOURCE = ("Introduction, L151-162", "Torres: National Capitalism, L430-443", "The Miners, L263-273")
-READS = ("radicalism", "organization", "weight", "assembly", "left_unity", "arms", "army_capacity")
+READS = ("radicalism", "organization", "weight", "assembly", "revolutionary_unity", "arms", "army_capacity")
 WRITES = ("polarization", "support", "regime", "policy", "assembly")
 SLOTS = ("insurrection", "insurrection_outcome")
 EVENTS = ("workers_government", "government_change")
@@ -50,7 +52,7 @@ EVENTS = ("workers_government", "government_change")
 SUMMARY = (
     "Polarization tracks the weighted spread of the actors' positions; under a nationalist military "
     "government it erodes everyone's support for the middle way. Where a Popular Assembly sits, the workers "
-    "move to take power as a hazard driven by the Left's unity and their arms, and win or lose a contest "
+    "move to take power as a hazard driven by the revolutionary Left's unity (the leadership they lack) and their arms, and win or lose a contest "
     "against the whole army."
 )
 """What the mechanism does, in plain words (for the model description)."""
@@ -61,7 +63,7 @@ EQUATIONS = (
     "organization_a, adjustment_speed), over the domestic actors",
     "nationalist military government: support_a −= middle_erosion × polarization × support_a, for every "
     "domestic actor a",
-    "P(insurrection) = 1 − exp(−exp(insurrection_intercept + insurrection_unity_coef × left_unity + "
+    "P(insurrection) = 1 − exp(−exp(insurrection_intercept + insurrection_unity_coef × revolutionary_unity + "
     "insurrection_arms_coef × mean arms of the workers)), where a Popular Assembly sits and no workers' "
     "government rules",
     "F = Σ_w weight_w × organization_w × (arms_floor + (1 − arms_floor) × arms_w) over the workers;  A = Σ_f "
@@ -129,7 +131,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         force += state.weight[actor] * state.organization[actor] * armed
     rate = log_linear_rate(
         p.insurrection_intercept,
-        (p.insurrection_unity_coef, state.left_unity),
+        (p.insurrection_unity_coef, state.revolutionary_unity),
         (p.insurrection_arms_coef, arms),
     )
     attempt = state.assembly & (state.regime != RegimeType.WORKERS_GOVERNMENT) & (

@@ -92,7 +92,7 @@ SOURCE = (
 )
 READS = (
     "regime", "support", "organization", "weight", "corruption", "polarization", "army_capacity", "coalition",
-    "repression_memory", "radicalism", "arms", "differentiation", "policy", "left_unity", "hardship", "mobilization",
+    "repression_memory", "radicalism", "arms", "differentiation", "policy", "revolutionary_unity", "hardship", "mobilization",
     "coup_memory", "months_in_power", "nationalist_pressure",
 )
 WRITES = (
@@ -170,7 +170,7 @@ EQUATIONS = (
     "winners: the right camp installs a right military government; the nationalist camp a nationalist "
     "military one with policy installation_policy",
     "after a defeat by the masses: P(workers take power) = logistic(takeover_intercept + takeover_unity_coef "
-    "× left_unity + takeover_arms_coef × mean arms of the workers − takeover_support_coef × mean support of "
+    "× revolutionary_unity + takeover_arms_coef × mean arms of the workers − takeover_support_coef × mean support of "
     "the workers), then the M17 contest",
     "otherwise, under a nationalist military government: P(new officer installed) = "
     "logistic(installation_intercept + installation_popular_coef × popular / D − installation_legitimacy_coef"
@@ -371,6 +371,25 @@ def popular_defence(state: State, month: Month, p: SimpleNamespace, plotters_pol
     return m6.cascade(state, month, trigger, "defence", grievance_drive=False)
 
 
+def takeover_probability(state: State, p: SimpleNamespace, workers: tuple[int, ...]) -> np.ndarray:
+    """Chance that the workers who have just defeated a coup go on to take power: their arms and the unity of the
+    revolutionary Left (the party or leadership they lacked; the parties behind the president would not lead them
+    against him) make it likelier, their support for the incumbent less likely (Introduction, L121-134; The Miners,
+    L246-258)."""
+    arms = np.zeros(state.n_runs)
+    loyalty = np.zeros(state.n_runs)
+    for actor in workers:
+        arms += state.arms[actor] / len(workers)
+        loyalty += state.support[actor] / len(workers)
+    probability: np.ndarray = logistic(
+        p.takeover_intercept
+        + p.takeover_unity_coef * state.revolutionary_unity
+        + p.takeover_arms_coef * arms
+        - p.takeover_support_coef * loyalty
+    )
+    return probability
+
+
 def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     draws = month.draws
     state.coup_memory *= 1.0 - p.trap_decay
@@ -471,21 +490,13 @@ def _contest(
     # The workers have shown their power in the streets (Introduction, L118-124): the ground of a Popular Assembly (M11).
     state.popular_power[by_masses] = 1.0
 
-    # After a defeat by the masses: the workers take power if armed and united enough (M12, M11, M17);
-    # otherwise the officer who led the defence may take the presidency and offer the Left the cabinet.
-    workers = month.params(m12.NAME).workers
-    arms = np.zeros(state.n_runs)
-    loyalty = np.zeros(state.n_runs)
-    for actor in workers:
-        arms += state.arms[actor] / len(workers)
-        loyalty += state.support[actor] / len(workers)
-    takeover_probability = logistic(
-        p.takeover_intercept
-        + p.takeover_unity_coef * state.left_unity
-        + p.takeover_arms_coef * arms
-        - p.takeover_support_coef * loyalty
+    # After a defeat by the masses: the workers take power if armed and led (M12, M11, M17) - the leadership they
+    # lacked is a revolutionary party, which only the Left no government co-opts could give them, not the parties
+    # behind the president (Introduction, L131-134; The Miners, L246-258); otherwise the officer who led the
+    # defence may take the presidency and offer the Left the cabinet.
+    takeover = by_masses & (state.regime != RegimeType.WORKERS_GOVERNMENT) & (
+        draws.uniform("takeover") < takeover_probability(state, p, month.params(m12.NAME).workers)
     )
-    takeover = by_masses & (state.regime != RegimeType.WORKERS_GOVERNMENT) & (draws.uniform("takeover") < takeover_probability)
     seized = m17.workers_take_power(state, month, takeover, popular, "takeover_outcome") if month.active(m17.NAME) else np.zeros_like(takeover)
     weak_incumbent = state.regime == RegimeType.NATIONALIST_MILITARY
     installation_probability = logistic(p.installation_intercept + p.installation_popular_coef * popular_share - p.installation_legitimacy_coef * legitimacy)
