@@ -14,9 +14,9 @@ Equations: ``polarization`` relaxes toward the politically weighted mean of
 actor's support by ``middle_erosion x polarization`` (the middle way loses
 ground on both sides). Where a Popular Assembly sits (dual power), the workers
 move to take power with hazard ``1 - exp(-rate)``, rate log-linear in the unity
-of the revolutionary Left (the party or leadership the workers lacked, which the
-parties co-opted by the government could not give them: Introduction, L131-134;
-The Miners, L246-258) and the workers' arms; the move succeeds with the contest probability of the
+of the revolutionary Left (the party or leadership the workers lacked, Introduction,
+L131-134, which in the model's reading the parties co-opted by the government could
+not give them, The Miners, L246-258) and the workers' arms; the move succeeds with the contest probability of the
 armed popular force against the army, else it fails and is logged.
 """
 
@@ -43,7 +43,7 @@ STAGE = 190
 REQUIRES = ("coup", "arms", "military_institution")
 """Mechanisms it cannot run without: it reads their parameters or hands them its results."""
 SOURCE_TITLE = PETRAS_1971
-SOURCE = ("Introduction, L151-162", "Torres: National Capitalism, L430-443", "The Miners, L263-273")
+SOURCE = ("Introduction, L151-162", "Torres: National Capitalism, L430-443", "The Miners, L263-273", "Introduction, L131-134", "The Miners, L246-258")
 READS = ("radicalism", "organization", "weight", "assembly", "revolutionary_unity", "arms", "army_capacity")
 WRITES = ("polarization", "support", "regime", "policy", "assembly")
 SLOTS = ("insurrection", "insurrection_outcome")

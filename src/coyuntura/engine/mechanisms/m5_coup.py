@@ -16,7 +16,10 @@ right-wing officers and the popular forces. The Role of the Military, L342-350: 
 the young officers wanting "radical" policies that leave the army intact. The
 Guerrilla Movement, L380-383: army sectors sought a "nationalist" program to head
 off popular pressure. The Peasantry, L286-292: the Santa Cruz bourgeoisie's
-mini-coup of March 1971 with "middle" peasants.
+mini-coup of March 1971 with "middle" peasants. The Miners, L246-258: the PCB
+stands behind Torres while the POR presses for the Assembly; in the model's
+reading the party the workers lacked to take power after defeating a coup
+(Introduction, L131-134) is the revolutionary Left's to give.
 
 Forms: plotting is a hazard ``1 - exp(-rate)`` for each plotting camp. The right
 camp (the right faction and its backers) is driven, against a government not its
@@ -89,6 +92,7 @@ SOURCE = (
     "The Role of the Military, L342-350",
     "The Guerrilla Movement, L380-383",
     "The Peasantry, L286-292",
+    "The Miners, L246-258",
 )
 READS = (
     "regime", "support", "organization", "weight", "corruption", "polarization", "army_capacity", "coalition",
@@ -373,9 +377,9 @@ def popular_defence(state: State, month: Month, p: SimpleNamespace, plotters_pol
 
 def takeover_probability(state: State, p: SimpleNamespace, workers: tuple[int, ...]) -> np.ndarray:
     """Chance that the workers who have just defeated a coup go on to take power: their arms and the unity of the
-    revolutionary Left (the party or leadership they lacked; the parties behind the president would not lead them
-    against him) make it likelier, their support for the incumbent less likely (Introduction, L121-134; The Miners,
-    L246-258)."""
+    revolutionary Left make it likelier, their support for the incumbent less likely (Introduction, L121-134). The
+    party or leadership they lacked is, in the model's reading, the revolutionary Left's to give: the parties
+    behind the president would not lead them against him (The Miners, L246-258)."""
     arms = np.zeros(state.n_runs)
     loyalty = np.zeros(state.n_runs)
     for actor in workers:
@@ -491,9 +495,9 @@ def _contest(
     state.popular_power[by_masses] = 1.0
 
     # After a defeat by the masses: the workers take power if armed and led (M12, M11, M17) - the leadership they
-    # lacked is a revolutionary party, which only the Left no government co-opts could give them, not the parties
-    # behind the president (Introduction, L131-134; The Miners, L246-258); otherwise the officer who led the
-    # defence may take the presidency and offer the Left the cabinet.
+    # lacked is a revolutionary party (Introduction, L131-134), which in the model's reading only the Left no
+    # government co-opts could give them, not the parties behind the president (The Miners, L246-258); otherwise
+    # the officer who led the defence may take the presidency and offer the Left the cabinet.
     takeover = by_masses & (state.regime != RegimeType.WORKERS_GOVERNMENT) & (
         draws.uniform("takeover") < takeover_probability(state, p, month.params(m12.NAME).workers)
     )
