@@ -63,11 +63,11 @@ def main() -> None:
         if resisting is not None:
             values["mechanisms.military_institution.assembly_resistance"] = np.full(args.runs, resisting)
         shown_threshold = unity.unity_threshold.value if threshold is None else threshold
-        year = simulate(model, args.runs, seed=args.seed, start=args.snapshot, until=start + 11, keep_state=True, parameters=values or None)
-        assert year.final_state is not None
-        agreed = float(np.mean(year.final_state.revolutionary_unity >= shown_threshold))
-        ensemble = simulate(model, args.runs, seed=args.seed, start=args.snapshot, until=start + 23, keep_events=True, parameters=values or None)
-        assert ensemble.events is not None
+        ensemble = simulate(
+            model, args.runs, seed=args.seed, start=args.snapshot, until=start + 23, keep_events=True, series_every=1, parameters=values or None
+        )
+        assert ensemble.events is not None and ensemble.series is not None
+        agreed = float(np.mean(ensemble.series["revolutionary_unity"][11] >= shown_threshold))  # at the end of the 12th month
         front = [share_within(ensemble.events, EventType.LEFT_UNITY, start + m - 1, args.runs) for m in (12, 24)]
         assembly = [share_within(ensemble.events, EventType.POPULAR_ASSEMBLY, start + m - 1, args.runs) for m in (12, 24)]
         shown_resistance = resistance.assembly_resistance.value if resisting is None else resisting

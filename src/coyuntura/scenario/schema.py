@@ -262,7 +262,7 @@ class SystemState(PluginValues):
     hardship: Optional[Unit] = None
     left_unity: Optional[Unit] = None
     revolutionary_unity: Optional[Unit] = Field(
-        default=None, description="Unity of the revolutionary Left, the factions no government co-opts, that would organize a Popular Assembly, 0..1."
+        default=None, description="Unity of the revolutionary Left, the factions no government co-opts: it would organize a Popular Assembly and lead the workers to power, 0..1."
     )
     repression_memory: Optional[Unit] = None
     differentiation: Optional[Unit] = None
