@@ -35,6 +35,7 @@ from coyuntura.engine.mechanisms import m14_nationalization as m14
 from coyuntura.engine.mechanisms import m15_economic_squeeze as m15
 from coyuntura.engine.mechanisms import m16_military_institution as m16
 from coyuntura.engine.mechanisms import m17_polarization as m17
+from coyuntura.engine.mechanisms.base import Month
 from coyuntura.engine.state import RegimeType
 from coyuntura.scenario.schema import LeaderDeath
 
@@ -1331,6 +1332,56 @@ def test_m5_takeover_reads_the_revolutionary_left_arms_and_loyalty(model):
     assert chance[1] > chance[0] and chance[3] > chance[0] and chance[4] > chance[0]
     assert chance[2] == pytest.approx(chance[0])
     assert np.all((chance > 0.0) & (chance < 1.0))
+
+
+def _defeated_by_the_masses(month: Month, n: int) -> np.ndarray:
+    rows = events_of(month, EventType.COUP_ATTEMPT)
+    by_masses = np.zeros(n, dtype=bool)
+    by_masses[rows["run"][rows["outcome"] == int(Outcome.DEFEATED_BY_MOBILIZATION)]] = True
+    return by_masses
+
+
+def test_m5_only_a_coup_defeated_by_the_masses_can_bring_the_workers_to_power(model):
+    """Through the whole month's contest: the workers move on power only where they, not the army, beat the
+    plotters (Introduction, L118-134), and then as their revolutionary Left is united (The Miners, L246-258)."""
+    n = 400
+    everyone = with_params(model, "coup", defence_intercept=5.0)  # everyone comes out to defend
+    loyal = P(model, "coup").loyal_faction
+    regimes = {}
+    # Every other run has a strong loyal faction: there the coups that fail are the army's, not the masses'.
+    strong_army = np.arange(n) % 2 == 0
+    for name, takeover in (("always", ALWAYS), ("never", NEVER)):
+        state, month = _coup_everywhere(everyone, n, outcome=np.repeat(grid(n // 2), 2), takeover=takeover, takeover_outcome=ALWAYS)
+        state.weight[loyal] = np.where(strong_army, 1.0, 0.05)  # a small one: without the masses the plotters are favourites
+        m5.apply(state, P(everyone, "coup"), month)
+        by_masses = _defeated_by_the_masses(month, n)
+        failed = np.zeros(n, dtype=bool)
+        failed[np.setdiff1d(events_of(month, EventType.COUP_ATTEMPT)["run"], _coup_succeeded(month))] = True
+        assert by_masses.any() and (failed & ~by_masses).any()  # defeats by the masses, and by the army
+        regimes[name] = (state.regime.copy(), by_masses)
+        moved = events_of(month, EventType.WORKERS_GOVERNMENT)["run"]
+        np.testing.assert_array_equal(moved, np.flatnonzero(by_masses) if takeover == ALWAYS else [])
+    workers_rule, by_masses = regimes["always"]
+    np.testing.assert_array_equal(workers_rule == RegimeType.WORKERS_GOVERNMENT, by_masses)
+    never_rule, _ = regimes["never"]
+    assert not np.any(never_rule == RegimeType.WORKERS_GOVERNMENT)
+
+    # The same defeats, one draw between the two chances: only where the revolutionary Left is united do they move.
+    state, month = _coup_everywhere(everyone, n, outcome=grid(n), takeover_outcome=ALWAYS)
+    state.weight[loyal] = 0.05
+    united = np.arange(n) % 2 == 1
+    state.revolutionary_unity[:] = np.where(united, 0.9, 0.1)
+    state.left_unity[:] = np.where(united, 0.1, 0.9)  # the co-opted parties' unity leads no one
+    coup = P(everyone, "coup")
+    chance = m5.takeover_probability(state, coup, P(model, "arms").workers)
+    assert chance[united].min() > chance[~united].max()
+    threshold = (chance[united].min() + chance[~united].max()) / 2.0
+    month = make_month(everyone, n, {"coup_plot": ALWAYS, "plot_camp": ALWAYS, "regional_plot": NEVER, "swing": 0.5,
+                                     "coup_outcome": grid(n), "takeover": threshold, "takeover_outcome": ALWAYS})
+    m5.apply(state, coup, month)
+    by_masses = _defeated_by_the_masses(month, n)
+    assert (by_masses & united).any() and (by_masses & ~united).any()
+    np.testing.assert_array_equal(state.regime == RegimeType.WORKERS_GOVERNMENT, by_masses & united)
 
 
 # --- legitimacy and grievance ------------------------------------------------------------------
