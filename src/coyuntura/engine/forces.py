@@ -6,7 +6,7 @@ bit-identical whatever the number of runs in the batch.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
 
@@ -42,6 +42,14 @@ def political_mean(state: State, values: np.ndarray, actors: Iterable[int]) -> n
         total += weight * values[actor]
         norm += weight
     return total / np.maximum(norm, 1e-12)
+
+
+def actors_mean(values: np.ndarray, actors: Sequence[int]) -> np.ndarray:
+    """The plain mean over ``actors`` of a per-actor quantity (e.g. the workers' arms), each actor counting alike."""
+    mean = np.zeros(values.shape[1])
+    for actor in actors:
+        mean += values[actor] / len(actors)
+    return mean
 
 
 def government_legitimacy(state: State, model: "Model") -> np.ndarray:

@@ -29,7 +29,7 @@ import numpy as np
 from ...scenario.quantities import Coefficient, NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, Outcome, actor_mask
-from ..forces import army_faction_force, political_mean
+from ..forces import actors_mean, army_faction_force, political_mean
 from ..formal import contest_success_probability, hazard_probability, log_linear_rate, relax
 from ..government import install
 from ..state import RegimeType, State
@@ -122,17 +122,15 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
         support = state.support[actor, middle]
         state.support[actor, middle] = support - erosion * support
 
-    arms = np.zeros(state.n_runs)
     force = np.zeros(state.n_runs)
     arms_params = month.params("arms")
     for actor in p.workers:
-        arms += state.arms[actor] / len(p.workers)
         armed = arms_params.arms_floor + (1.0 - arms_params.arms_floor) * state.arms[actor]
         force += state.weight[actor] * state.organization[actor] * armed
     rate = log_linear_rate(
         p.insurrection_intercept,
         (p.insurrection_unity_coef, state.revolutionary_unity),
-        (p.insurrection_arms_coef, arms),
+        (p.insurrection_arms_coef, actors_mean(state.arms, p.workers)),
     )
     attempt = state.assembly & (state.regime != RegimeType.WORKERS_GOVERNMENT) & (
         month.draws.uniform("insurrection") < hazard_probability(rate)

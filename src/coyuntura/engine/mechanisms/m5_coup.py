@@ -63,7 +63,7 @@ import numpy as np
 from ...scenario.quantities import Coefficient, NonNegative, Signed, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, Outcome, actor_mask
-from ..forces import army_faction_force, backing, foreign_forces, government_legitimacy, threat_from_below
+from ..forces import actors_mean, army_faction_force, backing, foreign_forces, government_legitimacy, threat_from_below
 from ..formal import contest_success_probability, hazard_probability, log_linear_rate, logistic
 from ..government import REGIMES, install
 from ..state import MILITARY_REGIMES, RegimeType, State
@@ -380,16 +380,11 @@ def takeover_probability(state: State, p: SimpleNamespace, workers: tuple[int, .
     revolutionary Left make it likelier, their support for the incumbent less likely (Introduction, L121-134). The
     party or leadership they lacked is, in the model's reading, the revolutionary Left's to give: the parties
     behind the president would not lead them against him (The Miners, L246-258)."""
-    arms = np.zeros(state.n_runs)
-    loyalty = np.zeros(state.n_runs)
-    for actor in workers:
-        arms += state.arms[actor] / len(workers)
-        loyalty += state.support[actor] / len(workers)
     probability: np.ndarray = logistic(
         p.takeover_intercept
         + p.takeover_unity_coef * state.revolutionary_unity
-        + p.takeover_arms_coef * arms
-        - p.takeover_support_coef * loyalty
+        + p.takeover_arms_coef * actors_mean(state.arms, workers)
+        - p.takeover_support_coef * actors_mean(state.support, workers)
     )
     return probability
 
