@@ -14,7 +14,7 @@ from coyuntura.scenario.errors import ScenarioError
 from coyuntura.scenario.loader import load_scenario, parse_scenario
 from coyuntura.scenario.quantities import Quantity
 from coyuntura.scenario.schema import Scenario
-from coyuntura.store.fingerprint import scenario_hash
+from coyuntura.store.fingerprint import model_hash, scenario_hash
 
 pytestmark = pytest.mark.unit
 
@@ -115,7 +115,38 @@ def test_the_bundled_analysis_keeps_its_content_hash() -> None:
     scenario = load_scenario("bolivia-1952")
     posterior, why_not = shipped_posterior(scenario)
     assert posterior is not None, why_not
-    assert posterior.scenario_hash == scenario_hash(scenario)
+    assert posterior.scenario_hash == model_hash(scenario)
+
+
+def test_mending_a_citation_keeps_the_calibration_and_changing_the_model_does_not(tmp_path) -> None:
+    """The posterior records the scenario's model hash: its content less what only documents it. A corrected `says:`
+    or description keeps the shipped posterior; a changed value or observation window does not."""
+    from coyuntura.history.posterior import shipped_posterior
+    from coyuntura.scenario.loader import resolve_scenario
+
+    text = resolve_scenario("bolivia-1952").read_text(encoding="utf-8")
+    original = load_scenario("bolivia-1952")
+
+    def variant(old: str, new: str):
+        assert text.count(old) == 1, old
+        path = tmp_path / f"variant-{len(list(tmp_path.iterdir()))}.yaml"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        return load_scenario(path)
+
+    mended = variant('says: "Both focos were defeated militarily."', 'says: "The army defeated both focos."')
+    assert scenario_hash(mended) != scenario_hash(original)
+    assert model_hash(mended) == model_hash(original)
+    posterior, why_not = shipped_posterior(mended)
+    assert posterior is not None, why_not
+
+    for old, new in (
+        ("defeat_army_coef: {value: 2.5,", "defeat_army_coef: {value: 2.6,"),
+        ('window: ["1969-04", "1969-12"], observed: true, description: "Gulf', 'window: ["1969-05", "1969-12"], observed: true, description: "Gulf'),
+    ):
+        changed = variant(old, new)
+        assert model_hash(changed) != model_hash(original)
+        posterior, why_not = shipped_posterior(changed)
+        assert posterior is None and "calibrated for other content" in why_not
 
 
 def test_a_scenario_counts_coverage_against_its_own_checklist() -> None:

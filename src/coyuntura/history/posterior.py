@@ -34,7 +34,7 @@ class Posterior:
     settings: dict[str, Any]
     cells: int
     path: Path | None = field(default=None, compare=False)
-    scenario_hash: str | None = None  # SHA-256 of the scenario it was calibrated for (content, not name)
+    scenario_hash: str | None = None  # what it was calibrated for: the scenario's model_hash (its content less its documentation)
     generation: int | None = None  # the generation whose particles these are (None: the last one)
 
     @property
@@ -126,7 +126,8 @@ def load_posterior(path: str | Path) -> Posterior:
 
 def bundled_posterior(scenario: Scenario) -> Posterior | None:
     """The posterior shipped beside a bundled scenario (``scenarios/<id>.posterior.json``), if there is one and it was
-    calibrated for exactly this scenario's content (an edited copy of the scenario does not inherit it)."""
+    calibrated for exactly this scenario's values, structure and record (a copy with any of them edited does not inherit it;
+    one whose citations or descriptions alone were mended does: ``store.fingerprint.model_hash``)."""
     return shipped_posterior(scenario)[0]
 
 
@@ -134,14 +135,15 @@ def shipped_posterior(scenario: Scenario) -> tuple[Posterior | None, str]:
     """The posterior shipped for the scenario's id and, when there is one that does not serve it, why not."""
     from importlib import resources
 
-    from ..store.runstore import scenario_hash
+    from ..store.fingerprint import model_hash, scenario_hash
 
     path = Path(str(resources.files("coyuntura") / "scenarios" / f"{scenario.id}.posterior.json"))
     if not path.is_file():
         return None, ""
     posterior = load_posterior(path)
-    expected = scenario_hash(scenario)
-    if posterior.scenario_hash != expected:
+    expected = model_hash(scenario)
+    # A posterior written before calibrations recorded the model hash holds the hash of the whole content.
+    if posterior.scenario_hash not in (expected, scenario_hash(scenario)):
         shipped_for = (posterior.scenario_hash or "none")[:16]
         return None, (
             f"the posterior shipped for {scenario.id} was calibrated for other content of the scenario "
@@ -209,10 +211,10 @@ def posterior_from_history(
                 },
             }
         )
-    from ..store.runstore import scenario_hash
+    from ..store.fingerprint import model_hash
 
     return Posterior(
-        scenario.id, settings.as_of, parameters, weights, values, generations, asdict(settings), n_cells, scenario_hash=scenario_hash(scenario),
+        scenario.id, settings.as_of, parameters, weights, values, generations, asdict(settings), n_cells, scenario_hash=model_hash(scenario),
         generation=generation,
     )
 

@@ -39,6 +39,28 @@ def scenario_hash(scenario: Any) -> str:
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
+DOCUMENTATION_FIELDS = frozenset({"says", "source", "assumption", "description", "source_document", "sources", "checklist", "not_represented"})
+"""Fields of a scenario that document it - its citations and what they say, its descriptions, its bibliography and
+checklist - and that no simulation, score or calibration reads."""
+
+
+def model_hash(scenario: Any) -> str:
+    """SHA-256 of what the scenario's runs and calibration depend on: its content without the fields that only
+    document it (:data:`DOCUMENTATION_FIELDS`). A corrected citation keeps it; any changed value, prior, actor,
+    mechanism or observation changes it. A calibrated posterior records it, so that mending a scenario's
+    citations does not call for a new calibration."""
+    data = _undocumented(scenario.model_dump(mode="json", by_alias=True, exclude_none=True))
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+
+
+def _undocumented(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _undocumented(v) for k, v in value.items() if k not in DOCUMENTATION_FIELDS}
+    if isinstance(value, (list, tuple)):
+        return [_undocumented(v) for v in value]
+    return value
+
+
 def canonical_json(data: Any) -> str:
     """JSON with sorted keys and no spaces: the same data always gives the same text."""
     return json.dumps(_jsonable(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
