@@ -19,7 +19,7 @@ from coyuntura.engine.model import EVENTS_MECHANISM
 from coyuntura.engine.outcomes import OUTCOMES
 from coyuntura.engine.simulate import STRENGTH_BINS, Ensemble
 from coyuntura.engine.state import REGIME_KEYS
-from coyuntura.engine.tables import standard_error, to_csv, to_dict, to_markdown
+from coyuntura.engine.tables import Column, Table, standard_error, to_csv, to_dict, to_markdown
 from coyuntura.engine.tally import RegimeTally
 from coyuntura.report import folder as folder_module
 from coyuntura.report.chronicle import TEMPLATES, Locator, actor_phrase, sentence
@@ -126,6 +126,15 @@ def test_table_writers_keep_numbers_and_format_only_at_output():
     assert data["rows"][0]["outcome"] == "coup_attempt"
     assert data["rows"][0]["p 1960-01..1960-02"] == pytest.approx(0.3)
     assert {c["kind"] for c in data["columns"]} == {"key", "label", "probability", "se"}
+
+
+def test_csv_writes_numpy_numbers_as_plain_numbers():
+    """Tables built from numpy results hold numpy scalars; their CSV must read back as numbers, not as
+    ``np.float64(...)`` text."""
+    table = Table("numbers", (Column("name", "Name", "label"), Column("share", "Share", "number"), Column("count", "Count", "number")),
+                  (("a", np.float64(0.256), np.int64(3)), ("b", np.float32(0.5), 4)))
+    rows = list(csv.reader(io.StringIO(to_csv(table))))
+    assert rows[1] == ["a", "0.256", "3"] and rows[2] == ["b", "0.5", "4"]
 
 
 def test_tables_of_a_real_ensemble_are_probabilities():

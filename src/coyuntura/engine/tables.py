@@ -336,8 +336,18 @@ def to_csv(table: Table) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([c.key for c in table.columns])
     for row in table.rows:
-        writer.writerow([repr(v) if isinstance(v, float) else v for v in row])
+        writer.writerow([_csv_value(v) for v in row])
     return buffer.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    """A cell as CSV reads it back: floats (numpy's included) at full precision as plain numbers, numpy integers
+    as integers, the rest as they are."""
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def _md_escape(text: str) -> str:
