@@ -859,3 +859,28 @@ def test_a_snapshot_naming_an_unknown_holding_is_refused(tmp_path: Path, doc: Do
     path = write(tmp_path, text)
     error = refused(path)
     assert any("unknown holding 'standard_oil'" in problem.message and ".nationalized.1" in problem.path for problem in error.problems), str(error)
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "message"),
+    [
+        ("arms", "4.0", "4 lies outside [0, 1], the range of an actor's 'arms'"),
+        ("radicalism", "-1.5", "-1.5 lies outside [-1, 1], the range of an actor's 'radicalism'"),
+        ("radicalism", "-0.9", None),
+    ],
+)
+def test_a_shock_sets_an_actor_attribute_only_within_its_range(tmp_path: Path, doc: Doc, attribute: str, value: str, message: str | None) -> None:
+    """A scheduled actor shock is held to the range the attribute has everywhere else (the engine would carry an arms
+    level of 4 into every contest of force)."""
+    shock = (
+        f'  - {{id: shock, kind: actor_shock, month: "1971-01", actor: {doc.scenario.actors[0].id}, attribute: {attribute}, '
+        f'value: {{value: {value}, assumption: "A test."}}, description: "A test shock.", assumption: "A test."}}\n'
+    )
+    assert doc.text.count("\nevents:\n") == 1
+    text = doc.text.replace("\nevents:\n", "\nevents:\n" + shock, 1)
+    number = text.splitlines().index("events:") + 2
+    path = write(tmp_path, text)
+    if message is None:
+        assert [e.id for e in load_scenario(path).events][0] == "shock"
+        return
+    assert_reports(refused(path), path, number, "events.0.value", message)

@@ -224,7 +224,7 @@ def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[
     if reasons:  # refused before anything runs: the two arms would not be paired
         raise ValueError("; ".join(reasons))
     relaxed, notes = relax_priors(scenario, intervention.changes)
-    changed = with_values(scenario, {**changes, **relaxed}, reason=f"what-if {intervention.name}")
+    changed = with_values(scenario, {**changes, **relaxed}, reason=intervention.name if intervention.name.startswith("what-if") else f"what-if {intervention.name}")
     added = [str(event.get("id")) for event in intervention.add_events]
     warnings = intervention_warnings(
         scenario, changed, intervention.start, intervention.until, intervention.changes, added, intervention.cancel_events

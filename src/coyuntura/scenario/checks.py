@@ -16,13 +16,14 @@ from pydantic.fields import FieldInfo
 from .calendar import format_month
 from .errors import Problem, ScenarioWarning
 from .plugins import MechanismError, declared_events, declared_state
-from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity, cited_source
+from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity, allowed_range, cited_source
 from .refs import is_actor_reference, role_kinds
 from .schema import (
     ATTRIBUTE_NAMES,
     Actor,
     ActorOverride,
     ActorShock,
+    ActorState,
     Election,
     GuerrillaArrival,
     LeaderDeath,
@@ -301,6 +302,16 @@ def _out_of_range(value: float, name: str, ranges: dict[str, tuple[float, float,
     return f"{value:g} lies outside [{low:g}, {high:g}], the range of {name!r} its mechanism declares"
 
 
+def _outside_attribute(event: ActorShock) -> str | None:
+    """Why a shock's value cannot be given to an engine attribute of an actor (outside the range its schema allows,
+    e.g. [0, 1] for arms, [-1, 1] for radicalism), or None."""
+    field = ActorState.model_fields.get(event.attribute)
+    bounds = allowed_range(field.annotation) if field is not None else None
+    if bounds is None or bounds[0] <= event.value.value <= bounds[1]:
+        return None
+    return f"{event.value.value:g} lies outside [{bounds[0]:g}, {bounds[1]:g}], the range of an actor's {event.attribute!r}"
+
+
 def _shocks(events: Iterable[Any], where: str, scenario: Scenario) -> list[Problem]:
     """Every shock among ``events`` sets a variable a shock may set (an actor's attribute but its fixed threshold; a
     system variable but the count of defeated focos), to a value in its range (a plug-in's: the range it declares)."""
@@ -313,7 +324,7 @@ def _shocks(events: Iterable[Any], where: str, scenario: Scenario) -> list[Probl
             if event.attribute not in attributes:
                 what = "the fixed trait 'threshold', which no shock sets" if event.attribute == "threshold" else f"unknown actor attribute {event.attribute!r}"
                 problems.append(Problem(f"{where}.{index}.attribute", f"{what}; a shock may set {', '.join(attributes)}"))
-            elif (why := _out_of_range(event.value.value, event.attribute, actor_ranges)) is not None:
+            elif (why := _out_of_range(event.value.value, event.attribute, actor_ranges) or _outside_attribute(event)) is not None:
                 problems.append(Problem(f"{where}.{index}.value", why))
         elif isinstance(event, SystemShock):
             if event.variable not in shockable:
