@@ -178,6 +178,16 @@ def test_chronicle_json_matches_the_library():
     assert any(line["locators"] and line["locators"][0]["start"] >= 1 for line in data["lines"])
 
 
+def test_chronicle_from_a_snapshot_tells_the_span_run_simulates():
+    """From a snapshot without --until, chronicle covers the two years `run` simulates, not the snapshot's month alone."""
+    result = invoke("chronicle", "bolivia-1952", "--run", "7", "--from", "march_1971", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["start"], data["until"]) == ("1971-03", "1973-03")
+    expected = chronicle(bundled_model(), 7, seed=0, start="march_1971", until=parse_month("1973-03"))
+    assert [line["text"] for line in data["lines"]] == [line.text for line in expected] and expected
+
+
 # --- check ------------------------------------------------------------------------------------
 
 

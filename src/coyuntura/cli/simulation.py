@@ -61,7 +61,6 @@ def run_command(
     """Simulate RUNS runs, print the regime and event tables, and write a report folder."""
     from ..engine.simulate import simulate
     from ..engine.tables import event_table, regime_dynamics_table, regime_table, to_dict
-    from ..experiments.whatif import DEFAULT_HORIZON_MONTHS, default_until
     from ..parallel import simulate_parallel
     from ..report.folder import charts_missing, write_report
     from ..store.records import record_run
@@ -71,11 +70,7 @@ def run_command(
     loaded, model = _load(scenario, as_json)
     until_month = _until(until, as_json)
     _check_span(loaded, start, until_month, as_json)
-    if until_month is None and start is not None:  # from a snapshot, the calendar's end may be its own month
-        with _bad_option(as_json, "--from"):
-            until_month = default_until(loaded, start)
-        if not as_json:
-            _stderr().print(Text(f"--until not given: simulating {DEFAULT_HORIZON_MONTHS} months past the snapshot, to {format_month(until_month)}.", style="dim"))
+    until_month = _past_the_snapshot(loaded, start, until_month, as_json)
     batch = _auto_batch(runs) if batch_size is None else batch_size
     began = time.perf_counter()
     with _cluster(scheduler, workers, default_local=False, as_json=as_json) as executor:
@@ -148,6 +143,20 @@ def _simulate_with_progress(model: Model, runs: int, seed: int, start: Optional[
 # --- chronicle ------------------------------------------------------------------------------------
 
 
+def _past_the_snapshot(loaded: Any, start: Optional[str], until_month: Optional[int], as_json: bool) -> Optional[int]:
+    """``--until`` as given; from a snapshot without it, two years past the snapshot (the calendar's end may be the
+    snapshot's own month), saying so - the same span for ``run`` and ``chronicle``, so that ``--run K`` tells run K."""
+    from ..experiments.whatif import DEFAULT_HORIZON_MONTHS, default_until
+
+    if until_month is not None or start is None:
+        return until_month
+    with _bad_option(as_json, "--from"):
+        until_month = default_until(loaded, start)
+    if not as_json:
+        _stderr().print(Text(f"--until not given: simulating {DEFAULT_HORIZON_MONTHS} months past the snapshot, to {format_month(until_month)}.", style="dim"))
+    return until_month
+
+
 @app.command("chronicle")
 def chronicle_command(
     scenario: str = SCENARIO_ARGUMENT,
@@ -164,6 +173,7 @@ def chronicle_command(
     loaded, model = _load(scenario, as_json)
     until_month = _until(until, as_json)
     _check_span(loaded, start, until_month, as_json)
+    until_month = _past_the_snapshot(loaded, start, until_month, as_json)
     with _bad_input(as_json):
         lines = chronicle(model, run, seed=seed, start=start, until=until_month)
         first = loaded.snapshot(start).month if start else loaded.calendar.start
