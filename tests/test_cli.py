@@ -308,9 +308,31 @@ def test_a_failure_exits_with_1(tmp_path):
 def test_run_refuses_to_overwrite_a_folder_that_is_not_a_report(tmp_path):
     (tmp_path / "notes.txt").write_text("keep me")
     result = invoke("run", "bolivia-1952", "--runs", "5", "--until", "1953-01", "--out", str(tmp_path), "--json")
-    assert_clean_failure(result, "not a coyuntura report")
+    assert_clean_failure(result, "--out", "not a coyuntura report", code=EXIT_USAGE)  # refused before simulating
     assert json.loads(result.stdout)["error"]
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("run", "bolivia-1952", "--runs", "5"),
+        ("forecast", "bolivia-1952", "--as-of", "1971-03", "--horizon", "2", "--runs", "40", "--replications", "2"),
+        ("score", "bolivia-1952", "--runs", "20"),
+        ("sensitivity", "bolivia-1952", "--outcome", "coup_success", "--samples", "2", "--runs", "5"),
+        ("describe", "bolivia-1952"),
+    ],
+    ids=lambda command: command[0],
+)
+def test_an_out_that_cannot_be_written_is_refused_before_any_work(tmp_path, command):
+    """A file where the output folder should go (or a file on the way to a description) is a usage error, found
+    before anything is simulated, and the file is left as it was."""
+    blocker = tmp_path / "blocker"
+    blocker.write_text("keep me")
+    out = blocker / "page.html" if command[0] == "describe" else blocker
+    result = invoke(*command, "--out", str(out))
+    assert_clean_failure(result, "--out", str(blocker), code=EXIT_USAGE)
+    assert blocker.read_text() == "keep me"
 
 
 def test_describe_chile_1970_cites_no_passage_of_the_bolivian_analysis(tmp_path):

@@ -19,6 +19,25 @@ def _readable(temporary: str) -> None:
     os.chmod(temporary, 0o666 & ~mask)
 
 
+def check_destination(path: str | Path, folder: bool = True) -> Path:
+    """Check, before any work, that ``path`` can be written - a folder (``folder``) or a file - and return it absolute.
+
+    Raises ``ValueError`` naming the obstacle: a file where a folder is wanted (or the reverse), a file on the way to
+    it, or a place this process may not write to.
+    """
+    target = Path(path).expanduser().absolute()
+    if target.exists() and target.is_dir() != folder:
+        raise ValueError(f"{target} is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}")
+    here = target if folder else target.parent
+    while not here.exists():
+        here = here.parent
+    if not here.is_dir():
+        raise ValueError(f"cannot create {target}: {here} is a file")
+    if not os.access(here, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write {target}: no permission to write in {here}")
+    return target
+
+
 def write_via(path: str | Path, fill: Callable[[str], object], suffix: str = ".tmp") -> Path:
     """Have ``fill`` write a temporary file beside ``path``, then rename it into place; return the absolute path.
 

@@ -10,6 +10,7 @@ import json
 import math
 import os
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NoReturn, Optional
 
 import typer
@@ -156,6 +157,22 @@ def _bad_input(as_json: bool = False, what: str = "", code: int = EXIT_FAILURE) 
 def _bad_option(as_json: bool = False, what: str = "") -> AbstractContextManager[None]:
     """Like :func:`_bad_input`, for a block that only checks values given on the command line: exit 2 (usage)."""
     return _bad_input(as_json, what, EXIT_USAGE)
+
+
+def _check_out(out: Optional[Path], as_json: bool, folder: bool = True, report: bool = False) -> None:
+    """Refuse, before any work, an ``--out`` that could not be written: a file where a folder goes (or the reverse), a
+    place without permission, or - for a report folder - a folder holding something else."""
+    if out is None:
+        return
+    with _bad_option(as_json, "--out"):
+        if report:
+            from ..report.folder import check_report_folder
+
+            check_report_folder(out)
+        else:
+            from ..atomic import check_destination
+
+            check_destination(out, folder=folder)
 
 
 def _print_json(data: Any) -> None:

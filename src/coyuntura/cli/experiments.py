@@ -21,6 +21,7 @@ from .common import (
     STORE_OPTION,
     _bad_input,
     _bad_option,
+    _check_out,
     _check_span,
     _cluster,
     _exit_if_not_recorded,
@@ -222,6 +223,7 @@ def sensitivity_command(
     from ..store.runstore import RunStore
 
     _within_limits(as_json, seed, ("--samples", samples, 2, MAX_POINTS), ("--runs", runs, 1, None))
+    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
     until_month = _until(until, as_json)
     if method not in METHODS:
@@ -289,6 +291,7 @@ def discover_command(
     from ..store.runstore import RunStore
 
     _within_limits(as_json, seed, ("--samples", samples, 1, MAX_POINTS), ("--runs", runs, 1, None), total=(samples * runs, f"{samples:,} points x {runs:,} runs"))
+    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
     until_month = _until(until, as_json)
     _check_span(loaded, start, until_month, as_json)

@@ -28,6 +28,7 @@ from .common import (
     SCHEDULER_OPTION,
     _bad_input,
     _bad_option,
+    _check_out,
     _cluster,
     _load,
     _patterns,
@@ -174,6 +175,7 @@ def score_command(
     from ..history.scores import score_scenario
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS))
+    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
     if baselines not in BASELINE_TRAINING:
         _usage(f"--baselines must be one of {', '.join(BASELINE_TRAINING)}, got {baselines!r}", as_json)
@@ -268,6 +270,7 @@ def calibrate_command(
         total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
     )
     _within_limits(as_json, seed, ("--check-runs", check_runs if check_runs > 0 else None, 1, None))
+    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
     with _bad_option(as_json):
         settings = CalibrationSettings(
@@ -346,6 +349,7 @@ def forecast_command(
     from ..history.posterior import shipped_posterior
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 1, MAX_POINTS))
+    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
     vantage = _month(as_of, "--as-of", as_json)
     if runs < replications:
@@ -423,6 +427,7 @@ def backtest_command(
         ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
         total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
     )
+    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
     chosen = _patterns(origins) or list(DEFAULT_ORIGINS)
     for origin in chosen:

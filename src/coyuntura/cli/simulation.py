@@ -20,6 +20,7 @@ from .common import (
     _auto_batch,
     _bad_input,
     _bad_option,
+    _check_out,
     _check_span,
     _cluster,
     _exit_if_not_recorded,
@@ -67,6 +68,7 @@ def run_command(
     from ..store.runstore import RunStore
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--batch-size", batch_size, 1, None))
+    _check_out(out, as_json, report=True)
     loaded, model = _load(scenario, as_json)
     until_month = _until(until, as_json)
     _check_span(loaded, start, until_month, as_json)
@@ -380,6 +382,7 @@ def describe_command(
 
     if fmt not in ("md", "html"):
         _usage(f"--format must be md or html, got {fmt!r}")
+    _check_out(out, False, folder=False)
     with _bad_input():
         description = describe_scenario(load_scenario(scenario))
         if out is None:

@@ -18,6 +18,7 @@ from .common import (
     STORE_OPTION,
     _App,
     _bad_input,
+    _check_out,
     _plain_rich_table,
     _print_json,
     _print_notes,
@@ -142,6 +143,7 @@ def runs_export_command(
     if format == "netcdf":
         require("data", "xarray")  # before any work: netCDF export rebuilds the ensemble with xarray and writes it with scipy
         require("data", "scipy")
+    _check_out(out, as_json)
     with _bad_input(as_json):
         folder = RunStore(store).export(record, out, format=format)
     if as_json:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from .. import __version__
+from ..atomic import check_destination
 from ..engine.simulate import Ensemble
 from ..engine.tables import Table, coup_count_table, event_table, regime_dynamics_table, regime_table, to_csv, to_dict, to_markdown
 from ..extras import MissingExtra
@@ -56,6 +57,15 @@ def _is_report_folder(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and REPORT_MARKER in data
+
+
+def check_report_folder(out_dir: str | Path) -> Path:
+    """The absolute path of a report folder that can be written at ``out_dir``: new, empty or an earlier report (which
+    it replaces). Raises ``ValueError`` for anything else there, before any work is done."""
+    out = check_destination(out_dir, folder=True)
+    if out.exists() and not _is_report_folder(out):
+        raise ValueError(f"{out} exists and is not a coyuntura report folder; refusing to replace it")
+    return out
 
 
 def _metadata(ensemble: Ensemble, scenario: Scenario | None, start: str | None) -> dict[str, Any]:
@@ -127,9 +137,7 @@ def write_report(
     ``out_dir`` exists and is neither empty nor a coyuntura report, ``OSError``
     if it cannot be written.
     """
-    out = Path(out_dir).expanduser().absolute()
-    if out.exists() and not _is_report_folder(out):
-        raise ValueError(f"{out} exists and is not a coyuntura report folder; refusing to replace it")
+    out = check_report_folder(out_dir)
     regimes, events = regime_table(ensemble, months), event_table(ensemble)
     tallied = ensemble.regime_tally is not None  # ensembles built by hand may carry no tally
     dynamics = regime_dynamics_table(ensemble) if tallied else None
