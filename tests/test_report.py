@@ -374,3 +374,13 @@ def test_write_report_keeps_other_analyses_folders_beside_it(tmp_path):
     (stray / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(ValueError, match="refusing to replace it"):
         write_report(synthetic_ensemble(), stray)
+
+
+def test_a_share_of_nothing_reads_n_a_not_nan():
+    """A regime no run entered has no share of runs with an attempt against it: the tables say n/a."""
+    table = Table("shares", (Column("name", "Name", "label"), Column("p", "Share", "probability", "g"), Column("se", "SE", "se", "g")),
+                  (("never entered", float("nan"), float("nan")), ("entered", 0.25, 0.01)))
+    markdown = to_markdown(table)
+    assert "| never entered | n/a |" in markdown and "| entered | 25.0% ± 1.0 |" in markdown
+    assert "nan" not in markdown
+    assert "n/a" in to_markdown(table, combine=False) and "nan" not in to_markdown(table, combine=False)

@@ -295,9 +295,12 @@ def coup_count_table(ensemble: Ensemble) -> Table:
 
 
 def format_percent(p: float, se: float | None = None, digits: int = 1, compact: bool = False) -> str:
-    """``45.2% ± 1.1`` (the standard error in percentage points); ``compact``: ``45.2 ±1.1``."""
+    """``45.2% ± 1.1`` (the standard error in percentage points); ``compact``: ``45.2 ±1.1``; ``n/a`` for a share of
+    nothing (a regime no run entered)."""
+    if not math.isfinite(p):
+        return "n/a"
     text = f"{100.0 * p:.{digits}f}" + ("" if compact else "%")
-    if se is not None:
+    if se is not None and math.isfinite(se):
         text += (" ±" if compact else " ± ") + f"{100.0 * se:.{digits}f}"
     return text
 
@@ -319,7 +322,7 @@ def formatted_cells(table: Table, combine: bool = True, compact: bool = False) -
                 se = row[se_of[column.group]] if combine and column.group in se_of else None
                 line.append(format_percent(value, se, compact=compact))
             elif column.kind == "se":
-                line.append(f"{100.0 * value:.1f}")
+                line.append(f"{100.0 * value:.1f}" if math.isfinite(value) else "n/a")
             elif column.kind == "number" and isinstance(value, (int, np.integer)) and not isinstance(value, bool):
                 line.append(f"{int(value):,}")
             elif column.kind == "number" and isinstance(value, (int, float)):
