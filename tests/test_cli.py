@@ -316,6 +316,20 @@ def test_run_refuses_to_overwrite_a_folder_that_is_not_a_report(tmp_path):
 @pytest.mark.parametrize(
     "command",
     [
+        ("score", "bolivia-1952", "--runs", "20", "--draws", "10"),
+        ("forecast", "bolivia-1952", "--as-of", "1971-03", "--horizon", "2", "--runs", "40", "--scenario-values", "--draws", "5"),
+    ],
+    ids=lambda command: command[0],
+)
+def test_draws_without_a_posterior_is_refused(command):
+    """--draws picks posterior draws; on the scenario's own values it would be silently ignored."""
+    result = invoke(*command)
+    assert_clean_failure(result, "--draws", "give --posterior", code=EXIT_USAGE)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
         ("run", "bolivia-1952", "--runs", "5"),
         ("forecast", "bolivia-1952", "--as-of", "1971-03", "--horizon", "2", "--runs", "40", "--replications", "2"),
         ("score", "bolivia-1952", "--runs", "20"),

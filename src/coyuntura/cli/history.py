@@ -81,6 +81,8 @@ def _parameter_draws(
 
     Every run gets its own draw, or with ``--draws K`` each of ``blocks`` groups of runs shares K vectors."""
     if posterior_file is None and shipped is None:
+        if draws is not None:
+            _usage("--draws picks parameter vectors from a posterior, but these runs use the scenario's values: give --posterior", as_json)
         return None, "the scenario's values"
     from ..history.calibration import load_posterior
 
