@@ -313,6 +313,13 @@ def test_run_refuses_to_overwrite_a_folder_that_is_not_a_report(tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
+def test_score_needs_runs_for_every_replicate():
+    """Fewer runs than replicates: refused with the same message in-sample and one step ahead, as forecast does."""
+    for extra in ((), ("--filtered",)):
+        result = invoke("score", "bolivia-1952", "--runs", "4", "--replications", "8", *extra)
+        assert_clean_failure(result, "--runs (4) must be at least --replications (8)", code=EXIT_USAGE)
+
+
 @pytest.mark.parametrize(
     "command",
     [

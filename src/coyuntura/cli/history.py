@@ -186,7 +186,9 @@ def score_command(
     if replications < 2:
         _usage(f"--replications must be at least 2 (the Monte Carlo error comes from their spread), got {replications}", as_json)
     runs = runs if runs is not None else (DEFAULT_FILTERED_RUNS if filtered else 4_000)
-    if filtered and runs >= replications:
+    if runs < replications:
+        _usage(f"--runs ({runs}) must be at least --replications ({replications}): each {'filter' if filtered else 'block'} needs runs", as_json)
+    if filtered:
         _announce_uneven_runs(runs, replications)
     per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications if filtered else 1)
     with _bad_input(as_json):
