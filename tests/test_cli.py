@@ -313,6 +313,12 @@ def test_run_refuses_to_overwrite_a_folder_that_is_not_a_report(tmp_path):
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
+@pytest.mark.parametrize(("option", "value"), [("--threshold", "1.5"), ("--min-density", "-1")])
+def test_discover_refuses_settings_out_of_range_as_usage_errors(option, value):
+    result = invoke("discover", "bolivia-1952", "--outcome", "coup_success", "--samples", "4", "--runs", "2", option, value)
+    assert_clean_failure(result, option, code=EXIT_USAGE)
+
+
 def test_score_needs_runs_for_every_replicate():
     """Fewer runs than replicates: refused with the same message in-sample and one step ahead, as forecast does."""
     for extra in ((), ("--filtered",)):

@@ -9,6 +9,7 @@ and a missing library is reported as the extra to install, not as a bare ``Modul
 from __future__ import annotations
 
 import importlib
+import warnings
 from types import ModuleType
 from typing import Optional
 
@@ -59,7 +60,10 @@ def require(extra: str, module: str) -> ModuleType:
     if extra not in EXTRAS:
         raise ValueError(f"unknown extra {extra!r}; known: {', '.join(EXTRAS)}")
     try:
-        return importlib.import_module(module)
+        with warnings.catch_warnings():
+            # The EMA Workbench announces on import that ipyparallel, which coyuntura does not use, is missing.
+            warnings.filterwarnings("ignore", message="ipyparallel not installed", category=UserWarning)
+            return importlib.import_module(module)
     except ModuleNotFoundError as error:
         raise MissingExtra(extra, error.name or module) from None
 

@@ -284,7 +284,7 @@ def discover_command(
     require("explore", "ema_workbench")
     require("charts", "matplotlib")
     from ..engine.tables import to_dict
-    from ..experiments.discovery import discovery_table, run_discovery, tradeoff_chart, tradeoff_table
+    from ..experiments.discovery import check_discovery_settings, discovery_table, run_discovery, tradeoff_chart, tradeoff_table
     from ..experiments.files import write_table
     from ..experiments.measures import check_outcome
     from ..experiments.sensitivity import free_parameters as sensitivity_parameters
@@ -297,6 +297,7 @@ def discover_command(
     _check_span(loaded, start, until_month, as_json)
     with _bad_option(as_json):
         check_outcome(outcome, loaded)
+        check_discovery_settings(threshold, min_density)
         sensitivity_parameters(loaded, _patterns(params))
     with _bad_input(as_json):
         run_store = RunStore(store)

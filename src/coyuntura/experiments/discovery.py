@@ -109,6 +109,14 @@ def latin_sample(parameters: Sequence[FreeParameter], samples: int, seed: int) -
     return latin.sample(salib_problem(parameters), samples, seed=seed)
 
 
+def check_discovery_settings(threshold: float, min_density: float) -> None:
+    """Raise ``ValueError`` for a threshold outside (0, 1) or a box density outside (0, 1]."""
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"--threshold must lie strictly between 0 and 1, got {threshold}")
+    if not 0.0 < min_density <= 1.0:
+        raise ValueError(f"--min-density must lie in (0, 1], got {min_density}")
+
+
 def run_discovery(
     scenario: Scenario,
     outcome: str,
@@ -132,10 +140,7 @@ def run_discovery(
     from .whatif import default_until
 
     check_outcome(outcome, scenario)
-    if not 0.0 < threshold < 1.0:
-        raise ValueError(f"--threshold must lie strictly between 0 and 1, got {threshold}")
-    if not 0.0 < min_density <= 1.0:
-        raise ValueError(f"--min-density must lie in (0, 1], got {min_density}")
+    check_discovery_settings(threshold, min_density)
     parameters = free_parameters(scenario, patterns)
     X = latin_sample(parameters, samples, seed)
     first = scenario.snapshot(start).month if start is not None else scenario.calendar.start
