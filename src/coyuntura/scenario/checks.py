@@ -16,7 +16,7 @@ from pydantic.fields import FieldInfo
 from .calendar import format_month
 from .errors import Problem, ScenarioWarning
 from .plugins import MechanismError, declared_events, declared_state
-from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity, allowed_range, cited_source
+from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity, cited_source, field_bounds
 from .refs import is_actor_reference, role_kinds
 from .schema import (
     ATTRIBUTE_NAMES,
@@ -305,9 +305,10 @@ def _out_of_range(value: float, name: str, ranges: dict[str, tuple[float, float,
 def _outside_attribute(event: ActorShock) -> str | None:
     """Why a shock's value cannot be given to an engine attribute of an actor (outside the range its schema allows,
     e.g. [0, 1] for arms, [-1, 1] for radicalism), or None."""
-    field = ActorState.model_fields.get(event.attribute)
-    bounds = allowed_range(field.annotation) if field is not None else None
-    if bounds is None or bounds[0] <= event.value.value <= bounds[1]:
+    if event.attribute not in ActorState.model_fields:
+        return None
+    bounds = field_bounds(ActorState, event.attribute)
+    if bounds[0] <= event.value.value <= bounds[1]:
         return None
     return f"{event.value.value:g} lies outside [{bounds[0]:g}, {bounds[1]:g}], the range of an actor's {event.attribute!r}"
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-import typing
-from typing import Annotated, Any, Collection, Literal
+from typing import Annotated, Collection, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -129,20 +128,6 @@ def _bounded(low: float, high: float) -> AfterValidator:
 
     check.bounds = (low, high)  # type: ignore[attr-defined]
     return AfterValidator(check)
-
-
-def allowed_range(annotation: Any) -> tuple[float, float] | None:
-    """The range a quantity type (``Unit``, ``Signed``..., optional or not) allows, or None for an unbounded one."""
-    metadata = getattr(annotation, "__metadata__", ())
-    for item in metadata:
-        bounds = getattr(getattr(item, "func", None), "bounds", None)
-        if bounds is not None:
-            return (float(bounds[0]), float(bounds[1]))
-    for argument in typing.get_args(annotation):
-        found = allowed_range(argument) if argument is not annotation else None
-        if found is not None:
-            return found
-    return None
 
 
 Unit = Annotated[Quantity, _bounded(0.0, 1.0)]
