@@ -884,3 +884,12 @@ def test_a_shock_sets_an_actor_attribute_only_within_its_range(tmp_path: Path, d
         assert [e.id for e in load_scenario(path).events][0] == "shock"
         return
     assert_reports(refused(path), path, number, "events.0.value", message)
+
+
+def test_a_loop_count_must_be_a_whole_number(tmp_path: Path, doc: Doc) -> None:
+    """The cascade's rounds set how often a step repeats: 2.5 rounds would silently run 2."""
+    match = re.search(r"^    rounds: \{value: (\d+),", doc.text, re.M)
+    assert match is not None
+    number = doc.text[: match.start()].count("\n") + 1
+    path = write(tmp_path, doc.text[: match.start(1)] + "2.5" + doc.text[match.end(1) :])
+    assert_reports(refused(path), path, number, "mechanisms.mass_mobilization.rounds", "'rounds' is a count", "not 2.5")

@@ -88,6 +88,10 @@ class MechanismParams(Frozen):
             for position, actor in enumerate(result):
                 if actor in result[:position]:
                     raise ValueError(f"actor {actor!r} is listed twice in the role {info.field_name!r}")
+        assert info.field_name is not None
+        number = getattr(result, "value", None)
+        if is_structural(cls.model_fields[info.field_name]) and isinstance(number, float) and not number.is_integer():
+            raise ValueError(f"{info.field_name!r} is a count (it sets how often a step repeats): give a whole number, not {number:g}")
         return result
 
 
