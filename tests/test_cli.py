@@ -17,6 +17,7 @@ from coyuntura.report.chronicle import chronicle
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.checks import quantities
 from coyuntura.scenario.loader import bundled_scenarios
+from coyuntura.store import RunStore
 
 from helpers import bundled_model
 
@@ -301,8 +302,14 @@ def test_a_failure_exits_with_1(tmp_path):
     missing = invoke("check", str(tmp_path / "missing.yaml"), "--json")
     assert_clean_failure(missing, "missing.yaml", code=EXIT_FAILURE)
     assert "missing.yaml" in json.loads(missing.stdout)["error"]
+    no_store = invoke("runs", "show", "abc123", "--store", str(tmp_path / "runs.duckdb"))
+    assert_clean_failure(no_store, "no run store at", code=EXIT_FAILURE)
+    assert not (tmp_path / "runs.duckdb").exists()  # a mistyped --store is not created by reading it
+    RunStore(tmp_path / "runs.duckdb").records()
     no_record = invoke("runs", "show", "abc123", "--store", str(tmp_path / "runs.duckdb"))
     assert_clean_failure(no_record, "no record 'abc123'", code=EXIT_FAILURE)
+    empty = invoke("runs", "list", "--kind", "nosuch", "--store", str(tmp_path / "runs.duckdb"))
+    assert empty.exit_code == 0 and "No records of kind 'nosuch'." in empty.stdout
 
 
 def test_run_refuses_to_overwrite_a_folder_that_is_not_a_report(tmp_path):

@@ -19,6 +19,7 @@ from .common import (
     _App,
     _bad_input,
     _check_out,
+    _fail,
     _plain_rich_table,
     _print_json,
     _print_notes,
@@ -34,6 +35,12 @@ runs_app = _App(help="The run store: list, show, compare and export recorded run
 app.add_typer(runs_app, name="runs")
 
 
+def _existing_store(store: Optional[Path], as_json: bool) -> None:
+    """A store named with --store that is not there is a typo, not an empty store: refuse before creating one."""
+    if store is not None and not store.expanduser().exists():
+        _fail(f"--store: there is no run store at {store.expanduser().absolute()}", as_json)
+
+
 @runs_app.command("list")
 def runs_list_command(
     limit: int = typer.Option(30, "--limit", help="How many records, newest first."),
@@ -46,6 +53,7 @@ def runs_list_command(
 
     if not 1 <= limit <= MAX_LIST:
         _usage(f"--limit must be a whole number from 1 to {MAX_LIST:,}, got {limit}", as_json)
+    _existing_store(store, as_json)
     with _bad_input(as_json):
         run_store = RunStore(store)
         records = run_store.records(limit=limit, kind=kind)
@@ -63,7 +71,7 @@ def runs_list_command(
         table.add_row(*(Text(str(v)) for v in row))
     _stdout().print(table)
     if not records:
-        _stdout().print(Text("No records yet.", style="dim"))
+        _stdout().print(Text(f"No records of kind {kind!r}." if kind else "No records yet.", style="dim"))
 
 
 @runs_app.command("show")
@@ -77,6 +85,7 @@ def runs_show_command(
     from ..store.records import outcome_label, outcome_probabilities
     from ..store.runstore import RunStore, StoreError
 
+    _existing_store(store, as_json)
     with _bad_input(as_json):
         data = RunStore(store).show(record)
     if as_json:
@@ -115,6 +124,7 @@ def runs_compare_command(
     from ..store.records import compare_records
     from ..store.runstore import RunStore
 
+    _existing_store(store, as_json)
     with _bad_input(as_json):
         run_store = RunStore(store)
         table = compare_records(run_store.show(first), run_store.show(second))
@@ -129,7 +139,7 @@ def runs_compare_command(
 @runs_app.command("export")
 def runs_export_command(
     record: str = typer.Argument(..., help="Record id (or unique prefix)."),
-    out: Path = typer.Option(..., "--out", "-o", help="New folder to write record.json, items.csv and the tables to."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write record.json, the tables and, for a sweep, its points (items.csv) to."),
     format: str = typer.Option("parquet", "--format", "-f", help="parquet or csv: the record's tables; netcdf: a run's labelled ensemble as ensemble.nc (xarray)."),
     store: Optional[Path] = STORE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON only."),
@@ -143,6 +153,7 @@ def runs_export_command(
     if format == "netcdf":
         require("data", "xarray")  # before any work: netCDF export rebuilds the ensemble with xarray and writes it with scipy
         require("data", "scipy")
+    _existing_store(store, as_json)
     _check_out(out, as_json)
     with _bad_input(as_json):
         folder = RunStore(store).export(record, out, format=format)
