@@ -78,6 +78,10 @@ def test_a_run_is_recorded_with_hash_seed_version_and_parquet(tmp_path):
     assert table.row("coup_success")["difference"] == pytest.approx(
         store.show(second)["summary"]["outcomes"]["coup_success"]["p"] - shown["summary"]["outcomes"]["coup_success"]["p"]
     )
+    assert not any("cover different months" in note for note in table.notes)
+    shorter = record_run(store, "run", scenario, simulate(compile_scenario(scenario), 50, seed=4, start="march_1971", until=parse_month("1971-09")), 1.0)
+    spans = compare_records(store.show(first), store.show(shorter)).notes
+    assert any("cover different months (1971-03..1972-03 and 1971-03..1971-09)" in note for note in spans), spans
     with pytest.raises(StoreError, match="no record 'ffff'"):
         store.show("ffff")
     exported = store.export(first, tmp_path / "export")

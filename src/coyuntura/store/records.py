@@ -109,6 +109,9 @@ def compare_records(first: Mapping[str, Any], second: Mapping[str, Any]) -> Tabl
     same = all(first.get(k) == second.get(k) for k in ("scenario_hash", "seed", "start_month", "until_month"))
     if first.get("scenario_hash") != second.get("scenario_hash"):
         notes.append("The records come from different scenario contents.")
+    spans = [f"{record.get('start_month') or '?'}..{record.get('until_month') or '?'}" for record in (first, second)]
+    if spans[0] != spans[1]:
+        notes.append(f"The records cover different months ({spans[0]} and {spans[1]}): each probability is over its own span.")
     elif same:
         notes.append("Same scenario content, seed and span: the two records are the same runs.")
     return Table(
