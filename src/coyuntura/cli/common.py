@@ -235,7 +235,10 @@ def _rich_table(table: Table, show_key: bool = False) -> RichTable:
         else:
             if "(whole run)" in header:
                 header = "whole\nrun"
-            rich.add_column(header.replace("..", "\n.."), justify="right", overflow="fold")
+            # A column is as wide as its widest number or header word (its header wraps to fit): a wide table then
+            # fits the console instead of losing its last columns.
+            widest = max([len(row[index]) for row in cells] + [len(word) for word in header.split()])
+            rich.add_column(header.replace("..", "\n.."), justify="right", overflow="fold", max_width=widest)
     for row in cells:
         rich.add_row(*row)
     return rich
