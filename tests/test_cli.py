@@ -390,6 +390,28 @@ def test_an_out_that_cannot_be_written_is_refused_before_any_work(tmp_path, comm
     assert blocker.read_text() == "keep me"
 
 
+def test_the_default_out_is_checked_before_any_work_too(tmp_path, monkeypatch):
+    """Without --out, run writes reports/<scenario>: a folder there holding something else is refused up front."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports" / "bolivia-1952").mkdir(parents=True)
+    (tmp_path / "reports" / "bolivia-1952" / "notes.txt").write_text("keep me")
+    result = invoke("run", "bolivia-1952", "--runs", "5", "--until", "1953-01")
+    assert_clean_failure(result, "--out", "not a coyuntura report", code=EXIT_USAGE)
+    assert (tmp_path / "reports" / "bolivia-1952" / "notes.txt").read_text() == "keep me"
+
+
+def test_out_under_home_is_written_where_it_was_checked(tmp_path, monkeypatch):
+    """A quoted --out '~/...' is expanded once, and the command writes where it checked."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "home").mkdir()
+    result = invoke("forecast", "bolivia-1952", "--as-of", "1971-03", "--horizon", "2", "--runs", "40", "--replications", "2",
+                    "--scenario-values", "--out", "~/fc")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "home" / "fc").is_dir() and any((tmp_path / "home" / "fc").iterdir())
+    assert not (tmp_path / "~").exists()
+
+
 def test_describe_chile_1970_cites_no_passage_of_the_bolivian_analysis(tmp_path):
     """The second bundled scenario's model description cites its own notes, never the Bolivian source's sections."""
     result = invoke("describe", "chile-1970", "--out", str(tmp_path / "chile.md"))

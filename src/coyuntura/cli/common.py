@@ -159,20 +159,18 @@ def _bad_option(as_json: bool = False, what: str = "") -> AbstractContextManager
     return _bad_input(as_json, what, EXIT_USAGE)
 
 
-def _check_out(out: Optional[Path], as_json: bool, folder: bool = True, report: bool = False) -> None:
-    """Refuse, before any work, an ``--out`` that could not be written: a file where a folder goes (or the reverse), a
-    place without permission, or - for a report folder - a folder holding something else."""
-    if out is None:
-        return
+def _check_out(out: Path, as_json: bool, folder: bool = True, report: bool = False) -> Path:
+    """Refuse, before any work, an ``--out`` (or its default) that could not be written: a file where a folder goes (or
+    the reverse), a place without permission, or - for a report folder - a folder holding something else. Returns
+    the path checked (``~`` expanded, absolute), which the command then writes to."""
     with _bad_option(as_json, "--out"):
         if report:
             from ..report.folder import check_report_folder
 
-            check_report_folder(out)
-        else:
-            from ..atomic import check_destination
+            return check_report_folder(out)
+        from ..atomic import check_destination
 
-            check_destination(out, folder=folder)
+        return check_destination(out, folder=folder)
 
 
 def _print_json(data: Any) -> None:

@@ -223,8 +223,8 @@ def sensitivity_command(
     from ..store.runstore import RunStore
 
     _within_limits(as_json, seed, ("--samples", samples, 2, MAX_POINTS), ("--runs", runs, 1, None))
-    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
+    folder = _check_out(out if out is not None else Path("reports") / loaded.id / "sensitivity", as_json)
     until_month = _until(until, as_json)
     if method not in METHODS:
         _usage(f"--method must be one of {', '.join(METHODS)}, got {method!r}", as_json)
@@ -246,7 +246,6 @@ def sensitivity_command(
             )
     table = sensitivity_table(result)
     with _bad_input(as_json, "--out"):
-        folder = out if out is not None else Path("reports") / loaded.id / "sensitivity"
         stem = f"{outcome}-{method}"
         chart = sensitivity_chart(result, str(folder / f"{stem}.png"))
         files = [chart, *write_table(folder, stem, table, {"summary": result.summary(), "record": result.record_id})]
@@ -291,8 +290,8 @@ def discover_command(
     from ..store.runstore import RunStore
 
     _within_limits(as_json, seed, ("--samples", samples, 1, MAX_POINTS), ("--runs", runs, 1, None), total=(samples * runs, f"{samples:,} points x {runs:,} runs"))
-    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
+    folder = _check_out(out if out is not None else Path("reports") / loaded.id / "discovery", as_json)
     until_month = _until(until, as_json)
     _check_span(loaded, start, until_month, as_json)
     with _bad_option(as_json):
@@ -309,7 +308,6 @@ def discover_command(
             )
     box_table, curve = discovery_table(result), tradeoff_table(result)
     with _bad_input(as_json, "--out"):
-        folder = out if out is not None else Path("reports") / loaded.id / "discovery"
         chart = tradeoff_chart(result, str(folder / f"{outcome}-tradeoff.png"))
         files = [chart, *write_table(folder, f"{outcome}-box", box_table, {"summary": result.summary(), "record": result.record_id}),
                  *write_table(folder, f"{outcome}-tradeoff", curve)]

@@ -177,8 +177,8 @@ def score_command(
     from ..history.scores import score_scenario
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS))
-    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
+    folder = _check_out(out if out is not None else Path("reports") / loaded.id / ("score-filtered" if filtered else "score"), as_json)
     if baselines not in BASELINE_TRAINING:
         _usage(f"--baselines must be one of {', '.join(BASELINE_TRAINING)}, got {baselines!r}", as_json)
     if baselines != "in-sample" and not filtered:
@@ -205,7 +205,6 @@ def score_command(
             else:
                 result = score_scenario(loaded, runs, seed, per_run, parameters, simulator=simulator, progress=update, replicates=replications)
     with _bad_input(as_json, "--out"):
-        folder = out if out is not None else Path("reports") / loaded.id / ("score-filtered" if filtered else "score")
         what = "one step ahead (filtered)" if filtered else "in-sample"
         chart = reliability_chart(result.forecasts, folder / "reliability.png", f"{loaded.id}: {what} reliability")
         files = [str(chart)]
@@ -274,8 +273,8 @@ def calibrate_command(
         total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
     )
     _within_limits(as_json, seed, ("--check-runs", check_runs if check_runs > 0 else None, 1, None))
-    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
+    folder = _check_out(out if out is not None else Path("reports") / loaded.id / "calibration", as_json)
     with _bad_option(as_json):
         settings = CalibrationSettings(
             as_of or default_as_of(loaded), population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()),
@@ -283,7 +282,6 @@ def calibrate_command(
         )
         settings.check()
         free_parameters(loaded, settings.parameters)
-    folder = out if out is not None else Path("reports") / loaded.id / "calibration"
     with _cluster(scheduler, workers, default_local=True, as_json=as_json) as executor:
         with _bad_input(as_json), _generation_bar(as_json) as update:
             try:
@@ -353,7 +351,7 @@ def forecast_command(
     from ..history.posterior import shipped_posterior
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 1, MAX_POINTS))
-    _check_out(out, as_json)
+    out = _check_out(out, as_json) if out is not None else None
     loaded, _ = _load(scenario, as_json)
     vantage = _month(as_of, "--as-of", as_json)
     if runs < replications:
@@ -431,8 +429,8 @@ def backtest_command(
         ("--generations", generations, 1, None), ("--runs-per-particle", runs_per_particle, 1, None),
         total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
     )
-    _check_out(out, as_json)
     loaded, _ = _load(scenario, as_json)
+    folder = _check_out(out if out is not None else Path("reports") / loaded.id / "backtest", as_json)
     chosen = _patterns(origins) or list(DEFAULT_ORIGINS)
     for origin in chosen:
         _month(origin, "--origins", as_json)
@@ -440,7 +438,6 @@ def backtest_command(
         settings = CalibrationSettings(chosen[0], population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()), distance=distance, min_ess=min_ess)
         settings.check()
         free_parameters(loaded, settings.parameters)
-    folder = out if out is not None else Path("reports") / loaded.id / "backtest"
     console = _stderr()
     if runs >= replications:  # fewer runs than filters is refused by backtest itself, with its reason
         _announce_uneven_runs(runs, replications)

@@ -68,8 +68,8 @@ def run_command(
     from ..store.runstore import RunStore
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--batch-size", batch_size, 1, None))
-    _check_out(out, as_json, report=True)
     loaded, model = _load(scenario, as_json)
+    out = _check_out(out if out is not None else Path("reports") / loaded.id, as_json, report=True)
     until_month = _until(until, as_json)
     _check_span(loaded, start, until_month, as_json)
     until_month = _past_the_snapshot(loaded, start, until_month, as_json)
@@ -88,7 +88,7 @@ def run_command(
                 ensemble = _simulate_with_progress(model, runs, seed, start, until_month, batch)
     with _bad_input(as_json):
         regimes, events, dynamics = regime_table(ensemble), event_table(ensemble), regime_dynamics_table(ensemble)
-        folder = write_report(ensemble, out if out is not None else Path("reports") / loaded.id, loaded, start=start)
+        folder = write_report(ensemble, out, loaded, start=start)
     record, not_recorded = _record_or_report(
         lambda: record_run(RunStore(store), "run", loaded, ensemble, time.perf_counter() - began, {"from": start, "report": str(folder)}),
         "the run",
@@ -382,7 +382,7 @@ def describe_command(
 
     if fmt not in ("md", "html"):
         _usage(f"--format must be md or html, got {fmt!r}")
-    _check_out(out, False, folder=False)
+    out = _check_out(out, False, folder=False) if out is not None else None
     with _bad_input():
         description = describe_scenario(load_scenario(scenario))
         if out is None:

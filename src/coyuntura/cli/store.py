@@ -18,7 +18,7 @@ from .common import (
     STORE_OPTION,
     _App,
     _bad_input,
-    _check_out,
+    _bad_option,
     _fail,
     _plain_rich_table,
     _print_json,
@@ -139,13 +139,14 @@ def runs_compare_command(
 @runs_app.command("export")
 def runs_export_command(
     record: str = typer.Argument(..., help="Record id (or unique prefix)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder to write record.json, the tables and, for a sweep, its points (items.csv) to."),
+    out: Path = typer.Option(..., "--out", "-o", help="A new or empty folder to write record.json, the tables and, for a sweep, its points (items.csv) to."),
     format: str = typer.Option("parquet", "--format", "-f", help="parquet or csv: the record's tables; netcdf: a run's labelled ensemble as ensemble.nc (xarray)."),
     store: Optional[Path] = STORE_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON only."),
 ) -> None:
     """Export a record to a folder: its metadata and summary as JSON, a sweep's points as CSV, and its tables
     (Parquet, CSV) or its labelled ensemble (netCDF, readable with xarray.open_dataset)."""
+    from ..store.export import check_export_folder
     from ..store.runstore import EXPORT_FORMATS, RunStore
 
     if format not in EXPORT_FORMATS:
@@ -154,7 +155,8 @@ def runs_export_command(
         require("data", "xarray")  # before any work: netCDF export rebuilds the ensemble with xarray and writes it with scipy
         require("data", "scipy")
     _existing_store(store, as_json)
-    _check_out(out, as_json)
+    with _bad_option(as_json, "--out"):
+        out = check_export_folder(out)
     with _bad_input(as_json):
         folder = RunStore(store).export(record, out, format=format)
     if as_json:

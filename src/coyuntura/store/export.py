@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..atomic import check_destination
 from .errors import StoreError
 
 if TYPE_CHECKING:
@@ -16,6 +17,19 @@ if TYPE_CHECKING:
 
 EXPORT_FORMATS = ("parquet", "csv", "netcdf")
 """What ``runs export`` writes: the record's tables as Parquet or CSV, or its labelled ensemble as netCDF."""
+
+
+def check_export_folder(out: str | Path) -> Path:
+    """The absolute path of an export folder that can be written at ``out``: new or empty, in a folder where its
+    temporary build can be made. Raises ``StoreError`` otherwise (before any work, from the command line)."""
+    try:
+        target = check_destination(out, folder=True)
+        check_destination(target.parent, folder=True)  # the export is built beside it, then renamed
+    except ValueError as error:
+        raise StoreError(str(error)) from None
+    if target.exists() and any(target.iterdir()):
+        raise StoreError(f"export folder {target} exists and is not empty")
+    return target
 
 
 def export_record(store: "RunStore", record_id: str, out: str | Path, format: str = "parquet") -> Path:
@@ -29,9 +43,7 @@ def export_record(store: "RunStore", record_id: str, out: str | Path, format: st
     record = store.show(record_id)
     items = store.items(record["id"])
     dataset = store.dataset(record["id"]) if format == "netcdf" else None
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise StoreError(f"export folder {out} exists and is not empty")
+    out = check_export_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
