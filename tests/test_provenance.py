@@ -115,7 +115,7 @@ def test_the_bundled_analysis_keeps_its_content_hash() -> None:
     scenario = load_scenario("bolivia-1952")
     posterior, why_not = shipped_posterior(scenario)
     assert posterior is not None, why_not
-    assert posterior.scenario_hash == model_hash(scenario)
+    assert posterior.model_hash == model_hash(scenario) and posterior.scenario_hash is None
 
 
 def test_mending_a_citation_keeps_the_calibration_and_changing_the_model_does_not(tmp_path) -> None:
@@ -146,7 +146,22 @@ def test_mending_a_citation_keeps_the_calibration_and_changing_the_model_does_no
         changed = variant(old, new)
         assert model_hash(changed) != model_hash(original)
         posterior, why_not = shipped_posterior(changed)
-        assert posterior is None and "calibrated for other content" in why_not
+        assert posterior is None and "calibrated for another model" in why_not
+
+
+def test_what_only_documents_a_scenario_is_decided_by_its_class_not_its_name() -> None:
+    """A citation's fields and a description document; a mechanism's parameter or a relation's end called `source`
+    does not, nor does a snapshot's entry for an actor whose id happens to be a documentation word."""
+    from coyuntura.store.fingerprint import documents
+
+    scenario = load_scenario("bolivia-1952")
+    quantity = scenario.mechanisms.coup.plot_intercept
+    assert documents(quantity, "source") and documents(quantity, "says") and documents(quantity, "assumption")
+    assert not documents(quantity, "value") and not documents(quantity, "prior")
+    assert not documents(scenario.mechanisms.coup, "source") and documents(scenario.mechanisms.coup, "note")
+    assert not documents(scenario.relations[0], "source")  # the tie's first end (`from`)
+    assert documents(scenario.actors[0], "name") and not documents(scenario.actors[0], "weight")
+    assert documents(scenario.snapshots[0], "description") and not documents(scenario.snapshots[0], "actors")
 
 
 def test_a_scenario_counts_coverage_against_its_own_checklist() -> None:

@@ -34,7 +34,8 @@ class Posterior:
     settings: dict[str, Any]
     cells: int
     path: Path | None = field(default=None, compare=False)
-    scenario_hash: str | None = None  # what it was calibrated for: the scenario's model_hash (its content less its documentation)
+    model_hash: str | None = None  # what it was calibrated for: the scenario's model hash (its content less its documentation)
+    scenario_hash: str | None = None  # in a file written before posteriors recorded the model hash: the whole content's hash
     generation: int | None = None  # the generation whose particles these are (None: the last one)
 
     @property
@@ -55,7 +56,8 @@ class Posterior:
         return {
             POSTERIOR_MARKER: 1,
             "scenario": self.scenario_id,
-            "scenario_hash": self.scenario_hash,
+            "model_hash": self.model_hash,
+            **({"scenario_hash": self.scenario_hash} if self.scenario_hash is not None else {}),
             "as_of": self.as_of,
             "cells_used": self.cells,
             "settings": self.settings,
@@ -119,6 +121,7 @@ def load_posterior(path: str | Path) -> Posterior:
         settings=data["settings"],
         cells=data["cells_used"],
         path=path,
+        model_hash=data.get("model_hash"),
         scenario_hash=data.get("scenario_hash"),
         generation=data.get("generation"),
     )
@@ -141,13 +144,14 @@ def shipped_posterior(scenario: Scenario) -> tuple[Posterior | None, str]:
     if not path.is_file():
         return None, ""
     posterior = load_posterior(path)
-    expected = model_hash(scenario)
-    # A posterior written before calibrations recorded the model hash holds the hash of the whole content.
-    if posterior.scenario_hash not in (expected, scenario_hash(scenario)):
-        shipped_for = (posterior.scenario_hash or "none")[:16]
+    # A posterior written before posteriors recorded the model hash holds the hash of the whole content instead.
+    recorded, expected = (
+        (posterior.model_hash, model_hash(scenario)) if posterior.model_hash is not None else (posterior.scenario_hash, scenario_hash(scenario))
+    )
+    if recorded != expected:
         return None, (
-            f"the posterior shipped for {scenario.id} was calibrated for other content of the scenario "
-            f"(hash {shipped_for}, not {expected[:16]}): recalibrate it (make posterior) or give --posterior"
+            f"the posterior shipped for {scenario.id} was calibrated for another model (hash {(recorded or 'none')[:16]}, "
+            f"not {expected[:16]}): recalibrate it (make posterior) or give --posterior"
         )
     return posterior, ""
 
@@ -214,7 +218,7 @@ def posterior_from_history(
     from ..store.fingerprint import model_hash
 
     return Posterior(
-        scenario.id, settings.as_of, parameters, weights, values, generations, asdict(settings), n_cells, scenario_hash=model_hash(scenario),
+        scenario.id, settings.as_of, parameters, weights, values, generations, asdict(settings), n_cells, model_hash=model_hash(scenario),
         generation=generation,
     )
 
