@@ -330,7 +330,7 @@ def test_a_failure_exits_with_1(tmp_path):
     no_record = invoke("runs", "show", "abc123", "--store", str(tmp_path / "runs.duckdb"))
     assert_clean_failure(no_record, "no record 'abc123'", code=EXIT_FAILURE)
     empty = invoke("runs", "list", "--kind", "nosuch", "--store", str(tmp_path / "runs.duckdb"))
-    assert empty.exit_code == 0 and "No records of kind 'nosuch'." in empty.stdout
+    assert empty.exit_code == 0 and "No records of kind 'nosuch'; this store holds none yet." in empty.stdout
 
 
 def test_run_refuses_to_overwrite_a_folder_that_is_not_a_report(tmp_path):

@@ -867,6 +867,7 @@ def test_a_snapshot_naming_an_unknown_holding_is_refused(tmp_path: Path, doc: Do
         ("arms", "4.0", "4 lies outside [0, 1], the range of an actor's 'arms'"),
         ("radicalism", "-1.5", "-1.5 lies outside [-1, 1], the range of an actor's 'radicalism'"),
         ("radicalism", "-0.9", None),
+        ("arms", "0.5, prior: {low: 0.2, high: 1.5}", "its prior range [0.2, 1.5] leaves [0, 1], the range of an actor's 'arms'"),
     ],
 )
 def test_a_shock_sets_an_actor_attribute_only_within_its_range(tmp_path: Path, doc: Doc, attribute: str, value: str, message: str | None) -> None:

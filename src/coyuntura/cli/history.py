@@ -75,14 +75,14 @@ def _month(text: str, option: str, as_json: bool) -> int:
 
 def _parameter_draws(
     scenario: Scenario, posterior_file: Optional[Path], draws: Optional[int], seed: int, runs: int, as_json: bool, blocks: int = 1,
-    shipped: Optional[Posterior] = None,
+    shipped: Optional[Posterior] = None, why_not: str = "",
 ) -> tuple[Optional[dict[str, Any]], str]:
     """The scenario's values (``None``), or per-run values drawn from a posterior (a file, else ``shipped``), and how to say which.
 
     Every run gets its own draw, or with ``--draws K`` each of ``blocks`` groups of runs shares K vectors."""
     if posterior_file is None and shipped is None:
         if draws is not None:
-            _usage("--draws picks parameter vectors from a posterior, but these runs use the scenario's values: give --posterior", as_json)
+            _usage(f"--draws picks parameter vectors from a posterior, but these runs use the scenario's values{why_not}: give --posterior", as_json)
         return None, "the scenario's values"
     from ..history.calibration import load_posterior
 
@@ -96,6 +96,12 @@ def _parameter_draws(
     how = f"{draws} draws" if draws is not None else "one draw per run"
     where = f"the posterior {posterior_file}" if posterior_file is not None else "the posterior shipped with the scenario"
     return values, f"{how} from {where}, calibrated on the record before {posterior.as_of}"
+
+
+def _enough_runs(runs: int, replications: int, each: str, as_json: bool) -> None:
+    """Refuse fewer runs than replicates (independent filters or blocks of runs): each needs runs of its own."""
+    if runs < replications:
+        _usage(f"--runs ({runs}) must be at least --replications ({replications}): each {each} needs runs", as_json)
 
 
 def _histories_simulator(executor: Any) -> Any:
@@ -186,8 +192,7 @@ def score_command(
     if replications < 2:
         _usage(f"--replications must be at least 2 (the Monte Carlo error comes from their spread), got {replications}", as_json)
     runs = runs if runs is not None else (DEFAULT_FILTERED_RUNS if filtered else 4_000)
-    if runs < replications:
-        _usage(f"--runs ({runs}) must be at least --replications ({replications}): each {'filter' if filtered else 'block'} needs runs", as_json)
+    _enough_runs(runs, replications, "filter" if filtered else "block", as_json)
     if filtered:
         _announce_uneven_runs(runs, replications)
     per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications if filtered else 1)
@@ -354,8 +359,7 @@ def forecast_command(
     out = _check_out(out, as_json) if out is not None else None
     loaded, _ = _load(scenario, as_json)
     vantage = _month(as_of, "--as-of", as_json)
-    if runs < replications:
-        _usage(f"--runs ({runs}) must be at least --replications ({replications}): each filter needs runs", as_json)
+    _enough_runs(runs, replications, "filter", as_json)
     with _bad_option(as_json):
         until = check_window(loaded, vantage, horizon)
     if scenario_values and posterior is not None:
@@ -370,7 +374,7 @@ def forecast_command(
         if shipped is not None and parse_month(shipped.as_of) > vantage:
             why_not = f" (its shipped posterior was calibrated on the record before {shipped.as_of}, after --as-of {format_month(vantage)})"
             shipped = None
-    per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications, shipped)
+    per_run, parameters = _parameter_draws(loaded, posterior, draws, seed, runs, as_json, replications, shipped, why_not)
     parameters += why_not
     with _cluster(scheduler, workers, default_local=False, as_json=as_json) as executor:
         with _bad_input(as_json), _progress_bar("filtering", "months", until - loaded.calendar.start + 1, as_json) as update:

@@ -70,8 +70,11 @@ def runs_list_command(
                "" if r["seed"] is None else r["seed"], "" if r["wall_time"] is None else f"{r['wall_time']:.1f}")
         table.add_row(*(Text(str(v)) for v in row))
     _stdout().print(table)
-    if not records:
-        _stdout().print(Text(f"No records of kind {kind!r}." if kind else "No records yet.", style="dim"))
+    if not records and kind:
+        held = sorted({r["kind"] for r in run_store.records(limit=MAX_LIST)})
+        _stdout().print(Text(f"No records of kind {kind!r}; this store holds {', '.join(held) or 'none yet'}.", style="dim"))
+    elif not records:
+        _stdout().print(Text("No records yet.", style="dim"))
 
 
 @runs_app.command("show")

@@ -344,13 +344,12 @@ def to_csv(table: Table) -> str:
 
 
 def _csv_value(value: Any) -> Any:
-    """A cell as CSV reads it back: floats (numpy's included) at full precision as plain numbers, numpy integers
-    as integers, the rest as they are."""
-    if isinstance(value, (float, np.floating)):
-        return repr(float(value))
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+    """A cell as CSV reads it back: numbers (numpy's included) plain, floats at full precision, a missing one (a
+    share of nothing) empty."""
+    plain = _plain(value)
+    if plain is None:
+        return ""
+    return repr(plain) if isinstance(plain, float) else plain
 
 
 def _md_escape(text: str) -> str:

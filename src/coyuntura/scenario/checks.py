@@ -303,14 +303,18 @@ def _out_of_range(value: float, name: str, ranges: dict[str, tuple[float, float,
 
 
 def _outside_attribute(event: ActorShock) -> str | None:
-    """Why a shock's value cannot be given to an engine attribute of an actor (outside the range its schema allows,
-    e.g. [0, 1] for arms, [-1, 1] for radicalism), or None."""
+    """Why a shock's value (or its prior's range) cannot be given to an engine attribute of an actor (outside the range
+    its schema allows, e.g. [0, 1] for arms, [-1, 1] for radicalism), or None."""
     if event.attribute not in ActorState.model_fields:
         return None
-    bounds = field_bounds(ActorState, event.attribute)
-    if bounds[0] <= event.value.value <= bounds[1]:
-        return None
-    return f"{event.value.value:g} lies outside [{bounds[0]:g}, {bounds[1]:g}], the range of an actor's {event.attribute!r}"
+    low, high = field_bounds(ActorState, event.attribute)
+    where = f"[{low:g}, {high:g}], the range of an actor's {event.attribute!r}"
+    if not low <= event.value.value <= high:
+        return f"{event.value.value:g} lies outside {where}"
+    reach = event.value.reach  # a prior's range, which calibration and sensitivity sample
+    if not low <= reach[0] <= reach[1] <= high:
+        return f"its prior range [{reach[0]:g}, {reach[1]:g}] leaves {where}"
+    return None
 
 
 def _shocks(events: Iterable[Any], where: str, scenario: Scenario) -> list[Problem]:

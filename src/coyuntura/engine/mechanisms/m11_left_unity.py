@@ -53,6 +53,7 @@ import numpy as np
 from ...scenario.quantities import Coefficient, NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, Outcome, actor_mask
+from ..forces import actors_mean
 from ..formal import hazard_probability, log_linear_rate, logistic, relax
 from ..state import RegimeType, State
 from .base import PETRAS_1971, MechanismParams, Month, actor_role, role
@@ -163,9 +164,7 @@ def begin(state: State, p: SimpleNamespace) -> None:
 
 def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     nationalist_military = state.regime == RegimeType.NATIONALIST_MILITARY
-    coopted = np.zeros(state.n_runs)
-    for party in p.coopted_parties:
-        coopted += state.support[party] / len(p.coopted_parties)
+    coopted = actors_mean(state.support, p.coopted_parties)
     opening_regime = nationalist_military | (state.regime == RegimeType.CIVILIAN_ELECTED)
     recent_repression = np.exp(-state.months_since_repression / 24.0)
     # The factions close ranks under threat and when a government opens room for them; the parties it co-opts pull
@@ -189,11 +188,8 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     month.log.record(month.index, unites, EventType.LEFT_UNITY, code, actor_mask(p.left_parties))
     month.log.record(month.index, splits, EventType.LEFT_SPLIT, code, actor_mask(p.left_parties))
 
-    labor_mobilization = np.zeros(state.n_runs)
-    labor_radicalism = np.zeros(state.n_runs)
-    for actor in p.labor:
-        labor_mobilization += state.mobilization[actor] / len(p.labor)
-        labor_radicalism += np.maximum(state.radicalism[actor], 0.0) / len(p.labor)
+    labor_mobilization = actors_mean(state.mobilization, p.labor)
+    labor_radicalism = actors_mean(np.maximum(state.radicalism, 0.0), p.labor)
     # The president's resistance to the Assembly is the army's institutional interest (M16), where the scenario has it.
     resistance = month.params("military_institution").assembly_resistance if month.active("military_institution") else 0.0
     party_base = p.include_party_unionists * p.party_unionist_base_coef * state.organization[p.party_unionists]

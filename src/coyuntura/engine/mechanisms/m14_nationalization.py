@@ -48,6 +48,7 @@ import numpy as np
 from ...scenario.quantities import Coefficient, NonNegative, Unit
 from ...scenario.refs import ActorRef
 from ..events import EventType, actor_mask, holding_outcome
+from ..forces import actors_mean
 from ..formal import hazard_probability, log_linear_rate
 from ..state import RegimeType, State
 from .base import PETRAS_1971, MechanismParams, Month, actor_role, role
@@ -147,9 +148,7 @@ def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     nationalist = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY) | (
         state.regime == RegimeType.WORKERS_GOVERNMENT
     )
-    left_mobilization = np.zeros(state.n_runs)
-    for actor in p.beneficiaries:
-        left_mobilization += state.mobilization[actor] / len(p.beneficiaries)
+    left_mobilization = actors_mean(state.mobilization, p.beneficiaries)
     rate = log_linear_rate(
         p.nationalization_intercept,
         (p.policy_coef, state.policy),

@@ -24,7 +24,7 @@ import numpy as np
 
 from ...scenario.quantities import NonNegative, Unit
 from ...scenario.refs import ActorRef
-from ..forces import army_faction_force
+from ..forces import actors_mean, army_faction_force
 from ..formal import relax
 from ..government import REGIMES
 from ..state import RegimeType, State
@@ -83,9 +83,7 @@ class Params(MechanismParams):
 
 def apply(state: State, p: SimpleNamespace, month: Month) -> None:
     nationalist = (state.regime == RegimeType.CIVILIAN_NATIONALIST) | (state.regime == RegimeType.NATIONALIST_MILITARY)
-    left_mobilization = np.zeros(state.n_runs)
-    for actor in p.labor:
-        left_mobilization += state.mobilization[actor] / len(p.labor)
+    left_mobilization = actors_mean(state.mobilization, p.labor)
     rightward = p.drift_rate * (
         p.dependence_coef * state.dependence
         + p.squeeze_coef * state.squeeze
