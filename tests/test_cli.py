@@ -390,13 +390,23 @@ def test_an_out_that_cannot_be_written_is_refused_before_any_work(tmp_path, comm
     assert blocker.read_text() == "keep me"
 
 
+def test_runs_export_refuses_a_folder_that_is_not_empty_before_reading_the_store(tmp_path):
+    store = tmp_path / "runs.duckdb"
+    RunStore(store).records()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("keep me")
+    result = invoke("runs", "export", "abc", "--out", str(tmp_path / "full"), "--store", str(store))
+    assert_clean_failure(result, "--out", "exists and is not empty", code=EXIT_USAGE)  # before looking for the record
+    assert (tmp_path / "full" / "keep.txt").read_text() == "keep me"
+
+
 def test_the_default_out_is_checked_before_any_work_too(tmp_path, monkeypatch):
     """Without --out, run writes reports/<scenario>: a folder there holding something else is refused up front."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "reports" / "bolivia-1952").mkdir(parents=True)
     (tmp_path / "reports" / "bolivia-1952" / "notes.txt").write_text("keep me")
     result = invoke("run", "bolivia-1952", "--runs", "5", "--until", "1953-01")
-    assert_clean_failure(result, "--out", "not a coyuntura report", code=EXIT_USAGE)
+    assert_clean_failure(result, "--out (not given: its default)", "not a coyuntura report", code=EXIT_USAGE)
     assert (tmp_path / "reports" / "bolivia-1952" / "notes.txt").read_text() == "keep me"
 
 

@@ -141,12 +141,28 @@ def test_mending_a_citation_keeps_the_calibration_and_changing_the_model_does_no
 
     for old, new in (
         ("defeat_army_coef: {value: 2.5,", "defeat_army_coef: {value: 2.6,"),
+        ('dependence: {value: 0.6, source: "Introduction, L107-113"', 'dependence: {value: 0.7, source: "Introduction, L107-113"'),  # a snapshot's value
         ('window: ["1969-04", "1969-12"], observed: true, description: "Gulf', 'window: ["1969-05", "1969-12"], observed: true, description: "Gulf'),
     ):
         changed = variant(old, new)
         assert model_hash(changed) != model_hash(original)
         posterior, why_not = shipped_posterior(changed)
         assert posterior is None and "calibrated for another model" in why_not
+
+
+def test_a_plug_in_s_values_count_and_their_citations_do_not(tmp_path) -> None:
+    """A plug-in mechanism's parameter is part of the model; what its citation says is not."""
+    from plugin_example import countryside_copy
+
+    def variant(name: str, old: str, new: str):
+        (tmp_path / name).mkdir()
+        return load_scenario(countryside_copy(tmp_path / name, scenario=lambda text: text.replace(old, new, 1)))
+
+    base = variant("base", "", "")
+    value = variant("value", "intercept: {value: -5.0,", "intercept: {value: -4.0,")
+    words = variant("words", "Seizures are rare where peasants are unorganized and moderate.", "Seizures are rare among unorganized, moderate peasants.")
+    assert model_hash(value) != model_hash(base) == model_hash(words)
+    assert scenario_hash(words) != scenario_hash(base)
 
 
 def test_what_only_documents_a_scenario_is_decided_by_its_class_not_its_name() -> None:

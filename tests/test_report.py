@@ -384,3 +384,6 @@ def test_a_share_of_nothing_reads_n_a_not_nan():
     assert "| never entered | n/a |" in markdown and "| entered | 25.0% ± 1.0 |" in markdown
     assert "nan" not in markdown
     assert "n/a" in to_markdown(table, combine=False) and "nan" not in to_markdown(table, combine=False)
+    rows = list(csv.reader(io.StringIO(to_csv(table))))
+    assert rows[1] == ["never entered", "", ""] and rows[2] == ["entered", "0.25", "0.01"]
+    assert json.loads(json.dumps(to_dict(table)))["rows"][0]["p"] is None

@@ -555,6 +555,14 @@ def test_a_shock_may_set_a_plug_in_s_system_variable_and_no_unknown_one(tmp_path
     assert [(p.path, p.message) for p in caught.value.problems] == [
         ("events.0.value", "0.9 lies outside [0, 0.5], the range of 'land_hunger' its mechanism declares")
     ]
+    (tmp_path / "prior").mkdir()
+    sampled_too_far = countryside_copy(tmp_path / "prior", scenario=lambda text: text.replace("system:\n", "system:\n" + given, 1) + shock.replace(
+        'value: {value: 0.0, assumption: "A test."}', 'value: {value: 0.2, assumption: "A test.", prior: {low: 0.0, high: 0.9}}'), plugin=lambda _: narrow)
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(sampled_too_far)
+    assert [(p.path, p.message) for p in caught.value.problems] == [
+        ("events.0.value", "its prior range [0, 0.9] leaves [0, 0.5], the range of 'land_hunger' its mechanism declares")
+    ]
 
 
 VOTERS = '''"""Voters: a test mechanism that decides scheduled elections and does nothing else.

@@ -159,18 +159,21 @@ def _bad_option(as_json: bool = False, what: str = "") -> AbstractContextManager
     return _bad_input(as_json, what, EXIT_USAGE)
 
 
-def _check_out(out: Path, as_json: bool, folder: bool = True, report: bool = False) -> Path:
-    """Refuse, before any work, an ``--out`` (or its default) that could not be written: a file where a folder goes (or
-    the reverse), a place without permission, or - for a report folder - a folder holding something else. Returns
-    the path checked (``~`` expanded, absolute), which the command then writes to."""
-    with _bad_option(as_json, "--out"):
+def _check_out(out: Optional[Path], as_json: bool, default: Optional[Path] = None, folder: bool = True, report: bool = False) -> Path:
+    """Refuse, before any work, an ``--out`` (or, without one, the ``default``) that could not be written: a file where a
+    folder goes (or the reverse), a place without permission, or - for a report folder - a folder holding something
+    else. Returns the path checked (``~`` expanded, absolute), which the command then writes to."""
+    target = out if out is not None else default
+    if target is None:
+        raise ValueError("_check_out needs --out or a default")
+    with _bad_option(as_json, "--out" if out is not None else "--out (not given: its default)"):
         if report:
             from ..report.folder import check_report_folder
 
-            return check_report_folder(out)
+            return check_report_folder(target)
         from ..atomic import check_destination
 
-        return check_destination(out, folder=folder)
+        return check_destination(target, folder=folder)
 
 
 def _print_json(data: Any) -> None:

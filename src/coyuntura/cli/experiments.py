@@ -224,7 +224,7 @@ def sensitivity_command(
 
     _within_limits(as_json, seed, ("--samples", samples, 2, MAX_POINTS), ("--runs", runs, 1, None))
     loaded, _ = _load(scenario, as_json)
-    folder = _check_out(out if out is not None else Path("reports") / loaded.id / "sensitivity", as_json)
+    folder = _check_out(out, as_json, Path("reports") / loaded.id / "sensitivity")
     until_month = _until(until, as_json)
     if method not in METHODS:
         _usage(f"--method must be one of {', '.join(METHODS)}, got {method!r}", as_json)
@@ -291,7 +291,7 @@ def discover_command(
 
     _within_limits(as_json, seed, ("--samples", samples, 1, MAX_POINTS), ("--runs", runs, 1, None), total=(samples * runs, f"{samples:,} points x {runs:,} runs"))
     loaded, _ = _load(scenario, as_json)
-    folder = _check_out(out if out is not None else Path("reports") / loaded.id / "discovery", as_json)
+    folder = _check_out(out, as_json, Path("reports") / loaded.id / "discovery")
     until_month = _until(until, as_json)
     _check_span(loaded, start, until_month, as_json)
     with _bad_option(as_json):

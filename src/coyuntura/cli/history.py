@@ -184,7 +184,7 @@ def score_command(
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
-    folder = _check_out(out if out is not None else Path("reports") / loaded.id / ("score-filtered" if filtered else "score"), as_json)
+    folder = _check_out(out, as_json, Path("reports") / loaded.id / ("score-filtered" if filtered else "score"))
     if baselines not in BASELINE_TRAINING:
         _usage(f"--baselines must be one of {', '.join(BASELINE_TRAINING)}, got {baselines!r}", as_json)
     if baselines != "in-sample" and not filtered:
@@ -279,7 +279,7 @@ def calibrate_command(
     )
     _within_limits(as_json, seed, ("--check-runs", check_runs if check_runs > 0 else None, 1, None))
     loaded, _ = _load(scenario, as_json)
-    folder = _check_out(out if out is not None else Path("reports") / loaded.id / "calibration", as_json)
+    folder = _check_out(out, as_json, Path("reports") / loaded.id / "calibration")
     with _bad_option(as_json):
         settings = CalibrationSettings(
             as_of or default_as_of(loaded), population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()),
@@ -434,7 +434,7 @@ def backtest_command(
         total=(population * runs_per_particle * generations, f"--population x --runs-per-particle x --generations ({population:,} x {runs_per_particle:,} x {generations:,})"),
     )
     loaded, _ = _load(scenario, as_json)
-    folder = _check_out(out if out is not None else Path("reports") / loaded.id / "backtest", as_json)
+    folder = _check_out(out, as_json, Path("reports") / loaded.id / "backtest")
     chosen = _patterns(origins) or list(DEFAULT_ORIGINS)
     for origin in chosen:
         _month(origin, "--origins", as_json)
@@ -443,8 +443,8 @@ def backtest_command(
         settings.check()
         free_parameters(loaded, settings.parameters)
     console = _stderr()
-    if runs >= replications:  # fewer runs than filters is refused by backtest itself, with its reason
-        _announce_uneven_runs(runs, replications)
+    _enough_runs(runs, replications, "filter", as_json)
+    _announce_uneven_runs(runs, replications)
 
     def stage(origin: str, what: str) -> None:
         if not as_json:

@@ -69,7 +69,7 @@ def run_command(
 
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--batch-size", batch_size, 1, None))
     loaded, model = _load(scenario, as_json)
-    out = _check_out(out if out is not None else Path("reports") / loaded.id, as_json, report=True)
+    out = _check_out(out, as_json, Path("reports") / loaded.id, report=True)
     until_month = _until(until, as_json)
     _check_span(loaded, start, until_month, as_json)
     until_month = _past_the_snapshot(loaded, start, until_month, as_json)

@@ -302,6 +302,17 @@ def _out_of_range(value: float, name: str, ranges: dict[str, tuple[float, float,
     return f"{value:g} lies outside [{low:g}, {high:g}], the range of {name!r} its mechanism declares"
 
 
+def _quantity_out_of_range(quantity: Quantity, name: str, ranges: dict[str, tuple[float, float, str]]) -> str | None:
+    """:func:`_out_of_range` for a quantity's value, then for its prior's range (which calibration and sensitivity sample)."""
+    if (why := _out_of_range(quantity.value, name, ranges)) is not None:
+        return why
+    low, high = quantity.reach
+    if _out_of_range(low, name, ranges) is None and _out_of_range(high, name, ranges) is None:
+        return None
+    allowed_low, allowed_high, _ = ranges[name]
+    return f"its prior range [{low:g}, {high:g}] leaves [{allowed_low:g}, {allowed_high:g}], the range of {name!r} its mechanism declares"
+
+
 def _outside_attribute(event: ActorShock) -> str | None:
     """Why a shock's value (or its prior's range) cannot be given to an engine attribute of an actor (outside the range
     its schema allows, e.g. [0, 1] for arms, [-1, 1] for radicalism), or None."""
@@ -329,12 +340,12 @@ def _shocks(events: Iterable[Any], where: str, scenario: Scenario) -> list[Probl
             if event.attribute not in attributes:
                 what = "the fixed trait 'threshold', which no shock sets" if event.attribute == "threshold" else f"unknown actor attribute {event.attribute!r}"
                 problems.append(Problem(f"{where}.{index}.attribute", f"{what}; a shock may set {', '.join(attributes)}"))
-            elif (why := _out_of_range(event.value.value, event.attribute, actor_ranges) or _outside_attribute(event)) is not None:
+            elif (why := _quantity_out_of_range(event.value, event.attribute, actor_ranges) or _outside_attribute(event)) is not None:
                 problems.append(Problem(f"{where}.{index}.value", why))
         elif isinstance(event, SystemShock):
             if event.variable not in shockable:
                 problems.append(Problem(f"{where}.{index}.variable", f"unknown system variable {event.variable!r}; a shock may set {', '.join(shockable)}"))
-            elif (why := _out_of_range(event.value.value, event.variable, ranges)) is not None:
+            elif (why := _quantity_out_of_range(event.value, event.variable, ranges)) is not None:
                 problems.append(Problem(f"{where}.{index}.value", why))
     return problems
 

@@ -40,10 +40,10 @@ def export_record(store: "RunStore", record_id: str, out: str | Path, format: st
     """
     if format not in EXPORT_FORMATS:
         raise StoreError(f"unknown export format {format!r}; formats: {', '.join(EXPORT_FORMATS)}")
+    out = check_export_folder(out)
     record = store.show(record_id)
     items = store.items(record["id"])
     dataset = store.dataset(record["id"]) if format == "netcdf" else None
-    out = check_export_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

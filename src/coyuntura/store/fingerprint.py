@@ -43,9 +43,9 @@ def scenario_hash(scenario: Any) -> str:
 def model_hash(scenario: Any) -> str:
     """SHA-256 of what the scenario's runs and calibration depend on: its content without what only documents it
     (:func:`documents`: citations and what they say, descriptions, titles, names and notes, the bibliography and
-    checklist). A mended citation or description keeps it; any changed value, prior, actor, mechanism or observation
-    changes it. A calibrated posterior records it, so that mending a scenario's citations does not call for a new
-    calibration."""
+    checklist). A mended citation or description keeps it; any changed value, prior, actor, mechanism, observation or
+    experiment changes it. It covers the scenario, not the engine's code or the files of its plug-in mechanisms. A
+    calibrated posterior records it, so that mending a scenario's citations does not call for a new calibration."""
     data = _undocumented(scenario, scenario.model_dump(mode="json", by_alias=True, exclude_none=True))
     return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
