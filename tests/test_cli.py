@@ -64,22 +64,31 @@ def assert_clean_failure(result, *fragments: str, code: int = EXIT_FAILURE) -> N
 # --- run --------------------------------------------------------------------------------------
 
 
-def test_piped_tables_keep_every_column(tmp_path):
-    """Printed to a pipe (160 columns), the widest table - what happens under each regime type - keeps its last
-    column: its header words and every row's value."""
+@pytest.mark.parametrize("columns", [None, "90"])
+def test_printed_tables_keep_every_column(tmp_path, columns):
+    """Piped (160 columns) or on a narrow terminal (90), the widest table - what happens under each regime type - keeps
+    its last column, repression waves per run-year, with every regime's value; at 90 columns it is printed turned
+    (one column per regime type)."""
     environment = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
+    if columns is not None:
+        environment["COLUMNS"] = columns
     result = subprocess.run(
         [sys.executable, "-m", "coyuntura.cli", "run", "bolivia-1952", "--runs", "50", "--until", "1960-12", "--out", str(tmp_path / "rep")],
         capture_output=True, text=True, env=environment, timeout=300,
     )
     assert result.returncode == 0, result.stderr
+    width = int(columns or 160)
     lines = result.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("What happens under each regime type"))
-    block = lines[start : start + 20]
-    assert all(len(line) <= 160 for line in block)
-    assert any("Repression" in line for line in block) and any("run-year" in line for line in block)
-    row = next(line for line in block if line.lstrip().startswith("Civilian revolutionary"))
-    assert re.search(r"\d+(\.\d+)?\s*$", row), row  # the row ends with the last column's number
+    block = lines[start : start + 60]
+    assert all(len(line) <= width for line in block)
+    if columns is None:
+        assert any("Repression" in line for line in block) and any("run-year" in line for line in block)
+        row = next(line for line in block if line.lstrip().startswith("Civilian revolutionary"))
+        assert re.search(r"\d+(\.\d+)?\s*$", row), row  # the row ends with the last column's number
+    else:
+        repression = next(line for line in block if line.lstrip().startswith("Repression"))
+        assert len(re.findall(r"\d+(?:\.\d+)?|n/a", repression)) == len(REGIME_KEYS), repression  # one value per regime type
 
 
 def test_run_json_writes_the_report_and_prints_probabilities(tmp_path):

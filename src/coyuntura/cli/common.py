@@ -311,6 +311,31 @@ def _progress_bar(label: str, unit: str, total: int, as_json: bool) -> Iterator[
         yield lambda done, *_: progress.update(task, completed=done)
 
 
+TURN_AT_MOST_ROWS = 8
+"""A table too wide for the console is printed turned (one column per row) when it has at most this many rows."""
+
+
+def _fitting_table(console: Console, table: Table) -> RichTable:
+    """``_rich_table(table)``, or, when it cannot fit the console and has few rows (the regime types), the same cells
+    turned: one column per row and one line per measure, so that a narrow terminal loses no column."""
+    from ..engine.tables import formatted_cells
+
+    from rich.measure import Measurement
+
+    rich = _rich_table(table)
+    narrowest = Measurement.get(console, console.options.update(max_width=10**6), rich).minimum  # not clamped to the console
+    if narrowest <= console.width or len(table.rows) > TURN_AT_MOST_ROWS:
+        return rich
+    headers, cells = formatted_cells(table, combine=True, compact=True)
+    turned = RichTable(title=f"{table.title}, % ± SE", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+    turned.add_column(headers[0] if len(headers) > 0 else "", overflow="fold")
+    for row in cells:
+        turned.add_column(row[0], justify="right", overflow="fold")
+    for index, header in enumerate(headers[1:], start=1):
+        turned.add_row(header, *(row[index] for row in cells))
+    return turned
+
+
 def _plain_rich_table(table: Table, title_suffix: str = "") -> RichTable:
     from ..engine.tables import formatted_cells
 

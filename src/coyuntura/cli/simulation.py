@@ -24,12 +24,12 @@ from .common import (
     _check_span,
     _cluster,
     _exit_if_not_recorded,
+    _fitting_table,
     _load,
     _print_json,
     _progress_bar,
     _record_or_report,
     _rich_progress,
-    _rich_table,
     _stderr,
     _stdout,
     _until,
@@ -118,9 +118,8 @@ def run_command(
         + (f" (from snapshot {start})" if start else ""),
         markup=False,
     )
-    console.print(_rich_table(regimes))
-    console.print(_rich_table(events))
-    console.print(_rich_table(dynamics))
+    for table in (regimes, events, dynamics):
+        console.print(_fitting_table(console, table))
     console.print(Text("± is the Monte Carlo standard error in percentage points.", style="dim"))
     console.print(Text.assemble("Report written to ", (str(folder), "bold green")), soft_wrap=True)
     missing = charts_missing()
