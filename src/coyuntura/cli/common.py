@@ -318,9 +318,9 @@ TURN_AT_MOST_ROWS = 8
 def _fitting_table(console: Console, table: Table) -> RichTable:
     """``_rich_table(table)``, or, when it cannot fit the console and has few rows (the regime types), the same cells
     turned: one column per row and one line per measure, so that a narrow terminal loses no column."""
-    from ..engine.tables import formatted_cells
-
     from rich.measure import Measurement
+
+    from ..engine.tables import formatted_cells
 
     rich = _rich_table(table)
     narrowest = Measurement.get(console, console.options.update(max_width=10**6), rich).minimum  # not clamped to the console
