@@ -103,6 +103,15 @@ def test_filtered_probability_is_the_filter_from_scratch_at_the_period_start():
         values = [r.probabilities[f.cell] for r in result.replications]
         assert f.probabilities["model"] == pytest.approx(np.mean(values))
         assert f.model_se == pytest.approx(np.std(values, ddof=1) / math.sqrt(3))
+    # by period: one row per period holding its own cells' log scores, and the same total as the whole score
+    by_period = result.by_period
+    assert [row[1] for row in by_period.rows[:-1]] == [p.label for p in periods]
+    for period, row in zip(periods, by_period.rows):
+        mine = [f for f in result.forecasts if f.cell in period.cells]
+        assert row[2] == len(mine)
+        assert by_period.row(row[0])["log model"] == pytest.approx(sum(f.log_score("model") for f in mine), abs=1e-3)
+    overall = dict(zip([c.key for c in result.totals.columns], result.totals.rows[0]))
+    assert by_period.row("total")["log model"] == overall["log model"]
 
 
 @pytest.mark.integration  # end to end: three filtered scores

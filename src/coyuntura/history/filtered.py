@@ -235,6 +235,7 @@ class FilteredScore:
     cells: Table
     totals: Table
     kinds: Table
+    by_period: Table  # totals by grid period: which periods the model wins and loses one step ahead
     offspring_months: int = 0  # months simulated again for the filters' offspring (for all the runs together)
 
     @property
@@ -286,7 +287,15 @@ class FilteredScore:
             "cells": to_dict(self.cells),
             "totals": to_dict(self.totals),
             "kinds": to_dict(self.kinds),
+            "by_period": to_dict(self.by_period),
         }
+
+
+def period_table(forecasts: Sequence[CellForecast], periods: Sequence[ScorePeriod], title: str, replicates: Replicates | None = None) -> Table:
+    """Totals by grid period (the periods a one-step-ahead score forecasts in turn), and over all of them."""
+    by_cell = {f.cell: f for f in forecasts}
+    groups = [(p.label, p.label, [by_cell[cell] for cell in p.cells]) for p in periods]
+    return totals_table(groups, title, replicates, total_label="all periods")
 
 
 def filtered_score(
@@ -374,5 +383,6 @@ def filtered_score(
         cell_table(forecasts, title, periods=[p.label for p in periods for _ in p.cells], notes=how),
         totals_table([("filtered", span, forecasts)], f"{scenario.id}: total scores, one step ahead (filtered)", replicates),
         kind_table(forecasts, f"{scenario.id}: total scores by kind of cell, one step ahead (filtered, {span})", replicates),
+        period_table(forecasts, periods, f"{scenario.id}: total scores by period, each forecast from the record before it", replicates),
         done.offspring_months,
     )
