@@ -64,32 +64,42 @@ def assert_clean_failure(result, *fragments: str, code: int = EXIT_FAILURE) -> N
 # --- run --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("columns", [None, "90"])
-def test_printed_tables_keep_every_column(tmp_path, columns):
-    """Piped (160 columns) or on a narrow terminal (90), the widest table - what happens under each regime type - keeps
-    its last column, repression waves per run-year, with every regime's value; at 90 columns it is printed turned
-    (one column per regime type)."""
+def _printed_run(tmp_path: Path, columns: str | None) -> list[str]:
+    """The lines `run` prints through a real pipe (160 columns), or as on a terminal of ``columns``."""
     environment = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
     if columns is not None:
         environment["COLUMNS"] = columns
     result = subprocess.run(
-        [sys.executable, "-m", "coyuntura.cli", "run", "bolivia-1952", "--runs", "50", "--until", "1960-12", "--out", str(tmp_path / "rep")],
+        [sys.executable, "-m", "coyuntura.cli", "run", "bolivia-1952", "--runs", "50", "--until", "1960-12", "--out", str(tmp_path / f"rep{columns}")],
         capture_output=True, text=True, env=environment, timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    width = int(columns or 160)
-    lines = result.stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("What happens under each regime type"))
-    end = next(i for i, line in enumerate(lines) if line.startswith("± is the Monte Carlo") and i > start)
-    block = lines[start:end]  # the table alone (the report's path below may be longer than the console)
-    assert all(len(line) <= width for line in block)
-    if columns is None:
-        assert any("Repression" in line for line in block) and any("run-year" in line for line in block)
-        row = next(line for line in block if line.lstrip().startswith("Civilian revolutionary"))
-        assert re.search(r"\d+(\.\d+)?\s*$", row), row  # the row ends with the last column's number
-    else:
-        repression = next(line for line in block if line.lstrip().startswith("Repression"))
-        assert len(re.findall(r"\d+(?:\.\d+)?|n/a", repression)) == len(REGIME_KEYS), repression  # one value per regime type
+    return result.stdout.splitlines()
+
+
+def _values(lines: list[str], label: str) -> list[str]:
+    """Every number or n/a on the lines starting with ``label`` (a row printed whole, or in blocks of columns)."""
+    return [value for line in lines if line.lstrip().startswith(label) for value in re.findall(r"\d[\d,]*(?:\.\d+)?|n/a", line[len(label) + 1 :])]
+
+
+def test_printed_tables_keep_every_column(tmp_path):
+    """Piped (160 columns) or on a narrow terminal (90), every table keeps every column: the event table's rows
+    carry the same values (at 90 in blocks of columns), and the table of what happens under each regime type keeps
+    its last column, repression waves per run-year (at 90 turned, one column per regime type)."""
+    wide, narrow = _printed_run(tmp_path, None), _printed_run(tmp_path, "90")
+    for lines, width in ((wide, 160), (narrow, 90)):
+        start = next(i for i, line in enumerate(lines) if line.startswith("Regime type at the end of each"))
+        end = next(i for i, line in enumerate(lines) if line.startswith("± is the Monte Carlo") and i > start)
+        assert all(len(line) <= width for line in lines[start:end])  # the tables alone (the report's path may be longer)
+    coups = _values(wide, "Coup attempt")
+    assert len(coups) >= 8 and _values(narrow, "Coup attempt") == coups
+    assert any("whole" in line for line in narrow)
+    dynamics = wide[next(i for i, line in enumerate(wide) if line.startswith("What happens under each regime type")):]
+    row = next(line for line in dynamics if line.lstrip().startswith("Civilian revolutionary"))
+    assert re.search(r"\d+(\.\d+)?\s*$", row), row  # the row ends with the last column's number
+    turned = narrow[next(i for i, line in enumerate(narrow) if line.startswith("What happens under each regime type")):]
+    repression = next(line for line in turned if line.lstrip().startswith("Repression"))
+    assert len(re.findall(r"\d+(?:\.\d+)?|n/a", repression)) == len(REGIME_KEYS), repression  # turned: one value per regime type
 
 
 def test_run_json_writes_the_report_and_prints_probabilities(tmp_path):

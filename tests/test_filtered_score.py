@@ -230,11 +230,13 @@ def test_score_cli_prints_cells_totals_and_kinds_and_json_parses(tmp_path):
     assert "one step ahead (filtered)" in filtered.stdout and "by kind of cell" in filtered.stdout
     assert "jackknife over 4 independent particle filters" in filtered.stdout
     assert (tmp_path / "f" / "reliability.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "f" / "kinds.csv").is_file()
+    assert "by period" in filtered.stdout and (tmp_path / "f" / "by_period.csv").is_file()
     as_json = runner.invoke(app, common + ["--json"])
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.stdout)
     assert data["mode"].startswith("filtered") and len(data["replications"]) == 4 and "jackknife" in data["mc_error"]
-    assert {"cells", "totals", "kinds", "periods"} <= data.keys()
+    assert {"cells", "totals", "kinds", "periods", "by_period"} <= data.keys()
+    assert data["by_period"]["rows"][-1]["group"] == "total" and data["by_period"]["rows"][-1]["cells"] == len(data["cells"]["rows"])
     assert len(data["cells"]["rows"]) == len(timeline_cells(short_record()))
     assert {"se log model", "log constant", "log persistence"} <= {c["key"] for c in data["totals"]["columns"]}
     assert data["kinds"]["rows"][-1]["group"] == "total" and data["kinds"]["rows"][-1]["cells"] == len(data["cells"]["rows"])
@@ -243,6 +245,6 @@ def test_score_cli_prints_cells_totals_and_kinds_and_json_parses(tmp_path):
     assert plain.exit_code == 0, plain.output
     assert "total scores, in-sample" in plain.stdout and "by kind of cell, in-sample" in plain.stdout
     plain_json = json.loads(runner.invoke(app, ["score", str(scenario), "--runs", "64", "--out", str(tmp_path / "p"), "--json"]).stdout)
-    assert plain_json["mode"] == "in-sample" and {"cells", "totals", "kinds"} <= plain_json.keys()
+    assert plain_json["mode"] == "in-sample" and {"cells", "totals", "kinds"} <= plain_json.keys() and "by_period" not in plain_json
     bad = runner.invoke(app, ["score", str(scenario), "--baselines", "past", "--runs", "8"])
     assert bad.exit_code == 2 and "--filtered" in bad.stderr

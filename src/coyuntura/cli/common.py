@@ -229,19 +229,21 @@ def _rich_table(table: Table, show_key: bool = False) -> RichTable:
     from ..engine.tables import formatted_cells
 
     headers, cells = formatted_cells(table, combine=True, compact=True)
-    rich = RichTable(title=f"{table.title}, % ± SE", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
-    for index, header in enumerate(headers):
-        if index == 0:
-            rich.add_column(header, overflow="fold", min_width=16)
-        else:
-            if "(whole run)" in header:
-                header = "whole\nrun"
-            # A column is as wide as its widest number or header word (its header wraps to fit): a wide table then
-            # fits the console instead of losing its last columns.
-            widest = max([len(row[index]) for row in cells] + [len(word) for word in header.split()])
-            rich.add_column(header.replace("..", "\n.."), justify="right", overflow="fold", max_width=widest)
+    return _rich_from_cells(f"{table.title}, % ± SE", headers, cells, list(range(1, len(headers))))
+
+
+def _rich_from_cells(title: str, headers: list[str], cells: list[list[str]], shown: list[int]) -> RichTable:
+    """A table of the label column and the columns ``shown`` of formatted ``cells``."""
+    rich = RichTable(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+    rich.add_column(headers[0], overflow="fold", min_width=16)
+    for index in shown:
+        header = "whole\nrun" if "(whole run)" in headers[index] else headers[index]
+        # A column is as wide as its widest number or header word (its header wraps to fit): a wide table then
+        # fits the console instead of losing its last columns.
+        widest = max([len(row[index]) for row in cells] + [len(word) for word in header.split()])
+        rich.add_column(header.replace("..", "\n.."), justify="right", overflow="fold", max_width=widest)
     for row in cells:
-        rich.add_row(*row)
+        rich.add_row(row[0], *(row[index] for index in shown))
     return rich
 
 
@@ -315,25 +317,38 @@ TURN_AT_MOST_ROWS = 8
 """A table too wide for the console is printed turned (one column per row) when it has at most this many rows."""
 
 
-def _fitting_table(console: Console, table: Table) -> RichTable:
-    """``_rich_table(table)``, or, when it cannot fit the console and has few rows (the regime types), the same cells
-    turned: one column per row and one line per measure, so that a narrow terminal loses no column."""
+def _fitting_tables(console: Console, table: Table) -> list[RichTable]:
+    """``table`` as it fits the console, so that a narrow terminal loses no column: whole if it fits; else, with few
+    rows (the regime types), turned - one column per row, one line per measure; else in blocks of columns, each
+    repeating the label column."""
     from rich.measure import Measurement
 
     from ..engine.tables import formatted_cells
 
-    rich = _rich_table(table)
-    narrowest = Measurement.get(console, console.options.update(max_width=10**6), rich).minimum  # not clamped to the console
-    if narrowest <= console.width or len(table.rows) > TURN_AT_MOST_ROWS:
-        return rich
+    def fits(rich: RichTable) -> bool:
+        narrowest = Measurement.get(console, console.options.update(max_width=10**6), rich).minimum  # not clamped
+        return narrowest <= console.width
+
     headers, cells = formatted_cells(table, combine=True, compact=True)
-    turned = RichTable(title=f"{table.title}, % ± SE", box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
-    turned.add_column(headers[0] if len(headers) > 0 else "", overflow="fold")
-    for row in cells:
-        turned.add_column(row[0], justify="right", overflow="fold")
-    for index, header in enumerate(headers[1:], start=1):
-        turned.add_row(header, *(row[index] for row in cells))
-    return turned
+    title = f"{table.title}, % ± SE"
+    columns = list(range(1, len(headers)))
+    whole = _rich_from_cells(title, headers, cells, columns)
+    if fits(whole) or not columns:
+        return [whole]
+    if len(cells) <= TURN_AT_MOST_ROWS:
+        turned = RichTable(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+        turned.add_column("", overflow="fold")
+        for row in cells:
+            turned.add_column(row[0], justify="right", overflow="fold")
+        for index in columns:
+            turned.add_row(headers[index], *(row[index] for row in cells))
+        return [turned]
+    blocks: list[list[int]] = [[]]
+    for index in columns:
+        if blocks[-1] and not fits(_rich_from_cells(title, headers, cells, blocks[-1] + [index])):
+            blocks.append([])
+        blocks[-1].append(index)
+    return [_rich_from_cells(title if number == 0 else f"{title} (continued)", headers, cells, block) for number, block in enumerate(blocks)]
 
 
 def _plain_rich_table(table: Table, title_suffix: str = "") -> RichTable:
@@ -341,8 +356,12 @@ def _plain_rich_table(table: Table, title_suffix: str = "") -> RichTable:
 
     headers, cells = formatted_cells(table, combine=True, compact=True)
     rich = RichTable(title=table.title + title_suffix, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+    labels = max((len(row[0]) for row in cells), default=0)
     for index, header in enumerate(headers):
-        rich.add_column(header, overflow="fold", justify="left" if index == 0 else "right")
+        if index == 0:  # labels such as a period's 1952-04..1952-09 stay whole where they can
+            rich.add_column(header, overflow="fold", justify="left", min_width=min(labels, 24))
+        else:
+            rich.add_column(header, overflow="fold", justify="right")
     for row in cells:
         rich.add_row(*(Text(cell) for cell in row))
     return rich

@@ -24,7 +24,7 @@ from .common import (
     _check_span,
     _cluster,
     _exit_if_not_recorded,
-    _fitting_table,
+    _fitting_tables,
     _load,
     _print_json,
     _progress_bar,
@@ -119,7 +119,8 @@ def run_command(
         markup=False,
     )
     for table in (regimes, events, dynamics):
-        console.print(_fitting_table(console, table))
+        for part in _fitting_tables(console, table):
+            console.print(part)
     console.print(Text("± is the Monte Carlo standard error in percentage points.", style="dim"))
     console.print(Text.assemble("Report written to ", (str(folder), "bold green")), soft_wrap=True)
     missing = charts_missing()

@@ -257,7 +257,7 @@ class FilteredScore:
         return frame
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able: settings, the filters, the periods and the three tables."""
+        """JSON-able: settings, the filters, the periods and the four tables (cells, totals, by kind, by period)."""
         return {
             "scenario": self.scenario_id,
             "mode": "filtered (one step ahead)",
