@@ -547,23 +547,18 @@ def test_a_shock_may_set_a_plug_in_s_system_variable_and_no_unknown_one(tmp_path
     assert problem.message.startswith("unknown system variable 'land_thirst'; a shock may set corruption, ")
     assert problem.message.endswith("popular_power, land_hunger")
     narrow = _with_land_hunger(PLUGIN.read_text(encoding="utf-8")).replace('(0.0, 1.0, "Pent-up', '(0.0, 0.5, "Pent-up')
-    (tmp_path / "narrow").mkdir()
-    too_far = countryside_copy(tmp_path / "narrow", scenario=lambda text: text.replace("system:\n", "system:\n" + given, 1) + shock.replace(
-        "value: {value: 0.0,", "value: {value: 0.9,"), plugin=lambda _: narrow)
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(too_far)
-    assert [(p.path, p.message) for p in caught.value.problems] == [
-        ("events.0.value", "0.9 lies outside [0, 0.5], the range of 'land_hunger' its mechanism declares")
-    ]
-    (tmp_path / "prior").mkdir()
-    sampled_too_far = countryside_copy(tmp_path / "prior", scenario=lambda text: text.replace("system:\n", "system:\n" + given, 1) + shock.replace(
-        'value: {value: 0.0, assumption: "A test."}', 'value: {value: 0.2, assumption: "A test.", prior: {low: 0.0, high: 0.9}}'), plugin=lambda _: narrow)
-    with pytest.raises(ScenarioError) as caught:
-        load_scenario(sampled_too_far)
-    assert [(p.path, p.message) for p in caught.value.problems] == [
-        ("events.0.value", "its prior range [0, 0.9] leaves [0, 0.5], the range of 'land_hunger' its mechanism declares")
-    ]
-
+    for folder, given_value, message in (
+        ("narrow", 'value: {value: 0.9, assumption: "A test."}', "0.9 lies outside [0, 0.5]"),
+        ("prior", 'value: {value: 0.2, assumption: "A test.", prior: {low: 0.0, high: 0.9}}', "its prior range [0, 0.9] leaves [0, 0.5]"),
+    ):
+        (tmp_path / folder).mkdir()
+        refused_shock = countryside_copy(tmp_path / folder, scenario=lambda text: text.replace("system:\n", "system:\n" + given, 1) + shock.replace(
+            'value: {value: 0.0, assumption: "A test."}', given_value), plugin=lambda _: narrow)
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(refused_shock)
+        assert [(p.path, p.message) for p in caught.value.problems] == [
+            ("events.0.value", f"{message}, the range of 'land_hunger' its mechanism declares")
+        ]
 
 VOTERS = '''"""Voters: a test mechanism that decides scheduled elections and does nothing else.
 

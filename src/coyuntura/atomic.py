@@ -19,13 +19,16 @@ def _readable(temporary: str) -> None:
     os.chmod(temporary, 0o666 & ~mask)
 
 
-def check_destination(path: str | Path, folder: bool = True) -> Path:
-    """Check, before any work, that ``path`` can be written - a folder (``folder``) or a file - and return it absolute.
+def check_destination(path: str | Path, folder: bool = True, built_beside: bool = False) -> Path:
+    """Check, before any work, that ``path`` can be written - a folder (``folder``) or a file - and return it absolute;
+    ``built_beside``: also its parent, where a folder written whole is built under a temporary name.
 
     Raises ``ValueError`` naming the obstacle: a file where a folder is wanted (or the reverse), a file on the way to
     it, or a place this process may not write to.
     """
     target = Path(path).expanduser().absolute()
+    if built_beside:
+        check_destination(target.parent, folder=True)
     if target.exists() and target.is_dir() != folder:
         raise ValueError(f"{target} is a {'file' if folder else 'folder'}, not a {'folder' if folder else 'file'}")
     here = target if folder else target.parent

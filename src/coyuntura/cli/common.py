@@ -232,9 +232,14 @@ def _rich_table(table: Table, show_key: bool = False) -> RichTable:
     return _rich_from_cells(f"{table.title}, % ± SE", headers, cells, list(range(1, len(headers))))
 
 
+def _frame(title: str) -> RichTable:
+    """An empty table in the command line's style."""
+    return RichTable(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+
+
 def _rich_from_cells(title: str, headers: list[str], cells: list[list[str]], shown: list[int]) -> RichTable:
     """A table of the label column and the columns ``shown`` of formatted ``cells``."""
-    rich = RichTable(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+    rich = _frame(title)
     rich.add_column(headers[0], overflow="fold", min_width=16)
     for index in shown:
         header = "whole\nrun" if "(whole run)" in headers[index] else headers[index]
@@ -336,7 +341,7 @@ def _fitting_tables(console: Console, table: Table) -> list[RichTable]:
     if fits(whole) or not columns:
         return [whole]
     if len(cells) <= TURN_AT_MOST_ROWS:
-        turned = RichTable(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+        turned = _frame(title)
         turned.add_column("", overflow="fold")
         for row in cells:
             turned.add_column(row[0], justify="right", overflow="fold")
@@ -355,7 +360,7 @@ def _plain_rich_table(table: Table, title_suffix: str = "") -> RichTable:
     from ..engine.tables import formatted_cells
 
     headers, cells = formatted_cells(table, combine=True, compact=True)
-    rich = RichTable(title=table.title + title_suffix, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+    rich = _frame(table.title + title_suffix)
     labels = max((len(row[0]) for row in cells), default=0)
     for index, header in enumerate(headers):
         if index == 0:  # labels such as a period's 1952-04..1952-09 stay whole where they can

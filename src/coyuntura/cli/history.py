@@ -99,9 +99,11 @@ def _parameter_draws(
 
 
 def _enough_runs(runs: int, replications: int, each: str, as_json: bool) -> None:
-    """Refuse fewer runs than replicates (independent filters or blocks of runs): each needs runs of its own."""
-    if runs < replications:
-        _usage(f"--runs ({runs}) must be at least --replications ({replications}): each {each} needs runs", as_json)
+    """Refuse, before any work, fewer runs than replicates (independent filters or blocks of runs)."""
+    from ..history.particles import check_runs_cover
+
+    with _bad_option(as_json):
+        check_runs_cover(runs, replications, each)
 
 
 def _histories_simulator(executor: Any) -> Any:

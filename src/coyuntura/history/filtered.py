@@ -68,7 +68,7 @@ from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
 from .observations import DEFAULT_PERIOD, Cell, cells_before, grid_boundaries, require_observations, timeline_cells
-from .particles import DEFAULT_MISMATCH, ParticleFilter, SegmentCache, Simulator, runs_used
+from .particles import DEFAULT_MISMATCH, ParticleFilter, SegmentCache, Simulator, check_runs_cover, runs_used
 from .scores import (
     CONSTANT,
     DEFAULT_REPLICATES,
@@ -323,8 +323,7 @@ def filtered_score(
     require_observations(scenario)
     if replications < 2:
         raise ValueError(f"--replications must be at least 2 (the Monte Carlo error comes from their spread), got {replications}")
-    if runs < replications:
-        raise ValueError(f"--runs ({runs}) must be at least --replications ({replications}): each filter needs runs")
+    check_runs_cover(runs, replications)
     if baselines not in BASELINE_TRAINING:
         raise ValueError(f"--baselines must be one of {', '.join(BASELINE_TRAINING)}, got {baselines!r}")
     start = scenario.calendar.start

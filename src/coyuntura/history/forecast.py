@@ -36,7 +36,7 @@ from ..scenario.calendar import format_month
 from ..scenario.checks import recorded_event_kinds
 from ..scenario.schema import Scenario
 from .observations import DEFAULT_PERIOD, cells_before, timeline_cells
-from .particles import DEFAULT_MISMATCH, Histories, Simulator, runs_used, simulate_histories
+from .particles import DEFAULT_MISMATCH, Histories, Simulator, check_runs_cover, runs_used, simulate_histories
 
 FORECAST_OUTCOMES = (
     "coup_success", "coup_failed", "general_strike", "repression_wave", "left_front", "popular_assembly", "workers_government",
@@ -148,8 +148,7 @@ def forecast(
     until = check_window(scenario, vantage, horizon)
     if replications < 1:
         raise ValueError(f"--replications must be at least 1, got {replications}")
-    if runs < replications:
-        raise ValueError(f"--runs ({runs}) must be at least --replications ({replications}): each filter needs runs")
+    check_runs_cover(runs, replications)
     runs = runs_used(runs, replications)  # uneven_runs_notice says so
     if per_run is not None:
         per_run = {path: np.asarray(values)[:runs] for path, values in per_run.items()}

@@ -692,6 +692,12 @@ def _normalized(log_w: np.ndarray) -> np.ndarray:
     return w / np.sum(w)
 
 
+def check_runs_cover(runs: int, replications: int, each: str = "filter") -> None:
+    """Raise ``ValueError`` for fewer runs than replicates (independent filters, or blocks of runs): each needs runs."""
+    if runs < replications:
+        raise ValueError(f"--runs ({runs}) must be at least --replications ({replications}): each {each} needs runs")
+
+
 def runs_used(runs: int, replications: int) -> int:
     """The runs a forecast simulates: ``runs`` shared evenly among ``replications`` filters, any remainder dropped."""
     return runs - runs % replications

@@ -62,8 +62,7 @@ def _is_report_folder(path: Path) -> bool:
 def check_report_folder(out_dir: str | Path) -> Path:
     """The absolute path of a report folder that can be written at ``out_dir``: new, empty or an earlier report (which
     it replaces). Raises ``ValueError`` for anything else there, before any work is done."""
-    out = check_destination(out_dir, folder=True)
-    check_destination(out.parent, folder=True)  # the report is built beside it, then renamed into place
+    out = check_destination(out_dir, folder=True, built_beside=True)
     if out.exists() and not _is_report_folder(out):
         raise ValueError(f"{out} exists and is not a coyuntura report folder; refusing to replace it")
     return out

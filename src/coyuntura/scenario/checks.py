@@ -302,30 +302,32 @@ def _out_of_range(value: float, name: str, ranges: dict[str, tuple[float, float,
     return f"{value:g} lies outside [{low:g}, {high:g}], the range of {name!r} its mechanism declares"
 
 
+def _outside(quantity: Quantity, low: float, high: float, where: str) -> str | None:
+    """Why ``quantity`` - its value, then its prior's range, which calibration and sensitivity sample - leaves
+    ``[low, high]`` (``where`` names that range), or None."""
+    if not low <= quantity.value <= high:
+        return f"{quantity.value:g} lies outside {where}"
+    first, last = quantity.reach
+    if not low <= first <= last <= high:
+        return f"its prior range [{first:g}, {last:g}] leaves {where}"
+    return None
+
+
 def _quantity_out_of_range(quantity: Quantity, name: str, ranges: dict[str, tuple[float, float, str]]) -> str | None:
-    """:func:`_out_of_range` for a quantity's value, then for its prior's range (which calibration and sensitivity sample)."""
-    if (why := _out_of_range(quantity.value, name, ranges)) is not None:
-        return why
-    low, high = quantity.reach
-    if _out_of_range(low, name, ranges) is None and _out_of_range(high, name, ranges) is None:
+    """:func:`_outside` the range a plug-in declares for ``name``, or None (an engine variable)."""
+    if name not in ranges:
         return None
-    allowed_low, allowed_high, _ = ranges[name]
-    return f"its prior range [{low:g}, {high:g}] leaves [{allowed_low:g}, {allowed_high:g}], the range of {name!r} its mechanism declares"
+    low, high, _ = ranges[name]
+    return _outside(quantity, low, high, f"[{low:g}, {high:g}], the range of {name!r} its mechanism declares")
 
 
 def _outside_attribute(event: ActorShock) -> str | None:
-    """Why a shock's value (or its prior's range) cannot be given to an engine attribute of an actor (outside the range
-    its schema allows, e.g. [0, 1] for arms, [-1, 1] for radicalism), or None."""
+    """:func:`_outside` the range the schema allows an engine attribute of an actor (e.g. [0, 1] for arms, [-1, 1] for
+    radicalism), or None (a plug-in's attribute)."""
     if event.attribute not in ActorState.model_fields:
         return None
     low, high = field_bounds(ActorState, event.attribute)
-    where = f"[{low:g}, {high:g}], the range of an actor's {event.attribute!r}"
-    if not low <= event.value.value <= high:
-        return f"{event.value.value:g} lies outside {where}"
-    reach = event.value.reach  # a prior's range, which calibration and sensitivity sample
-    if not low <= reach[0] <= reach[1] <= high:
-        return f"its prior range [{reach[0]:g}, {reach[1]:g}] leaves {where}"
-    return None
+    return _outside(event.value, low, high, f"[{low:g}, {high:g}], the range of an actor's {event.attribute!r}")
 
 
 def _shocks(events: Iterable[Any], where: str, scenario: Scenario) -> list[Problem]:

@@ -23,8 +23,7 @@ def check_export_folder(out: str | Path) -> Path:
     """The absolute path of an export folder that can be written at ``out``: new or empty, in a folder where its
     temporary build can be made. Raises ``StoreError`` otherwise (before any work, from the command line)."""
     try:
-        target = check_destination(out, folder=True)
-        check_destination(target.parent, folder=True)  # the export is built beside it, then renamed
+        target = check_destination(out, folder=True, built_beside=True)
     except ValueError as error:
         raise StoreError(str(error)) from None
     if target.exists() and any(target.iterdir()):
