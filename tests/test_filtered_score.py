@@ -15,9 +15,10 @@ from typer.testing import CliRunner
 
 from coyuntura.cli import app
 from coyuntura.engine.simulate import merge_ensembles, simulate
-from coyuntura.history.filtered import filter_pass, filtered_score, score_periods, segment_ends
+from coyuntura.history.baselines import Persistence
+from coyuntura.history.filtered import blurred_log_probability, filter_pass, filtered_score, joint_table, score_periods, segment_ends
 from coyuntura.history.forecast import forecast
-from coyuntura.history.observations import cells_before, timeline_cells
+from coyuntura.history.observations import Cell, cells_before, timeline_cells
 from coyuntura.history.particles import LocalSimulator, simulate_histories
 from coyuntura.history.scores import Replicates, score_scenario
 from coyuntura.scenario.calendar import parse_month
@@ -193,6 +194,57 @@ def test_jackknife_by_hand():
     assert replicates.totals_se(cells)[0] == pytest.approx(math.sqrt(3 / 4 * sum((v - np.mean(logs)) ** 2 for v in logs)))
 
 
+def test_a_forecast_is_read_through_the_record_noise():
+    assert blurred_log_probability(1.0, True, 0.05) == pytest.approx(math.log(0.95))
+    assert blurred_log_probability(1.0, False, 0.05) == pytest.approx(math.log(0.05))  # ruled out, yet not minus infinity
+    assert blurred_log_probability(0.2, False, 0.05) == pytest.approx(math.log(0.95 * 0.8 + 0.05 * 0.2))
+    assert blurred_log_probability(0.5, True, 0.01) == pytest.approx(math.log(0.5))
+
+
+def test_joint_scores_are_the_evidence_gathered_in_each_period_and_the_baselines_summed():
+    start = M("1952-04")
+    cells = [
+        Cell("event", "coup_failed", M("1952-05"), M("1952-05"), True, ("a",)),
+        Cell("event", "general_strike", M("1952-04"), M("1952-11"), False, ("b",)),  # begins in the first period, closes in the second
+        Cell("event", "coup_success", M("1953-05"), M("1953-05"), False, ("c",)),
+    ]
+    evidence = [(M("1952-05"), np.array([-2.0, -3.0])), (M("1952-11"), np.array([-2.5, -3.1])), (M("1953-05"), np.array([-2.6, -3.3]))]
+    baselines = {cells[0]: {"constant": 0.1, "persistence": 0.2}, cells[1]: {"constant": 0.3, "persistence": 0.4}, cells[2]: {"constant": 0.05, "persistence": 0.0}}
+    table = joint_table(cells, start, 6, evidence, baselines, 0.05, "t")
+    assert [row[1] for row in table.rows] == ["1952-04..1952-09", "1952-10..1953-03", "1953-04..1953-09", "whole record"]
+    assert [row[2] for row in table.rows] == [1, 1, 1, 3]  # a cell counts in the period it closes in
+    assert [row[3] for row in table.rows] == [-2.5, -0.3, -0.15, -2.95]  # each filter's evidence gathered in the period, averaged
+    assert table.row("1952-04..1952-09")["se log model"] == pytest.approx(np.std([-2.0, -3.0], ddof=1) / math.sqrt(2), abs=1e-3)
+    second = table.row("1952-10..1953-03")
+    assert second["log constant"] == pytest.approx(math.log(0.95 * 0.7 + 0.05 * 0.3), abs=1e-3)
+    assert second["log persistence"] == pytest.approx(math.log(0.95 * 0.6 + 0.05 * 0.4), abs=1e-3)
+    total = table.row("total")
+    assert total["log persistence"] == pytest.approx(sum(row[6] for row in table.rows[:-1]), abs=2e-3)
+    assert total["log persistence"] == pytest.approx(math.log(0.23) + math.log(0.59) + math.log(0.95), abs=2e-3)
+    assert "Best joint log score over the whole record: persistence." in table.notes
+
+
+@pytest.mark.integration  # end to end: a filtered score and 4,000 unconditioned histories
+def test_the_joint_score_is_the_probability_of_the_whole_record():
+    """The filters' evidence agrees with the record's probability counted straight from unconditioned histories (each
+    weighted by its agreement with every cell, as the filter weighs runs): the chain rule, not a sum of cells."""
+    s = short_record()
+    cells = timeline_cells(s)
+    mismatch = 0.05
+    result = filtered_score(s, runs=2000, seed=3, replications=4, mismatch=mismatch)
+    joint = result.joint
+    total = joint.row("total")
+    assert total["cells"] == len(cells) and total["log model"] == pytest.approx(sum(row[3] for row in joint.rows[:-1]), abs=0.01)
+    assert total["log model"] == pytest.approx(np.mean([r.log_evidence for r in result.replications]), abs=1e-3)
+    histories = simulate_histories(s, 4000, 5, max(c.last for c in cells), record=cells)
+    agreement = sum(np.where(histories.flags[c] == c.observed, math.log1p(-mismatch), math.log(mismatch)) for c in cells)
+    counted = math.log(float(np.mean(np.exp(agreement))))
+    assert abs(total["log model"] - counted) < 0.3, (total["log model"], counted)
+    persistence = Persistence.fit(cells)
+    by_hand = sum(blurred_log_probability(persistence.probability(c, c.first), c.observed, mismatch) for c in cells)
+    assert total["log persistence"] == pytest.approx(by_hand, abs=1e-3)
+
+
 def test_filtered_score_refuses_bad_settings():
     s = short_record()
     with pytest.raises(ValueError, match="--replications must be at least 2"):
@@ -231,11 +283,13 @@ def test_score_cli_prints_cells_totals_and_kinds_and_json_parses(tmp_path):
     assert "jackknife over 4 independent particle filters" in filtered.stdout
     assert (tmp_path / "f" / "reliability.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "f" / "kinds.csv").is_file()
     assert "by period" in filtered.stdout and (tmp_path / "f" / "by_period.csv").is_file()
+    assert "joint log scores by period" in filtered.stdout and (tmp_path / "f" / "joint.csv").is_file()
     as_json = runner.invoke(app, common + ["--json"])
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.stdout)
     assert data["mode"].startswith("filtered") and len(data["replications"]) == 4 and "jackknife" in data["mc_error"]
-    assert {"cells", "totals", "kinds", "periods", "by_period"} <= data.keys()
+    assert {"cells", "totals", "kinds", "periods", "by_period", "joint"} <= data.keys()
+    assert data["joint"]["rows"][-1]["group"] == "total" and data["joint"]["rows"][-1]["cells"] == len(data["cells"]["rows"])
     assert data["by_period"]["rows"][-1]["group"] == "total" and data["by_period"]["rows"][-1]["cells"] == len(data["cells"]["rows"])
     assert len(data["cells"]["rows"]) == len(timeline_cells(short_record()))
     assert {"se log model", "log constant", "log persistence"} <= {c["key"] for c in data["totals"]["columns"]}

@@ -215,7 +215,7 @@ def score_command(
         what = "one step ahead (filtered)" if filtered else "in-sample"
         chart = reliability_chart(result.forecasts, folder / "reliability.png", f"{loaded.id}: {what} reliability")
         files = [str(chart)]
-        for stem in ("cells", "totals", "kinds", *(("by_period",) if filtered else ())):
+        for stem in ("cells", "totals", "kinds", *(("by_period", "joint") if filtered else ())):
             files += write_table(folder, stem, getattr(result, stem))
     if as_json:
         if filtered:
@@ -227,7 +227,7 @@ def score_command(
         _print_json(data)
         return
     console = _stdout()
-    for table in (result.cells, result.totals, result.kinds, *((result.by_period,) if filtered else ())):
+    for table in (result.cells, result.totals, result.kinds, *((result.by_period, result.joint) if filtered else ())):
         console.print(_plain_rich_table(table))
         _print_notes(console, table)
     console.print(Text.assemble("Reliability diagram and tables in ", (str(folder), "bold green")), soft_wrap=True)

@@ -63,7 +63,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 import numpy as np
 
 from ..defaults import DEFAULT_FILTERED_RUNS
-from ..engine.tables import Table, to_dict
+from ..engine.tables import Column, Table, to_dict
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
@@ -72,6 +72,7 @@ from .particles import DEFAULT_MISMATCH, ParticleFilter, SegmentCache, Simulator
 from .scores import (
     CONSTANT,
     DEFAULT_REPLICATES,
+    LABELS,
     MODEL,
     PERSISTENCE,
     CellForecast,
@@ -141,8 +142,9 @@ class FilterPass:
 
     replications: list[Replication]
     simulated_months: int  # months simulated (for all the runs together), forks and re-simulations after resampling included
-    record_months: int  # months from the start to the last period's start
+    record_months: int  # months from the start to the record's last month
     offspring_months: int = 0  # and months simulated again for the filter's offspring (for all the runs together)
+    evidence: tuple[tuple[int, np.ndarray], ...] = ()  # (month, each filter's log evidence of the cells closed by its end), in order
 
 
 def filter_pass(
@@ -177,7 +179,16 @@ def filter_pass(
     effective: list[dict[Cell, float]] = [{} for _ in range(replications)]
     simulated = 0
     position = 0
-    total = max(periods[-1].first - start, 1) if periods else 1
+    total = max(ends[-1] - start + 1, 1) if ends else 1
+    evidence: list[tuple[int, np.ndarray]] = []
+
+    def walk(end: int) -> None:
+        """The filter itself through one more segment, weighted on the cells that close at its end."""
+        step(particles, end, store=False)
+        particles.assimilate(by_end.get(end, []))
+        evidence.append((end, particles.block_log_evidence.copy()))
+        if progress is not None:
+            progress(particles.month - start + 1, total)
 
     def step(filter_: ParticleFilter, end: int, store: bool) -> None:
         nonlocal simulated
@@ -187,12 +198,8 @@ def filter_pass(
 
     for period in periods:
         while particles.month < period.first - 1:  # the filter, to the month before the period
-            end = ends[position]
+            walk(ends[position])
             position += 1
-            step(particles, end, store=False)
-            particles.assimilate(by_end.get(end, []))
-            if progress is not None:
-                progress(particles.month - start + 1, total)
         ahead = particles.fork(period.cells)  # the predictive clouds: run on, assimilate nothing
         for end in ends[position:]:
             if end > period.until:
@@ -204,6 +211,8 @@ def filter_pass(
             for r in range(replications):
                 probabilities[r][cell] = float(shares[r])
                 effective[r][cell] = float(ess[r])
+    for end in ends[position:]:  # and through the last period, so that its evidence covers the whole record
+        walk(end)
     return FilterPass(
         [
             Replication(r, r * runs, runs, probabilities[r], effective[r], int(particles.block_resamplings[r]), float(particles.block_log_evidence[r]))
@@ -212,6 +221,7 @@ def filter_pass(
         simulated,
         total,
         math.ceil(particles.resimulated_run_months / (runs * replications)),
+        tuple(evidence),
     )
 
 
@@ -236,6 +246,7 @@ class FilteredScore:
     totals: Table
     kinds: Table
     by_period: Table  # totals by grid period: which periods the model wins and loses one step ahead
+    joint: Table  # joint log scores by grid period: each period's record at once, given the record before it
     offspring_months: int = 0  # months simulated again for the filters' offspring (for all the runs together)
 
     @property
@@ -288,6 +299,7 @@ class FilteredScore:
             "totals": to_dict(self.totals),
             "kinds": to_dict(self.kinds),
             "by_period": to_dict(self.by_period),
+            "joint": to_dict(self.joint),
         }
 
 
@@ -296,6 +308,88 @@ def period_table(forecasts: Sequence[CellForecast], periods: Sequence[ScorePerio
     by_cell = {f.cell: f for f in forecasts}
     groups = [(p.label, p.label, [by_cell[cell] for cell in p.cells]) for p in periods]
     return totals_table(groups, title, replicates, total_label="all periods")
+
+
+def blurred_log_probability(probability: float, observed: bool, mismatch: float) -> float:
+    """The log probability a forecaster gives to what the record says of a cell, read through the record's noise.
+
+    The particle filter weighs a run that agrees with a cell by ``1 - mismatch`` and one that disagrees by
+    ``mismatch``; a forecaster giving ``q`` to the observed outcome is read the same way:
+    ``(1 - mismatch) q + mismatch (1 - q)``."""
+    q = probability if observed else 1.0 - probability
+    return math.log((1.0 - mismatch) * q + mismatch * (1.0 - q))
+
+
+def joint_table(
+    cells: Sequence[Cell],
+    start: int,
+    period: int,
+    evidence: Sequence[tuple[int, np.ndarray]],
+    baselines: Mapping[Cell, Mapping[str, float]],
+    mismatch: float,
+    title: str,
+    notes: Sequence[str] = (),
+) -> Table:
+    """Joint log scores by grid period: the log probability of everything the record says of the cells that close in
+    the period, given every cell closed before it; and over the whole record.
+
+    The model's is the particle filters' log evidence gathered over the period (``evidence``: each filter's running
+    total after each segment end; the chain rule through the period's months), averaged over the filters. The
+    baselines forecast each cell alone, so theirs is the sum over the cells of
+    :func:`blurred_log_probability` of their probabilities (``baselines[cell][CONSTANT]``, ``[PERSISTENCE]``).
+    """
+    months = [month for month, _ in evidence]
+    k = len(evidence[0][1]) if evidence else 1
+
+    def after(month: int) -> np.ndarray:
+        """Each filter's log evidence of the cells closed by the end of ``month``."""
+        i = bisect.bisect_right(months, month) - 1
+        return evidence[i][1] if i >= 0 else np.zeros(k)
+
+    def row(key: str, label: str, first: int, last: int) -> tuple[Any, ...]:
+        closing = [cell for cell in cells if first <= cell.last <= last]
+        model = after(last) - after(first - 1)
+        logs = [
+            round(sum(blurred_log_probability(baselines[cell][name], cell.observed, mismatch) for cell in closing), 3)
+            for name in (CONSTANT, PERSISTENCE)
+        ]
+        se = float(np.std(model, ddof=1) / math.sqrt(k)) if k > 1 else float("nan")  # the delete-one jackknife of a mean
+        return (key, label, len(closing), round(float(np.mean(model)), 3), round(se, 3), *logs)
+
+    last_month = max(cell.last for cell in cells)
+    rows = []
+    for first in grid_boundaries(start, start, last_month, period):
+        last = first + period - 1
+        if any(first <= cell.last <= last for cell in cells):
+            label = f"{format_month(first)}..{format_month(last)}"
+            rows.append(row(label, label, first, last))
+    rows.append(row("total", "whole record", start, last_month))
+    columns = (
+        Column("group", "Group", "key"),
+        Column("label", "Cells closing in", "label"),
+        Column("cells", "Cells", "label"),
+        Column("log model", "Joint log score model", "label"),
+        Column("se log model", "SE log model", "label"),
+        Column("log constant", "Joint log score constant hazard", "label"),
+        Column("log persistence", "Joint log score persistence", "label"),
+    )
+    total = rows[-1]
+    best = max(zip((MODEL, CONSTANT, PERSISTENCE), (total[3], total[5], total[6])), key=lambda pair: pair[1])[0]
+    notes = (
+        "Joint log score of a period: the log probability of everything the record says of the cells that close in it, "
+        "given every cell closed before it - the whole period at once, so what the model makes happen together (a coup, the "
+        "strike against it and its defeat; one attempt making the next likelier) counts, where the per-cell scores above "
+        "score each cell alone; over the whole record, the log probability of the whole record.",
+        f"Every forecaster is read through the record's noise (mismatch ε = {mismatch}, as the filter weighs runs): "
+        "a probability q of what was observed counts as (1 - ε) q + ε (1 - q).",
+        "Model: the particle filter's log evidence over the period (the chain rule through its months), the mean of the "
+        f"{k} filters' (the log of a filter's unbiased estimate is biased low, against the model); SE: their spread over sqrt({k}).",
+        "Baselines: they forecast each cell alone, so their joint score is the sum over the cells; each stands at the "
+        "cell's first month (persistence reads every cell that ended before it).",
+        f"Best joint log score over the whole record: {LABELS[best].lower()}.",
+        *notes,
+    )
+    return Table(title=title, columns=columns, rows=tuple(rows), notes=notes)
 
 
 def filtered_score(
@@ -345,6 +439,7 @@ def filtered_score(
     )
     constant_all, persistence_all = ConstantHazard.fit(cells), Persistence.fit(cells)
     forecasts = []
+    standing_at_first: dict[Cell, dict[str, float]] = {}  # the baselines for the joint scores
     for p in periods:
         if baselines == "past":
             known = cells_before(cells, p.first)
@@ -352,6 +447,7 @@ def filtered_score(
         else:
             constant, persistence = constant_all, persistence_all
         for cell in p.cells:
+            standing_at_first[cell] = {CONSTANT: constant.probability(cell, cell.first), PERSISTENCE: persistence.probability(cell, cell.first)}
             forecasts.append(
                 CellForecast(
                     cell,
@@ -383,5 +479,10 @@ def filtered_score(
         totals_table([("filtered", span, forecasts)], f"{scenario.id}: total scores, one step ahead (filtered)", replicates),
         kind_table(forecasts, f"{scenario.id}: total scores by kind of cell, one step ahead (filtered, {span})", replicates),
         period_table(forecasts, periods, f"{scenario.id}: total scores by period, each forecast from the record before it", replicates),
+        joint_table(
+            cells, start, period, done.evidence, standing_at_first, mismatch,
+            f"{scenario.id}: joint log scores by period, each period's record at once given the record before it ({span})",
+            () if baselines == "in-sample" else ("Baselines fitted on the cells that ended before the period of the cell's first month (prequential).",),
+        ),
         done.offspring_months,
     )
