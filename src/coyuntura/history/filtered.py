@@ -333,7 +333,7 @@ def joint_table(
     """Joint log scores by grid period: the log probability of everything the record says of the cells that close in
     the period, given every cell closed before it; and over the whole record.
 
-    The model's is the particle filters' log evidence gathered over the period (``evidence``: each filter's running
+    The model's is the particle filters' log evidence gathered over the period (each cell given every cell closed before it) (``evidence``: each filter's running
     total after each segment end; the chain rule through the period's months), averaged over the filters. The
     baselines forecast each cell alone, so theirs is the sum over the cells of
     :func:`blurred_log_probability` of their probabilities (``baselines[cell][CONSTANT]``, ``[PERSISTENCE]``).
@@ -377,13 +377,14 @@ def joint_table(
     best = max(zip((MODEL, CONSTANT, PERSISTENCE), (total[3], total[5], total[6])), key=lambda pair: pair[1])[0]
     notes = (
         "Joint log score of a period: the log probability of everything the record says of the cells that close in it, "
-        "given every cell closed before it - the whole period at once, so what the model makes happen together (a coup, the "
+        "given the record before it - the whole period at once, so what the model makes happen together (a coup, the "
         "strike against it and its defeat; one attempt making the next likelier) counts, where the per-cell scores above "
         "score each cell alone; over the whole record, the log probability of the whole record.",
         f"Every forecaster is read through the record's noise (mismatch ε = {mismatch}, as the filter weighs runs): "
         "a probability q of what was observed counts as (1 - ε) q + ε (1 - q).",
-        "Model: the particle filter's log evidence over the period (the chain rule through its months), the mean of the "
-        f"{k} filters' (the log of a filter's unbiased estimate is biased low, against the model); SE: their spread over sqrt({k}).",
+        "Model: the particle filter's log evidence over the period (the chain rule through its months: each cell given every "
+        f"cell closed before it), the mean of the {k} filters' (the log of a filter's nearly unbiased estimate is biased low, "
+        f"against the model); SE: their spread over sqrt({k}).",
         "Baselines: they forecast each cell alone, so their joint score is the sum over the cells; each stands at the "
         "cell's first month (persistence reads every cell that ended before it).",
         f"Best joint log score over the whole record: {LABELS[best].lower()}.",
