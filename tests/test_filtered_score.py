@@ -284,6 +284,7 @@ def test_score_cli_prints_cells_totals_and_kinds_and_json_parses(tmp_path):
     assert (tmp_path / "f" / "reliability.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "f" / "kinds.csv").is_file()
     assert "by period" in filtered.stdout and (tmp_path / "f" / "by_period.csv").is_file()
     assert "joint log scores by period" in filtered.stdout and (tmp_path / "f" / "joint.csv").is_file()
+    assert (tmp_path / "f" / "running_scores.png").read_bytes()[:4] == b"\x89PNG"
     as_json = runner.invoke(app, common + ["--json"])
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.stdout)

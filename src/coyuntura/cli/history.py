@@ -179,7 +179,7 @@ def score_command(
     require("charts", "matplotlib")  # before any work: the reliability diagram
     from ..engine.tables import to_dict
     from ..experiments.files import write_table
-    from ..history.charts import reliability_chart
+    from ..history.charts import cumulative_score_chart, reliability_chart
     from ..history.filtered import BASELINE_TRAINING, filtered_score
     from ..history.observations import record_end, require_observations
     from ..history.scores import score_scenario
@@ -215,6 +215,9 @@ def score_command(
         what = "one step ahead (filtered)" if filtered else "in-sample"
         chart = reliability_chart(result.forecasts, folder / "reliability.png", f"{loaded.id}: {what} reliability")
         files = [str(chart)]
+        if filtered:
+            title = f"{loaded.id}: the log score through the record, one step ahead"
+            files.append(str(cumulative_score_chart(result.by_period, result.joint, folder / "running_scores.png", title)))
         for stem in ("cells", "totals", "kinds", *(("by_period", "joint") if filtered else ())):
             files += write_table(folder, stem, getattr(result, stem))
     if as_json:
