@@ -167,6 +167,7 @@ def test_filtered_score_is_the_same_whatever_the_batches_and_workers():
     for other in (chunked, on_dask):
         assert probabilities(other) == probabilities(plain)
         assert other.cells.rows == plain.cells.rows and other.totals.rows == plain.totals.rows and other.kinds.rows == plain.kinds.rows
+        assert other.joint.rows == plain.joint.rows  # the filters' evidence too
 
 
 def test_one_pass_simulates_about_the_record_not_a_filter_per_period():
@@ -209,8 +210,12 @@ def test_joint_scores_are_the_evidence_gathered_in_each_period_and_the_baselines
         Cell("event", "coup_success", M("1953-05"), M("1953-05"), False, ("c",)),
     ]
     evidence = [(M("1952-05"), np.array([-2.0, -3.0])), (M("1952-11"), np.array([-2.5, -3.1])), (M("1953-05"), np.array([-2.6, -3.3]))]
-    baselines = {cells[0]: {"constant": 0.1, "persistence": 0.2}, cells[1]: {"constant": 0.3, "persistence": 0.4}, cells[2]: {"constant": 0.05, "persistence": 0.0}}
-    table = joint_table(cells, start, 6, evidence, baselines, 0.05, "t")
+    alone = {
+        cells[0]: {"model": 0.05, "constant": 0.1, "persistence": 0.2},
+        cells[1]: {"model": 0.0, "constant": 0.3, "persistence": 0.4},
+        cells[2]: {"model": 0.0, "constant": 0.05, "persistence": 0.0},
+    }
+    table = joint_table(cells, start, 6, evidence, alone, 0.05, "t")
     assert [row[1] for row in table.rows] == ["1952-04..1952-09", "1952-10..1953-03", "1953-04..1953-09", "whole record"]
     assert [row[2] for row in table.rows] == [1, 1, 1, 3]  # a cell counts in the period it closes in
     assert [row[3] for row in table.rows] == [-2.5, -0.3, -0.15, -2.95]  # each filter's evidence gathered in the period, averaged
@@ -219,9 +224,15 @@ def test_joint_scores_are_the_evidence_gathered_in_each_period_and_the_baselines
     assert second["log constant"] == pytest.approx(math.log(0.95 * 0.7 + 0.05 * 0.3), abs=1e-3)
     assert second["log persistence"] == pytest.approx(math.log(0.95 * 0.6 + 0.05 * 0.4), abs=1e-3)
     total = table.row("total")
-    assert total["log persistence"] == pytest.approx(sum(row[6] for row in table.rows[:-1]), abs=2e-3)
+    assert total["log persistence"] == pytest.approx(sum(table.row(row[0])["log persistence"] for row in table.rows[:-1]), abs=2e-3)
     assert total["log persistence"] == pytest.approx(math.log(0.23) + math.log(0.59) + math.log(0.95), abs=2e-3)
     assert "Best joint log score over the whole record: persistence." in table.notes
+    assert total["log model alone"] == pytest.approx(math.log(0.95 * 0.05 + 0.05 * 0.95) + 2 * math.log(0.95), abs=2e-3)
+    with pytest.raises(ValueError, match="no filter evidence"):
+        joint_table(cells, start, 6, (), alone, 0.05, "t")
+    one_filter = joint_table(cells, start, 6, [(month, values[:1]) for month, values in evidence], alone, 0.05, "t")
+    assert one_filter.row("total")["log model"] == -2.6 and math.isnan(one_filter.row("total")["se log model"])
+    assert any("no SE from one filter" in note for note in one_filter.notes)
 
 
 @pytest.mark.integration  # end to end: a filtered score and 4,000 unconditioned histories
@@ -234,8 +245,13 @@ def test_the_joint_score_is_the_probability_of_the_whole_record():
     result = filtered_score(s, runs=2000, seed=3, replications=4, mismatch=mismatch)
     joint = result.joint
     total = joint.row("total")
+    # These two hold by construction once the filter walks to the record's end (the periods' evidence telescopes):
     assert total["cells"] == len(cells) and total["log model"] == pytest.approx(sum(row[3] for row in joint.rows[:-1]), abs=0.01)
     assert total["log model"] == pytest.approx(np.mean([r.log_evidence for r in result.replications]), abs=1e-3)
+    running = result.running_scores()
+    assert [month for month, _ in running["joint"]][-1] == max(c.last for c in cells)
+    assert sum(scores["model"] for _, scores in running["joint"]) == pytest.approx(total["log model"], abs=0.01)
+    # This one can fail: the record's probability counted straight from unconditioned histories.
     histories = simulate_histories(s, 4000, 5, max(c.last for c in cells), record=cells)
     agreement = sum(np.where(histories.flags[c] == c.observed, math.log1p(-mismatch), math.log(mismatch)) for c in cells)
     counted = math.log(float(np.mean(np.exp(agreement))))

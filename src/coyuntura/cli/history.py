@@ -152,7 +152,7 @@ def _announce_uneven_runs(runs: int, replications: int) -> None:
 def score_command(
     scenario: str = SCENARIO_ARGUMENT,
     filtered: bool = typer.Option(
-        False, "--filtered", help="One step ahead: forecast each 6-month period's cells from one particle filter's cloud at its start."
+        False, "--filtered", help="One step ahead: forecast each 6-month period's cells from one particle filter's cloud at its start, and score each period's record jointly given the record before it."
     ),
     posterior: Optional[Path] = typer.Option(None, "--posterior", help="Score parameters drawn from this posterior (from `coyuntura calibrate`)."),
     draws: Optional[int] = typer.Option(None, "--draws", help="Parameter vectors drawn from the posterior (default: one per run)."),
@@ -179,7 +179,7 @@ def score_command(
     require("charts", "matplotlib")  # before any work: the reliability diagram
     from ..engine.tables import to_dict
     from ..experiments.files import write_table
-    from ..history.charts import cumulative_score_chart, reliability_chart
+    from ..history.charts import reliability_chart, running_score_chart
     from ..history.filtered import BASELINE_TRAINING, filtered_score
     from ..history.observations import record_end, require_observations
     from ..history.scores import score_scenario
@@ -216,8 +216,11 @@ def score_command(
         chart = reliability_chart(result.forecasts, folder / "reliability.png", f"{loaded.id}: {what} reliability")
         files = [str(chart)]
         if filtered:
+            running = result.running_scores()
+            panels = {"cell by cell, each period's cells from its start": running["cells"],
+                      "jointly, each period's record given the record before it": running["joint"]}
             title = f"{loaded.id}: the log score through the record, one step ahead"
-            files.append(str(cumulative_score_chart(result.by_period, result.joint, folder / "running_scores.png", title)))
+            files.append(str(running_score_chart(panels, folder / "running_scores.png", title)))
         for stem in ("cells", "totals", "kinds", *(("by_period", "joint") if filtered else ())):
             files += write_table(folder, stem, getattr(result, stem))
     if as_json:
@@ -233,7 +236,7 @@ def score_command(
     for table in (result.cells, result.totals, result.kinds, *((result.by_period, result.joint) if filtered else ())):
         console.print(_plain_rich_table(table))
         _print_notes(console, table)
-    console.print(Text.assemble("Reliability diagram and tables in ", (str(folder), "bold green")), soft_wrap=True)
+    console.print(Text.assemble("Charts and tables in ", (str(folder), "bold green")), soft_wrap=True)
 
 
 @app.command("calibrate")

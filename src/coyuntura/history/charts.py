@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from ..extras import require
 
@@ -16,9 +16,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from ..engine.tables import Table  # noqa: E402
 from ..experiments.files import save_figure  # noqa: E402
-from ..scenario.calendar import parse_month  # noqa: E402
 from .calibration import Posterior  # noqa: E402
 from .posterior import distance_label  # noqa: E402
 from .scores import FORECASTERS, LABELS, CellForecast, reliability  # noqa: E402
@@ -53,19 +51,16 @@ def reliability_chart(forecasts: Sequence[CellForecast], path: str | Path, title
     return Path(path)
 
 
-def cumulative_score_chart(by_period: Table, joint: Table, path: str | Path, title: str) -> Path:
-    """The running total of each forecaster's log score through the record, cell by cell (left) and jointly (right).
-
-    ``by_period`` and ``joint`` are the filtered score's tables (one row per period, then the total); a line falls
-    where a forecaster was surprised, so one sees when the model gains or loses on the baselines."""
-    figure = Figure(figsize=(11.0, 4.4), dpi=DPI)
-    panels = figure.subplots(1, 2, sharey=True)
-    for ax, table, what in ((panels[0], by_period, "cell by cell, each period's cells from its start"),
-                            (panels[1], joint, "jointly, each period's record given the record before it")):
-        rows = [row for row in table.rows if row[0] != "total"]
-        ends = [_decimal_year(str(row[1]).split("..")[-1]) for row in rows]
+def running_score_chart(panels: Mapping[str, Sequence[tuple[int, Mapping[str, float]]]], path: str | Path, title: str) -> Path:
+    """Each forecaster's running log score through the record, one panel per way of scoring (title -> the last month
+    of each period and each forecaster's score in it): a line falls where its forecaster was surprised, so one sees
+    when the model gains or loses on the baselines."""
+    figure = Figure(figsize=(5.5 * max(len(panels), 1), 4.4), dpi=DPI)
+    axes = figure.subplots(1, max(len(panels), 1), sharey=True, squeeze=False)[0]
+    for ax, (what, points) in zip(axes, panels.items()):
+        ends = [(month + 1) / 12.0 for month, _ in points]  # the end of the month, in years (month index = 12 × year + month − 1)
         for name in FORECASTERS:
-            running = np.cumsum([table.row(row[0])[f"log {name}"] for row in rows])
+            running = np.cumsum([scores[name] for _, scores in points])
             ax.plot(ends, running, color=COLORS[name], linewidth=1.6, marker="o", markersize=2.5,
                     label=f"{LABELS[name]} ({running[-1]:.1f})" if len(running) else LABELS[name])
         ax.set_title(what, fontsize=9)
@@ -73,17 +68,11 @@ def cumulative_score_chart(by_period: Table, joint: Table, path: str | Path, tit
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, color="#dddddd", linewidth=0.5)
         ax.legend(loc="lower left", fontsize=8, frameon=False)
-    panels[0].set_ylabel("running total of the log score (higher is better)")
+    axes[0].set_ylabel("running total of the log score (higher is better)")
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     save_figure(figure, path)
     return Path(path)
-
-
-def _decimal_year(month: str) -> float:
-    """``YYYY-MM`` as the year's fraction at the month's end (1970-09 -> 1970.75)."""
-    index = parse_month(month)
-    return index / 12.0 + 1.0 / 12.0
 
 
 def posterior_chart(posterior: Posterior, path: str | Path, columns: int = 4) -> Path:

@@ -79,6 +79,7 @@ from .scores import (
     Replicates,
     cell_table,
     forecasts_frame,
+    jackknife_se,
     kind_table,
     totals_table,
 )
@@ -254,6 +255,23 @@ class FilteredScore:
         """How the Monte Carlo error is estimated, in words."""
         return self.replicates.method
 
+    def running_scores(self) -> dict[str, list[tuple[int, dict[str, float]]]]:
+        """Each forecaster's log score period by period, cell by cell (``"cells"``: the by-period table) and jointly
+        (``"joint"``): the last month of each period and the scores in it, in order (what the running-score chart draws)."""
+        cells = [f.cell for f in self.forecasts]
+
+        def scores(table: Table, key: str) -> dict[str, float]:
+            row = table.row(key)
+            return {name: float(row[f"log {name}"]) for name in (MODEL, CONSTANT, PERSISTENCE)}
+
+        return {
+            "cells": [(p.last, scores(self.by_period, p.label)) for p in self.periods],
+            "joint": [
+                (last, scores(self.joint, f"{format_month(first)}..{format_month(last)}"))
+                for first, last in closing_periods(cells, self.periods[0].first, self.period)
+            ],
+        }
+
     def period_of(self, cell: Cell) -> ScorePeriod:
         for period in self.periods:
             if cell in period.cells:
@@ -268,7 +286,7 @@ class FilteredScore:
         return frame
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able: settings, the filters, the periods and the four tables (cells, totals, by kind, by period)."""
+        """JSON-able: settings, the filters, the periods and the five tables (cells, totals, by kind, by period, joint)."""
         return {
             "scenario": self.scenario_id,
             "mode": "filtered (one step ahead)",
@@ -320,26 +338,40 @@ def blurred_log_probability(probability: float, observed: bool, mismatch: float)
     return math.log((1.0 - mismatch) * q + mismatch * (1.0 - q))
 
 
+def closing_periods(cells: Sequence[Cell], start: int, period: int) -> list[tuple[int, int]]:
+    """The grid's periods (anchored at ``start``) in which some cell closes, as (first, last) months, in order."""
+    if not cells:
+        return []
+    spans = [(first, first + period - 1) for first in grid_boundaries(start, start, max(cell.last for cell in cells), period)]
+    return [(first, last) for first, last in spans if any(first <= cell.last <= last for cell in cells)]
+
+
 def joint_table(
     cells: Sequence[Cell],
     start: int,
     period: int,
     evidence: Sequence[tuple[int, np.ndarray]],
-    baselines: Mapping[Cell, Mapping[str, float]],
+    alone: Mapping[Cell, Mapping[str, float]],
     mismatch: float,
     title: str,
     notes: Sequence[str] = (),
 ) -> Table:
     """Joint log scores by grid period: the log probability of everything the record says of the cells that close in
-    the period, given every cell closed before it; and over the whole record.
+    the period, given the record before it; and over the whole record.
 
-    The model's is the particle filters' log evidence gathered over the period (each cell given every cell closed before it) (``evidence``: each filter's running
-    total after each segment end; the chain rule through the period's months), averaged over the filters. The
-    baselines forecast each cell alone, so theirs is the sum over the cells of
-    :func:`blurred_log_probability` of their probabilities (``baselines[cell][CONSTANT]``, ``[PERSISTENCE]``).
+    The model's is the particle filters' log evidence gathered over the period, averaged over the filters
+    (``evidence``: each filter's running total after each segment end, each cell given every cell closed before it).
+    The baselines forecast each cell alone, so theirs is the sum over the cells of :func:`blurred_log_probability`
+    of their probabilities (``alone[cell][CONSTANT]``, ``[PERSISTENCE]``); the model's own cells alone
+    (``alone[cell][MODEL]``) are summed the same way beside its joint score, so that the two differ only in the
+    jointness.
     """
+    if not cells:
+        raise ValueError("no cells to score jointly")
+    if not evidence:
+        raise ValueError("no filter evidence: the joint scores need the particle filters' log evidence through the record")
     months = [month for month, _ in evidence]
-    k = len(evidence[0][1]) if evidence else 1
+    k = len(evidence[0][1])
 
     def after(month: int) -> np.ndarray:
         """Each filter's log evidence of the cells closed by the end of ``month``."""
@@ -349,33 +381,30 @@ def joint_table(
     def row(key: str, label: str, first: int, last: int) -> tuple[Any, ...]:
         closing = [cell for cell in cells if first <= cell.last <= last]
         model = after(last) - after(first - 1)
-        logs = [
-            round(sum(blurred_log_probability(baselines[cell][name], cell.observed, mismatch) for cell in closing), 3)
-            for name in (CONSTANT, PERSISTENCE)
+        leave_one_out = (model.sum() - model) / (k - 1) if k > 1 else model
+        summed = [
+            round(sum(blurred_log_probability(alone[cell][name], cell.observed, mismatch) for cell in closing), 3)
+            for name in (MODEL, CONSTANT, PERSISTENCE)
         ]
-        se = float(np.std(model, ddof=1) / math.sqrt(k)) if k > 1 else float("nan")  # the delete-one jackknife of a mean
-        return (key, label, len(closing), round(float(np.mean(model)), 3), round(se, 3), *logs)
+        return (key, label, len(closing), round(float(np.mean(model)), 3), round(jackknife_se(leave_one_out), 3), *summed)
 
-    last_month = max(cell.last for cell in cells)
-    rows = []
-    for first in grid_boundaries(start, start, last_month, period):
-        last = first + period - 1
-        if any(first <= cell.last <= last for cell in cells):
-            label = f"{format_month(first)}..{format_month(last)}"
-            rows.append(row(label, label, first, last))
-    rows.append(row("total", "whole record", start, last_month))
+    rows = [row(f"{format_month(first)}..{format_month(last)}", f"{format_month(first)}..{format_month(last)}", first, last)
+            for first, last in closing_periods(cells, start, period)]
+    rows.append(row("total", "whole record", start, max(cell.last for cell in cells)))
     columns = (
         Column("group", "Group", "key"),
         Column("label", "Cells closing in", "label"),
         Column("cells", "Cells", "label"),
         Column("log model", "Joint log score model", "label"),
         Column("se log model", "SE log model", "label"),
+        Column("log model alone", "Model, each cell alone", "label"),
         Column("log constant", "Joint log score constant hazard", "label"),
         Column("log persistence", "Joint log score persistence", "label"),
     )
-    total = rows[-1]
-    best = max(zip((MODEL, CONSTANT, PERSISTENCE), (total[3], total[5], total[6])), key=lambda pair: pair[1])[0]
-    notes = (
+    total = dict(zip((c.key for c in columns), rows[-1]))
+    best = max((MODEL, CONSTANT, PERSISTENCE), key=lambda name: total[f"log {name}"])
+    filters = f"the mean of the {k} filters' (" if k > 1 else "one filter's ("
+    all_notes = (
         "Joint log score of a period: the log probability of everything the record says of the cells that close in it, "
         "given the record before it - the whole period at once, so what the model makes happen together (a coup, the "
         "strike against it and its defeat; one attempt making the next likelier) counts, where the per-cell scores above "
@@ -383,14 +412,16 @@ def joint_table(
         f"Every forecaster is read through the record's noise (mismatch ε = {mismatch}, as the filter weighs runs): "
         "a probability q of what was observed counts as (1 - ε) q + ε (1 - q).",
         "Model: the particle filter's log evidence over the period (the chain rule through its months: each cell given every "
-        f"cell closed before it), the mean of the {k} filters' (the log of a filter's nearly unbiased estimate is biased low, "
-        f"against the model); SE: their spread over sqrt({k}).",
+        f"cell closed before it), {filters}the log of a filter's nearly unbiased estimate is biased low, against the model)"
+        + (f"; SE: delete-one jackknife over the {k} filters." if k > 1 else "; no SE from one filter."),
+        "Model, each cell alone: its one-step-ahead probability of each cell (the per-cell tables'), read through the same "
+        "noise and summed: what the joint score adds to it is what the model makes happen together.",
         "Baselines: they forecast each cell alone, so their joint score is the sum over the cells; each stands at the "
         "cell's first month (persistence reads every cell that ended before it).",
         f"Best joint log score over the whole record: {LABELS[best].lower()}.",
         *notes,
     )
-    return Table(title=title, columns=columns, rows=tuple(rows), notes=notes)
+    return Table(title=title, columns=columns, rows=tuple(rows), notes=all_notes)
 
 
 def filtered_score(
@@ -440,7 +471,7 @@ def filtered_score(
     )
     constant_all, persistence_all = ConstantHazard.fit(cells), Persistence.fit(cells)
     forecasts = []
-    standing_at_first: dict[Cell, dict[str, float]] = {}  # the baselines for the joint scores
+    alone: dict[Cell, dict[str, float]] = {}  # each forecaster's probability of each cell forecast alone, for the joint scores
     for p in periods:
         if baselines == "past":
             known = cells_before(cells, p.first)
@@ -448,12 +479,13 @@ def filtered_score(
         else:
             constant, persistence = constant_all, persistence_all
         for cell in p.cells:
-            standing_at_first[cell] = {CONSTANT: constant.probability(cell, cell.first), PERSISTENCE: persistence.probability(cell, cell.first)}
+            model = float(np.mean([r.probabilities[cell] for r in results]))
+            alone[cell] = {MODEL: model, CONSTANT: constant.probability(cell, cell.first), PERSISTENCE: persistence.probability(cell, cell.first)}
             forecasts.append(
                 CellForecast(
                     cell,
                     {
-                        MODEL: float(np.mean([r.probabilities[cell] for r in results])),
+                        MODEL: model,
                         CONSTANT: constant.probability(cell, p.first),
                         PERSISTENCE: persistence.probability(cell, p.first),
                     },
@@ -481,9 +513,10 @@ def filtered_score(
         kind_table(forecasts, f"{scenario.id}: total scores by kind of cell, one step ahead (filtered, {span})", replicates),
         period_table(forecasts, periods, f"{scenario.id}: total scores by period, each forecast from the record before it", replicates),
         joint_table(
-            cells, start, period, done.evidence, standing_at_first, mismatch,
+            cells, start, period, done.evidence, alone, mismatch,
             f"{scenario.id}: joint log scores by period, each period's record at once given the record before it ({span})",
-            () if baselines == "in-sample" else ("Baselines fitted on the cells that ended before the period of the cell's first month (prequential).",),
+            ("Baselines fitted on the whole record, as in the in-sample score." if baselines == "in-sample"
+             else "Baselines fitted on the cells that ended before the period of the cell's first month (prequential).",),
         ),
         done.offspring_months,
     )

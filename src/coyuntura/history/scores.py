@@ -136,7 +136,7 @@ class Replicates:
     def cell_se(self, cell: Cell) -> float:
         """Jackknife standard error of the pooled probability of one cell."""
         p, _ = self.leave_one_out()
-        return _jackknife(p[self._rows([cell])[0]])
+        return jackknife_se(p[self._rows([cell])[0]])
 
     def totals_se(self, cells: Sequence[Cell]) -> tuple[float, float]:
         """Jackknife standard errors of the model's total log score and total Brier score over ``cells``."""
@@ -148,10 +148,11 @@ class Replicates:
         y = np.array([cell.observed for cell in cells])[:, None]
         log = record_log_probability(p, y, n).sum(axis=0)
         brier = ((p - y) ** 2).sum(axis=0)
-        return _jackknife(log), _jackknife(brier)
+        return jackknife_se(log), jackknife_se(brier)
 
 
-def _jackknife(estimates: np.ndarray) -> float:
+def jackknife_se(estimates: np.ndarray) -> float:
+    """The delete-one jackknife standard error from the ``K`` leave-one-out estimates (NaN with fewer than two)."""
     k = estimates.size
     if k < 2:
         return float("nan")
