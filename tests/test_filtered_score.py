@@ -20,7 +20,7 @@ from coyuntura.history.filtered import blurred_log_probability, filter_pass, fil
 from coyuntura.history.forecast import forecast
 from coyuntura.history.observations import Cell, cells_before, timeline_cells
 from coyuntura.history.particles import LocalSimulator, simulate_histories
-from coyuntura.history.scores import Replicates, score_scenario
+from coyuntura.history.scores import CellForecast, Replicates, kind_table, score_scenario, totals_table
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.loader import parse_scenario
 
@@ -259,6 +259,15 @@ def test_the_joint_score_is_the_probability_of_the_whole_record():
     persistence = Persistence.fit(cells)
     by_hand = sum(blurred_log_probability(persistence.probability(c, c.first), c.observed, mismatch) for c in cells)
     assert total["log persistence"] == pytest.approx(by_hand, abs=1e-3)
+
+
+def test_tables_by_kind_and_by_period_end_with_their_total_even_for_one_group():
+    """A script reading the total row finds it however short the record (the totals table itself is one row)."""
+    cell = Cell("event", "coup_failed", M("1952-05"), M("1952-05"), True, ("a",))
+    forecast = CellForecast(cell, {"model": 0.2, "constant": 0.1, "persistence": 0.3}, 0.01, 100.0)
+    by_kind = kind_table([forecast], "k")
+    assert [row[0] for row in by_kind.rows] == ["coup_failed", "total"] and by_kind.rows[0][2:] == by_kind.rows[1][2:]
+    assert [row[0] for row in totals_table([("one", "one", [forecast])], "t").rows] == ["one"]
 
 
 def test_filtered_score_refuses_bad_settings():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import urllib.error
@@ -181,3 +182,14 @@ def test_defect_10_a_local_cluster_listens_on_localhost_only_and_has_no_dashboar
         with pytest.raises(urllib.error.HTTPError) as status:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=10)
         assert status.value.code == 404  # no dashboard pages
+
+
+def test_a_list_left_empty_is_named_as_such() -> None:
+    """``observations:`` with nothing under it reads as null: the message says a list is wanted and what came instead."""
+    data = json.loads(bundled_model().scenario.model_dump_json())  # JSON is YAML
+    data["observations"] = None
+    with pytest.raises(ScenarioError, match=r"at observations: should be a list .*got nothing \(an empty key\)"):
+        parse_scenario(json.dumps(data), "empty.yaml")
+    data["observations"] = "none"
+    with pytest.raises(ScenarioError, match=r"at observations: should be a list .*got a str"):
+        parse_scenario(json.dumps(data), "text.yaml")

@@ -86,14 +86,17 @@ def _parameter_draws(
         return None, "the scenario's values"
     from ..history.calibration import load_posterior
 
+    runs -= runs % blocks
+    if draws is not None and draws > runs // blocks:
+        holds = f"each of the {blocks} filters holds" if blocks > 1 else "there are"
+        _usage(f"--draws {draws:,} is more than the {runs // blocks:,} runs {holds}: each run takes one parameter vector", as_json)
     with _bad_input(as_json, "--posterior"):
         if draws is not None and draws < 1:
             raise ValueError(f"--draws must be at least 1, got {draws}")
         posterior = load_posterior(posterior_file) if posterior_file is not None else shipped
         assert posterior is not None
-        runs -= runs % blocks
         values = posterior.run_values(scenario, runs, seed, draws, blocks)
-    how = f"{draws} draws" if draws is not None else "one draw per run"
+    how = f"{draws:,} draw{'s' if draws != 1 else ''}" if draws is not None else "one draw per run"
     where = f"the posterior {posterior_file}" if posterior_file is not None else "the posterior shipped with the scenario"
     return values, f"{how} from {where}, calibrated on the record before {posterior.as_of}"
 
@@ -184,6 +187,7 @@ def score_command(
     from ..history.observations import record_end, require_observations
     from ..history.scores import score_scenario
 
+    runs = runs if runs is not None else (DEFAULT_FILTERED_RUNS if filtered else 4_000)  # the cap holds for the default too
     _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
     folder = _check_out(out, as_json, Path("reports") / loaded.id / ("score-filtered" if filtered else "score"))
@@ -193,7 +197,6 @@ def score_command(
         _usage("--baselines past needs --filtered (the in-sample score fits the baselines on the whole record)", as_json)
     if replications < 2:
         _usage(f"--replications must be at least 2 (the Monte Carlo error comes from their spread), got {replications}", as_json)
-    runs = runs if runs is not None else (DEFAULT_FILTERED_RUNS if filtered else 4_000)
     _enough_runs(runs, replications, "filter" if filtered else "block", as_json)
     if filtered:
         _announce_uneven_runs(runs, replications)

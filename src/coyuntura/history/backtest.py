@@ -141,7 +141,7 @@ def backtest(
 
 
 def _summary(scenario: Scenario, results: Sequence[OriginResult], runs: int, draws: int | None, replicates: Replicates) -> Table:
-    table = totals_table([(format_month(r.origin), r.label, r.forecasts) for r in results], "", replicates)
+    table = totals_table([(format_month(r.origin), r.label, r.forecasts) for r in results], "", replicates, total_row=True)
     reference = {format_month(r.origin): totals(r.reference)[0] for r in results}
     everything = [f for r in results for f in r.reference]
     reference["total"] = totals(everything)[0]

@@ -63,6 +63,8 @@ def running_score_chart(panels: Mapping[str, Sequence[tuple[int, Mapping[str, fl
             running = np.cumsum([scores[name] for _, scores in points])
             ax.plot(ends, running, color=COLORS[name], linewidth=1.6, marker="o", markersize=2.5,
                     label=f"{LABELS[name]} ({running[-1]:.1f})" if len(running) else LABELS[name])
+        if len(ends) == 1:  # one period: a year either side, not the axis matplotlib picks around a lone point
+            ax.set_xlim(ends[0] - 1.0, ends[0] + 1.0)
         ax.set_title(what, fontsize=9)
         ax.set_xlabel("end of period")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -325,7 +325,7 @@ def period_table(forecasts: Sequence[CellForecast], periods: Sequence[ScorePerio
     """Totals by grid period (the periods a one-step-ahead score forecasts in turn), and over all of them."""
     by_cell = {f.cell: f for f in forecasts}
     groups = [(p.label, p.label, [by_cell[cell] for cell in p.cells]) for p in periods]
-    return totals_table(groups, title, replicates, total_label="all periods")
+    return totals_table(groups, title, replicates, total_label="all periods", total_row=True)
 
 
 def blurred_log_probability(probability: float, observed: bool, mismatch: float) -> float:

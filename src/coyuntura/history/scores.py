@@ -275,10 +275,12 @@ def totals_table(
     replicates: Replicates | None = None,
     total_label: str = "all origins",
     notes: Sequence[str] = (),
+    total_row: bool | None = None,
 ) -> Table:
     """Total log and Brier scores of each forecaster: one row per (key, label, cells) group, and overall.
 
-    With ``replicates`` the model's totals get their Monte Carlo standard errors (jackknife).
+    With ``replicates`` the model's totals get their Monte Carlo standard errors (jackknife). The overall row
+    (``total``) comes with ``total_row=True``, never with ``False``, and by default when there are several groups.
     """
     columns = [Column("group", "Group", "key"), Column("label", "Scored", "label"), Column("cells", "Cells", "label")]
     for name in FORECASTERS:
@@ -294,7 +296,7 @@ def totals_table(
     for key, label, forecasts in groups:
         everything += list(forecasts)
         rows.append(_totals_row(key, label, forecasts, replicates))
-    if len(groups) > 1:
+    if total_row or (total_row is None and len(groups) > 1):
         rows.append(_totals_row("total", total_label, everything, replicates))
     best = {t.forecaster: t.log_score for t in totals(everything)}
     winner = max(best, key=best.__getitem__) if everything else MODEL
@@ -336,7 +338,7 @@ def kind_table(forecasts: Sequence[CellForecast], title: str, replicates: Replic
         kinds.setdefault(kind_of(f.cell), []).append(f)
     order = sorted(kinds, key=lambda k: (k == REGIME_KIND, k))
     groups = [(kind, REGIME_KIND_LABEL if kind == REGIME_KIND else _kind_label(kinds[kind]), kinds[kind]) for kind in order]
-    return totals_table(groups, title, replicates, total_label="all kinds", notes=notes)
+    return totals_table(groups, title, replicates, total_label="all kinds", notes=notes, total_row=True)
 
 
 def forecasts_frame(forecasts: Sequence[CellForecast], **extra: Sequence[Any]) -> Any:

@@ -400,6 +400,9 @@ def validation_message(item: ErrorDetails) -> str:
         message = "unknown key (not part of the scenario format)"
     if item["type"] == "missing":
         message = "required field is missing"
+    if item["type"] in ("tuple_type", "list_type"):
+        given = "nothing (an empty key)" if item.get("input") is None else f"a {type(item.get('input')).__name__}"
+        message = f"should be a list (items under it, each starting with '- '), got {given}"
     return message
 
 
