@@ -15,12 +15,13 @@ from typer.testing import CliRunner
 
 from coyuntura.cli import app
 from coyuntura.engine.simulate import merge_ensembles, simulate
+from coyuntura.history.backtest import joint_log_evidence
 from coyuntura.history.baselines import Persistence
-from coyuntura.history.filtered import blurred_log_probability, filter_pass, filtered_score, joint_table, score_periods, segment_ends
+from coyuntura.history.filtered import filter_pass, filtered_score, joint_table, score_periods, segment_ends
 from coyuntura.history.forecast import forecast
-from coyuntura.history.observations import Cell, cells_before, timeline_cells
+from coyuntura.history.observations import Cell, cells_before, cells_within, timeline_cells
 from coyuntura.history.particles import LocalSimulator, simulate_histories
-from coyuntura.history.scores import CellForecast, Replicates, kind_table, score_scenario, totals_table
+from coyuntura.history.scores import CellForecast, Replicates, blurred_log_probability, kind_table, score_scenario, totals_table
 from coyuntura.scenario.calendar import parse_month
 from coyuntura.scenario.loader import parse_scenario
 
@@ -226,7 +227,7 @@ def test_joint_scores_are_the_evidence_gathered_in_each_period_and_the_baselines
     total = table.row("total")
     assert total["log persistence"] == pytest.approx(sum(table.row(row[0])["log persistence"] for row in table.rows[:-1]), abs=2e-3)
     assert total["log persistence"] == pytest.approx(math.log(0.23) + math.log(0.59) + math.log(0.95), abs=2e-3)
-    assert "Best joint log score over the whole record: persistence." in table.notes
+    assert "Best joint log score over all the cells: persistence." in table.notes
     assert total["log model alone"] == pytest.approx(math.log(0.95 * 0.05 + 0.05 * 0.95) + 2 * math.log(0.95), abs=2e-3)
     with pytest.raises(ValueError, match="no filter evidence"):
         joint_table(cells, start, 6, (), alone, 0.05, "t")
@@ -259,6 +260,28 @@ def test_the_joint_score_is_the_probability_of_the_whole_record():
     persistence = Persistence.fit(cells)
     by_hand = sum(blurred_log_probability(persistence.probability(c, c.first), c.observed, mismatch) for c in cells)
     assert total["log persistence"] == pytest.approx(by_hand, abs=1e-3)
+
+
+@pytest.mark.integration  # end to end: two filters and 4,000 unconditioned histories
+def test_the_backtest_joint_score_is_what_followed_given_what_came_before():
+    """What the backtest scores jointly at an origin - the filter told everything less the filter told the past - is the
+    probability of the record after the origin given the record before it, counted straight from histories."""
+    s = short_record()
+    vantage, mismatch = M("1953-04"), 0.05
+    cells = timeline_cells(s, vantage)
+    known, scored = cells_before(cells, vantage), cells_within(cells, vantage, M("1954-09"))
+    assert known and scored
+    until = max(c.last for c in scored)
+    told_known = simulate_histories(s, 2000, 4, until, condition=known, record=scored, blocks=4, mismatch=mismatch)
+    joint = joint_log_evidence(s, 2000, 4, until, known, scored, told_known, None, mismatch, None, 4)
+    histories = simulate_histories(s, 4000, 9, until, record=cells_before(cells, until + 1))
+
+    def log_probability(record):
+        agreement = sum(np.where(histories.flags[c] == c.observed, math.log1p(-mismatch), math.log(mismatch)) for c in record)
+        return math.log(float(np.mean(np.exp(agreement))))
+
+    counted = log_probability(list(known) + list(scored)) - log_probability(known)
+    assert joint.shape == (4,) and abs(float(np.mean(joint)) - counted) < 0.3, (joint, counted)
 
 
 def test_tables_by_kind_and_by_period_end_with_their_total_even_for_one_group():

@@ -579,6 +579,9 @@ def test_score_calibrate_forecast_backtest_cli_end_to_end(tmp_path):
     posterior = json.loads((tmp_path / "bt" / "1956-01" / "posterior.json").read_text())
     assert posterior["as_of"] == "1956-01"  # calibrated only on the record before the origin
     assert (tmp_path / "bt" / "reliability.png").is_file()
+    joint = json.loads(backtest.stdout)["joint"]
+    assert [r["group"] for r in joint["rows"]] == ["1956-01", "total"] and joint["rows"][0]["cells"] == row["cells"]
+    assert joint["rows"][1]["log model"] == joint["rows"][0]["log model"] and (tmp_path / "bt" / "joint.csv").is_file()
 
 
 # --- honest Monte Carlo errors, posterior draws per run, the shipped posterior ------------------------

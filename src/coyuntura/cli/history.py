@@ -473,19 +473,21 @@ def backtest_command(
                 raise typer.Exit(130) from None
     with _bad_input(as_json, "--out"):
         files = [str(reliability_chart(result.forecasts, folder / "reliability.png", f"{loaded.id}: backtest reliability (all origins)"))]
-        files += write_table(folder, "summary", result.summary) + write_table(folder, "cells", result.cells)
+        files += write_table(folder, "summary", result.summary) + write_table(folder, "cells", result.cells) + write_table(folder, "joint", result.joint)
         for origin_result in result.origins:
             files += _write_posterior_outputs(origin_result.posterior, folder / format_month(origin_result.origin))
     verdict = "the calibrated model has the best total log score" if result.model_beats_baselines() else "the calibrated model does NOT beat both baselines in total log score"
     generation_tables = {format_month(item.origin): generations_table(item.posterior) for item in result.origins}
     if as_json:
         _print_json({"scenario": loaded.id, "verdict": verdict, "files": files, "summary": to_dict(result.summary), "cells": to_dict(result.cells),
+                     "joint": to_dict(result.joint),
                      "generations": {origin: to_dict(table) for origin, table in generation_tables.items()}})
         return
     console = _stdout()
     for table in generation_tables.values():
         console.print(_plain_rich_table(table))
-    console.print(_plain_rich_table(result.summary))
-    _print_notes(console, result.summary)
+    for table in (result.summary, result.joint):
+        console.print(_plain_rich_table(table))
+        _print_notes(console, table)
     console.print(Text(f"Verdict: {verdict}.", style="bold"))
     console.print(Text.assemble("Per-cell table, reliability diagram and calibrations in ", (str(folder), "bold green")), soft_wrap=True)

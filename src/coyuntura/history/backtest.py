@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
 
 from ..defaults import DEFAULT_HORIZON, DEFAULT_ORIGINS
 from ..engine.tables import Table
@@ -23,9 +25,23 @@ from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
 from .calibration import DATABASE, CalibrationSettings, Posterior, calibrate
 from .forecast import DEFAULT_FORECAST_REPLICATIONS
-from .observations import cells_before, cells_within, record_end, require_observations, timeline_cells
-from .particles import DEFAULT_MISMATCH, Simulator, runs_used, simulate_histories
-from .scores import MODEL, CellForecast, Replicates, cell_forecasts, cell_table, filter_replicates, join_replicates, totals, totals_table
+from .observations import Cell, cells_before, cells_within, record_end, require_observations, timeline_cells
+from .particles import DEFAULT_MISMATCH, Histories, Simulator, runs_used, simulate_histories
+from .scores import (
+    CONSTANT,
+    MODEL,
+    PERSISTENCE,
+    CellForecast,
+    JointGroup,
+    Replicates,
+    cell_forecasts,
+    cell_table,
+    filter_replicates,
+    join_replicates,
+    joint_scores_table,
+    totals,
+    totals_table,
+)
 
 
 @dataclass
@@ -38,6 +54,8 @@ class OriginResult:
     forecasts: list[CellForecast]
     reference: list[CellForecast]
     ess: float
+    joint: np.ndarray  # per independent filter: the log probability of the scored cells' record given the record before
+    alone: dict[Cell, dict[str, float]]  # each forecaster's probability of each scored cell forecast alone
 
     @property
     def label(self) -> str:
@@ -52,6 +70,7 @@ class Backtest:
     origins: list[OriginResult]
     summary: Table
     cells: Table
+    joint: Table  # joint log scores per origin: what followed it, at once, given the record before it
     runs: int
     seed: int
     draws: int | None  # parameter vectors drawn per origin; None: one per run
@@ -118,26 +137,70 @@ def backtest(
         if on_origin:
             on_origin(label, "forecasting")
         constant, persistence = ConstantHazard.fit(known), Persistence.fit(known)
+        values = posterior.run_values(scenario, runs, settings.seed, draws, blocks=replications)
         calibrated = simulate_histories(
             scenario, runs, settings.seed, until, condition=known, record=scored, simulator=simulator, mismatch=mismatch,
-            parameters=posterior.run_values(scenario, runs, settings.seed, draws, blocks=replications), blocks=replications,
+            parameters=values, blocks=replications,
         )
         plain = simulate_histories(
             scenario, runs, settings.seed, until, condition=known, record=scored, simulator=simulator, mismatch=mismatch, blocks=replications
         )
         replicates.append(filter_replicates(scored, calibrated))
+        forecasts = cell_forecasts(scored, calibrated, constant, persistence, vantage)
+        joint = joint_log_evidence(scenario, runs, settings.seed, until, known, scored, calibrated, simulator, mismatch, values, replications)
         results.append(
             OriginResult(
-                vantage, until, posterior,
-                cell_forecasts(scored, calibrated, constant, persistence, vantage),
-                cell_forecasts(scored, plain, constant, persistence, vantage),
-                calibrated.ess,
+                vantage, until, posterior, forecasts, cell_forecasts(scored, plain, constant, persistence, vantage), calibrated.ess,
+                joint, baselines_alone(forecasts, known, scored, constant, persistence),
             )
         )
     summary = _summary(scenario, results, runs, draws, join_replicates(replicates))
+    joint_table = _joint(scenario, results, mismatch)
     cell_rows = [f for r in results for f in r.forecasts]
     cells_table = cell_table(cell_rows, f"{scenario.id}: every scored cell of the backtest (calibrated model)")
-    return Backtest(scenario.id, results, summary, cells_table, runs, settings.seed, draws)
+    return Backtest(scenario.id, results, summary, cells_table, joint_table, runs, settings.seed, draws)
+
+
+def joint_log_evidence(
+    scenario: Scenario, runs: int, seed: int, until: int, known: Sequence[Cell], scored: Sequence[Cell], told_known: Histories,
+    simulator: Simulator | None, mismatch: float, parameters: Mapping[str, np.ndarray] | None, blocks: int,
+) -> np.ndarray:
+    """Per independent filter, the log probability of the ``scored`` cells' record given the ``known`` ones: the log
+    evidence of a filter conditioned on both, less that of ``told_known`` (the same filter - seed, runs, parameters,
+    blocks - conditioned on ``known`` and answering ``scored``). Both walk the same segments on the same streams, so
+    they are the same filter up to the origin."""
+    told_all = simulate_histories(
+        scenario, runs, seed, until, condition=list(known) + list(scored), simulator=simulator, mismatch=mismatch,
+        parameters=parameters, blocks=blocks,
+    )
+    joint: np.ndarray = told_all.block_log_evidence - told_known.block_log_evidence
+    return joint
+
+
+def baselines_alone(
+    forecasts: Sequence[CellForecast], known: Sequence[Cell], scored: Sequence[Cell], constant: ConstantHazard, persistence: Persistence
+) -> dict[Cell, dict[str, float]]:
+    """Each forecaster's probability of each scored cell alone, for the joint scores: the model's forecast from the
+    origin; the baselines fitted before it, persistence standing at the cell's first month and reading every cell,
+    known or scored, that ended before it (the chain rule's knowledge, as the model's filter has it)."""
+    reading = replace(persistence, training=tuple(known) + tuple(scored))
+    return {
+        f.cell: {MODEL: f.probabilities[MODEL], CONSTANT: constant.probability(f.cell), PERSISTENCE: reading.probability(f.cell, f.cell.first)}
+        for f in forecasts
+    }
+
+
+def _joint(scenario: Scenario, results: Sequence[OriginResult], mismatch: float) -> Table:
+    """Joint log scores per origin and over all origins (a cell after two origins counts once for each, as in the summary)."""
+    groups = [JointGroup(format_month(r.origin), r.label, tuple(r.alone.items()), r.joint) for r in results]
+    groups.append(JointGroup("total", "all origins", tuple(pair for g in groups for pair in g.alone), np.sum([g.model for g in groups], axis=0)))
+    return joint_scores_table(
+        groups, mismatch,
+        f"{scenario.id}: rolling-origin backtest, joint log scores per origin (what followed it, at once, given the record before it)",
+        "Scored window",
+        ("Model: parameters from each origin's posterior; baselines fitted on the cells before the origin, persistence "
+         "reading every cell that ended before the cell's first month.",),
+    )
 
 
 def _summary(scenario: Scenario, results: Sequence[OriginResult], runs: int, draws: int | None, replicates: Replicates) -> Table:

@@ -63,7 +63,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 import numpy as np
 
 from ..defaults import DEFAULT_FILTERED_RUNS
-from ..engine.tables import Column, Table, to_dict
+from ..engine.tables import Table, to_dict
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
@@ -72,14 +72,14 @@ from .particles import DEFAULT_MISMATCH, ParticleFilter, SegmentCache, Simulator
 from .scores import (
     CONSTANT,
     DEFAULT_REPLICATES,
-    LABELS,
     MODEL,
     PERSISTENCE,
     CellForecast,
+    JointGroup,
     Replicates,
     cell_table,
     forecasts_frame,
-    jackknife_se,
+    joint_scores_table,
     kind_table,
     totals_table,
 )
@@ -328,16 +328,6 @@ def period_table(forecasts: Sequence[CellForecast], periods: Sequence[ScorePerio
     return totals_table(groups, title, replicates, total_label="all periods", total_row=True)
 
 
-def blurred_log_probability(probability: float, observed: bool, mismatch: float) -> float:
-    """The log probability a forecaster gives to what the record says of a cell, read through the record's noise.
-
-    The particle filter weighs a run that agrees with a cell by ``1 - mismatch`` and one that disagrees by
-    ``mismatch``; a forecaster giving ``q`` to the observed outcome is read the same way:
-    ``(1 - mismatch) q + mismatch (1 - q)``."""
-    q = probability if observed else 1.0 - probability
-    return math.log((1.0 - mismatch) * q + mismatch * (1.0 - q))
-
-
 def closing_periods(cells: Sequence[Cell], start: int, period: int) -> list[tuple[int, int]]:
     """The grid's periods (anchored at ``start``) in which some cell closes, as (first, last) months, in order."""
     if not cells:
@@ -356,15 +346,11 @@ def joint_table(
     title: str,
     notes: Sequence[str] = (),
 ) -> Table:
-    """Joint log scores by grid period: the log probability of everything the record says of the cells that close in
-    the period, given the record before it; and over the whole record.
+    """Joint log scores by grid period (:func:`~coyuntura.history.scores.joint_scores_table`): the cells that close in
+    each period, scored at once given the record before it, and the whole record.
 
-    The model's is the particle filters' log evidence gathered over the period, averaged over the filters
-    (``evidence``: each filter's running total after each segment end, each cell given every cell closed before it).
-    The baselines forecast each cell alone, so theirs is the sum over the cells of :func:`blurred_log_probability`
-    of their probabilities (``alone[cell][CONSTANT]``, ``[PERSISTENCE]``); the model's own cells alone
-    (``alone[cell][MODEL]``) are summed the same way beside its joint score, so that the two differ only in the
-    jointness.
+    The model's is the particle filters' log evidence gathered over the period (``evidence``: each filter's running
+    total after each segment end, each cell given every cell closed before it).
     """
     if not cells:
         raise ValueError("no cells to score jointly")
@@ -378,50 +364,17 @@ def joint_table(
         i = bisect.bisect_right(months, month) - 1
         return evidence[i][1] if i >= 0 else np.zeros(k)
 
-    def row(key: str, label: str, first: int, last: int) -> tuple[Any, ...]:
-        closing = [cell for cell in cells if first <= cell.last <= last]
-        model = after(last) - after(first - 1)
-        leave_one_out = (model.sum() - model) / (k - 1) if k > 1 else model
-        summed = [
-            round(sum(blurred_log_probability(alone[cell][name], cell.observed, mismatch) for cell in closing), 3)
-            for name in (MODEL, CONSTANT, PERSISTENCE)
-        ]
-        return (key, label, len(closing), round(float(np.mean(model)), 3), round(jackknife_se(leave_one_out), 3), *summed)
+    def group(key: str, label: str, first: int, last: int) -> JointGroup:
+        closing = tuple((cell, alone[cell]) for cell in cells if first <= cell.last <= last)
+        return JointGroup(key, label, closing, after(last) - after(first - 1))
 
-    rows = [row(f"{format_month(first)}..{format_month(last)}", f"{format_month(first)}..{format_month(last)}", first, last)
-            for first, last in closing_periods(cells, start, period)]
-    rows.append(row("total", "whole record", start, max(cell.last for cell in cells)))
-    columns = (
-        Column("group", "Group", "key"),
-        Column("label", "Cells closing in", "label"),
-        Column("cells", "Cells", "label"),
-        Column("log model", "Joint log score model", "label"),
-        Column("se log model", "SE log model", "label"),
-        Column("log model alone", "Model, each cell alone", "label"),
-        Column("log constant", "Joint log score constant hazard", "label"),
-        Column("log persistence", "Joint log score persistence", "label"),
+    groups = [group(f"{format_month(first)}..{format_month(last)}", f"{format_month(first)}..{format_month(last)}", first, last)
+              for first, last in closing_periods(cells, start, period)]
+    groups.append(group("total", "whole record", start, max(cell.last for cell in cells)))
+    return joint_scores_table(
+        groups, mismatch, title, "Cells closing in",
+        ("Baselines: each stands at the cell's first month (persistence reads every cell that ended before it).", *notes),
     )
-    total = dict(zip((c.key for c in columns), rows[-1]))
-    best = max((MODEL, CONSTANT, PERSISTENCE), key=lambda name: total[f"log {name}"])
-    filters = f"the mean of the {k} filters' (" if k > 1 else "one filter's ("
-    all_notes = (
-        "Joint log score of a period: the log probability of everything the record says of the cells that close in it, "
-        "given the record before it - the whole period at once, so what the model makes happen together (a coup, the "
-        "strike against it and its defeat; one attempt making the next likelier) counts, where the per-cell scores above "
-        "score each cell alone; over the whole record, the log probability of the whole record.",
-        f"Every forecaster is read through the record's noise (mismatch ε = {mismatch}, as the filter weighs runs): "
-        "a probability q of what was observed counts as (1 - ε) q + ε (1 - q).",
-        "Model: the particle filter's log evidence over the period (the chain rule through its months: each cell given every "
-        f"cell closed before it), {filters}the log of a filter's nearly unbiased estimate is biased low, against the model)"
-        + (f"; SE: delete-one jackknife over the {k} filters." if k > 1 else "; no SE from one filter."),
-        "Model, each cell alone: its one-step-ahead probability of each cell (the per-cell tables'), read through the same "
-        "noise and summed: what the joint score adds to it is what the model makes happen together.",
-        "Baselines: they forecast each cell alone, so their joint score is the sum over the cells; each stands at the "
-        "cell's first month (persistence reads every cell that ended before it).",
-        f"Best joint log score over the whole record: {LABELS[best].lower()}.",
-        *notes,
-    )
-    return Table(title=title, columns=columns, rows=tuple(rows), notes=all_notes)
 
 
 def filtered_score(

@@ -159,6 +159,84 @@ def jackknife_se(estimates: np.ndarray) -> float:
     return float(math.sqrt((k - 1) / k * float(np.sum((estimates - estimates.mean()) ** 2))))
 
 
+def blurred_log_probability(probability: float, observed: bool, mismatch: float) -> float:
+    """The log probability a forecaster gives to what the record says of a cell, read through the record's noise.
+
+    The particle filter weighs a run that agrees with a cell by ``1 - mismatch`` and one that disagrees by
+    ``mismatch``; a forecaster giving ``q`` to the observed outcome is read the same way:
+    ``(1 - mismatch) q + mismatch (1 - q)``."""
+    q = probability if observed else 1.0 - probability
+    return math.log((1.0 - mismatch) * q + mismatch * (1.0 - q))
+
+
+@dataclass(frozen=True)
+class JointGroup:
+    """Cells scored at once (a period's, an origin's, or all of them), with each filter's log evidence of them."""
+
+    key: str
+    label: str
+    alone: tuple[tuple[Cell, Mapping[str, float]], ...]  # its cells, each with every forecaster's probability of it alone
+    model: np.ndarray  # per independent filter: the log probability of the cells' record given the record before them
+
+
+def joint_scores_table(
+    groups: Sequence[JointGroup],
+    mismatch: float,
+    title: str,
+    what: str = "Cells",
+    notes: Sequence[str] = (),
+) -> Table:
+    """Joint log scores: for each group, the log probability of everything the record says of its cells at once.
+
+    The model's is each group's ``model`` (the particle filters' log evidence of the cells, the chain rule through
+    their months), averaged over the filters, with the delete-one jackknife over them. The baselines forecast each
+    cell alone, so theirs is the sum over the cells of :func:`blurred_log_probability` of their probabilities
+    (a group's ``alone``: each cell with its probability by forecaster); the model's own cells alone are summed the
+    same way beside its joint score, so that the two differ only in the jointness.
+    """
+    k = len(groups[0].model) if groups else 1
+
+    def row(group: JointGroup) -> tuple[Any, ...]:
+        model = np.asarray(group.model, dtype=float)
+        leave_one_out = (model.sum() - model) / (k - 1) if k > 1 else model
+        summed = [
+            round(sum(blurred_log_probability(probabilities[name], cell.observed, mismatch) for cell, probabilities in group.alone), 3)
+            for name in FORECASTERS
+        ]
+        return (group.key, group.label, len(group.alone), round(float(np.mean(model)), 3), round(jackknife_se(leave_one_out), 3), *summed)
+
+    rows = tuple(row(group) for group in groups)
+    columns = (
+        Column("group", "Group", "key"),
+        Column("label", what, "label"),
+        Column("cells", "Cells", "label"),
+        Column("log model", "Joint log score model", "label"),
+        Column("se log model", "SE log model", "label"),
+        Column("log model alone", "Model, each cell alone", "label"),
+        Column("log constant", "Joint log score constant hazard", "label"),
+        Column("log persistence", "Joint log score persistence", "label"),
+    )
+    total = dict(zip((c.key for c in columns), rows[-1])) if rows else {}
+    best = max(FORECASTERS, key=lambda name: total[f"log {name}"]) if rows else MODEL
+    filters = f"the mean of the {k} filters' (" if k > 1 else "one filter's ("
+    all_notes = (
+        "Joint log score: the log probability of everything the record says of the cells at once, given the record "
+        "before them - so what the model makes happen together (a coup, the strike against it and its defeat; one "
+        "attempt making the next likelier) counts, where a per-cell score scores each cell alone.",
+        f"Every forecaster is read through the record's noise (mismatch ε = {mismatch}, as the filter weighs runs): "
+        "a probability q of what was observed counts as (1 - ε) q + ε (1 - q).",
+        "Model: the particle filter's log evidence of the cells (the chain rule through their months: each cell given every "
+        f"cell closed before it), {filters}the log of a filter's nearly unbiased estimate is biased low, against the model)"
+        + (f"; SE: delete-one jackknife over the {k} filters." if k > 1 else "; no SE from one filter."),
+        "Model, each cell alone: its probability of each cell forecast alone (the per-cell tables'), read through the same "
+        "noise and summed: what the joint score adds to it is what the model makes happen together.",
+        "Baselines: they forecast each cell alone, so their joint score is the sum over the cells.",
+        f"Best joint log score over all the cells: {LABELS[best].lower()}.",
+        *notes,
+    )
+    return Table(title=title, columns=columns, rows=rows, notes=all_notes)
+
+
 def block_replicates(cells: Sequence[Cell], histories: Histories, k: int = DEFAULT_REPLICATES) -> Replicates:
     """Replicates from ``k`` interleaved blocks of one set of histories (runs ``r, r + k, r + 2k, ...``).
 
