@@ -4,7 +4,7 @@ Not a test. Usage:
     .venv/bin/python benchmarks/history.py [--workers 2] [--population 32] [--generations 2] [--out reports/bench-backtest]
 
 Prints the wall time of ``forecast bolivia-1952 --as-of 1971-03 --horizon 12`` (10,000 runs, in
-process) and its table, then the backtest's summary table (calibrations are kept in ``--out`` and
+process) and its table, then the backtest's summary and joint tables (calibrations are kept in ``--out`` and
 resume if the script is run again with the same settings).
 """
 
@@ -53,6 +53,7 @@ def main() -> None:
     print(f"backtest: {time.perf_counter() - began:.0f} s")
     print(to_markdown(result.summary))
     print("calibrated model beats both baselines in total log score:", result.model_beats_baselines())
+    print(to_markdown(result.joint))
 
 
 if __name__ == "__main__":
