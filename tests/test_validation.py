@@ -254,8 +254,11 @@ SHORT_RUN = ("--until", "1952-06")
         (("backtest", SCENARIO, "--runs", "101", "--origins", "1956-01", "--horizon", "2", "--population", "3",
           "--generations", "1", "--runs-per-particle", "2", "--workers", "0"), ("--runs must be at most 100",)),
         (("forecast", SCENARIO, "--as-of", "1953-01", "--horizon", "2", "--runs", "50", "--draws", str(10**6)), ("--draws must be at most 100,000",)),
-        (("score", SCENARIO), ("--runs must be at most 100, got 4,000",)),  # the default runs are capped too
-        (("score", SCENARIO, "--filtered"), ("--runs must be at most 100, got 8,000",)),
+        (("score", SCENARIO), ("--runs (not given: its default) must be at most 100, got 4,000",)),  # the default is capped too
+        (("score", SCENARIO, "--filtered"), ("--runs (not given: its default) must be at most 100, got 8,000",)),
+        (("backtest", SCENARIO, "--runs", "16", "--replications", "2", "--draws", "20", "--origins", "1956-01", "--horizon", "2",
+          "--population", "3", "--generations", "1", "--runs-per-particle", "2", "--workers", "0"),
+         ("--draws 20 is more than the 8 runs each of the 2 filters holds",)),
         (("score", SCENARIO, "--filtered", "--runs", "16", "--replications", "2", "--posterior", str(BUNDLED_POSTERIOR), "--draws", "20"),
          ("--draws 20 is more than the 8 runs each of the 2 filters holds",)),
         (("score", SCENARIO, "--runs", "16", "--posterior", str(BUNDLED_POSTERIOR), "--draws", "20"), ("--draws 20 is more than the 16 runs there are",)),

@@ -85,18 +85,16 @@ def _parameter_draws(
             _usage(f"--draws picks parameter vectors from a posterior, but these runs use the scenario's values{why_not}: give --posterior", as_json)
         return None, "the scenario's values"
     from ..history.calibration import load_posterior
+    from ..history.posterior import check_draws, draws_label
 
     runs -= runs % blocks
-    if draws is not None and draws > runs // blocks:
-        holds = f"each of the {blocks} filters holds" if blocks > 1 else "there are"
-        _usage(f"--draws {draws:,} is more than the {runs // blocks:,} runs {holds}: each run takes one parameter vector", as_json)
+    with _bad_option(as_json):
+        check_draws(draws, runs, blocks)
     with _bad_input(as_json, "--posterior"):
-        if draws is not None and draws < 1:
-            raise ValueError(f"--draws must be at least 1, got {draws}")
         posterior = load_posterior(posterior_file) if posterior_file is not None else shipped
         assert posterior is not None
         values = posterior.run_values(scenario, runs, seed, draws, blocks)
-    how = f"{draws:,} draw{'s' if draws != 1 else ''}" if draws is not None else "one draw per run"
+    how = draws_label(draws)
     where = f"the posterior {posterior_file}" if posterior_file is not None else "the posterior shipped with the scenario"
     return values, f"{how} from {where}, calibrated on the record before {posterior.as_of}"
 
@@ -187,8 +185,9 @@ def score_command(
     from ..history.observations import record_end, require_observations
     from ..history.scores import score_scenario
 
-    runs = runs if runs is not None else (DEFAULT_FILTERED_RUNS if filtered else 4_000)  # the cap holds for the default too
-    _within_limits(as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS))
+    runs_option = "--runs" if runs is not None else "--runs (not given: its default)"  # the cap holds for the default too
+    runs = runs if runs is not None else (DEFAULT_FILTERED_RUNS if filtered else 4_000)
+    _within_limits(as_json, seed, (runs_option, runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS))
     loaded, _ = _load(scenario, as_json)
     folder = _check_out(out, as_json, Path("reports") / loaded.id / ("score-filtered" if filtered else "score"))
     if baselines not in BASELINE_TRAINING:
@@ -438,6 +437,8 @@ def backtest_command(
     from ..history.backtest import backtest
     from ..history.calibration import CalibrationSettings, free_parameters, generations_table
     from ..history.charts import reliability_chart
+    from ..history.particles import runs_used
+    from ..history.posterior import check_draws
 
     _within_limits(
         as_json, seed, ("--runs", runs, 1, None), ("--draws", draws, 1, MAX_POINTS), ("--replications", replications, 2, MAX_POINTS), ("--population", population, 2, MAX_POINTS),
@@ -456,6 +457,8 @@ def backtest_command(
     console = _stderr()
     _enough_runs(runs, replications, "filter", as_json)
     _announce_uneven_runs(runs, replications)
+    with _bad_option(as_json):
+        check_draws(draws, runs_used(runs, replications), replications)
 
     def stage(origin: str, what: str) -> None:
         if not as_json:

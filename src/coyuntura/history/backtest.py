@@ -27,6 +27,7 @@ from .calibration import DATABASE, CalibrationSettings, Posterior, calibrate
 from .forecast import DEFAULT_FORECAST_REPLICATIONS
 from .observations import Cell, cells_before, cells_within, record_end, require_observations, timeline_cells
 from .particles import DEFAULT_MISMATCH, Histories, Simulator, runs_used, simulate_histories
+from .posterior import check_draws, draws_label
 from .scores import (
     CONSTANT,
     MODEL,
@@ -113,6 +114,7 @@ def backtest(
     if replications < 2 or runs < replications:
         raise ValueError(f"--replications must be at least 2 and at most --runs ({runs}), got {replications}")
     runs = runs_used(runs, replications)  # uneven_runs_notice says so
+    check_draws(draws, runs, replications)
     months = sorted({parse_month(origin) for origin in origins})
     if not months:
         raise ValueError("give at least one origin month")
@@ -169,6 +171,8 @@ def joint_log_evidence(
     evidence of a filter conditioned on both, less that of ``told_known`` (the same filter - seed, runs, parameters,
     blocks - conditioned on ``known`` and answering ``scored``). Both walk the same segments on the same streams, so
     they are the same filter up to the origin."""
+    if told_known.blocks != blocks or told_known.conditioned_on != tuple(known):
+        raise ValueError("told_known must be the same filter conditioned on the known cells alone")
     told_all = simulate_histories(
         scenario, runs, seed, until, condition=list(known) + list(scored), simulator=simulator, mismatch=mismatch,
         parameters=parameters, blocks=blocks,
@@ -181,8 +185,9 @@ def baselines_alone(
     forecasts: Sequence[CellForecast], known: Sequence[Cell], scored: Sequence[Cell], constant: ConstantHazard, persistence: Persistence
 ) -> dict[Cell, dict[str, float]]:
     """Each forecaster's probability of each scored cell alone, for the joint scores: the model's forecast from the
-    origin; the baselines fitted before it, persistence standing at the cell's first month and reading every cell,
-    known or scored, that ended before it (the chain rule's knowledge, as the model's filter has it)."""
+    origin; the baselines fitted before it, persistence standing at the cell's first month and reading the cells known
+    before the origin or scored after it that ended before that month (the chain rule's knowledge, as the model's
+    filter has it: a cell straddling the origin is in neither)."""
     reading = replace(persistence, training=tuple(known) + tuple(scored))
     return {
         f.cell: {MODEL: f.probabilities[MODEL], CONSTANT: constant.probability(f.cell), PERSISTENCE: reading.probability(f.cell, f.cell.first)}
@@ -199,7 +204,8 @@ def _joint(scenario: Scenario, results: Sequence[OriginResult], mismatch: float)
         f"{scenario.id}: rolling-origin backtest, joint log scores per origin (what followed it, at once, given the record before it)",
         "Scored window",
         ("Model: parameters from each origin's posterior; baselines fitted on the cells before the origin, persistence "
-         "reading every cell that ended before the cell's first month.",),
+         "reading the cells known before the origin or scored after it that ended before the cell's first month.",
+         "All origins: each origin's scores added up (a cell after two origins counts once for each, as in the summary).",),
     )
 
 
@@ -214,7 +220,7 @@ def _summary(scenario: Scenario, results: Sequence[OriginResult], runs: int, dra
     columns = table.columns[:cut] + (Column("log scenario_values", "Log score model (scenario values)", "label"),) + table.columns[cut:]
     rows = tuple(row[:cut] + (round(reference[row[0]].log_score, 3),) + row[cut:] for row in table.rows)
     notes = table.notes + (
-        f"Model: parameters from each origin's ABC-SMC posterior ({f'{draws} draws' if draws else 'one draw per run'}), histories filtered on the record before the origin, {runs:,} runs.",
+        f"Model: parameters from each origin's ABC-SMC posterior ({draws_label(draws)}), histories filtered on the record before the origin, {runs:,} runs.",
         "Model (scenario values): the same, with the scenario file's own parameter values.",
     )
     return Table(

@@ -99,6 +99,24 @@ class Posterior:
         return {path: self.values[rows, k].copy() for k, path in enumerate(self.paths)}
 
 
+def check_draws(draws: int | None, runs: int, blocks: int = 1) -> None:
+    """Refuse more parameter vectors (``--draws``) than the runs that take them: each run takes one, and ``blocks``
+    independent filters (or groups of runs) share the runs equally, each drawing its own."""
+    if draws is None:
+        return
+    if draws < 1:
+        raise ValueError(f"--draws must be at least 1, got {draws}")
+    per_block = runs // max(blocks, 1)
+    if draws > per_block:
+        holds = f"each of the {blocks} filters holds" if blocks > 1 else "there are"
+        raise ValueError(f"--draws {draws:,} is more than the {per_block:,} runs {holds}: each run takes one parameter vector")
+
+
+def draws_label(draws: int | None) -> str:
+    """How the runs get their parameters from a posterior, in words ("one draw per run", "3 draws")."""
+    return "one draw per run" if draws is None else f"{draws:,} draw{'s' if draws != 1 else ''}"
+
+
 def load_posterior(path: str | Path) -> Posterior:
     """Read a posterior written by :func:`calibrate`; raise ``ValueError`` naming the file if it is not one."""
     path = Path(path)
