@@ -371,10 +371,7 @@ def joint_table(
     groups = [group(f"{format_month(first)}..{format_month(last)}", f"{format_month(first)}..{format_month(last)}", first, last)
               for first, last in closing_periods(cells, start, period)]
     groups.append(group("total", "whole record", start, max(cell.last for cell in cells)))
-    return joint_scores_table(
-        groups, mismatch, title, "Cells closing in",
-        ("Baselines: each stands at the cell's first month (persistence reads every cell that ended before it).", *notes),
-    )
+    return joint_scores_table(groups, mismatch, title, "Cells closing in", notes)
 
 
 def filtered_score(
@@ -468,8 +465,9 @@ def filtered_score(
         joint_table(
             cells, start, period, done.evidence, alone, mismatch,
             f"{scenario.id}: joint log scores by period, each period's record at once given the record before it ({span})",
-            ("Baselines fitted on the whole record, as in the in-sample score." if baselines == "in-sample"
-             else "Baselines fitted on the cells that ended before the period of the cell's first month (prequential).",),
+            ("Baselines: fitted on " + ("the whole record, as in the in-sample score" if baselines == "in-sample"
+             else "the cells that ended before the period of the cell's first month (prequential)")
+             + "; each stands at the cell's first month (persistence reads every cell that ended before it).",),
         ),
         done.offspring_months,
     )
