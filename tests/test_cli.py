@@ -338,6 +338,14 @@ def test_a_usage_error_exits_with_2():
     assert clicks.exit_code == EXIT_USAGE and "Invalid value" in clicks.stderr, clicks.output
 
 
+@pytest.mark.parametrize(("address", "fragment"), [("http://127.0.0.1:8786", "unknown transport 'http'"), ("tcp://localhost:port", "the port"), ("", "empty")])
+def test_a_malformed_scheduler_address_is_a_usage_error(address, fragment, tmp_path):
+    """A mistyped --scheduler is the command line's fault (exit 2, naming the option), not a failed connection (exit 1)."""
+    result = invoke("score", "bolivia-1952", "--runs", "4", "--replications", "2", "--out", str(tmp_path / "s"), "--scheduler", address)
+    assert_clean_failure(result, "--scheduler", fragment, code=EXIT_USAGE)
+    assert not (tmp_path / "s").exists()
+
+
 def test_a_failure_exits_with_1(tmp_path):
     """The command could not do its work: a scenario file that is not there, a record the run store does not hold."""
     missing = invoke("check", str(tmp_path / "missing.yaml"), "--json")

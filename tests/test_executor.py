@@ -24,6 +24,7 @@ from coyuntura.executor import (
     ProcessExecutor,
     ThreadExecutor,
     as_executor,
+    check_scheduler_address,
     make_executor,
     open_executor,
 )
@@ -136,6 +137,11 @@ def test_choosing_an_executor(monkeypatch: pytest.MonkeyPatch) -> None:
     for bad in ({"kind": "cluster"}, {"workers": -1}, {"kind": "processes", "scheduler": "tcp://127.0.0.1:1"}):
         with pytest.raises(ValueError):
             make_executor(**bad)
+    for malformed in ("", "http://host:8786", "tcp://:8786", "tcp://host:0", "host:99999", "tcp://host:80/path", "two words"):
+        with pytest.raises(ValueError):
+            make_executor(scheduler=malformed)  # refused by its shape, before any connection is tried
+    for wellformed in ("tcp://127.0.0.1:8786", "127.0.0.1:8786", "tcp://[::1]:8786", "tls://scheduler.example"):
+        assert check_scheduler_address(wellformed) == wellformed
     monkeypatch.setitem(sys.modules, "distributed", None)  # without Dask, --workers N is a process pool
     with make_executor(workers=2) as pool:
         assert pool.kind == "processes" and pool.workers == 2

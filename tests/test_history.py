@@ -712,3 +712,17 @@ def test_forecast_cli_says_when_it_uses_fewer_runs_than_asked():
     assert even.exit_code == 0 and "note:" not in even.stderr
     # The same numbers as the 18 runs the 20 asked for came to: nothing but the notice changed.
     assert json.loads(even.stdout)["table"] == json.loads(uneven.stdout)["table"]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [({"runs": 0}, "--runs must be at least 1, got 0"), ({"draws": 0}, "--draws must be at least 1, got 0"),
+     ({"runs": 16, "replications": 2, "draws": 9}, "--draws 9 is more than the 8 runs each of the 2 filters holds")],
+)
+def test_the_backtest_refuses_counts_before_any_work(counts, message):
+    """The library refuses what the command line would, with one message per count (the draws: posterior.check_draws)."""
+    from coyuntura.history.backtest import backtest
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        backtest(toy_scenario(), **counts)

@@ -353,6 +353,10 @@ def test_a_plug_in_s_own_kinds_of_event_must_be_new_and_its_own() -> None:
     module.NEW_EVENTS = {"coup_attempt": "A coup"}
     with pytest.raises(MechanismError, match="NEW_EVENTS declares 'coup_attempt', which is already a kind of event or an outcome"):
         check_contract(module, "test.py")
+    for reserved in ("total", "regime"):  # the score tables' total row and regime row are keyed so
+        module.NEW_EVENTS = {reserved: "A clash"}
+        with pytest.raises(MechanismError, match=f"NEW_EVENTS declares '{reserved}', which is reserved"):
+            check_contract(module, "test.py")
     module.NEW_EVENTS, module.EVENTS = {"bread_riot": "Bread riot"}, ("bread_riot", "soldiers_committee")
     with pytest.raises(MechanismError, match=r"EVENTS names unknown event kinds 'soldiers_committee'.*declare a kind of its own in NEW_EVENTS"):
         check_contract(module, "test.py")

@@ -328,6 +328,35 @@ def _dask_installed() -> bool:
     return True
 
 
+SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+"""The transports a Dask scheduler address may name (``scheme://``); without one Dask reads ``tcp``."""
+
+
+def check_scheduler_address(address: str) -> str:
+    """``address`` if it has the shape of a Dask scheduler address, ``[scheme://]host[:port]``; else ``ValueError``
+    saying what is wrong, so that a mistyped address is a usage error before any work, not a failed connection."""
+    text = address.strip()
+    shape = "a Dask scheduler address looks like tcp://host:port"
+    if not text:
+        raise ValueError(f"the scheduler address is empty; {shape}")
+    scheme, separator, location = text.rpartition("://")
+    if separator and scheme not in SCHEDULER_SCHEMES:
+        raise ValueError(f"unknown transport {scheme!r} in {address!r}; one of {', '.join(SCHEDULER_SCHEMES)} ({shape})")
+    if scheme == "inproc":
+        return text
+    if location.startswith("["):  # an IPv6 host: [::1]:8786
+        host, _, rest = location[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else None if not rest else "?"
+    else:
+        host, colon, port_text = location.partition(":")
+        port = port_text if colon else None
+    if not host or any(character.isspace() or character in "/?#@" for character in host):
+        raise ValueError(f"no host in {address!r}; {shape}")
+    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"the port in {address!r} should be a number from 1 to 65535; {shape}")
+    return text
+
+
 def make_executor(
     kind: Kind | None = None, workers: int | None = None, scheduler: str | None = None, dashboard: str | int | None = None
 ) -> Executor:
@@ -342,6 +371,8 @@ def make_executor(
         raise ValueError(f"workers must be 0 (this process) or more, got {workers}")
     if scheduler is not None and kind not in (None, "dask"):
         raise ValueError(f"a scheduler address needs the dask executor, not {kind!r}")
+    if scheduler is not None:
+        scheduler = check_scheduler_address(scheduler)
     if kind is None:
         kind = "dask" if scheduler else "inline" if workers == 0 else "dask" if _dask_installed() else "processes"
     if kind == "inline":

@@ -285,7 +285,11 @@ def _cluster(scheduler: Optional[str], workers: Optional[int], default_local: bo
     neither option where ``default_local`` is false)."""
     if workers is not None and workers < 0:
         _usage(f"--workers must be 0 (this process) or more, got {workers}", as_json)
-    from ..executor import InlineExecutor, open_executor
+    from ..executor import InlineExecutor, check_scheduler_address, open_executor
+
+    if scheduler is not None:
+        with _bad_option(as_json, "--scheduler"):
+            scheduler = check_scheduler_address(scheduler)
 
     if scheduler is None and (workers == 0 or (workers is None and not default_local)):
         yield InlineExecutor()

@@ -109,8 +109,8 @@ def backtest(
     require_observations(scenario)
     if horizon < 1:
         raise ValueError(f"--horizon must be at least 1 month, got {horizon}")
-    if runs < 1 or (draws is not None and draws < 1):
-        raise ValueError("--runs and --draws must be at least 1")
+    if runs < 1:
+        raise ValueError(f"--runs must be at least 1, got {runs}")
     if replications < 2 or runs < replications:
         raise ValueError(f"--replications must be at least 2 and at most --runs ({runs}), got {replications}")
     runs = runs_used(runs, replications)  # uneven_runs_notice says so

@@ -117,6 +117,8 @@ def declared_state(mechanisms: Iterable[Any], strict: bool = True, attribute: st
 
 
 RESERVED_NAMES: dict[str, str] = {"regimes": "the scenario's regimes block", "exogenous_events": "the scheduled events"}
+RESERVED_EVENT_KINDS: dict[str, str] = {"regime": "the regime cells' row of the scores by kind", "total": "the tables' total row"}
+"""Names a plug-in's own kind of event (``NEW_EVENTS``) cannot take: the score tables key rows by kind and keep these."""
 """Names no mechanism may take: the engine uses them beside the mechanisms' own."""
 
 
@@ -152,6 +154,8 @@ def check_contract(mechanism: Any, origin: str) -> None:
                 faults.append(f"NEW_EVENTS should map lower-case identifiers to labels, not {kind!r}: {label!r}")
             elif kind in EVENT_KINDS or kind in OUTCOME_KEYS:
                 faults.append(f"NEW_EVENTS declares {kind!r}, which is already a kind of event or an outcome of the engine")
+            elif kind in RESERVED_EVENT_KINDS:
+                faults.append(f"NEW_EVENTS declares {kind!r}, which is reserved (the tables keep {RESERVED_EVENT_KINDS[kind]} under it)")
     else:
         new_events = {}
     for declared_name in ("NEW_STATE", "NEW_ACTOR_STATE"):
