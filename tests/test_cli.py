@@ -64,13 +64,13 @@ def assert_clean_failure(result, *fragments: str, code: int = EXIT_FAILURE) -> N
 # --- run --------------------------------------------------------------------------------------
 
 
-def _printed_run(tmp_path: Path, columns: str | None) -> list[str]:
+def _printed_run(tmp_path: Path, columns: str | None, span: tuple[str, ...] = ("--runs", "50", "--until", "1960-12")) -> list[str]:
     """The lines `run` prints through a real pipe (160 columns), or as on a terminal of ``columns``."""
     environment = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
     if columns is not None:
         environment["COLUMNS"] = columns
     result = subprocess.run(
-        [sys.executable, "-m", "coyuntura.cli", "run", "bolivia-1952", "--runs", "50", "--until", "1960-12", "--out", str(tmp_path / f"rep{columns}")],
+        [sys.executable, "-m", "coyuntura.cli", "run", "bolivia-1952", *span, "--out", str(tmp_path / f"rep{columns}{len(span)}")],
         capture_output=True, text=True, env=environment, timeout=300,
     )
     assert result.returncode == 0, result.stderr
@@ -87,12 +87,16 @@ def test_printed_tables_keep_every_column(tmp_path):
     carry the same values (at 90 in blocks of columns), and the table of what happens under each regime type keeps
     its last column, repression waves per run-year (at 90 turned, one column per regime type)."""
     wide, narrow = _printed_run(tmp_path, None), _printed_run(tmp_path, "90")
-    for lines, width in ((wide, 160), (narrow, 90)):
+    whole, edge = _printed_run(tmp_path, None, ("--runs", "100")), _printed_run(tmp_path, "72", ("--runs", "100"))
+    for lines, width in ((wide, 160), (narrow, 90), (whole, 160), (edge, 72)):
         start = next(i for i, line in enumerate(lines) if line.startswith("Regime type at the end of each"))
-        end = next(i for i, line in enumerate(lines) if line.startswith("± is the Monte Carlo") and i > start)
-        assert all(len(line) <= width for line in lines[start:end])  # the tables alone (the report's path may be longer)
+        end = next(i for i, line in enumerate(lines) if line.startswith("Report written to") and i > start)
+        rows = [line for line in lines[start:end] if line.startswith(" ")]  # the tables' rows (notes are not wrapped)
+        assert len(rows) > 20 and all(len(line) <= width for line in rows)
     coups = _values(wide, "Coup attempt")
     assert len(coups) >= 8 and _values(narrow, "Coup attempt") == coups
+    assert _values(edge, "Coup attempt") == _values(whole, "Coup attempt")  # at 72 columns its last column was once cut ("99.0 ±1")
+    assert any(line.startswith("Runs with 3 or more successful coups:") for line in wide)  # the tables' notes are printed
     assert any("whole" in line for line in narrow)
     dynamics = wide[next(i for i, line in enumerate(wide) if line.startswith("What happens under each regime type")):]
     row = next(line for line in dynamics if line.lstrip().startswith("Civilian revolutionary"))
@@ -344,6 +348,13 @@ def test_a_malformed_scheduler_address_is_a_usage_error(address, fragment, tmp_p
     result = invoke("score", "bolivia-1952", "--runs", "4", "--replications", "2", "--out", str(tmp_path / "s"), "--scheduler", address)
     assert_clean_failure(result, "--scheduler", fragment, code=EXIT_USAGE)
     assert not (tmp_path / "s").exists()
+
+
+def test_a_backtest_origin_outside_the_record_is_refused_before_any_calibration(tmp_path):
+    """Every origin is checked up front (exit 2, naming --origins): a bad second origin no longer waits for the first's calibration."""
+    result = invoke("backtest", "bolivia-1952", "--origins", "1963-06,1999-01", "--runs", "16", "--replications", "2", "--out", str(tmp_path / "b"))
+    assert_clean_failure(result, "--origins", "origin 1999-01 must lie after the start and within the record (1952-04..1971-03)", code=EXIT_USAGE)
+    assert not (tmp_path / "b").exists()
 
 
 def test_a_failure_exits_with_1(tmp_path):

@@ -137,10 +137,10 @@ def test_choosing_an_executor(monkeypatch: pytest.MonkeyPatch) -> None:
     for bad in ({"kind": "cluster"}, {"workers": -1}, {"kind": "processes", "scheduler": "tcp://127.0.0.1:1"}):
         with pytest.raises(ValueError):
             make_executor(**bad)
-    for malformed in ("", "http://host:8786", "tcp://:8786", "tcp://host:0", "host:99999", "tcp://host:80/path", "two words"):
+    for malformed in ("", "http://host:8786", "tcp://:8786", "tcp://host:0", "host:99999", "tcp://host:80/path", "two words", "tcp://host", "notanaddress"):
         with pytest.raises(ValueError):
             make_executor(scheduler=malformed)  # refused by its shape, before any connection is tried
-    for wellformed in ("tcp://127.0.0.1:8786", "127.0.0.1:8786", "tcp://[::1]:8786", "tls://scheduler.example"):
+    for wellformed in ("tcp://127.0.0.1:8786", "127.0.0.1:8786", "tcp://[::1]:8786", "tls://scheduler.example:8786"):
         assert check_scheduler_address(wellformed) == wellformed
     monkeypatch.setitem(sys.modules, "distributed", None)  # without Dask, --workers N is a process pool
     with make_executor(workers=2) as pool:

@@ -333,7 +333,7 @@ SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 
 
 def check_scheduler_address(address: str) -> str:
-    """``address`` if it has the shape of a Dask scheduler address, ``[scheme://]host[:port]``; else ``ValueError``
+    """``address`` if it has the shape of a Dask scheduler address, ``[scheme://]host:port``; else ``ValueError``
     saying what is wrong, so that a mistyped address is a usage error before any work, not a failed connection."""
     text = address.strip()
     shape = "a Dask scheduler address looks like tcp://host:port"
@@ -352,7 +352,9 @@ def check_scheduler_address(address: str) -> str:
         port = port_text if colon else None
     if not host or any(character.isspace() or character in "/?#@" for character in host):
         raise ValueError(f"no host in {address!r}; {shape}")
-    if port is not None and not (port.isdigit() and 0 < int(port) < 65536):
+    if port is None:
+        raise ValueError(f"no port in {address!r}; {shape}")
+    if not (port.isdigit() and 0 < int(port) < 65536):
         raise ValueError(f"the port in {address!r} should be a number from 1 to 65535; {shape}")
     return text
 

@@ -243,10 +243,10 @@ def _rich_from_cells(title: str, headers: list[str], cells: list[list[str]], sho
     rich.add_column(headers[0], overflow="fold", min_width=16)
     for index in shown:
         header = "whole\nrun" if "(whole run)" in headers[index] else headers[index]
-        # A column is as wide as its widest number or header word (its header wraps to fit): a wide table then
-        # fits the console instead of losing its last columns.
+        # A column is exactly as wide as its widest number or header word (its header wraps to fit): a wide table
+        # then fits the console instead of losing its last columns, and the measure of whether it fits is exact.
         widest = max([len(row[index]) for row in cells] + [len(word) for word in header.split()])
-        rich.add_column(header.replace("..", "\n.."), justify="right", overflow="fold", max_width=widest)
+        rich.add_column(header.replace("..", "\n.."), justify="right", overflow="fold", min_width=widest, max_width=widest)
     for row in cells:
         rich.add_row(row[0], *(row[index] for index in shown))
     return rich

@@ -434,9 +434,10 @@ def backtest_command(
     _require_calibration()
     from ..engine.tables import to_dict
     from ..experiments.files import write_table
-    from ..history.backtest import backtest
+    from ..history.backtest import backtest, origin_months
     from ..history.calibration import CalibrationSettings, free_parameters, generations_table
     from ..history.charts import reliability_chart
+    from ..history.observations import require_observations
     from ..history.particles import runs_used
     from ..history.posterior import check_draws
 
@@ -450,6 +451,10 @@ def backtest_command(
     chosen = _patterns(origins) or list(DEFAULT_ORIGINS)
     for origin in chosen:
         _month(origin, "--origins", as_json)
+    with _bad_input(as_json):
+        require_observations(loaded)
+    with _bad_option(as_json, "--origins"):
+        origin_months(loaded, chosen)
     with _bad_option(as_json):
         settings = CalibrationSettings(chosen[0], population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()), distance=distance, min_ess=min_ess)
         settings.check()

@@ -27,6 +27,7 @@ from .common import (
     _fitting_tables,
     _load,
     _print_json,
+    _print_notes,
     _progress_bar,
     _record_or_report,
     _rich_progress,
@@ -121,7 +122,7 @@ def run_command(
     for table in (regimes, events, dynamics):
         for part in _fitting_tables(console, table):
             console.print(part)
-    console.print(Text("± is the Monte Carlo standard error in percentage points.", style="dim"))
+        _print_notes(console, table)  # what the table leaves out, its errors, the shares it gives in words
     console.print(Text.assemble("Report written to ", (str(folder), "bold green")), soft_wrap=True)
     missing = charts_missing()
     if missing:

@@ -86,6 +86,19 @@ class Backtest:
         return all(best[MODEL] > value for name, value in best.items() if name != MODEL)
 
 
+def origin_months(scenario: Scenario, origins: Sequence[str]) -> list[int]:
+    """The backtest's origins as months, in order: each after the scenario's start and within its record. Checked
+    all at once, so that a bad one is refused before any origin is calibrated."""
+    months = sorted({parse_month(origin) for origin in origins})
+    if not months:
+        raise ValueError("give at least one origin month")
+    end = record_end(scenario)
+    for vantage in months:
+        if not scenario.calendar.start < vantage <= end:
+            raise ValueError(f"origin {format_month(vantage)} must lie after the start and within the record ({format_month(scenario.calendar.start)}..{format_month(end)})")
+    return months
+
+
 def backtest(
     scenario: Scenario,
     origins: Sequence[str] = DEFAULT_ORIGINS,
@@ -115,16 +128,12 @@ def backtest(
         raise ValueError(f"--replications must be at least 2 and at most --runs ({runs}), got {replications}")
     runs = runs_used(runs, replications)  # uneven_runs_notice says so
     check_draws(draws, runs, replications)
-    months = sorted({parse_month(origin) for origin in origins})
-    if not months:
-        raise ValueError("give at least one origin month")
+    months = origin_months(scenario, origins)
     end = record_end(scenario)
     settings = settings or CalibrationSettings(as_of=format_month(months[0]))
     results = []
     replicates = []
     for vantage in months:
-        if not scenario.calendar.start < vantage <= end:
-            raise ValueError(f"origin {format_month(vantage)} must lie after the start and within the record ({format_month(scenario.calendar.start)}..{format_month(end)})")
         until = min(vantage + horizon - 1, end)
         cells = timeline_cells(scenario, vantage, settings.period)
         known, scored = cells_before(cells, vantage), cells_within(cells, vantage, until)
