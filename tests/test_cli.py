@@ -350,6 +350,13 @@ def test_a_malformed_scheduler_address_is_a_usage_error(address, fragment, tmp_p
     assert not (tmp_path / "s").exists()
 
 
+def test_workers_and_a_scheduler_together_are_a_usage_error(tmp_path):
+    """The two say where the work runs: both at once is refused at once, not after a 30 s wait to connect."""
+    result = invoke("score", "bolivia-1952", "--runs", "4", "--replications", "2", "--out", str(tmp_path / "s"),
+                    "--workers", "0", "--scheduler", "tcp://127.0.0.1:1")
+    assert_clean_failure(result, "give --workers or --scheduler, not both", code=EXIT_USAGE)
+
+
 def test_a_backtest_origin_outside_the_record_is_refused_before_any_calibration(tmp_path):
     """Every origin is checked up front (exit 2, naming --origins): a bad second origin no longer waits for the first's calibration."""
     result = invoke("backtest", "bolivia-1952", "--origins", "1963-06,1999-01", "--runs", "16", "--replications", "2", "--out", str(tmp_path / "b"))
@@ -382,8 +389,28 @@ def test_run_refuses_to_overwrite_a_folder_that_is_not_a_report(tmp_path):
 
 @pytest.mark.parametrize(("option", "value"), [("--threshold", "1.5"), ("--min-density", "-1")])
 def test_discover_refuses_settings_out_of_range_as_usage_errors(option, value):
-    result = invoke("discover", "bolivia-1952", "--outcome", "coup_success", "--samples", "4", "--runs", "2", option, value)
+    result = invoke("discover", "bolivia-1952", "--outcome", "coup_success", "--samples", "10", "--runs", "2", option, value)
     assert_clean_failure(result, option, code=EXIT_USAGE)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (("discover", "bolivia-1952", "--outcome", "coup_success", "--samples", "9", "--runs", "2"), ("--samples must be at least 10, got 9",)),
+        (("discover", "bolivia-1952", "--outcome", "coup_success", "--samples", "10", "--runs", "2", "--params", ""), ("--params is empty",)),
+        (("sensitivity", "bolivia-1952", "--outcome", "coup_success", "--samples", "8", "--runs", "2", "--params", "mechanisms.coup.decisiveness"),
+         ("sensitivity needs at least 2 free parameters (--params); the patterns mechanisms.coup.decisiveness match 1",)),
+        (("whatif", "bolivia-1952", "--runs", "4", "--set", "actors.miners.arms=0.9", "--set", "actors.miners.arms=0.1"),
+         ("--set gives actors.miners.arms twice (0.9 and 0.1)",)),
+        (("whatif", "bolivia-1952", "--runs", "4", "--experiment", ""), ("no experiment ''",)),
+    ],
+)
+def test_an_option_the_work_cannot_use_is_refused_as_a_usage_error(args, fragments, tmp_path):
+    """Found before any work (exit 2): too few points for PRIM, an empty --params (not read as 'all'), one
+    parameter for a sensitivity, a --set path given twice (not decided by its last value), an empty experiment name."""
+    out = ("--out", str(tmp_path / "x")) if args[0] != "whatif" else ()
+    assert_clean_failure(invoke(*args, *out, "--workers", "0"), *fragments, code=EXIT_USAGE)
+    assert not (tmp_path / "x").exists()
 
 
 def test_score_needs_runs_for_every_replicate():

@@ -376,6 +376,17 @@ def test_write_report_keeps_other_analyses_folders_beside_it(tmp_path):
         write_report(synthetic_ensemble(), stray)
 
 
+def test_a_new_report_replaces_only_the_report_s_own_files(tmp_path):
+    """A user's file kept in a report folder survives the next report there; the report's own files are new."""
+    out = write_report(synthetic_ensemble(), tmp_path / "report")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "regime_probabilities.csv").write_text("stale", encoding="utf-8")
+    write_report(synthetic_ensemble(), out)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "regime_probabilities.csv").read_text(encoding="utf-8") != "stale"
+    assert {p.name for p in out.iterdir()} == EXPECTED_FILES | {"notes.txt"}
+
+
 def test_a_share_of_nothing_reads_n_a_not_nan():
     """A regime no run entered has no share of runs with an attempt against it: the tables say n/a."""
     table = Table("shares", (Column("name", "Name", "label"), Column("p", "Share", "probability", "g"), Column("se", "SE", "se", "g")),

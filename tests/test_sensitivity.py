@@ -133,6 +133,18 @@ def test_prim_finds_the_plotting_intercept_behind_successful_coups():
         run_discovery(scenario(), "workers_government", samples=12, n_runs=20, threshold=0.999, start="march_1971", until=UNTIL, patterns=PARAMS)
 
 
+def test_a_discovery_that_finds_nothing_says_where_its_simulated_points_are_and_resumes_from_them(tmp_path):
+    """PRIM needs some points of interest; without them the points stay stored, the message names the record, and
+    --resume with another threshold reuses them rather than simulating again."""
+    store = RunStore(tmp_path / "runs.duckdb")
+    settings = dict(samples=12, n_runs=20, start="march_1971", until=UNTIL, patterns=PARAMS, store=store)
+    with pytest.raises(ValueError, match=r"never reaches 0.999.*kept in the run store as record (\w+): --resume") as refused:
+        run_discovery(scenario(), "coup_success", threshold=0.999, **settings)
+    record = refused.value.args[0].split("as record ")[1].split(":")[0]
+    found = run_discovery(scenario(), "coup_success", threshold=0.5, resume=True, **settings)
+    assert found.record_id == record and found.box["coverage"] > 0
+
+
 @pytest.mark.integration
 @pytest.mark.slow
 def test_results_do_not_depend_on_dask_or_the_number_of_workers():

@@ -288,6 +288,8 @@ def _cluster(scheduler: Optional[str], workers: Optional[int], default_local: bo
     from ..executor import InlineExecutor, check_scheduler_address, open_executor
 
     if scheduler is not None:
+        if workers is not None:
+            _usage(f"give --workers or --scheduler, not both: the scheduler's cluster has its own workers (got --workers {workers})", as_json)
         with _bad_option(as_json, "--scheduler"):
             scheduler = check_scheduler_address(scheduler)
 
@@ -381,5 +383,12 @@ def _print_notes(console: Console, table: Table) -> None:
         style = "yellow" if note.startswith("warning:") else "dim"
         console.print(Text(note, style=style), soft_wrap=True)
 
-def _patterns(params: Optional[list[str]]) -> Optional[list[str]]:
-    return [p for text in params for p in text.split(",") if p.strip()] if params else None
+def _patterns(params: Optional[list[str]], option: str = "--params", as_json: bool = False) -> Optional[list[str]]:
+    """A repeatable, comma-separated option's items; None when it was not given. Given but empty (``--params ''``)
+    is refused rather than read as "not given", which would widen the work to everything."""
+    if not params:
+        return None
+    items = [p.strip() for text in params for p in text.split(",") if p.strip()]
+    if not items:
+        _usage(f"{option} is empty; give at least one item, or leave the option out", as_json)
+    return items

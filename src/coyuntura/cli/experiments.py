@@ -115,7 +115,7 @@ def whatif_command(
         apply_intervention,
         experiment_intervention,
         extend,
-        parse_assignment,
+        parse_assignments,
         parse_event,
         record_whatif,
         run_whatif,
@@ -132,8 +132,8 @@ def whatif_command(
     loaded, _ = _load(scenario, as_json)
     until_month = _until(until, as_json)
     with _bad_option(as_json):
-        base = experiment_intervention(loaded, experiment) if experiment else Intervention(name=name or "what-if")
-        changes = dict(parse_assignment(text) for text in sets or [])
+        base = experiment_intervention(loaded, experiment) if experiment is not None else Intervention(name=name or "what-if")
+        changes = parse_assignments(sets or [])
         events = [parse_event(text) for text in add_events or []]
         intervention = extend(base, changes, events, cancel_events or [], start=start, until=until_month, name=name)
         if not (intervention.changes or intervention.add_events or intervention.cancel_events):
@@ -218,8 +218,7 @@ def sensitivity_command(
     from ..engine.tables import to_dict
     from ..experiments.files import write_table
     from ..experiments.measures import check_outcome
-    from ..experiments.sensitivity import METHODS, run_sensitivity, sample, sensitivity_chart, sensitivity_table
-    from ..experiments.sensitivity import free_parameters as sensitivity_parameters
+    from ..experiments.sensitivity import METHODS, analysed_parameters, run_sensitivity, sample, sensitivity_chart, sensitivity_table
     from ..store.runstore import RunStore
 
     _within_limits(as_json, seed, ("--samples", samples, 2, MAX_POINTS), ("--runs", runs, 1, None))
@@ -229,19 +228,20 @@ def sensitivity_command(
     if method not in METHODS:
         _usage(f"--method must be one of {', '.join(METHODS)}, got {method!r}", as_json)
     _check_span(loaded, start, until_month, as_json)
+    patterns = _patterns(params, "--params", as_json)
     with _bad_option(as_json):
         check_outcome(outcome, loaded)
-        dimensions = len(sensitivity_parameters(loaded, _patterns(params)))
+        dimensions = len(analysed_parameters(loaded, patterns))
         points = samples * (dimensions + (2 if method == "sobol" else 1))  # N (D + 2) or N (D + 1), before the sample is drawn
         check_count(points, f"the sample's points ({method}: {samples:,} x {dimensions + (2 if method == 'sobol' else 1)})", 1, MAX_POINTS)
         check_total(points * runs, f"{points:,} points x {runs:,} runs")
-        total = len(sample(sensitivity_parameters(loaded, _patterns(params)), cast("Method", method), samples, seed))  # validates --samples too
+        total = len(sample(analysed_parameters(loaded, patterns), cast("Method", method), samples, seed))  # validates --samples too
     with _bad_input(as_json):
         run_store = RunStore(store)
     with _cluster(scheduler, workers, default_local=True, as_json=as_json) as executor:
         with _bad_input(as_json), _progress_bar("sensitivity", "points", total, as_json) as update:
             result = run_sensitivity(
-                loaded, outcome, cast("Method", method), samples, runs, seed, start, until_month, _patterns(params), store=run_store,
+                loaded, outcome, cast("Method", method), samples, runs, seed, start, until_month, patterns, store=run_store,
                 resume=resume, executor=executor, progress=update,
             )
     table = sensitivity_table(result)
@@ -283,13 +283,14 @@ def discover_command(
     require("explore", "ema_workbench")
     require("charts", "matplotlib")
     from ..engine.tables import to_dict
-    from ..experiments.discovery import check_discovery_settings, discovery_table, run_discovery, tradeoff_chart, tradeoff_table
+    from ..experiments.discovery import MIN_SAMPLES, check_discovery_settings, discovery_table, run_discovery, tradeoff_chart, tradeoff_table
     from ..experiments.files import write_table
     from ..experiments.measures import check_outcome
     from ..experiments.sensitivity import free_parameters as sensitivity_parameters
     from ..store.runstore import RunStore
 
-    _within_limits(as_json, seed, ("--samples", samples, 1, MAX_POINTS), ("--runs", runs, 1, None), total=(samples * runs, f"{samples:,} points x {runs:,} runs"))
+    _within_limits(as_json, seed, ("--samples", samples, MIN_SAMPLES, MAX_POINTS), ("--runs", runs, 1, None), total=(samples * runs, f"{samples:,} points x {runs:,} runs"))
+    patterns = _patterns(params, "--params", as_json)
     loaded, _ = _load(scenario, as_json)
     folder = _check_out(out, as_json, Path("reports") / loaded.id / "discovery")
     until_month = _until(until, as_json)
@@ -297,13 +298,13 @@ def discover_command(
     with _bad_option(as_json):
         check_outcome(outcome, loaded)
         check_discovery_settings(threshold, min_density)
-        sensitivity_parameters(loaded, _patterns(params))
+        sensitivity_parameters(loaded, patterns)
     with _bad_input(as_json):
         run_store = RunStore(store)
     with _cluster(scheduler, workers, default_local=True, as_json=as_json) as executor:
         with _bad_input(as_json), _progress_bar("discovery", "points", samples, as_json) as update:
             result = run_discovery(
-                loaded, outcome, samples, runs, threshold, min_density, seed, start, until_month, _patterns(params),
+                loaded, outcome, samples, runs, threshold, min_density, seed, start, until_month, patterns,
                 store=run_store, resume=resume, executor=executor, progress=update,
             )
     box_table, curve = discovery_table(result), tradeoff_table(result)

@@ -292,7 +292,7 @@ def calibrate_command(
     folder = _check_out(out, as_json, Path("reports") / loaded.id / "calibration")
     with _bad_option(as_json):
         settings = CalibrationSettings(
-            as_of or default_as_of(loaded), population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()),
+            as_of or default_as_of(loaded), population, generations, runs_per_particle, seed, tuple(_patterns(params, "--parameters", as_json) or ()),
             batch_particles=batch_particles, epsilon_quantile=epsilon_quantile, distance=distance, min_ess=min_ess,
         )
         settings.check()
@@ -448,7 +448,7 @@ def backtest_command(
     )
     loaded, _ = _load(scenario, as_json)
     folder = _check_out(out, as_json, Path("reports") / loaded.id / "backtest")
-    chosen = _patterns(origins) or list(DEFAULT_ORIGINS)
+    chosen = _patterns(origins, "--origins", as_json) or list(DEFAULT_ORIGINS)
     for origin in chosen:
         _month(origin, "--origins", as_json)
     with _bad_input(as_json):
@@ -456,7 +456,7 @@ def backtest_command(
     with _bad_option(as_json, "--origins"):
         origin_months(loaded, chosen)
     with _bad_option(as_json):
-        settings = CalibrationSettings(chosen[0], population, generations, runs_per_particle, seed, tuple(_patterns(params) or ()), distance=distance, min_ess=min_ess)
+        settings = CalibrationSettings(chosen[0], population, generations, runs_per_particle, seed, tuple(_patterns(params, "--parameters", as_json) or ()), distance=distance, min_ess=min_ess)
         settings.check()
         free_parameters(loaded, settings.parameters)
     console = _stderr()

@@ -100,12 +100,16 @@ class DiscoveryResult:
         }
 
 
+MIN_SAMPLES = 10
+"""The fewest sample points a discovery takes: fewer leave PRIM no boxes to peel."""
+
+
 def latin_sample(parameters: Sequence[FreeParameter], samples: int, seed: int) -> np.ndarray:
     """A Latin hypercube sample over the parameters' prior ranges, (samples, parameters)."""
     latin = require("explore", "SALib.sample.latin")
 
-    if samples < 10:
-        raise ValueError(f"discovery needs at least 10 sample points (--samples), got {samples}")
+    if samples < MIN_SAMPLES:
+        raise ValueError(f"discovery needs at least {MIN_SAMPLES} sample points (--samples), got {samples}")
     return latin.sample(salib_problem(parameters), samples, seed=seed)
 
 
@@ -152,14 +156,24 @@ def run_discovery(
     )
     holder: dict[str, DiscoveryResult] = {}
 
+    swept_all: list[bool] = []
+
     def summarize(done: SweepResult) -> dict[str, Any]:
+        swept_all.append(True)  # every point is simulated and stored by now
         holder["result"] = _prim(scenario, outcome, threshold, min_density, samples, n_runs, seed, parameters, X, done, first, last, peel_alpha, mass_min)
         return holder["result"].summary()
 
-    swept = run_sweep(
-        sweep, store=store, resume=resume, executor=executor, points_per_task=points_per_task,
-        progress=(lambda done: progress(done, len(points))) if progress is not None else None, summarize=summarize,
-    )
+    try:
+        swept = run_sweep(
+            sweep, store=store, resume=resume, executor=executor, points_per_task=points_per_task,
+            progress=(lambda done: progress(done, len(points))) if progress is not None else None, summarize=summarize,
+        )
+    except ValueError as error:  # PRIM found nothing to explain; the simulated points are kept (the record stays unfinished)
+        found = store.find(sweep.kind, sweep.key()) if store is not None and swept_all else None
+        if found is None:
+            raise
+        raise ValueError(f"{error}. The {samples:,} simulated points are kept in the run store as record {found['id']}: "
+                         "--resume with another --threshold or --min-density reuses them") from error
     if "result" not in holder:
         holder["result"] = _prim(scenario, outcome, threshold, min_density, samples, n_runs, seed, parameters, X, swept, first, last, peel_alpha, mass_min)
     return replace(holder["result"], record_id=swept.record_id, wall_time=swept.wall_time)

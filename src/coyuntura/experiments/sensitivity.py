@@ -170,6 +170,16 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def analysed_parameters(scenario: Scenario, patterns: Sequence[str] | None = None) -> tuple[FreeParameter, ...]:
+    """The free parameters a sensitivity analysis varies (those matching ``patterns``): at least two, since the
+    indices share out an outcome's variance among them."""
+    parameters = free_parameters(scenario, patterns)
+    if len(parameters) < 2:
+        chosen = f"the patterns {', '.join(patterns)} match" if patterns else "the scenario has"
+        raise ValueError(f"sensitivity needs at least 2 free parameters (--params); {chosen} {len(parameters)}")
+    return parameters
+
+
 def run_sensitivity(
     scenario: Scenario,
     outcome: str,
@@ -195,9 +205,7 @@ def run_sensitivity(
     check_outcome(outcome, scenario)
     if n_runs < 1:
         raise ValueError(f"runs per point must be at least 1, got {n_runs}")
-    parameters = free_parameters(scenario, patterns)
-    if len(parameters) < 2:
-        raise ValueError("sensitivity needs at least 2 free parameters")
+    parameters = analysed_parameters(scenario, patterns)
     X = sample(parameters, method, samples, seed)
     first = scenario.snapshot(start).month if start is not None else scenario.calendar.start
     last = until if until is not None else _default_until(scenario, start)

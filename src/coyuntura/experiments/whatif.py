@@ -126,6 +126,17 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return path, parse_value(value.strip())
 
 
+def parse_assignments(texts: Sequence[str]) -> dict[str, Any]:
+    """Several ``PATH=VALUE`` as {path: value}; a path given twice is refused, not decided by its last value."""
+    changes: dict[str, Any] = {}
+    for text in texts:
+        path, value = parse_assignment(text)
+        if path in changes:
+            raise ValueError(f"--set gives {path} twice ({changes[path]!r} and {value!r}); give each path once")
+        changes[path] = value
+    return changes
+
+
 _SHOCK = re.compile(r"^(?P<id>[a-z][a-z0-9_]*):(?P<month>\d{4}-\d{2}):(?P<actor>[a-z][a-z0-9_]*)\.(?P<attribute>[a-z][a-z0-9_]*)=(?P<value>.+)$")
 
 

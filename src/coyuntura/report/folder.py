@@ -47,6 +47,10 @@ FILES = {
 }
 
 
+REPORT_FILES = frozenset({*FILES, "README.md"})
+"""The files a report writes (the charts when it can): the only files a new report replaces in its folder."""
+
+
 def _is_report_folder(path: Path) -> bool:
     if not path.is_dir():
         return False
@@ -176,13 +180,14 @@ def write_report(
 def _swap_into_place(build: Path, out: Path) -> None:
     """Move the finished ``build`` folder to ``out``, replacing an old report there.
 
-    The report itself is files only; folders inside ``out`` belong to other analyses written beside it
-    (``score``, ``calibration``, ...) and move over to the new report untouched."""
+    Only the report's own files are replaced: folders inside ``out`` belong to other analyses written beside it
+    (``score``, ``calibration``, ...), and any other file is the user's (notes kept with the report); both move
+    over to the new report untouched."""
     if not out.exists():
         os.rename(build, out)
         return
     for entry in out.iterdir():
-        if entry.is_dir() and not (build / entry.name).exists():
+        if not (build / entry.name).exists() and (entry.is_dir() or entry.name not in REPORT_FILES):
             os.rename(entry, build / entry.name)
     old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     os.rmdir(old)
