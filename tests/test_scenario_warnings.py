@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from coyuntura.cli import app
 from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import simulate
-from coyuntura.experiments.whatif import Intervention, apply_intervention
+from coyuntura.experiments.whatif import Intervention, apply_intervention, default_until, parse_event
+from coyuntura.scenario.calendar import format_month
 from coyuntura.scenario.checks import scenario_warnings
 from coyuntura.scenario.errors import ScenarioWarning
 from coyuntura.scenario.loader import load_scenario, load_with_warnings
@@ -315,6 +316,28 @@ def test_whatif_set_of_a_value_the_start_snapshot_overrides_says_so() -> None:
     _, capped = apply_intervention(toy, Intervention(start="march_1971", changes={"snapshots.march_1971.government.policy": 0.9}))
     assert capped == ("warning: snapshots.1.government.policy: policy 0.9 is above progressive_room 0.5: under a nationalist_military "
                       "government the engine caps the policy at the progressive room (0.5 or less) in the first month (nationalist_drift, M1)",)
+
+
+def test_whatif_change_to_a_snapshot_the_run_does_not_start_from_says_so() -> None:
+    toy = load_scenario(TOY)
+    change = {"snapshots.october_1970.actors.miners.arms": 0.9}
+    _, notes = apply_intervention(toy, Intervention(start="march_1971", changes=change))
+    assert notes == ("warning: snapshots.october_1970.actors.miners.arms: the run starts from snapshot 'march_1971', not from "
+                     "snapshot 'october_1970', so the change never reaches it",)
+    _, from_start = apply_intervention(toy, Intervention(changes=change))
+    assert from_start and "the run starts from the scenario's start, not from snapshot 'october_1970'" in from_start[0]
+    assert apply_intervention(toy, Intervention(start="october_1970", changes=change))[1] == ()  # that snapshot's own run: no warning
+
+
+def test_whatif_events_after_its_default_last_month_say_they_never_fire() -> None:
+    """Without --until a what-if runs to its default last month: an event after it, added or cancelled, acts in no run."""
+    toy = load_scenario(TOY)
+    last = default_until(toy, "march_1971")
+    late = parse_event(f"arm:{format_month(last + 1)}:miners.arms=0.9")
+    _, notes = apply_intervention(toy, Intervention(start="march_1971", add_events=(late,)))
+    assert notes and f"is after {format_month(last)}, the last month of this what-if: it never fires there" in notes[0]
+    inside = parse_event(f"arm:{format_month(last)}:miners.arms=0.9")
+    assert apply_intervention(toy, Intervention(start="march_1971", add_events=(inside,)))[1] == ()
 
 
 @pytest.mark.integration

@@ -736,10 +736,18 @@ def change_warnings(scenario: Scenario, start: str | None, changes: Iterable[str
     or month; ``None``: the scenario's start): a starting value the start snapshot sets itself, so the run never
     starts from the changed one. Each warning is located at ``where`` (an experiment's ``set``), else at the path."""
     snapshot = _start_snapshot(scenario, start)
-    if snapshot is None:
-        return []
+    if start is not None and snapshot is None:
+        return []  # an unknown start is refused elsewhere
     warnings = []
     for path in changes:
+        changed_snapshot = _snapshot_of(scenario, path)
+        if changed_snapshot is not None and changed_snapshot is not snapshot:
+            begins = f"snapshot {snapshot.id!r}" if snapshot is not None else "the scenario's start"
+            reason = f"the run starts from {begins}, not from snapshot {changed_snapshot.id!r}, so the change never reaches it"
+            warnings.append(ScenarioWarning(where or path, f"{path}: {reason}" if where else reason))
+            continue
+        if snapshot is None:
+            continue
         overriding = snapshot_override(scenario, snapshot, path)
         if overriding is None:
             continue
@@ -768,6 +776,17 @@ def snapshot_override(scenario: Scenario, snapshot: Snapshot, path: str) -> str 
         return None  # not a starting value (a mechanism's number, a prior, a snapshot's own value...)
     key = ".".join(parts)
     return f"snapshots.{snapshot.id}.{key}" if key in snapshot.overridden_paths() else None
+
+
+def _snapshot_of(scenario: Scenario, path: str) -> Snapshot | None:
+    """The snapshot a value path changes (``snapshots.ID.…`` or ``snapshots.N.…``), if it changes one."""
+    parts = path.split(".")
+    if len(parts) < 3 or parts[0] != "snapshots":
+        return None
+    for index, snapshot in enumerate(scenario.snapshots):
+        if parts[1] in (snapshot.id, str(index)):
+            return snapshot
+    return None
 
 
 def _start_snapshot(scenario: Scenario, start: str | None) -> Snapshot | None:
