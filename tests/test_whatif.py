@@ -93,7 +93,8 @@ def test_changes_events_and_priors_are_applied():
     assert get_value(changed, "mechanisms.left_unity.accept_intercept") == 2.0
     assert get_value(changed, "snapshots.october_1970.actors.miners.arms") == 0.9
     assert [e.id for e in changed.events] == ["che_guerrilla_arrives", "arm_workers"]
-    assert len(notes) == 1 and "outside its prior" in notes[0]  # accept_intercept's prior is [-5, 0]
+    assert len(notes) == 2 and "outside its prior" in notes[0]  # accept_intercept's prior is [-5, 0]
+    assert "not from snapshot 'october_1970', so the change never reaches it" in notes[1]  # the runs start in 1952
     assert get_value(scenario(), "mechanisms.left_unity.accept_intercept") == -3.0  # the original is untouched
 
 
