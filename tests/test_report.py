@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -385,6 +386,24 @@ def test_a_new_report_replaces_only_the_report_s_own_files(tmp_path):
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (out / "regime_probabilities.csv").read_text(encoding="utf-8") != "stale"
     assert {p.name for p in out.iterdir()} == EXPECTED_FILES | {"notes.txt"}
+
+
+def test_a_failed_swap_leaves_the_user_s_files_in_place(tmp_path, monkeypatch):
+    """If the old report cannot be moved aside, the user's files carried over to the new one go back, not away."""
+    out = write_report(synthetic_ensemble(), tmp_path / "report")
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    rename = os.rename
+
+    def refuse_moving_the_report(source, target):
+        if Path(source) == out:
+            raise OSError("device busy")
+        rename(source, target)
+
+    monkeypatch.setattr(folder_module.os, "rename", refuse_moving_the_report)
+    with pytest.raises(OSError, match="device busy"):
+        write_report(synthetic_ensemble(), out)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert [p.name for p in tmp_path.iterdir()] == ["report"], "no temporary folder is left behind"
 
 
 def test_a_share_of_nothing_reads_n_a_not_nan():

@@ -338,6 +338,8 @@ def test_whatif_events_after_its_default_last_month_say_they_never_fire() -> Non
     assert notes and f"is after {format_month(last)}, the last month of this what-if: it never fires there" in notes[0]
     inside = parse_event(f"arm:{format_month(last)}:miners.arms=0.9")
     assert apply_intervention(toy, Intervention(start="march_1971", add_events=(inside,)))[1] == ()
+    by_month = apply_intervention(toy, Intervention(start=format_month(toy.snapshot("march_1971").month), add_events=(late,)))[1]
+    assert by_month == notes  # a start given as the snapshot's month finds the same last month
 
 
 @pytest.mark.integration

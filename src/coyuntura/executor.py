@@ -332,6 +332,19 @@ SCHEDULER_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
 """The transports a Dask scheduler address may name (``scheme://``); without one Dask reads ``tcp``."""
 
 
+def _dask_transport(scheme: str) -> bool:
+    """Whether an installed Dask knows the transport ``scheme`` (its own, or one a package registers, such as ucxx)."""
+    try:
+        from distributed.comm.registry import get_backend
+    except ImportError:
+        return False
+    try:
+        get_backend(scheme)
+    except (ValueError, ImportError):
+        return False
+    return True
+
+
 def check_scheduler_address(address: str) -> str:
     """``address`` if it has the shape of a Dask scheduler address, ``[scheme://]host:port``; else ``ValueError``
     saying what is wrong, so that a mistyped address is a usage error before any work, not a failed connection."""
@@ -340,16 +353,18 @@ def check_scheduler_address(address: str) -> str:
     if not text:
         raise ValueError(f"the scheduler address is empty; {shape}")
     scheme, separator, location = text.rpartition("://")
-    if separator and scheme not in SCHEDULER_SCHEMES:
+    if separator and scheme not in SCHEDULER_SCHEMES and not _dask_transport(scheme):
         raise ValueError(f"unknown transport {scheme!r} in {address!r}; one of {', '.join(SCHEDULER_SCHEMES)} ({shape})")
-    if scheme == "inproc":
-        return text
+    if separator and scheme not in ("tcp", "tls"):
+        return text  # another transport (websockets, UCX, in-process, a plug-in's): its own rules, checked on connecting
     if location.startswith("["):  # an IPv6 host: [::1]:8786
         host, _, rest = location[1:].partition("]")
         port = rest[1:] if rest.startswith(":") else None if not rest else "?"
     else:
         host, colon, port_text = location.partition(":")
         port = port_text if colon else None
+    if not location.startswith("[") and port is not None and ":" in port:
+        raise ValueError(f"an IPv6 host goes in brackets, e.g. tcp://[::1]:8786, got {address!r}")
     if not host or any(character.isspace() or character in "/?#@" for character in host):
         raise ValueError(f"no host in {address!r}; {shape}")
     if port is None:

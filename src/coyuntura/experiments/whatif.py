@@ -237,8 +237,12 @@ def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[
     relaxed, notes = relax_priors(scenario, intervention.changes)
     changed = with_values(scenario, {**changes, **relaxed}, reason=intervention.name if intervention.name.startswith("what-if") else f"what-if {intervention.name}")
     added = [str(event.get("id")) for event in intervention.add_events]
-    known_start = intervention.start is None or any(snapshot.id == intervention.start for snapshot in scenario.snapshots)
-    until = intervention.until if intervention.until is not None or not known_start else default_until(scenario, intervention.start)
+    until = intervention.until
+    if until is None:
+        try:
+            until = default_until(scenario, intervention.start)  # a snapshot's id or month
+        except KeyError:
+            pass  # an unknown start is refused elsewhere
     warnings = intervention_warnings(scenario, changed, intervention.start, until, intervention.changes, added, intervention.cancel_events)
     return changed, tuple(notes) + tuple(warning.note() for warning in warnings)
 

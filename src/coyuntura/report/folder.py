@@ -186,15 +186,26 @@ def _swap_into_place(build: Path, out: Path) -> None:
     if not out.exists():
         os.rename(build, out)
         return
-    for entry in out.iterdir():
-        if not (build / entry.name).exists() and (entry.is_dir() or entry.name not in REPORT_FILES):
-            os.rename(entry, build / entry.name)
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.rmdir(old)
-    os.rename(out, old)
+    carried = [entry.name for entry in out.iterdir()
+               if not (build / entry.name).exists() and (entry.is_dir() or entry.name not in REPORT_FILES)]
+    for name in carried:
+        os.rename(out / name, build / name)
+
+    def carry_back() -> None:  # a failed swap leaves the user's files where they were, not in the build removed next
+        for name in carried:
+            os.rename(build / name, out / name)
+
+    try:
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.rmdir(old)
+        os.rename(out, old)
+    except BaseException:
+        carry_back()
+        raise
     try:
         os.rename(build, out)
     except BaseException:
         os.rename(old, out)
+        carry_back()
         raise
     shutil.rmtree(old, ignore_errors=True)

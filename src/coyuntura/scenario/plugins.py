@@ -117,9 +117,9 @@ def declared_state(mechanisms: Iterable[Any], strict: bool = True, attribute: st
 
 
 RESERVED_NAMES: dict[str, str] = {"regimes": "the scenario's regimes block", "exogenous_events": "the scheduled events"}
+"""Names no mechanism may take: the engine uses them beside the mechanisms' own."""
 RESERVED_EVENT_KINDS: dict[str, str] = {"regime": "the regime cells' row of the scores by kind", "total": "the tables' total row"}
 """Names a plug-in's own kind of event (``NEW_EVENTS``) cannot take: the score tables key rows by kind and keep these."""
-"""Names no mechanism may take: the engine uses them beside the mechanisms' own."""
 
 
 class MechanismError(ValueError):
