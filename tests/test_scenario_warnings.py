@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from coyuntura.cli import app
 from coyuntura.engine.model import compile_scenario
 from coyuntura.engine.simulate import simulate
-from coyuntura.experiments.whatif import Intervention, apply_intervention, default_until, parse_event
+from coyuntura.experiments.whatif import Intervention, apply_intervention, parse_event
 from coyuntura.scenario.calendar import format_month
 from coyuntura.scenario.checks import scenario_warnings
 from coyuntura.scenario.errors import ScenarioWarning
@@ -299,6 +299,23 @@ def test_experiment_events_outside_its_run_are_warned_of(tmp_path: Path) -> None
     )
 
 
+
+def test_an_experiment_without_until_is_checked_against_its_default_last_month(tmp_path: Path) -> None:
+    """`check` and `whatif` agree: without `until`, an experiment runs two years past its snapshot, and a cancelled
+    event after that never fires in it."""
+    until = line_of(r'^    until: "1973-03"$', after=r"^  - id: torres-purges-plotters$")
+    late = TEXT.replace('month: "1972-01"', 'month: "1973-03"', 1) if 'month: "1972-01"' in TEXT else None
+    assert late is not None, "the toy's military_president_dies event is dated 1972-01"
+    lines = late.splitlines()
+    lines[until - 1] = "    cancel_events: [military_president_dies]"
+    _, _, warnings = loaded(tmp_path, "\n".join(lines) + "\n")
+    last = load_scenario(TOY).default_until("october_1970")
+    assert warning_at(warnings, "experiments.1.cancel_events.0").message == (
+        f"event 'military_president_dies' (1973-03) is after {format_month(last)}, the last month of this experiment: "
+        "it never fires there, so cancelling it changes nothing"
+    )
+
+
 # --- what-ifs: whatif --set and the web API ----------------------------------------------------------------
 
 
@@ -332,7 +349,7 @@ def test_whatif_change_to_a_snapshot_the_run_does_not_start_from_says_so() -> No
 def test_whatif_events_after_its_default_last_month_say_they_never_fire() -> None:
     """Without --until a what-if runs to its default last month: an event after it, added or cancelled, acts in no run."""
     toy = load_scenario(TOY)
-    last = default_until(toy, "march_1971")
+    last = toy.default_until("march_1971")
     late = parse_event(f"arm:{format_month(last + 1)}:miners.arms=0.9")
     _, notes = apply_intervention(toy, Intervention(start="march_1971", add_events=(late,)))
     assert notes and f"is after {format_month(last)}, the last month of this what-if: it never fires there" in notes[0]

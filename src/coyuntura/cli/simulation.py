@@ -149,12 +149,12 @@ def _simulate_with_progress(model: Model, runs: int, seed: int, start: Optional[
 def _past_the_snapshot(loaded: Any, start: Optional[str], until_month: Optional[int], as_json: bool) -> Optional[int]:
     """``--until`` as given; from a snapshot without it, two years past the snapshot (the calendar's end may be the
     snapshot's own month), saying so - the same span for ``run`` and ``chronicle``, so that ``--run K`` tells run K."""
-    from ..experiments.whatif import DEFAULT_HORIZON_MONTHS, default_until
+    from ..scenario.schema import DEFAULT_HORIZON_MONTHS
 
     if until_month is not None or start is None:
         return until_month
     with _bad_option(as_json, "--from"):
-        until_month = default_until(loaded, start)
+        until_month = loaded.default_until(start)
     if not as_json:
         _stderr().print(Text(f"--until not given: simulating {DEFAULT_HORIZON_MONTHS} months past the snapshot, to {format_month(until_month)}.", style="dim"))
     return until_month

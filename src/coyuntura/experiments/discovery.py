@@ -141,14 +141,12 @@ def run_discovery(
     mass_min: float = 0.05,
 ) -> DiscoveryResult:
     """Sample, simulate every point (resumable), mark the points where the outcome is likely, and run PRIM."""
-    from .whatif import default_until
-
     check_outcome(outcome, scenario)
     check_discovery_settings(threshold, min_density)
     parameters = free_parameters(scenario, patterns)
     X = latin_sample(parameters, samples, seed)
     first = scenario.snapshot(start).month if start is not None else scenario.calendar.start
-    last = until if until is not None else default_until(scenario, start)
+    last = until if until is not None else scenario.default_until(start)
     points = tuple({p.path: float(x) for p, x in zip(parameters, row)} for row in X)
     sweep = Sweep(
         scenario, points, n_runs, seed=seed, start=start, until=last, kind="discovery", name=f"prim {outcome}",

@@ -29,7 +29,7 @@ from ..scenario.calendar import parse_month
 from ..scenario.schema import Scenario
 from .measures import check_outcome, outcome_counts
 from .sensitivity import FreeParameter, free_parameters
-from .whatif import apply_intervention, default_until, experiment_intervention, extend
+from .whatif import apply_intervention, experiment_intervention, extend
 
 BASELINE = "baseline"
 """The lever value that applies no experiment."""
@@ -83,7 +83,7 @@ def model(
     chosen = tuple(check_outcome(outcome, scenario) for outcome in outcomes)
     if not chosen:
         raise ValueError("give at least one outcome")
-    last = parse_month(until) if isinstance(until, str) else (until if until is not None else default_until(scenario, start))
+    last = parse_month(until) if isinstance(until, str) else (until if until is not None else scenario.default_until(start))
     uncertain = free_parameters(scenario, parameters)
     workbench_model = workbench.Model(name or "".join(c for c in scenario.id if c.isalnum()), function=_Simulator(scenario, chosen, runs, seed, start, last, uncertain))
     workbench_model.uncertainties = [workbench.RealParameter(p.path, p.low, p.high) for p in uncertain]

@@ -208,7 +208,7 @@ def run_sensitivity(
     parameters = analysed_parameters(scenario, patterns)
     X = sample(parameters, method, samples, seed)
     first = scenario.snapshot(start).month if start is not None else scenario.calendar.start
-    last = until if until is not None else _default_until(scenario, start)
+    last = until if until is not None else scenario.default_until(start)
     sweep = PointSweep(
         scenario, tuple(p.path for p in parameters), X, n_runs, seed=seed, start=start, until=last, kind="sensitivity",
         name=f"{method} {outcome}", settings={"method": method, "outcome": outcome, "samples": samples},
@@ -230,10 +230,6 @@ def run_sensitivity(
     return replace(result, record_id=swept.record_id, wall_time=swept.wall_time, cpu_time=swept.cpu_time)
 
 
-def _default_until(scenario: Scenario, start: str | None) -> int:
-    from .whatif import default_until
-
-    return default_until(scenario, start)
 
 
 def _analyze(scenario: Scenario, outcome: str, method: str, samples: int, n_runs: int, seed: int,

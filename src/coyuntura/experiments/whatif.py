@@ -39,8 +39,6 @@ from .measures import OUTCOME_LABELS, outcome_labels, outcome_matrix, outcome_na
 
 CLI_ASSUMPTION = "what-if intervention given on the command line"
 Z95 = 1.959963984540054
-DEFAULT_HORIZON_MONTHS = 24
-"""A what-if from a snapshot runs this many months past it unless told otherwise."""
 MAX_TEXT = 10_000
 
 
@@ -237,13 +235,9 @@ def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[
     relaxed, notes = relax_priors(scenario, intervention.changes)
     changed = with_values(scenario, {**changes, **relaxed}, reason=intervention.name if intervention.name.startswith("what-if") else f"what-if {intervention.name}")
     added = [str(event.get("id")) for event in intervention.add_events]
-    until = intervention.until
-    if until is None:
-        try:
-            until = default_until(scenario, intervention.start)  # a snapshot's id or month
-        except KeyError:
-            pass  # an unknown start is refused elsewhere
-    warnings = intervention_warnings(scenario, changed, intervention.start, until, intervention.changes, added, intervention.cancel_events)
+    warnings = intervention_warnings(
+        scenario, changed, intervention.start, intervention.until, intervention.changes, added, intervention.cancel_events
+    )
     return changed, tuple(notes) + tuple(warning.note() for warning in warnings)
 
 
@@ -262,13 +256,6 @@ def check_same_draws(scenario: Scenario, changed: Scenario) -> None:
         f"the intervention changes the model's random draws ({what}), so its runs cannot be paired with the baseline's: "
         "an election, a mechanism or an actor can only be added or removed in the scenario itself, not by a what-if"
     )
-
-
-def default_until(scenario: Scenario, start: str | None) -> int:
-    """Two years past a start snapshot (within the horizon), else the calendar's end."""
-    if start is None:
-        return scenario.calendar.end
-    return min(scenario.snapshot(start).month + DEFAULT_HORIZON_MONTHS, scenario.calendar.horizon)
 
 
 # --- running ------------------------------------------------------------------------------
@@ -381,7 +368,7 @@ def run_whatif(
     check_same_draws(scenario, changed)
     start = intervention.start
     start_month = scenario.snapshot(start).month if start is not None else scenario.calendar.start
-    until = intervention.until if intervention.until is not None else default_until(scenario, start)
+    until = intervention.until if intervention.until is not None else scenario.default_until(start)
     if until < start_month:
         raise ValueError(f"until {format_month(until)} is before the start {format_month(start_month)}")
     options = {"seed": seed, "start": start, "until": until}

@@ -931,6 +931,7 @@ def _events_outside(
         return []  # an unknown start is refused elsewhere
     first = snapshot.month if snapshot is not None else scenario.calendar.start
     begins = f"snapshot {snapshot.id!r} ({format_month(first)}), where {what} starts" if snapshot is not None else f"{format_month(first)}, where {what} starts"
+    until = until if until is not None else scenario.default_until(start)  # the last month it runs to when not told
 
     def outside(month: int, last: int | None = None) -> str | None:
         """Why an event from ``month`` (lasting to ``last``, for an intervention) never acts in the runs, if it does not."""

@@ -45,6 +45,10 @@ MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format
 RegimeKey = Literal["civilian_nationalist", "right_military", "nationalist_military", "workers_government", "civilian_elected"]
 
 
+
+DEFAULT_HORIZON_MONTHS = 24
+"""Months a run from a snapshot simulates when no last month is given (two years: the source's horizon of a conjuncture)."""
+
 class Provenance(Frozen):
     """Where a non-numeric statement (an event, an actor) comes from."""
 
@@ -755,6 +759,13 @@ class Scenario(Frozen):
                 return snapshot
         known = ", ".join(f"{s.id} ({format_month(s.month)})" for s in self.snapshots) or "none"
         raise KeyError(f"no snapshot {snapshot_id!r} in scenario {self.id!r}; snapshots: {known}")
+
+    def default_until(self, start: str | None) -> int:
+        """The last month runs from ``start`` (a snapshot's id or month; ``None``: the scenario's start) simulate when
+        not told: :data:`DEFAULT_HORIZON_MONTHS` past a snapshot (within the horizon), else the calendar's end."""
+        if start is None:
+            return self.calendar.end
+        return min(self.snapshot(start).month + DEFAULT_HORIZON_MONTHS, self.calendar.horizon)
 
     def experiment(self, experiment_id: str) -> Experiment:
         for experiment in self.experiments:

@@ -27,7 +27,6 @@ from ..experiments.whatif import (
     WhatIfResult,
     apply_intervention,
     check_same_draws,
-    default_until,
     experiment_intervention,
     extend,
     record_whatif,
@@ -86,7 +85,7 @@ def prepare(scenario: Scenario, request: Interventions) -> Prepared:
     elif intervention is not None and intervention.until is not None and (request.start is None or request.start == intervention.start):
         until = intervention.until
     else:
-        until = default_until(scenario, start)
+        until = scenario.default_until(start)
     if until < start_month:
         raise ValueError(f"until {format_month(until)} is before the start {format_month(start_month)}")
     if until > scenario.calendar.horizon:
