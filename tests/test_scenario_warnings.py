@@ -344,6 +344,9 @@ def test_whatif_change_to_a_snapshot_the_run_does_not_start_from_says_so() -> No
     _, from_start = apply_intervention(toy, Intervention(changes=change))
     assert from_start and "the run starts from the scenario's start, not from snapshot 'october_1970'" in from_start[0]
     assert apply_intervention(toy, Intervention(start="october_1970", changes=change))[1] == ()  # that snapshot's own run: no warning
+    index = [snapshot.id for snapshot in toy.snapshots].index("october_1970")
+    by_index = apply_intervention(toy, Intervention(start="march_1971", changes={f"snapshots.0{index}.actors.miners.arms": 0.9}))[1]
+    assert by_index and "not from snapshot 'october_1970'" in by_index[0]  # an index, read as value paths read it
 
 
 def test_whatif_events_after_its_default_last_month_say_they_never_fire() -> None:

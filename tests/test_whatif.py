@@ -28,6 +28,8 @@ from coyuntura.scenario.errors import ScenarioError
 from coyuntura.scenario.loader import load_scenario, parse_scenario, resolve_scenario
 from coyuntura.scenario.paths import PathError, get_value
 
+from helpers import toy_scenario
+
 runner = CliRunner()
 
 COUNTERFACTUALS = {  # DESIGN.md's counterfactuals -> the named experiment that poses each
@@ -198,3 +200,16 @@ def test_whatif_list_shows_the_named_experiments():
     rows = json.loads(result.stdout)["experiments"]
     assert {row["id"] for row in rows} >= set(COUNTERFACTUALS.values())
     assert all(", L" in row["source"] for row in rows)
+
+
+@pytest.mark.unit
+def test_one_value_changed_twice_under_two_names_is_refused():
+    """actors.0.arms, actors.miners.arms and actors.miners.arms.value name one number: a what-if sets it once."""
+    from coyuntura.scenario.paths import canonical_path
+
+    toy = toy_scenario()
+    first = toy.actors[0].id
+    assert canonical_path(toy, "actors.0.arms.value") == canonical_path(toy, f"actors.{first}.arms") == f"actors.{first}.arms"
+    with pytest.raises(ValueError, match=f"actors.0.arms and actors.{first}.arms.value both change actors.{first}.arms"):
+        apply_intervention(toy, Intervention(changes={"actors.0.arms": 0.9, f"actors.{first}.arms.value": 0.1}))
+    assert apply_intervention(toy, Intervention(changes={"actors.0.arms": 0.9, "actors.1.arms": 0.1}))[0] is not None

@@ -33,7 +33,7 @@ from ..executor import Executor, as_executor
 from ..parallel import DEFAULT_CHUNK_RUNS, chunks
 from ..scenario.calendar import format_month
 from ..scenario.checks import intervention_warnings
-from ..scenario.paths import relax_priors, unpaired_change, with_values
+from ..scenario.paths import canonical_path, relax_priors, unpaired_change, with_values
 from ..scenario.schema import Scenario
 from .measures import OUTCOME_LABELS, outcome_labels, outcome_matrix, outcome_names, scenario_outcomes
 
@@ -229,6 +229,12 @@ def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[
     if intervention.add_events or intervention.cancel_events:
         kept = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in scenario.events if e.id not in intervention.cancel_events]
         changes["events"] = kept + [dict(event) for event in intervention.add_events]
+    named: dict[str, str] = {}
+    for path in intervention.changes:  # one value changed twice under two names (actors.0.arms, actors.miners.arms.value)
+        canonical = canonical_path(scenario, path)
+        if canonical in named:
+            raise ValueError(f"{named[canonical]} and {path} both change {canonical}; give each value once")
+        named[canonical] = path
     reasons = [reason for reason in map(unpaired_change, intervention.changes) if reason is not None]
     if reasons:  # refused before anything runs: the two arms would not be paired
         raise ValueError("; ".join(reasons))

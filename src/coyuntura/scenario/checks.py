@@ -783,10 +783,11 @@ def _snapshot_of(scenario: Scenario, path: str) -> Snapshot | None:
     parts = path.split(".")
     if len(parts) < 3 or parts[0] != "snapshots":
         return None
-    for index, snapshot in enumerate(scenario.snapshots):
-        if parts[1] in (snapshot.id, str(index)):
+    for snapshot in scenario.snapshots:
+        if parts[1] == snapshot.id:
             return snapshot
-    return None
+    index = parts[1]  # as value paths read an index (paths._step): snapshots.01 is snapshots.1
+    return scenario.snapshots[int(index)] if index.isdecimal() and len(index) <= 9 and int(index) < len(scenario.snapshots) else None
 
 
 def _start_snapshot(scenario: Scenario, start: str | None) -> Snapshot | None:

@@ -117,6 +117,21 @@ def get_value(scenario: Scenario, path: str) -> Any:
     return node
 
 
+def canonical_path(scenario: Scenario, path: str) -> str:
+    """``path`` as one name for one value: list items by their id where they have one (``actors.0`` is
+    ``actors.miners``), and a number without its quantity's trailing ``value``. A :class:`PathError` if it is unknown."""
+    node: Any = _data(scenario)
+    named: list[str] = []
+    parent: Any = None
+    for part in path.split("."):
+        item = _step(node, part, ".".join(named), scenario)
+        named.append(str(item["id"]) if isinstance(node, list) and isinstance(item, dict) and "id" in item else part)
+        parent, node = node, item
+    if len(named) > 1 and named[-1] == "value" and isinstance(parent, dict) and "value" in parent:
+        named.pop()
+    return ".".join(named)
+
+
 def value_bounds(scenario: Scenario, path: str) -> tuple[float, float] | None:
     """The allowed range of the number at ``path``, read from the schema's types without validating anything
     (cheap: for checking what an experiment sets); None where the path does not end at a number field."""
