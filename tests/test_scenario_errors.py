@@ -739,6 +739,17 @@ def test_month_outside_the_calendar(tmp_path: Path, doc: Doc, section: str, mont
     check(tmp_path, Case(text, number, f"{section}.0.month", (f"{month} is outside the calendar {calendar_span(doc)}",)))
 
 
+def test_two_snapshots_in_one_month(tmp_path: Path, doc: Doc) -> None:
+    """A start given as a month must name one snapshot: the second snapshot of a month is refused, naming the first."""
+    first_start, first_end = doc.item("snapshots", 0)
+    month = doc.lines[doc.find(r"^    month: ", first_start, first_end) - 1].split(":", 1)[1].strip()
+    start, end = doc.item("snapshots", 1)
+    number = doc.find(r"^    month: ", start, end)
+    text = doc.replace(number, f"    month: {month}")
+    first = doc.scenario.snapshots[0].id
+    check(tmp_path, Case(text, number, "snapshots.1.month", (f"is also the month of snapshot {first!r} (snapshots.0)",)))
+
+
 @pytest.mark.parametrize(
     "written, fragment",
     [

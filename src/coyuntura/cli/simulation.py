@@ -370,7 +370,11 @@ def sources_command(
 @app.command("describe")
 def describe_command(
     scenario: str = SCENARIO_ARGUMENT,
-    fmt: str = typer.Option("md", "--format", "-f", help="md (Markdown; with --out its figures are PNG files beside it) or html (one self-contained page)."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", "-f",
+        help="md (Markdown; with --out its figures are PNG files beside it) or html (one self-contained page); default: as --out's "
+        "suffix says (.html, .htm), else md.",
+    ),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="File to write (default: print the document to standard output)."),
 ) -> None:
     """Write the model description (ODD+D) of a scenario, generated from the scenario file and the mechanisms' code."""
@@ -381,8 +385,12 @@ def describe_command(
         write_description,
     )
 
-    if fmt not in ("md", "html"):
+    if fmt is not None and fmt not in ("md", "html"):
         _usage(f"--format must be md or html, got {fmt!r}")
+    written_as = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}.get(out.suffix.lower()) if out is not None else None
+    if fmt is not None and written_as is not None and written_as != fmt and out is not None:
+        _usage(f"--out {out.name} names a {written_as} file but --format is {fmt}; give --format {written_as} or another file name")
+    fmt = fmt or written_as or "md"
     out = _check_out(out, False, folder=False) if out is not None else None
     with _bad_input():
         description = describe_scenario(load_scenario(scenario))

@@ -478,9 +478,17 @@ def _months(scenario: Scenario) -> list[Problem]:
     for index, event in enumerate(scenario.events):
         if not calendar.start <= event.month <= calendar.horizon:
             problems.append(Problem(f"events.{index}.month", f"{format_month(event.month)} is outside the calendar {span}"))
+    first_in: dict[int, int] = {}
     for index, snapshot in enumerate(scenario.snapshots):
         if not calendar.start <= snapshot.month <= calendar.horizon:
             problems.append(Problem(f"snapshots.{index}.month", f"{format_month(snapshot.month)} is outside the calendar {span}"))
+        earlier = first_in.setdefault(snapshot.month, index)
+        if earlier != index:  # a start given as a month (--from 1970-10) must name one snapshot
+            problems.append(Problem(
+                f"snapshots.{index}.month",
+                f"{format_month(snapshot.month)} is also the month of snapshot {scenario.snapshots[earlier].id!r} "
+                f"(snapshots.{earlier}); each snapshot needs a month of its own",
+            ))
     return problems
 
 
