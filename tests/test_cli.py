@@ -325,6 +325,7 @@ def test_sources_counts_a_scenario_s_own_checklist():
         (("chronicle", "bolivia-1952", "--run", "-1"), ("--run must be at least 0",), EXIT_USAGE),
         (("chronicle", "bolivia-1952", "--run", "0", "--from", "1999-01"), ("no snapshot",), EXIT_USAGE),
         (("sources", "no-such-scenario"), ("no-such-scenario",), EXIT_FAILURE),
+        (("run", "", "--runs", "5"), ("the scenario's name is empty",), EXIT_FAILURE),
     ],
 )
 def test_bad_input_is_one_red_message_and_its_exit_code(args, fragments, code, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -187,5 +188,7 @@ def test_sensitivity_command_writes_chart_tables_and_record(tmp_path):
     assert record["items"] >= 1 and [(a["name"], a["rows"]) for a in record["artifacts"]] == [("points", 4 * 4)]  # an item per batch
     again = json.loads(runner.invoke(app, args + ["--resume"]).stdout)
     assert again["record"] == data["record"] and again["table"] == data["table"]
+    listed = runner.invoke(app, ["runs", "list", "--store", str(store)], env={"COLUMNS": "200"})
+    assert re.search(rf"{data['record']}\s.*\s16x30\s", listed.stdout), listed.stdout  # points x runs, not batches x runs
     bad = runner.invoke(app, ["sensitivity", "bolivia-1952", "--outcome", "coup_sucess", "--workers", "0"])
     assert bad.exit_code == 2 and "did you mean 'coup_success'" in bad.stderr

@@ -336,3 +336,24 @@ def test_defect9_api_numbers_are_strict(client: TestClient, body: dict, field: s
     assert response.json()["detail"].startswith(f"{field}: Input should be a valid integer")
     chronicle = client.post("/api/chronicle", json={"scenario": SCENARIO, "until": "1953-01", "run": "3"})
     assert chronicle.status_code == 422 and "run: Input should be a valid integer" in chronicle.json()["detail"]
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"n_runs": True}, "the number of runs must be a whole number, got True"),
+        ({"n_runs": 10, "seed": True}, "the seed must be a whole number with 0 <= seed < 2**63, got True"),
+        ({"n_runs": 10, "seed": 1.0}, "the seed must be a whole number with 0 <= seed < 2**63, got 1.0"),
+        ({"n_runs": 10, "until": "1971-01"}, "until must be a month index (an int; coyuntura.scenario.calendar.parse_month reads 'YYYY-MM'), got '1971-01'"),
+        ({"n_runs": 10, "until": -5}, "until month index -5 is before the start"),
+    ],
+)
+def test_the_api_refuses_what_is_not_a_count_a_seed_or_a_month(options: dict, message: str) -> None:
+    """Booleans are not numbers and a month is a month index: the library says so, not numpy or Python's '<'."""
+    from coyuntura.engine.simulate import simulate
+
+    from helpers import toy_scenario
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        simulate(compile_scenario(toy_scenario()), **options)

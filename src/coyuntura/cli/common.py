@@ -22,7 +22,7 @@ from typer.core import TyperCommand
 
 from ..extras import missing_extra
 from ..limits import check_count, check_seed, check_total
-from ..scenario.calendar import format_month, parse_month
+from ..scenario.calendar import parse_month
 from ..scenario.errors import ScenarioError
 
 if TYPE_CHECKING:
@@ -207,10 +207,8 @@ def _check_span(scenario: Scenario, start: Optional[str], until: Optional[int], 
     the horizon (usage errors; the library would find them only once it runs)."""
     with _bad_option(as_json):
         first = scenario.snapshot(start).month if start is not None else scenario.calendar.start
-        if until is not None and until < first:
-            raise ValueError(f"--until {format_month(until)} is before the start {format_month(first)}")
-        if until is not None and until > scenario.calendar.horizon:
-            raise ValueError(f"--until {format_month(until)} is past the scenario's horizon {format_month(scenario.calendar.horizon)}")
+        if until is not None:
+            scenario.check_until(first, until, "--until")
 
 
 def _within_limits(as_json: bool, seed: int, *counts: tuple[str, Optional[int], int, Optional[int]], total: Optional[tuple[int, str]] = None) -> None:

@@ -64,7 +64,9 @@ def runs_list_command(
     for header in ("id", "kind", "name", "scenario", "created", "runs", "seed", "wall s"):
         table.add_column(header, overflow="fold", no_wrap=header in ("id", "created"), justify="right" if header in ("runs", "seed", "wall s") else "left")
     for r in records:
-        runs = "" if r["n_runs"] is None else (f"{r['items']}x{r['n_runs']}" if r["items"] else str(r["n_runs"]))
+        points = r["parameters"].get("points") if isinstance(r.get("parameters"), dict) else None  # a sweep's points (its items may be batches)
+        points = points if isinstance(points, int) and not isinstance(points, bool) else r["items"]
+        runs = "" if r["n_runs"] is None else (f"{points}x{r['n_runs']}" if points else str(r["n_runs"]))
         kind = r["kind"] if r["status"] == "complete" else f"{r['kind']} ({r['status']})"
         row = (r["id"], kind, r["name"] or "", r["scenario_id"] or "", (r["created"] or "")[5:16], runs,
                "" if r["seed"] is None else r["seed"], "" if r["wall_time"] is None else f"{r['wall_time']:.1f}")

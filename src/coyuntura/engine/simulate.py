@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ..limits import MAX_SEED
 from ..scenario.calendar import format_month
 from ..scenario.plugins import BUILTIN_PACKAGE
 from ..scenario.schema import Election, Snapshot
@@ -203,6 +204,10 @@ def simulate(
     scenario's values, and the random streams do not depend on them.
     """
     scenario = model.scenario
+    if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)):
+        raise ValueError(f"the number of runs must be a whole number, got {n_runs!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"the seed must be a whole number with 0 <= seed < 2**63, got {seed!r}")
     if n_runs < 1:
         raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
     if batch_size < 1:
@@ -220,11 +225,7 @@ def simulate(
     start_month = snapshot.month if snapshot is not None else scenario.calendar.start
     if resume is not None:
         start_month = resume.month + 1
-    until = scenario.calendar.end if until is None else until
-    if until < start_month:
-        raise ValueError(f"--until {format_month(until)} is before the start {format_month(start_month)}")
-    if until > scenario.calendar.horizon:
-        raise ValueError(f"--until {format_month(until)} is past the scenario's horizon {format_month(scenario.calendar.horizon)}")
+    until = scenario.check_until(start_month, scenario.calendar.end if until is None else until)
     periods = periods or default_periods(start_month, until)
     n_months = until - start_month + 1
     regime_counts = np.zeros((n_months, len(REGIME_KEYS)), dtype=np.int64)

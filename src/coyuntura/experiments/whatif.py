@@ -374,9 +374,7 @@ def run_whatif(
     check_same_draws(scenario, changed)
     start = intervention.start
     start_month = scenario.snapshot(start).month if start is not None else scenario.calendar.start
-    until = intervention.until if intervention.until is not None else scenario.default_until(start)
-    if until < start_month:
-        raise ValueError(f"until {format_month(until)} is before the start {format_month(start_month)}")
+    until = scenario.check_until(start_month, intervention.until if intervention.until is not None else scenario.default_until(start))
     options = {"seed": seed, "start": start, "until": until}
     executor = as_executor(executor)
     spans = chunks(n_runs, chunk_runs)

@@ -66,6 +66,9 @@ def resolve_scenario(name_or_path: str | Path) -> Path:
     bundled = bundled_scenarios()
     if str(name_or_path) in bundled:
         return bundled[str(name_or_path)]
+    if isinstance(name_or_path, str) and not name_or_path.strip():
+        names = ", ".join(sorted(bundled))
+        raise ScenarioError(repr(name_or_path), [Problem("", f"the scenario's name is empty; give a bundled scenario ({names}) or a file")])
     path = Path(name_or_path)
     if path.is_file():
         return path

@@ -13,6 +13,7 @@ import difflib
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, NoReturn, Optional, Union, get_args
 
+import numpy as np
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -766,6 +767,19 @@ class Scenario(Frozen):
         if start is None:
             return self.calendar.end
         return min(self.snapshot(start).month + DEFAULT_HORIZON_MONTHS, self.calendar.horizon)
+
+    def check_until(self, first: int, until: int, option: str = "until") -> int:
+        """``until``, the last month of runs that start in ``first``, if it lies from ``first`` to the horizon; else a
+        ``ValueError`` naming ``option`` (``--until`` on the command line)."""
+        if isinstance(until, bool) or not isinstance(until, (int, np.integer)):
+            raise ValueError(f"{option} must be a month index (an int; coyuntura.scenario.calendar.parse_month reads 'YYYY-MM'), got {until!r}")
+        until = int(until)
+        if until < first:
+            shown = format_month(until) if until >= 0 else f"month index {until}"
+            raise ValueError(f"{option} {shown} is before the start {format_month(first)}")
+        if until > self.calendar.horizon:
+            raise ValueError(f"{option} {format_month(until)} is past the scenario's horizon {format_month(self.calendar.horizon)}")
+        return until
 
     def experiment(self, experiment_id: str) -> Experiment:
         for experiment in self.experiments:

@@ -86,10 +86,7 @@ def prepare(scenario: Scenario, request: Interventions) -> Prepared:
         until = intervention.until
     else:
         until = scenario.default_until(start)
-    if until < start_month:
-        raise ValueError(f"until {format_month(until)} is before the start {format_month(start_month)}")
-    if until > scenario.calendar.horizon:
-        raise ValueError(f"until {format_month(until)} is past the scenario's horizon {format_month(scenario.calendar.horizon)}")
+    scenario.check_until(start_month, until)
     if until - start_month + 1 > MAX_MONTHS:
         raise ValueError(f"{format_month(start_month)}..{format_month(until)} is {until - start_month + 1} months; at most {MAX_MONTHS} per run")
     if request.has_intervention:
