@@ -716,7 +716,12 @@ def test_actor_reference_that_is_not_an_identifier(tmp_path: Path, doc: Doc) -> 
 def test_duplicate_ids(tmp_path: Path, doc: Doc, section: str) -> None:
     start, end = doc.item(section, 0)
     identifier = re.match(r"^  - id: (\S+)$", doc.lines[start - 1]).group(1)
-    text = doc.insert(end, *doc.lines[start - 1 : end])
+    copy = doc.lines[start - 1 : end]
+    if section == "snapshots":  # a month of its own, so that the id is the copy's only fault
+        used = {s.month for s in doc.scenario.snapshots}
+        free = next(m for m in range(doc.scenario.calendar.start, doc.scenario.calendar.horizon + 1) if m not in used)
+        copy = [f'    month: "{format_month(free)}"' if re.match(r"^    month: ", line) else line for line in copy]
+    text = doc.insert(end, *copy)
     check(tmp_path, Case(text, end + 1, f"{section}.1.id", (f"duplicate id '{identifier}' (also at {section}.0)",)))
 
 
