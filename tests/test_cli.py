@@ -338,7 +338,7 @@ def test_bad_input_is_one_red_message_and_its_exit_code(args, fragments, code, t
 def test_describe_refuses_a_file_name_that_says_another_format(tmp_path):
     """HTML written into notes.md (or Markdown into page.html) would replace a document with one of another kind."""
     result = invoke("describe", "bolivia-1952", "--format", "html", "--out", str(tmp_path / "notes.md"))
-    assert_clean_failure(result, "--out notes.md names a md file but --format is html", code=EXIT_USAGE)
+    assert_clean_failure(result, "--out notes.md names a Markdown file but --format is html", code=EXIT_USAGE)
     assert not (tmp_path / "notes.md").exists()
     inferred = invoke("describe", "bolivia-1952", "--out", str(tmp_path / "page.html"))  # no --format: the suffix decides
     assert inferred.exit_code == 0 and (tmp_path / "page.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -22,7 +22,7 @@ from coyuntura.engine.simulate import simulate
 from coyuntura.experiments.whatif import Intervention, apply_intervention, parse_event
 from coyuntura.scenario.calendar import format_month
 from coyuntura.scenario.checks import scenario_warnings
-from coyuntura.scenario.errors import ScenarioWarning
+from coyuntura.scenario.errors import ScenarioError, ScenarioWarning
 from coyuntura.scenario.loader import load_scenario, load_with_warnings
 from coyuntura.scenario.paths import get_value, value_bounds, with_values
 from coyuntura.scenario.schema import ATTRIBUTE_NAMES, Scenario
@@ -299,7 +299,6 @@ def test_experiment_events_outside_its_run_are_warned_of(tmp_path: Path) -> None
     )
 
 
-
 def test_an_experiment_without_until_is_checked_against_its_default_last_month(tmp_path: Path) -> None:
     """`check` and `whatif` agree: without `until`, an experiment runs two years past its snapshot, and a cancelled
     event after that never fires in it."""
@@ -431,3 +430,12 @@ def test_the_guide_shows_warnings_the_example_really_gets() -> None:
     rendered = {w.render("chile-1970.yaml") for w in warnings}
     assert len(shown) == 3 and set(shown) == rendered, set(shown) ^ rendered
     assert f"The\nexample gets {['zero', 'one', 'two', 'three', 'four', 'five', 'six'][len(warnings)]}." in guide
+
+
+def test_check_refuses_an_experiment_that_sets_one_value_under_two_names(tmp_path: Path) -> None:
+    """What `check` accepts runs: an experiment naming one value twice would be refused by the what-if, so `check` refuses it."""
+    number = line_of(r"^      snapshots.october_1970.actors.army_right.weight: 0.28$", after=r"^  - id: torres-purges-plotters$")
+    text = edit((number, TEXT.splitlines()[number - 1] + "\n      snapshots.0.actors.army_right.weight.value: 0.3"))
+    (tmp_path / "twice.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"experiments\.1\.set.*both change snapshots\.october_1970\.actors\.army_right\.weight"):
+        load_scenario(tmp_path / "twice.yaml")

@@ -192,3 +192,15 @@ def test_sensitivity_command_writes_chart_tables_and_record(tmp_path):
     assert re.search(rf"{data['record']}\s.*\s16x30\s", listed.stdout), listed.stdout  # points x runs, not batches x runs
     bad = runner.invoke(app, ["sensitivity", "bolivia-1952", "--outcome", "coup_sucess", "--workers", "0"])
     assert bad.exit_code == 2 and "did you mean 'coup_success'" in bad.stderr
+
+
+@pytest.mark.unit
+def test_a_sweep_past_the_horizon_is_refused_before_a_record_is_opened(tmp_path):
+    """The span is checked first (Scenario.span): no run-store record is left behind by a sweep that could not run."""
+    store = RunStore(tmp_path / "runs.duckdb")
+    past = scenario().calendar.horizon + 5
+    with pytest.raises(ValueError, match="past the scenario's horizon"):
+        run_sensitivity(scenario(), "coup_success", "sobol", 2, 2, start="march_1971", until=past, patterns=PARAMS[:2], store=store)
+    with pytest.raises(ValueError, match="past the scenario's horizon"):
+        run_discovery(scenario(), "coup_success", samples=10, n_runs=2, start="march_1971", until=past, patterns=PARAMS, store=store)
+    assert store.records() == []

@@ -17,7 +17,9 @@ from coyuntura.experiments.whatif import (
     Intervention,
     apply_intervention,
     experiment_intervention,
+    extend,
     parse_assignment,
+    parse_assignments,
     parse_event,
     parse_value,
     run_whatif,
@@ -204,12 +206,33 @@ def test_whatif_list_shows_the_named_experiments():
 
 @pytest.mark.unit
 def test_one_value_changed_twice_under_two_names_is_refused():
-    """actors.0.arms, actors.miners.arms and actors.miners.arms.value name one number: a what-if sets it once."""
+    """actors.0.arms, actors.miners.arms and actors.miners.arms.value name one number: one --set list gives it once."""
     from coyuntura.scenario.paths import canonical_path
 
     toy = toy_scenario()
     first = toy.actors[0].id
     assert canonical_path(toy, "actors.0.arms.value") == canonical_path(toy, f"actors.{first}.arms") == f"actors.{first}.arms"
-    with pytest.raises(ValueError, match=f"actors.0.arms and actors.{first}.arms.value both change actors.{first}.arms"):
-        apply_intervention(toy, Intervention(changes={"actors.0.arms": 0.9, f"actors.{first}.arms.value": 0.1}))
-    assert apply_intervention(toy, Intervention(changes={"actors.0.arms": 0.9, "actors.1.arms": 0.1}))[0] is not None
+    with pytest.raises(ValueError, match=f"--set: actors.0.arms and actors.{first}.arms.value both change actors.{first}.arms"):
+        parse_assignments(["actors.0.arms=0.9", f"actors.{first}.arms.value=0.1"], toy)
+    assert parse_assignments(["actors.0.arms=0.9", "actors.1.arms=0.1"], toy) == {"actors.0.arms": 0.9, "actors.1.arms": 0.1}
+    merged, _ = apply_intervention(toy, Intervention(changes={"actors.0.arms": 0.9, f"actors.{first}.arms.value": 0.1}))
+    assert get_value(merged, f"actors.{first}.arms") == 0.1  # merged in order (an experiment's, then --set's): the later stands
+
+
+@pytest.mark.unit
+def test_a_later_change_under_another_spelling_overrides_the_experiment_s():
+    """--set over an experiment's set: the user gives the value once, so it stands, whatever the spelling."""
+    toy = toy_scenario()
+    experiment = experiment_intervention(toy, "torres-purges-plotters")
+    path = next(iter(experiment.changes))
+    changed, _ = apply_intervention(toy, extend(experiment, {f"{path}.value": 0.123}))
+    assert get_value(changed, path) == 0.123
+
+
+@pytest.mark.unit
+def test_a_change_the_engine_cannot_pair_is_explained_before_its_path_is_looked_up():
+    """calendar.*, snapshots' ids and months, observations: the reason a what-if may not change them, not 'unknown path'."""
+    toy = toy_scenario()
+    for path in ("calendar.end", "snapshots.new.month", "observations.zz"):
+        with pytest.raises(ValueError, match="a what-if may not"):
+            apply_intervention(toy, Intervention(changes={path: "1972-01"}))

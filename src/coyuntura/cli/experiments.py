@@ -133,7 +133,7 @@ def whatif_command(
     until_month = _until(until, as_json)
     with _bad_option(as_json):
         base = experiment_intervention(loaded, experiment) if experiment is not None else Intervention(name=name or "what-if")
-        changes = parse_assignments(sets or [])
+        changes = parse_assignments(sets or [], loaded)
         events = [parse_event(text) for text in add_events or []]
         intervention = extend(base, changes, events, cancel_events or [], start=start, until=until_month, name=name)
         if not (intervention.changes or intervention.add_events or intervention.cancel_events):

@@ -180,7 +180,7 @@ def chronicle_command(
     with _bad_input(as_json):
         lines = chronicle(model, run, seed=seed, start=start, until=until_month)
         first = loaded.snapshot(start).month if start else loaded.calendar.start
-    last = until_month if until_month is not None else loaded.calendar.end
+    last = until_month if until_month is not None else loaded.default_until(start)
     if as_json:
         _print_json(
             {
@@ -389,7 +389,8 @@ def describe_command(
         _usage(f"--format must be md or html, got {fmt!r}")
     written_as = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}.get(out.suffix.lower()) if out is not None else None
     if fmt is not None and written_as is not None and written_as != fmt and out is not None:
-        _usage(f"--out {out.name} names a {written_as} file but --format is {fmt}; give --format {written_as} or another file name")
+        kinds = {"md": "a Markdown", "html": "an HTML"}
+        _usage(f"--out {out.name} names {kinds[written_as]} file but --format is {fmt}; give --format {written_as} or another file name")
     fmt = fmt or written_as or "md"
     out = _check_out(out, False, folder=False) if out is not None else None
     with _bad_input():

@@ -145,8 +145,7 @@ def run_discovery(
     check_discovery_settings(threshold, min_density)
     parameters = free_parameters(scenario, patterns)
     X = latin_sample(parameters, samples, seed)
-    first = scenario.snapshot(start).month if start is not None else scenario.calendar.start
-    last = until if until is not None else scenario.default_until(start)
+    first, last = scenario.span(start, until)
     points = tuple({p.path: float(x) for p, x in zip(parameters, row)} for row in X)
     sweep = Sweep(
         scenario, points, n_runs, seed=seed, start=start, until=last, kind="discovery", name=f"prim {outcome}",

@@ -83,7 +83,7 @@ def model(
     chosen = tuple(check_outcome(outcome, scenario) for outcome in outcomes)
     if not chosen:
         raise ValueError("give at least one outcome")
-    last = parse_month(until) if isinstance(until, str) else (until if until is not None else scenario.default_until(start))
+    _, last = scenario.span(start, parse_month(until) if isinstance(until, str) else until)
     uncertain = free_parameters(scenario, parameters)
     workbench_model = workbench.Model(name or "".join(c for c in scenario.id if c.isalnum()), function=_Simulator(scenario, chosen, runs, seed, start, last, uncertain))
     workbench_model.uncertainties = [workbench.RealParameter(p.path, p.low, p.high) for p in uncertain]

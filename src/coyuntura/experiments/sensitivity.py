@@ -207,8 +207,7 @@ def run_sensitivity(
         raise ValueError(f"runs per point must be at least 1, got {n_runs}")
     parameters = analysed_parameters(scenario, patterns)
     X = sample(parameters, method, samples, seed)
-    first = scenario.snapshot(start).month if start is not None else scenario.calendar.start
-    last = until if until is not None else scenario.default_until(start)
+    first, last = scenario.span(start, until)
     sweep = PointSweep(
         scenario, tuple(p.path for p in parameters), X, n_runs, seed=seed, start=start, until=last, kind="sensitivity",
         name=f"{method} {outcome}", settings={"method": method, "outcome": outcome, "samples": samples},
@@ -228,8 +227,6 @@ def run_sensitivity(
         holder["result"] = _analyze(scenario, outcome, method, samples, n_runs, seed, parameters, X, swept, first, last)
     result = holder["result"]
     return replace(result, record_id=swept.record_id, wall_time=swept.wall_time, cpu_time=swept.cpu_time)
-
-
 
 
 def _analyze(scenario: Scenario, outcome: str, method: str, samples: int, n_runs: int, seed: int,

@@ -33,7 +33,7 @@ from ..executor import Executor, as_executor
 from ..parallel import DEFAULT_CHUNK_RUNS, chunks
 from ..scenario.calendar import format_month
 from ..scenario.checks import intervention_warnings
-from ..scenario.paths import canonical_path, relax_priors, unpaired_change, with_values
+from ..scenario.paths import merged_changes, relax_priors, unpaired_change, value_named_twice, with_values
 from ..scenario.schema import Scenario
 from .measures import OUTCOME_LABELS, outcome_labels, outcome_matrix, outcome_names, scenario_outcomes
 
@@ -124,14 +124,18 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return path, parse_value(value.strip())
 
 
-def parse_assignments(texts: Sequence[str]) -> dict[str, Any]:
-    """Several ``PATH=VALUE`` as {path: value}; a path given twice is refused, not decided by its last value."""
+def parse_assignments(texts: Sequence[str], scenario: Scenario | None = None) -> dict[str, Any]:
+    """Several ``PATH=VALUE`` as {path: value}; a path given twice is refused, not decided by its last value, and
+    with ``scenario`` so is one value under two spellings (``actors.0.arms`` and ``actors.miners.arms.value``)."""
     changes: dict[str, Any] = {}
     for text in texts:
         path, value = parse_assignment(text)
         if path in changes:
             raise ValueError(f"--set gives {path} twice ({changes[path]!r} and {value!r}); give each path once")
         changes[path] = value
+    twice = value_named_twice(scenario, changes) if scenario is not None else None
+    if twice is not None:
+        raise ValueError(f"--set: {twice}")
     return changes
 
 
@@ -229,15 +233,10 @@ def apply_intervention(scenario: Scenario, intervention: Intervention) -> tuple[
     if intervention.add_events or intervention.cancel_events:
         kept = [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in scenario.events if e.id not in intervention.cancel_events]
         changes["events"] = kept + [dict(event) for event in intervention.add_events]
-    named: dict[str, str] = {}
-    for path in intervention.changes:  # one value changed twice under two names (actors.0.arms, actors.miners.arms.value)
-        canonical = canonical_path(scenario, path)
-        if canonical in named:
-            raise ValueError(f"{named[canonical]} and {path} both change {canonical}; give each value once")
-        named[canonical] = path
     reasons = [reason for reason in map(unpaired_change, intervention.changes) if reason is not None]
     if reasons:  # refused before anything runs: the two arms would not be paired
         raise ValueError("; ".join(reasons))
+    intervention = replace(intervention, changes=merged_changes(scenario, intervention.changes))  # --set over an experiment's set
     relaxed, notes = relax_priors(scenario, intervention.changes)
     changed = with_values(scenario, {**changes, **relaxed}, reason=intervention.name if intervention.name.startswith("what-if") else f"what-if {intervention.name}")
     added = [str(event.get("id")) for event in intervention.add_events]
@@ -373,8 +372,7 @@ def run_whatif(
     changed, notes = apply_intervention(scenario, intervention)
     check_same_draws(scenario, changed)
     start = intervention.start
-    start_month = scenario.snapshot(start).month if start is not None else scenario.calendar.start
-    until = scenario.check_until(start_month, intervention.until if intervention.until is not None else scenario.default_until(start))
+    start_month, until = scenario.span(start, intervention.until)
     options = {"seed": seed, "start": start, "until": until}
     executor = as_executor(executor)
     spans = chunks(n_runs, chunk_runs)

@@ -494,7 +494,7 @@ def _months(scenario: Scenario) -> list[Problem]:
 
 def _experiments(scenario: Scenario) -> list[Problem]:
     """Named experiments: unique ids, a known start, months in the calendar, value paths and events that exist."""
-    from .paths import PathError, get_value, type_mismatch, unpaired_change, value_bounds  # paths imports this module
+    from .paths import PathError, get_value, type_mismatch, unpaired_change, value_bounds, value_named_twice  # paths imports this module
 
     calendar = scenario.calendar
     span = f"{format_month(calendar.start)}..{format_month(calendar.horizon)}"
@@ -510,6 +510,9 @@ def _experiments(scenario: Scenario) -> list[Problem]:
                 problems.append(Problem(f"{where}.from", str(error.args[0])))
         if experiment.until is not None and not first <= experiment.until <= calendar.horizon:
             problems.append(Problem(f"{where}.until", f"{format_month(experiment.until)} is outside {format_month(first)}..{format_month(calendar.horizon)}"))
+        twice = value_named_twice(scenario, experiment.changes)
+        if twice is not None:
+            problems.append(Problem(f"{where}.set", twice))
         for path in experiment.changes:
             reason = unpaired_change(path)
             if reason is not None:
@@ -940,14 +943,14 @@ def _events_outside(
         return []  # an unknown start is refused elsewhere
     first = snapshot.month if snapshot is not None else scenario.calendar.start
     begins = f"snapshot {snapshot.id!r} ({format_month(first)}), where {what} starts" if snapshot is not None else f"{format_month(first)}, where {what} starts"
-    until = until if until is not None else scenario.default_until(start)  # the last month it runs to when not told
+    last_month = until if until is not None else scenario.default_until(start)  # the last month it runs to when not told
 
     def outside(month: int, last: int | None = None) -> str | None:
         """Why an event from ``month`` (lasting to ``last``, for an intervention) never acts in the runs, if it does not."""
         if (last if last is not None else month) < first:
             return f"before {begins}"
-        if until is not None and month > until:
-            return f"after {format_month(until)}, the last month of {what}"
+        if month > last_month:
+            return f"after {format_month(last_month)}, the last month of {what}"
         return None
 
     warnings = []

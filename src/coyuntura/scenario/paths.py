@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import difflib
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
 
@@ -123,13 +123,43 @@ def canonical_path(scenario: Scenario, path: str) -> str:
     node: Any = _data(scenario)
     named: list[str] = []
     parent: Any = None
-    for part in path.split("."):
-        item = _step(node, part, ".".join(named), scenario)
+    parts = path.split(".")
+    for position, part in enumerate(parts):
+        item = _step(node, part, ".".join(parts[:position]), scenario)  # an unknown part is named as the user wrote it
         named.append(str(item["id"]) if isinstance(node, list) and isinstance(item, dict) and "id" in item else part)
         parent, node = node, item
     if len(named) > 1 and named[-1] == "value" and isinstance(parent, dict) and "value" in parent:
         named.pop()
     return ".".join(named)
+
+
+def value_named_twice(scenario: Scenario, paths: Iterable[str]) -> str | None:
+    """Why ``paths`` (one set of changes) name one value twice, as ``actors.0.arms`` and ``actors.miners.arms.value``
+    do, or ``None``; an unknown path is left to the checks that name it."""
+    named: dict[str, str] = {}
+    for path in paths:
+        try:
+            canonical = canonical_path(scenario, path)
+        except PathError:
+            continue
+        if canonical in named:
+            return f"{named[canonical]} and {path} both change {canonical}; give each value once"
+        named[canonical] = path
+    return None
+
+
+def merged_changes(scenario: Scenario, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``changes`` with one entry per value: where two spellings name one value (an experiment's and a later
+    ``--set``), the later one stands, under its own spelling."""
+    by_value: dict[str, tuple[str, Any]] = {}
+    for path, value in changes.items():
+        try:
+            canonical = canonical_path(scenario, path)
+        except PathError:
+            canonical = path  # unknown: relax_priors names it with close matches
+        by_value.pop(canonical, None)  # the later change stands, in its place in the order
+        by_value[canonical] = (path, value)
+    return dict(by_value.values())
 
 
 def value_bounds(scenario: Scenario, path: str) -> tuple[float, float] | None:

@@ -46,9 +46,9 @@ MonthField = Annotated[int, BeforeValidator(parse_month), PlainSerializer(format
 RegimeKey = Literal["civilian_nationalist", "right_military", "nationalist_military", "workers_government", "civilian_elected"]
 
 
-
 DEFAULT_HORIZON_MONTHS = 24
-"""Months a run from a snapshot simulates when no last month is given (two years: the source's horizon of a conjuncture)."""
+"""Months the commands, what-ifs and sweeps simulate past a start snapshot when no last month is given."""
+
 
 class Provenance(Frozen):
     """Where a non-numeric statement (an event, an actor) comes from."""
@@ -763,10 +763,17 @@ class Scenario(Frozen):
 
     def default_until(self, start: str | None) -> int:
         """The last month runs from ``start`` (a snapshot's id or month; ``None``: the scenario's start) simulate when
-        not told: :data:`DEFAULT_HORIZON_MONTHS` past a snapshot (within the horizon), else the calendar's end."""
+        not told: :data:`DEFAULT_HORIZON_MONTHS` past a snapshot (within the horizon), else the calendar's end. (The
+        engine's own ``simulate`` keeps the calendar's end unless given ``until``: it is told its span.)"""
         if start is None:
             return self.calendar.end
         return min(self.snapshot(start).month + DEFAULT_HORIZON_MONTHS, self.calendar.horizon)
+
+    def span(self, start: str | None = None, until: int | None = None) -> tuple[int, int]:
+        """The first and last months of runs from ``start`` (a snapshot's id or month; ``None``: the scenario's start)
+        to ``until`` (``None``: :meth:`default_until`), checked by :meth:`check_until`."""
+        first = self.snapshot(start).month if start is not None else self.calendar.start
+        return first, self.check_until(first, self.default_until(start) if until is None else until)
 
     def check_until(self, first: int, until: int, option: str = "until") -> int:
         """``until``, the last month of runs that start in ``first``, if it lies from ``first`` to the horizon; else a

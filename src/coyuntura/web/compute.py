@@ -33,6 +33,7 @@ from ..experiments.whatif import (
 )
 from ..report.chronicle import chronicle
 from ..scenario.calendar import format_month, parse_month
+from ..scenario.paths import value_named_twice
 from ..scenario.schema import Scenario
 from ..store.records import ensemble_summary, record_run
 from ..store.runstore import RunStore
@@ -91,6 +92,9 @@ def prepare(scenario: Scenario, request: Interventions) -> Prepared:
         raise ValueError(f"{format_month(start_month)}..{format_month(until)} is {until - start_month + 1} months; at most {MAX_MONTHS} per run")
     if request.has_intervention:
         base = intervention if intervention is not None else Intervention(name="web", title="What-if from the web explorer")
+        twice = value_named_twice(scenario, request.changes)
+        if twice is not None:
+            raise ValueError(f"changes: {twice}")
         intervention = replace(extend(base, changes=dict(request.changes), cancel_events=tuple(request.cancel_events)), start=start, until=until)
         changed, notes = apply_intervention(scenario, intervention)
         check_same_draws(scenario, changed)
