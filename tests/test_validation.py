@@ -357,3 +357,11 @@ def test_the_api_refuses_what_is_not_a_count_a_seed_or_a_month(options: dict, me
 
     with pytest.raises(ValueError, match=re.escape(message)):
         simulate(compile_scenario(toy_scenario()), **options)
+
+
+@pytest.mark.unit
+def test_a_value_path_reads_a_list_position_one_way():
+    """One rule (scenario.refs.list_index) for actors.0, snapshots.01 and every list a value path walks."""
+    from coyuntura.scenario.refs import list_index
+
+    assert [list_index(part, 3) for part in ("0", "01", "2", "3", "²", "-1", "x", "1" * 10)] == [0, 1, 2, None, None, None, None, None]

@@ -17,7 +17,7 @@ from .calendar import format_month
 from .errors import Problem, ScenarioWarning
 from .plugins import MechanismError, declared_events, declared_state
 from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity, cited_source, field_bounds
-from .refs import is_actor_reference, role_kinds
+from .refs import is_actor_reference, list_index, role_kinds
 from .schema import (
     ATTRIBUTE_NAMES,
     Actor,
@@ -797,8 +797,8 @@ def _snapshot_of(scenario: Scenario, path: str) -> Snapshot | None:
     for snapshot in scenario.snapshots:
         if parts[1] == snapshot.id:
             return snapshot
-    index = parts[1]  # as value paths read an index (paths._step): snapshots.01 is snapshots.1
-    return scenario.snapshots[int(index)] if index.isdecimal() and len(index) <= 9 and int(index) < len(scenario.snapshots) else None
+    index = list_index(parts[1], len(scenario.snapshots))  # as value paths read an index: snapshots.01 is snapshots.1
+    return scenario.snapshots[index] if index is not None else None
 
 
 def _start_snapshot(scenario: Scenario, start: str | None) -> Snapshot | None:
@@ -815,8 +815,9 @@ def _actor_id(scenario: Scenario, key: str) -> str | None:
     """An actor addressed in a value path by id or by index."""
     if any(actor.id == key for actor in scenario.actors):
         return key
-    if key.isdecimal() and len(key) <= 9 and int(key) < len(scenario.actors):
-        return scenario.actors[int(key)].id
+    index = list_index(key, len(scenario.actors))
+    if index is not None:
+        return scenario.actors[index].id
     return None
 
 

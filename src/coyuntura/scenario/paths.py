@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from .checks import check_scenario
 from .errors import Problem, ScenarioError
 from .loader import validation_message
+from .refs import list_index
 from .schema import ATTRIBUTE_NAMES, REGISTRY_CONTEXT, Scenario
 
 
@@ -61,8 +62,9 @@ def _inherit_on_path(data: Any, parts: list[str]) -> None:
     if len(parts) >= 3 and parts[0] == "actors" and isinstance(data.get("actors"), list):
         actors = data["actors"]
         actor = next((item for item in actors if isinstance(item, dict) and item.get("id") == parts[1]), None)
-        if actor is None and parts[1].isdecimal() and len(parts[1]) <= 9 and int(parts[1]) < len(actors):
-            actor = actors[int(parts[1])]
+        position = list_index(parts[1], len(actors))
+        if actor is None and position is not None:
+            actor = actors[position]
         _inherit(data, actor, parts[2])
 
 
@@ -89,8 +91,9 @@ def _step(node: Any, part: str, walked: str, scenario: Scenario) -> Any:
         for item in node:
             if isinstance(item, dict) and item.get("id") == part:
                 return item
-        if part.isdecimal() and len(part) <= 9 and int(part) < len(node):  # not isdigit(): int('²') fails
-            return node[int(part)]
+        position = list_index(part, len(node))
+        if position is not None:
+            return node[position]
     raise _unknown(f"{walked}.{part}" if walked else part, scenario)
 
 
@@ -189,10 +192,8 @@ def value_bounds(scenario: Scenario, path: str) -> tuple[float, float] | None:
                 return field_bounds(type(node), name) if isinstance(getattr(node, name), Quantity) or inherited else None
             node = getattr(node, name)
         elif isinstance(node, (tuple, list)):
-            if part.isdecimal() and len(part) <= 9 and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                node = next((item for item in node if getattr(item, "id", None) == part), None)
+            index = list_index(part, len(node))
+            node = node[index] if index is not None else next((item for item in node if getattr(item, "id", None) == part), None)
         elif isinstance(node, dict):
             node = node.get(part)
         else:

@@ -45,3 +45,9 @@ def role_kinds(field: FieldInfo) -> tuple[str, ...]:
         if isinstance(kinds, (list, tuple)):
             return tuple(str(kind) for kind in kinds)
     return ()
+
+
+def list_index(part: str, length: int) -> int | None:
+    """The list position a value path's part names (``actors.0``), if it is one: decimal digits (not ``isdigit()``,
+    which takes ``²``), at most 9 of them, below ``length``; else ``None``."""
+    return int(part) if part.isdecimal() and len(part) <= 9 and int(part) < length else None
