@@ -22,7 +22,7 @@ from coyuntura.scenario.checks import quantities
 from coyuntura.scenario.loader import bundled_scenarios
 from coyuntura.store import RunStore
 
-from helpers import bundled_model
+from helpers import TOY, bundled_model
 
 pytestmark = pytest.mark.integration
 
@@ -372,6 +372,19 @@ def test_a_backtest_origin_outside_the_record_is_refused_before_any_calibration(
     result = invoke("backtest", "bolivia-1952", "--origins", "1963-06,1999-01", "--runs", "16", "--replications", "2", "--out", str(tmp_path / "b"))
     assert_clean_failure(result, "--origins", "origin 1999-01 must lie after the start and within the record (1952-04..1971-03)", code=EXIT_USAGE)
     assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.integration
+def test_an_in_sample_score_over_a_one_step_ahead_one_leaves_no_file_of_the_other(tmp_path):
+    """The folder holds one score: the one-step-ahead tables and chart do not linger beside an in-sample score."""
+    folder = tmp_path / "score"
+    common = ("score", str(TOY), "--runs", "16", "--replications", "2", "--out", str(folder))
+    assert invoke(*common, "--filtered").exit_code == 0 and (folder / "joint.csv").exists()
+    (folder / "mine.txt").write_text("keep me", encoding="utf-8")
+    assert invoke(*common).exit_code == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        ["mine.txt", "reliability.png", *(f"{stem}.{ext}" for stem in ("cells", "totals", "kinds") for ext in ("csv", "md", "json"))]
+    )
 
 
 def test_a_failure_exits_with_1(tmp_path):

@@ -225,6 +225,9 @@ def score_command(
             files.append(str(running_score_chart(panels, folder / "running_scores.png", title)))
         for stem in ("cells", "totals", "kinds", *(("by_period", "joint") if filtered else ())):
             files += write_table(folder, stem, getattr(result, stem))
+        if not filtered:  # a one-step-ahead score written here before: its own files would now sit beside another score's
+            for name in ("running_scores.png", *(f"{stem}.{ext}" for stem in ("by_period", "joint") for ext in ("csv", "md", "json"))):
+                (folder / name).unlink(missing_ok=True)
     if as_json:
         if filtered:
             data = {**result.to_dict(), "files": files}
