@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,7 +45,7 @@ def test_free_parameters_are_the_quantities_with_priors():
         sample(coup, "sobol", 100, 0)
 
 
-def test_sobol_finds_the_driver_and_gives_an_inert_parameter_only_the_noise_floor():
+def test_sobol_finds_the_driver_and_gives_an_inert_parameter_only_the_noise_floor(tmp_path):
     result = run_sensitivity(scenario(), "coup_success", "sobol", samples=16, n_runs=60, start="march_1971", until=UNTIL, patterns=PARAMS)
     assert result.points == 16 * (3 + 2) and result.Y.shape == (80,)
     st = dict(zip((p.path for p in result.parameters), result.indices["ST"]))
@@ -56,6 +57,8 @@ def test_sobol_finds_the_driver_and_gives_an_inert_parameter_only_the_noise_floo
     table = sensitivity_table(result)
     assert table.rows[-1][0] == "mechanisms.new_class.split_intercept"  # most influential first
     assert [c.key for c in table.columns][-4:] == ["S1", "S1_conf", "ST", "ST_conf"]
+    drawn = result.plot(tmp_path / "indices.png")  # a Path, as every result's plot returns
+    assert isinstance(drawn, Path) and drawn.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_morris_ranks_the_inert_parameter_last():
@@ -112,7 +115,7 @@ def test_an_interrupted_point_sweep_resumes_with_the_batches_it_stored(tmp_path)
 
 @pytest.mark.integration  # end to end: 48 sample points, then PRIM
 @pytest.mark.slow
-def test_prim_finds_the_plotting_intercept_behind_successful_coups():
+def test_prim_finds_the_plotting_intercept_behind_successful_coups(tmp_path):
     # From March 1971 a successful coup within a year is likely over much of the space (above 0.6 in two thirds of it):
     # the interesting runs are those that make it likelier still.
     result = run_discovery(scenario(), "coup_success", samples=48, n_runs=60, threshold=0.7, start="march_1971", until=UNTIL, patterns=PARAMS)
@@ -130,6 +133,8 @@ def test_prim_finds_the_plotting_intercept_behind_successful_coups():
         assert limit.low > low_of_sample[position] and limit.qp_low is not None and limit.qp_high is None
     assert len(tradeoff_table(result).rows) == len(result.trajectory)
     assert {row[0] for row in discovery_table(result).rows} == set(limits)
+    drawn = result.plot(tmp_path / "tradeoff.png")
+    assert isinstance(drawn, Path) and drawn.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="never reaches 0.999"):
         run_discovery(scenario(), "workers_government", samples=12, n_runs=20, threshold=0.999, start="march_1971", until=UNTIL, patterns=PARAMS)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -71,9 +72,9 @@ class DiscoveryResult:
         """The chosen box: one row per restricted parameter with its limits (a pandas DataFrame)."""
         return discovery_table(self).to_frame()
 
-    def plot(self, path: str) -> str:
-        """Draw PRIM's coverage-density trade-off to ``path`` (PNG); return the path."""
-        return tradeoff_chart(self, path)
+    def plot(self, path: str | Path) -> Path:
+        """Draw PRIM's coverage-density trade-off to ``path`` (PNG); return the path, as the other results' ``plot``."""
+        return Path(tradeoff_chart(self, str(path)))
 
     @property
     def of_interest(self) -> np.ndarray:

@@ -30,6 +30,7 @@ import fnmatch
 import math
 import warnings
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
@@ -135,9 +136,9 @@ class SensitivityResult:
         """One row per parameter with its indices and their 95% intervals (a pandas DataFrame)."""
         return sensitivity_table(self).to_frame()
 
-    def plot(self, path: str, top: int = 20) -> str:
-        """Draw the indices of the ``top`` parameters to ``path`` (PNG); return the path."""
-        return sensitivity_chart(self, path, top)
+    def plot(self, path: str | Path, top: int = 20) -> Path:
+        """Draw the indices of the ``top`` parameters to ``path`` (PNG); return the path, as the other results' ``plot``."""
+        return Path(sensitivity_chart(self, str(path), top))
 
     @property
     def points(self) -> int:
