@@ -15,6 +15,7 @@ The web API has its own, lower caps (``coyuntura.web.models``).
 
 from __future__ import annotations
 
+import numbers
 import os
 
 MAX_SEED = 2**63 - 1
@@ -38,7 +39,7 @@ def max_runs() -> int:
 
 def check_seed(seed: int, option: str = "--seed") -> int:
     """Refuse a seed outside 0 <= seed < 2**63."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= MAX_SEED:  # numpy's too
         raise ValueError(f"{option} must be a whole number with 0 <= seed < 2**63, got {seed}")
     return seed
 

@@ -223,10 +223,11 @@ def score_command(
                       "jointly, each period's record given the record before it": running["joint"]}
             title = f"{loaded.id}: the log score through the record, one step ahead"
             files.append(str(running_score_chart(panels, folder / "running_scores.png", title)))
-        for stem in ("cells", "totals", "kinds", *(("by_period", "joint") if filtered else ())):
+        one_step_ahead = ("by_period", "joint")  # the tables only a filtered score has
+        for stem in ("cells", "totals", "kinds", *(one_step_ahead if filtered else ())):
             files += write_table(folder, stem, getattr(result, stem))
         if not filtered:  # a one-step-ahead score written here before: its own files would now sit beside another score's
-            for name in ("running_scores.png", *(f"{stem}.{ext}" for stem in ("by_period", "joint") for ext in ("csv", "md", "json"))):
+            for name in ("running_scores.png", *(f"{stem}.{ext}" for stem in one_step_ahead for ext in ("csv", "md", "json"))):
                 (folder / name).unlink(missing_ok=True)
     if as_json:
         if filtered:
@@ -452,8 +453,6 @@ def backtest_command(
     loaded, _ = _load(scenario, as_json)
     folder = _check_out(out, as_json, Path("reports") / loaded.id / "backtest")
     chosen = _patterns(origins, "--origins", as_json) or list(DEFAULT_ORIGINS)
-    for origin in chosen:
-        _month(origin, "--origins", as_json)
     with _bad_input(as_json):
         require_observations(loaded)
     with _bad_option(as_json, "--origins"):

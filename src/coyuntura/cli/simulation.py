@@ -179,8 +179,7 @@ def chronicle_command(
     until_month = _past_the_snapshot(loaded, start, until_month, as_json)
     with _bad_input(as_json):
         lines = chronicle(model, run, seed=seed, start=start, until=until_month)
-        first = loaded.snapshot(start).month if start else loaded.calendar.start
-    last = until_month if until_month is not None else loaded.default_until(start)
+        first, last = loaded.span(start, until_month)
     if as_json:
         _print_json(
             {

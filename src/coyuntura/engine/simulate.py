@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ..limits import MAX_SEED
+from ..limits import check_seed
 from ..scenario.calendar import format_month
 from ..scenario.plugins import BUILTIN_PACKAGE
 from ..scenario.schema import Election, Snapshot
@@ -206,8 +206,7 @@ def simulate(
     scenario = model.scenario
     if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)):
         raise ValueError(f"the number of runs must be a whole number, got {n_runs!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"the seed must be a whole number with 0 <= seed < 2**63, got {seed!r}")
+    check_seed(seed, "the seed")
     if n_runs < 1:
         raise ValueError(f"the number of runs must be at least 1, got {n_runs}")
     if batch_size < 1:

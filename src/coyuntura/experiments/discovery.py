@@ -154,24 +154,18 @@ def run_discovery(
     )
     holder: dict[str, DiscoveryResult] = {}
 
-    swept_all: list[bool] = []
-
     def summarize(done: SweepResult) -> dict[str, Any]:
-        swept_all.append(True)  # every point is simulated and stored by now
-        holder["result"] = _prim(scenario, outcome, threshold, min_density, samples, n_runs, seed, parameters, X, done, first, last, peel_alpha, mass_min)
+        try:
+            holder["result"] = _prim(scenario, outcome, threshold, min_density, samples, n_runs, seed, parameters, X, done, first, last, peel_alpha, mass_min)
+        except ValueError as error:  # PRIM found nothing to explain; every point is stored (the record stays unfinished)
+            raise ValueError(f"{error}. The {samples:,} simulated points are kept in the run store as record {done.record_id}: "
+                             "--resume with another --threshold or --min-density reuses them") from error
         return holder["result"].summary()
 
-    try:
-        swept = run_sweep(
-            sweep, store=store, resume=resume, executor=executor, points_per_task=points_per_task,
-            progress=(lambda done: progress(done, len(points))) if progress is not None else None, summarize=summarize,
-        )
-    except ValueError as error:  # PRIM found nothing to explain; the simulated points are kept (the record stays unfinished)
-        found = store.find(sweep.kind, sweep.key()) if store is not None and swept_all else None
-        if found is None:
-            raise
-        raise ValueError(f"{error}. The {samples:,} simulated points are kept in the run store as record {found['id']}: "
-                         "--resume with another --threshold or --min-density reuses them") from error
+    swept = run_sweep(
+        sweep, store=store, resume=resume, executor=executor, points_per_task=points_per_task,
+        progress=(lambda done: progress(done, len(points))) if progress is not None else None, summarize=summarize,
+    )
     if "result" not in holder:
         holder["result"] = _prim(scenario, outcome, threshold, min_density, samples, n_runs, seed, parameters, X, swept, first, last, peel_alpha, mass_min)
     return replace(holder["result"], record_id=swept.record_id, wall_time=swept.wall_time)

@@ -136,14 +136,21 @@ def canonical_path(scenario: Scenario, path: str) -> str:
     return ".".join(named)
 
 
+def _known_name(scenario: Scenario, path: str) -> str | None:
+    """:func:`canonical_path`, or ``None`` for an unknown path (left to the checks that name it with close matches)."""
+    try:
+        return canonical_path(scenario, path)
+    except PathError:
+        return None
+
+
 def value_named_twice(scenario: Scenario, paths: Iterable[str]) -> str | None:
     """Why ``paths`` (one set of changes) name one value twice, as ``actors.0.arms`` and ``actors.miners.arms.value``
-    do, or ``None``; an unknown path is left to the checks that name it."""
+    do, or ``None``."""
     named: dict[str, str] = {}
     for path in paths:
-        try:
-            canonical = canonical_path(scenario, path)
-        except PathError:
+        canonical = _known_name(scenario, path)
+        if canonical is None:
             continue
         if canonical in named:
             return f"{named[canonical]} and {path} both change {canonical}; give each value once"
@@ -156,10 +163,7 @@ def merged_changes(scenario: Scenario, changes: Mapping[str, Any]) -> dict[str, 
     ``--set``), the later one stands, under its own spelling."""
     by_value: dict[str, tuple[str, Any]] = {}
     for path, value in changes.items():
-        try:
-            canonical = canonical_path(scenario, path)
-        except PathError:
-            canonical = path  # unknown: relax_priors names it with close matches
+        canonical = _known_name(scenario, path) or path
         by_value.pop(canonical, None)  # the later change stands, in its place in the order
         by_value[canonical] = (path, value)
     return dict(by_value.values())
