@@ -101,6 +101,25 @@ def test_contradicting_and_duplicate_observations_are_refused():
         parse_scenario(with_observations([OK, OK]), "t.yaml")
 
 
+def test_an_observation_the_record_s_quiet_periods_rule_out_by_its_meaning_is_refused():
+    """A coup the masses defeated is a failed coup, and the army splits in a coup: a record that has no failed coup, or
+    no coup at all, in a month cannot have them there (vocabulary.OUTCOME_NEEDS, OUTCOME_PARTS)."""
+    def quiet(identifier: str, outcome: str) -> dict:
+        return {**OK, "id": identifier, "outcome": outcome, "month": None, "window": ["1970-10", "1971-03"], "observed": False}
+
+    defeated = {**OK, "id": "d", "outcome": "coup_defeated_by_mobilization"}
+    with pytest.raises(ScenarioError, match=r"observations\.1: 'coup_defeated_by_mobilization' is observed in 1971-01\.\.1971-01, "
+                                            r"where the record's quiet periods leave no 'coup_failed', without which it cannot happen"):
+        parse_scenario(with_observations([quiet("q", "coup_failed"), defeated]), "t.yaml")
+    split = {**OK, "id": "s", "outcome": "army_split"}
+    with pytest.raises(ScenarioError, match=r"observations\.2: 'army_split' is observed in 1971-01\.\.1971-01, where the record's quiet "
+                                            r"periods leave no 'coup_attempt', without which it cannot happen"):
+        parse_scenario(with_observations([quiet("q", "coup_failed"), quiet("r", "coup_success"), split]), "t.yaml")
+    # one part of the attempt quiet leaves the other open: no contradiction
+    parsed = parse_scenario(with_observations([quiet("q", "coup_failed"), split]), "t.yaml")
+    assert [o.id for o in parsed.observations] == ["q", "s"]
+
+
 def test_a_nationalization_observation_may_name_the_holding_taken_and_is_checked():
     named = {**OK, "outcome": "nationalization", "holding": "gulf_oil"}
     with pytest.raises(ScenarioError, match=r"observations\.0: .*'holding' names what a nationalization took: it goes with outcome nationalization, not coup_success"):

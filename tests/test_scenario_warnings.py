@@ -25,7 +25,7 @@ from coyuntura.scenario.checks import scenario_warnings
 from coyuntura.scenario.errors import ScenarioError, ScenarioWarning
 from coyuntura.scenario.loader import load_scenario, load_with_warnings
 from coyuntura.scenario.paths import get_value, value_bounds, with_values
-from coyuntura.scenario.schema import ATTRIBUTE_NAMES, Scenario
+from coyuntura.scenario.schema import ATTRIBUTE_NAMES, Observation, Scenario
 from coyuntura.web.compute import prepare
 from coyuntura.web.models import Interventions
 
@@ -92,8 +92,9 @@ def new(warnings: list[ScenarioWarning]) -> list[ScenarioWarning]:
 
 def test_the_shipped_files_have_these_warnings() -> None:
     assert [w.path for w in base_warnings()] == ["actors.9.support", "actors.10.support", "snapshots.0.actors.soviet_bloc.support",
-                                                 "snapshots.1.actors.soviet_bloc.support", "snapshots.0.actors", "snapshots.1.actors"]
-    assert all(FOREIGN_SUPPORT in w.message or CARRIED_SUPPORT in w.message for w in base_warnings())
+                                                 "snapshots.1.actors.soviet_bloc.support"] + ["observations.3.outcome"] * 2 + [
+                                                 "observations.9.outcome"] * 2 + ["snapshots.0.actors", "snapshots.1.actors"]
+    assert all(FOREIGN_SUPPORT in w.message or CARRIED_SUPPORT in w.message or LEFT_OPEN in w.message for w in base_warnings())
     _, bolivia = load_with_warnings("bolivia-1952")
     assert all(w.line is not None for w in bolivia)
     assert sum(FOREIGN_SUPPORT in w.message for w in bolivia) == 5 and len(bolivia) == 5  # every snapshot restates support
@@ -102,6 +103,42 @@ def test_the_shipped_files_have_these_warnings() -> None:
 
 
 CARRIED_SUPPORT = "they start with their support for the start's government"
+LEFT_OPEN = "add an observation of it with observed: false"
+
+
+def test_a_record_that_leaves_open_what_its_quiet_periods_imply_is_warned_of() -> None:
+    """The toy's record has no failed coup in 1970-11..12 and in 1971-02, and no successful one in its Torres months, yet
+    observes the masses' defeat of a coup and the army's split only where they happened: a baseline fitted on it would
+    see them nowhere else. Stating the implied quiet periods ends the warnings."""
+    left_open = [w.message for w in base_warnings() if LEFT_OPEN in w.message]
+    assert left_open == [
+        "the record has no 'coup_failed' in 1970-11..1970-12 (no_attempt_late_1970), so no 'coup_defeated_by_mobilization' either, "
+        "but leaves 'coup_defeated_by_mobilization' open there: a baseline fitted on the record sees 'coup_defeated_by_mobilization' "
+        "only where it happened; add an observation of it with observed: false",
+        "the record has no 'coup_failed' in 1971-02 (no_attempt_february_1971), so no 'coup_defeated_by_mobilization' either, but "
+        "leaves 'coup_defeated_by_mobilization' open there: a baseline fitted on the record sees 'coup_defeated_by_mobilization' only "
+        "where it happened; add an observation of it with observed: false",
+        "the record has no 'coup_attempt' in 1970-11..1970-12 (no_coup_succeeds_against_torres, no_attempt_late_1970), so no "
+        "'army_split' either, but leaves 'army_split' open there: a baseline fitted on the record sees 'army_split' only where it "
+        "happened; add an observation of it with observed: false",
+        "the record has no 'coup_attempt' in 1971-02 (no_coup_succeeds_against_torres, no_attempt_february_1971), so no 'army_split' "
+        "either, but leaves 'army_split' open there: a baseline fitted on the record sees 'army_split' only where it happened; add an "
+        "observation of it with observed: false",
+    ]
+    scenario = load_scenario(TOY)
+    stated = [
+        *scenario.observations,
+        *(
+            Observation(id=f"no_{outcome}_{first[:4]}_{first[5:]}", outcome=outcome, window=(first, last), observed=False, description="d",
+                        assumption="implied by the record's quiet periods")
+            for outcome in ("coup_defeated_by_mobilization", "army_split")
+            for first, last in (("1970-11", "1970-12"), ("1971-02", "1971-02"))
+        ),
+    ]
+    assert not [w for w in scenario_warnings(scenario.model_copy(update={"observations": tuple(stated)})) if LEFT_OPEN in w.message]
+    # a kind the record never observes is not scored, so leaving it open is not warned of
+    without = tuple(o for o in scenario.observations if o.outcome not in ("coup_defeated_by_mobilization", "army_split"))
+    assert not [w for w in scenario_warnings(scenario.model_copy(update={"observations": without})) if LEFT_OPEN in w.message]
 
 
 def with_support(actors: list[str], snapshot: str = "october_1970") -> str:

@@ -852,3 +852,29 @@ def test_a_plug_in_s_variable_with_a_prior_is_a_free_parameter(tmp_path: Path) -
     assert "system.land_hunger" in [parameter.path for parameter in free_parameters(scenario)]
     result = run_sensitivity(scenario, "land_seizure", "morris", samples=2, n_runs=20, seed=1)
     assert "system.land_hunger" in [parameter.path for parameter in result.parameters]
+
+
+def test_the_engine_keeps_to_what_each_outcome_needs() -> None:
+    """OUTCOME_NEEDS says an outcome cannot happen in a month without another: the record's quiet periods are read
+    through it, so the engine must keep to it - an army split only in the month of a coup attempt, a coup defeated by
+    the masses only as a failed coup - and OUTCOME_PARTS: every coup attempt succeeded or failed."""
+    from coyuntura.engine.outcomes import OUTCOMES
+    from coyuntura.scenario.vocabulary import OUTCOME_NEEDS, OUTCOME_PARTS
+
+    scenario = load_scenario("bolivia-1952")
+    model = compile_scenario(scenario)
+    ensemble = simulate(model, 400, seed=3, until=parse_month("1980-12"), keep_events=True)
+    events = ensemble.events
+    readings = {definition.key: definition.rows(events) for definition in OUTCOMES}
+
+    def run_months(key: str) -> set[tuple[int, int]]:
+        mask = readings[key]
+        return set(zip(events["run"][mask].tolist(), events["month"][mask].tolist()))
+
+    for outcome, needed in OUTCOME_NEEDS.items():
+        happened = run_months(outcome)
+        assert happened, f"no {outcome} in 400 runs: the check cannot fail"
+        for need in needed:
+            assert happened <= run_months(need), f"{outcome} without {need}"
+    for whole, parts in OUTCOME_PARTS.items():
+        assert run_months(whole) == set().union(*(run_months(part) for part in parts))

@@ -17,6 +17,7 @@ from .calendar import format_month
 from .errors import Problem, ScenarioWarning
 from .plugins import MechanismError, declared_events, declared_state
 from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity, cited_source, field_bounds
+from .record import left_open, quiet_months
 from .refs import is_actor_reference, list_index, role_kinds
 from .schema import (
     ATTRIBUTE_NAMES,
@@ -560,15 +561,24 @@ def _observations(scenario: Scenario) -> list[Problem]:
         if not calendar.start <= item.first <= item.last <= calendar.horizon:
             field = "month" if item.month is not None else "window"
             problems.append(Problem(f"observations.{index}.{field}", f"{format_month(item.first)}..{format_month(item.last)} is outside the calendar {span}"))
+    implied = quiet_months(observations)
     for index, item in enumerate(observations):
         if item.outcome is not None and item.observed:
             quiet: set[int] = set()
             for other in observations:  # a quiet period of any holding's nationalization says nothing of another's
                 if other.outcome == item.outcome and not other.observed and other.holding in (None, item.holding):
                     quiet.update(range(other.first, other.last + 1))
-            if all(month in quiet for month in range(item.first, item.last + 1)):
-                what = f"{item.outcome!r}" + (f" of {item.holding!r}" if item.holding else "")
-                problems.append(Problem(f"observations.{index}", f"{what} is observed in {format_month(item.first)}..{format_month(item.last)}, which quiet periods of the same kind cover"))
+            window = set(range(item.first, item.last + 1))
+            what = f"{item.outcome!r}" + (f" of {item.holding!r}" if item.holding else "")
+            when = f"{format_month(item.first)}..{format_month(item.last)}"
+            if window <= quiet:
+                problems.append(Problem(f"observations.{index}", f"{what} is observed in {when}, which quiet periods of the same kind cover"))
+            elif window <= quiet | implied.quiet(item.outcome):
+                needs = " or ".join(repr(need) for need in implied.because[item.outcome])
+                problems.append(Problem(
+                    f"observations.{index}",
+                    f"{what} is observed in {when}, where the record's quiet periods leave no {needs}, without which it cannot happen",
+                ))
         if item.regime is not None and item.observed:
             for position, other in enumerate(observations[:index]):
                 if other.regime is not None and other.observed and other.regime != item.regime and other.first <= item.last and item.first <= other.last:
@@ -591,6 +601,7 @@ def scenario_warnings(scenario: Scenario) -> list[ScenarioWarning]:
         warnings += [w for w in _caps(scenario, snapshot) if w.path.startswith("snapshots.")]
     warnings += _events_and_snapshots(scenario)
     warnings += _observations_that_cannot_happen(scenario)
+    warnings += _quiet_periods_left_open(scenario)
     warnings += _untriggered_mobilization(scenario)
     warnings += _program_not_left_of_the_right(scenario)
     warnings += _front_breaks_up_as_it_forms(scenario)
@@ -717,6 +728,46 @@ def _observations_that_cannot_happen(scenario: Scenario) -> list[ScenarioWarning
                 f"scenario records ({event}): the model gives it probability 0",
             ))
     return warnings
+
+
+def _quiet_periods_left_open(scenario: Scenario) -> list[ScenarioWarning]:
+    """Months in which the record's quiet periods imply an outcome it observes elsewhere did not happen, but which it
+    leaves open: a baseline fitted on the record then sees that outcome only in the months it happened."""
+    observations = scenario.observations
+    quiet = quiet_months(observations)
+    warnings = []
+    for outcome, runs in left_open(observations).items():
+        reasons = _reasons(outcome, quiet.because)
+        first = next(index for index, item in enumerate(observations) if item.outcome == outcome)
+        for start, end in runs:
+            ids = [
+                item.id for item in observations
+                if item.outcome in reasons and not item.observed and item.holding is None and item.first <= end and start <= item.last
+            ]
+            warnings.append(ScenarioWarning(
+                f"observations.{first}.outcome",
+                f"the record has no {' or '.join(repr(r) for r in quiet.because[outcome])} in {_span(start, end)} "
+                f"({', '.join(ids)}), so no {outcome!r} either, but leaves {outcome!r} open there: a baseline fitted on the record "
+                f"sees {outcome!r} only where it happened; add an observation of it with observed: false",
+            ))
+    return warnings
+
+
+def _span(first: int, last: int) -> str:
+    """A run of months as the record writes it: one month, or first..last."""
+    return format_month(first) if first == last else f"{format_month(first)}..{format_month(last)}"
+
+
+def _reasons(outcome: str, because: dict[str, tuple[str, ...]]) -> set[str]:
+    """Every outcome whose quiet periods went into implying ``outcome``'s (the chain through ``because``)."""
+    found: set[str] = set()
+    todo = list(because.get(outcome, ()))
+    while todo:
+        reason = todo.pop()
+        if reason not in found:
+            found.add(reason)
+            todo.extend(because.get(reason, ()))
+    return found
 
 
 def intervention_warnings(

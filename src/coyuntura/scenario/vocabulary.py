@@ -38,6 +38,20 @@ OUTCOME_LABELS: dict[str, str] = {
 
 OUTCOME_KEYS: tuple[str, ...] = tuple(OUTCOME_LABELS)
 
+OUTCOME_NEEDS: dict[str, tuple[str, ...]] = {
+    "coup_success": ("coup_attempt",),
+    "coup_failed": ("coup_attempt",),
+    "coup_defeated_by_mobilization": ("coup_failed",),
+    "army_split": ("coup_attempt",),
+}
+"""Outcomes that by their meaning cannot happen in a month without these others in it: a coup that succeeded or failed
+was attempted, one the masses defeated failed, and the army splits in a coup. Where the record says none of the
+latter happened, none of the former did either (``coyuntura.scenario.record``); the engine keeps to it (the coup
+mechanism logs the army's split in the month of the attempt)."""
+
+OUTCOME_PARTS: dict[str, tuple[str, ...]] = {"coup_attempt": ("coup_success", "coup_failed")}
+"""Outcomes made of others: every coup attempt either succeeded or failed, so a month with neither had no attempt."""
+
 REGIME_LABELS: dict[str, str] = {
     "civilian_nationalist": "Civilian revolutionary-nationalist government",
     "right_military": "Right military government / police state",
