@@ -102,19 +102,31 @@ def test_contradicting_and_duplicate_observations_are_refused():
 
 
 def test_an_observation_the_record_s_quiet_periods_rule_out_by_its_meaning_is_refused():
-    """A coup the masses defeated is a failed coup, and the army splits in a coup: a record that has no failed coup, or
-    no coup at all, in a month cannot have them there (vocabulary.OUTCOME_NEEDS, OUTCOME_PARTS)."""
-    def quiet(identifier: str, outcome: str) -> dict:
-        return {**OK, "id": identifier, "outcome": outcome, "month": None, "window": ["1970-10", "1971-03"], "observed": False}
+    """A coup the masses defeated is a failed coup, the army splits in a coup, and an attempt succeeded or failed: a
+    record with no failed coup, or no coup at all, in a month cannot have them there (vocabulary.OUTCOME_NEEDS,
+    OUTCOME_PARTS)."""
+    def quiet(identifier: str, outcome: str, window: tuple[str, str] = ("1970-10", "1971-03")) -> dict:
+        return {**OK, "id": identifier, "outcome": outcome, "month": None, "window": list(window), "observed": False}
 
     defeated = {**OK, "id": "d", "outcome": "coup_defeated_by_mobilization"}
-    with pytest.raises(ScenarioError, match=r"observations\.1: 'coup_defeated_by_mobilization' is observed in 1971-01\.\.1971-01, "
-                                            r"where the record's quiet periods leave no 'coup_failed', without which it cannot happen"):
+    with pytest.raises(ScenarioError, match=r"observations\.1: 'coup_defeated_by_mobilization' is observed in 1971-01, where the "
+                                            r"record's quiet periods \(q\) leave no 'coup_failed', without which it cannot happen"):
         parse_scenario(with_observations([quiet("q", "coup_failed"), defeated]), "t.yaml")
     split = {**OK, "id": "s", "outcome": "army_split"}
-    with pytest.raises(ScenarioError, match=r"observations\.2: 'army_split' is observed in 1971-01\.\.1971-01, where the record's quiet "
-                                            r"periods leave no 'coup_attempt', without which it cannot happen"):
+    with pytest.raises(ScenarioError, match=r"observations\.2: 'army_split' is observed in 1971-01, where the record's quiet "
+                                            r"periods \(r, q\) leave no 'coup_attempt', without which it cannot happen"):
         parse_scenario(with_observations([quiet("q", "coup_failed"), quiet("r", "coup_success"), split]), "t.yaml")
+    attempt = {**OK, "id": "a", "outcome": "coup_attempt"}
+    with pytest.raises(ScenarioError, match=r"observations\.2: 'coup_attempt' is observed in 1971-01, where the record's quiet "
+                                            r"periods \(r, q\) leave neither 'coup_success' nor 'coup_failed', of which it is made"):
+        parse_scenario(with_observations([quiet("q", "coup_failed"), quiet("r", "coup_success"), attempt]), "t.yaml")
+    # a window ruled out partly by its own kind's quiet period and partly by what it needs
+    wide = {**defeated, "month": None, "window": ["1970-10", "1970-12"]}
+    with pytest.raises(ScenarioError, match=r"observations\.2: 'coup_defeated_by_mobilization' is observed in 1970-10\.\.1970-12, "
+                                            r"where the record's quiet periods \(q\) leave no 'coup_failed', without which it "
+                                            r"cannot happen: quiet periods of the same kind cover the rest"):
+        parse_scenario(with_observations([quiet("q", "coup_failed", ("1970-11", "1970-12")),
+                                          quiet("r", "coup_defeated_by_mobilization", ("1970-10", "1970-10")), wide]), "t.yaml")
     # one part of the attempt quiet leaves the other open: no contradiction
     parsed = parse_scenario(with_observations([quiet("q", "coup_failed"), split]), "t.yaml")
     assert [o.id for o in parsed.observations] == ["q", "s"]

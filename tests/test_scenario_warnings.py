@@ -92,8 +92,8 @@ def new(warnings: list[ScenarioWarning]) -> list[ScenarioWarning]:
 
 def test_the_shipped_files_have_these_warnings() -> None:
     assert [w.path for w in base_warnings()] == ["actors.9.support", "actors.10.support", "snapshots.0.actors.soviet_bloc.support",
-                                                 "snapshots.1.actors.soviet_bloc.support"] + ["observations.3.outcome"] * 2 + [
-                                                 "observations.9.outcome"] * 2 + ["snapshots.0.actors", "snapshots.1.actors"]
+                                                 "snapshots.1.actors.soviet_bloc.support", "observations.4", "observations.7",
+                                                 "observations.1", "observations.1", "snapshots.0.actors", "snapshots.1.actors"]
     assert all(FOREIGN_SUPPORT in w.message or CARRIED_SUPPORT in w.message or LEFT_OPEN in w.message for w in base_warnings())
     _, bolivia = load_with_warnings("bolivia-1952")
     assert all(w.line is not None for w in bolivia)
@@ -110,20 +110,20 @@ def test_a_record_that_leaves_open_what_its_quiet_periods_imply_is_warned_of() -
     """The toy's record has no failed coup in 1970-11..12 and in 1971-02, and no successful one in its Torres months, yet
     observes the masses' defeat of a coup and the army's split only where they happened: a baseline fitted on it would
     see them nowhere else. Stating the implied quiet periods ends the warnings."""
-    left_open = [w.message for w in base_warnings() if LEFT_OPEN in w.message]
+    left_open = [(w.path, w.message) for w in base_warnings() if LEFT_OPEN in w.message]
+    tail = "a baseline fitted on the record sees {0!r} only where it happened; add an observation of it with observed: false"
+    defeated, split = "coup_defeated_by_mobilization", "army_split"
     assert left_open == [
-        "the record has no 'coup_failed' in 1970-11..1970-12 (no_attempt_late_1970), so no 'coup_defeated_by_mobilization' either, "
-        "but leaves 'coup_defeated_by_mobilization' open there: a baseline fitted on the record sees 'coup_defeated_by_mobilization' "
-        "only where it happened; add an observation of it with observed: false",
-        "the record has no 'coup_failed' in 1971-02 (no_attempt_february_1971), so no 'coup_defeated_by_mobilization' either, but "
-        "leaves 'coup_defeated_by_mobilization' open there: a baseline fitted on the record sees 'coup_defeated_by_mobilization' only "
-        "where it happened; add an observation of it with observed: false",
-        "the record has no 'coup_attempt' in 1970-11..1970-12 (no_coup_succeeds_against_torres, no_attempt_late_1970), so no "
-        "'army_split' either, but leaves 'army_split' open there: a baseline fitted on the record sees 'army_split' only where it "
-        "happened; add an observation of it with observed: false",
-        "the record has no 'coup_attempt' in 1971-02 (no_coup_succeeds_against_torres, no_attempt_february_1971), so no 'army_split' "
-        "either, but leaves 'army_split' open there: a baseline fitted on the record sees 'army_split' only where it happened; add an "
-        "observation of it with observed: false",
+        ("observations.4", "the record's quiet periods (no_attempt_late_1970) leave no 'coup_failed' in 1970-11..1970-12, so no "
+                           f"{defeated!r} either, but the record leaves {defeated!r} open there: " + tail.format(defeated)),
+        ("observations.7", "the record's quiet periods (no_attempt_february_1971) leave no 'coup_failed' in 1971-02, so no "
+                           f"{defeated!r} either, but the record leaves {defeated!r} open there: " + tail.format(defeated)),
+        ("observations.1", "the record's quiet periods (no_coup_succeeds_against_torres, no_attempt_late_1970) leave no "
+                           f"'coup_attempt' in 1970-11..1970-12, so no {split!r} either, but the record leaves {split!r} open there: "
+                           + tail.format(split)),
+        ("observations.1", "the record's quiet periods (no_coup_succeeds_against_torres, no_attempt_february_1971) leave no "
+                           f"'coup_attempt' in 1971-02, so no {split!r} either, but the record leaves {split!r} open there: "
+                           + tail.format(split)),
     ]
     scenario = load_scenario(TOY)
     stated = [
@@ -136,9 +136,15 @@ def test_a_record_that_leaves_open_what_its_quiet_periods_imply_is_warned_of() -
         ),
     ]
     assert not [w for w in scenario_warnings(scenario.model_copy(update={"observations": tuple(stated)})) if LEFT_OPEN in w.message]
-    # a kind the record never observes is not scored, so leaving it open is not warned of
+    # a kind the record never observes happening gets no baseline rate from its own events, so it is not warned of
     without = tuple(o for o in scenario.observations if o.outcome not in ("coup_defeated_by_mobilization", "army_split"))
     assert not [w for w in scenario_warnings(scenario.model_copy(update={"observations": without})) if LEFT_OPEN in w.message]
+    # months a window observed true covers are not asked for: a quiet cell there would count them twice
+    wide = Observation(id="split_late", outcome="army_split", window=("1970-12", "1971-02"), observed=True, description="d",
+                       assumption="a wider window")
+    warned = [w.message for w in scenario_warnings(scenario.model_copy(update={"observations": (*scenario.observations, wide)}))
+              if LEFT_OPEN in w.message and "'army_split' open" in w.message]
+    assert len(warned) == 1 and "1970-11, so no 'army_split'" in warned[0]
 
 
 def with_support(actors: list[str], snapshot: str = "october_1970") -> str:

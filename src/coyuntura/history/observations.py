@@ -24,14 +24,14 @@ straddle ``v`` are neither (nothing in them may be used or scored).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 
 from ..engine.outcomes import nationalization_of, outcome
 from ..engine.state import REGIME_KEYS
 from ..engine.tables import REGIME_LABELS
-from ..scenario.calendar import format_month
+from ..scenario.calendar import format_span, month_runs
 from ..scenario.checks import own_event_kinds
 from ..scenario.schema import Scenario
 
@@ -59,9 +59,7 @@ class Cell:
     @property
     def window(self) -> str:
         """``YYYY-MM`` or ``YYYY-MM..YYYY-MM``."""
-        if self.first == self.last:
-            return format_month(self.first)
-        return f"{format_month(self.first)}..{format_month(self.last)}"
+        return format_span(self.first, self.last)
 
     @property
     def label(self) -> str:
@@ -84,18 +82,6 @@ def grid_boundaries(anchor: int, first: int, last: int, period: int) -> list[int
         raise ValueError(f"the grid period must be at least 1 month, got {period}")
     offset = (anchor - first) % period
     return list(range(first + offset, last + 1, period))
-
-
-def _spans(months: Iterable[int]) -> list[tuple[int, int]]:
-    """Maximal runs of consecutive months."""
-    ordered = sorted(set(months))
-    spans: list[tuple[int, int]] = []
-    for month in ordered:
-        if spans and month == spans[-1][1] + 1:
-            spans[-1] = (spans[-1][0], month)
-        else:
-            spans.append((month, month))
-    return spans
 
 
 def _cut(first: int, last: int, anchor: int, period: int) -> list[tuple[int, int]]:
@@ -128,7 +114,7 @@ def timeline_cells(scenario: Scenario, anchor: int | None = None, period: int = 
             for month in sorted(ends):
                 cells.append(Cell("regime", item.regime, month, month, item.observed, (item.id,), subjects[item.regime]))  # type: ignore[arg-type,index]
     for (key, holding), months in quiet.items():
-        for first, last in _spans(months):
+        for first, last in month_runs(months):
             for start, end in _cut(first, last, anchor, period):
                 ids = tuple(dict.fromkeys(months[m] for m in range(start, end + 1)))
                 cells.append(Cell("event", key, start, end, False, ids, subject(key, holding), holding))

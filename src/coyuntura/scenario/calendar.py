@@ -7,6 +7,7 @@ integer arithmetic, and written as ``YYYY-MM`` everywhere a person reads it.
 from __future__ import annotations
 
 import re
+from typing import Iterable
 
 _MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -30,6 +31,22 @@ def format_month(index: int) -> str:
     """Write a month index as ``YYYY-MM``."""
     year, month0 = divmod(int(index), 12)
     return f"{year:04d}-{month0 + 1:02d}"
+
+
+def format_span(first: int, last: int) -> str:
+    """Write a run of months as a record dates it: ``YYYY-MM`` for one month, else ``YYYY-MM..YYYY-MM``."""
+    return format_month(first) if first == last else f"{format_month(first)}..{format_month(last)}"
+
+
+def month_runs(months: Iterable[int]) -> list[tuple[int, int]]:
+    """Maximal runs of consecutive months, as ``(first, last)`` in order."""
+    runs: list[tuple[int, int]] = []
+    for month in sorted(set(months)):
+        if runs and month == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], month)
+        else:
+            runs.append((month, month))
+    return runs
 
 
 def month_range(start: int, stop: int) -> range:

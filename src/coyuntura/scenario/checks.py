@@ -8,16 +8,16 @@ import difflib
 import re
 import typing
 from collections import Counter
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from .calendar import format_month
+from .calendar import format_month, format_span
 from .errors import Problem, ScenarioWarning
 from .plugins import MechanismError, declared_events, declared_state
 from .quantities import CITATION_PATTERN, LOCATOR_FORMS, LOCATOR_PATTERN, Quantity, cited_source, field_bounds
-from .record import left_open, quiet_months
+from .record import QuietMonths, left_open, quiet_months
 from .refs import is_actor_reference, list_index, role_kinds
 from .schema import (
     ATTRIBUTE_NAMES,
@@ -28,6 +28,7 @@ from .schema import (
     Election,
     GuerrillaArrival,
     LeaderDeath,
+    Observation,
     PluginValues,
     Provenance,
     Scenario,
@@ -564,26 +565,38 @@ def _observations(scenario: Scenario) -> list[Problem]:
     implied = quiet_months(observations)
     for index, item in enumerate(observations):
         if item.outcome is not None and item.observed:
-            quiet: set[int] = set()
-            for other in observations:  # a quiet period of any holding's nationalization says nothing of another's
-                if other.outcome == item.outcome and not other.observed and other.holding in (None, item.holding):
-                    quiet.update(range(other.first, other.last + 1))
-            window = set(range(item.first, item.last + 1))
-            what = f"{item.outcome!r}" + (f" of {item.holding!r}" if item.holding else "")
-            when = f"{format_month(item.first)}..{format_month(item.last)}"
-            if window <= quiet:
-                problems.append(Problem(f"observations.{index}", f"{what} is observed in {when}, which quiet periods of the same kind cover"))
-            elif window <= quiet | implied.quiet(item.outcome):
-                needs = " or ".join(repr(need) for need in implied.because[item.outcome])
-                problems.append(Problem(
-                    f"observations.{index}",
-                    f"{what} is observed in {when}, where the record's quiet periods leave no {needs}, without which it cannot happen",
-                ))
+            problem = _ruled_out(item, observations, implied)
+            if problem:
+                problems.append(Problem(f"observations.{index}", problem))
         if item.regime is not None and item.observed:
             for position, other in enumerate(observations[:index]):
                 if other.regime is not None and other.observed and other.regime != item.regime and other.first <= item.last and item.first <= other.last:
                     problems.append(Problem(f"observations.{index}", f"regime {item.regime!r} overlaps regime {other.regime!r} of observations.{position}"))
     return problems
+
+
+def _ruled_out(item: Observation, observations: Sequence[Observation], implied: QuietMonths) -> str | None:
+    """What is wrong with an event observed in a window whose every month the record's quiet periods rule out: those of
+    its own kind (of its holding or of any), or, by its meaning, those of the outcomes it needs or is made of."""
+    assert item.outcome is not None
+    quiet: set[int] = set()
+    for other in observations:  # a quiet period of any holding's nationalization says nothing of another's
+        if other.outcome == item.outcome and not other.observed and other.holding in (None, item.holding):
+            quiet.update(range(other.first, other.last + 1))
+    window = set(range(item.first, item.last + 1))
+    what = f"{item.outcome!r}" + (f" of {item.holding!r}" if item.holding else "")
+    when = format_span(item.first, item.last)
+    if window <= quiet:
+        return f"{what} is observed in {when}, which quiet periods of the same kind cover"
+    implications = implied.implied.get(item.outcome, {})
+    if not window <= quiet | set(implications):
+        return None
+    rest = sorted(window - quiet)
+    reasons = list(dict.fromkeys(implications[month] for month in rest))
+    sources = ", ".join(dict.fromkeys(source for implication in reasons for source in implication.sources))
+    because = "; ".join(dict.fromkeys(implication.reason for implication in reasons))
+    same_kind = ": quiet periods of the same kind cover the rest" if quiet & window else ""
+    return f"{what} is observed in {when}, where the record's quiet periods ({sources}) leave {because}{same_kind}"
 
 
 # --- warnings: what a valid scenario will not do as written ------------------------------------------
@@ -732,42 +745,14 @@ def _observations_that_cannot_happen(scenario: Scenario) -> list[ScenarioWarning
 
 def _quiet_periods_left_open(scenario: Scenario) -> list[ScenarioWarning]:
     """Months in which the record's quiet periods imply an outcome it observes elsewhere did not happen, but which it
-    leaves open: a baseline fitted on the record then sees that outcome only in the months it happened."""
+    leaves open: a baseline fitted on the record then sees that outcome only in the months it happened. Each warning
+    points at the first quiet period that implies it."""
     observations = scenario.observations
-    quiet = quiet_months(observations)
-    warnings = []
-    for outcome, runs in left_open(observations).items():
-        reasons = _reasons(outcome, quiet.because)
-        first = next(index for index, item in enumerate(observations) if item.outcome == outcome)
-        for start, end in runs:
-            ids = [
-                item.id for item in observations
-                if item.outcome in reasons and not item.observed and item.holding is None and item.first <= end and start <= item.last
-            ]
-            warnings.append(ScenarioWarning(
-                f"observations.{first}.outcome",
-                f"the record has no {' or '.join(repr(r) for r in quiet.because[outcome])} in {_span(start, end)} "
-                f"({', '.join(ids)}), so no {outcome!r} either, but leaves {outcome!r} open there: a baseline fitted on the record "
-                f"sees {outcome!r} only where it happened; add an observation of it with observed: false",
-            ))
-    return warnings
-
-
-def _span(first: int, last: int) -> str:
-    """A run of months as the record writes it: one month, or first..last."""
-    return format_month(first) if first == last else f"{format_month(first)}..{format_month(last)}"
-
-
-def _reasons(outcome: str, because: dict[str, tuple[str, ...]]) -> set[str]:
-    """Every outcome whose quiet periods went into implying ``outcome``'s (the chain through ``because``)."""
-    found: set[str] = set()
-    todo = list(because.get(outcome, ()))
-    while todo:
-        reason = todo.pop()
-        if reason not in found:
-            found.add(reason)
-            todo.extend(because.get(reason, ()))
-    return found
+    index = {item.id: position for position, item in enumerate(observations)}
+    return [
+        ScenarioWarning(f"observations.{index[period.implication.sources[0]]}", period.message)
+        for period in left_open(observations)
+    ]
 
 
 def intervention_warnings(

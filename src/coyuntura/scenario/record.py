@@ -10,74 +10,124 @@ a record that notes a kind only where it happened gives it the rate of those mon
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from itertools import groupby
+from typing import Sequence
 
+from .calendar import format_span, month_runs
 from .schema import Observation
 from .vocabulary import OUTCOME_NEEDS, OUTCOME_PARTS
 
 
 @dataclass(frozen=True)
-class QuietMonths:
-    """The months the record says each outcome did not happen in: ``stated`` by its own quiet periods (of any holding,
-    for a nationalization), ``implied`` by those of the outcomes it needs or is made of, with ``because`` naming, for
-    each implied outcome, the outcomes whose quiet periods implied it."""
+class Implication:
+    """Why the record implies an outcome did not happen in a month: the outcomes it ``needs`` are quiet there, or all
+    the outcomes it is ``made_of`` are; ``sources`` are the ids of the stated quiet periods behind it."""
 
-    stated: dict[str, set[int]]
-    implied: dict[str, set[int]]
-    because: dict[str, tuple[str, ...]]
+    needs: tuple[str, ...] = ()
+    made_of: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @property
+    def quiet(self) -> str:
+        """What the record's quiet periods leave, in words: "no 'coup_failed'", "neither 'coup_success' nor 'coup_failed'"."""
+        if self.made_of:
+            return f"neither {' nor '.join(repr(part) for part in self.made_of)}"
+        return f"no {' or '.join(repr(need) for need in self.needs)}"
+
+    @property
+    def reason(self) -> str:
+        """Why that rules the outcome out: "no 'coup_failed', without which it cannot happen"."""
+        return f"{self.quiet}, of which it is made" if self.made_of else f"{self.quiet}, without which it cannot happen"
+
+
+@dataclass(frozen=True)
+class QuietMonths:
+    """The months the record says each outcome did not happen in: ``stated`` by its own quiet periods (for a
+    nationalization, only those naming no holding), by the ids of those periods; ``implied`` by the quiet periods of the
+    outcomes it needs or is made of, with why."""
+
+    stated: dict[str, dict[int, tuple[str, ...]]]
+    implied: dict[str, dict[int, Implication]]
 
     def quiet(self, outcome: str) -> set[int]:
         """Every month in which the record says ``outcome`` did not happen, stated or implied."""
-        return self.stated.get(outcome, set()) | self.implied.get(outcome, set())
+        return set(self.stated.get(outcome, {})) | set(self.implied.get(outcome, {}))
+
+    def sources(self, outcome: str, month: int) -> tuple[str, ...]:
+        """The ids of the stated quiet periods that make ``outcome`` quiet in ``month``."""
+        if month in self.stated.get(outcome, {}):
+            return self.stated[outcome][month]
+        return self.implied[outcome][month].sources
 
 
-def quiet_months(observations: Iterable[Observation]) -> QuietMonths:
+def quiet_months(observations: Sequence[Observation]) -> QuietMonths:
     """The months each outcome is quiet in, as the record states it and as its quiet periods imply."""
-    stated: dict[str, set[int]] = {}
+    stated: dict[str, dict[int, tuple[str, ...]]] = {}
     for item in observations:
         if item.outcome is not None and not item.observed and item.holding is None:
-            stated.setdefault(item.outcome, set()).update(range(item.first, item.last + 1))
-    quiet = {outcome: set(months) for outcome, months in stated.items()}
-    because: dict[str, set[str]] = {}
+            months = stated.setdefault(item.outcome, {})
+            for month in range(item.first, item.last + 1):
+                months[month] = months.get(month, ()) + (item.id,)
+    quiet = QuietMonths(stated, {})
+
+    def imply(outcome: str, month: int, implication: Implication) -> bool:
+        if month in quiet.quiet(outcome):
+            return False
+        quiet.implied.setdefault(outcome, {})[month] = implication
+        return True
+
+    def sources(outcomes: Sequence[str], month: int) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(source for outcome in outcomes for source in quiet.sources(outcome, month)))
+
     changed = True
-    while changed:  # to a fixed point: a whole made quiet by its parts makes quiet what needs it
+    while changed:  # to a fixed point: a whole made quiet by its parts makes quiet what needs it, and so on
         changed = False
         for whole, parts in OUTCOME_PARTS.items():
-            months = set.intersection(*(quiet.get(part, set()) for part in parts)) - quiet.get(whole, set())
-            if months:
-                quiet.setdefault(whole, set()).update(months)
-                because.setdefault(whole, set()).update(parts)
-                changed = True
+            for month in set.intersection(*(quiet.quiet(part) for part in parts)):
+                changed |= imply(whole, month, Implication(made_of=parts, sources=sources(parts, month)))
         for outcome, needed in OUTCOME_NEEDS.items():
             for need in needed:
-                months = quiet.get(need, set()) - quiet.get(outcome, set())
-                if months:
-                    quiet.setdefault(outcome, set()).update(months)
-                    because.setdefault(outcome, set()).add(need)
-                    changed = True
-    implied = {outcome: months - stated.get(outcome, set()) for outcome, months in quiet.items()}
-    implied = {outcome: months for outcome, months in implied.items() if months}
-    return QuietMonths(stated, implied, {outcome: tuple(sorted(why)) for outcome, why in because.items() if outcome in implied})
+                for month in quiet.quiet(need):
+                    changed |= imply(outcome, month, Implication(needs=(need,), sources=sources((need,), month)))
+    return quiet
 
 
-def month_runs(months: Iterable[int]) -> Iterator[tuple[int, int]]:
-    """Consecutive months as ``(first, last)`` runs, in order."""
-    ordered = sorted(set(months))
-    start = previous = None
-    for month in ordered:
-        if previous is not None and month == previous + 1:
-            previous = month
+@dataclass(frozen=True)
+class OpenPeriod:
+    """A run of months in which the record's quiet periods imply an ``outcome`` did not happen, left open."""
+
+    outcome: str
+    first: int
+    last: int
+    implication: Implication
+
+    @property
+    def message(self) -> str:
+        sources = ", ".join(self.implication.sources)
+        what = repr(self.outcome)
+        return (
+            f"the record's quiet periods ({sources}) leave {self.implication.quiet} in "
+            f"{format_span(self.first, self.last)}, so no {what} either, but the record leaves {what} open there: a "
+            f"baseline fitted on the record sees {what} only where it happened; add an observation of it with observed: false"
+        )
+
+
+def left_open(observations: Sequence[Observation], quiet: QuietMonths | None = None) -> list[OpenPeriod]:
+    """The runs of months in which the record's quiet periods imply an outcome it observes happening elsewhere did not
+    happen, but where the record says nothing of it: a baseline fitted on the record does not see them. Months a
+    window observed true covers are left out (a quiet cell there would count them twice)."""
+    quiet = quiet if quiet is not None else quiet_months(observations)
+    happened: dict[str, set[int]] = {}
+    for item in observations:
+        if item.outcome is not None and item.observed:
+            happened.setdefault(item.outcome, set()).update(range(item.first, item.last + 1))
+    periods = []
+    for outcome, implied in quiet.implied.items():
+        if outcome not in happened:
             continue
-        if start is not None and previous is not None:
-            yield start, previous
-        start = previous = month
-    if start is not None and previous is not None:
-        yield start, previous
-
-
-def left_open(observations: Sequence[Observation]) -> dict[str, list[tuple[int, int]]]:
-    """For each outcome the record observes somewhere, the runs of months its quiet periods imply it did not happen in
-    but where the record does not say so: a baseline fitted on the record does not see them."""
-    recorded = {item.outcome for item in observations if item.outcome is not None}
-    quiet = quiet_months(observations)
-    return {outcome: list(month_runs(months)) for outcome, months in quiet.implied.items() if outcome in recorded}
+        for first, last in month_runs(set(implied) - happened[outcome]):
+            months = range(first, last + 1)
+            for implication, group in groupby(months, key=lambda month: implied[month]):
+                run = list(group)
+                periods.append(OpenPeriod(outcome, run[0], run[-1], implication))
+    return periods

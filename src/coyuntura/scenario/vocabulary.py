@@ -47,7 +47,8 @@ OUTCOME_NEEDS: dict[str, tuple[str, ...]] = {
 """Outcomes that by their meaning cannot happen in a month without these others in it: a coup that succeeded or failed
 was attempted, one the masses defeated failed, and the army splits in a coup. Where the record says none of the
 latter happened, none of the former did either (``coyuntura.scenario.record``); the engine keeps to it (the coup
-mechanism logs the army's split in the month of the attempt)."""
+mechanism logs the army's split in the month of the attempt), and so must a plug-in that logs these kinds. Only
+outcomes that are moments belong here: a standing condition (``left_front``) may hold in a month with no event."""
 
 OUTCOME_PARTS: dict[str, tuple[str, ...]] = {"coup_attempt": ("coup_success", "coup_failed")}
 """Outcomes made of others: every coup attempt either succeeded or failed, so a month with neither had no attempt."""
