@@ -562,10 +562,10 @@ def _observations(scenario: Scenario) -> list[Problem]:
         if not calendar.start <= item.first <= item.last <= calendar.horizon:
             field = "month" if item.month is not None else "window"
             problems.append(Problem(f"observations.{index}.{field}", f"{format_month(item.first)}..{format_month(item.last)} is outside the calendar {span}"))
-    implied = quiet_months(observations)
+    quiet = quiet_months(observations)
     for index, item in enumerate(observations):
         if item.outcome is not None and item.observed:
-            problem = _ruled_out(item, observations, implied)
+            problem = _ruled_out(item, observations, quiet)
             if problem:
                 problems.append(Problem(f"observations.{index}", problem))
         if item.regime is not None and item.observed:
@@ -575,7 +575,7 @@ def _observations(scenario: Scenario) -> list[Problem]:
     return problems
 
 
-def _ruled_out(item: Observation, observations: Sequence[Observation], implied: QuietMonths) -> str | None:
+def _ruled_out(item: Observation, observations: Sequence[Observation], record: QuietMonths) -> str | None:
     """What is wrong with an event observed in a window whose every month the record's quiet periods rule out: those of
     its own kind (of its holding or of any), or, by its meaning, those of the outcomes it needs or is made of."""
     assert item.outcome is not None
@@ -588,7 +588,7 @@ def _ruled_out(item: Observation, observations: Sequence[Observation], implied: 
     when = format_span(item.first, item.last)
     if window <= quiet:
         return f"{what} is observed in {when}, which quiet periods of the same kind cover"
-    implications = implied.implied.get(item.outcome, {})
+    implications = record.implied.get(item.outcome, {})
     if not window <= quiet | set(implications):
         return None
     rest = sorted(window - quiet)

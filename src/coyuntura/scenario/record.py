@@ -41,7 +41,7 @@ class Implication:
 
 
 @dataclass(frozen=True)
-class QuietMonths:
+class QuietMonths:  # frozen once quiet_months has filled its dicts
     """The months the record says each outcome did not happen in: ``stated`` by its own quiet periods (for a
     nationalization, only those naming no holding), by the ids of those periods; ``implied`` by the quiet periods of the
     outcomes it needs or is made of, with why."""
@@ -71,12 +71,14 @@ def quiet_months(observations: Sequence[Observation]) -> QuietMonths:
     quiet = QuietMonths(stated, {})
 
     def imply(outcome: str, month: int, implication: Implication) -> bool:
+        """Record that ``outcome`` is quiet in ``month`` for this reason, unless it already is; whether it was new."""
         if month in quiet.quiet(outcome):
             return False
         quiet.implied.setdefault(outcome, {})[month] = implication
         return True
 
     def sources(outcomes: Sequence[str], month: int) -> tuple[str, ...]:
+        """The stated quiet periods behind ``outcomes`` being quiet in ``month``, each once, in order."""
         return tuple(dict.fromkeys(source for outcome in outcomes for source in quiet.sources(outcome, month)))
 
     changed = True
@@ -103,6 +105,7 @@ class OpenPeriod:
 
     @property
     def message(self) -> str:
+        """The warning: which quiet periods imply what, where, and what to add."""
         sources = ", ".join(self.implication.sources)
         what = repr(self.outcome)
         return (
@@ -112,11 +115,11 @@ class OpenPeriod:
         )
 
 
-def left_open(observations: Sequence[Observation], quiet: QuietMonths | None = None) -> list[OpenPeriod]:
+def left_open(observations: Sequence[Observation]) -> list[OpenPeriod]:
     """The runs of months in which the record's quiet periods imply an outcome it observes happening elsewhere did not
     happen, but where the record says nothing of it: a baseline fitted on the record does not see them. Months a
     window observed true covers are left out (a quiet cell there would count them twice)."""
-    quiet = quiet if quiet is not None else quiet_months(observations)
+    quiet = quiet_months(observations)
     happened: dict[str, set[int]] = {}
     for item in observations:
         if item.outcome is not None and item.observed:
