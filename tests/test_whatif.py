@@ -179,6 +179,40 @@ def test_whatif_command_prints_the_paired_table_and_records_it(tmp_path):
 
 
 @pytest.mark.integration
+def test_whatif_out_writes_the_effects_chart_and_the_table_that_the_result_holds(tmp_path, monkeypatch):
+    """--out writes the chart and the table beside the record; the files hold what the JSON prints, which is the
+    result's own to_dict(); plot() returns the Path it drew to. Without --out nothing is written."""
+    store, folder = tmp_path / "runs.duckdb", tmp_path / "effects"
+    args = ["whatif", "bolivia-1952", "--set", "mechanisms.coup.decisiveness=3", "--name", "sharper contest!", "--runs", "200",
+            "--until", "1960-12", "--store", str(store)]
+    printed = runner.invoke(app, [*args, "--out", str(folder), "--json"])
+    assert printed.exit_code == 0, printed.output
+    data = json.loads(printed.stdout)
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["sharper-contest.csv", "sharper-contest.json", "sharper-contest.md", "sharper-contest.png"]
+    assert sorted(data["files"]) == sorted(str(folder / name) for name in names)
+    assert (folder / "sharper-contest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    written = json.loads((folder / "sharper-contest.json").read_text(encoding="utf-8"))
+    assert written["table"] == data["table"] and written["record"] == data["record"] and written["runs"] == 200
+    assert written["intervention"]["set"] == {"mechanisms.coup.decisiveness": 3}
+
+    scenario = load_scenario("bolivia-1952")
+    result = run_whatif(scenario, Intervention(name="sharper contest!", changes={"mechanisms.coup.decisiveness": 3.0}, until=parse_month("1960-12")), 200)
+    assert {k: v for k, v in result.to_dict().items()} == {k: v for k, v in data.items() if k not in ("record", "record_error", "files")}
+    json.dumps(result.to_dict())  # JSON-ready as it stands
+    drawn = result.plot(tmp_path / "alone.png")
+    assert drawn == tmp_path / "alone.png" and drawn.stat().st_size > 10_000
+
+    quiet = tmp_path / "quiet"
+    quiet.mkdir()
+    monkeypatch.chdir(quiet)
+    assert runner.invoke(app, [*args, "--json"]).exit_code == 0
+    assert list(quiet.iterdir()) == []  # nothing written where the command ran, nor a report folder
+    refused = runner.invoke(app, [*args, "--out", str(tmp_path / "runs.duckdb")])
+    assert refused.exit_code == 2 and "--out" in refused.output
+
+
+@pytest.mark.integration
 def test_whatif_command_rejects_bad_input_clearly():
     for args, fragment in (
         (["whatif", "bolivia-1952", "--set", "mechanisms.coup.decisivenes=3"], "did you mean: mechanisms.coup.decisiveness"),

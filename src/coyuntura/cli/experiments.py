@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, cast
@@ -104,12 +105,14 @@ def whatif_command(
     runs: int = typer.Option(10_000, "--runs", "-n", help="Number of paired runs."),
     seed: int = typer.Option(0, "--seed", "-s", help="Seed of the random streams (shared by baseline and intervention)."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON only."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the effects chart and the table (CSV, Markdown, JSON) to this folder."),
     store: Optional[Path] = STORE_OPTION,
     scheduler: Optional[str] = SCHEDULER_OPTION,
     workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes, on Dask if installed (0: this process; default: this process below 50,000 runs)."),
 ) -> None:
     """Run baseline and intervention on common random numbers; print each outcome's paired difference with a 95% interval."""
-    from ..engine.tables import format_percent, to_dict
+    from ..engine.tables import format_percent
+    from ..experiments.files import write_table
     from ..experiments.whatif import (
         Intervention,
         apply_intervention,
@@ -130,6 +133,10 @@ def whatif_command(
         _usage("give a SCENARIO (e.g. bolivia-1952), or --list to see the named experiments", as_json)
     _within_limits(as_json, seed, ("--runs", runs, 2, None))
     loaded, _ = _load(scenario, as_json)
+    folder = None
+    if out is not None:
+        require("charts", "matplotlib")  # before any work: the chart
+        folder = _check_out(out, as_json)
     until_month = _until(until, as_json)
     with _bad_option(as_json):
         base = experiment_intervention(loaded, experiment) if experiment is not None else Intervention(name=name or "what-if")
@@ -146,20 +153,14 @@ def whatif_command(
             result = run_whatif(loaded, intervention, runs, seed=seed, executor=executor, progress=update)
     table = whatif_table(result)
     record, not_recorded = _record_or_report(lambda: record_whatif(RunStore(store), loaded, result, time.perf_counter() - began), "the what-if")
+    files: list[str] = []
+    if folder is not None:
+        with _bad_input(as_json, "--out"):
+            stem = _file_stem(intervention.name)
+            data = {key: value for key, value in result.to_dict().items() if key != "table"}
+            files = [str(result.plot(folder / f"{stem}.png")), *write_table(folder, stem, table, {**data, "record": record})]
     if as_json:
-        _print_json(
-            {
-                "scenario": loaded.id,
-                "intervention": result.intervention.to_dict(),
-                "seed": seed,
-                "runs": runs,
-                "start": format_month(result.start),
-                "until": format_month(result.until),
-                "table": to_dict(table),
-                "record": record,
-                "record_error": not_recorded,
-            }
-        )
+        _print_json({**result.to_dict(), "record": record, "record_error": not_recorded, **({"files": files} if out is not None else {})})
         _exit_if_not_recorded(not_recorded)
         return
     console = _stdout()
@@ -186,9 +187,17 @@ def whatif_command(
         )
     console.print(rich)
     _print_notes(console, table)
+    if files:
+        console.print(Text.assemble("Chart and tables in ", (str(folder), "bold green")), soft_wrap=True)
     if record:
         console.print(Text.assemble("Recorded as ", (record, "bold green"), f" in {RunStore(store).path}"), soft_wrap=True)
     _exit_if_not_recorded(not_recorded)
+
+
+def _file_stem(name: str) -> str:
+    """A what-if's name as a file name: letters, digits, '-', '_' and '.' kept, runs of anything else as one '-'."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    return stem or "what-if"
 
 
 # --- sensitivity and discovery --------------------------------------------------------------------

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -28,8 +29,9 @@ from ruamel.yaml.error import YAMLError
 
 from ..engine.model import compile_scenario
 from ..engine.simulate import simulate
-from ..engine.tables import Column, Table, standard_error
+from ..engine.tables import Column, Table, standard_error, to_dict
 from ..executor import Executor, as_executor
+from ..extras import require
 from ..parallel import DEFAULT_CHUNK_RUNS, chunks
 from ..scenario.calendar import format_month
 from ..scenario.checks import intervention_warnings
@@ -288,6 +290,24 @@ class WhatIfResult:
         (a pandas DataFrame; :func:`whatif_table`)."""
         return whatif_table(self).to_frame()
 
+    def to_dict(self) -> dict[str, Any]:
+        """What was changed, over which months, on how many paired runs and which seed, and the table (JSON-ready): what
+        ``coyuntura whatif --json`` prints and ``--out`` writes beside the table."""
+        return {
+            "scenario": self.scenario_id,
+            "intervention": self.intervention.to_dict(),
+            "seed": self.seed,
+            "runs": self.n_runs,
+            "start": format_month(self.start),
+            "until": format_month(self.until),
+            "table": to_dict(whatif_table(self)),
+        }
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw each outcome's paired difference with its 95% interval to ``path`` (PNG); return the path, as the other
+        results' ``plot``."""
+        return Path(whatif_chart(self, str(path)))
+
     def label(self, outcome: str) -> str:
         """The outcome's label: the scenario's (its plug-ins' own kinds of event, its names of the regime types), else the engine's."""
         return self.labels.get(outcome, OUTCOME_LABELS.get(outcome, outcome))
@@ -402,6 +422,37 @@ def run_whatif(
         labels=ordered[0][3],
         possible=tuple(name for name in ordered[0][2] if name in either),
     )
+
+
+def whatif_chart(result: WhatIfResult, path: str) -> str:
+    """The effect of the intervention on each outcome, in percentage points: the paired difference (intervention -
+    baseline) with its 95% interval, beside the baseline's probability; PNG, written atomically. An interval clear of
+    zero is drawn solid, one that crosses it hollow, so the effects the runs can tell from noise stand out."""
+    Figure = require("charts", "matplotlib.figure").Figure
+    from .files import save_figure
+
+    table = whatif_table(result)
+    rows = [dict(zip((c.key for c in table.columns), row)) for row in table.rows][::-1]
+    figure = Figure(figsize=(8.5, 1.2 + 0.34 * max(len(rows), 1)), dpi=120)
+    ax = figure.add_subplot()
+    y = np.arange(len(rows))
+    for position, row in zip(y, rows):
+        difference, low, high = (100.0 * row[key] for key in ("difference", "low", "high"))
+        clear = low > 0 or high < 0
+        color = "#b5472b" if difference > 0 else "#2b6cb5" if difference < 0 else "#8a8a8a"
+        ax.plot([low, high], [position, position], color=color, lw=1.6)
+        ax.plot([difference], [position], "o", color=color, markerfacecolor=color if clear else "white", markersize=6)
+    ax.set_yticks(y, [f"{row['label']}  ({100 * row['p baseline']:.1f}%)" for row in rows], fontsize=7)
+    ax.set_ylabel("outcome (its probability in the baseline)", fontsize=8)
+    ax.axvline(0.0, color="black", lw=0.6)
+    ax.set_xlabel("intervention - baseline, percentage points, with the 95% interval", fontsize=8)
+    figure.suptitle(
+        f"What-if {result.intervention.name}, {format_month(result.start)}..{format_month(result.until)}\n"
+        f"{result.n_runs:,} paired runs on common random numbers (seed {result.seed}); hollow: the interval crosses 0",
+        fontsize=9,
+    )
+    figure.tight_layout(rect=(0.0, 0.0, 1.0, 0.97 - 0.1 / max(len(rows), 1)))
+    return save_figure(figure, path)
 
 
 def whatif_table(result: WhatIfResult) -> Table:
