@@ -262,6 +262,13 @@ def test_the_joint_score_is_the_probability_of_the_whole_record():
     assert total["log persistence"] == pytest.approx(by_hand, abs=1e-3)
 
 
+def test_a_filtered_score_draws_its_running_scores(tmp_path):
+    """plot() draws the running scores to the path it is given and returns it, as the other results' plot()."""
+    result = filtered_score(short_record(), runs=200, seed=1, replications=2)
+    drawn = result.plot(tmp_path / "running.png")
+    assert drawn == tmp_path / "running.png" and drawn.read_bytes()[:4] == b"\x89PNG"
+
+
 @pytest.mark.integration  # end to end: two filters and 4,000 unconditioned histories
 def test_the_backtest_joint_score_is_what_followed_given_what_came_before():
     """What the backtest scores jointly at an origin - the filter told everything less the filter told the past - is the

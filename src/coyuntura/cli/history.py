@@ -180,7 +180,7 @@ def score_command(
     require("charts", "matplotlib")  # before any work: the reliability diagram
     from ..engine.tables import to_dict
     from ..experiments.files import write_table
-    from ..history.charts import reliability_chart, running_score_chart
+    from ..history.charts import reliability_chart
     from ..history.filtered import BASELINE_TRAINING, filtered_score
     from ..history.observations import record_end, require_observations
     from ..history.scores import score_scenario
@@ -218,11 +218,7 @@ def score_command(
         chart = reliability_chart(result.forecasts, folder / "reliability.png", f"{loaded.id}: {what} reliability")
         files = [str(chart)]
         if filtered:
-            running = result.running_scores()
-            panels = {"cell by cell, each period's cells from its start": running["cells"],
-                      "jointly, each period's record given the record before it": running["joint"]}
-            title = f"{loaded.id}: the log score through the record, one step ahead"
-            files.append(str(running_score_chart(panels, folder / "running_scores.png", title)))
+            files.append(str(result.plot(folder / "running_scores.png")))
         one_step_ahead = ("by_period", "joint")  # the tables only a filtered score has
         for stem in ("cells", "totals", "kinds", *(one_step_ahead if filtered else ())):
             files += write_table(folder, stem, getattr(result, stem))

@@ -58,6 +58,7 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
@@ -284,6 +285,16 @@ class FilteredScore:
         for replication in self.replications:
             frame[f"p_model_{replication.index}"] = [replication.probabilities[f.cell] for f in self.forecasts]
         return frame
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw each forecaster's running log score through the record, cell by cell and jointly, to ``path`` (PNG);
+        return the path. A line falls where its forecaster was surprised."""
+        from .charts import running_score_chart
+
+        running = self.running_scores()
+        panels = {"cell by cell, each period's cells from its start": running["cells"],
+                  "jointly, each period's record given the record before it": running["joint"]}
+        return running_score_chart(panels, path, f"{self.scenario_id}: the log score through the record, one step ahead")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: settings, the filters, the periods and the five tables (cells, totals, by kind, by period, joint)."""
