@@ -610,9 +610,31 @@ def test_score_calibrate_forecast_backtest_cli_end_to_end(tmp_path):
     posterior = json.loads((tmp_path / "bt" / "1956-01" / "posterior.json").read_text())
     assert posterior["as_of"] == "1956-01"  # calibrated only on the record before the origin
     assert (tmp_path / "bt" / "reliability.png").is_file()
-    joint = json.loads(backtest.stdout)["joint"]
+    printed = json.loads(backtest.stdout)
+    joint = printed["joint"]
+    assert printed["model_beats_baselines"] == ("does NOT" not in printed["verdict"]) and printed["draws"] == 2
+    assert list(printed["generations"]) == ["1956-01"] and len(printed["cells"]["rows"]) == row["cells"]
     assert [r["group"] for r in joint["rows"]] == ["1956-01", "total"] and joint["rows"][0]["cells"] == row["cells"]
     assert joint["rows"][1]["log model"] == joint["rows"][0]["log model"] and (tmp_path / "bt" / "joint.csv").is_file()
+
+
+@pytest.mark.integration
+def test_score_and_backtest_results_are_data(tmp_path):
+    """The in-sample score and the backtest, as data: to_dict() is JSON-ready and holds the tables; the backtest's
+    to_frame() has one row per scored cell with its origin, its probabilities unrounded."""
+    from coyuntura.history.backtest import backtest
+    from coyuntura.history.scores import score_scenario
+
+    scored = score_scenario(scenario(), runs=200, seed=1)
+    data = json.loads(json.dumps(scored.to_dict()))
+    assert data["mode"] == "in-sample" and data["runs"] == 200 and len(data["cells"]["rows"]) == len(timeline_cells(scenario()))
+    settings = CalibrationSettings(as_of="1956-01", population=3, generations=1, runs_per_particle=2, parameters=(TWO[0],))
+    result = backtest(scenario(), ["1956-01"], horizon=12, runs=100, draws=2, settings=settings, out_dir=tmp_path / "bt")
+    frame = result.to_frame()
+    assert len(frame) == len(result.forecasts) > 0 and set(frame["origin"]) == {"1956-01..1956-12"}
+    assert frame["p_model"].tolist() == [f.probabilities[MODEL] for f in result.forecasts]
+    printed = json.loads(json.dumps(result.to_dict()))
+    assert printed["model_beats_baselines"] == result.model_beats_baselines() and list(printed["generations"]) == ["1956-01"]
 
 
 # --- honest Monte Carlo errors, posterior draws per run, the shipped posterior ------------------------

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from coyuntura.cli import app
+from coyuntura.engine.tables import to_dict
 from coyuntura.executor import DaskExecutor
 from coyuntura.experiments.discovery import discovery_table, run_discovery, tradeoff_table
 from coyuntura.experiments.measures import OUTCOME_NAMES
@@ -59,6 +60,8 @@ def test_sobol_finds_the_driver_and_gives_an_inert_parameter_only_the_noise_floo
     assert [c.key for c in table.columns][-4:] == ["S1", "S1_conf", "ST", "ST_conf"]
     drawn = result.plot(tmp_path / "indices.png")  # a Path, as every result's plot returns
     assert isinstance(drawn, Path) and drawn.read_bytes()[:4] == b"\x89PNG"
+    data = json.loads(json.dumps(result.to_dict()))  # JSON-ready as it stands
+    assert data["table"] == json.loads(json.dumps(to_dict(table))) and data["summary"]["points"] == 80
 
 
 def test_morris_ranks_the_inert_parameter_last():
@@ -133,6 +136,8 @@ def test_prim_finds_the_plotting_intercept_behind_successful_coups(tmp_path):
         assert limit.low > low_of_sample[position] and limit.qp_low is not None and limit.qp_high is None
     assert len(tradeoff_table(result).rows) == len(result.trajectory)
     assert {row[0] for row in discovery_table(result).rows} == set(limits)
+    data = json.loads(json.dumps(result.to_dict()))  # JSON-ready as it stands
+    assert data["box"] == box and len(data["tradeoff"]["rows"]) == len(result.trajectory)
     drawn = result.plot(tmp_path / "tradeoff.png")
     assert isinstance(drawn, Path) and drawn.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="never reaches 0.999"):
@@ -171,6 +176,16 @@ def test_results_do_not_depend_on_dask_or_the_number_of_workers():
     assert np.array_equal(local_whatif.baseline, remote_whatif.baseline) and np.array_equal(local_whatif.treated, remote_whatif.treated)
     assert np.array_equal(local_sweep.counts, remote_sweep.counts)
     assert np.array_equal(local_points.counts, remote_points.counts)
+    # results as data: tidy, one row per point and outcome, its value and the share with its Monte Carlo SE
+    frame = local_sweep.to_frame()
+    assert len(frame) == 5 * len(local_sweep.outcomes) and list(frame.columns) == [
+        "point", "mechanisms.coup.decisiveness", "outcome", "probability", "se", "runs"]
+    success = frame[frame.outcome == "coup_success"]
+    assert np.allclose(success.probability, local_sweep.probability("coup_success"))
+    assert list(success["mechanisms.coup.decisiveness"]) == [1.0, 1.5, 2.0, 2.5, 3.0]
+    assert np.allclose(success.se, np.sqrt(success.probability * (1 - success.probability) / 80))
+    by_point = local_points.to_frame()
+    assert len(by_point) == local_points.counts.size and "mechanisms.coup.plot_intercept" in by_point.columns
     assert command.exit_code == 0, command.output
     rows = {row["outcome"]: row for row in json.loads(command.stdout)["table"]["rows"]}
     assert rows["popular_assembly"]["difference"] == pytest.approx(float(local_whatif.difference[OUTCOME_NAMES.index("popular_assembly")]))

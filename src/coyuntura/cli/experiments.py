@@ -224,7 +224,6 @@ def sensitivity_command(
     """Global sensitivity (SALib) of an outcome's probability to the free parameters: indices with 95% intervals and a bar chart."""
     require("explore", "SALib")  # before any work: the sample, the indices and the chart
     require("charts", "matplotlib")
-    from ..engine.tables import to_dict
     from ..experiments.files import write_table
     from ..experiments.measures import check_outcome
     from ..experiments.sensitivity import METHODS, analysed_parameters, run_sensitivity, sample, sensitivity_chart, sensitivity_table
@@ -259,8 +258,7 @@ def sensitivity_command(
         chart = sensitivity_chart(result, str(folder / f"{stem}.png"))
         files = [chart, *write_table(folder, stem, table, {"summary": result.summary(), "record": result.record_id})]
     if as_json:
-        _print_json({"scenario": loaded.id, "record": result.record_id, "wall_time": result.wall_time, "files": files,
-                     "warnings": list(result.warnings), "table": to_dict(table)})
+        _print_json({**result.to_dict(), "files": files})
         return
     console = _stdout()
     console.print(_plain_rich_table(table))
@@ -291,7 +289,6 @@ def discover_command(
     require("explore", "SALib")  # before any work: the sample, PRIM and the chart
     require("explore", "ema_workbench")
     require("charts", "matplotlib")
-    from ..engine.tables import to_dict
     from ..experiments.discovery import MIN_SAMPLES, check_discovery_settings, discovery_table, run_discovery, tradeoff_chart, tradeoff_table
     from ..experiments.files import write_table
     from ..experiments.measures import check_outcome
@@ -322,8 +319,7 @@ def discover_command(
         files = [chart, *write_table(folder, f"{outcome}-box", box_table, {"summary": result.summary(), "record": result.record_id}),
                  *write_table(folder, f"{outcome}-tradeoff", curve)]
     if as_json:
-        _print_json({"scenario": loaded.id, "record": result.record_id, "box": result.box, "files": files,
-                     "warnings": list(result.warnings), "table": to_dict(box_table), "tradeoff": to_dict(curve)})
+        _print_json({**result.to_dict(), "files": files})
         return
     console = _stdout()
     console.print(_plain_rich_table(box_table))

@@ -178,7 +178,6 @@ def score_command(
     """Score the model and two baselines (constant hazard, persistence) on every cell of the observed timeline: in-sample,
     or one step ahead with --filtered."""
     require("charts", "matplotlib")  # before any work: the reliability diagram
-    from ..engine.tables import to_dict
     from ..experiments.files import write_table
     from ..history.charts import reliability_chart
     from ..history.filtered import BASELINE_TRAINING, filtered_score
@@ -226,13 +225,7 @@ def score_command(
             for name in ("running_scores.png", *(f"{stem}.{ext}" for stem in one_step_ahead for ext in ("csv", "md", "json"))):
                 (folder / name).unlink(missing_ok=True)
     if as_json:
-        if filtered:
-            data = {**result.to_dict(), "files": files}
-        else:
-            data = {"scenario": loaded.id, "mode": "in-sample", "runs": result.runs, "seed": seed, "parameters": parameters,
-                    "mc_error": result.mc_error, "files": files,
-                    "cells": to_dict(result.cells), "totals": to_dict(result.totals), "kinds": to_dict(result.kinds)}
-        _print_json(data)
+        _print_json({**result.to_dict(), "files": files})
         return
     console = _stdout()
     for table in (result.cells, result.totals, result.kinds, *((result.by_period, result.joint) if filtered else ())):
@@ -432,7 +425,6 @@ def backtest_command(
 ) -> None:
     """Rolling-origin backtest: at each origin calibrate on the record before it, forecast what followed, score against the baselines."""
     _require_calibration()
-    from ..engine.tables import to_dict
     from ..experiments.files import write_table
     from ..history.backtest import backtest, origin_months
     from ..history.calibration import CalibrationSettings, free_parameters, generations_table
@@ -483,12 +475,10 @@ def backtest_command(
         for origin_result in result.origins:
             files += _write_posterior_outputs(origin_result.posterior, folder / format_month(origin_result.origin))
     verdict = "the calibrated model has the best total log score" if result.model_beats_baselines() else "the calibrated model does NOT beat both baselines in total log score"
-    generation_tables = {format_month(item.origin): generations_table(item.posterior) for item in result.origins}
     if as_json:
-        _print_json({"scenario": loaded.id, "verdict": verdict, "files": files, "summary": to_dict(result.summary), "cells": to_dict(result.cells),
-                     "joint": to_dict(result.joint),
-                     "generations": {origin: to_dict(table) for origin, table in generation_tables.items()}})
+        _print_json({**result.to_dict(), "verdict": verdict, "files": files})
         return
+    generation_tables = {format_month(item.origin): generations_table(item.posterior) for item in result.origins}
     console = _stdout()
     for table in generation_tables.values():
         console.print(_plain_rich_table(table))

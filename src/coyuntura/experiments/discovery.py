@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..engine.tables import Column, Table
+from ..engine.tables import Column, Table, to_dict
 from ..extras import require
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
@@ -75,6 +75,12 @@ class DiscoveryResult:
     def plot(self, path: str | Path) -> Path:
         """Draw PRIM's coverage-density trade-off to ``path`` (PNG); return the path, as the other results' ``plot``."""
         return Path(tradeoff_chart(self, str(path)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: the run-store record, the chosen box, the warnings, the summary, the box's table and PRIM's
+        trade-off curve, as ``coyuntura discover --json`` prints them."""
+        return {"scenario": self.scenario_id, "record": self.record_id, "box": self.box, "warnings": list(self.warnings),
+                "summary": self.summary(), "table": to_dict(discovery_table(self)), "tradeoff": to_dict(tradeoff_table(self))}
 
     @property
     def of_interest(self) -> np.ndarray:

@@ -36,7 +36,7 @@ from typing import Any, Callable, Literal, Sequence
 import numpy as np
 
 from ..defaults import DEFAULT_RUNS_PER_POINT
-from ..engine.tables import Column, Table
+from ..engine.tables import Column, Table, to_dict
 from ..extras import require
 from ..scenario.calendar import format_month
 from ..scenario.checks import quantities
@@ -139,6 +139,12 @@ class SensitivityResult:
     def plot(self, path: str | Path, top: int = 20) -> Path:
         """Draw the indices of the ``top`` parameters to ``path`` (PNG); return the path, as the other results' ``plot``."""
         return Path(sensitivity_chart(self, str(path), top))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: the run-store record, the time, the warnings, the summary and the table of indices, as
+        ``coyuntura sensitivity --json`` prints them."""
+        return {"scenario": self.scenario_id, "record": self.record_id, "wall_time": self.wall_time, "warnings": list(self.warnings),
+                "summary": self.summary(), "table": to_dict(sensitivity_table(self))}
 
     @property
     def points(self) -> int:

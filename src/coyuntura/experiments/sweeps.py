@@ -33,7 +33,9 @@ import numpy as np
 from ..engine.model import compile_scenario
 from ..engine.parameters import run_parameters
 from ..engine.simulate import DEFAULT_BATCH_SIZE, simulate
+from ..engine.tables import standard_error
 from ..executor import Executor, as_executor
+from ..extras import require
 from ..scenario.calendar import format_month
 from ..scenario.paths import with_values
 from ..scenario.schema import Scenario
@@ -109,6 +111,25 @@ class SweepResult:
     def probability(self, outcome: str) -> np.ndarray:
         """The outcome's probability at every point."""
         return _column(self.counts, self.outcomes, outcome) / self.n_runs
+
+    def to_frame(self) -> Any:
+        """Tidy: one row per point and outcome (a pandas DataFrame; :func:`sweep_frame`)."""
+        return sweep_frame(self.points, self.counts, self.outcomes, self.n_runs)
+
+
+def sweep_frame(points: Sequence[Mapping[str, Any]], counts: np.ndarray, outcomes: Sequence[str], n_runs: int) -> Any:
+    """Tidy: one row per point and outcome - the point's position, its values (one column per value path), the
+    outcome, its probability over the point's runs and that share's Monte Carlo SE (a pandas DataFrame)."""
+    pd = require("data", "pandas")
+
+    paths = list(dict.fromkeys(path for point in points for path in point))
+    rows = []
+    for position, point in enumerate(points):
+        for column, outcome in enumerate(outcomes):
+            p = float(counts[position, column]) / n_runs
+            rows.append({"point": position, **{path: point.get(path) for path in paths}, "outcome": outcome,
+                         "probability": p, "se": float(standard_error(p, n_runs)), "runs": n_runs})
+    return pd.DataFrame(rows, columns=["point", *paths, "outcome", "probability", "se", "runs"])
 
 
 def _column(counts: np.ndarray, outcomes: tuple[str, ...], outcome: str) -> np.ndarray:
@@ -309,6 +330,10 @@ class PointSweepResult:
     def probability(self, outcome: str) -> np.ndarray:
         """The outcome's probability at every point."""
         return _column(self.counts, self.outcomes, outcome) / self.n_runs
+
+    def to_frame(self) -> Any:
+        """Tidy: one row per point and outcome (a pandas DataFrame; :func:`sweep_frame`)."""
+        return sweep_frame([dict(zip(self.names, row)) for row in self.X.tolist()], self.counts, self.outcomes, self.n_runs)
 
 
 _MALLOC_TUNED = False

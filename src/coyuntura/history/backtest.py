@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from ..defaults import DEFAULT_HORIZON, DEFAULT_ORIGINS
-from ..engine.tables import Table
+from ..engine.tables import Table, to_dict
 from ..scenario.calendar import format_month, parse_month
 from ..scenario.schema import Scenario
 from .baselines import ConstantHazard, Persistence
@@ -38,6 +38,7 @@ from .scores import (
     cell_forecasts,
     cell_table,
     filter_replicates,
+    forecasts_frame,
     join_replicates,
     joint_scores_table,
     totals,
@@ -79,6 +80,23 @@ class Backtest:
     @property
     def forecasts(self) -> list[CellForecast]:
         return [f for o in self.origins for f in o.forecasts]
+
+    def to_frame(self) -> Any:
+        """One row per scored cell of every origin, with its origin, each forecaster's probability and scores (a pandas
+        DataFrame, unrounded: :func:`~coyuntura.history.scores.forecasts_frame`)."""
+        return forecasts_frame(self.forecasts, origin=[o.label for o in self.origins for _ in o.forecasts])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: the settings, whether the model beats both baselines, the summary by origin, every scored cell, the
+        joint scores and each origin's calibration generations, as ``coyuntura backtest --json`` prints them."""
+        from .posterior import generations_table
+
+        return {
+            "scenario": self.scenario_id, "runs": self.runs, "seed": self.seed, "draws": self.draws,
+            "model_beats_baselines": self.model_beats_baselines(),
+            "summary": to_dict(self.summary), "cells": to_dict(self.cells), "joint": to_dict(self.joint),
+            "generations": {format_month(item.origin): to_dict(generations_table(item.posterior)) for item in self.origins},
+        }
 
     def model_beats_baselines(self) -> bool:
         """Does the calibrated model have the best total log score over all origins?"""

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..defaults import DEFAULT_REPLICATES
 from ..engine.outcomes import outcome
-from ..engine.tables import Column, Table
+from ..engine.tables import Column, Table, to_dict
 from ..extras import require
 from ..scenario.calendar import format_month
 from ..scenario.schema import Scenario
@@ -489,6 +489,11 @@ class ScoreResult:
     def to_frame(self) -> Any:
         """One row per cell (a pandas DataFrame)."""
         return forecasts_frame(self.forecasts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: the settings and the three tables (cells, totals, by kind), as ``score --json`` prints them."""
+        return {"scenario": self.scenario_id, "mode": "in-sample", "runs": self.runs, "seed": self.seed, "parameters": self.parameters,
+                "mc_error": self.mc_error, "cells": to_dict(self.cells), "totals": to_dict(self.totals), "kinds": to_dict(self.kinds)}
 
     def plot(self, path: str | Path) -> Path:
         """Draw the reliability diagram of the model's cell probabilities to ``path`` (PNG); return the path."""
