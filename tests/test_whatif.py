@@ -198,7 +198,8 @@ def test_whatif_out_writes_the_effects_chart_and_the_table_that_the_result_holds
 
     scenario = load_scenario("bolivia-1952")
     result = run_whatif(scenario, Intervention(name="sharper contest!", changes={"mechanisms.coup.decisiveness": 3.0}, until=parse_month("1960-12")), 200)
-    assert {k: v for k, v in result.to_dict().items()} == {k: v for k, v in data.items() if k not in ("record", "record_error", "files")}
+    assert set(data) == {"scenario", "intervention", "seed", "runs", "start", "until", "table", "record", "record_error", "files"}
+    assert result.to_dict() == {k: v for k, v in data.items() if k not in ("record", "record_error", "files")}
     json.dumps(result.to_dict())  # JSON-ready as it stands
     drawn = result.plot(tmp_path / "alone.png")
     assert drawn == tmp_path / "alone.png" and drawn.stat().st_size > 10_000
@@ -208,8 +209,19 @@ def test_whatif_out_writes_the_effects_chart_and_the_table_that_the_result_holds
     monkeypatch.chdir(quiet)
     assert runner.invoke(app, [*args, "--json"]).exit_code == 0
     assert list(quiet.iterdir()) == []  # nothing written where the command ran, nor a report folder
+    records = len(json.loads(runner.invoke(app, ["runs", "list", "--store", str(store), "--json"]).stdout))
     refused = runner.invoke(app, [*args, "--out", str(tmp_path / "runs.duckdb")])
     assert refused.exit_code == 2 and "--out" in refused.output
+    assert len(json.loads(runner.invoke(app, ["runs", "list", "--store", str(store), "--json"]).stdout)) == records  # refused before any run
+
+
+def test_a_what_if_s_name_becomes_a_safe_file_name():
+    from coyuntura.cli.experiments import FILE_STEM_CHARACTERS, _file_stem
+
+    assert _file_stem("golpe ñandú") == "golpe-nandu"
+    assert _file_stem("../../etc/x") == "etc-x" and _file_stem("a/b\\c") == "a-b-c" and _file_stem(".hidden") == "hidden"
+    assert _file_stem("革命") == "what-if" and _file_stem("") == "what-if" and _file_stem("..") == "what-if"
+    assert len(_file_stem("x" * 300)) == FILE_STEM_CHARACTERS
 
 
 @pytest.mark.integration

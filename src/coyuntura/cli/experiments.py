@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, cast
 
@@ -153,14 +154,15 @@ def whatif_command(
             result = run_whatif(loaded, intervention, runs, seed=seed, executor=executor, progress=update)
     table = whatif_table(result)
     record, not_recorded = _record_or_report(lambda: record_whatif(RunStore(store), loaded, result, time.perf_counter() - began), "the what-if")
+    data = result.to_dict()
     files: list[str] = []
     if folder is not None:
         with _bad_input(as_json, "--out"):
             stem = _file_stem(intervention.name)
-            data = {key: value for key, value in result.to_dict().items() if key != "table"}
-            files = [str(result.plot(folder / f"{stem}.png")), *write_table(folder, stem, table, {**data, "record": record})]
+            about = {key: value for key, value in data.items() if key != "table"}
+            files = [str(result.plot(folder / f"{stem}.png")), *write_table(folder, stem, table, {**about, "record": record})]
     if as_json:
-        _print_json({**result.to_dict(), "record": record, "record_error": not_recorded, **({"files": files} if out is not None else {})})
+        _print_json({**data, "record": record, "record_error": not_recorded, **({"files": files} if folder is not None else {})})
         _exit_if_not_recorded(not_recorded)
         return
     console = _stdout()
@@ -194,9 +196,15 @@ def whatif_command(
     _exit_if_not_recorded(not_recorded)
 
 
+FILE_STEM_CHARACTERS = 80
+"""The most characters of a what-if's name its files are named by: far below any file system's limit."""
+
+
 def _file_stem(name: str) -> str:
-    """A what-if's name as a file name: letters, digits, '-', '_' and '.' kept, runs of anything else as one '-'."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    """A what-if's name as a file name: accents folded (ñandú: nandu), letters, digits, '-', '_' and '.' kept, runs of
+    anything else as one '-', at most FILE_STEM_CHARACTERS; "what-if" when nothing is left."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", folded).strip("-.")[:FILE_STEM_CHARACTERS].rstrip("-.")
     return stem or "what-if"
 
 

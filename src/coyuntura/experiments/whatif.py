@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -433,7 +434,7 @@ def whatif_chart(result: WhatIfResult, path: str) -> str:
 
     table = whatif_table(result)
     rows = [dict(zip((c.key for c in table.columns), row)) for row in table.rows][::-1]
-    figure = Figure(figsize=(8.5, 1.2 + 0.34 * max(len(rows), 1)), dpi=120)
+    figure = Figure(figsize=(8.5, 1.2 + 0.34 * max(len(rows), 6)), dpi=120)
     ax = figure.add_subplot()
     y = np.arange(len(rows))
     for position, row in zip(y, rows):
@@ -446,12 +447,16 @@ def whatif_chart(result: WhatIfResult, path: str) -> str:
     ax.set_ylabel("outcome (its probability in the baseline)", fontsize=8)
     ax.axvline(0.0, color="black", lw=0.6)
     ax.set_xlabel("intervention - baseline, percentage points, with the 95% interval", fontsize=8)
+    left, right = ax.get_xlim()
+    ax.set_xlim(min(left, -1.0), max(right, 1.0))  # an axis of hundredths of a point would make noise look like an effect
+    ax.tick_params(axis="x", labelsize=7)
+    name = textwrap.shorten(result.intervention.name, width=80, placeholder="...")
     figure.suptitle(
-        f"What-if {result.intervention.name}, {format_month(result.start)}..{format_month(result.until)}\n"
+        f"What-if {name}, {format_month(result.start)}..{format_month(result.until)}\n"
         f"{result.n_runs:,} paired runs on common random numbers (seed {result.seed}); hollow: the interval crosses 0",
         fontsize=9,
     )
-    figure.tight_layout(rect=(0.0, 0.0, 1.0, 0.97 - 0.1 / max(len(rows), 1)))
+    figure.tight_layout(rect=(0.0, 0.0, 1.0, 0.97 - 0.1 / max(len(rows), 6)))
     return save_figure(figure, path)
 
 
@@ -473,13 +478,14 @@ def whatif_table(result: WhatIfResult) -> Table:
     )
     rows = []
     left_out = [name for name in result.outcomes if result.possible and name not in result.possible]
+    p_baseline, p_treated, difference, difference_se = result.p_baseline, result.p_treated, result.difference, result.difference_se
     for j, name in enumerate(result.outcomes):
         if name in left_out:
             continue  # neither arm has a mechanism or event that records it: 0 in both, by construction
-        pb, pt = float(result.p_baseline[j]), float(result.p_treated[j])
+        pb, pt = float(p_baseline[j]), float(p_treated[j])
         rows.append((
             name, result.label(name), pb, standard_error(pb, n), pt, standard_error(pt, n),
-            float(result.difference[j]), float(result.difference_se[j]), float(low[j]), float(high[j]),
+            float(difference[j]), float(difference_se[j]), float(low[j]), float(high[j]),
         ))
     span = f"{format_month(result.start)}..{format_month(result.until)}"
     notes = (
