@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 from coyuntura.engine.model import compile_scenario  # noqa: E402
 from coyuntura.engine.simulate import simulate  # noqa: E402
 from coyuntura.engine.state import REGIME_KEYS  # noqa: E402
-from coyuntura.experiments.whatif import Intervention, run_whatif  # noqa: E402
+from coyuntura.experiments.whatif import Intervention, run_whatif, whatif_table  # noqa: E402
 from coyuntura.report.chronicle import chronicle  # noqa: E402
 from coyuntura.scenario.calendar import parse_month  # noqa: E402
 from coyuntura.scenario.loader import load_scenario  # noqa: E402
@@ -179,11 +179,13 @@ def test_a_whatif_matches_the_whatif_library(client: TestClient) -> None:
     assert job["kind"] == "whatif"
     result = job["result"]
     scenario = load_scenario(SCENARIO)
-    reference = run_whatif(
+    library = run_whatif(
         scenario, Intervention(name="web", start="october_1970", until=parse_month("1971-09"), changes=changes), 400, seed=7
-    ).summary()
+    )
+    reference = library.summary()
     assert result["summary"]["outcomes"] == reference["outcomes"]
     rows = {row["key"]: row for row in result["comparison"]["rows"]}
+    assert list(rows) == [row[0] for row in whatif_table(library).rows]  # the command's rows, no more
     for name, expected in reference["outcomes"].items():
         assert rows[name]["difference"] == pytest.approx(expected["difference"])
         assert rows[name]["low"] <= rows[name]["difference"] <= rows[name]["high"]
@@ -295,7 +297,7 @@ def test_a_plug_in_s_own_outcome_is_offered_counted_and_compared(tmp_path) -> No
         assert plain["summary"]["outcomes"]["land_seizure"]["p"] > 0.5 and plain["examples"]["land_seizure"]
         result = run(local, **request, changes={"mechanisms.land_seizures.intercept": -9.0})["result"]
     rows = {row["key"]: row for row in result["comparison"]["rows"]}
-    assert rows["land_seizure"]["label"] == "Wave of land seizures"
+    assert rows["land_seizure"]["label"] == "Wave of land seizures" and "coup_success" not in rows  # as the command's table
     assert rows["land_seizure"]["difference"] < -0.3 and rows["land_seizure"]["high"] < 0  # far fewer waves on the same runs
     assert result["examples"]["land_seizure"]["lost"] and result["summary"]["outcomes"]["land_seizure"]["difference"] == rows["land_seizure"]["difference"]
 

@@ -21,7 +21,7 @@ from ..engine.model import compile_scenario
 from ..engine.simulate import Ensemble, SimulationCancelled, merge_ensembles, simulate
 from ..engine.state import REGIME_KEYS
 from ..engine.tables import Table, event_table, standard_error
-from ..experiments.measures import outcome_labels, outcome_matrix, outcome_names
+from ..experiments.measures import outcome_labels, outcome_matrix, outcome_names, scenario_outcomes
 from ..experiments.whatif import (
     Intervention,
     WhatIfResult,
@@ -30,6 +30,7 @@ from ..experiments.whatif import (
     experiment_intervention,
     extend,
     record_whatif,
+    whatif_table,
 )
 from ..report.chronicle import chronicle
 from ..scenario.calendar import format_month, parse_month
@@ -193,7 +194,9 @@ def run_request(
 def whatif_result(prepared: Prepared, request: RunRequest, arms: list[Arm]) -> WhatIfResult:
     """The arms of a what-if as the what-if library's paired result (differences, SEs, 95% intervals)."""
     by_name = {arm.name: arm for arm in arms}
-    assert prepared.intervention is not None  # a what-if's two arms come from an intervention
+    assert prepared.intervention is not None and prepared.changed is not None  # a what-if's two arms come from an intervention
+    outcomes = outcome_names(by_name["baseline"].ensemble)
+    either = set(scenario_outcomes(prepared.scenario)) | set(scenario_outcomes(prepared.changed))
     return WhatIfResult(
         scenario_id=prepared.scenario.id,
         intervention=prepared.intervention,
@@ -201,11 +204,12 @@ def whatif_result(prepared: Prepared, request: RunRequest, arms: list[Arm]) -> W
         n_runs=request.runs,
         start=prepared.start_month,
         until=prepared.until,
-        outcomes=outcome_names(by_name["baseline"].ensemble),
+        outcomes=outcomes,
         baseline=by_name["baseline"].outcomes,
         treated=by_name["intervention"].outcomes,
         notes=prepared.notes,
         labels=outcome_labels(by_name["baseline"].ensemble),
+        possible=tuple(name for name in outcomes if name in either),  # as the command's table: none that neither arm can have
     )
 
 
@@ -310,28 +314,18 @@ def ensemble_payload(ensemble: Ensemble) -> dict[str, Any]:
 
 
 def comparison_payload(result: WhatIfResult) -> dict[str, Any]:
-    """Per outcome: both probabilities with their SEs, the paired difference, its SE and 95% interval."""
-    n = result.n_runs
-    low, high = result.interval()
-    # WhatIfResult's properties are computed on each access: read each array once.
-    p_baseline, p_treated, difference = result.p_baseline, result.p_treated, result.difference
-    se, unpaired = result.difference_se, result.unpaired_se
+    """Per outcome: both probabilities with their SEs, the paired difference, its SE and 95% interval - the command's
+    table (``whatif_table``) under the page's names, with the SE independent streams would have given beside it."""
+    unpaired = dict(zip(result.outcomes, result.unpaired_se.tolist()))
+    names = {"outcome": "key", "label": "label", "p baseline": "baseline", "se baseline": "baseline_se", "p intervention": "intervention",
+             "se intervention": "intervention_se", "difference": "difference", "se difference": "se", "low": "low", "high": "high"}
+    table = whatif_table(result)
+    keys = [column.key for column in table.columns]
     rows = []
-    for j, name in enumerate(result.outcomes):
-        pb, pt = float(p_baseline[j]), float(p_treated[j])
-        rows.append({
-            "key": name,
-            "label": result.label(name),
-            "baseline": pb,
-            "baseline_se": standard_error(pb, n),
-            "intervention": pt,
-            "intervention_se": standard_error(pt, n),
-            "difference": float(difference[j]),
-            "se": float(se[j]),
-            "unpaired_se": float(unpaired[j]),
-            "low": float(low[j]),
-            "high": float(high[j]),
-        })
+    for row in table.rows:
+        values = dict(zip(keys, row))
+        rows.append({**{names[key]: values[key] for key in keys}, "unpaired_se": float(unpaired[values["outcome"]])})
+    n = result.n_runs
     return {
         "title": f"What-if {result.intervention.name}: paired differences ({n:,} runs, seed {result.seed})",
         "intervention": result.intervention.to_dict(),
