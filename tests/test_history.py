@@ -635,6 +635,8 @@ def test_score_and_backtest_results_are_data(tmp_path):
     assert frame["p_model"].tolist() == [f.probabilities[MODEL] for f in result.forecasts]
     printed = json.loads(json.dumps(result.to_dict()))
     assert printed["model_beats_baselines"] == result.model_beats_baselines() and list(printed["generations"]) == ["1956-01"]
+    drawn = result.plot(tmp_path / "reliability.png")
+    assert drawn == tmp_path / "reliability.png" and drawn.read_bytes()[:4] == b"\x89PNG"
 
 
 # --- honest Monte Carlo errors, posterior draws per run, the shipped posterior ------------------------

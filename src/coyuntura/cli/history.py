@@ -428,7 +428,6 @@ def backtest_command(
     from ..experiments.files import write_table
     from ..history.backtest import backtest, origin_months
     from ..history.calibration import CalibrationSettings, free_parameters, generations_table
-    from ..history.charts import reliability_chart
     from ..history.observations import require_observations
     from ..history.particles import runs_used
     from ..history.posterior import check_draws
@@ -470,7 +469,7 @@ def backtest_command(
                 _stderr().print(Text(f"interrupted: finished calibrations are kept in {folder}; run the same command again to resume", style="bold yellow"), soft_wrap=True)
                 raise typer.Exit(130) from None
     with _bad_input(as_json, "--out"):
-        files = [str(reliability_chart(result.forecasts, folder / "reliability.png", f"{loaded.id}: backtest reliability (all origins)"))]
+        files = [str(result.plot(folder / "reliability.png"))]
         files += write_table(folder, "summary", result.summary) + write_table(folder, "cells", result.cells) + write_table(folder, "joint", result.joint)
         for origin_result in result.origins:
             files += _write_posterior_outputs(origin_result.posterior, folder / format_month(origin_result.origin))

@@ -86,6 +86,13 @@ class Backtest:
         DataFrame, unrounded: :func:`~coyuntura.history.scores.forecasts_frame`)."""
         return forecasts_frame(self.forecasts, origin=[o.label for o in self.origins for _ in o.forecasts])
 
+    def plot(self, path: str | Path) -> Path:
+        """Draw the reliability diagram of the calibrated model's cell probabilities over all origins to ``path`` (PNG);
+        return the path."""
+        from .charts import reliability_chart
+
+        return reliability_chart(self.forecasts, path, f"{self.scenario_id}: backtest reliability (all origins)")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-able: the settings, whether the model beats both baselines, the summary by origin, every scored cell, the
         joint scores and each origin's calibration generations, as ``coyuntura backtest --json`` prints them."""
