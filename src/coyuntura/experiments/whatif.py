@@ -408,7 +408,6 @@ def run_whatif(
         if progress is not None:
             progress(done)
     ordered = [parts[first] for first in sorted(parts)]
-    either = set(scenario_outcomes(scenario)) | set(scenario_outcomes(changed))
     return WhatIfResult(
         scenario_id=scenario.id,
         intervention=replace(intervention, until=until),
@@ -421,8 +420,15 @@ def run_whatif(
         treated=np.concatenate([part[1] for part in ordered]),
         notes=notes,
         labels=ordered[0][3],
-        possible=tuple(name for name in ordered[0][2] if name in either),
+        possible=either_arm_can_have(ordered[0][2], scenario, changed),
     )
+
+
+def either_arm_can_have(outcomes: Sequence[str], baseline: Scenario, changed: Scenario) -> tuple[str, ...]:
+    """Those of ``outcomes`` that the baseline or the changed scenario can have (``scenario_outcomes``), in order: a
+    what-if's table leaves out the rest, 0 in both arms by construction."""
+    either = set(scenario_outcomes(baseline)) | set(scenario_outcomes(changed))
+    return tuple(name for name in outcomes if name in either)
 
 
 def whatif_chart(result: WhatIfResult, path: str) -> str:

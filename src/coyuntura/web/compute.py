@@ -21,12 +21,13 @@ from ..engine.model import compile_scenario
 from ..engine.simulate import Ensemble, SimulationCancelled, merge_ensembles, simulate
 from ..engine.state import REGIME_KEYS
 from ..engine.tables import Table, event_table, standard_error
-from ..experiments.measures import outcome_labels, outcome_matrix, outcome_names, scenario_outcomes
+from ..experiments.measures import outcome_labels, outcome_matrix, outcome_names
 from ..experiments.whatif import (
     Intervention,
     WhatIfResult,
     apply_intervention,
     check_same_draws,
+    either_arm_can_have,
     experiment_intervention,
     extend,
     record_whatif,
@@ -196,7 +197,6 @@ def whatif_result(prepared: Prepared, request: RunRequest, arms: list[Arm]) -> W
     by_name = {arm.name: arm for arm in arms}
     assert prepared.intervention is not None and prepared.changed is not None  # a what-if's two arms come from an intervention
     outcomes = outcome_names(by_name["baseline"].ensemble)
-    either = set(scenario_outcomes(prepared.scenario)) | set(scenario_outcomes(prepared.changed))
     return WhatIfResult(
         scenario_id=prepared.scenario.id,
         intervention=prepared.intervention,
@@ -209,7 +209,7 @@ def whatif_result(prepared: Prepared, request: RunRequest, arms: list[Arm]) -> W
         treated=by_name["intervention"].outcomes,
         notes=prepared.notes,
         labels=outcome_labels(by_name["baseline"].ensemble),
-        possible=tuple(name for name in outcomes if name in either),  # as the command's table: none that neither arm can have
+        possible=either_arm_can_have(outcomes, prepared.scenario, prepared.changed),  # as the command's table
     )
 
 
